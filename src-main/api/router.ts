@@ -1,0 +1,109 @@
+/**
+ * The router: the only way from a face to a service. For each call, in this order:
+ * envelope check, method lookup, gate level, input validation, step-up proof, the handler,
+ * output validation. Every failure becomes a typed result with a stable code and a message
+ * that is safe to show; nothing thrown escapes to the face.
+ */
+import { z } from 'zod';
+import { canonicalJson } from '../../src-shared/canonical-json.js';
+import {
+  contract,
+  isMethodName,
+  METHOD_RANK,
+  RequestSchema,
+  SESSION_RANK,
+  type MethodName,
+  type OutputOf,
+  type ParsedInputOf,
+} from '../../src-shared/contract.js';
+import type { ApiError, ApiResult } from '../../src-shared/errors.js';
+import { sha256 } from '../core/crypto.js';
+import { CoreError } from '../core/errors.js';
+import type { Gate } from '../core/gate.js';
+import type { Logger } from '../core/logger.js';
+
+/** Who is calling, for the audit log and for the faces' own sender checks. */
+export interface CallContext {
+  face: 'electron' | 'console' | 'test';
+  ip: string;
+  workstation: string;
+}
+
+export type Handler<M extends MethodName> = (
+  input: ParsedInputOf<M>,
+  ctx: CallContext,
+) => OutputOf<M> | Promise<OutputOf<M>>;
+export type Handlers = { [M in MethodName]: Handler<M> };
+
+export interface Router {
+  call(request: unknown, ctx: CallContext): Promise<ApiResult<unknown>>;
+}
+
+/** The digest a step-up proof is bound to: the method and its exact, validated input. */
+export function stepUpDigest(method: MethodName, parsedInput: unknown): string {
+  return sha256(`${method}\n${canonicalJson(parsedInput)}`).toString('hex');
+}
+
+export function createRouter(deps: { handlers: Handlers; gate: Gate; logger: Logger }): Router {
+  const { handlers, gate, logger } = deps;
+
+  return {
+    async call(request, ctx) {
+      const envelope = RequestSchema.safeParse(request);
+      if (!envelope.success) return fail('BAD_INPUT', 'The request is not a well-formed method call.');
+      const { method, input, stepUpProof } = envelope.data;
+      if (!isMethodName(method)) return fail('UNKNOWN_METHOD', 'There is no such method.');
+      const spec = contract[method];
+
+      const session = gate.level();
+      const needed = Math.min(METHOD_RANK[spec.level], SESSION_RANK.unlocked);
+      if (SESSION_RANK[session] < needed) {
+        return fail('NOT_ALLOWED', session === 'second-factor' ? 'Finish unlocking first.' : 'Unlock Twofold Backup first.');
+      }
+
+      const parsed = spec.input.safeParse(input);
+      if (!parsed.success) return fail('BAD_INPUT', describeIssues(parsed.error));
+
+      if (spec.level === 'step-up') {
+        const digest = stepUpDigest(method, parsed.data);
+        if (!stepUpProof || !gate.consumeStepUp(stepUpProof, method, digest)) {
+          return fail('STEP_UP_REQUIRED', `Confirm this action first: ${spec.action}.`);
+        }
+      }
+      if (METHOD_RANK[spec.level] >= METHOD_RANK.unlocked) gate.touch();
+
+      try {
+        const handler = handlers[method] as Handler<MethodName>;
+        const output = await handler(parsed.data as never, ctx);
+        const checked = spec.output.safeParse(output);
+        if (!checked.success) {
+          logger.error('handler output failed its schema', { method });
+          return fail('INTERNAL', 'Something went wrong inside Twofold Backup.');
+        }
+        return { ok: true, value: checked.data };
+      } catch (error) {
+        if (error instanceof CoreError) return { ok: false, error: toApiError(error) };
+        logger.error('unexpected error', { method, error: error instanceof Error ? error.name : 'unknown' });
+        return fail('INTERNAL', 'Something went wrong inside Twofold Backup.');
+      }
+    },
+  };
+}
+
+function toApiError(error: CoreError): ApiError {
+  return error.retryAfterMs === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, retryAfterMs: error.retryAfterMs };
+}
+
+function fail(code: ApiError['code'], message: string): ApiResult<never> {
+  return { ok: false, error: { code, message } };
+}
+
+/** Field paths and schema messages only: never the offending value, which may be a secret. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

@@ -1,0 +1,98 @@
+/**
+ * The composition root: the one place that builds the core's services and wires them together.
+ * No module keeps a hidden singleton; every face (Electron, console, tests) calls createCore.
+ */
+import { randomUUID } from 'node:crypto';
+import { AccountService } from './accounts.js';
+import { systemClock, type Clock } from './clock.js';
+import { FactorListStore } from './factor-list.js';
+import { Gate } from './gate.js';
+import { createOsKeychain, type Keychain } from './keychain.js';
+import { createFileLogger, type Logger } from './logger.js';
+import { DEFAULT_TARGET_MS } from './password-kdf.js';
+import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
+import { SealedRecords } from './sealed-records.js';
+import { SettingsService } from './settings.js';
+import { metaValue, openStore, type Store } from './store.js';
+import { Throttle } from './throttle.js';
+import { Vault } from './vault.js';
+
+export const APP_NAME = 'Twofold Backup';
+
+export interface CoreOptions {
+  /** The user data folder: the database and the logs live here. */
+  dataDir: string;
+  appVersion: string;
+  keychain?: Keychain;
+  clock?: Clock;
+  logger?: Logger;
+  kdfTargetMs?: number;
+  /** How often to check for an idle session; 0 disables the timer (tests call checkIdle). */
+  idleCheckMs?: number;
+}
+
+export interface Core {
+  readonly appName: string;
+  readonly appVersion: string;
+  readonly store: Store;
+  readonly vault: Vault;
+  readonly accounts: AccountService;
+  readonly factors: FactorListStore;
+  readonly throttle: Throttle;
+  readonly settings: SettingsService;
+  readonly passwordPolicy: PasswordPolicy;
+  readonly gate: Gate;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  close(): void;
+}
+
+export function createCore(options: CoreOptions): Core {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createFileLogger(options.dataDir, () => clock.now());
+  const keychain = options.keychain ?? createOsKeychain();
+  const store = openStore(options.dataDir);
+  const installId = metaValue(store, 'install_id', () => randomUUID());
+  const vault = new Vault(keychain, installId);
+  const records = new SealedRecords(store, vault);
+  const factors = new FactorListStore(records);
+  const throttle = new Throttle(store);
+  const settings = new SettingsService(store);
+  const passwordPolicy = createPasswordPolicy();
+  const accounts = new AccountService({
+    store,
+    vault,
+    throttle,
+    factors,
+    policy: passwordPolicy,
+    clock,
+    logger,
+    kdfTargetMs: options.kdfTargetMs ?? DEFAULT_TARGET_MS,
+  });
+  const gate = new Gate({ accounts, factors, throttle, settings, clock, logger });
+
+  const idleCheckMs = options.idleCheckMs ?? 15_000;
+  const idleTimer = idleCheckMs > 0 ? setInterval(() => gate.checkIdle(), idleCheckMs) : null;
+  idleTimer?.unref();
+
+  logger.info('core started', { version: options.appVersion });
+  return {
+    appName: APP_NAME,
+    appVersion: options.appVersion,
+    store,
+    vault,
+    accounts,
+    factors,
+    throttle,
+    settings,
+    passwordPolicy,
+    gate,
+    clock,
+    logger,
+    close() {
+      if (idleTimer) clearInterval(idleTimer);
+      gate.lock('shutdown');
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The keychain port: the only place that talks to the OS keychain (macOS Keychain, Windows
+ * Credential Manager, Linux Secret Service) through @napi-rs/keyring. Secrets are stored as
+ * base64 text, as keytar did, so they show up sanely in the OS keychain viewers.
+ * There is deliberately no plaintext fallback: without a keychain, the app stops and says why.
+ */
+import { AsyncEntry } from '@napi-rs/keyring';
+import { CoreError } from './errors.js';
+
+export const KEYCHAIN_SERVICE = 'Twofold Backup';
+
+export interface Keychain {
+  get(account: string): Promise<Buffer | null>;
+  set(account: string, secret: Buffer): Promise<void>;
+  delete(account: string): Promise<boolean>;
+}
+
+export const NO_KEYCHAIN_MESSAGE =
+  'No OS keychain is available, so Twofold Backup cannot keep its keys safe and will not start. ' +
+  'On Linux, install and unlock a Secret Service provider (for example gnome-keyring or KeePassXC with ' +
+  'Secret Service enabled) inside a D-Bus session; on macOS and Windows the system keychain is used.';
+
+function unavailable(cause: unknown): CoreError {
+  return new CoreError('KEYCHAIN_UNAVAILABLE', NO_KEYCHAIN_MESSAGE, { cause });
+}
+
+export function createOsKeychain(service: string = KEYCHAIN_SERVICE): Keychain {
+  const entry = (account: string) => new AsyncEntry(service, account);
+  return {
+    async get(account) {
+      let value: string | null;
+      try {
+        value = await entry(account).getPassword();
+      } catch (cause) {
+        throw unavailable(cause);
+      }
+      return value === null ? null : Buffer.from(value, 'base64');
+    },
+    async set(account, secret) {
+      try {
+        await entry(account).setPassword(secret.toString('base64'));
+      } catch (cause) {
+        throw unavailable(cause);
+      }
+    },
+    async delete(account) {
+      try {
+        return await entry(account).deletePassword();
+      } catch (cause) {
+        throw unavailable(cause);
+      }
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Stable error codes shared by every face of the app. A code never changes meaning once
+ * released; UIs switch on the code and show `message` (always safe to display: no secret,
+ * code or password is ever put into one).
+ */
+export const ERROR_CODES = [
+  'BAD_INPUT',
+  'UNKNOWN_METHOD',
+  'NOT_ALLOWED',
+  'STEP_UP_REQUIRED',
+  'AUTH_FAILED',
+  'THROTTLED',
+  'SETUP_DONE',
+  'NO_ACCOUNT',
+  'WEAK_PASSWORD',
+  'KEYCHAIN_UNAVAILABLE',
+  'KEYCHAIN_ITEM_MISSING',
+  'VAULT_CORRUPT',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The wire shape of an error, as every face receives it. */
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  /** For THROTTLED: how long until the next attempt is accepted. */
+  retryAfterMs?: number;
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
