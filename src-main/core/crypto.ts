@@ -16,8 +16,9 @@ export function randomKey(): Buffer {
 }
 
 /** HKDF-SHA-256 with a label that names the purpose, so one secret never serves two uses. */
-export function deriveKey(ikm: Buffer, salt: Buffer, label: string, length = KEY_BYTES): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(label, 'utf8'), length));
+export function deriveKey(ikm: Buffer, salt: Buffer, label: string | Buffer, length = KEY_BYTES): Buffer {
+  const info = typeof label === 'string' ? Buffer.from(label, 'utf8') : label;
+  return Buffer.from(hkdfSync('sha256', ikm, salt, info, length));
 }
 
 export function sha256(data: Buffer | string): Buffer {

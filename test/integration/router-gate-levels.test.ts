@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { contract, METHOD_NAMES, METHOD_RANK, SESSION_RANK, type InputOf, type MethodName } from '../../src-shared/contract.js';
+import type { Handlers } from '../../src-main/api/router.js';
+import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TEST_CONTEXT, type TestApp } from '../helpers/app.js';
+
+/** A valid input for every method. The type makes this list complete: a new method must add one. */
+const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
+  'app.status': {},
+  'account.checkPasswordStrength': { password: 'anything' },
+  'account.setup': { accountName: 'Ada', password: STRONG_PASSWORD },
+  'gate.submitPassword': { password: STRONG_PASSWORD },
+  'gate.lock': {},
+  'gate.stepUp': { method: 'account.changePassword', input: {}, password: STRONG_PASSWORD },
+  'settings.get': {},
+  'settings.update': { autoLockMinutes: 5 },
+  'account.changePassword': { currentPassword: STRONG_PASSWORD, newPassword: OTHER_STRONG_PASSWORD },
+};
+
+let t: TestApp;
+let ran: string[] = [];
+afterEach(() => t?.remove());
+
+/** Wraps every real handler so the test sees whether a service was reached at all. */
+function recording(handlers: Handlers): Handlers {
+  const wrapped = {} as Record<string, unknown>;
+  for (const name of METHOD_NAMES) {
+    const real = handlers[name] as (...args: unknown[]) => unknown;
+    wrapped[name] = (...args: unknown[]) => {
+      ran.push(name);
+      return real(...args);
+    };
+  }
+  return wrapped as Handlers;
+}
+
+async function appAt(level: 'locked' | 'unlocked'): Promise<TestApp> {
+  const app = makeTestApp({ wrapHandlers: recording });
+  await app.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+  if (level === 'locked') await app.ok('gate.lock', {});
+  ran = [];
+  return app;
+}
+
+describe('the router enforces gate levels for every method of the contract', () => {
+  const aboveLocked = METHOD_NAMES.filter((m) => METHOD_RANK[contract[m].level] > SESSION_RANK.locked);
+  const stepUp = METHOD_NAMES.filter((m) => contract[m].level === 'step-up');
+
+  it('has methods at every level it guards', () => {
+    expect(aboveLocked.length).toBeGreaterThan(0);
+    expect(stepUp.length).toBeGreaterThan(0);
+  });
+
+  it.each(aboveLocked)('refuses %s to a locked caller before any service runs', async (method) => {
+    t = await appAt('locked');
+    const result = await t.app.router.call({ method, input: SAMPLE_INPUTS[method] }, TEST_CONTEXT);
+    expect(result).toEqual({ ok: false, error: { code: 'NOT_ALLOWED', message: 'Unlock Twofold Backup first.' } });
+    expect(ran).toEqual([]);
+  });
+
+  it.each(aboveLocked)('refuses %s to a locked caller even with malformed input (level before schema)', async (method) => {
+    t = await appAt('locked');
+    const result = await t.app.router.call({ method, input: { unexpected: 1 } }, TEST_CONTEXT);
+    expect(result.ok ? 'ok' : result.error.code).toBe('NOT_ALLOWED');
+    expect(ran).toEqual([]);
+  });
+
+  it.each(stepUp)('refuses %s to an unlocked caller without a step-up proof', async (method) => {
+    t = await appAt('unlocked');
+    const result = await t.app.router.call({ method, input: SAMPLE_INPUTS[method] }, TEST_CONTEXT);
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'STEP_UP_REQUIRED', message: `Confirm this action first: ${contract[method].action}.` },
+    });
+    expect(ran).toEqual([]);
+  });
+
+  it.each(stepUp)('refuses %s with a forged step-up proof', async (method) => {
+    t = await appAt('unlocked');
+    const result = await t.app.router.call(
+      { method, input: SAMPLE_INPUTS[method], stepUpProof: 'A'.repeat(43) },
+      TEST_CONTEXT,
+    );
+    expect(result.ok ? 'ok' : result.error.code).toBe('STEP_UP_REQUIRED');
+    expect(ran).toEqual([]);
+  });
+
+  it('runs unlocked methods for an unlocked caller', async () => {
+    t = await appAt('unlocked');
+    const unlockedMethods = METHOD_NAMES.filter((m) => contract[m].level === 'unlocked' && m !== 'gate.stepUp');
+    for (const method of unlockedMethods) {
+      const result = await t.app.router.call({ method, input: SAMPLE_INPUTS[method] }, TEST_CONTEXT);
+      expect(result.ok, method).toBe(true);
+    }
+    expect(ran).toEqual(unlockedMethods);
+  });
+
+  it('answers unknown methods and malformed envelopes with typed errors', async () => {
+    t = await appAt('unlocked');
+    expect(await t.app.router.call({ method: 'vault.dumpKeys', input: {} }, TEST_CONTEXT)).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN_METHOD', message: 'There is no such method.' },
+    });
+    expect(await t.app.router.call({ method: 'constructor', input: {} }, TEST_CONTEXT)).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN_METHOD', message: 'There is no such method.' },
+    });
+    for (const bad of [null, 'app.status', { input: {} }, { method: 'app.status', input: {}, extra: true }]) {
+      expect(await t.app.router.call(bad, TEST_CONTEXT)).toEqual({
+        ok: false,
+        error: { code: 'BAD_INPUT', message: 'The request is not a well-formed method call.' },
+      });
+    }
+    expect(ran).toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+import Database from 'better-sqlite3';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
+import { DATABASE_FILE } from '../../src-main/core/store.js';
+import { LOG_FILE } from '../../src-main/core/logger.js';
+import { FACTOR_LIST_KIND } from '../../src-main/core/factor-list.js';
+import { randomKey } from '../../src-main/core/crypto.js';
+import { createOsKeychain } from '../../src-main/core/keychain.js';
+
+let t: TestApp;
+afterEach(() => t?.remove());
+
+async function setupLocked(): Promise<TestApp> {
+  const app = makeTestApp();
+  await app.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+  await app.ok('gate.lock', {});
+  return app;
+}
+
+/** Edit the database file behind the app's back, as an attacker with file access would. */
+function tamper(app: TestApp, sql: string, ...params: unknown[]): void {
+  const db = new Database(join(app.dataDir, DATABASE_FILE));
+  db.prepare(sql).run(...params);
+  db.close();
+}
+
+function flipByte(blob: Buffer, index: number): Buffer {
+  const copy = Buffer.from(blob);
+  copy[index] = copy[index]! ^ 0x01;
+  return copy;
+}
+
+function column(app: TestApp, sql: string): Buffer {
+  const db = new Database(join(app.dataDir, DATABASE_FILE), { readonly: true });
+  const value = db.prepare(sql).pluck().get() as Buffer;
+  db.close();
+  return value;
+}
+
+describe('the vault', () => {
+  it('keeps the vault key in the OS keychain under the service "Twofold Backup"', async () => {
+    t = await setupLocked();
+    const key = await createOsKeychain().get(t.app.core.vault.keychainAccount);
+    expect(key).toBeInstanceOf(Buffer);
+    expect(key).toHaveLength(32);
+  });
+
+  it('cannot open the records without the keychain item, and says how to recover', async () => {
+    t = await setupLocked();
+    await createOsKeychain().delete(t.app.core.vault.keychainAccount);
+    const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('KEYCHAIN_ITEM_MISSING');
+    expect(result.error.message).toContain('missing from the OS keychain');
+    expect((await t.ok('app.status', {})).level).toBe('locked');
+  });
+
+  it('cannot open the records with a different vault key, even with the right password', async () => {
+    t = await setupLocked();
+    await createOsKeychain().set(t.app.core.vault.keychainAccount, randomKey());
+    const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
+    expect(result.ok ? 'unlocked' : result.error.code).toBe('AUTH_FAILED');
+  });
+
+  it('cannot open the records without the password: a wrong password unwraps nothing', async () => {
+    t = await setupLocked();
+    const { core } = t.app;
+    const account = core.accounts.require();
+    const stored = { kdf: '', verifier: Buffer.alloc(0), wrappedDek: Buffer.alloc(0) };
+    Object.assign(stored, core.store.db.prepare('SELECT kdf, verifier, wrapped_dek AS wrappedDek FROM accounts').get());
+    const vaultKey = await core.vault.vaultKey(false);
+    expect(await core.vault.checkPassword(OTHER_STRONG_PASSWORD, stored, vaultKey)).toBeNull();
+    // Even skipping the verifier, a key derived from the wrong password fails the wrap's integrity check.
+    const kdf = JSON.parse(stored.kdf);
+    const wrongLock = await core.vault.passwordLock(OTHER_STRONG_PASSWORD, kdf, vaultKey);
+    expect(() => core.vault.unwrapRecordKey(wrongLock.wrapKey, stored.wrappedDek, account.id)).toThrow(
+      expect.objectContaining({ code: 'VAULT_CORRUPT' }),
+    );
+  });
+
+  it.each([0, 1, 13, -1])('fails closed when byte %i of the sealed factor list is flipped', async (index) => {
+    t = await setupLocked();
+    const blob = column(t, `SELECT blob FROM sealed_records WHERE kind = '${FACTOR_LIST_KIND}'`);
+    tamper(t, 'UPDATE sealed_records SET blob = ? WHERE kind = ?', flipByte(blob, index < 0 ? blob.length + index : index), FACTOR_LIST_KIND);
+    const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('VAULT_CORRUPT');
+    expect(result.error.message).toMatch(/^A sealed record (is damaged|failed its integrity check)/);
+    expect((await t.ok('app.status', {})).level).toBe('locked');
+  });
+
+  it('fails closed when the sealed factor list is deleted (2FA cannot be switched off by editing the file)', async () => {
+    t = await setupLocked();
+    tamper(t, 'DELETE FROM sealed_records');
+    const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'VAULT_CORRUPT', message: 'The sealed list of second-factor devices is missing.' },
+    });
+  });
+
+  it('fails closed when the wrapped record key is flipped', async () => {
+    t = await setupLocked();
+    const wrapped = column(t, 'SELECT wrapped_dek FROM accounts');
+    tamper(t, 'UPDATE accounts SET wrapped_dek = ?', flipByte(wrapped, 20));
+    const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
+    expect(result.ok ? 'unlocked' : result.error.code).toBe('VAULT_CORRUPT');
+  });
+
+  it('refuses a sealed record moved to another place (it is bound to its account and kind)', async () => {
+    t = await setupLocked();
+    const blob = column(t, `SELECT blob FROM sealed_records WHERE kind = '${FACTOR_LIST_KIND}'`);
+    const { core } = t.app;
+    await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
+    const { accountId, recordKey } = core.gate.unlocked();
+    expect(core.vault.openRecord(recordKey, accountId, FACTOR_LIST_KIND, blob).toString()).toBe('{"version":1,"devices":[]}');
+    expect(() => core.vault.openRecord(recordKey, accountId, 'something-else', blob)).toThrow(
+      expect.objectContaining({ code: 'VAULT_CORRUPT' }),
+    );
+  });
+
+  it('leaves no password, vault key, record key or sealed plaintext in the database file, its WAL or the log', async () => {
+    t = makeTestApp();
+    await t.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+    await t.ok('gate.lock', {});
+    await t.call('gate.submitPassword', { password: OTHER_STRONG_PASSWORD });
+    await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
+    const { core } = t.app;
+    const { recordKey } = core.gate.unlocked();
+    const secrets: [string, Buffer][] = [
+      ['password', Buffer.from(STRONG_PASSWORD, 'utf8')],
+      ['wrong password', Buffer.from(OTHER_STRONG_PASSWORD, 'utf8')],
+      ['password (utf-16)', Buffer.from(STRONG_PASSWORD, 'utf16le')],
+      ['vault key', await core.vault.vaultKey(false)],
+      ['vault key (base64)', Buffer.from((await core.vault.vaultKey(false)).toString('base64'))],
+      ['record key', Buffer.from(recordKey)],
+      ['record key (hex)', Buffer.from(recordKey.toString('hex'))],
+      ['sealed plaintext', Buffer.from('"devices"')],
+    ];
+    const files = [DATABASE_FILE, `${DATABASE_FILE}-wal`, LOG_FILE]
+      .map((f) => join(t.dataDir, f))
+      .filter((f) => existsSync(f));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      for (const [name, secret] of secrets) expect(bytes.includes(secret), `${name} found in ${file}`).toBe(false);
+    }
+    expect(readFileSync(join(t.dataDir, LOG_FILE), 'utf8')).toContain('password refused');
+  });
+});
