@@ -1,0 +1,73 @@
+/**
+ * `npm run console`: start the core and serve the UI on loopback, for machines without a
+ * desktop and for end-to-end tests. Prints the one-time link that opens a session.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createApp } from '../api/app.js';
+import { startConsole } from './server.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.TWOFOLD_CONSOLE_PORT ?? '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'data-dir': { type: 'string', default: process.env.TWOFOLD_DATA_DIR },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`Usage: npm run console -- [--port N] [--host 127.0.0.1|::1|localhost] [--data-dir DIR]
+
+Starts Twofold Backup without a desktop and prints a one-time link to open it in a browser.
+  --port       port to listen on (default: a free one; env TWOFOLD_CONSOLE_PORT)
+  --host       loopback address to listen on (default 127.0.0.1)
+  --data-dir   where the database and logs live (default ~/.config/twofold-backup;
+               env TWOFOLD_DATA_DIR)
+`);
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`--port must be a whole number from 0 to 65535, not "${values.port}".\n`);
+  process.exit(2);
+}
+
+const dataDir = values['data-dir'] ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'twofold-backup');
+/** The package root, whether this runs from source (tsx) or from the compiled dist/main tree. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('Cannot find the package root.');
+    dir = parent;
+  }
+  return dir;
+}
+const rendererDir = join(packageRoot(), 'dist', 'renderer');
+const version = process.env.npm_package_version ?? '0.0.0';
+
+const app = createApp({ dataDir, appVersion: version });
+const server = await startConsole({ router: app.router, rendererDir, host: values.host, port }).catch((error: Error) => {
+  process.stderr.write(`Could not start the console: ${error.message}\n`);
+  app.close();
+  process.exit(1);
+});
+
+process.stdout.write(`Twofold Backup console ${version}
+  data:  ${dataDir}
+  open:  ${server.loginUrl}
+This link works once. Press Ctrl+C to stop.
+`);
+
+const stop = async () => {
+  await server.close();
+  app.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

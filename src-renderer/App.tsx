@@ -1,0 +1,50 @@
+/** Chooses the screen from the gate's status; polls it so an auto-lock shows at once. */
+import { useCallback, useEffect, useState } from 'react';
+import type { Status } from '../src-shared/contract.js';
+import { call } from './api.js';
+import { ThemeToggle } from './components/ThemeToggle.js';
+import { Home } from './screens/Home.js';
+import { LockScreen } from './screens/LockScreen.js';
+import { SetupWizard } from './screens/SetupWizard.js';
+
+const POLL_MS = 5_000;
+
+export function App() {
+  const [status, setStatus] = useState<Status | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const refresh = useCallback(async () => {
+    const result = await call('app.status', {});
+    if (result.ok) {
+      setStatus(result.value);
+      setError(null);
+    } else setError(result.error.message);
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    const timer = setInterval(() => void refresh(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
+
+  let screen;
+  if (!status) screen = <p className="muted">{error ?? 'Starting…'}</p>;
+  else if (status.setupNeeded) screen = <SetupWizard onDone={refresh} />;
+  else if (status.level === 'unlocked') screen = <Home status={status} onChange={refresh} />;
+  else screen = <LockScreen status={status} onChange={refresh} />;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand" aria-label="Twofold Backup">
+          Twofold Backup
+        </span>
+        <span className="topbar-right">
+          {status && <span className="muted small">v{status.version}</span>}
+          <ThemeToggle />
+        </span>
+      </header>
+      <main className="content">{screen}</main>
+    </div>
+  );
+}

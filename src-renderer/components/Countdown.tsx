@@ -1,0 +1,30 @@
+/** A live "m:ss" countdown from a duration in ms; calls onDone when it reaches zero. */
+import { useEffect, useState } from 'react';
+
+export function formatWait(ms: number): string {
+  const total = Math.ceil(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+  return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
+}
+
+export function useCountdown(ms: number, onDone?: () => void): number {
+  const [left, setLeft] = useState(ms);
+  useEffect(() => {
+    setLeft(ms);
+    if (ms <= 0) return;
+    const end = Date.now() + ms;
+    const timer = setInterval(() => {
+      const remaining = Math.max(0, end - Date.now());
+      setLeft(remaining);
+      if (remaining === 0) {
+        clearInterval(timer);
+        onDone?.();
+      }
+    }, 250);
+    return () => clearInterval(timer);
+  }, [ms, onDone]);
+  return left;
+}

@@ -1,0 +1,60 @@
+/** The password lock, with the throttle's wait shown as a live countdown. */
+import { useState, type FormEvent } from 'react';
+import type { Status } from '../../src-shared/contract.js';
+import { call } from '../api.js';
+import { formatWait, useCountdown } from '../components/Countdown.js';
+import { ErrorText, Field } from '../components/Field.js';
+
+export function LockScreen({ status, onChange }: { status: Status; onChange: () => void }) {
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [waitMs, setWaitMs] = useState(status.throttle?.retryAfterMs ?? 0);
+  const [busy, setBusy] = useState(false);
+  const left = useCountdown(waitMs, () => setWaitMs(0));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    const result = await call('gate.submitPassword', { password });
+    setBusy(false);
+    setPassword('');
+    if (result.ok) {
+      setError(null);
+      return onChange();
+    }
+    setError(result.error.message);
+    setWaitMs(result.error.retryAfterMs ?? 0);
+  };
+
+  return (
+    <form className="card narrow" onSubmit={submit} aria-labelledby="lock-title">
+      <h1 id="lock-title">Locked</h1>
+      <p>
+        Unlock <strong>{status.accountName}</strong> to work with your backups. Scheduled backups keep running while locked.
+      </p>
+      <Field
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+        autoFocus
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        required
+      />
+      <ErrorText message={error} />
+      {left > 0 && (
+        <p className="notice" role="status" data-testid="throttle-wait">
+          Too many failed attempts. You can try again in <strong>{formatWait(left)}</strong>.
+        </p>
+      )}
+      {status.throttle?.hardStop && (
+        <p className="notice">After this many failures only a recovery code can finish an unlock.</p>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy || left > 0 || !password}>
+          Unlock
+        </button>
+      </div>
+    </form>
+  );
+}
