@@ -124,7 +124,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return sendJson(res, 415, badInput('Send the request as application/json.'));
     }
     const body = await readBody(req);
-    if (body === null) return sendJson(res, 413, badInput('The request is too large.'));
+    if (body === null) {
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 413, badInput('The request is too large.'));
+    }
     let request: unknown;
     try {
       request = JSON.parse(body);
@@ -215,12 +218,14 @@ function readBody(req: IncomingMessage): Promise<string | null> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (chunks.length) {
+        // Stop buffering but let the rest drain, so the 413 reaches the client.
+        chunks.length = 0;
         resolve(null);
-        req.destroy();
-      } else chunks.push(chunk);
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

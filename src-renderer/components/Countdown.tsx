@@ -1,5 +1,5 @@
 /** A live "m:ss" countdown from a duration in ms; calls onDone when it reaches zero. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 export function formatWait(ms: number): string {
   const total = Math.ceil(ms / 1000);
@@ -12,6 +12,9 @@ export function formatWait(ms: number): string {
 
 export function useCountdown(ms: number, onDone?: () => void): number {
   const [left, setLeft] = useState(ms);
+  // The callback lives in a ref: a new closure each render must not restart the countdown.
+  const done = useRef(onDone);
+  done.current = onDone;
   useEffect(() => {
     setLeft(ms);
     if (ms <= 0) return;
@@ -21,10 +24,10 @@ export function useCountdown(ms: number, onDone?: () => void): number {
       setLeft(remaining);
       if (remaining === 0) {
         clearInterval(timer);
-        onDone?.();
+        done.current?.();
       }
     }, 250);
     return () => clearInterval(timer);
-  }, [ms, onDone]);
+  }, [ms]);
   return left;
 }
