@@ -1,0 +1,137 @@
+/**
+ * The Electron shell, kept thin like KopiaUI's: it wires a window, a tray and IPC to the app
+ * from src-main/api and holds no logic of its own. Window hardening follows Bitwarden
+ * desktop: context isolation, sandbox, no Node integration, a strict CSP, a custom app://
+ * protocol instead of file://, navigation, new windows and permission requests denied.
+ */
+import { app, BrowserWindow, ipcMain, Menu, net, powerMonitor, protocol, session, Tray, nativeImage } from 'electron';
+import { hostname } from 'node:os';
+import { join, normalize, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createApp, type App } from '../api/app.js';
+import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const packageRoot = join(here, '..', '..', '..', '..');
+const rendererDir = join(packageRoot, 'dist', 'renderer');
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; " +
+  "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let window: BrowserWindow | null = null;
+  let tray: Tray | null = null;
+  let twofold: App | null = null;
+  let quitting = false;
+
+  const showWindow = () => {
+    if (!window) window = createWindow();
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+  };
+
+  app.on('second-instance', showWindow);
+
+  app.whenReady().then(async () => {
+    twofold = createApp({ dataDir: app.getPath('userData'), appVersion: app.getVersion() });
+    const running = twofold;
+
+    protocol.handle(APP_SCHEME, async (request) => {
+      const url = new URL(request.url);
+      const file = normalize(join(rendererDir, decodeURIComponent(url.pathname) || 'index.html'));
+      if (url.host !== APP_HOST || !file.startsWith(rendererDir + sep)) return new Response('Not found', { status: 404 });
+      const response = await net.fetch(pathToFileURL(url.pathname === '/' ? join(rendererDir, 'index.html') : file).toString());
+      const headers = new Headers(response.headers);
+      headers.set('Content-Security-Policy', CSP);
+      headers.set('X-Content-Type-Options', 'nosniff');
+      return new Response(response.body, { status: response.status, headers });
+    });
+
+    // Nothing the page asks for (camera, notifications, geolocation, …) is granted.
+    session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
+
+    ipcMain.handle('twofold:call', (event, request: unknown) => {
+      // Only our own top-level page may call; a subframe or a foreign page gets nothing.
+      const frame = event.senderFrame;
+      if (!window || event.sender !== window.webContents || !frame || frame.parent !== null || !isTrustedSenderUrl(frame.url)) {
+        return { ok: false, error: { code: 'NOT_ALLOWED', message: 'This caller is not the Twofold Backup window.' } };
+      }
+      return running.router.call(request, { face: 'electron', ip: 'local', workstation: hostname() });
+    });
+
+    powerMonitor.on('lock-screen', () => running.lock('os-lock'));
+    powerMonitor.on('suspend', () => running.lock('suspend'));
+
+    tray = new Tray(nativeImage.createFromPath(join(packageRoot, 'assets', 'tray.png')));
+    tray.setToolTip('Twofold Backup');
+    tray.setContextMenu(
+      Menu.buildFromTemplate([
+        { label: 'Open Twofold Backup', click: showWindow },
+        { label: 'Lock now', click: () => running.lock('user') },
+        { type: 'separator' },
+        {
+          label: 'Quit',
+          click: () => {
+            quitting = true;
+            app.quit();
+          },
+        },
+      ]),
+    );
+
+    window = createWindow();
+  });
+
+  function createWindow(): BrowserWindow {
+    const win = new BrowserWindow({
+      width: 1100,
+      height: 760,
+      show: false,
+      title: 'Twofold Backup',
+      webPreferences: {
+        preload: join(here, 'preload.cjs'),
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        spellcheck: false,
+      },
+    });
+    win.webContents.on('will-navigate', (event, url) => {
+      if (!isAllowedNavigation(url)) event.preventDefault();
+    });
+    win.webContents.on('will-attach-webview', (event) => event.preventDefault());
+    win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // Closing the window keeps the app (and its scheduled backups) running in the tray.
+    win.on('close', (event) => {
+      if (!quitting) {
+        event.preventDefault();
+        win.hide();
+      }
+    });
+    win.on('closed', () => {
+      if (window === win) window = null;
+    });
+    win.once('ready-to-show', () => win.show());
+    void win.loadURL(`${APP_ORIGIN}/index.html`);
+    return win;
+  }
+
+  app.on('before-quit', () => {
+    quitting = true;
+    twofold?.close();
+  });
+  app.on('window-all-closed', () => {
+    // Stay in the tray: backups keep running while the window is closed.
+  });
+}
