@@ -22,6 +22,11 @@ export interface MethodSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   output: O;
   /** A human name of the action, shown when a step-up or push asks the user to confirm it. */
   action: string;
+  /**
+   * For step-up methods: no proof is needed while no second factor is active (so the first
+   * device can be added right after set-up). Once any device exists, the step-up applies.
+   */
+  freeWithoutTwoFactor?: boolean;
 }
 
 function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpec<I, O>): MethodSpec<I, O> {
@@ -45,6 +50,8 @@ export const ThrottleSchema = z.object({
   hardStop: z.boolean(),
 });
 
+export const SecondFactorKindSchema = z.enum(['totp', 'recovery']);
+
 export const StatusSchema = z.object({
   appName: z.string(),
   version: z.string(),
@@ -52,6 +59,8 @@ export const StatusSchema = z.object({
   level: SessionLevelSchema,
   accountName: z.string().nullable(),
   throttle: ThrottleSchema.nullable(),
+  /** While at the second-factor step: what the account can finish the unlock with. */
+  secondFactors: z.array(SecondFactorKindSchema),
 });
 export type Status = z.infer<typeof StatusSchema>;
 
@@ -69,6 +78,82 @@ export const SettingsSchema = z.object({
   autoLockMinutes: z.number().int().min(1).max(1440),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** What a person types from a device or from paper; checked by the core, bounded here. */
+export const CodeSchema = z.string().trim().min(1, 'Enter the code.').max(64, 'That is too long to be a code.');
+export const DeviceNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Give the device a name.')
+  .max(40, 'Device names are limited to 40 characters.')
+  .regex(/^[^\p{Cc}]+$/u, 'Device names cannot contain control characters.');
+export const DeviceIdSchema = z.string().uuid('That is not a device id.');
+
+export const DeviceViewSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['totp']),
+  name: z.string(),
+  addedAt: z.number().int(),
+  lastUsedAt: z.number().int().nullable(),
+  active: z.boolean(),
+});
+export type DeviceView = z.infer<typeof DeviceViewSchema>;
+
+export const DeviceOverviewSchema = z.object({
+  devices: z.array(DeviceViewSchema),
+  twoFactorEnabled: z.boolean(),
+  recoveryCodesLeft: z.number().int().nonnegative(),
+  /** True at 3 or fewer codes left: the UI warns. */
+  recoveryCodesLow: z.boolean(),
+});
+export type DeviceOverview = z.infer<typeof DeviceOverviewSchema>;
+
+export const AUDIT_ACTIONS = [
+  'setup',
+  'password.ok',
+  'password.failed',
+  'password.changed',
+  'factor.ok',
+  'factor.failed',
+  'push.sent',
+  'push.approved',
+  'push.denied',
+  'push.expired',
+  'push.reported',
+  'device.added',
+  'device.removed',
+  'device.renamed',
+  'recovery.used',
+  'recovery.regenerated',
+  'lockout',
+  'step-up.ok',
+  'step-up.failed',
+  'twofa.disabled',
+  'locked',
+] as const;
+export const AuditFilterSchema = z
+  .object({
+    from: z.number().int().nonnegative().optional(),
+    to: z.number().int().nonnegative().optional(),
+    action: z.enum(AUDIT_ACTIONS).optional(),
+    outcome: z.enum(['success', 'failure', 'info']).optional(),
+    account: z.string().max(64).optional(),
+  })
+  .strict();
+export const AuditRowSchema = z.object({
+  id: z.number().int(),
+  time: z.number().int(),
+  account: z.string().nullable(),
+  device: z.string().nullable(),
+  action: z.string(),
+  workstation: z.string(),
+  ip: z.string(),
+  outcome: z.string(),
+  detail: z.string().nullable(),
+});
+export type AuditRowView = z.infer<typeof AuditRowSchema>;
+
+const Unlocked = z.object({ level: SessionLevelSchema, recoveryCodesLeft: z.number().int().nonnegative() });
 
 export const contract = {
   'app.status': method({
@@ -101,6 +186,18 @@ export const contract = {
     input: Empty,
     output: z.object({ level: SessionLevelSchema }),
   }),
+  'gate.submitCode': method({
+    level: 'second-factor',
+    action: 'Unlock with a code from a device',
+    input: z.object({ code: CodeSchema }).strict(),
+    output: Unlocked,
+  }),
+  'gate.submitRecoveryCode': method({
+    level: 'second-factor',
+    action: 'Unlock with a recovery code',
+    input: z.object({ code: CodeSchema }).strict(),
+    output: Unlocked,
+  }),
   'gate.stepUp': method({
     level: 'unlocked',
     action: 'Confirm a sensitive action',
@@ -109,9 +206,15 @@ export const contract = {
         /** The step-up method this proof will authorise, and its exact input. */
         method: z.string().min(1).max(100),
         input: z.unknown(),
-        password: PasswordSchema,
+        /** Exactly one: the password while 2FA is off; a device or recovery code once it is on. */
+        password: PasswordSchema.optional(),
+        code: CodeSchema.optional(),
+        recoveryCode: CodeSchema.optional(),
       })
-      .strict(),
+      .strict()
+      .refine((v) => [v.password, v.code, v.recoveryCode].filter((x) => x !== undefined).length === 1, {
+        message: 'Confirm with exactly one of: password, code, recovery code.',
+      }),
     output: z.object({ proof: z.string(), expiresAt: z.number().int(), action: z.string() }),
   }),
   'settings.get': method({
@@ -131,6 +234,85 @@ export const contract = {
     action: 'Change the password',
     input: z.object({ currentPassword: PasswordSchema, newPassword: PasswordSchema }).strict(),
     output: z.object({ changed: z.literal(true) }),
+  }),
+  'devices.list': method({
+    level: 'unlocked',
+    action: 'List devices',
+    input: Empty,
+    output: DeviceOverviewSchema,
+  }),
+  'devices.beginTotp': method({
+    level: 'step-up',
+    freeWithoutTwoFactor: true,
+    action: 'Add an authenticator app',
+    input: z.object({ name: DeviceNameSchema }).strict(),
+    output: z.object({
+      deviceId: z.string(),
+      name: z.string(),
+      uri: z.string(),
+      secretGrouped: z.string(),
+      qrSvg: z.string(),
+      qrPngDataUrl: z.string(),
+    }),
+  }),
+  'devices.confirmTotp': method({
+    level: 'unlocked',
+    action: 'Confirm a new authenticator app',
+    input: z.object({ deviceId: DeviceIdSchema, code: CodeSchema }).strict(),
+    output: z.object({ device: DeviceViewSchema, recoveryCodes: z.array(z.string()).nullable() }),
+  }),
+  'devices.rename': method({
+    level: 'unlocked',
+    action: 'Rename a device',
+    input: z.object({ deviceId: DeviceIdSchema, name: DeviceNameSchema }).strict(),
+    output: DeviceViewSchema,
+  }),
+  'devices.remove': method({
+    level: 'step-up',
+    action: 'Remove a device',
+    input: z.object({ deviceId: DeviceIdSchema, confirmDisableTwoFactor: z.boolean().default(false) }).strict(),
+    output: DeviceOverviewSchema,
+  }),
+  'recovery.regenerate': method({
+    level: 'step-up',
+    action: 'Make new recovery codes',
+    input: Empty,
+    output: z.object({ codes: z.array(z.string()) }),
+  }),
+  'twofa.disable': method({
+    level: 'step-up',
+    action: 'Turn two-factor authentication off',
+    input: Empty,
+    output: DeviceOverviewSchema,
+  }),
+  'audit.query': method({
+    level: 'unlocked',
+    action: 'Read the audit log',
+    input: z
+      .object({
+        filter: AuditFilterSchema.default({}),
+        limit: z.number().int().min(1).max(1000).default(100),
+        offset: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: z.object({ rows: z.array(AuditRowSchema), total: z.number().int().nonnegative() }),
+  }),
+  'audit.exportCsv': method({
+    level: 'unlocked',
+    action: 'Export the audit log',
+    input: z.object({ filter: AuditFilterSchema.default({}) }).strict(),
+    output: z.object({ csv: z.string(), filename: z.string() }),
+  }),
+  'audit.verify': method({
+    level: 'unlocked',
+    action: 'Check the audit log',
+    input: Empty,
+    output: z.object({
+      ok: z.boolean(),
+      rows: z.number().int().nonnegative(),
+      firstBrokenId: z.number().int().nullable(),
+      reason: z.string().nullable(),
+    }),
   }),
 } satisfies Record<string, MethodSpec>;
 

@@ -1,47 +1,71 @@
 /** Contract method -> service call. No gate checks here: the router did them before we run. */
-import { contract, isMethodName } from '../../src-shared/contract.js';
+import { contract, isMethodName, type AuditRowView } from '../../src-shared/contract.js';
 import type { Core } from '../core/composition.js';
 import { CoreError } from '../core/errors.js';
+import type { StepUpFactor } from '../core/gate.js';
 import { stepUpDigest, type Handlers } from './router.js';
 
 export function createHandlers(core: Core): Handlers {
-  const { accounts, gate, settings, throttle, clock } = core;
+  const { accounts, gate, settings, throttle, clock, devices, audit } = core;
+  const session = () => gate.unlocked();
+  const auditLog = () => audit.open();
+
   return {
     'app.status': () => {
       const account = accounts.current();
+      const level = gate.level();
+      const list = level === 'second-factor' ? gate.factorList() : null;
       return {
         appName: core.appName,
         version: core.appVersion,
         setupNeeded: account === null,
-        level: gate.level(),
+        level,
         accountName: account?.name ?? null,
         throttle: account ? throttle.view(account.id, clock.now()) : null,
+        secondFactors: list
+          ? [
+              ...(list.devices.some((d) => d.active && d.kind === 'totp') ? (['totp'] as const) : []),
+              ...(list.recovery?.hashes.some((h) => h !== null) ? (['recovery'] as const) : []),
+            ]
+          : [],
       };
     },
 
     'account.checkPasswordStrength': ({ password, accountName }) =>
       core.passwordPolicy.check(password, accountName ? [accountName] : []),
 
-    'account.setup': async ({ accountName, password }) => {
+    'account.setup': async ({ accountName, password }, ctx) => {
       const { account, recordKey } = await accounts.setup(accountName, password);
-      gate.openAfterSetup(account.id, recordKey);
+      await gate.openAfterSetup(account, recordKey, ctx);
       return { level: gate.level() };
     },
 
-    'gate.submitPassword': async ({ password }) => ({ level: await gate.submitPassword(password) }),
+    'gate.submitPassword': async ({ password }, ctx) => ({ level: await gate.submitPassword(password, ctx) }),
+
+    'gate.submitCode': async ({ code }, ctx) => {
+      const { level, recoveryCodesLeft } = await gate.submitSecondFactor({ code }, ctx);
+      return { level, recoveryCodesLeft };
+    },
+
+    'gate.submitRecoveryCode': async ({ code }, ctx) => {
+      const { level, recoveryCodesLeft } = await gate.submitSecondFactor({ recoveryCode: code }, ctx);
+      return { level, recoveryCodesLeft };
+    },
 
     'gate.lock': () => {
       gate.lock('user');
       return { level: gate.level() };
     },
 
-    'gate.stepUp': async ({ method, input, password }) => {
+    'gate.stepUp': async ({ method, input, password, code, recoveryCode }, ctx) => {
       if (!isMethodName(method) || contract[method].level !== 'step-up') {
         throw new CoreError('BAD_INPUT', 'That action does not need a confirmation.');
       }
       const parsed = contract[method].input.safeParse(input);
       if (!parsed.success) throw new CoreError('BAD_INPUT', 'The action to confirm has invalid input.');
-      const grant = await gate.issueStepUp(method, stepUpDigest(method, parsed.data), password);
+      const factor: StepUpFactor =
+        password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode! };
+      const grant = await gate.issueStepUp(method, stepUpDigest(method, parsed.data), factor, ctx);
       return { ...grant, action: contract[method].action };
     },
 
@@ -49,10 +73,51 @@ export function createHandlers(core: Core): Handlers {
 
     'settings.update': (patch) => settings.update(patch),
 
-    'account.changePassword': async ({ currentPassword, newPassword }) => {
-      const { accountId } = gate.unlocked();
-      await accounts.changePassword(accountId, currentPassword, newPassword);
+    'account.changePassword': async ({ currentPassword, newPassword }, ctx) => {
+      const { account } = session();
+      await accounts.changePassword(account.id, currentPassword, newPassword);
+      await audit.record(ctx, { action: 'password.changed', outcome: 'success', account: account.name });
       return { changed: true as const };
     },
+
+    'devices.list': () => devices.overview(session()),
+
+    'devices.beginTotp': ({ name }) => devices.beginTotp(session(), name),
+
+    'devices.confirmTotp': ({ deviceId, code }, ctx) => devices.confirmTotp(session(), deviceId, code, ctx),
+
+    'devices.rename': ({ deviceId, name }, ctx) => devices.rename(session(), deviceId, name, ctx),
+
+    'devices.remove': ({ deviceId, confirmDisableTwoFactor }, ctx) =>
+      devices.remove(session(), deviceId, confirmDisableTwoFactor, ctx),
+
+    'recovery.regenerate': async (_input, ctx) => ({ codes: await devices.regenerateRecoveryCodes(session(), ctx) }),
+
+    'twofa.disable': async (_input, ctx) => {
+      await devices.disableTwoFactor(session(), ctx);
+      return devices.overview(session());
+    },
+
+    'audit.query': async ({ filter, limit, offset }) => {
+      const { rows, total } = (await auditLog()).query({ ...filter, limit, offset });
+      return { rows: rows.map(auditRowView), total };
+    },
+
+    'audit.exportCsv': async ({ filter }) => ({
+      csv: (await auditLog()).exportCsv(filter),
+      filename: `twofold-audit-${new Date(clock.now()).toISOString().slice(0, 10)}.csv`,
+    }),
+
+    'audit.verify': async () => {
+      const result = (await auditLog()).verify();
+      return result.ok
+        ? { ok: true, rows: result.rows, firstBrokenId: null, reason: null }
+        : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason };
+    },
   };
+}
+
+function auditRowView(row: AuditRowView): AuditRowView {
+  const { id, time, account, device, action, workstation, ip, outcome, detail } = row;
+  return { id, time, account, device, action, workstation, ip, outcome, detail };
 }

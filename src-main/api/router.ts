@@ -13,6 +13,7 @@ import {
   RequestSchema,
   SESSION_RANK,
   type MethodName,
+  type MethodSpec,
   type OutputOf,
   type ParsedInputOf,
 } from '../../src-shared/contract.js';
@@ -64,7 +65,8 @@ export function createRouter(deps: { handlers: Handlers; gate: Gate; logger: Log
       const parsed = spec.input.safeParse(input);
       if (!parsed.success) return fail('BAD_INPUT', describeIssues(parsed.error));
 
-      if (spec.level === 'step-up') {
+      const freeNow = (spec as MethodSpec).freeWithoutTwoFactor === true && !gate.twoFactorEnabled();
+      if (spec.level === 'step-up' && !freeNow) {
         const digest = stepUpDigest(method, parsed.data);
         if (!stepUpProof || !gate.consumeStepUp(stepUpProof, method, digest)) {
           return fail('STEP_UP_REQUIRED', `Confirm this action first: ${spec.action}.`);

@@ -3,7 +3,11 @@
  * No module keeps a hidden singleton; every face (Electron, console, tests) calls createCore.
  */
 import { randomUUID } from 'node:crypto';
+import { APP_NAME } from '../../src-shared/product.js';
 import { AccountService } from './accounts.js';
+import { AuditRecorder } from './audit-recorder.js';
+import { DeviceService } from './devices.js';
+import { SecondFactor } from './second-factor.js';
 import { systemClock, type Clock } from './clock.js';
 import { FactorListStore } from './factor-list.js';
 import { Gate } from './gate.js';
@@ -17,7 +21,7 @@ import { metaValue, openStore, type Store } from './store.js';
 import { Throttle } from './throttle.js';
 import { Vault } from './vault.js';
 
-export const APP_NAME = 'Twofold Backup';
+export { APP_NAME };
 
 export interface CoreOptions {
   /** The user data folder: the database and the logs live here. */
@@ -42,6 +46,8 @@ export interface Core {
   readonly settings: SettingsService;
   readonly passwordPolicy: PasswordPolicy;
   readonly gate: Gate;
+  readonly devices: DeviceService;
+  readonly audit: AuditRecorder;
   readonly clock: Clock;
   readonly logger: Logger;
   close(): void;
@@ -69,7 +75,10 @@ export function createCore(options: CoreOptions): Core {
     logger,
     kdfTargetMs: options.kdfTargetMs ?? DEFAULT_TARGET_MS,
   });
-  const gate = new Gate({ accounts, factors, throttle, settings, clock, logger });
+  const audit = new AuditRecorder(store, vault, clock);
+  const secondFactor = new SecondFactor({ store, factors, throttle, clock, audit });
+  const devices = new DeviceService({ store, factors, clock, audit });
+  const gate = new Gate({ accounts, factors, secondFactor, throttle, settings, audit, clock, logger });
 
   const idleCheckMs = options.idleCheckMs ?? 15_000;
   const idleTimer = idleCheckMs > 0 ? setInterval(() => gate.checkIdle(), idleCheckMs) : null;
@@ -87,6 +96,8 @@ export function createCore(options: CoreOptions): Core {
     settings,
     passwordPolicy,
     gate,
+    devices,
+    audit,
     clock,
     logger,
     close() {

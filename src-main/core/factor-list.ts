@@ -1,7 +1,7 @@
 /**
- * The account's list of second-factor devices, sealed as one record. Sealing the list itself
- * (not just each secret) means editing the database cannot add a device or switch 2FA off:
- * a missing or altered record fails closed.
+ * The account's second factors, sealed as one record: the devices (with their secrets) and the
+ * recovery codes' hashes. Sealing the list itself, not only each secret, means editing the
+ * database cannot add a device or switch 2FA off: a missing or altered record fails closed.
  */
 import { z } from 'zod';
 import { CoreError } from './errors.js';
@@ -9,13 +9,51 @@ import type { SealedRecords } from './sealed-records.js';
 
 export const FACTOR_LIST_KIND = 'factors';
 
+export const TotpDeviceSchema = z.object({
+  id: z.string().uuid(),
+  kind: z.literal('totp'),
+  name: z.string(),
+  addedAt: z.number().int(),
+  lastUsedAt: z.number().int().nullable(),
+  /** False from enrolment until the first correct code. */
+  active: z.boolean(),
+  /** Base32, as the authenticator app holds it. */
+  secret: z.string(),
+  /** Learned clock offset in time steps (RFC 6238 §6). */
+  drift: z.number().int(),
+  /** The last accepted time step: a code is accepted only for a later step, so never twice. */
+  lastStep: z.number().int().nullable(),
+  /** Wrong codes while confirming a pending enrolment; the enrolment ends at the limit. */
+  failedConfirmations: z.number().int().nonnegative(),
+});
+export type TotpDevice = z.infer<typeof TotpDeviceSchema>;
+
+export const DeviceSchema = z.discriminatedUnion('kind', [TotpDeviceSchema]);
+export type Device = z.infer<typeof DeviceSchema>;
+
+export const RecoverySchema = z.object({
+  /** HMAC-SHA-256 of each code; a used code's slot becomes null. */
+  hashes: z.array(z.string().regex(/^[0-9a-f]{64}$/).nullable()),
+  generatedAt: z.number().int(),
+});
+
 export const FactorListSchema = z.object({
   version: z.literal(1),
-  devices: z.array(z.object({ id: z.string(), kind: z.string(), name: z.string() }).passthrough()),
+  devices: z.array(DeviceSchema),
+  recovery: RecoverySchema.nullable(),
 });
 export type FactorList = z.infer<typeof FactorListSchema>;
 
-export const EMPTY_FACTOR_LIST: FactorList = { version: 1, devices: [] };
+export const EMPTY_FACTOR_LIST: FactorList = { version: 1, devices: [], recovery: null };
+
+/** Second-factor authentication is on while at least one device is active. */
+export function twoFactorEnabled(list: FactorList): boolean {
+  return list.devices.some((d) => d.active);
+}
+
+export function recoveryCodesLeft(list: FactorList): number {
+  return list.recovery?.hashes.filter((h) => h !== null).length ?? 0;
+}
 
 export class FactorListStore {
   constructor(private readonly records: SealedRecords) {}

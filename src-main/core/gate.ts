@@ -2,17 +2,21 @@
  * The gate state machine (DESIGN.md §5): locked -> second-factor -> unlocked, lock now, and
  * auto-lock after the idle time the user set. The session holds the record key while open;
  * locking wipes it. Step-up proofs are fresh verifications bound to one method and its exact
- * input, valid once and briefly. Attempts are serialised, so parallel guesses cannot slip
- * between the throttle's check and its count.
+ * input, valid once and briefly: the password while 2FA is off, a second factor once it is on.
+ * Attempts are serialised, so parallel guesses cannot slip between the throttle's check and
+ * its count.
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionLevel } from '../../src-shared/contract.js';
-import type { AccountService } from './accounts.js';
+import type { Account, AccountService } from './accounts.js';
+import type { AuditRecorder } from './audit-recorder.js';
 import type { Clock } from './clock.js';
+import type { RequestContext } from './context.js';
 import { sha256, wipe } from './crypto.js';
 import { CoreError } from './errors.js';
-import type { FactorListStore } from './factor-list.js';
+import { recoveryCodesLeft, twoFactorEnabled, type FactorList, type FactorListStore } from './factor-list.js';
 import type { Logger } from './logger.js';
+import type { FactorAttempt, SecondFactor, Verified } from './second-factor.js';
 import type { SettingsService } from './settings.js';
 import type { Throttle } from './throttle.js';
 
@@ -20,9 +24,12 @@ export const STEP_UP_TTL_MS = 2 * 60_000;
 
 export type LockReason = 'user' | 'idle' | 'os-lock' | 'suspend' | 'shutdown';
 
+/** What confirms a step-up: the password while 2FA is off; a device or recovery code once it is on. */
+export type StepUpFactor = { password: string } | FactorAttempt;
+
 interface OpenSession {
   level: Exclude<SessionLevel, 'locked'>;
-  accountId: number;
+  account: Account;
   recordKey: Buffer;
   lastActivity: number;
 }
@@ -36,8 +43,10 @@ interface StepUpGrant {
 export interface GateDeps {
   accounts: AccountService;
   factors: FactorListStore;
+  secondFactor: SecondFactor;
   throttle: Throttle;
   settings: SettingsService;
+  audit: AuditRecorder;
   clock: Clock;
   logger: Logger;
 }
@@ -57,7 +66,7 @@ export class Gate {
 
   checkIdle(): void {
     const s = this.session;
-    if (s?.level !== 'unlocked') return;
+    if (!s) return;
     const idleMs = this.deps.settings.get().autoLockMinutes * 60_000;
     if (this.deps.clock.now() - s.lastActivity >= idleMs) this.lock('idle');
   }
@@ -68,57 +77,93 @@ export class Gate {
   }
 
   /** Called right after first-run setup: the person who just chose the password is unlocked. */
-  openAfterSetup(accountId: number, recordKey: Buffer): void {
-    this.replaceSession({ level: 'unlocked', accountId, recordKey, lastActivity: this.deps.clock.now() });
+  async openAfterSetup(account: Account, recordKey: Buffer, ctx: RequestContext): Promise<void> {
+    this.replaceSession({ level: 'unlocked', account, recordKey, lastActivity: this.deps.clock.now() });
+    await this.deps.audit.record(ctx, { action: 'setup', outcome: 'success', account: account.name });
   }
 
-  submitPassword(password: string): Promise<SessionLevel> {
+  submitPassword(password: string, ctx: RequestContext): Promise<SessionLevel> {
     return this.serialise(async () => {
-      const { accounts, factors, throttle, clock, logger } = this.deps;
+      const { accounts, throttle, clock, logger } = this.deps;
       const account = accounts.require();
-      const recordKey = await accounts.checkPassword(account.id, password);
-      let devices: number;
+      const recordKey = await this.checkPassword(account, password, ctx, 'unlock');
+      let list: FactorList;
       try {
-        devices = factors.read(account.id, recordKey).devices.length;
+        list = this.deps.factors.read(account.id, recordKey);
       } catch (error) {
         wipe(recordKey);
         throw error;
       }
-      const level = devices === 0 ? 'unlocked' : 'second-factor';
+      const level = twoFactorEnabled(list) ? 'second-factor' : 'unlocked';
       if (level === 'unlocked') throttle.reset(account.id);
-      this.replaceSession({ level, accountId: account.id, recordKey, lastActivity: clock.now() });
+      this.replaceSession({ level, account, recordKey, lastActivity: clock.now() });
       logger.info('password accepted', { accountId: account.id, level });
       return level;
     });
   }
 
+  /** Finish an unlock with a device code or a recovery code. */
+  submitSecondFactor(attempt: FactorAttempt, ctx: RequestContext): Promise<Verified & { level: SessionLevel }> {
+    return this.serialise(async () => {
+      const s = this.session;
+      if (s?.level !== 'second-factor') throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
+      const verified = await this.deps.secondFactor.verify(s.account, s.recordKey, attempt, ctx, 'unlock');
+      if (this.session !== s) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      s.level = 'unlocked';
+      s.lastActivity = this.deps.clock.now();
+      this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
+      return { ...verified, level: s.level };
+    });
+  }
+
   lock(reason: LockReason): void {
-    if (this.session) this.deps.logger.info('locked', { accountId: this.session.accountId, reason });
+    if (this.session) this.deps.logger.info('locked', { accountId: this.session.account.id, reason });
     this.replaceSession(null);
   }
 
   /** The open, unlocked session; services that need the record key ask here. */
-  unlocked(): { accountId: number; recordKey: Buffer } {
+  unlocked(): { account: Account; recordKey: Buffer } {
     this.checkIdle();
     const s = this.session;
     if (s?.level !== 'unlocked') throw new CoreError('NOT_ALLOWED', 'Unlock Twofold Backup first.');
-    return { accountId: s.accountId, recordKey: s.recordKey };
+    return { account: s.account, recordKey: s.recordKey };
   }
 
-  /**
-   * Verify the password afresh and grant one proof for `method` with exactly this input.
-   * (With second factors registered, the factor is verified instead; see the factors module.)
-   */
-  issueStepUp(method: string, inputDigest: string, password: string): Promise<{ proof: string; expiresAt: number }> {
+  /** The sealed factor list of the open session (second-factor or unlocked). */
+  factorList(): FactorList | null {
+    const s = this.session;
+    return s ? this.deps.factors.read(s.account.id, s.recordKey) : null;
+  }
+
+  twoFactorEnabled(): boolean {
+    const list = this.factorList();
+    return list !== null && twoFactorEnabled(list);
+  }
+
+  /** Verify afresh and grant one proof for `method` with exactly this input. */
+  issueStepUp(
+    method: string,
+    inputDigest: string,
+    factor: StepUpFactor,
+    ctx: RequestContext,
+  ): Promise<{ proof: string; expiresAt: number }> {
     return this.serialise(async () => {
-      const { accountId } = this.unlocked();
-      const recordKey = await this.deps.accounts.checkPassword(accountId, password);
-      wipe(recordKey);
-      this.deps.throttle.reset(accountId);
+      const { account, recordKey } = this.unlocked();
+      const list = this.deps.factors.read(account.id, recordKey);
+      if (twoFactorEnabled(list)) {
+        if ('password' in factor) {
+          throw new CoreError('BAD_INPUT', 'Two-factor authentication is on: confirm with a code from a device or a recovery code.');
+        }
+        await this.deps.secondFactor.verify(account, recordKey, factor, ctx, 'step-up');
+      } else {
+        if (!('password' in factor)) throw new CoreError('BAD_INPUT', 'Confirm with your password.');
+        wipe(await this.checkPassword(account, factor.password, ctx, 'step-up'));
+        this.deps.throttle.reset(account.id);
+      }
       const proof = randomBytes(32).toString('base64url');
       const expiresAt = this.deps.clock.now() + STEP_UP_TTL_MS;
       this.stepUps.set(proofId(proof), { method, inputDigest, expiresAt });
-      this.deps.logger.info('step-up granted', { accountId, method });
+      await this.deps.audit.record(ctx, { action: 'step-up.ok', outcome: 'success', account: account.name, detail: method });
       return { proof, expiresAt };
     });
   }
@@ -130,6 +175,31 @@ export class Gate {
     if (!grant) return false;
     this.stepUps.delete(id); // spent even when it does not match: a proof is never tried twice
     return grant.method === method && grant.inputDigest === inputDigest && this.deps.clock.now() < grant.expiresAt;
+  }
+
+  /** How many recovery codes the open session's account has left. */
+  recoveryCodesLeft(): number {
+    const list = this.factorList();
+    return list ? recoveryCodesLeft(list) : 0;
+  }
+
+  private async checkPassword(account: Account, password: string, ctx: RequestContext, purpose: string): Promise<Buffer> {
+    const { accounts, audit, throttle, clock } = this.deps;
+    const before = throttle.view(account.id, clock.now());
+    try {
+      const recordKey = await accounts.checkPassword(account.id, password);
+      await audit.record(ctx, { action: 'password.ok', outcome: 'success', account: account.name, detail: purpose });
+      return recordKey;
+    } catch (error) {
+      if (error instanceof CoreError && error.code === 'AUTH_FAILED') {
+        await audit.record(ctx, { action: 'password.failed', outcome: 'failure', account: account.name, detail: purpose });
+        const after = throttle.view(account.id, clock.now());
+        if (after.hardStop && !before.hardStop) {
+          await audit.record(ctx, { action: 'lockout', outcome: 'failure', account: account.name, detail: 'hard stop' });
+        }
+      }
+      throw error;
+    }
   }
 
   private replaceSession(next: OpenSession | null): void {

@@ -5,9 +5,10 @@
  * There is deliberately no plaintext fallback: without a keychain, the app stops and says why.
  */
 import { AsyncEntry } from '@napi-rs/keyring';
+import { APP_NAME } from '../../src-shared/product.js';
 import { CoreError } from './errors.js';
 
-export const KEYCHAIN_SERVICE = 'Twofold Backup';
+export const KEYCHAIN_SERVICE = APP_NAME;
 
 export interface Keychain {
   get(account: string): Promise<Buffer | null>;

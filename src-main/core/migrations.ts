@@ -41,4 +41,43 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: the audit log of gate events: append-only (triggers refuse edits) and hash-chained (audit.ts).
+  `
+  CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    time        INTEGER NOT NULL,
+    account     TEXT,
+    device      TEXT,
+    action      TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    ip          TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    -- Short free text for people; never a secret, code or password.
+    detail      TEXT,
+    -- HMAC-SHA-256 chain: mac = HMAC(key, prev_mac || the row), so an edit or a gap shows.
+    prev_mac    BLOB NOT NULL,
+    mac         BLOB NOT NULL
+  ) STRICT;
+
+  CREATE INDEX audit_log_time ON audit_log (time);
+  CREATE INDEX audit_log_action ON audit_log (action);
+
+  -- Even our own code cannot rewrite history; the chain still catches edits made without these.
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+  END;
+
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+  END;
+
+  -- INSERT OR REPLACE deletes the old row without firing delete triggers; refuse a taken id.
+  CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+  WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
+  BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+  END;
+  `,
 ];

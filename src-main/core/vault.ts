@@ -55,6 +55,16 @@ export class Vault {
     return key;
   }
 
+  /** A key for one purpose derived from the vault key alone (usable while the app is locked). */
+  async derivedKey(label: string): Promise<Buffer> {
+    const vaultKey = await this.vaultKey(false);
+    try {
+      return deriveKey(vaultKey, Buffer.from(this.installId, 'utf8'), label);
+    } finally {
+      wipe(vaultKey);
+    }
+  }
+
   /** Derive the verifier and the wrap key for `password` under the given (or fresh) parameters. */
   async passwordLock(password: string, kdf: KdfParams, vaultKey: Buffer): Promise<PasswordLock> {
     const passwordKey = await derivePasswordKey(password, kdf);

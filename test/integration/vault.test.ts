@@ -116,8 +116,9 @@ describe('the vault', () => {
     const blob = column(t, `SELECT blob FROM sealed_records WHERE kind = '${FACTOR_LIST_KIND}'`);
     const { core } = t.app;
     await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
-    const { accountId, recordKey } = core.gate.unlocked();
-    expect(core.vault.openRecord(recordKey, accountId, FACTOR_LIST_KIND, blob).toString()).toBe('{"version":1,"devices":[]}');
+    const { account, recordKey } = core.gate.unlocked();
+    const accountId = account.id;
+    expect(core.vault.openRecord(recordKey, accountId, FACTOR_LIST_KIND, blob).toString()).toBe('{"version":1,"devices":[],"recovery":null}');
     expect(() => core.vault.openRecord(recordKey, accountId, 'something-else', blob)).toThrow(
       expect.objectContaining({ code: 'VAULT_CORRUPT' }),
     );
