@@ -21,6 +21,15 @@ export const ERROR_CODES = [
   'KEYCHAIN_UNAVAILABLE',
   'KEYCHAIN_ITEM_MISSING',
   'VAULT_CORRUPT',
+  // The backup engine (src-main/core/backup).
+  'REPO_NOT_FOUND',
+  'REPO_EXISTS',
+  'REPO_PASSWORD_WRONG',
+  'REPO_LOCKED',
+  'REPO_DAMAGED',
+  'RESTORE_CONFLICT',
+  'CANCELLED',
+  'JOB_RUNNING',
   'INTERNAL',
 ] as const;
 

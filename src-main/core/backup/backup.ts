@@ -1,0 +1,582 @@
+/**
+ * Backup: walk the sources, hand file contents to the worker pool (chunk, hash, compress,
+ * encrypt on every core), put new blobs into packs, then write index, then the snapshot.
+ *
+ * Incremental: a file whose size, mtime, ctime and inode match the parent snapshot keeps the
+ * parent's chunk list without being read; a directory whose tree encodes to the same bytes has
+ * the same id and is not stored again. Crash safety: each pack, index and snapshot is written
+ * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
+ * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
+ */
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { readdir, lstat, rm, stat } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import picomatch from 'picomatch';
+import { compress } from 'zstd-napi';
+import { CoreError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
+import { indexFileFor, type MasterIndex } from './index.js';
+import { RepoLock, pidAlive } from './lock.js';
+import { packFooter, type PackEntry } from './pack.js';
+import { WorkerPool } from './pool.js';
+import type { Repository } from './repository.js';
+import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
+import { encodeTree, type Tree, type TreeNode } from './tree.js';
+import type { ChunkFile, ChunkResult } from './worker.js';
+
+export interface Progress {
+  filesDone: number;
+  filesTotal: number | null;
+  bytesDone: number;
+  bytesTotal: number | null;
+  currentFile: string | null;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface BackupOptions {
+  sources: string[];
+  excludes?: string[];
+  tags?: string[];
+  /** The snapshot to compare against; by default the newest one of the same host and paths. */
+  parent?: SnapshotWithId | null;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  threads?: number;
+  /** Index new packs every this many packs, so a killed run loses little. */
+  indexEvery?: number;
+}
+
+export interface BackupResult {
+  snapshotId: string;
+  summary: SnapshotSummary;
+}
+
+/** Files larger than this are chunked in segments, so one task never holds a whole big file. */
+const SEGMENT_BYTES = 32 * 1024 * 1024;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const TEMP_MAX_AGE_MS = 24 * 3600_000;
+
+interface Later<T> {
+  done: Promise<T>;
+}
+const now = <T>(value: T): Later<T> => ({ done: Promise.resolve(value) });
+
+class Packer {
+  blobs: Buffer[] = [];
+  entries: PackEntry[] = [];
+  size = 0;
+
+  add(id: Buffer, type: BlobType, data: Buffer, rawLength: number, compressed: boolean): void {
+    this.entries.push({ id, type, compressed, length: data.length, rawLength, offset: this.size });
+    this.blobs.push(Buffer.isBuffer(data) ? data : Buffer.from(data));
+    this.size += data.length;
+  }
+
+  take(): { blobs: Buffer[]; entries: PackEntry[] } {
+    const out = { blobs: this.blobs, entries: this.entries };
+    this.blobs = [];
+    this.entries = [];
+    this.size = 0;
+    return out;
+  }
+}
+
+/** Ids of packs in data/ that no index lists: left by a killed run. Returns them indexed. */
+export async function recoverUnindexedPacks(repo: Repository, index: MasterIndex): Promise<Map<string, PackEntry[]>> {
+  const found = new Map<string, PackEntry[]>();
+  for (const packId of (await repo.listPacks()).keys()) {
+    if (index.packs.has(packId)) continue;
+    try {
+      const entries = await repo.readPackHeader(packId);
+      index.addPack(packId, entries);
+      found.set(packId, entries);
+    } catch {
+      // A pack whose header fails is left alone here; check names it and prune removes it.
+    }
+  }
+  return found;
+}
+
+/** Remove temp files whose writer is gone (same host, dead pid) or that are a day old. */
+export async function cleanTemp(repo: Repository): Promise<void> {
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+  for (const name of await readdir(repo.dir('tmp')).catch(() => [] as string[])) {
+    const m = /^(.*)-(\d+)-[0-9a-f]{16}\.tmp$/.exec(name);
+    const path = join(repo.dir('tmp'), name);
+    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    const orphan = m ? m[1] === host && !pidAlive(Number(m[2])) : false;
+    if (orphan || age > TEMP_MAX_AGE_MS) await rm(path, { force: true });
+  }
+}
+
+export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  const lock = await RepoLock.acquire(repo, false);
+  try {
+    await cleanTemp(repo);
+    const { index } = await repo.loadIndex();
+    const run = new BackupRun(repo, index, options);
+    return await run.execute();
+  } finally {
+    await lock.release();
+  }
+}
+
+class BackupRun {
+  private readonly pool: WorkerPool;
+  private readonly dataPacker = new Packer();
+  private readonly treePacker = new Packer();
+  /** Blob ids sitting in a packer or a pack being written: known, but not yet in the index. */
+  private readonly pending = new Set<string>();
+  private unsaved = new Map<string, PackEntry[]>();
+  private writeChain: Promise<void> = Promise.resolve();
+  private writesQueued = 0;
+  private writeError: unknown = null;
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+  private batch: { file: ChunkFile; resolve: (r: { ids: string[]; size: number } | null) => void; path: string }[] = [];
+  private batchBytes = 0;
+  private readonly started = Date.now();
+  private readonly summary: SnapshotSummary = {
+    files: 0,
+    dirs: 0,
+    bytes: 0,
+    filesNew: 0,
+    filesChanged: 0,
+    filesUnmodified: 0,
+    dataAdded: 0,
+    durationMs: 0,
+    errors: [],
+  };
+  private readonly progress: Progress = {
+    filesDone: 0,
+    filesTotal: null,
+    bytesDone: 0,
+    bytesTotal: null,
+    currentFile: null,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+  };
+  private lastProgress = 0;
+  private readonly excludeFull: (p: string) => boolean;
+  private readonly excludeBase: (p: string) => boolean;
+  private finished = false;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly index: MasterIndex,
+    private readonly options: BackupOptions,
+  ) {
+    this.pool = new WorkerPool(repo, options.threads);
+    const excludes = options.excludes ?? [];
+    const full = excludes.filter((p) => p.includes('/'));
+    const base = excludes.filter((p) => !p.includes('/'));
+    this.excludeFull = full.length ? picomatch(full, { dot: true }) : () => false;
+    this.excludeBase = base.length ? picomatch(base, { dot: true }) : () => false;
+  }
+
+  async execute(): Promise<BackupResult> {
+    const { sources } = this.options;
+    const names = sources.map((s) => basename(s));
+    if (new Set(names).size !== names.length) {
+      throw new CoreError('BAD_INPUT', 'Two sources have the same folder name; back them up in separate sets.');
+    }
+    try {
+      // Packs a killed run wrote: index them now, so this run reuses their blobs.
+      const recovered = await recoverUnindexedPacks(this.repo, this.index);
+      for (const [id, entries] of recovered) this.unsaved.set(id, entries);
+
+      const parent = this.options.parent === undefined ? await this.findParent(sources) : this.options.parent;
+      const parentRoot = parent ? await this.tryTree(parent.tree) : null;
+      if (parent) {
+        this.progress.filesTotal = parent.summary.files;
+        this.progress.bytesTotal = parent.summary.bytes;
+      } else {
+        void this.scanTotals(sources);
+      }
+
+      const rootChildren: Later<TreeNode | null>[] = [];
+      for (const source of [...sources].sort()) {
+        let st: BigIntStats;
+        try {
+          st = lstatSync(source, { bigint: true });
+        } catch (e) {
+          this.error(source, e);
+          continue;
+        }
+        const prev = parentRoot?.nodes.find((n) => n.name === basename(source));
+        rootChildren.push(await this.entry(source, basename(source), st, prev));
+      }
+      this.flushBatch();
+      const nodes = (await Promise.all(rootChildren.map((c) => c.done))).filter((n): n is TreeNode => n !== null);
+      const rootId = this.storeTree(nodes);
+      this.sealPack(this.dataPacker);
+      this.sealPack(this.treePacker);
+      await this.drainWrites();
+      await this.saveIndex();
+
+      this.summary.durationMs = Date.now() - this.started;
+      const snapshotId = await this.repo.saveSnapshot({
+        version: 1,
+        time: new Date().toISOString(),
+        host: hostname(),
+        username: safeUser(),
+        paths: [...sources].sort(),
+        tags: this.options.tags ?? [],
+        tree: rootId,
+        parent: parent?.id ?? null,
+        summary: this.summary,
+      });
+      this.emit(true);
+      return { snapshotId, summary: this.summary };
+    } finally {
+      this.finished = true;
+      // Whatever happened, index the packs already on disk so the next run reuses them.
+      await this.drainWrites().catch(() => undefined);
+      await this.saveIndex().catch(() => undefined);
+      await this.pool.close();
+    }
+  }
+
+  private async findParent(sources: string[]): Promise<SnapshotWithId | null> {
+    const key = JSON.stringify([...sources].sort());
+    const host = hostname();
+    const all = await this.repo.snapshots();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const s = all[i]!;
+      if (s.host === host && JSON.stringify(s.paths) === key) return s;
+    }
+    return null;
+  }
+
+  private async tryTree(id: string | undefined): Promise<Tree | null> {
+    if (!id) return null;
+    try {
+      return await this.repo.loadTree(id, this.index);
+    } catch {
+      return null; // a damaged parent only costs re-reading; check reports the damage
+    }
+  }
+
+  private checkCancel(): void {
+    if (this.options.signal?.aborted) throw new CoreError('CANCELLED', 'The backup was cancelled.');
+    if (this.writeError) throw this.writeError;
+  }
+
+  private excluded(path: string, name: string): boolean {
+    return this.excludeFull(path) || this.excludeBase(name);
+  }
+
+  private async entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Later<TreeNode | null>> {
+    this.checkCancel();
+    if (st.isDirectory()) return this.dir(path, name, st, prev);
+    const meta = nodeMeta(name, st);
+    if (st.isSymbolicLink()) {
+      try {
+        return now({ ...meta, type: 'symlink', size: 0, linkTarget: readlinkSync(path) });
+      } catch (e) {
+        this.error(path, e);
+        return now(null);
+      }
+    }
+    if (!st.isFile()) {
+      this.summary.errors.push({ path, message: 'a device, pipe or socket: not backed up' });
+      return now(null);
+    }
+    const size = Number(st.size);
+    if (
+      prev &&
+      prev.type === 'file' &&
+      prev.size === size &&
+      prev.mtime === meta.mtime &&
+      prev.ctime === meta.ctime &&
+      prev.inode === meta.inode &&
+      prev.content &&
+      prev.content.every((id) => this.index.has(id) || this.pending.has(id))
+    ) {
+      this.summary.files++;
+      this.summary.filesUnmodified++;
+      this.summary.bytes += size;
+      this.fileDone(size);
+      return now({ ...meta, type: 'file', size, content: prev.content });
+    }
+    this.progress.currentFile = path;
+    const done = (await this.scheduleFile(path, size)).done.then((r): TreeNode | null => {
+      if (!r) return null;
+      this.summary.files++;
+      if (prev) this.summary.filesChanged++;
+      else this.summary.filesNew++;
+      this.summary.bytes += r.size;
+      return { ...meta, type: 'file', size: r.size, content: r.ids };
+    });
+    return { done };
+  }
+
+  private async dir(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Later<TreeNode | null>> {
+    let names: string[];
+    try {
+      names = readdirSync(path);
+    } catch (e) {
+      this.error(path, e);
+      return now(null);
+    }
+    names.sort();
+    const prevTree = prev?.type === 'dir' ? await this.tryTree(prev.subtree) : null;
+    const prevByName = new Map(prevTree?.nodes.map((n) => [n.name, n]));
+    const children: Later<TreeNode | null>[] = [];
+    for (const child of names) {
+      const childPath = join(path, child);
+      if (this.excluded(childPath, child)) continue;
+      let cst: BigIntStats;
+      try {
+        cst = lstatSync(childPath, { bigint: true });
+      } catch (e) {
+        this.error(childPath, e);
+        continue;
+      }
+      children.push(await this.entry(childPath, child, cst, prevByName.get(child)));
+    }
+    const meta = nodeMeta(name, st);
+    const done = Promise.all(children.map((c) => c.done)).then((nodes): TreeNode => {
+      this.summary.dirs++;
+      const subtree = this.storeTree(nodes.filter((n): n is TreeNode => n !== null));
+      return { ...meta, type: 'dir', size: 0, subtree };
+    });
+    return { done };
+  }
+
+  // ---- file contents through the pool ----
+
+  private async scheduleFile(path: string, size: number): Promise<Later<{ ids: string[]; size: number } | null>> {
+    if (size > SEGMENT_BYTES) return { done: this.largeFile(path) };
+    const done = new Promise<{ ids: string[]; size: number } | null>((resolve) => {
+      this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER }, resolve, path });
+    });
+    this.batchBytes += size;
+    if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) {
+      await this.capacity();
+      this.flushBatch();
+    }
+    return { done };
+  }
+
+  private flushBatch(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.runChunk(batch.map((b) => b.file)).then(
+      (result) => {
+        batch.forEach((b, i) => {
+          const f = result.files[i]!;
+          if (f.error) {
+            this.summary.errors.push({ path: b.path, message: f.error });
+            b.resolve(null);
+          } else {
+            const bytes = f.sizes.reduce((a, n) => a + n, 0);
+            this.fileDone(bytes);
+            b.resolve({ ids: f.ids, size: bytes });
+          }
+        });
+      },
+      (e) => {
+        this.writeError ??= e;
+        for (const b of batch) b.resolve(null);
+      },
+    );
+  }
+
+  private async largeFile(path: string): Promise<{ ids: string[]; size: number } | null> {
+    const ids: string[] = [];
+    let start = 0;
+    for (;;) {
+      await this.capacity();
+      const { files } = await this.runChunk([{ path, start, limit: SEGMENT_BYTES }]);
+      const f = files[0]!;
+      if (f.error) {
+        this.summary.errors.push({ path, message: f.error });
+        return null;
+      }
+      ids.push(...f.ids);
+      this.addProgressBytes(f.end - start);
+      start = f.end;
+      if (f.eof) break;
+    }
+    this.fileDone(0);
+    return { ids, size: start };
+  }
+
+  private async runChunk(files: ChunkFile[]): Promise<ChunkResult> {
+    this.inFlight++;
+    try {
+      const result = await this.pool.chunk({ kind: 'chunk', files });
+      for (const b of result.blobs) {
+        if (this.index.has(b.id) || this.pending.has(b.id)) continue;
+        this.pending.add(b.id);
+        const data = Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+        this.dataPacker.add(Buffer.from(b.id, 'hex'), 'data', data, b.rawLength, b.compressed);
+        if (this.dataPacker.size >= PACK_TARGET_BYTES) this.sealPack(this.dataPacker);
+      }
+      return result;
+    } finally {
+      this.inFlight--;
+      const w = this.waiters;
+      this.waiters = [];
+      for (const wake of w) wake();
+    }
+  }
+
+  /** Wait while the pool or the pack writer is full: bounds memory, whatever the tree. */
+  private async capacity(): Promise<void> {
+    while (this.inFlight >= this.pool.threads * 2 || this.writesQueued > 2) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      this.checkCancel();
+    }
+    this.checkCancel();
+  }
+
+  // ---- trees, packs, index ----
+
+  private storeTree(nodes: TreeNode[]): string {
+    const plain = encodeTree(nodes);
+    const id = blobId(this.repo.keys.id, plain);
+    const hex = id.toString('hex');
+    if (this.index.has(hex) || this.pending.has(hex)) return hex;
+    const packed = compress(plain, { compressionLevel: ZSTD_LEVEL });
+    const useZstd = packed.length < plain.length;
+    const sealed = encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id));
+    this.pending.add(hex);
+    this.treePacker.add(id, 'tree', sealed, plain.length, useZstd);
+    if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealPack(this.treePacker);
+    return hex;
+  }
+
+  private sealPack(packer: Packer): void {
+    if (packer.entries.length === 0) return;
+    const contents = packer.take();
+    this.writesQueued++;
+    this.writeChain = this.writeChain.then(async () => {
+      try {
+        if (!this.writeError) await this.writePack(contents.blobs, contents.entries);
+      } catch (e) {
+        this.writeError ??= e;
+      } finally {
+        this.writesQueued--;
+        const w = this.waiters;
+        this.waiters = [];
+        for (const wake of w) wake();
+      }
+    });
+  }
+
+  private async writePack(blobs: Buffer[], entries: PackEntry[]): Promise<void> {
+    const footer = packFooter(this.repo.keys.data, entries);
+    const hash = createHash('sha256');
+    for (const b of blobs) hash.update(b);
+    hash.update(footer);
+    const packId = hash.digest('hex');
+    await writeFileAtomic(this.repo.dir('tmp'), this.repo.packPath(packId), [...blobs, footer]);
+    this.summary.dataAdded += blobs.reduce((a, b) => a + b.length, 0) + footer.length;
+    this.index.addPack(packId, entries);
+    for (const e of entries) this.pending.delete(e.id.toString('hex'));
+    this.unsaved.set(packId, entries);
+    if (this.unsaved.size >= (this.options.indexEvery ?? 32)) await this.saveIndex();
+  }
+
+  private async drainWrites(): Promise<void> {
+    await this.writeChain;
+    if (this.writeError) throw this.writeError;
+  }
+
+  private async saveIndex(): Promise<void> {
+    if (this.unsaved.size === 0) return;
+    const packs = this.unsaved;
+    this.unsaved = new Map();
+    try {
+      await this.repo.saveSealed('index', indexFileFor(packs));
+    } catch (e) {
+      for (const [k, v] of packs) this.unsaved.set(k, v);
+      throw e;
+    }
+  }
+
+  // ---- progress ----
+
+  private error(path: string, e: unknown): void {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    const message =
+      code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'vanished before it could be read' : `cannot be read (${code ?? 'error'})`;
+    this.summary.errors.push({ path, message });
+  }
+
+  private fileDone(bytes: number): void {
+    this.progress.filesDone++;
+    this.addProgressBytes(bytes);
+  }
+
+  private addProgressBytes(bytes: number): void {
+    this.progress.bytesDone += bytes;
+    this.emit(false);
+  }
+
+  private emit(final: boolean): void {
+    if (!this.options.onProgress) return;
+    const t = Date.now();
+    if (!final && t - this.lastProgress < 200) return;
+    this.lastProgress = t;
+    const p = this.progress;
+    const elapsed = Math.max(0.001, (t - this.started) / 1000);
+    p.bytesPerSecond = Math.round(p.bytesDone / elapsed);
+    p.etaSeconds =
+      final ? 0 : p.bytesTotal !== null && p.bytesPerSecond > 0 ? Math.max(0, Math.round((p.bytesTotal - p.bytesDone) / p.bytesPerSecond)) : null;
+    if (final) p.currentFile = null;
+    this.options.onProgress({ ...p });
+  }
+
+  /** Counts files and bytes for the ETA of a first backup, off the main walk (libuv's threads). */
+  private async scanTotals(sources: string[]): Promise<void> {
+    let files = 0;
+    let bytes = 0;
+    const visit = async (path: string): Promise<void> => {
+      if (this.finished) return;
+      const st = await lstat(path).catch(() => null);
+      if (!st) return;
+      if (st.isFile()) {
+        files++;
+        bytes += st.size;
+      } else if (st.isDirectory()) {
+        for (const name of await readdir(path).catch(() => [] as string[])) {
+          const child = join(path, name);
+          if (!this.excluded(child, name)) await visit(child);
+        }
+      }
+    };
+    for (const s of sources) await visit(s);
+    this.progress.filesTotal = files;
+    this.progress.bytesTotal = bytes;
+  }
+}
+
+function nodeMeta(name: string, st: BigIntStats) {
+  return {
+    name,
+    mode: Number(st.mode),
+    mtime: st.mtimeNs.toString(),
+    ctime: st.ctimeNs.toString(),
+    inode: st.ino.toString(),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The repository format's constants and its pure crypto (docs/repository-format.md).
+ * Everything here is a function of its inputs: no files, no clocks, no randomness but nonces.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { CoreError } from '../errors.js';
+
+export const FORMAT_VERSION = 1;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+export const ID_BYTES = 32;
+/** A pack is closed once its blobs reach this size. */
+export const PACK_TARGET_BYTES = 16 * 1024 * 1024;
+export const CHUNK_MIN = 256 * 1024;
+export const CHUNK_AVG = 1024 * 1024;
+export const CHUNK_MAX = 4 * 1024 * 1024;
+/** zstd level 3: zstd's default, the speed/size balance restic's "auto" also aims at. */
+export const ZSTD_LEVEL = 3;
+
+export type BlobType = 'data' | 'tree';
+
+/** The three keys every repository operation needs, all derived from the 32-byte master key. */
+export interface RepoKeys {
+  /** AES-256-GCM key for blobs, pack headers, index files and snapshots. */
+  data: Buffer;
+  /** HMAC-SHA-256 key that turns a blob's plaintext into its id. */
+  id: Buffer;
+  /** Seeds the chunker's gear table, so chunk boundaries reveal nothing across repositories. */
+  chunker: Buffer;
+}
+
+export function deriveRepoKeys(master: Buffer, repoId: string): RepoKeys {
+  const salt = Buffer.from(repoId, 'hex');
+  const k = (label: string) => Buffer.from(hkdfSync('sha256', master, salt, Buffer.from(label, 'utf8'), 32));
+  return { data: k('twofold-repo/v1/data'), id: k('twofold-repo/v1/blob-id'), chunker: k('twofold-repo/v1/chunker') };
+}
+
+/** A blob's id: HMAC-SHA-256 under the repository's id key, so ids say nothing about content. */
+export function blobId(idKey: Buffer, plaintext: Uint8Array): Buffer {
+  return createHmac('sha256', idKey).update(plaintext).digest();
+}
+
+/** A file's name in the repository: SHA-256 of its exact bytes, so any damage shows. */
+export function fileId(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** AAD of a blob: its type and id, so a blob cannot be moved under another id or type. */
+export function blobAad(type: BlobType, id: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(type === 'data' ? 'twofold-repo/v1/data-blob:' : 'twofold-repo/v1/tree-blob:'), id]);
+}
+
+/** nonce(12) | AES-256-GCM ciphertext | tag(16). */
+export function encrypt(key: Buffer, plaintext: Uint8Array, aad: Buffer | string): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(typeof aad === 'string' ? Buffer.from(aad, 'utf8') : aad);
+  const head = cipher.update(plaintext);
+  const tail = cipher.final();
+  return Buffer.concat([nonce, head, tail, cipher.getAuthTag()], NONCE_BYTES + head.length + tail.length + TAG_BYTES);
+}
+
+/** Open what `encrypt` made; null when the key, the AAD or any byte is wrong. */
+export function decrypt(key: Buffer, sealed: Uint8Array, aad: Buffer | string): Buffer | null {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) return null;
+  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE_BYTES));
+    decipher.setAAD(typeof aad === 'string' ? Buffer.from(aad, 'utf8') : aad);
+    decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
+    const head = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES));
+    return Buffer.concat([head, decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+/** Decrypt or fail with a message naming what was damaged (never its content). */
+export function decryptOrThrow(key: Buffer, sealed: Uint8Array, aad: Buffer | string, what: string): Buffer {
+  const plain = decrypt(key, sealed, aad);
+  if (!plain) throw new CoreError('REPO_DAMAGED', `${what} failed its integrity check.`);
+  return plain;
+}
+
+export function isHexId(s: string): boolean {
+  return /^[0-9a-f]{64}$/.test(s);
+}

@@ -1,0 +1,37 @@
+/**
+ * Snapshots: the root of one backup. A sealed JSON file in snapshots/, named by the SHA-256
+ * of its bytes, written last so that everything it points to is already on disk and indexed.
+ */
+import { z } from 'zod';
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const SnapshotSummarySchema = z.object({
+  files: z.number().int().nonnegative(),
+  dirs: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  filesNew: z.number().int().nonnegative(),
+  filesChanged: z.number().int().nonnegative(),
+  filesUnmodified: z.number().int().nonnegative(),
+  /** Bytes of new blobs stored (after compression and encryption). */
+  dataAdded: z.number().int().nonnegative(),
+  durationMs: z.number().int().nonnegative(),
+  /** Files and folders that could not be read: skipped, named here. */
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+export type SnapshotSummary = z.infer<typeof SnapshotSummarySchema>;
+
+export const SnapshotSchema = z.object({
+  version: z.literal(1),
+  time: z.string().datetime(),
+  host: z.string(),
+  username: z.string(),
+  /** The absolute source paths, each stored as a top-level node of `tree` named by its base name. */
+  paths: z.array(z.string()),
+  tags: z.array(z.string()),
+  tree: Hex64,
+  parent: Hex64.nullable(),
+  summary: SnapshotSummarySchema,
+});
+export type Snapshot = z.infer<typeof SnapshotSchema>;
+export type SnapshotWithId = Snapshot & { id: string };
