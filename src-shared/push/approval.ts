@@ -1,0 +1,138 @@
+/**
+ * Approval requests and answers (docs/protocol.md §5) as pure async functions. The desktop
+ * seals a request per device under its kReq; the companion answers with a decision signed by
+ * its device key over the request hash, sealed under kAns. `judgeAnswer` is the desktop's whole
+ * acceptance rule in one place.
+ */
+import { canonicalJson } from '../canonical-json.js';
+import { b64u, randomBytes, utf8, type Bytes } from './encoding.js';
+import {
+  ApprovalRequestSchema,
+  CHOICE_COUNT,
+  ClosedInnerSchema,
+  PROTOCOL_VERSION,
+  SignedAnswerSchema,
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type Body,
+  type ClosedInner,
+  type Decision,
+} from './messages.js';
+import { safeJson } from './pairing.js';
+import { decrypt, encrypt, sha256, sign, verify, type Key } from './suite.js';
+
+export const PUSH_TTL_MS = 60_000;
+
+const aad = (kind: 'req' | 'ans' | 'closed', deviceId: string) => `twofold/v1/${kind}\n${deviceId}`;
+
+/** A uniformly random integer in [0, n) without modulo bias. */
+function randomBelow(n: number): number {
+  const limit = Math.floor(0x1_0000_0000 / n) * n;
+  for (;;) {
+    const v = new DataView(randomBytes(4).buffer).getUint32(0);
+    if (v < limit) return v % n;
+  }
+}
+
+/** Three distinct two-digit numbers in random order, and the one the desktop shows. */
+export function newChoices(): { choices: number[]; number: number } {
+  const choices: number[] = [];
+  while (choices.length < CHOICE_COUNT) {
+    const n = 10 + randomBelow(90);
+    if (!choices.includes(n)) choices.push(n);
+  }
+  return { choices, number: choices[randomBelow(CHOICE_COUNT)]! };
+}
+
+export function newNonce(): string {
+  return b64u(randomBytes(16));
+}
+
+export async function requestHash(request: ApprovalRequest): Promise<string> {
+  return b64u(await sha256(utf8(canonicalJson(request))));
+}
+
+export async function sealRequest(reqKey: Key, request: ApprovalRequest): Promise<{ body: string; hash: string }> {
+  const checked = ApprovalRequestSchema.parse(request);
+  const sealed = await encrypt(reqKey, utf8(canonicalJson(checked)), aad('req', checked.deviceId));
+  return { body: canonicalJson({ k: 'req', v: PROTOCOL_VERSION, ...sealed }), hash: await requestHash(checked) };
+}
+
+/** Companion: open a request meant for `deviceId`; null for anything not from our desktop. */
+export async function openRequest(
+  reqKey: Key,
+  deviceId: string,
+  body: Body,
+): Promise<{ request: ApprovalRequest; hash: string } | null> {
+  if (body.k !== 'req') return null;
+  const plain = await decrypt(reqKey, body, aad('req', deviceId));
+  const parsed = plain && ApprovalRequestSchema.safeParse(safeJson(plain));
+  if (!parsed?.success || parsed.data.deviceId !== deviceId) return null;
+  return { request: parsed.data, hash: await requestHash(parsed.data) };
+}
+
+function answerData(answer: ApprovalAnswer): Bytes {
+  return utf8(`twofold/v1/answer\n${canonicalJson(answer)}`);
+}
+
+export async function sealAnswer(options: {
+  ansKey: Key;
+  deviceKey: Key;
+  deviceId: string;
+  txId: string;
+  requestHash: string;
+  decision: Decision;
+  number: number | null;
+  now: number;
+}): Promise<string> {
+  const answer: ApprovalAnswer = {
+    txId: options.txId,
+    requestHash: options.requestHash,
+    decision: options.decision,
+    number: options.decision === 'approve' ? options.number : null,
+    time: options.now,
+  };
+  const sig = await sign(options.deviceKey, answerData(answer));
+  const sealed = await encrypt(options.ansKey, utf8(canonicalJson({ answer, sig })), aad('ans', options.deviceId));
+  return canonicalJson({ k: 'ans', v: PROTOCOL_VERSION, d: options.deviceId, ...sealed });
+}
+
+/** Desktop: decrypt an answer and check the device's signature; null for anything else. */
+export async function openAnswer(ansKey: Key, verifyKey: Key, deviceId: string, body: Body): Promise<ApprovalAnswer | null> {
+  if (body.k !== 'ans' || body.d !== deviceId) return null;
+  const plain = await decrypt(ansKey, body, aad('ans', deviceId));
+  const parsed = plain && SignedAnswerSchema.safeParse(safeJson(plain));
+  if (!parsed?.success) return null;
+  return (await verify(verifyKey, parsed.data.sig, answerData(parsed.data.answer))) ? parsed.data.answer : null;
+}
+
+export type Judgement = 'approve' | 'deny' | 'not-me' | 'number-mismatch' | 'ignore';
+
+/**
+ * The desktop's acceptance rule for an authenticated answer: it must name the pending
+ * transaction and the exact request this device was sent, arrive before expiry, and for an
+ * approval carry the number shown on the desktop. Anything else is ignored (a replay, an
+ * answer to another request); a wrong number refuses the request.
+ */
+export function judgeAnswer(
+  pending: { txId: string; hash: string; number: number; expiresAt: number },
+  answer: ApprovalAnswer,
+  now: number,
+): Judgement {
+  if (answer.txId !== pending.txId || answer.requestHash !== pending.hash) return 'ignore';
+  if (now >= pending.expiresAt) return 'ignore';
+  if (answer.decision !== 'approve') return answer.decision;
+  return answer.number === pending.number ? 'approve' : 'number-mismatch';
+}
+
+export async function sealClosed(reqKey: Key, deviceId: string, inner: ClosedInner): Promise<string> {
+  const sealed = await encrypt(reqKey, utf8(canonicalJson(ClosedInnerSchema.parse(inner))), aad('closed', deviceId));
+  return canonicalJson({ k: 'closed', v: PROTOCOL_VERSION, ...sealed });
+}
+
+export async function openClosed(reqKey: Key, deviceId: string, body: Body): Promise<ClosedInner | null> {
+  if (body.k !== 'closed') return null;
+  const plain = await decrypt(reqKey, body, aad('closed', deviceId));
+  const parsed = plain && ClosedInnerSchema.safeParse(safeJson(plain));
+  return parsed?.success ? parsed.data : null;
+}
