@@ -12,15 +12,13 @@ import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs'
 import { readdir, lstat, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
-import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
 import { indexFileFor, type MasterIndex } from './index.js';
 import { RepoLock, pidAlive } from './lock.js';
-import { packFooter, type PackEntry } from './pack.js';
+import type { PackEntry } from './pack.js';
 import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
@@ -474,13 +472,8 @@ class BackupRun {
   }
 
   private async writePack(blobs: Buffer[], entries: PackEntry[]): Promise<void> {
-    const footer = packFooter(this.repo.keys.data, entries);
-    const hash = createHash('sha256');
-    for (const b of blobs) hash.update(b);
-    hash.update(footer);
-    const packId = hash.digest('hex');
-    await writeFileAtomic(this.repo.dir('tmp'), this.repo.packPath(packId), [...blobs, footer]);
-    this.summary.dataAdded += blobs.reduce((a, b) => a + b.length, 0) + footer.length;
+    const { id: packId, bytes } = await this.repo.savePack(blobs, entries);
+    this.summary.dataAdded += bytes;
     this.index.addPack(packId, entries);
     for (const e of entries) this.pending.delete(e.id.toString('hex'));
     this.unsaved.set(packId, entries);

@@ -3,7 +3,7 @@
  * key, key files, sealed JSON files (index, snapshots), packs and blobs. Reading anything checks
  * it: file names are SHA-256 of their bytes, blobs are AEAD-sealed and their ids are HMACs.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -28,7 +28,7 @@ import {
   type RepoKeys,
 } from './format.js';
 import { IndexFileSchema, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
-import { headerLocation, openHeader, TRAILER_BYTES, type PackEntry } from './pack.js';
+import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
 
@@ -246,6 +246,21 @@ export class Repository {
       }
     }
     return packs;
+  }
+
+  /** Write one pack (blobs, sealed header, trailer) crash-safely; returns its id. */
+  async savePack(blobs: readonly Buffer[], entries: readonly PackEntry[]): Promise<{ id: string; bytes: number }> {
+    const footer = packFooter(this.keys.data, entries);
+    const hash = createHash('sha256');
+    for (const b of blobs) hash.update(b);
+    hash.update(footer);
+    const id = hash.digest('hex');
+    await writeFileAtomic(this.dir('tmp'), this.packPath(id), [...blobs, footer]);
+    return { id, bytes: blobs.reduce((a, b) => a + b.length, 0) + footer.length };
+  }
+
+  async removePack(packId: string): Promise<void> {
+    await rm(this.packPath(packId), { force: true });
   }
 
   /** A pack's header entries, read from its end only. */

@@ -1,0 +1,317 @@
+/**
+ * Restore a whole snapshot or chosen paths, to where they came from or into another folder.
+ * Every blob is decrypted and checked against its id before a byte of it is written; files are
+ * written to a temp name and moved into place, so a target never holds a half-restored file.
+ * An existing file is replaced only when the caller chose 'overwrite'.
+ */
+import { lstatSync, linkSync, mkdirSync, chmodSync, utimesSync, lutimesSync, symlinkSync, unlinkSync, rmSync, renameSync, lchownSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { CoreError } from '../errors.js';
+import type { Progress } from './backup.js';
+import type { MasterIndex } from './index.js';
+import { WorkerPool } from './pool.js';
+import type { Repository } from './repository.js';
+import type { SnapshotWithId } from './snapshot.js';
+import type { TreeNode } from './tree.js';
+import type { RestoreFile } from './worker.js';
+
+export type OnExisting = 'skip' | 'overwrite' | 'fail';
+
+export interface RestoreOptions {
+  /** Paths inside the snapshot ("docs/report.pdf", first part is a source's folder name); all when empty. */
+  paths?: string[];
+  /** Where to: `null` for the original places, or a folder that receives the snapshot's top-level entries. */
+  targetDir: string | null;
+  onExisting: OnExisting;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  threads?: number;
+}
+
+export interface RestoreSummary {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  skipped: number;
+  errors: { path: string; message: string }[];
+}
+
+interface Item {
+  node: TreeNode;
+  target: string;
+}
+
+const BATCH_FILES = 64;
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/** Nanosecond string -> seconds for utimes (which takes fractional seconds). */
+export function nanosToSeconds(ns: string): number {
+  const n = BigInt(ns);
+  return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
+}
+
+export async function restore(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<RestoreSummary> {
+  const summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, errors: [] };
+  const items = await selectItems(repo, index, snapshot, options);
+  const check = () => {
+    if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The restore was cancelled.');
+  };
+
+  // Refuse before writing anything when the caller asked to fail on an existing file.
+  if (options.onExisting === 'fail') {
+    const conflicts = items.filter((i) => conflictAt(i));
+    if (conflicts.length > 0) {
+      throw new CoreError(
+        'RESTORE_CONFLICT',
+        `${conflicts.length} item(s) already exist at the target, for example ${conflicts[0]!.target}. ` +
+          'Choose to skip or to overwrite existing files, or restore into an empty folder.',
+      );
+    }
+  }
+
+  const bytesTotal = items.reduce((a, i) => a + (i.node.type === 'file' ? i.node.size : 0), 0);
+  const filesTotal = items.filter((i) => i.node.type === 'file').length;
+  const started = Date.now();
+  let filesDone = 0;
+  let bytesDone = 0;
+  let last = 0;
+  const emit = (current: string | null, final = false) => {
+    const t = Date.now();
+    if (!options.onProgress || (!final && t - last < 200)) return;
+    last = t;
+    const rate = Math.round(bytesDone / Math.max(0.001, (t - started) / 1000));
+    options.onProgress({
+      filesDone,
+      filesTotal,
+      bytesDone,
+      bytesTotal,
+      currentFile: final ? null : current,
+      bytesPerSecond: rate,
+      etaSeconds: final ? 0 : rate > 0 ? Math.round((bytesTotal - bytesDone) / rate) : null,
+    });
+  };
+
+  // Folders first (owner-writable until their files are in), skipping any subtree we may not enter.
+  const blocked: string[] = [];
+  const under = (p: string) => blocked.some((b) => p.startsWith(`${b}/`));
+  const dirs: Item[] = [];
+  for (const item of items) {
+    if (item.node.type !== 'dir' || under(item.target)) continue;
+    const st = lstatOrNull(item.target);
+    try {
+      if (st && !st.isDirectory()) {
+        if (options.onExisting !== 'overwrite') {
+          summary.skipped++;
+          blocked.push(item.target);
+          continue;
+        }
+        unlinkSync(item.target);
+      }
+      if (!st || !st.isDirectory()) mkdirSync(item.target, { recursive: true, mode: 0o700 });
+      dirs.push(item);
+    } catch (e) {
+      summary.errors.push({ path: item.target, message: errText(e) });
+      blocked.push(item.target);
+    }
+  }
+
+  const pool = new WorkerPool(repo, options.threads);
+  try {
+    let batch: { file: RestoreFile; item: Item }[] = [];
+    let batchBytes = 0;
+    const inFlight = new Set<Promise<void>>();
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const mine = batch;
+      batch = [];
+      batchBytes = 0;
+      while (inFlight.size >= pool.threads * 2) await Promise.race(inFlight);
+      check();
+      const p = pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then((r) => {
+        r.files.forEach((f, i) => {
+          const { item, file } = mine[i]!;
+          if (f.error) summary.errors.push({ path: item.target, message: f.error });
+          else {
+            finishFile(file, item, options.onExisting, summary);
+            summary.bytes += f.bytes;
+            bytesDone += f.bytes;
+          }
+          filesDone++;
+        });
+        emit(mine[mine.length - 1]!.item.target);
+      });
+      const tracked = p.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    };
+
+    for (const item of items) {
+      check();
+      const { node, target } = item;
+      if (node.type === 'dir' || under(target)) continue;
+      const st = lstatOrNull(target);
+      if (st && options.onExisting === 'skip') {
+        summary.skipped++;
+        continue;
+      }
+      if (node.type === 'symlink') {
+        try {
+          if (st) unlinkSync(target);
+          symlinkSync(node.linkTarget ?? '', target);
+          const t = nanosToSeconds(node.mtime);
+          lutimesSync(target, t, t);
+          summary.symlinks++;
+        } catch (e) {
+          summary.errors.push({ path: target, message: errText(e) });
+        }
+        continue;
+      }
+      if (st?.isDirectory()) {
+        summary.errors.push({ path: target, message: 'a folder is in the way of this file' });
+        continue;
+      }
+      const blobs = (node.content ?? []).map((id) => {
+        const loc = index.get(id);
+        if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${target} is missing from the repository. Run a check.`);
+        return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
+      });
+      const t = nanosToSeconds(node.mtime);
+      const file: RestoreFile = {
+        // The worker writes here, then moves it into place itself only when overwriting.
+        target: options.onExisting === 'overwrite' ? target : tempPath(target),
+        tmp: tempPath(target),
+        mode: node.mode,
+        atimeSec: t,
+        mtimeSec: t,
+        blobs,
+      };
+      batch.push({ file, item });
+      batchBytes += node.size;
+      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
+    }
+    await flush();
+    while (inFlight.size > 0) await Promise.race(inFlight);
+  } finally {
+    await pool.close();
+  }
+
+  // Folder modes and times last, deepest first, so writing their contents did not change them.
+  for (const item of dirs.reverse()) {
+    try {
+      chmodSync(item.target, item.node.mode & 0o7777);
+      const t = nanosToSeconds(item.node.mtime);
+      utimesSync(item.target, t, t);
+      summary.dirs++;
+    } catch (e) {
+      summary.errors.push({ path: item.target, message: errText(e) });
+    }
+  }
+  if (process.getuid?.() === 0) {
+    for (const item of items) {
+      try {
+        lchownSync(item.target, item.node.uid, item.node.gid);
+      } catch {
+        // Ownership is best effort: the content and modes are what restore promises.
+      }
+    }
+  }
+  emit(null, true);
+  return summary;
+}
+
+/**
+ * Without 'overwrite', a finished temp file is hard-linked to its name (which fails if a file
+ * appeared there meanwhile) and the temp name removed: nothing is ever replaced by accident.
+ */
+function finishFile(file: RestoreFile, item: Item, onExisting: OnExisting, summary: RestoreSummary): void {
+  if (onExisting === 'overwrite') {
+    summary.files++;
+    return;
+  }
+  try {
+    linkSync(file.target, item.target);
+    summary.files++;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') summary.skipped++;
+    else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+      // No hard links here (FAT, some network shares): check, then move, as the next best thing.
+      if (lstatOrNull(item.target)) summary.skipped++;
+      else {
+        renameSync(file.target, item.target);
+        summary.files++;
+      }
+    } else summary.errors.push({ path: item.target, message: errText(e) });
+  } finally {
+    rmSync(file.target, { force: true });
+  }
+}
+
+function tempPath(target: string): string {
+  return join(dirname(target), `.${basename(target).slice(0, 40)}.twofold-${randomBytes(6).toString('hex')}.part`);
+}
+
+function conflictAt(item: Item): boolean {
+  const st = lstatOrNull(item.target);
+  if (!st) return false;
+  return item.node.type === 'dir' ? !st.isDirectory() : true;
+}
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function errText(e: unknown): string {
+  if (e instanceof CoreError) return e.message;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ? `cannot be written (${code})` : 'cannot be written';
+}
+
+/** Top-level targets and, under them, every node of each selected path, parents before children. */
+async function selectItems(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<Item[]> {
+  const root = await repo.loadTree(snapshot.tree, index);
+  const topTarget = (name: string): string => {
+    if (options.targetDir !== null) return join(options.targetDir, name);
+    const original = snapshot.paths.find((p) => basename(p) === name);
+    if (!original) throw new CoreError('REPO_DAMAGED', 'The snapshot does not say where one of its entries came from.');
+    return original;
+  };
+  const items: Item[] = [];
+  const addAll = async (node: TreeNode, target: string) => {
+    items.push({ node, target });
+    if (node.type === 'dir' && node.subtree) {
+      for (const child of (await repo.loadTree(node.subtree, index)).nodes) await addAll(child, join(target, child.name));
+    }
+  };
+  const wanted = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
+  if (wanted.length === 0) {
+    for (const node of root.nodes) await addAll(node, topTarget(node.name));
+    return items;
+  }
+  for (const parts of wanted) {
+    let nodes = root.nodes;
+    let target = '';
+    let node: TreeNode | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      node = nodes.find((n) => n.name === parts[i]);
+      if (!node) throw new CoreError('NOT_FOUND', `There is no "${parts.join('/')}" in this snapshot.`);
+      target = i === 0 ? topTarget(node.name) : join(target, node.name);
+      if (i < parts.length - 1) {
+        if (node.type !== 'dir' || !node.subtree) throw new CoreError('NOT_FOUND', `There is no "${parts.join('/')}" in this snapshot.`);
+        // Parent folders of a chosen path are created (owner-writable) but keep the snapshot's mode.
+        items.push({ node: { ...node, subtree: undefined }, target });
+        nodes = (await repo.loadTree(node.subtree, index)).nodes;
+      }
+    }
+    await addAll(node!, target);
+  }
+  // A path chosen twice, or inside another chosen path, is restored once.
+  const seen = new Set<string>();
+  return items.filter((i) => (seen.has(i.target) ? false : (seen.add(i.target), true)));
+}
