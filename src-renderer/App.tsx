@@ -5,6 +5,7 @@ import { call } from './api.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { Home } from './screens/Home.js';
 import { LockScreen } from './screens/LockScreen.js';
+import { SecondFactorScreen } from './screens/SecondFactorScreen.js';
 import { SetupWizard } from './screens/SetupWizard.js';
 
 const POLL_MS = 5_000;
@@ -12,6 +13,9 @@ const POLL_MS = 5_000;
 export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The wizard outlives the account's creation: its later steps run in the unlocked session.
+  const [wizard, setWizard] = useState(false);
+  const [unlockedVia, setUnlockedVia] = useState<{ via: 'code' | 'recovery'; left: number } | null>(null);
 
   const refresh = useCallback(async () => {
     const result = await call('app.status', {});
@@ -29,9 +33,13 @@ export function App() {
 
   let screen;
   if (!status) screen = <p className="muted">{error ?? 'Starting…'}</p>;
-  else if (status.setupNeeded) screen = <SetupWizard onDone={refresh} />;
-  else if (status.level === 'unlocked') screen = <Home status={status} onChange={refresh} />;
-  else screen = <LockScreen status={status} onChange={refresh} />;
+  else if (status.setupNeeded || (wizard && status.level === 'unlocked')) {
+    screen = <SetupWizard onAccountCreated={() => (setWizard(true), void refresh())} onFinished={() => (setWizard(false), void refresh())} />;
+  } else if (status.level === 'unlocked') {
+    screen = <Home status={status} onChange={refresh} unlockedVia={unlockedVia} onDismissUnlockNotice={() => setUnlockedVia(null)} />;
+  } else if (status.level === 'second-factor') {
+    screen = <SecondFactorScreen status={status} onUnlocked={(via, left) => setUnlockedVia({ via, left })} onChange={refresh} />;
+  } else screen = <LockScreen status={status} onChange={() => (setUnlockedVia(null), void refresh())} />;
 
   return (
     <div className="app">

@@ -65,7 +65,7 @@ export const DeviceIdSchema = z.string().uuid('That is not a device id.');
 
 export const DeviceViewSchema = z.object({
   id: z.string(),
-  kind: z.enum(['totp']),
+  kind: z.enum(['totp', 'push']),
   name: z.string(),
   addedAt: z.number().int(),
   lastUsedAt: z.number().int().nullable(),

@@ -1,10 +1,12 @@
 /**
  * Confirms one sensitive action. The core grants a proof bound to this exact method and input;
- * the dialog names the action so the user knows what they are confirming.
+ * the dialog names the action so the user knows what they are confirming. While 2FA is off the
+ * password confirms; once it is on, only a fresh code from a device or a recovery code does.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { InputOf, MethodName } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { CodeForm, type FactorInput } from './CodeForm.js';
 import { ErrorText, Field } from './Field.js';
 
 export function StepUpDialog<M extends MethodName>(props: {
@@ -14,43 +16,67 @@ export function StepUpDialog<M extends MethodName>(props: {
   onProof: (proof: string) => void;
   onCancel: () => void;
 }) {
+  const [twoFactor, setTwoFactor] = useState<boolean | null>(null);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  useEffect(() => {
+    void call('devices.list', {}).then((r) => setTwoFactor(r.ok ? r.value.twoFactorEnabled : false));
+  }, []);
+
+  const request = async (factor: { password: string } | FactorInput): Promise<string | null> => {
+    const result = await call('gate.stepUp', { method: props.method, input: props.input, ...factor });
+    if (result.ok) {
+      props.onProof(result.value.proof);
+      return null;
+    }
+    return result.error.message;
+  };
+
+  const submitPassword = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
-    const result = await call('gate.stepUp', { method: props.method, input: props.input, password });
+    const message = await request({ password });
     setBusy(false);
     setPassword('');
-    if (result.ok) props.onProof(result.value.proof);
-    else setError(result.error.message);
+    setError(message);
   };
 
   return (
     <div className="dialog-backdrop">
-      <form className="dialog card" role="dialog" aria-modal="true" aria-labelledby="stepup-title" onSubmit={submit}>
+      <div className="dialog card" role="dialog" aria-modal="true" aria-labelledby="stepup-title">
         <h2 id="stepup-title">Confirm: {props.actionLabel}</h2>
-        <p>This is a sensitive action. Confirm it is you.</p>
-        <Field
-          label="Password"
-          type="password"
-          autoComplete="current-password"
-          autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <ErrorText message={error} />
-        <div className="actions">
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !password}>
-            Confirm
-          </button>
-        </div>
-      </form>
+        {twoFactor === null && <p className="muted">Loading…</p>}
+        {twoFactor === true && (
+          <>
+            <p>This is a sensitive action. Confirm it with a fresh code; it is valid for this action only.</p>
+            <CodeForm submitLabel="Confirm" onSubmit={request} onCancel={props.onCancel} autoFocus />
+          </>
+        )}
+        {twoFactor === false && (
+          <form onSubmit={submitPassword}>
+            <p>This is a sensitive action. Confirm it is you.</p>
+            <Field
+              label="Password"
+              type="password"
+              autoComplete="current-password"
+              autoFocus
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <ErrorText message={error} />
+            <div className="actions">
+              <button type="button" onClick={props.onCancel}>
+                Cancel
+              </button>
+              <button type="submit" className="primary" disabled={busy || !password}>
+                Confirm
+              </button>
+            </div>
+          </form>
+        )}
+      </div>
     </div>
   );
 }

@@ -1,18 +1,271 @@
-/** Security settings: auto-lock time and password change (a step-up action). */
-import { useEffect, useState, type FormEvent } from 'react';
-import type { InputOf } from '../../src-shared/contract.js';
+/**
+ * Security settings: devices (add, rename, remove), recovery codes, turning 2FA off, auto-lock
+ * and the password. Sensitive changes go through a step-up that names the action; the router
+ * enforces it, the UI only asks for it.
+ */
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { DeviceOverview, DeviceView, InputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { AddAuthenticator } from '../components/AddAuthenticator.js';
 import { ErrorText, Field } from '../components/Field.js';
+import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 
-export function SecuritySettings() {
+export function SecuritySettings({ accountName }: { accountName: string }) {
+  const [overview, setOverview] = useState<DeviceOverview | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = useCallback(async () => {
+    const r = await call('devices.list', {});
+    if (r.ok) setOverview(r.value);
+    else setError(r.error.message);
+  }, []);
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
   return (
     <div className="stack">
       <h1>Security</h1>
+      <ErrorText message={error} />
+      {overview && <Devices overview={overview} accountName={accountName} onChange={refresh} />}
+      {overview?.twoFactorEnabled && <RecoveryCodesCard overview={overview} accountName={accountName} onChange={refresh} />}
+      {overview?.twoFactorEnabled && <TurnOffTwoFactor onChange={refresh} />}
       <AutoLock />
       <ChangePassword />
     </div>
+  );
+}
+
+const dateTime = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toLocaleString());
+const KIND_LABEL: Record<DeviceView['kind'], string> = { totp: 'Authenticator app', push: 'Companion (push)' };
+
+function Devices({ overview, accountName, onChange }: { overview: DeviceOverview; accountName: string; onChange: () => void }) {
+  const [adding, setAdding] = useState(false);
+  const [newCodes, setNewCodes] = useState<string[] | null>(null);
+  const [removing, setRemoving] = useState<{ device: DeviceView; confirmDisableTwoFactor: boolean } | null>(null);
+  const [renaming, setRenaming] = useState<DeviceView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  const remove = async (proof: string) => {
+    if (!removing) return;
+    const r = await call('devices.remove', { deviceId: removing.device.id, confirmDisableTwoFactor: removing.confirmDisableTwoFactor }, proof);
+    setRemoving(null);
+    setError(r.ok ? null : r.error.message);
+    setMessage(r.ok ? `Removed “${removing.device.name}”.${r.value.twoFactorEnabled ? '' : ' Two-factor authentication is now off.'}` : null);
+    onChange();
+  };
+
+  const lastActive = overview.devices.length === 1;
+  return (
+    <section className="card" aria-labelledby="devices-title">
+      <h2 id="devices-title">Devices</h2>
+      <p className="small muted">
+        {overview.twoFactorEnabled
+          ? 'Two-factor authentication is on: unlocking needs the password and a code from one of these devices.'
+          : 'Two-factor authentication is off: the password alone unlocks. Add a device to turn it on.'}
+      </p>
+      {overview.devices.length > 0 && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Added</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {overview.devices.map((d) => (
+              <tr key={d.id}>
+                <td>{d.name}</td>
+                <td>{KIND_LABEL[d.kind]}</td>
+                <td>{dateTime(d.addedAt)}</td>
+                <td>{dateTime(d.lastUsedAt)}</td>
+                <td className="row-actions">
+                  <button type="button" onClick={() => setRenaming(d)} aria-label={`Rename ${d.name}`}>
+                    Rename
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    aria-label={`Remove ${d.name}`}
+                    onClick={() => setRemoving({ device: d, confirmDisableTwoFactor: false })}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <ErrorText message={error} />
+      {message && <p role="status">{message}</p>}
+      {renaming && (
+        <RenameDevice
+          device={renaming}
+          onDone={(msg) => {
+            setRenaming(null);
+            setMessage(msg);
+            onChange();
+          }}
+        />
+      )}
+      {newCodes ? (
+        <RecoveryCodes accountName={accountName} codes={newCodes} onSaved={() => setNewCodes(null)} />
+      ) : adding ? (
+        <div className="subcard">
+          <h3>Add an authenticator app</h3>
+          <AddAuthenticator
+            onAdded={(codes) => {
+              setAdding(false);
+              setNewCodes(codes);
+              setMessage('Device added.');
+              onChange();
+            }}
+            onCancel={() => setAdding(false)}
+          />
+        </div>
+      ) : (
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => (setAdding(true), setMessage(null))}>
+            Add an authenticator app
+          </button>
+        </div>
+      )}
+      {removing && lastActive && !removing.confirmDisableTwoFactor && (
+        <div className="dialog-backdrop">
+          <div className="dialog card" role="alertdialog" aria-modal="true" aria-labelledby="last-device-title">
+            <h2 id="last-device-title">Remove your last device?</h2>
+            <p>
+              “{removing.device.name}” is your last device. Removing it turns two-factor authentication off, and your recovery
+              codes stop working: the password alone will unlock Twofold Backup.
+            </p>
+            <div className="actions">
+              <button type="button" onClick={() => setRemoving(null)}>
+                Keep it
+              </button>
+              <button type="button" className="danger" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
+                Remove and turn 2FA off
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+      {removing && (!lastActive || removing.confirmDisableTwoFactor) && (
+        <StepUpDialog
+          method="devices.remove"
+          input={{ deviceId: removing.device.id, confirmDisableTwoFactor: removing.confirmDisableTwoFactor }}
+          actionLabel={`Remove the device “${removing.device.name}”`}
+          onProof={(proof) => void remove(proof)}
+          onCancel={() => setRemoving(null)}
+        />
+      )}
+    </section>
+  );
+}
+
+function RenameDevice({ device, onDone }: { device: DeviceView; onDone: (message: string | null) => void }) {
+  const [name, setName] = useState(device.name);
+  const [error, setError] = useState<string | null>(null);
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await call('devices.rename', { deviceId: device.id, name });
+    if (r.ok) onDone(`Renamed to “${r.value.name}”.`);
+    else setError(r.error.message);
+  };
+  return (
+    <form className="subcard" onSubmit={save} aria-label={`Rename ${device.name}`}>
+      <Field label="New name" value={name} maxLength={40} autoFocus onChange={(e) => setName(e.target.value)} required />
+      <ErrorText message={error} />
+      <div className="actions">
+        <button type="button" onClick={() => onDone(null)}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={name.trim() === ''}>
+          Save name
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function RecoveryCodesCard({ overview, accountName, onChange }: { overview: DeviceOverview; accountName: string; onChange: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const regenerate = async (proof: string) => {
+    setConfirming(false);
+    const r = await call('recovery.regenerate', {}, proof);
+    if (r.ok) setCodes(r.value.codes);
+    setError(r.ok ? null : r.error.message);
+    onChange();
+  };
+  if (codes) return <RecoveryCodes accountName={accountName} codes={codes} onSaved={() => setCodes(null)} />;
+  return (
+    <section className="card" aria-labelledby="recovery-card-title">
+      <h2 id="recovery-card-title">Recovery codes</h2>
+      <p data-testid="recovery-left">
+        <strong>{overview.recoveryCodesLeft}</strong> of 10 recovery codes left.
+      </p>
+      {overview.recoveryCodesLow && (
+        <p className="notice" role="status">
+          Few recovery codes are left. Make new ones before you run out; the old ones then stop working.
+        </p>
+      )}
+      <ErrorText message={error} />
+      <div className="actions">
+        <button type="button" onClick={() => setConfirming(true)}>
+          Make new recovery codes
+        </button>
+      </div>
+      {confirming && (
+        <StepUpDialog
+          method="recovery.regenerate"
+          input={{}}
+          actionLabel="Make new recovery codes (the old ones stop working)"
+          onProof={(proof) => void regenerate(proof)}
+          onCancel={() => setConfirming(false)}
+        />
+      )}
+    </section>
+  );
+}
+
+function TurnOffTwoFactor({ onChange }: { onChange: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const turnOff = async (proof: string) => {
+    setConfirming(false);
+    const r = await call('twofa.disable', {}, proof);
+    setError(r.ok ? null : r.error.message);
+    onChange();
+  };
+  return (
+    <section className="card" aria-labelledby="twofa-off-title">
+      <h2 id="twofa-off-title">Turn two-factor authentication off</h2>
+      <p className="small muted">Removes every device and recovery code. The password alone will then unlock Twofold Backup.</p>
+      <ErrorText message={error} />
+      <div className="actions">
+        <button type="button" className="danger" onClick={() => setConfirming(true)}>
+          Turn 2FA off
+        </button>
+      </div>
+      {confirming && (
+        <StepUpDialog
+          method="twofa.disable"
+          input={{}}
+          actionLabel="Turn two-factor authentication off"
+          onProof={(proof) => void turnOff(proof)}
+          onCancel={() => setConfirming(false)}
+        />
+      )}
+    </section>
   );
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Adds an authenticator app: name it, scan the QR code (or type the secret), then prove it
+ * works with its first code. Once 2FA is on, starting is a step-up action. The first device
+ * brings the account's recovery codes, which are handed to `onRecoveryCodes` to show once.
+ */
+import { useState, type FormEvent } from 'react';
+import type { OutputOf } from '../../src-shared/contract.js';
+import { call } from '../api.js';
+import { ErrorText, Field } from './Field.js';
+import { StepUpDialog } from './StepUpDialog.js';
+
+type Enrolment = OutputOf<'devices.beginTotp'>;
+
+export function AddAuthenticator(props: {
+  onAdded: (recoveryCodes: string[] | null) => void;
+  onCancel?: () => void;
+}) {
+  const [name, setName] = useState('');
+  const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
+  const [code, setCode] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [needStepUp, setNeedStepUp] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const begin = async (proof?: string) => {
+    setBusy(true);
+    const result = await call('devices.beginTotp', { name }, proof);
+    setBusy(false);
+    if (result.ok) {
+      setError(null);
+      return setEnrolment(result.value);
+    }
+    if (result.error.code === 'STEP_UP_REQUIRED' && !proof) return setNeedStepUp(true);
+    setError(result.error.message);
+  };
+
+  const confirm = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!enrolment) return;
+    setBusy(true);
+    const result = await call('devices.confirmTotp', { deviceId: enrolment.deviceId, code });
+    setBusy(false);
+    setCode('');
+    if (!result.ok) {
+      setError(result.error.message);
+      if (result.error.message.includes('Start adding it again')) setEnrolment(null);
+      return;
+    }
+    setError(null);
+    props.onAdded(result.value.recoveryCodes);
+  };
+
+  if (!enrolment) {
+    return (
+      <>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void begin();
+          }}
+          aria-label="Name the authenticator app"
+        >
+          <Field
+            label="Device name"
+            value={name}
+            maxLength={40}
+            onChange={(e) => setName(e.target.value)}
+            hint="So you can tell your devices apart, for example “Pixel 8” or “Work iPhone”."
+            required
+          />
+          <ErrorText message={error} />
+          <div className="actions">
+            {props.onCancel && (
+              <button type="button" onClick={props.onCancel}>
+                Cancel
+              </button>
+            )}
+            <button type="submit" className="primary" disabled={busy || name.trim() === ''}>
+              Continue
+            </button>
+          </div>
+        </form>
+        {needStepUp && (
+          <StepUpDialog
+            method="devices.beginTotp"
+            input={{ name }}
+            actionLabel={`Add the authenticator app “${name.trim()}”`}
+            onProof={(proof) => {
+              setNeedStepUp(false);
+              void begin(proof);
+            }}
+            onCancel={() => setNeedStepUp(false)}
+          />
+        )}
+      </>
+    );
+  }
+
+  return (
+    <form onSubmit={confirm} aria-label="Confirm the authenticator app">
+      <ol className="steps">
+        <li>Open your authenticator app (Google Authenticator, Microsoft Authenticator, Authy, 2FAS, Aegis, …) and add an account.</li>
+        <li>
+          Scan this QR code:
+          <div className="qr">
+            <img src={enrolment.qrPngDataUrl} alt={`QR code for adding “${enrolment.name}”`} data-testid="totp-qr" width={232} height={232} />
+          </div>
+          Or type this key (time-based, 6 digits, 30 seconds):
+          <p>
+            <code className="secret" data-testid="totp-secret">
+              {enrolment.secretGrouped}
+            </code>
+          </p>
+        </li>
+        <li>Enter the code the app now shows.</li>
+      </ol>
+      <Field
+        label="Code from the new app"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        maxLength={8}
+        value={code}
+        onChange={(e) => setCode(e.target.value.replace(/\s/g, ''))}
+        required
+      />
+      <ErrorText message={error} />
+      <div className="actions">
+        <button type="button" onClick={() => (setEnrolment(null), props.onCancel?.())}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy || code === ''}>
+          Confirm device
+        </button>
+      </div>
+    </form>
+  );
+}
