@@ -1,6 +1,6 @@
 /** Builds source trees on disk for the backup tests, and compares two trees as `diff -r` and stat do. */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,15 +21,10 @@ export function removeTree(path: string): void {
   rmSync(path, { recursive: true, force: true });
 }
 
-/** Deterministic pseudo-random bytes (SHA-256 in counter mode): the same seed gives the same file. */
+/** Deterministic pseudo-random bytes (AES-256-CTR keyed by the seed): the same seed gives the same file. */
 export function pseudoRandom(seed: string, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let i = 0; at < size; i++) {
-    const block = createHash('sha256').update(`${seed}/${i}`).digest();
-    at += block.copy(out, at);
-  }
-  return out;
+  const key = createHash('sha256').update(seed).digest();
+  return createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(size));
 }
 
 /**
