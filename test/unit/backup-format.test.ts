@@ -1,0 +1,75 @@
+/** Pure parts of the repository format: pack headers, sealing, tree encoding and retention rules. */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-main/core/backup/format.js';
+import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/pack.js';
+import { applyRetention } from '../../src-main/core/backup/prune.js';
+import { decodeTree, encodeTree, type TreeNode } from '../../src-main/core/backup/tree.js';
+
+const keys = deriveRepoKeys(Buffer.alloc(32, 9), 'ab'.repeat(32));
+
+describe('blobs', () => {
+  it('have keyed ids: the same bytes get another id under another key', () => {
+    const other = deriveRepoKeys(Buffer.alloc(32, 8), 'ab'.repeat(32));
+    expect(blobId(keys.id, Buffer.from('x')).equals(blobId(other.id, Buffer.from('x')))).toBe(false);
+  });
+
+  it('open only under their own type and id', () => {
+    const id = blobId(keys.id, Buffer.from('content'));
+    const sealed = encrypt(keys.data, Buffer.from('content'), blobAad('data', id));
+    expect(decrypt(keys.data, sealed, blobAad('data', id))?.toString()).toBe('content');
+    expect(decrypt(keys.data, sealed, blobAad('tree', id))).toBeNull();
+    expect(decrypt(keys.data, sealed, blobAad('data', randomBytes(32)))).toBeNull();
+  });
+});
+
+describe('pack headers', () => {
+  it('round-trip and must match the pack size', () => {
+    const entries: PackEntry[] = [
+      { id: randomBytes(32), type: 'data', compressed: true, length: 100, rawLength: 300, offset: 0 },
+      { id: randomBytes(32), type: 'tree', compressed: false, length: 50, rawLength: 22, offset: 100 },
+    ];
+    const footer = packFooter(keys.data, entries);
+    const packSize = 150 + footer.length;
+    const where = headerLocation(footer.subarray(footer.length - 8), packSize);
+    expect(where.offset).toBe(150);
+    const opened = openHeader(keys.data, footer.subarray(0, where.length), where.offset);
+    expect(opened).toEqual(entries);
+    expect(() => openHeader(keys.data, footer.subarray(0, where.length), 149)).toThrow(/does not match/);
+  });
+});
+
+describe('trees', () => {
+  const node = (name: string): TreeNode => ({
+    name, type: 'file', mode: 0o100644, mtime: '1620285289123000000', ctime: '1620285289123000000', inode: '42', uid: 1000, gid: 1000, size: 1, content: ['a'.repeat(64)],
+  });
+  it('encode the same directory to the same bytes whatever the order', () => {
+    expect(encodeTree([node('b'), node('a')]).equals(encodeTree([node('a'), node('b')]))).toBe(true);
+    expect(decodeTree(encodeTree([node('b'), node('a')])).nodes.map((n) => n.name)).toEqual(['a', 'b']);
+  });
+  it('refuse names that could escape a folder', () => {
+    for (const bad of ['..', '.', 'a/b', 'nul\0']) expect(() => decodeTree(encodeTree([node(bad)]))).toThrow();
+  });
+});
+
+describe('retention', () => {
+  const at = (iso: string, id: string) => ({ id, time: new Date(iso).toISOString() });
+  const snaps = [
+    at('2026-01-01T10:00:00', 'a'),
+    at('2026-01-01T18:00:00', 'b'),
+    at('2026-01-02T09:00:00', 'c'),
+    at('2026-01-09T09:00:00', 'd'),
+    at('2026-02-15T09:00:00', 'e'),
+    at('2026-02-16T09:00:00', 'f'),
+  ];
+  const kept = (p: Parameters<typeof applyRetention>[1]) => applyRetention(snaps, p).keep.map((s) => s.id).sort();
+
+  it('keeps everything when no rule is given', () => expect(kept({})).toEqual(['a', 'b', 'c', 'd', 'e', 'f']));
+  it('keeps the last n', () => expect(kept({ last: 2 })).toEqual(['e', 'f']));
+  it('keeps the newest of each of the last n days', () => expect(kept({ daily: 3 })).toEqual(['d', 'e', 'f']));
+  it('keeps the newest of each month', () => expect(kept({ monthly: 5 })).toEqual(['d', 'f']));
+  it('combines rules as a union', () => expect(kept({ last: 1, monthly: 2, daily: 1 })).toEqual(['d', 'f']));
+  it('keeps the newest of each ISO week', () => expect(kept({ weekly: 10 })).toEqual(['c', 'd', 'e', 'f']));
+  it('keeps the newest of each year', () => expect(kept({ yearly: 3 })).toEqual(['f']));
+  it('keeps the newest of each hour', () => expect(kept({ hourly: 2 })).toEqual(['e', 'f']));
+});
