@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 export * from './method.js';
 import { Empty, method, SESSION_LEVELS, type MethodSpec } from './method.js';
+import { pushMethods } from './contract-push.js';
 
 /** Passwords are compared as given: no trimming. The upper bound keeps Argon2 input sane. */
 export const PasswordSchema = z.string().min(1, 'Enter a password.').max(1024, 'Passwords are limited to 1024 characters.');
@@ -24,7 +25,7 @@ export const ThrottleSchema = z.object({
   hardStop: z.boolean(),
 });
 
-export const SecondFactorKindSchema = z.enum(['totp', 'recovery']);
+export const SecondFactorKindSchema = z.enum(['totp', 'recovery', 'push']);
 
 export const StatusSchema = z.object({
   appName: z.string(),
@@ -50,6 +51,13 @@ export type PasswordStrength = z.infer<typeof PasswordStrengthSchema>;
 
 export const SettingsSchema = z.object({
   autoLockMinutes: z.number().int().min(1).max(1440),
+  /** The push relay (ws:// or wss://…/v1); null or absent: the app's embedded relay, where it runs one. */
+  relayUrl: z
+    .string()
+    .max(500)
+    .regex(/^wss?:\/\/[^\s]+$/, 'Enter a ws:// or wss:// address.')
+    .nullable()
+    .optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -288,6 +296,7 @@ export const contract = {
       reason: z.string().nullable(),
     }),
   }),
+  ...pushMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

@@ -21,6 +21,9 @@ export const ERROR_CODES = [
   'KEYCHAIN_UNAVAILABLE',
   'KEYCHAIN_ITEM_MISSING',
   'VAULT_CORRUPT',
+  'PUSH_MUTED',
+  'RELAY_UNAVAILABLE',
+  'EXPIRED',
   // The backup engine (src-main/core/backup).
   'REPO_NOT_FOUND',
   'REPO_EXISTS',

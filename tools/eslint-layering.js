@@ -14,8 +14,9 @@ export const LAYERS = [
   { dir: 'src-shared', allow: ['src-shared'], packages: ['zod', 'otplib'], builtins: false },
   { dir: 'src-main/core', allow: ['src-shared', 'src-main/core'], packages: 'any-but-electron', builtins: true },
   { dir: 'src-main/api', allow: ['src-shared', 'src-main/core', 'src-main/api'], packages: 'any-but-electron', builtins: true },
-  { dir: 'src-main/electron', allow: ['src-shared', 'src-main/api', 'src-main/electron'], packages: 'any', builtins: true },
-  { dir: 'src-main/console', allow: ['src-shared', 'src-main/api', 'src-main/console'], packages: 'any-but-electron', builtins: true },
+  // The shells may start the relay in-process (embedded mode, DESIGN.md §6).
+  { dir: 'src-main/electron', allow: ['src-shared', 'src-main/api', 'src-main/electron', 'src-relay'], packages: 'any', builtins: true },
+  { dir: 'src-main/console', allow: ['src-shared', 'src-main/api', 'src-main/console', 'src-relay'], packages: 'any-but-electron', builtins: true },
   { dir: 'src-renderer', allow: ['src-shared', 'src-renderer'], packages: 'any-but-electron', builtins: false },
   { dir: 'src-relay', allow: ['src-shared', 'src-relay'], packages: 'any-but-electron', builtins: true },
   { dir: 'src-companion', allow: ['src-shared', 'src-companion'], packages: 'any-but-electron', builtins: true },

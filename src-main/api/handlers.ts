@@ -3,6 +3,7 @@ import { contract, isMethodName, type AuditRowView } from '../../src-shared/cont
 import type { Core } from '../core/composition.js';
 import { CoreError } from '../core/errors.js';
 import type { StepUpFactor } from '../core/gate.js';
+import { createPushHandlers } from './handlers-push.js';
 import { stepUpDigest, type Handlers } from './router.js';
 
 export function createHandlers(core: Core): Handlers {
@@ -24,7 +25,9 @@ export function createHandlers(core: Core): Handlers {
         throttle: account ? throttle.view(account.id, clock.now()) : null,
         secondFactors: list
           ? [
-              ...(list.devices.some((d) => d.active && d.kind === 'totp') ? (['totp'] as const) : []),
+              // A companion shows one-time passwords too, so any active device can give a code.
+              ...(list.devices.some((d) => d.active) ? (['totp'] as const) : []),
+              ...(list.devices.some((d) => d.active && d.kind === 'push') ? (['push'] as const) : []),
               ...(list.recovery?.hashes.some((h) => h !== null) ? (['recovery'] as const) : []),
             ]
           : [],
@@ -114,6 +117,8 @@ export function createHandlers(core: Core): Handlers {
         ? { ok: true, rows: result.rows, firstBrokenId: null, reason: null }
         : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason };
     },
+
+    ...createPushHandlers(core),
   };
 }
 

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRelay, type Relay } from '../../src-relay/server.js';
 import { createApp } from '../api/app.js';
 import { startConsole } from './server.js';
 
@@ -15,6 +16,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.TWOFOLD_CONSOLE_PORT ?? '0' },
     host: { type: 'string', default: '127.0.0.1' },
     'data-dir': { type: 'string', default: process.env.TWOFOLD_DATA_DIR },
+    'relay-host': { type: 'string', default: process.env.TWOFOLD_RELAY_HOST ?? '127.0.0.1' },
+    'relay-port': { type: 'string', default: process.env.TWOFOLD_RELAY_PORT ?? '0' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -27,6 +30,10 @@ Starts Twofold Backup without a desktop and prints a one-time link to open it in
   --host       loopback address to listen on (default 127.0.0.1)
   --data-dir   where the database and logs live (default ~/.config/twofold-backup;
                env TWOFOLD_DATA_DIR)
+  --relay-host, --relay-port
+               where the embedded push relay listens when no relay address is set in
+               the settings (default 127.0.0.1 and a free port; 0.0.0.0 to reach phones
+               on the LAN; env TWOFOLD_RELAY_HOST, TWOFOLD_RELAY_PORT)
 `);
   process.exit(0);
 }
@@ -52,6 +59,21 @@ const rendererDir = join(packageRoot(), 'dist', 'renderer');
 const version = process.env.npm_package_version ?? '0.0.0';
 
 const app = createApp({ dataDir, appVersion: version });
+
+// Push needs a relay: without one in the settings, run the embedded one in this process.
+let relay: Relay | null = null;
+if (!app.core.settings.get().relayUrl) {
+  const companionDir = join(packageRoot(), 'dist', 'companion');
+  relay = await startRelay({
+    host: values['relay-host'],
+    port: Number(values['relay-port']) || 0,
+    companionDir: existsSync(companionDir) ? companionDir : undefined,
+  }).catch((error: Error) => {
+    process.stderr.write(`Could not start the embedded push relay (push stays off): ${error.message}\n`);
+    return null;
+  });
+  app.core.pushRelay.setEmbedded(relay?.url ?? null);
+}
 const server = await startConsole({ router: app.router, rendererDir, host: values.host, port }).catch((error: Error) => {
   process.stderr.write(`Could not start the console: ${error.message}\n`);
   app.close();
@@ -61,11 +83,13 @@ const server = await startConsole({ router: app.router, rendererDir, host: value
 process.stdout.write(`Twofold Backup console ${version}
   data:  ${dataDir}
   open:  ${server.loginUrl}
+  relay: ${relay ? `${relay.url} (embedded)` : (app.core.settings.get().relayUrl ?? 'none')}
 This link works once. Press Ctrl+C to stop.
 `);
 
 const stop = async () => {
   await server.close();
+  await relay?.close();
   app.close();
   process.exit(0);
 };

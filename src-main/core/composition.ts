@@ -20,6 +20,9 @@ import { SettingsService } from './settings.js';
 import { metaValue, openStore, type Store } from './store.js';
 import { Throttle } from './throttle.js';
 import { Vault } from './vault.js';
+import { PairingService } from './push/pairing.js';
+import { PushApprovals } from './push/push-approvals.js';
+import { DesktopRelay } from './push/relay-client.js';
 
 export { APP_NAME };
 
@@ -48,6 +51,10 @@ export interface Core {
   readonly gate: Gate;
   readonly devices: DeviceService;
   readonly audit: AuditRecorder;
+  /** Push approval: the relay connections, pairing of companions, and requests. */
+  readonly pushRelay: DesktopRelay;
+  readonly pairing: PairingService;
+  readonly push: PushApprovals;
   readonly clock: Clock;
   readonly logger: Logger;
   close(): void;
@@ -79,6 +86,10 @@ export function createCore(options: CoreOptions): Core {
   const secondFactor = new SecondFactor({ store, factors, throttle, clock, audit });
   const devices = new DeviceService({ store, factors, clock, audit });
   const gate = new Gate({ accounts, factors, secondFactor, throttle, settings, audit, clock, logger });
+  const pushRelay = new DesktopRelay({ configuredUrl: () => settings.get().relayUrl, clock, logger });
+  const sessionHandle = () => gate.sessionHandle();
+  const pairing = new PairingService({ store, factors, relay: pushRelay, audit, clock, logger, sessionHandle, appVersion: options.appVersion });
+  const push = new PushApprovals({ store, factors, gate, throttle, relay: pushRelay, audit, clock, logger, appVersion: options.appVersion });
 
   const idleCheckMs = options.idleCheckMs ?? 15_000;
   const idleTimer = idleCheckMs > 0 ? setInterval(() => gate.checkIdle(), idleCheckMs) : null;
@@ -98,10 +109,16 @@ export function createCore(options: CoreOptions): Core {
     gate,
     devices,
     audit,
+    pushRelay,
+    pairing,
+    push,
     clock,
     logger,
     close() {
       if (idleTimer) clearInterval(idleTimer);
+      pairing.close();
+      push.close();
+      pushRelay.close();
       gate.lock('shutdown');
       store.close();
     },

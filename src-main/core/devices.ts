@@ -116,7 +116,7 @@ export class DeviceService {
     let codes = null as string[] | null;
     let activated = null as Device | null;
     this.change(session, (list) => {
-      const device = list.devices.find((d) => d.id === deviceId && !d.active);
+      const device = list.devices.find((d): d is TotpDevice => d.kind === 'totp' && d.id === deviceId && !d.active);
       if (!device) throw new CoreError('NOT_FOUND', 'There is no device waiting for its first code. Start adding it again.');
       const match = matchTotp(base32Decode(device.secret), code, now, 0);
       if (!match) {

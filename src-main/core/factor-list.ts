@@ -28,7 +28,30 @@ export const TotpDeviceSchema = z.object({
 });
 export type TotpDevice = z.infer<typeof TotpDeviceSchema>;
 
-export const DeviceSchema = z.discriminatedUnion('kind', [TotpDeviceSchema]);
+/** A companion paired over the relay (docs/protocol.md §4): it answers pushes and shows one-time passwords. */
+export const PushDeviceSchema = z.object({
+  id: z.string().uuid(),
+  kind: z.literal('push'),
+  name: z.string(),
+  addedAt: z.number().int(),
+  lastUsedAt: z.number().int().nullable(),
+  /** Always true: a companion is added only once pairing finished. */
+  active: z.boolean(),
+  /** The device's ECDSA P-256 public key, raw uncompressed point, base64url. */
+  publicKey: z.string(),
+  /** Its route id on the relay. */
+  route: z.string(),
+  /** AES-256-GCM keys from pairing, base64url: requests to it, answers from it. */
+  reqKey: z.string(),
+  ansKey: z.string(),
+  /** Base32 seed of the companion's one-time passwords; checked like a TOTP device's. */
+  otpSeed: z.string(),
+  drift: z.number().int(),
+  lastStep: z.number().int().nullable(),
+});
+export type PushDevice = z.infer<typeof PushDeviceSchema>;
+
+export const DeviceSchema = z.discriminatedUnion('kind', [TotpDeviceSchema, PushDeviceSchema]);
 export type Device = z.infer<typeof DeviceSchema>;
 
 export const RecoverySchema = z.object({
@@ -41,6 +64,8 @@ export const FactorListSchema = z.object({
   version: z.literal(1),
   devices: z.array(DeviceSchema),
   recovery: RecoverySchema.nullable(),
+  /** Set by "this wasn't me" on a companion: no push until then (sealed, so a restart does not lift it). */
+  pushMutedUntil: z.number().int().optional(),
 });
 export type FactorList = z.infer<typeof FactorListSchema>;
 

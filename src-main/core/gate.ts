@@ -24,8 +24,14 @@ export const STEP_UP_TTL_MS = 2 * 60_000;
 
 export type LockReason = 'user' | 'idle' | 'os-lock' | 'suspend' | 'shutdown';
 
-/** What confirms a step-up: the password while 2FA is off; a device or recovery code once it is on. */
-export type StepUpFactor = { password: string } | FactorAttempt;
+/**
+ * What confirms a step-up: the password while 2FA is off; a device or recovery code once it is
+ * on; or a factor verified elsewhere (an approved push), whose `verified` throws to refuse.
+ */
+export type StepUpFactor = { password: string } | FactorAttempt | { verified: ExternalVerifier<void> };
+
+/** Runs inside the gate's serialisation with the open session; throws to refuse. */
+export type ExternalVerifier<T> = (account: Account, recordKey: Buffer) => Promise<T>;
 
 interface OpenSession {
   level: Exclude<SessionLevel, 'locked'>;
@@ -116,6 +122,42 @@ export class Gate {
     });
   }
 
+  /**
+   * An opaque handle of the open session, so a push started under one session cannot finish
+   * another (the session object is replaced at every lock and password).
+   */
+  sessionHandle(): object | null {
+    return this.session;
+  }
+
+  /** The account of the open session (second-factor or unlocked). */
+  sessionAccount(): Account | null {
+    return this.session?.account ?? null;
+  }
+
+  /** Run `fn` with session `handle` (second-factor or unlocked), serialised with every attempt. */
+  withSession<T>(handle: object, fn: ExternalVerifier<T>): Promise<T> {
+    return this.serialise(async () => {
+      const s = this.session;
+      if (!s || s !== handle) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      return fn(s.account, s.recordKey);
+    });
+  }
+
+  /** Finish the unlock of session `handle` from a factor verified elsewhere (an approved push). */
+  completeSecondFactor(handle: object, verify: ExternalVerifier<Verified>): Promise<Verified & { level: SessionLevel }> {
+    return this.serialise(async () => {
+      const s = this.session;
+      if (!s || s !== handle || s.level !== 'second-factor') throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      const verified = await verify(s.account, s.recordKey);
+      if (this.session !== s) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      s.level = 'unlocked';
+      s.lastActivity = this.deps.clock.now();
+      this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
+      return { ...verified, level: s.level };
+    });
+  }
+
   lock(reason: LockReason): void {
     if (this.session) this.deps.logger.info('locked', { accountId: this.session.account.id, reason });
     this.replaceSession(null);
@@ -150,7 +192,9 @@ export class Gate {
     return this.serialise(async () => {
       const { account, recordKey } = this.unlocked();
       const list = this.deps.factors.read(account.id, recordKey);
-      if (twoFactorEnabled(list)) {
+      if ('verified' in factor) {
+        await factor.verified(account, recordKey);
+      } else if (twoFactorEnabled(list)) {
         if ('password' in factor) {
           throw new CoreError('BAD_INPUT', 'Two-factor authentication is on: confirm with a code from a device or a recovery code.');
         }

@@ -18,7 +18,7 @@ import { base32Decode, matchTotp, nextDrift } from '../../src-shared/totp.js';
 export type FactorAttempt = { code: string } | { recoveryCode: string };
 
 export interface Verified {
-  via: 'totp' | 'recovery';
+  via: 'totp' | 'recovery' | 'push';
   deviceName: string | null;
   recoveryCodesLeft: number;
 }
@@ -85,11 +85,12 @@ export class SecondFactor {
   }
 }
 
-/** Try every active device; on a match, record the step and the learned drift in `list`. */
+/** Try every active device (a companion's one-time passwords too); on a match, record the step and the learned drift in `list`. */
 function matchDeviceCode(list: FactorList, code: string, now: number): Verified | null {
   for (const device of list.devices) {
-    if (!device.active || device.kind !== 'totp') continue;
-    const match = matchTotp(base32Decode(device.secret), code, now, device.drift);
+    if (!device.active) continue;
+    const seed = device.kind === 'totp' ? device.secret : device.otpSeed;
+    const match = matchTotp(base32Decode(seed), code, now, device.drift);
     // Only a later step than the last accepted one: each (device, step) passes once.
     if (!match || (device.lastStep !== null && match.step <= device.lastStep)) continue;
     device.lastStep = match.step;

@@ -26,6 +26,16 @@ const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
   'audit.query': {},
   'audit.exportCsv': {},
   'audit.verify': {},
+  'push.status': {},
+  'push.start': {},
+  'push.poll': { requestId: '00000000-0000-4000-8000-000000000000' },
+  'push.cancel': { requestId: '00000000-0000-4000-8000-000000000000' },
+  'push.startStepUp': { method: 'devices.remove', input: { deviceId: '00000000-0000-4000-8000-000000000000' } },
+  'push.pollStepUp': { requestId: '00000000-0000-4000-8000-000000000000' },
+  'push.beginPairing': {},
+  'push.pairingStatus': { pairingId: '00000000-0000-4000-8000-000000000000' },
+  'push.finishPairing': { pairingId: '00000000-0000-4000-8000-000000000000', name: 'Pixel 8' },
+  'push.cancelPairing': { pairingId: '00000000-0000-4000-8000-000000000000' },
 };
 
 let t: TestApp;

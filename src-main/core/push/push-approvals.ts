@@ -1,0 +1,435 @@
+/**
+ * Push approval, desktop side (docs/protocol.md §5; DESIGN.md §6): send a request to every
+ * paired companion, and finish an unlock or a step-up when one of them approves it. One request
+ * pending per account; expiry 60 s; growing delays between pushes; "this wasn't me" mutes push
+ * for 20 minutes. Each answer must pass `judgeAnswer` after its tag and signature checked; every
+ * outcome goes to the audit log.
+ */
+import { randomUUID } from 'node:crypto';
+import { APP_NAME } from '../../../src-shared/product.js';
+import { judgeAnswer, newChoices, newNonce, openAnswer, PUSH_TTL_MS, sealClosed, sealRequest } from '../../../src-shared/push/approval.js';
+import { fromB64u } from '../../../src-shared/push/encoding.js';
+import { parseBody, type ApprovalRequest, type ClosedInner, type MsgFrame } from '../../../src-shared/push/messages.js';
+import { importAesKey, importVerifyKey } from '../../../src-shared/push/suite.js';
+import type { Account } from '../accounts.js';
+import type { AuditRecorder } from '../audit-recorder.js';
+import type { Clock } from '../clock.js';
+import type { RequestContext } from '../context.js';
+import { CoreError } from '../errors.js';
+import { recoveryCodesLeft, type FactorList, type FactorListStore, type PushDevice } from '../factor-list.js';
+import type { Gate } from '../gate.js';
+import type { Logger } from '../logger.js';
+import type { Verified } from '../second-factor.js';
+import type { Store } from '../store.js';
+import type { Throttle } from '../throttle.js';
+import type { DesktopRelay } from './relay-client.js';
+
+export const PUSH_MUTE_MS = 20 * 60_000;
+/** Wait before the n-th push (0-based) since the last completed unlock. */
+export const PUSH_DELAYS_MS = [0, 0, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000];
+export const PUSH_MAX_WAIT_MS = 25_000;
+
+export type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled';
+
+export type PushPurpose = { kind: 'unlock' } | { kind: 'step-up'; method: string; inputDigest: string; action: string };
+
+interface SentTo {
+  device: PushDevice;
+  hash: string;
+  messageId: string;
+}
+
+interface PushRequest {
+  id: string;
+  accountId: number;
+  accountName: string;
+  handle: object;
+  purpose: PushPurpose;
+  number: number;
+  expiresAt: number;
+  sentTo: Map<string, SentTo>;
+  state: PushState;
+  ctx: RequestContext;
+  proof: { proof: string; expiresAt: number } | null;
+  waiters: Set<() => void>;
+  expiryTimer: ReturnType<typeof setTimeout> | null;
+}
+
+interface AccountPushState {
+  pending: PushRequest | null;
+  sent: number;
+  lastSentAt: number;
+}
+
+export interface PushStarted {
+  requestId: string;
+  number: number;
+  expiresAt: number;
+  devices: number;
+  action: string;
+}
+
+export interface PushPoll {
+  state: PushState;
+  expiresAt: number;
+  proof: { proof: string; expiresAt: number } | null;
+}
+
+export interface PushStatus {
+  available: boolean;
+  relayConfigured: boolean;
+  devices: number;
+  mutedUntil: number | null;
+  retryAfterMs: number;
+  pending: { requestId: string; number: number; expiresAt: number } | null;
+}
+
+export interface PushDeps {
+  store: Store;
+  factors: FactorListStore;
+  gate: Gate;
+  throttle: Throttle;
+  relay: DesktopRelay;
+  audit: AuditRecorder;
+  clock: Clock;
+  logger: Logger;
+  appVersion: string;
+}
+
+export class PushApprovals {
+  private readonly accounts = new Map<number, AccountPushState>();
+  private readonly requests = new Map<string, PushRequest>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly deps: PushDeps) {}
+
+  status(): PushStatus {
+    const list = this.deps.gate.factorList();
+    const devices = list ? pushDevices(list) : [];
+    const now = this.deps.clock.now();
+    const muted = list?.pushMutedUntil && list.pushMutedUntil > now ? list.pushMutedUntil : null;
+    const account = this.currentAccountState();
+    const pending = account?.pending && this.settle(account.pending) === 'pending' ? account.pending : null;
+    return {
+      available: devices.length > 0 && muted === null && this.deps.relay.url() !== null,
+      relayConfigured: this.deps.relay.url() !== null,
+      devices: devices.length,
+      mutedUntil: muted,
+      retryAfterMs: account ? this.delayLeft(account, now) : 0,
+      pending: pending ? { requestId: pending.id, number: pending.number, expiresAt: pending.expiresAt } : null,
+    };
+  }
+
+  /** Send a request to every companion of the open session's account. */
+  async start(purpose: PushPurpose, ctx: RequestContext): Promise<PushStarted> {
+    const { gate, clock, throttle, relay, audit } = this.deps;
+    const handle = gate.sessionHandle();
+    const list = gate.factorList();
+    if (!handle || !list) throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
+    const account = gate.sessionAccount();
+    if (!account) throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
+    const devices = pushDevices(list);
+    if (devices.length === 0) throw new CoreError('NOT_FOUND', 'No companion is paired. Use a code from a device instead.');
+    const now = clock.now();
+    if (list.pushMutedUntil && list.pushMutedUntil > now) {
+      throw new CoreError('PUSH_MUTED', 'Push is paused after "this wasn\'t me". Use a code from a device or a recovery code.', {
+        retryAfterMs: list.pushMutedUntil - now,
+      });
+    }
+    const view = throttle.view(account.id, now);
+    if (view.retryAfterMs > 0) throw new CoreError('THROTTLED', 'Too many failed attempts. Wait before trying again.', { retryAfterMs: view.retryAfterMs });
+    if (view.hardStop) throw new CoreError('HARD_STOP', 'Too many failed attempts. Only a recovery code can finish unlocking now.');
+
+    const state = this.stateFor(account.id);
+    const existing = state.pending;
+    if (existing && this.settle(existing) === 'pending' && existing.handle === handle && samePurpose(existing.purpose, purpose)) {
+      return started(existing);
+    }
+    if (existing && existing.state === 'pending') await this.finish(existing, 'cancelled');
+    const wait = this.delayLeft(state, now);
+    if (wait > 0) throw new CoreError('THROTTLED', 'Wait a moment before sending another push.', { retryAfterMs: wait });
+
+    const reply = await relay.reply();
+    if (!reply.route) throw new CoreError('RELAY_UNAVAILABLE', 'The relay cannot be reached. Use a code from a device instead.');
+    this.listen();
+    const { choices, number } = newChoices();
+    const action = purpose.kind === 'unlock' ? 'Unlock' : purpose.action;
+    const request: PushRequest = {
+      id: randomUUID(),
+      accountId: account.id,
+      accountName: account.name,
+      handle,
+      purpose,
+      number,
+      expiresAt: now + PUSH_TTL_MS,
+      sentTo: new Map(),
+      state: 'pending',
+      ctx,
+      proof: null,
+      waiters: new Set(),
+      expiryTimer: null,
+    };
+    const nonce = newNonce();
+    for (const device of devices) {
+      const message: ApprovalRequest = {
+        type: 'approval',
+        v: 1,
+        txId: request.id,
+        nonce,
+        deviceId: device.id,
+        action: action.slice(0, 200),
+        account: account.name,
+        workstation: ctx.workstation.slice(0, 100) || 'unknown',
+        app: APP_NAME,
+        appVersion: this.deps.appVersion.slice(0, 50),
+        ip: ctx.ip.slice(0, 64),
+        time: now,
+        expiresAt: request.expiresAt,
+        choices,
+        replyTo: reply.route,
+      };
+      const { body, hash } = await sealRequest(await importAesKey(fromB64u(device.reqKey)), message);
+      const sent = reply.send(device.route, body, PUSH_TTL_MS);
+      request.sentTo.set(device.id, { device, hash, messageId: sent.id });
+    }
+    this.requests.set(request.id, request);
+    state.pending = request;
+    state.sent += 1;
+    state.lastSentAt = now;
+    // A backstop so an unanswered request is logged as expired even if nobody polls.
+    request.expiryTimer = setTimeout(() => this.settle(request), PUSH_TTL_MS + 50);
+    request.expiryTimer.unref();
+    await audit.record(ctx, {
+      action: 'push.sent',
+      outcome: 'info',
+      account: account.name,
+      device: devices.map((d) => d.name).join(', ').slice(0, 200),
+      detail: action,
+    });
+    return started(request);
+  }
+
+  /** The state of a request; with `waitMs`, wait (bounded) until it is no longer pending. */
+  async poll(requestId: string, waitMs: number): Promise<PushPoll> {
+    const request = this.find(requestId);
+    if (this.settle(request) === 'pending' && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const left = Math.max(0, request.expiresAt - this.deps.clock.now());
+        const timer = setTimeout(done, Math.min(waitMs, PUSH_MAX_WAIT_MS, left + 50));
+        function done() {
+          clearTimeout(timer);
+          request.waiters.delete(done);
+          resolve();
+        }
+        request.waiters.add(done);
+      });
+    }
+    // A waiter woken by an answer is behind the gate's completion: read the state after it.
+    await this.deps.gate.withSession(request.handle, async () => undefined).catch(() => undefined);
+    const state = this.settle(request);
+    return { state, expiresAt: request.expiresAt, proof: state === 'approved' ? request.proof : null };
+  }
+
+  async cancel(requestId: string): Promise<PushPoll> {
+    const request = this.find(requestId);
+    if (this.settle(request) === 'pending') await this.finish(request, 'cancelled');
+    return { state: request.state, expiresAt: request.expiresAt, proof: null };
+  }
+
+  /** Forget everything (the core closes). */
+  close(): void {
+    this.unsubscribe?.();
+    for (const r of this.requests.values()) if (r.expiryTimer) clearTimeout(r.expiryTimer);
+    this.requests.clear();
+  }
+
+  // ------------------------------------------------------------------ answers
+
+  private listen(): void {
+    if (!this.unsubscribe) this.unsubscribe = this.deps.relay.onReply((msg) => void this.onReply(msg).catch(() => undefined));
+  }
+
+  private async onReply(msg: MsgFrame): Promise<void> {
+    const body = parseBody(msg.body);
+    if (body?.k !== 'ans') return;
+    const request = [...this.requests.values()].find((r) => r.state === 'pending' && r.sentTo.has(body.d));
+    if (!request) return; // late, replayed or for nothing of ours
+    const sent = request.sentTo.get(body.d)!;
+    const answer = await openAnswer(
+      await importAesKey(fromB64u(sent.device.ansKey)),
+      await importVerifyKey(sent.device.publicKey),
+      sent.device.id,
+      body,
+    );
+    if (!answer) {
+      this.deps.logger.warn('push answer refused', { reason: 'tag or signature' });
+      return;
+    }
+    const now = this.deps.clock.now();
+    const judgement = judgeAnswer({ txId: request.id, hash: sent.hash, number: request.number, expiresAt: request.expiresAt }, answer, now);
+    if (this.settle(request) !== 'pending' || judgement === 'ignore') {
+      if (judgement === 'ignore') this.deps.logger.warn('push answer refused', { reason: 'not for the pending request' });
+      return;
+    }
+    const device = sent.device;
+    switch (judgement) {
+      case 'approve':
+        return this.approve(request, device);
+      case 'deny':
+        await this.record(request, 'push.denied', 'failure', device.name, 'denied on the companion');
+        return this.finish(request, 'denied');
+      case 'number-mismatch': {
+        this.deps.throttle.recordFailure(request.accountId, now);
+        await this.record(request, 'push.denied', 'failure', device.name, 'the number picked did not match');
+        return this.finish(request, 'refused');
+      }
+      case 'not-me': {
+        await this.deps.gate
+          .withSession(request.handle, async (account, recordKey) => this.mute(account, recordKey, now + PUSH_MUTE_MS))
+          .catch(() => undefined);
+        await this.record(request, 'push.reported', 'failure', device.name, 'reported as not me; push paused for 20 minutes');
+        return this.finish(request, 'reported');
+      }
+    }
+  }
+
+  private async approve(request: PushRequest, device: PushDevice): Promise<void> {
+    const { gate, clock } = this.deps;
+    const verify = async (account: Account, recordKey: Buffer): Promise<Verified> => {
+      if (request.state !== 'pending' || clock.now() >= request.expiresAt) throw new CoreError('EXPIRED', 'The push expired.');
+      const list = this.touchDevice(account, recordKey, device.id);
+      return { via: 'push', deviceName: device.name, recoveryCodesLeft: recoveryCodesLeft(list) };
+    };
+    try {
+      if (request.purpose.kind === 'unlock') {
+        await gate.completeSecondFactor(request.handle, verify);
+        this.deps.throttle.reset(request.accountId);
+        this.stateFor(request.accountId).sent = 0;
+      } else {
+        const purpose = request.purpose;
+        const handle = request.handle;
+        request.proof = await gate.issueStepUp(
+          purpose.method,
+          purpose.inputDigest,
+          {
+            verified: async (account, recordKey) => {
+              if (gate.sessionHandle() !== handle) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile.');
+              await verify(account, recordKey);
+            },
+          },
+          request.ctx,
+        );
+      }
+    } catch (error) {
+      this.deps.logger.warn('push approval could not be applied', { code: error instanceof CoreError ? error.code : 'unknown' });
+      if (request.state === 'pending') await this.finish(request, 'cancelled');
+      return;
+    }
+    await this.record(request, 'push.approved', 'success', device.name, request.purpose.kind === 'unlock' ? 'unlock' : `step-up ${request.purpose.method}`);
+    await this.finish(request, 'approved');
+  }
+
+  private touchDevice(account: Account, recordKey: Buffer, deviceId: string): FactorList {
+    const { store, factors, clock } = this.deps;
+    return store.tx(() => {
+      const list = factors.read(account.id, recordKey);
+      const device = list.devices.find((d) => d.id === deviceId && d.active);
+      if (!device) throw new CoreError('NOT_FOUND', 'That companion was removed.');
+      device.lastUsedAt = clock.now();
+      factors.write(account.id, recordKey, list, clock.now());
+      return list;
+    });
+  }
+
+  private mute(account: Account, recordKey: Buffer, until: number): void {
+    const { store, factors, clock } = this.deps;
+    store.tx(() => {
+      const list = factors.read(account.id, recordKey);
+      list.pushMutedUntil = until;
+      factors.write(account.id, recordKey, list, clock.now());
+    });
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  /** Bring a request's state up to date with the clock; an expiry is logged once. */
+  private settle(request: PushRequest): PushState {
+    if (request.state === 'pending' && this.deps.clock.now() >= request.expiresAt) {
+      void this.record(request, 'push.expired', 'failure', null, 'no answer within 60 seconds').catch(() => undefined);
+      void this.finish(request, 'expired');
+    }
+    return request.state;
+  }
+
+  private async finish(request: PushRequest, state: PushState): Promise<void> {
+    if (request.state !== 'pending') return;
+    request.state = state;
+    if (request.expiryTimer) clearTimeout(request.expiryTimer);
+    for (const w of [...request.waiters]) w();
+    const account = this.accounts.get(request.accountId);
+    if (account?.pending === request) account.pending = null;
+    // Tell every companion the request is over, so their screens clear; best effort.
+    try {
+      const reply = await this.deps.relay.reply();
+      const outcome: ClosedInner['outcome'] = state === 'pending' ? 'cancelled' : state;
+      for (const sent of request.sentTo.values()) {
+        reply.forget(sent.messageId);
+        const body = await sealClosed(await importAesKey(fromB64u(sent.device.reqKey)), sent.device.id, { txId: request.id, outcome });
+        reply.send(sent.device.route, body, PUSH_TTL_MS);
+      }
+    } catch {
+      // The relay is gone; companions see the request expire on their own.
+    }
+  }
+
+  private record(
+    request: PushRequest,
+    action: 'push.approved' | 'push.denied' | 'push.expired' | 'push.reported',
+    outcome: 'success' | 'failure',
+    device: string | null,
+    detail: string,
+  ): Promise<void> {
+    return this.deps.audit.record(request.ctx, { action, outcome, account: request.accountName, device, detail });
+  }
+
+  private find(requestId: string): PushRequest {
+    const request = this.requests.get(requestId);
+    if (!request || request.handle !== this.deps.gate.sessionHandle()) throw new CoreError('NOT_FOUND', 'There is no such push request.');
+    return request;
+  }
+
+  private stateFor(accountId: number): AccountPushState {
+    let state = this.accounts.get(accountId);
+    if (!state) this.accounts.set(accountId, (state = { pending: null, sent: 0, lastSentAt: 0 }));
+    return state;
+  }
+
+  private currentAccountState(): AccountPushState | null {
+    const account = this.deps.gate.sessionAccount();
+    return account ? (this.accounts.get(account.id) ?? null) : null;
+  }
+
+  private delayLeft(state: AccountPushState, now: number): number {
+    const delay = PUSH_DELAYS_MS[Math.min(state.sent, PUSH_DELAYS_MS.length - 1)]!;
+    return Math.max(0, state.lastSentAt + delay - now);
+  }
+}
+
+function pushDevices(list: FactorList): PushDevice[] {
+  return list.devices.filter((d): d is PushDevice => d.kind === 'push' && d.active);
+}
+
+function samePurpose(a: PushPurpose, b: PushPurpose): boolean {
+  if (a.kind === 'unlock' || b.kind === 'unlock') return a.kind === b.kind;
+  return a.method === b.method && a.inputDigest === b.inputDigest;
+}
+
+function started(request: PushRequest): PushStarted {
+  return {
+    requestId: request.id,
+    number: request.number,
+    expiresAt: request.expiresAt,
+    devices: request.sentTo.size,
+    action: request.purpose.kind === 'unlock' ? 'Unlock' : request.purpose.action,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Contract methods of push approval (issue 4, docs/protocol.md): pairing a companion, unlocking
+ * and confirming sensitive actions by push. Spread into the contract in contract.ts.
+ */
+import { z } from 'zod';
+import { Empty, method, type MethodSpec } from './method.js';
+
+const Uuid = z.string().uuid('That is not a request id.');
+/** Long-poll: wait up to this long for a change before answering (the UI calls again). */
+const WaitMs = z.number().int().min(0).max(25_000).default(0);
+
+export const PushStateSchema = z.enum(['pending', 'approved', 'denied', 'reported', 'refused', 'expired', 'cancelled']);
+export const PairingStateSchema = z.enum(['waiting', 'confirm', 'finishing', 'paired', 'expired', 'cancelled', 'failed']);
+
+export const PushStartedSchema = z.object({
+  requestId: z.string(),
+  /** The number to show; the user picks it among the companion's choices. */
+  number: z.number().int().min(10).max(99),
+  expiresAt: z.number().int(),
+  /** How many companions the request went to. */
+  devices: z.number().int().nonnegative(),
+  action: z.string(),
+});
+
+const PushDeviceView = z.object({
+  id: z.string(),
+  kind: z.enum(['totp', 'push']),
+  name: z.string(),
+  addedAt: z.number().int(),
+  lastUsedAt: z.number().int().nullable(),
+  active: z.boolean(),
+});
+
+export const pushMethods = {
+  'push.status': method({
+    level: 'second-factor',
+    action: 'Check push approval',
+    input: Empty,
+    output: z.object({
+      /** A push can be sent now: a companion is paired, push is not muted, a relay is set. */
+      available: z.boolean(),
+      relayConfigured: z.boolean(),
+      devices: z.number().int().nonnegative(),
+      /** Set after "this wasn't me": until then only a code or a recovery code unlocks. */
+      mutedUntil: z.number().int().nullable(),
+      /** Wait before the next push may be sent (growing delays between pushes). */
+      retryAfterMs: z.number().int().nonnegative(),
+      pending: z.object({ requestId: z.string(), number: z.number().int(), expiresAt: z.number().int() }).nullable(),
+    }),
+  }),
+  'push.start': method({
+    level: 'second-factor',
+    action: 'Unlock with push approval',
+    input: Empty,
+    output: PushStartedSchema,
+  }),
+  'push.poll': method({
+    level: 'second-factor',
+    action: 'Wait for push approval',
+    input: z.object({ requestId: Uuid, waitMs: WaitMs }).strict(),
+    output: z.object({ state: PushStateSchema, expiresAt: z.number().int() }),
+  }),
+  'push.cancel': method({
+    level: 'second-factor',
+    action: 'Cancel a push',
+    input: z.object({ requestId: Uuid }).strict(),
+    output: z.object({ state: PushStateSchema }),
+  }),
+  'push.startStepUp': method({
+    level: 'unlocked',
+    action: 'Confirm a sensitive action by push',
+    input: z.object({ method: z.string().min(1).max(100), input: z.unknown() }).strict(),
+    output: PushStartedSchema,
+  }),
+  'push.pollStepUp': method({
+    level: 'unlocked',
+    action: 'Wait for a push confirmation',
+    input: z.object({ requestId: Uuid, waitMs: WaitMs }).strict(),
+    output: z.object({
+      state: PushStateSchema,
+      expiresAt: z.number().int(),
+      /** Once approved: the step-up proof for exactly the method and input confirmed. */
+      proof: z.string().nullable(),
+      proofExpiresAt: z.number().int().nullable(),
+    }),
+  }),
+  'push.beginPairing': method({
+    level: 'step-up',
+    freeWithoutTwoFactor: true,
+    action: 'Pair a companion device',
+    input: Empty,
+    output: z.object({
+      pairingId: z.string(),
+      /** Opens the web companion, or paste into `npm run companion -- pair <link>`. Valid once, for at most 120 s. */
+      link: z.string(),
+      qrSvg: z.string(),
+      qrPngDataUrl: z.string(),
+      expiresAt: z.number().int(),
+    }),
+  }),
+  'push.pairingStatus': method({
+    level: 'unlocked',
+    action: 'Check a pairing',
+    input: z.object({ pairingId: Uuid, waitMs: WaitMs }).strict(),
+    output: z.object({
+      state: PairingStateSchema,
+      /** Shown at `confirm`: the same six digits must be on the companion's screen. */
+      comparisonCode: z.string().nullable(),
+      expiresAt: z.number().int(),
+    }),
+  }),
+  'push.finishPairing': method({
+    level: 'unlocked',
+    action: 'Add a companion device',
+    input: z
+      .object({
+        pairingId: Uuid,
+        name: z
+          .string()
+          .trim()
+          .min(1, 'Give the device a name.')
+          .max(40, 'Device names are limited to 40 characters.')
+          .regex(/^[^\p{Cc}]+$/u, 'Device names cannot contain control characters.'),
+      })
+      .strict(),
+    output: z.object({ device: PushDeviceView, recoveryCodes: z.array(z.string()).nullable() }),
+  }),
+  'push.cancelPairing': method({
+    level: 'unlocked',
+    action: 'Cancel a pairing',
+    input: z.object({ pairingId: Uuid }).strict(),
+    output: z.object({ state: PairingStateSchema }),
+  }),
+} satisfies Record<string, MethodSpec>;

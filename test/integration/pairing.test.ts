@@ -1,0 +1,148 @@
+/**
+ * Pairing a companion (docs/protocol.md §4) end to end: the desktop app, a real relay process
+ * and the CLI companion. A QR link works once and for at most 120 s; both screens show the same
+ * comparison code; a relay that never saw the QR secret cannot pair a device of its own.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { companionHello, parsePairingLink } from '../../src-shared/push/pairing.js';
+import { b64u, randomToken } from '../../src-shared/push/encoding.js';
+import { canonicalJson } from '../../src-shared/canonical-json.js';
+import { newSigningKeyPair } from '../../src-shared/push/suite.js';
+import { LOG_FILE } from '../../src-main/core/logger.js';
+import type { TestApp } from '../helpers/app.js';
+import { appWithRelay, pairCli, toSecondFactor } from '../helpers/push.js';
+import { CliCompanion, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+
+let relay: RelayProcess;
+let t: TestApp | undefined;
+const companions: CliCompanion[] = [];
+
+beforeAll(async () => {
+  relay = await startRelayProcess();
+});
+afterAll(() => relay.stop());
+afterEach(async () => {
+  t?.remove();
+  t = undefined;
+  await Promise.all(companions.splice(0).map((c) => c.close()));
+});
+
+function companion(): CliCompanion {
+  const c = new CliCompanion();
+  companions.push(c);
+  return c;
+}
+
+describe('pairing a companion with the CLI', () => {
+  it('shows the same comparison code on both sides, adds the device as a push device, and turns 2FA on with recovery codes', async () => {
+    t = await appWithRelay(relay.url);
+    const cli = companion();
+    const { recoveryCodes } = await pairCli(t, cli, 'Work phone');
+    expect(recoveryCodes).toHaveLength(10);
+    const overview = await t.ok('devices.list', {});
+    expect(overview.twoFactorEnabled).toBe(true);
+    expect(overview.devices).toEqual([expect.objectContaining({ kind: 'push', name: 'Work phone', active: true })]);
+    const rows = (await t.ok('audit.query', { filter: { action: 'device.added' } })).rows;
+    expect(rows[0]).toMatchObject({ device: 'Work phone', outcome: 'success' });
+  });
+
+  it('gives a link to the relay\'s web companion, with the QR secret only in the fragment, expiring within 120 s', async () => {
+    t = await appWithRelay(relay.url);
+    const begin = await t.ok('push.beginPairing', {});
+    const url = new URL(begin.link);
+    expect(`${url.origin}${url.pathname}`).toBe(`${relay.httpOrigin}/companion/`);
+    expect(url.search).toBe('');
+    const payload = parsePairingLink(begin.link);
+    expect(payload).toMatchObject({ relay: relay.url, account: 'Ada', workstation: 'test-workstation' });
+    expect(payload.exp - t.clock.now()).toBeLessThanOrEqual(120_000);
+    expect(begin.expiresAt).toBe(payload.exp);
+    expect(Buffer.from(payload.s, 'base64url')).toHaveLength(16);
+    expect(begin.qrSvg).toContain('<svg');
+  });
+
+  it('accepts the companion\'s one-time passwords like a TOTP device\'s, once per step', async () => {
+    t = await appWithRelay(relay.url);
+    const cli = companion();
+    await pairCli(t, cli);
+    await toSecondFactor(t);
+    const code = await cli.otp();
+    expect(await t.ok('gate.submitCode', { code })).toMatchObject({ level: 'unlocked' });
+    await toSecondFactor(t);
+    const again = await t.call('gate.submitCode', { code });
+    expect(again.ok ? 'ok' : again.error.code).toBe('AUTH_FAILED');
+  });
+
+  it('refuses the link the second time it is used', async () => {
+    t = await appWithRelay(relay.url);
+    const begin = await t.ok('push.beginPairing', {});
+    const first = companion();
+    await first.pair(begin.link);
+    expect((await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 })).state).toBe('confirm');
+    const second = companion().run(['pair', begin.link]);
+    await second.waitFor(/^Pairing failed: This pairing code was already used/);
+    expect(await second.exited).toBe(1);
+    // The first companion's pairing is unaffected.
+    await t.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
+    expect((await t.ok('devices.list', {})).devices.map((d) => d.name)).toEqual(['Phone']);
+  });
+
+  it('refuses the link after it expired, on the desktop as well as on the companion', async () => {
+    t = await appWithRelay(relay.url);
+    const begin = await t.ok('push.beginPairing', {});
+    // The desktop's clock passes the expiry; the companion's (real) clock does not know yet.
+    t.clock.advance(120_000);
+    const late = companion().run(['pair', begin.link]);
+    await late.waitFor(/^Pairing failed: This pairing code has expired/);
+    expect((await t.ok('push.pairingStatus', { pairingId: begin.pairingId })).state).toBe('expired');
+    expect((await t.ok('devices.list', {})).devices).toEqual([]);
+
+    // A companion whose own clock says the link is stale refuses it without asking the desktop.
+    const payload = parsePairingLink(begin.link);
+    const stale = `${relay.httpOrigin}/companion/#pair=${b64u(new TextEncoder().encode(canonicalJson({ ...payload, exp: Date.now() - 1 })))}`;
+    const local = companion().run(['pair', stale]);
+    await local.waitFor(/^Pairing failed: This pairing code has expired/);
+  });
+
+  it('cannot be completed by a relay that never saw the QR secret', async () => {
+    t = await appWithRelay(relay.url);
+    const begin = await t.ok('push.beginPairing', {});
+    const payload = parsePairingLink(begin.link);
+    // The relay knows the mailbox and the desktop's public key (both pass through it), not the secret.
+    const guessed = { ...payload, s: randomToken(16) };
+    const forged = await companionHello(guessed, await newSigningKeyPair(true), Date.now());
+    const ws = new WebSocket(relay.url);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ t: 'hello', v: 1, token: randomToken(32) }));
+    await new Promise((r) => ws.once('message', r));
+    ws.send(JSON.stringify({ t: 'send', id: randomToken(16), to: payload.mailbox, ttlMs: 60_000, body: forged.helloBody }));
+    await new Promise((r) => ws.once('message', r)); // the relay's ack: the desktop has it
+    ws.close();
+
+    // The real companion still pairs afterwards: the forged hello did not use up the code.
+    const cli = companion();
+    const { proc, code } = await cli.pair(begin.link);
+    const status = await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 });
+    expect(status).toMatchObject({ state: 'confirm', comparisonCode: code });
+    await t.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
+    await proc.waitFor(/^Paired as/);
+    expect((await t.ok('devices.list', {})).devices).toHaveLength(1);
+  });
+
+  it('needs a step-up once 2FA is on, and keeps no secret in the log or the audit log', async () => {
+    t = await appWithRelay(relay.url);
+    const cli = companion();
+    await pairCli(t, cli);
+    const again = await t.call('push.beginPairing', {});
+    expect(again.ok ? 'ok' : again.error.code).toBe('STEP_UP_REQUIRED');
+    const state = JSON.parse(readFileSync(join(cli.stateDir, 'pairings.json'), 'utf8')) as { pairings: { otpSeed: string; reqKey: string }[] };
+    const log = readFileSync(join(t.dataDir, LOG_FILE), 'utf8');
+    const audit = (await t.ok('audit.exportCsv', {})).csv;
+    for (const secret of [state.pairings[0]!.otpSeed, state.pairings[0]!.reqKey]) {
+      expect(log).not.toContain(secret);
+      expect(audit).not.toContain(secret);
+    }
+  });
+});
