@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 export * from './method.js';
 import { Empty, method, SESSION_LEVELS, type MethodSpec } from './method.js';
+import { backupMethods } from './contract-backup.js';
 import { pushMethods } from './contract-push.js';
 
 /** Passwords are compared as given: no trimming. The upper bound keeps Argon2 input sane. */
@@ -297,6 +298,7 @@ export const contract = {
     }),
   }),
   ...pushMethods,
+  ...backupMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

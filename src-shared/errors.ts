@@ -25,7 +25,6 @@ export const ERROR_CODES = [
   'RELAY_UNAVAILABLE',
   'EXPIRED',
   // The backup engine (src-main/core/backup).
-  'REPO_NOT_FOUND',
   'REPO_EXISTS',
   'REPO_PASSWORD_WRONG',
   'REPO_LOCKED',

@@ -3,6 +3,7 @@ import { contract, isMethodName, type AuditRowView } from '../../src-shared/cont
 import type { Core } from '../core/composition.js';
 import { CoreError } from '../core/errors.js';
 import type { StepUpFactor } from '../core/gate.js';
+import { createBackupHandlers } from './handlers-backup.js';
 import { createPushHandlers } from './handlers-push.js';
 import { stepUpDigest, type Handlers } from './router.js';
 
@@ -119,6 +120,8 @@ export function createHandlers(core: Core): Handlers {
     },
 
     ...createPushHandlers(core),
+
+    ...createBackupHandlers(core),
   };
 }
 

@@ -13,13 +13,15 @@ import { FactorListStore } from './factor-list.js';
 import { Gate } from './gate.js';
 import { createOsKeychain, type Keychain } from './keychain.js';
 import { createFileLogger, type Logger } from './logger.js';
-import { DEFAULT_TARGET_MS } from './password-kdf.js';
+import { DEFAULT_TARGET_MS, OWASP_MINIMUM } from './password-kdf.js';
 import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import { SealedRecords } from './sealed-records.js';
 import { SettingsService } from './settings.js';
 import { metaValue, openStore, type Store } from './store.js';
 import { Throttle } from './throttle.js';
 import { Vault } from './vault.js';
+import { Scheduler } from './backup/scheduler.js';
+import { BackupService } from './backup/service.js';
 import { PairingService } from './push/pairing.js';
 import { PushApprovals } from './push/push-approvals.js';
 import { DesktopRelay } from './push/relay-client.js';
@@ -36,6 +38,8 @@ export interface CoreOptions {
   kdfTargetMs?: number;
   /** How often to check for an idle session; 0 disables the timer (tests call checkIdle). */
   idleCheckMs?: number;
+  /** How often the backup scheduler looks for due sets; 0 disables the timer (tests call tick). */
+  schedulerIntervalMs?: number;
 }
 
 export interface Core {
@@ -51,6 +55,9 @@ export interface Core {
   readonly gate: Gate;
   readonly devices: DeviceService;
   readonly audit: AuditRecorder;
+  /** Backup repositories, sets, jobs and history; the scheduler runs sets while the app is locked. */
+  readonly backup: BackupService;
+  readonly scheduler: Scheduler;
   /** Push approval: the relay connections, pairing of companions, and requests. */
   readonly pushRelay: DesktopRelay;
   readonly pairing: PairingService;
@@ -91,6 +98,12 @@ export function createCore(options: CoreOptions): Core {
   const pairing = new PairingService({ store, factors, relay: pushRelay, audit, clock, logger, sessionHandle, appVersion: options.appVersion });
   const push = new PushApprovals({ store, factors, gate, throttle, relay: pushRelay, audit, clock, logger, appVersion: options.appVersion });
 
+  // Tests ask for the cheapest password KDF; repository passwords follow (they are 150-bit random anyway).
+  const cheapKdf = (options.kdfTargetMs ?? DEFAULT_TARGET_MS) < 50;
+  const backup = new BackupService({ store, vault, clock, logger, ...(cheapKdf ? { repoKdfCost: OWASP_MINIMUM } : {}) });
+  const scheduler = new Scheduler({ service: backup, clock, logger, intervalMs: options.schedulerIntervalMs ?? 30_000 });
+  scheduler.start();
+
   const idleCheckMs = options.idleCheckMs ?? 15_000;
   const idleTimer = idleCheckMs > 0 ? setInterval(() => gate.checkIdle(), idleCheckMs) : null;
   idleTimer?.unref();
@@ -109,6 +122,8 @@ export function createCore(options: CoreOptions): Core {
     gate,
     devices,
     audit,
+    backup,
+    scheduler,
     pushRelay,
     pairing,
     push,
@@ -116,6 +131,8 @@ export function createCore(options: CoreOptions): Core {
     logger,
     close() {
       if (idleTimer) clearInterval(idleTimer);
+      scheduler.stop();
+      void backup.close();
       pairing.close();
       push.close();
       pushRelay.close();

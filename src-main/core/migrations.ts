@@ -80,4 +80,48 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_log is append-only');
   END;
   `,
+  // 3: the backup engine: connected repositories (master key wrapped by the vault), backup sets, run history.
+  `
+  CREATE TABLE backup_repositories (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    path        TEXT NOT NULL UNIQUE,
+    -- The repository's own id (its config file), checked when it is opened.
+    repo_id     TEXT NOT NULL,
+    -- The master key sealed (AES-256-GCM) under HKDF(vault key): opens while the app is locked.
+    wrapped_key BLOB NOT NULL,
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE backup_sets (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    repository_id     TEXT NOT NULL REFERENCES backup_repositories(id) ON DELETE RESTRICT,
+    sources           TEXT NOT NULL,
+    excludes          TEXT NOT NULL,
+    schedule          TEXT,
+    retention         TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    -- When the scheduler last started this set: the next run is the schedule's next time after it.
+    last_scheduled_at INTEGER
+  ) STRICT;
+
+  CREATE TABLE backup_runs (
+    id          INTEGER PRIMARY KEY,
+    set_id      TEXT NOT NULL REFERENCES backup_sets(id) ON DELETE CASCADE,
+    trigger     TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    state       TEXT NOT NULL,
+    snapshot_id TEXT,
+    files       INTEGER,
+    bytes       INTEGER,
+    data_added  INTEGER,
+    errors      INTEGER,
+    message     TEXT
+  ) STRICT;
+
+  CREATE INDEX backup_runs_set ON backup_runs (set_id, id);
+`,
 ];

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
 import { z } from 'zod';
 import { CoreError } from '../errors.js';
@@ -97,7 +97,11 @@ export class Repository {
         );
       }
     }
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    // Never create missing parents: a path on an unmounted drive would land on the system disk.
+    if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory()) {
+      throw new CoreError('NOT_FOUND', `The folder ${dirname(path)} does not exist. Is the drive connected?`);
+    }
+    if (!existsSync(path)) mkdirSync(path, { mode: 0o700 });
     const config: RepoConfig = { version: FORMAT_VERSION, id: randomBytes(32).toString('hex'), created: new Date().toISOString() };
     for (const d of ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp']) mkdirSync(join(path, d), { mode: 0o700 });
     for (let i = 0; i < 256; i++) mkdirSync(join(path, 'data', i.toString(16).padStart(2, '0')), { mode: 0o700 });
@@ -114,7 +118,7 @@ export class Repository {
     try {
       raw = readFileSync(join(path, 'config'), 'utf8');
     } catch {
-      throw new CoreError('REPO_NOT_FOUND', 'There is no Twofold repository in that folder (or it cannot be read).');
+      throw new CoreError('NOT_FOUND', 'There is no Twofold repository in that folder (or it cannot be read).');
     }
     const parsed = ConfigSchema.safeParse(safeJson(raw));
     if (!parsed.success) throw new CoreError('REPO_DAMAGED', 'The repository config is damaged or of an unknown version.');
@@ -186,7 +190,7 @@ export class Repository {
     try {
       return (await readdir(this.dir(kind))).filter(isHexId);
     } catch {
-      throw new CoreError('REPO_NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?');
+      throw new CoreError('NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?');
     }
   }
 

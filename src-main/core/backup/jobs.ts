@@ -1,0 +1,127 @@
+/**
+ * Long work (backup, restore, check, prune) runs as a job: start returns an id at once, the UI
+ * polls `get` for progress and state, and `cancel` aborts it through its AbortSignal.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { CoreError } from '../errors.js';
+import type { Progress } from './backup.js';
+
+export type JobKind = 'backup' | 'restore' | 'check' | 'prune';
+export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobView<R = unknown> {
+  id: string;
+  kind: JobKind;
+  repositoryId: string;
+  setId: string | null;
+  state: JobState;
+  startedAt: number;
+  finishedAt: number | null;
+  progress: Progress;
+  result: R | null;
+  error: { code: string; message: string } | null;
+}
+
+interface Job extends JobView {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const KEEP_FINISHED = 50;
+
+export const EMPTY_PROGRESS: Progress = {
+  filesDone: 0,
+  filesTotal: null,
+  bytesDone: 0,
+  bytesTotal: null,
+  currentFile: null,
+  bytesPerSecond: 0,
+  etaSeconds: null,
+};
+
+export class JobRegistry {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(private readonly clock: Clock) {}
+
+  start(
+    meta: { kind: JobKind; repositoryId: string; setId?: string | null },
+    work: (signal: AbortSignal, progress: (p: Progress) => void) => Promise<unknown>,
+  ): string {
+    const controller = new AbortController();
+    const job: Job = {
+      id: randomUUID(),
+      kind: meta.kind,
+      repositoryId: meta.repositoryId,
+      setId: meta.setId ?? null,
+      state: 'running',
+      startedAt: this.clock.now(),
+      finishedAt: null,
+      progress: { ...EMPTY_PROGRESS },
+      result: null,
+      error: null,
+      controller,
+      done: Promise.resolve(),
+    };
+    this.jobs.set(job.id, job);
+    job.done = (async () => {
+      try {
+        job.result = await work(controller.signal, (p) => (job.progress = p));
+        job.state = 'succeeded';
+      } catch (e) {
+        const code = e instanceof CoreError ? e.code : 'INTERNAL';
+        job.state = code === 'CANCELLED' ? 'cancelled' : 'failed';
+        job.error = { code, message: e instanceof CoreError ? e.message : 'Something went wrong inside Twofold Backup.' };
+      } finally {
+        job.finishedAt = this.clock.now();
+        this.trim();
+      }
+    })();
+    return job.id;
+  }
+
+  get(id: string): JobView {
+    const job = this.jobs.get(id);
+    if (!job) throw new CoreError('NOT_FOUND', 'There is no such job (finished jobs are kept for a while only).');
+    return view(job);
+  }
+
+  list(): JobView[] {
+    return [...this.jobs.values()].map(view).sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  running(predicate: (j: JobView) => boolean): boolean {
+    return [...this.jobs.values()].some((j) => j.state === 'running' && predicate(j));
+  }
+
+  cancel(id: string): JobView {
+    const job = this.jobs.get(id);
+    if (!job) throw new CoreError('NOT_FOUND', 'There is no such job (finished jobs are kept for a while only).');
+    job.controller.abort();
+    return view(job);
+  }
+
+  /** Wait for a job to end (tests and shutdown). */
+  async settled(id: string): Promise<JobView> {
+    const job = this.jobs.get(id);
+    if (!job) throw new CoreError('NOT_FOUND', 'There is no such job.');
+    await job.done;
+    return view(job);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const job of this.jobs.values()) job.controller.abort();
+    await Promise.all([...this.jobs.values()].map((j) => j.done));
+  }
+
+  private trim(): void {
+    const finished = [...this.jobs.values()].filter((j) => j.state !== 'running').sort((a, b) => a.startedAt - b.startedAt);
+    for (const j of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.jobs.delete(j.id);
+  }
+}
+
+function view(job: Job): JobView {
+  const { controller: _c, done: _d, ...rest } = job;
+  return { ...rest, progress: { ...rest.progress } };
+}

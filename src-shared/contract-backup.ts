@@ -1,0 +1,354 @@
+/**
+ * The backup methods of the contract (DESIGN.md §3, §7): repositories, backup sets, snapshots,
+ * restore, check and the jobs that run long work. Reading, running and restoring are `unlocked`;
+ * deleting a set, a snapshot or a repository and changing a repository's password (or a set's
+ * retention, which deletes snapshots) are `step-up`. Long work returns a job id; `backup.jobs.get`
+ * polls its progress.
+ */
+import { z } from 'zod';
+import { Empty, method, type MethodSpec } from './method.js';
+
+export const AbsolutePathSchema = z
+  .string()
+  .min(1, 'Enter a folder.')
+  .max(4096, 'That path is too long.')
+  .refine((p) => p.startsWith('/'), 'Use a full path (starting with /).')
+  .refine((p) => !p.includes('\0'), 'Paths cannot contain NUL characters.');
+const NameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Give it a name.')
+  .max(60, 'Names are limited to 60 characters.')
+  .regex(/^[^\p{Cc}]+$/u, 'Names cannot contain control characters.');
+const IdSchema = z.string().uuid('That is not a valid id.');
+/** A snapshot id, or a unique prefix of at least 8 hex digits. */
+const SnapshotIdSchema = z.string().regex(/^[0-9a-f]{8,64}$/, 'That is not a snapshot id.');
+const RepoPasswordSchema = z.string().min(1, 'Enter the repository password.').max(1024);
+const Count = z.number().int().nonnegative();
+
+export const RetentionSchema = z
+  .object({
+    last: z.number().int().min(0).max(10_000).optional(),
+    hourly: z.number().int().min(0).max(10_000).optional(),
+    daily: z.number().int().min(0).max(10_000).optional(),
+    weekly: z.number().int().min(0).max(10_000).optional(),
+    monthly: z.number().int().min(0).max(10_000).optional(),
+    yearly: z.number().int().min(0).max(10_000).optional(),
+  })
+  .strict();
+
+export const RepositoryViewSchema = z.object({ id: z.string(), name: z.string(), path: z.string(), createdAt: z.number().int() });
+
+export const RunViewSchema = z.object({
+  id: z.number().int(),
+  setId: z.string(),
+  trigger: z.enum(['manual', 'schedule', 'catch-up']),
+  startedAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+  snapshotId: z.string().nullable(),
+  files: Count.nullable(),
+  bytes: Count.nullable(),
+  dataAdded: Count.nullable(),
+  errors: Count.nullable(),
+  message: z.string().nullable(),
+});
+
+export const BackupSetViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  repositoryId: z.string(),
+  sources: z.array(z.string()),
+  excludes: z.array(z.string()),
+  schedule: z.string().nullable(),
+  retention: RetentionSchema,
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  /** When the scheduler will next start it (ms), or null without a schedule. */
+  nextRunAt: z.number().int().nullable(),
+  running: z.boolean(),
+  lastRun: RunViewSchema.nullable(),
+});
+export type BackupSetView = z.infer<typeof BackupSetViewSchema>;
+
+const SummarySchema = z.object({
+  files: Count,
+  dirs: Count,
+  bytes: Count,
+  filesNew: Count,
+  filesChanged: Count,
+  filesUnmodified: Count,
+  dataAdded: Count,
+  durationMs: Count,
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+
+export const SnapshotViewSchema = z.object({
+  id: z.string(),
+  time: z.string(),
+  host: z.string(),
+  paths: z.array(z.string()),
+  tags: z.array(z.string()),
+  /** The backup set that made it, when one did. */
+  setId: z.string().nullable(),
+  summary: SummarySchema,
+});
+
+export const EntryViewSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: z.enum(['file', 'dir', 'symlink']),
+  size: Count,
+  mode: Count,
+  mtime: z.number().int(),
+  linkTarget: z.string().nullable(),
+});
+
+export const ProgressSchema = z.object({
+  filesDone: Count,
+  filesTotal: Count.nullable(),
+  bytesDone: Count,
+  bytesTotal: Count.nullable(),
+  currentFile: z.string().nullable(),
+  bytesPerSecond: Count,
+  etaSeconds: Count.nullable(),
+});
+
+const PruneResultSchema = z.object({
+  packsRemoved: Count,
+  packsRewritten: Count,
+  packsWritten: Count,
+  blobsRemoved: Count,
+  bytesFreed: z.number().int(),
+});
+
+const CheckReportSchema = z.object({
+  ok: z.boolean(),
+  snapshots: Count,
+  packs: Count,
+  blobs: Count,
+  packsRead: Count,
+  unindexedPacks: z.array(z.string()),
+  problems: z.array(z.object({ kind: z.enum(['index', 'pack', 'snapshot', 'tree', 'data']), id: z.string().nullable(), message: z.string() })),
+  damagedPacks: z.array(z.string()),
+  damagedSnapshots: z.array(z.object({ id: z.string(), time: z.string(), files: z.array(z.string()) })),
+});
+
+const RestoreSummarySchema = z.object({
+  files: Count,
+  dirs: Count,
+  symlinks: Count,
+  bytes: Count,
+  skipped: Count,
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+
+const BackupJobResultSchema = z.object({
+  snapshotId: z.string(),
+  summary: SummarySchema,
+  forgotten: Count,
+  prune: PruneResultSchema.nullable(),
+});
+
+const jobBase = {
+  id: z.string(),
+  repositoryId: z.string(),
+  setId: z.string().nullable(),
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  startedAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+  progress: ProgressSchema,
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+};
+/** A job, typed by its kind: `result` is set once the job has succeeded. */
+export const JobViewSchema = z.discriminatedUnion('kind', [
+  z.object({ ...jobBase, kind: z.literal('backup'), result: BackupJobResultSchema.nullable() }),
+  z.object({ ...jobBase, kind: z.literal('restore'), result: RestoreSummarySchema.nullable() }),
+  z.object({ ...jobBase, kind: z.literal('check'), result: CheckReportSchema.nullable() }),
+  z.object({ ...jobBase, kind: z.literal('prune'), result: PruneResultSchema.nullable() }),
+]);
+export type JobViewDto = z.infer<typeof JobViewSchema>;
+
+const JobStarted = z.object({ jobId: z.string() });
+const RepoRef = z.object({ repositoryId: IdSchema }).strict();
+
+export const backupMethods = {
+  'backup.repositories.list': method({
+    level: 'unlocked',
+    action: 'List backup repositories',
+    input: Empty,
+    output: z.object({ repositories: z.array(RepositoryViewSchema) }),
+  }),
+  'backup.repositories.init': method({
+    level: 'unlocked',
+    action: 'Create a backup repository',
+    input: z.object({ name: NameSchema, path: AbsolutePathSchema }).strict(),
+    /** `password` is shown once: it opens the repository on another machine. It is stored nowhere. */
+    output: z.object({ repository: RepositoryViewSchema, password: z.string() }),
+  }),
+  'backup.repositories.connect': method({
+    level: 'unlocked',
+    action: 'Connect an existing backup repository',
+    input: z.object({ name: NameSchema, path: AbsolutePathSchema, password: RepoPasswordSchema }).strict(),
+    output: z.object({ repository: RepositoryViewSchema }),
+  }),
+  'backup.repositories.changePassword': method({
+    level: 'step-up',
+    action: 'Change a repository password',
+    input: RepoRef,
+    output: z.object({ password: z.string() }),
+  }),
+  'backup.repositories.remove': method({
+    level: 'step-up',
+    action: 'Remove a backup repository',
+    input: z.object({ repositoryId: IdSchema, deleteFiles: z.boolean().default(false) }).strict(),
+    output: z.object({ removed: z.literal(true) }),
+  }),
+  'backup.sets.list': method({
+    level: 'unlocked',
+    action: 'List backup sets',
+    input: Empty,
+    output: z.object({ sets: z.array(BackupSetViewSchema) }),
+  }),
+  'backup.sets.create': method({
+    level: 'unlocked',
+    action: 'Create a backup set',
+    input: z
+      .object({
+        name: NameSchema,
+        repositoryId: IdSchema,
+        sources: z.array(AbsolutePathSchema).min(1, 'Choose at least one folder.').max(50),
+        excludes: z.array(z.string().min(1).max(1024)).max(200).default([]),
+        schedule: z.string().trim().min(1).max(200).nullable().default(null),
+        retention: RetentionSchema.default({}),
+      })
+      .strict(),
+    output: BackupSetViewSchema,
+  }),
+  'backup.sets.update': method({
+    level: 'unlocked',
+    action: 'Change a backup set',
+    input: z
+      .object({
+        setId: IdSchema,
+        name: NameSchema.optional(),
+        sources: z.array(AbsolutePathSchema).min(1).max(50).optional(),
+        excludes: z.array(z.string().min(1).max(1024)).max(200).optional(),
+        schedule: z.string().trim().min(1).max(200).nullable().optional(),
+      })
+      .strict(),
+    output: BackupSetViewSchema,
+  }),
+  'backup.sets.setRetention': method({
+    level: 'step-up',
+    action: "Change a backup set's retention (older snapshots are deleted)",
+    input: z.object({ setId: IdSchema, retention: RetentionSchema }).strict(),
+    output: BackupSetViewSchema,
+  }),
+  'backup.sets.delete': method({
+    level: 'step-up',
+    action: 'Delete a backup set',
+    input: z.object({ setId: IdSchema }).strict(),
+    output: z.object({ deleted: z.literal(true) }),
+  }),
+  'backup.sets.run': method({
+    level: 'unlocked',
+    action: 'Run a backup now',
+    input: z.object({ setId: IdSchema }).strict(),
+    output: JobStarted,
+  }),
+  'backup.history': method({
+    level: 'unlocked',
+    action: 'Read backup history',
+    input: z.object({ setId: IdSchema.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
+    output: z.object({ runs: z.array(RunViewSchema) }),
+  }),
+  'backup.snapshots.list': method({
+    level: 'unlocked',
+    action: 'List snapshots',
+    input: RepoRef,
+    output: z.object({ snapshots: z.array(SnapshotViewSchema) }),
+  }),
+  'backup.snapshots.browse': method({
+    level: 'unlocked',
+    action: 'Browse a snapshot',
+    input: z.object({ repositoryId: IdSchema, snapshotId: SnapshotIdSchema, path: z.string().max(4096).default('') }).strict(),
+    output: z.object({ entries: z.array(EntryViewSchema) }),
+  }),
+  'backup.snapshots.find': method({
+    level: 'unlocked',
+    action: 'Find files in snapshots',
+    input: z
+      .object({ repositoryId: IdSchema, pattern: z.string().min(1).max(1024), limit: z.number().int().min(1).max(1000).default(200) })
+      .strict(),
+    output: z.object({ entries: z.array(EntryViewSchema.extend({ snapshotId: z.string(), snapshotTime: z.string() })) }),
+  }),
+  'backup.snapshots.diff': method({
+    level: 'unlocked',
+    action: 'Compare two snapshots',
+    input: z
+      .object({ repositoryId: IdSchema, from: SnapshotIdSchema, to: SnapshotIdSchema, limit: z.number().int().min(1).max(10_000).default(1000) })
+      .strict(),
+    output: z.object({ added: z.array(z.string()), removed: z.array(z.string()), modified: z.array(z.string()), truncated: z.boolean() }),
+  }),
+  'backup.snapshots.forget': method({
+    level: 'step-up',
+    action: 'Delete snapshots',
+    input: z.object({ repositoryId: IdSchema, snapshotIds: z.array(SnapshotIdSchema).min(1).max(100) }).strict(),
+    output: z.object({ removed: Count }),
+  }),
+  'backup.restore.start': method({
+    level: 'unlocked',
+    action: 'Restore files',
+    input: z
+      .object({
+        repositoryId: IdSchema,
+        snapshotId: SnapshotIdSchema,
+        /** Paths inside the snapshot (first part: a source folder's name); empty for everything. */
+        paths: z.array(z.string().min(1).max(4096)).max(1000).default([]),
+        target: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('original') }).strict(),
+          z.object({ kind: z.literal('folder'), path: AbsolutePathSchema }).strict(),
+        ]),
+        onExisting: z.enum(['skip', 'overwrite', 'fail']).default('fail'),
+      })
+      .strict(),
+    output: JobStarted,
+  }),
+  'backup.check.start': method({
+    level: 'unlocked',
+    action: 'Check a repository',
+    input: z
+      .object({
+        repositoryId: IdSchema,
+        readData: z.enum(['none', 'all', 'subset']).default('none'),
+        subsetPercent: z.number().min(0.1).max(100).default(10),
+      })
+      .strict(),
+    output: JobStarted,
+  }),
+  'backup.prune.start': method({
+    level: 'unlocked',
+    action: 'Free space no snapshot uses',
+    input: RepoRef,
+    output: JobStarted,
+  }),
+  'backup.jobs.list': method({
+    level: 'unlocked',
+    action: 'List backup jobs',
+    input: Empty,
+    output: z.object({ jobs: z.array(JobViewSchema) }),
+  }),
+  'backup.jobs.get': method({
+    level: 'unlocked',
+    action: 'Read a job',
+    input: z.object({ jobId: IdSchema }).strict(),
+    output: JobViewSchema,
+  }),
+  'backup.jobs.cancel': method({
+    level: 'unlocked',
+    action: 'Cancel a job',
+    input: z.object({ jobId: IdSchema }).strict(),
+    output: JobViewSchema,
+  }),
+} satisfies Record<string, MethodSpec>;
