@@ -183,8 +183,8 @@ type Frame = Record<string, unknown> & { t: string };
 export class HostileRelay {
   private server!: WebSocketServer;
   url = '';
-  /** Every frame the real relay delivered (`msg`), in order, as the attacker recorded them. */
-  readonly recorded: Frame[] = [];
+  /** Every frame the real relay delivered (`msg`), in order, with the route it went to. */
+  readonly recorded: { route: string; frame: Frame }[] = [];
   /** Rewrite a `msg` frame on its way to an endpoint; return null to drop it. */
   tamper: (frame: Frame) => Frame | null = (f) => f;
   private readonly clients = new Map<string, WebSocket>();
@@ -198,13 +198,17 @@ export class HostileRelay {
     this.server.on('connection', (client) => {
       const up = new WebSocket(this.upstream);
       const early: string[] = [];
+      let route = '';
       up.on('open', () => early.splice(0).forEach((f) => up.send(f)));
       client.on('message', (data) => (up.readyState === up.OPEN ? up.send(data.toString()) : early.push(data.toString())));
       up.on('message', (data) => {
         const frame = JSON.parse(data.toString()) as Frame;
-        if (frame.t === 'ready') this.clients.set(frame.route as string, client);
+        if (frame.t === 'ready') {
+          route = frame.route as string;
+          this.clients.set(route, client);
+        }
         if (frame.t === 'msg') {
-          this.recorded.push(frame);
+          this.recorded.push({ route, frame });
           const changed = this.tamper(frame);
           if (changed) client.send(JSON.stringify(changed));
           return;
