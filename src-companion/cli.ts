@@ -30,6 +30,8 @@ Options:
                           instead of asking (for scripts)
   --number N              listen: with --decision approve, the number shown on the computer
   --once                  listen: stop after answering one request
+  --relay URL             pair, listen: reach the relay at this ws(s):// address instead
+                          of the one in the pairing (another instance or host name)
 `;
 
 const { values, positionals } = parseArgs({
@@ -39,6 +41,7 @@ const { values, positionals } = parseArgs({
     decision: { type: 'string' },
     number: { type: 'string' },
     once: { type: 'boolean', default: false },
+    relay: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -86,6 +89,7 @@ async function pairCommand(link: string | undefined): Promise<void> {
       socket,
       device: await newSigningKeyPair(true),
       extractableKeys: true,
+      relayUrl: values.relay,
       onCode: (code) => {
         out(`Comparison code: ${formatComparisonCode(code)}`);
         out('Check that the computer shows the same code, then name this device there.');
@@ -126,6 +130,7 @@ async function listenCommand(): Promise<void> {
 
   const listener = listen(pairings, {
     socket,
+    relayUrl: values.relay,
     onState: (p, state) => {
       if (state === 'ready') out(`Listening for ${p.account} on ${p.workstation}.`);
     },

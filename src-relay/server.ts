@@ -284,7 +284,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       void redeliver(conn);
       return;
     }
-    if (conn.route === null) return badFrame(conn, 'Say hello first.');
+    if (conn.route === null) {
+      refuse(conn, 'NOT_READY', 'Say hello first.');
+      if (++conn.badFrames >= limits.maxBadFrames) closeWith(conn, CLOSE_CODES.badFrames, 'too many bad frames');
+      return;
+    }
 
     switch (frame.t) {
       case 'pending':

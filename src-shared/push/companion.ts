@@ -47,6 +47,8 @@ export interface PairOptions {
   extractableKeys: boolean;
   /** Shown to the user right away, to compare with the computer's screen. */
   onCode: (code: string) => void;
+  /** Connect through this relay address instead of the QR's (another instance, another name for it). */
+  relayUrl?: string;
   now?: () => number;
 }
 
@@ -125,7 +127,7 @@ export async function pair(options: PairOptions): Promise<PairingRecord> {
       });
     };
     const connection = new RelayConnection({
-      url: payload.relay,
+      url: options.relayUrl ?? payload.relay,
       token: pairing.routeToken,
       socket: options.socket,
       now,
@@ -153,6 +155,8 @@ export interface ListenOptions {
   /** The desktop closed a request (answered elsewhere, expired, cancelled). */
   onClosed?: (txId: string, outcome: string) => void;
   onState?: (pairing: PairingRecord, state: 'connecting' | 'ready' | 'closed') => void;
+  /** Connect through this relay address instead of each pairing's own. */
+  relayUrl?: string;
   now?: () => number;
 }
 
@@ -162,7 +166,7 @@ export function listen(pairings: PairingRecord[], options: ListenOptions): { sto
   const seen = new Map<string, number>(); // txId -> expiresAt, so a re-delivered request is not shown twice
   const connections = pairings.map((p) => {
     const connection: RelayConnection = new RelayConnection({
-      url: p.relay,
+      url: options.relayUrl ?? p.relay,
       token: p.routeToken,
       socket: options.socket,
       now,

@@ -153,8 +153,8 @@ export class CliCompanion {
   }
 
   /** `pair <link>`; resolves with the process once it printed the comparison code. */
-  async pair(link: string): Promise<{ proc: Proc; code: string }> {
-    const proc = this.run(['pair', link]);
+  async pair(link: string, extra: string[] = []): Promise<{ proc: Proc; code: string }> {
+    const proc = this.run(['pair', link, ...extra]);
     const m = await proc.waitFor(/^Comparison code: (\d{3} \d{3})$|^Pairing failed: (.*)$/);
     if (m[2]) throw new Error(`Pairing failed: ${m[2]}`);
     return { proc, code: m[1]! };
