@@ -54,7 +54,7 @@ export class AccountService {
   async setup(name: string, password: string): Promise<{ account: Account; recordKey: Buffer }> {
     const { store, vault, policy, factors, clock, logger } = this.deps;
     if (this.current()) throw new CoreError('SETUP_DONE', 'An account already exists; unlock it instead.');
-    const refusal = policy.rejection(policy.check(password, [name]), password);
+    const refusal = policy.rejection(await policy.check(password, [name]), password);
     if (refusal) throw new CoreError('WEAK_PASSWORD', refusal);
 
     const vaultKey = await vault.vaultKey(true);
@@ -115,7 +115,7 @@ export class AccountService {
   async changePassword(accountId: number, currentPassword: string, newPassword: string): Promise<void> {
     const { store, vault, policy, logger } = this.deps;
     const account = this.require();
-    const refusal = policy.rejection(policy.check(newPassword, [account.name]), newPassword);
+    const refusal = policy.rejection(await policy.check(newPassword, [account.name]), newPassword);
     if (refusal) throw new CoreError('WEAK_PASSWORD', refusal);
     const recordKey = await this.checkPassword(accountId, currentPassword);
     const vaultKey = await vault.vaultKey(false);

@@ -2,9 +2,7 @@
  * Password strength, judged by zxcvbn-ts (a maintained port of Dropbox's estimator) rather than
  * by composition rules: length and guessability are what matter (NIST SP 800-63B §5.1.1.2).
  */
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import type { PasswordStrength } from '../../src-shared/contract.js';
 
 export const MIN_PASSWORD_LENGTH = 10;
@@ -12,24 +10,28 @@ export const MIN_PASSWORD_LENGTH = 10;
 export const MIN_PASSWORD_SCORE = 3;
 
 export interface PasswordPolicy {
-  check(password: string, userInputs?: string[]): PasswordStrength;
+  check(password: string, userInputs?: string[]): Promise<PasswordStrength>;
   /** The reason a password is refused, or null when it is acceptable. */
   rejection(strength: PasswordStrength, password: string): string | null;
 }
 
 export function createPasswordPolicy(): PasswordPolicy {
-  // The dictionaries take a moment to index, so build the estimator on first use, not at start-up.
-  let estimator: ZxcvbnFactory | null = null;
+  // The dictionaries take a moment to load and index (a fifth of a second here), so they are
+  // loaded on first use, not at start-up: the lock screen never needs them.
+  let estimator: Promise<ZxcvbnFactory> | null = null;
   const zxcvbn = () =>
-    (estimator ??= new ZxcvbnFactory({
-      dictionary: { ...common.dictionary, ...english.dictionary },
-      graphs: common.adjacencyGraphs,
-      translations: english.translations,
-    }));
+    (estimator ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]).then(
+      ([core, common, english]) =>
+        new core.ZxcvbnFactory({
+          dictionary: { ...common.dictionary, ...english.dictionary },
+          graphs: common.adjacencyGraphs,
+          translations: english.translations,
+        }),
+    ));
 
   return {
-    check(password, userInputs = []) {
-      const result = zxcvbn().check(password, ['twofold', 'backup', ...userInputs]);
+    async check(password, userInputs = []) {
+      const result = (await zxcvbn()).check(password, ['twofold', 'backup', ...userInputs]);
       const tooShort = [...password].length < MIN_PASSWORD_LENGTH;
       return {
         score: result.score,

@@ -1,5 +1,5 @@
 /** What the end-to-end suites share: reading a QR code off the page, codes from oathtool, screenshots, axe. */
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
