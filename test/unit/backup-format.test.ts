@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-main/core/backup/format.js';
 import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/pack.js';
 import { applyRetention } from '../../src-main/core/backup/prune.js';
-import { decodeTree, encodeTree, type TreeNode } from '../../src-main/core/backup/tree.js';
+import { decodeTree, encodeTree, TreeSchema, type TreeNode } from '../../src-main/core/backup/tree.js';
 
 const keys = deriveRepoKeys(Buffer.alloc(32, 9), 'ab'.repeat(32));
 
@@ -47,6 +47,34 @@ describe('trees', () => {
     expect(encodeTree([node('b'), node('a')]).equals(encodeTree([node('a'), node('b')]))).toBe(true);
     expect(decodeTree(encodeTree([node('b'), node('a')])).nodes.map((n) => n.name)).toEqual(['a', 'b']);
   });
+  it('are checked by hand exactly as TreeSchema says', () => {
+    const good = node('a');
+    const variants: unknown[] = [
+      good,
+      { ...good, type: 'dir', content: undefined, subtree: 'b'.repeat(64) },
+      { ...good, type: 'symlink', content: undefined, linkTarget: '../x' },
+      { ...good, mode: -1 },
+      { ...good, mtime: 12 },
+      { ...good, inode: '-3' },
+      { ...good, size: 1.5 },
+      { ...good, content: ['nothex'] },
+      { ...good, subtree: 'B'.repeat(64) },
+      { ...good, type: 'fifo' },
+      { ...good, linkTarget: 7 },
+      { ...good, name: '' },
+    ];
+    for (const v of variants) {
+      const bytes = Buffer.from(JSON.stringify({ nodes: [v] }));
+      let hand = true;
+      try {
+        decodeTree(bytes);
+      } catch {
+        hand = false;
+      }
+      expect(hand, JSON.stringify(v)).toBe(TreeSchema.safeParse({ nodes: [v] }).success);
+    }
+  });
+
   it('refuse names that could escape a folder', () => {
     for (const bad of ['..', '.', 'a/b', 'nul\0']) expect(() => decodeTree(encodeTree([node(bad)]))).toThrow();
   });

@@ -11,7 +11,7 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { readdir, lstat, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
@@ -54,7 +54,7 @@ export interface BackupResult {
 }
 
 /** Files larger than this are chunked in segments, so one task never holds a whole big file. */
-const SEGMENT_BYTES = 32 * 1024 * 1024;
+const SEGMENT_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
@@ -125,7 +125,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 }
 
 class BackupRun {
-  private readonly pool: WorkerPool;
+  /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
+  private poolInstance: WorkerPool | null = null;
   private readonly dataPacker = new Packer();
   private readonly treePacker = new Packer();
   /** Blob ids sitting in a packer or a pack being written: known, but not yet in the index. */
@@ -169,7 +170,6 @@ class BackupRun {
     private readonly index: MasterIndex,
     private readonly options: BackupOptions,
   ) {
-    this.pool = new WorkerPool(repo, options.threads);
     const excludes = options.excludes ?? [];
     const full = excludes.filter((p) => p.includes('/'));
     const base = excludes.filter((p) => !p.includes('/'));
@@ -178,8 +178,9 @@ class BackupRun {
   }
 
   async execute(): Promise<BackupResult> {
-    const { sources } = this.options;
+    const sources = this.options.sources.map((s) => resolve(s));
     const names = sources.map((s) => basename(s));
+    if (names.includes('')) throw new CoreError('BAD_INPUT', 'Choose the folders under / rather than / itself.');
     if (new Set(names).size !== names.length) {
       throw new CoreError('BAD_INPUT', 'Two sources have the same folder name; back them up in separate sets.');
     }
@@ -236,7 +237,7 @@ class BackupRun {
       // Whatever happened, index the packs already on disk so the next run reuses them.
       await this.drainWrites().catch(() => undefined);
       await this.saveIndex().catch(() => undefined);
-      await this.pool.close();
+      await this.poolInstance?.close();
     }
   }
 
@@ -269,13 +270,15 @@ class BackupRun {
     return this.excludeFull(path) || this.excludeBase(name);
   }
 
-  private async entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Later<TreeNode | null>> {
+  /** Synchronous for what needs no waiting (most entries of an incremental run); a promise otherwise. */
+  private entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Later<TreeNode | null> | Promise<Later<TreeNode | null>> {
     this.checkCancel();
     if (st.isDirectory()) return this.dir(path, name, st, prev);
     const meta = nodeMeta(name, st);
     if (st.isSymbolicLink()) {
       try {
-        return now({ ...meta, type: 'symlink', size: 0, linkTarget: readlinkSync(path) });
+        const node: TreeNode = { ...meta, type: 'symlink', size: 0, linkTarget: readlinkSync(path) };
+        return now(prev && sameNodes([node], [prev]) ? prev : node);
       } catch (e) {
         this.error(path, e);
         return now(null);
@@ -300,18 +303,20 @@ class BackupRun {
       this.summary.filesUnmodified++;
       this.summary.bytes += size;
       this.fileDone(size);
-      return now({ ...meta, type: 'file', size, content: prev.content });
+      // ctime moves with every change of mode or owner, so equal ctimes mean an identical node.
+      return now(prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : { ...meta, type: 'file', size, content: prev.content });
     }
     this.progress.currentFile = path;
-    const done = (await this.scheduleFile(path, size)).done.then((r): TreeNode | null => {
-      if (!r) return null;
-      this.summary.files++;
-      if (prev) this.summary.filesChanged++;
-      else this.summary.filesNew++;
-      this.summary.bytes += r.size;
-      return { ...meta, type: 'file', size: r.size, content: r.ids };
-    });
-    return { done };
+    return this.scheduleFile(path, size).then((scheduled) => ({
+      done: scheduled.done.then((r): TreeNode | null => {
+        if (!r) return null;
+        this.summary.files++;
+        if (prev) this.summary.filesChanged++;
+        else this.summary.filesNew++;
+        this.summary.bytes += r.size;
+        return { ...meta, type: 'file', size: r.size, content: r.ids };
+      }),
+    }));
   }
 
   private async dir(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Later<TreeNode | null>> {
@@ -327,7 +332,7 @@ class BackupRun {
     const prevByName = new Map(prevTree?.nodes.map((n) => [n.name, n]));
     const children: Later<TreeNode | null>[] = [];
     for (const child of names) {
-      const childPath = join(path, child);
+      const childPath = `${path}/${child}`;
       if (this.excluded(childPath, child)) continue;
       let cst: BigIntStats;
       try {
@@ -336,18 +341,37 @@ class BackupRun {
         this.error(childPath, e);
         continue;
       }
-      children.push(await this.entry(childPath, child, cst, prevByName.get(child)));
+      const later = this.entry(childPath, child, cst, prevByName.get(child));
+      children.push(later instanceof Promise ? await later : later);
     }
     const meta = nodeMeta(name, st);
     const done = Promise.all(children.map((c) => c.done)).then((nodes): TreeNode => {
       this.summary.dirs++;
-      const subtree = this.storeTree(nodes.filter((n): n is TreeNode => n !== null));
-      return { ...meta, type: 'dir', size: 0, subtree };
+      const kept = nodes.filter((n): n is TreeNode => n !== null);
+      // Every entry is its parent-snapshot node (identity): the tree is the parent's, no need to encode and hash it.
+      const same =
+        prevTree !== null &&
+        prev?.subtree !== undefined &&
+        kept.length === prevTree.nodes.length &&
+        kept.every((n, i) => n === prevTree.nodes[i]) &&
+        this.index.has(prev.subtree);
+      const subtree = same ? prev!.subtree! : this.storeTree(kept);
+      const node: TreeNode = { ...meta, type: 'dir', size: 0, subtree };
+      return same && sameNodes([node], [prev!]) ? prev! : node;
     });
     return { done };
   }
 
   // ---- file contents through the pool ----
+
+  private pool(): WorkerPool {
+    this.poolInstance ??= new WorkerPool(this.repo, this.options.threads);
+    return this.poolInstance;
+  }
+
+  private get threads(): number {
+    return this.poolInstance?.threads ?? this.options.threads ?? 2;
+  }
 
   private async scheduleFile(path: string, size: number): Promise<Later<{ ids: string[]; size: number } | null>> {
     if (size > SEGMENT_BYTES) return { done: this.largeFile(path) };
@@ -411,7 +435,7 @@ class BackupRun {
   private async runChunk(files: ChunkFile[]): Promise<ChunkResult> {
     this.inFlight++;
     try {
-      const result = await this.pool.chunk({ kind: 'chunk', files });
+      const result = await this.pool().chunk({ kind: 'chunk', files });
       for (const b of result.blobs) {
         if (this.index.has(b.id) || this.pending.has(b.id)) continue;
         this.pending.add(b.id);
@@ -430,7 +454,7 @@ class BackupRun {
 
   /** Wait while the pool or the pack writer is full: bounds memory, whatever the tree. */
   private async capacity(): Promise<void> {
-    while (this.inFlight >= this.pool.threads * 2 || this.writesQueued > 2) {
+    while (this.inFlight >= this.threads * 2 || this.writesQueued > 2) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
       this.checkCancel();
     }
@@ -552,6 +576,35 @@ class BackupRun {
     this.progress.filesTotal = files;
     this.progress.bytesTotal = bytes;
   }
+}
+
+/** Equal node lists (both sorted by name, as trees and our walk keep them). */
+export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.name !== y.name ||
+      x.type !== y.type ||
+      x.mode !== y.mode ||
+      x.mtime !== y.mtime ||
+      x.ctime !== y.ctime ||
+      x.inode !== y.inode ||
+      x.uid !== y.uid ||
+      x.gid !== y.gid ||
+      x.size !== y.size ||
+      x.subtree !== y.subtree ||
+      x.linkTarget !== y.linkTarget
+    ) {
+      return false;
+    }
+    const cx = x.content;
+    const cy = y.content;
+    // An unchanged file carries its parent's very array: identity settles it without a loop.
+    if (cx !== cy && (cx === undefined || cy === undefined || cx.length !== cy.length || cx.some((c, j) => c !== cy[j]))) return false;
+  }
+  return true;
 }
 
 function nodeMeta(name: string, st: BigIntStats) {

@@ -60,6 +60,7 @@ const SEALED_AAD: Record<SealedKind, string> = {
 export class Repository {
   readonly gear: Int32Array;
   private readonly treeCache = new Map<string, Tree>();
+  private readonly packCache = new Map<string, Buffer>();
 
   private constructor(
     readonly path: string,
@@ -302,10 +303,31 @@ export class Repository {
     if (cached) return cached;
     const loc = index.get(id);
     if (!loc || loc.type !== 'tree') throw new CoreError('REPO_DAMAGED', `Tree ${id.slice(0, 12)} is missing from the index.`);
-    const tree = decodeTree(await this.readBlob(id, loc));
+    const pack = this.treePack(loc.pack);
+    if (loc.offset + loc.length > pack.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, pack.subarray(loc.offset, loc.offset + loc.length), loc.pack);
+    const tree = decodeTree(plain);
     if (this.treeCache.size > 2048) this.treeCache.clear();
     this.treeCache.set(id, tree);
     return tree;
+  }
+
+  /**
+   * Tree packs are read whole and kept (a few at a time): walking a snapshot touches thousands
+   * of small trees, and one read per pack beats one open and read per tree.
+   */
+  private treePack(packId: string): Buffer {
+    let buf = this.packCache.get(packId);
+    if (!buf) {
+      try {
+        buf = readFileSync(this.packPath(packId));
+      } catch {
+        throw new CoreError('REPO_DAMAGED', `Pack ${packId.slice(0, 12)} is missing or cannot be read.`);
+      }
+      if (this.packCache.size >= 4) this.packCache.delete(this.packCache.keys().next().value!);
+      this.packCache.set(packId, buf);
+    }
+    return buf;
   }
 
   async ensureLayout(): Promise<void> {
