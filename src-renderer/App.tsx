@@ -5,7 +5,7 @@ import { call } from './api.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { Home } from './screens/Home.js';
 import { LockScreen } from './screens/LockScreen.js';
-import { SecondFactorScreen } from './screens/SecondFactorScreen.js';
+import { SecondFactorScreen, type UnlockedVia } from './screens/SecondFactorScreen.js';
 import { SetupWizard } from './screens/SetupWizard.js';
 
 const POLL_MS = 5_000;
@@ -15,7 +15,7 @@ export function App() {
   const [error, setError] = useState<string | null>(null);
   // The wizard outlives the account's creation: its later steps run in the unlocked session.
   const [wizard, setWizard] = useState(false);
-  const [unlockedVia, setUnlockedVia] = useState<{ via: 'code' | 'recovery'; left: number } | null>(null);
+  const [unlockedVia, setUnlockedVia] = useState<{ via: UnlockedVia; left: number } | null>(null);
 
   const refresh = useCallback(async () => {
     const result = await call('app.status', {});

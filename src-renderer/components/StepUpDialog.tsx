@@ -3,11 +3,12 @@
  * the dialog names the action so the user knows what they are confirming. While 2FA is off the
  * password confirms; once it is on, only a fresh code from a device or a recovery code does.
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { InputOf, MethodName } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from './CodeForm.js';
 import { ErrorText, Field } from './Field.js';
+import { PushApproval } from './PushApproval.js';
 
 export function StepUpDialog<M extends MethodName>(props: {
   method: M;
@@ -17,13 +18,21 @@ export function StepUpDialog<M extends MethodName>(props: {
   onCancel: () => void;
 }) {
   const [twoFactor, setTwoFactor] = useState<boolean | null>(null);
+  const [hasPush, setHasPush] = useState(false);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void call('devices.list', {}).then((r) => setTwoFactor(r.ok ? r.value.twoFactorEnabled : false));
+    void call('devices.list', {}).then((r) => {
+      setTwoFactor(r.ok ? r.value.twoFactorEnabled : false);
+      setHasPush(r.ok && r.value.devices.some((d) => d.kind === 'push'));
+    });
   }, []);
+  const { method, input, onProof } = props;
+  const startPush = useCallback(() => call('push.startStepUp', { method, input }), [method, input]);
+  const pollPush = useCallback((requestId: string, waitMs: number) => call('push.pollStepUp', { requestId, waitMs }), []);
+  const pushApproved = useCallback((answer: { proof: string | null }) => answer.proof && onProof(answer.proof), [onProof]);
 
   const request = async (factor: { password: string } | FactorInput): Promise<string | null> => {
     const result = await call('gate.stepUp', { method: props.method, input: props.input, ...factor });
@@ -50,7 +59,8 @@ export function StepUpDialog<M extends MethodName>(props: {
         {twoFactor === null && <p className="muted">Loading…</p>}
         {twoFactor === true && (
           <>
-            <p>This is a sensitive action. Confirm it with a fresh code; it is valid for this action only.</p>
+            <p>This is a sensitive action. Confirm it with a fresh code or push; it is valid for this action only.</p>
+            {hasPush && <PushApproval start={startPush} poll={pollPush} onApproved={pushApproved} autoStart={false} startLabel="Confirm by push" />}
             <CodeForm submitLabel="Confirm" onSubmit={request} onCancel={props.onCancel} autoFocus />
           </>
         )}

@@ -1,11 +1,29 @@
-/** The second half of an unlock: a code from a device or a recovery code, under the shared throttle. */
-import { useState } from 'react';
-import type { Status } from '../../src-shared/contract.js';
+/**
+ * The second half of an unlock: a push to a paired companion (sent at once when one can be),
+ * a code from a device, or a recovery code, all under the shared throttle.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type { OutputOf, Status } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from '../components/CodeForm.js';
 import { formatWait, useCountdown } from '../components/Countdown.js';
+import { PushApproval } from '../components/PushApproval.js';
 
-export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: Status; onUnlocked: (via: 'code' | 'recovery', left: number) => void; onChange: () => void }) {
+export type UnlockedVia = 'code' | 'recovery' | 'push';
+
+export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: Status; onUnlocked: (via: UnlockedVia, left: number) => void; onChange: () => void }) {
+  const [push, setPush] = useState<OutputOf<'push.status'> | null>(null);
+  useEffect(() => {
+    void call('push.status', {}).then((r) => r.ok && setPush(r.value));
+  }, []);
+  const startPush = useCallback(() => call('push.start', {}), []);
+  const pollPush = useCallback((requestId: string, waitMs: number) => call('push.poll', { requestId, waitMs }), []);
+  const cancelPush = useCallback((requestId: string) => call('push.cancel', { requestId }), []);
+  const approved = useCallback(() => {
+    onUnlocked('push', 0);
+    onChange();
+  }, [onUnlocked, onChange]);
+
   const [waitMs, setWaitMs] = useState(status.throttle?.retryAfterMs ?? 0);
   const [hardStop, setHardStop] = useState(status.throttle?.hardStop ?? false);
   const left = useCountdown(waitMs, () => setWaitMs(0));
@@ -42,6 +60,22 @@ export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: S
           Too many failed attempts. You can try again in <strong>{formatWait(left)}</strong>.
         </p>
       )}
+      {push && push.devices > 0 && !hardStop && (
+        <section className="subcard first" aria-labelledby="push-title">
+          <h2 id="push-title">Approve on your companion</h2>
+          {push.mutedUntil !== null && push.mutedUntil > Date.now() ? (
+            <p className="notice" role="status">
+              Push is muted until {new Date(push.mutedUntil).toLocaleTimeString()} because a request was reported as “this
+              wasn't me”. Use a code or a recovery code.
+            </p>
+          ) : push.available ? (
+            <PushApproval start={startPush} poll={pollPush} cancel={cancelPush} onApproved={approved} autoStart={left === 0} />
+          ) : (
+            <p className="small muted">Push is not available right now (no relay is reachable). Use a code instead.</p>
+          )}
+        </section>
+      )}
+      {push && push.devices > 0 && !hardStop && <h2 className="or">Or enter a code</h2>}
       {hardStop && (
         <p className="notice" role="status">
           Too many failed attempts: codes from devices are no longer accepted. Only a recovery code can finish this unlock.

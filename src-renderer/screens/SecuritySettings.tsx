@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { DeviceOverview, DeviceView, InputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { AddAuthenticator } from '../components/AddAuthenticator.js';
+import { PairCompanion } from '../components/PairCompanion.js';
 import { ErrorText, Field } from '../components/Field.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
@@ -32,8 +33,44 @@ export function SecuritySettings({ accountName }: { accountName: string }) {
       {overview?.twoFactorEnabled && <RecoveryCodesCard overview={overview} accountName={accountName} onChange={refresh} />}
       {overview?.twoFactorEnabled && <TurnOffTwoFactor onChange={refresh} />}
       <AutoLock />
+      <Relay />
       <ChangePassword />
     </div>
+  );
+}
+
+function Relay() {
+  const [url, setUrl] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void call('settings.get', {}).then((r) => r.ok && setUrl(r.value.relayUrl ?? ''));
+  }, []);
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (url === null) return;
+    const r = await call('settings.update', { relayUrl: url.trim() === '' ? null : url.trim() });
+    setError(r.ok ? null : r.error.message);
+    setMessage(r.ok ? (r.value.relayUrl ? `Saved: pushes go through ${r.value.relayUrl}.` : 'Saved: pushes go through the relay built into this app.') : null);
+  };
+  return (
+    <form className="card" onSubmit={save} aria-labelledby="relay-title">
+      <h2 id="relay-title">Push relay</h2>
+      <Field
+        label="Relay address"
+        placeholder="wss://relay.example.org/v1"
+        value={url ?? ''}
+        onChange={(e) => setUrl(e.target.value)}
+        hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages."
+      />
+      <ErrorText message={error} />
+      {message && <p role="status">{message}</p>}
+      <div className="actions">
+        <button type="submit" className="primary">
+          Save relay
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -41,7 +78,7 @@ const dateTime = (ms: number | null) => (ms === null ? 'never' : new Date(ms).to
 const KIND_LABEL: Record<DeviceView['kind'], string> = { totp: 'Authenticator app', push: 'Companion (push)' };
 
 function Devices({ overview, accountName, onChange }: { overview: DeviceOverview; accountName: string; onChange: () => void }) {
-  const [adding, setAdding] = useState(false);
+  const [adding, setAdding] = useState<'totp' | 'push' | null>(null);
   const [newCodes, setNewCodes] = useState<string[] | null>(null);
   const [removing, setRemoving] = useState<{ device: DeviceView; confirmDisableTwoFactor: boolean } | null>(null);
   const [renaming, setRenaming] = useState<DeviceView | null>(null);
@@ -118,22 +155,38 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
       )}
       {newCodes ? (
         <RecoveryCodes accountName={accountName} codes={newCodes} onSaved={() => setNewCodes(null)} />
-      ) : adding ? (
+      ) : adding === 'totp' ? (
         <div className="subcard">
           <h3>Add an authenticator app</h3>
           <AddAuthenticator
             onAdded={(codes) => {
-              setAdding(false);
+              setAdding(null);
               setNewCodes(codes);
               setMessage('Device added.');
               onChange();
             }}
-            onCancel={() => setAdding(false)}
+            onCancel={() => setAdding(null)}
+          />
+        </div>
+      ) : adding === 'push' ? (
+        <div className="subcard">
+          <h3>Pair a companion for push approval</h3>
+          <PairCompanion
+            onPaired={(codes, name) => {
+              setAdding(null);
+              setNewCodes(codes);
+              setMessage(`Companion “${name}” paired.`);
+              onChange();
+            }}
+            onCancel={() => setAdding(null)}
           />
         </div>
       ) : (
         <div className="actions">
-          <button type="button" className="primary" onClick={() => (setAdding(true), setMessage(null))}>
+          <button type="button" onClick={() => (setAdding('push'), setMessage(null))}>
+            Pair a companion
+          </button>
+          <button type="button" className="primary" onClick={() => (setAdding('totp'), setMessage(null))}>
             Add an authenticator app
           </button>
         </div>

@@ -1,0 +1,157 @@
+/**
+ * Pairs a companion (the web companion on a phone, or the CLI): a one-time QR code and link,
+ * valid once and for at most two minutes; then both screens show a short comparison code, and
+ * the person names the device once the codes match. Once 2FA is on, starting is a step-up.
+ */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { OutputOf } from '../../src-shared/contract.js';
+import { call } from '../api.js';
+import { formatWait, useCountdown } from './Countdown.js';
+import { ErrorText, Field } from './Field.js';
+import { StepUpDialog } from './StepUpDialog.js';
+
+type Offer = OutputOf<'push.beginPairing'>;
+type PairingState = OutputOf<'push.pairingStatus'>['state'];
+
+const ENDED: Partial<Record<PairingState, string>> = {
+  expired: 'The pairing link expired before a companion used it. Start again.',
+  cancelled: 'The pairing was cancelled.',
+  failed: 'The pairing failed: the companion could not prove it scanned this code. Start again.',
+};
+
+export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes: string[] | null, name: string) => void; onCancel: () => void }) {
+  const [offer, setOffer] = useState<Offer | null>(null);
+  const [state, setState] = useState<PairingState | null>(null);
+  const [comparison, setComparison] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [needStepUp, setNeedStepUp] = useState(false);
+  const current = useRef<string | null>(null);
+  const left = useCountdown(offer && state === 'waiting' ? Math.max(0, offer.expiresAt - Date.now()) : 0);
+
+  const begin = async (proof?: string) => {
+    setError(null);
+    const r = await call('push.beginPairing', {}, proof);
+    if (!r.ok) {
+      if (r.error.code === 'STEP_UP_REQUIRED' && !proof) return setNeedStepUp(true);
+      return setError(r.error.message);
+    }
+    current.current = r.value.pairingId;
+    setOffer(r.value);
+    setState('waiting');
+    setComparison(null);
+    void watch(r.value.pairingId);
+  };
+
+  const watch = async (pairingId: string) => {
+    for (;;) {
+      const r = await call('push.pairingStatus', { pairingId, waitMs: 20_000 });
+      if (current.current !== pairingId) return;
+      if (!r.ok) return setError(r.error.message);
+      setState(r.value.state);
+      if (r.value.comparisonCode) setComparison(r.value.comparisonCode);
+      if (r.value.state !== 'waiting' && r.value.state !== 'finishing') return;
+    }
+  };
+
+  // Start once, when the panel opens.
+  const started = useRef(false);
+  useEffect(() => {
+    if (!started.current) {
+      started.current = true;
+      void begin();
+    }
+  });
+  useEffect(
+    () => () => {
+      current.current = null;
+    },
+    [],
+  );
+
+  const cancel = async () => {
+    const id = current.current;
+    current.current = null;
+    if (id) await call('push.cancelPairing', { pairingId: id });
+    onCancel();
+  };
+
+  const finish = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!offer) return;
+    const r = await call('push.finishPairing', { pairingId: offer.pairingId, name });
+    if (!r.ok) return setError(r.error.message);
+    current.current = null;
+    onPaired(r.value.recoveryCodes, r.value.device.name);
+  };
+
+  return (
+    <div>
+      {offer && state === 'waiting' && (
+        <ol className="steps">
+          <li>
+            On your phone, scan this code with the camera; it opens the web companion. Or run{' '}
+            <code>npm run companion -- pair &lt;link&gt;</code> with the link below.
+            <div className="qr">
+              <img src={offer.qrPngDataUrl} alt="QR code for pairing a companion" data-testid="pairing-qr" width={232} height={232} />
+            </div>
+            <label className="small" htmlFor="pairing-link">
+              Pairing link (works once)
+            </label>
+            <input id="pairing-link" className="link-field" readOnly value={offer.link} onFocus={(e) => e.target.select()} data-testid="pairing-link" />
+          </li>
+          <li>
+            Valid for <span data-testid="pairing-countdown">{formatWait(left)}</span> more.
+          </li>
+        </ol>
+      )}
+      {state === 'confirm' && comparison && (
+        <form onSubmit={finish} aria-label="Compare and name the companion">
+          <p>Check that your companion shows this same code:</p>
+          <p className="push-number" data-testid="pairing-comparison">
+            {comparison}
+          </p>
+          <Field label="Name this companion" value={name} maxLength={40} autoFocus onChange={(e) => setName(e.target.value)} hint="For example “Ada's phone”." required />
+          <div className="actions">
+            <button type="button" onClick={() => void cancel()}>
+              The codes differ: cancel
+            </button>
+            <button type="submit" className="primary" disabled={name.trim() === ''}>
+              The codes match: add companion
+            </button>
+          </div>
+        </form>
+      )}
+      {state && ENDED[state] && (
+        <p className="notice" role="status">
+          {ENDED[state]}
+        </p>
+      )}
+      <ErrorText message={error} />
+      {state !== 'confirm' && (
+        <div className="actions">
+          <button type="button" onClick={() => void cancel()}>
+            Cancel
+          </button>
+          {state && ENDED[state] && (
+            <button type="button" className="primary" onClick={() => void begin()}>
+              Start again
+            </button>
+          )}
+        </div>
+      )}
+      {needStepUp && (
+        <StepUpDialog
+          method="push.beginPairing"
+          input={{}}
+          actionLabel="Pair a companion device"
+          onProof={(proof) => {
+            setNeedStepUp(false);
+            void begin(proof);
+          }}
+          onCancel={() => (setNeedStepUp(false), onCancel())}
+        />
+      )}
+    </div>
+  );
+}

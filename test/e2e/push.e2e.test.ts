@@ -1,0 +1,121 @@
+/**
+ * Push approval from the desktop UI: the console in one browser context, the web companion in a
+ * second one at a phone's width, a real relay process between them. Pair by the QR code and
+ * the comparison code, unlock by picking the number on the phone, and see a denied push.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRONG_PASSWORD } from '../helpers/app.js';
+import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { readQr, screenshot, seriousA11yViolations } from '../helpers/e2e.js';
+import { startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+
+const CONFIG = fileURLToPath(new URL('../../src-companion/web/vite.config.ts', import.meta.url));
+let outDir: string;
+let relay: RelayProcess;
+let browser: Browser;
+let c: TestConsole;
+let desktop: Page;
+let phone: Page;
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'twofold-companion-web-'));
+  await build({ configFile: CONFIG, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  relay = await startRelayProcess({ args: ['--companion-dir', outDir] });
+  browser = await launchChromium();
+  c = await startTestConsole();
+  desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+  await desktop.goto(c.server.loginUrl);
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await c?.close();
+  await relay?.stop();
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+async function toSecondFactor(): Promise<void> {
+  await desktop.getByRole('button', { name: 'Lock now' }).click();
+  await desktop.getByRole('heading', { name: 'Locked' }).waitFor();
+  await desktop.getByLabel('Password').fill(STRONG_PASSWORD);
+  await desktop.getByRole('button', { name: 'Unlock' }).click();
+  await desktop.getByRole('heading', { name: 'Second factor' }).waitFor();
+}
+
+describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
+  it('pairs the web companion by its QR code after both screens show the same comparison code', async () => {
+    await desktop.getByLabel('Account name').fill('Ada');
+    await desktop.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await desktop.getByLabel('Repeat the password').fill(STRONG_PASSWORD);
+    await expect.poll(() => desktop.getByTestId('strength-label').textContent()).toContain('good to use');
+    await desktop.getByRole('button', { name: 'Create account' }).click();
+    await desktop.getByRole('button', { name: 'Skip: protect with the password only' }).click();
+
+    await desktop.getByLabel('Relay address').fill(relay.url);
+    await desktop.getByRole('button', { name: 'Save relay' }).click();
+    await desktop.getByText(`Saved: pushes go through ${relay.url}.`).waitFor();
+
+    await desktop.getByRole('button', { name: 'Pair a companion' }).click();
+    const qr = desktop.getByTestId('pairing-qr');
+    await qr.waitFor();
+    const link = await readQr(qr);
+    expect(link).toBe(await desktop.getByTestId('pairing-link').inputValue());
+    expect(await desktop.getByTestId('pairing-countdown').textContent()).toMatch(/^[12]:\d\d$|^0:\d\d$/);
+    await screenshot(desktop, '09-pair-companion');
+    expect(await seriousA11yViolations(desktop)).toEqual([]);
+
+    await phone.goto(link);
+    await expect.poll(() => phone.textContent('#pair-who')).toBe(`Ada on ${hostname()} wants to add this device for push approval.`);
+    await screenshot(phone, '20-companion-pair');
+    await phone.getByRole('button', { name: 'Pair this device' }).click();
+    const phoneCode = await phone.getByLabel('Comparison code').textContent();
+    const desktopCode = desktop.getByTestId('pairing-comparison');
+    await desktopCode.waitFor();
+    expect(await desktopCode.textContent()).toBe(phoneCode);
+    await desktop.getByLabel('Name this companion').fill("Ada's phone");
+    await desktop.getByRole('button', { name: 'The codes match: add companion' }).click();
+
+    // The first device turns 2FA on and brings the recovery codes.
+    await desktop.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+    await desktop.getByLabel('I have saved these codes somewhere safe').check();
+    await desktop.getByRole('button', { name: 'Done' }).click();
+    await expect.poll(() => desktop.getByRole('cell', { name: "Ada's phone", exact: true }).count()).toBe(1);
+    expect(await desktop.getByRole('cell', { name: 'Companion (push)' }).count()).toBe(1);
+    await expect.poll(() => phone.textContent('#pair-result')).toBe(`Paired as "Ada's phone" with Ada on ${hostname()}.`);
+  });
+
+  it('unlocks when the number shown on the desktop is picked on the phone', async () => {
+    await toSecondFactor();
+    const number = desktop.getByTestId('push-number');
+    await number.waitFor();
+    const shown = (await number.textContent())!;
+    expect(await desktop.getByTestId('push-countdown').textContent()).toMatch(/^Waiting for an answer… [01]:\d\d left\.$/);
+    await screenshot(desktop, '10-second-factor-push');
+    expect(await seriousA11yViolations(desktop)).toEqual([]);
+
+    const card = phone.locator('.request').first();
+    await card.waitFor();
+    expect(await card.locator('.r-action').textContent()).toBe('Unlock');
+    expect(await card.locator('.r-account').textContent()).toBe('Ada');
+    await screenshot(phone, '21-companion-request');
+    await card.getByRole('button', { name: `Approve with ${shown}` }).click();
+    await desktop.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+  });
+
+  it('shows a denied push as denied, and offers to resend it', async () => {
+    await toSecondFactor();
+    await desktop.getByTestId('push-number').waitFor();
+    const card = phone.locator('.request').first();
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Deny' }).click();
+    await expect.poll(() => desktop.getByTestId('push-ended').textContent()).toBe('The request was denied on your companion.');
+    expect(await desktop.getByRole('button', { name: /^Resend push/ }).count()).toBe(1);
+    expect(await desktop.getByRole('heading', { name: 'Second factor' }).count()).toBe(1);
+  });
+});
