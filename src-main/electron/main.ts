@@ -71,9 +71,13 @@ if (!app.requestSingleInstanceLock()) {
 
     tray = new Tray(nativeImage.createFromPath(join(packageRoot, 'assets', 'tray.png')));
     tray.setToolTip('Twofold Backup');
-    tray.setContextMenu(
+    // The menu is rebuilt whenever it may be shown, so its status line is current.
+    const menu = () =>
       Menu.buildFromTemplate([
+        { label: running.tray.status().line, enabled: false },
+        { type: 'separator' },
         { label: 'Open Twofold Backup', click: showWindow },
+        { label: 'Back up now', click: () => running.tray.backUpNow() },
         { label: 'Lock now', click: () => running.lock('user') },
         { type: 'separator' },
         {
@@ -83,8 +87,11 @@ if (!app.requestSingleInstanceLock()) {
             app.quit();
           },
         },
-      ]),
-    );
+      ]);
+    tray.setContextMenu(menu());
+    tray.on('click', () => tray?.setContextMenu(menu()));
+    const refreshMenu = setInterval(() => tray?.setContextMenu(menu()), 15_000);
+    app.on('before-quit', () => clearInterval(refreshMenu));
 
     window = createWindow();
   });

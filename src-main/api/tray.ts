@@ -1,0 +1,56 @@
+/**
+ * What the desktop shell's tray menu may do without the window: show a one-line status, start
+ * every backup set now, and lock. "Back up now" works while the app is locked, as the scheduler
+ * does: it only runs the sets already configured, into their own repositories, and reveals or
+ * changes nothing behind the gate.
+ */
+import type { Core } from '../core/composition.js';
+
+export interface TrayStatus {
+  /** One line for the tray menu's first, disabled item. */
+  line: string;
+  locked: boolean;
+  running: number;
+}
+
+export interface TrayActions {
+  status(): TrayStatus;
+  /** Start every set that is not already running; returns how many started. */
+  backUpNow(): number;
+}
+
+export function createTrayActions(core: Core): TrayActions {
+  const { backup, gate, logger, clock } = core;
+  const runningCount = () => backup.sets.sets().filter((s) => backup.isRunning(s.id)).length;
+  return {
+    status() {
+      const locked = gate.level() !== 'unlocked';
+      const running = runningCount();
+      const sets = backup.sets.sets();
+      const last = backup.sets.runs(null, 1)[0];
+      let line: string;
+      if (running > 0) line = `Backing up (${running} set${running === 1 ? '' : 's'})…`;
+      else if (sets.length === 0) line = 'No backup sets yet';
+      else if (!last) line = 'No backup has run yet';
+      else {
+        const ago = Math.max(0, Math.round((clock.now() - (last.finishedAt ?? last.startedAt)) / 60_000));
+        const when = ago < 1 ? 'just now' : ago < 120 ? `${ago} min ago` : `${Math.round(ago / 60)} h ago`;
+        line = `Last backup ${last.state === 'succeeded' ? 'finished' : last.state} ${when}`;
+      }
+      return { line: `${line} · ${locked ? 'locked' : 'unlocked'}`, locked, running };
+    },
+    backUpNow() {
+      let started = 0;
+      for (const set of backup.sets.sets()) {
+        if (backup.isRunning(set.id)) continue;
+        try {
+          backup.runSet(set.id, 'manual');
+          started += 1;
+        } catch (error) {
+          logger.warn('tray backup could not start', { set: set.id, error: error instanceof Error ? error.name : 'unknown' });
+        }
+      }
+      return started;
+    },
+  };
+}
