@@ -8,17 +8,20 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { readdir, lstat, rm, stat } from 'node:fs/promises';
+import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { mkdir, readdir, lstat, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
 import { indexFileFor, type MasterIndex } from './index.js';
 import { RepoLock, pidAlive } from './lock.js';
-import type { PackEntry } from './pack.js';
+import { packFooter, type PackEntry } from './pack.js';
+import { fsyncDir, tempName } from './atomic.js';
 import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
@@ -58,30 +61,65 @@ const SEGMENT_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
+const fsyncAsync = promisify(fsync);
 
 interface Later<T> {
   done: Promise<T>;
 }
 const now = <T>(value: T): Later<T> => ({ done: Promise.resolve(value) });
 
+/**
+ * The pack being filled. Blobs go straight to its temp file (page cache), so no pack is ever
+ * held in memory; `take` hands the file over to be closed, fsynced and renamed into data/.
+ */
 class Packer {
-  blobs: Buffer[] = [];
-  entries: PackEntry[] = [];
-  size = 0;
+  private file: OpenPackFile | null = null;
 
-  add(id: Buffer, type: BlobType, data: Buffer, rawLength: number, compressed: boolean): void {
-    this.entries.push({ id, type, compressed, length: data.length, rawLength, offset: this.size });
-    this.blobs.push(Buffer.isBuffer(data) ? data : Buffer.from(data));
-    this.size += data.length;
+  constructor(private readonly tmpDir: string) {}
+
+  get size(): number {
+    return this.file?.size ?? 0;
   }
 
-  take(): { blobs: Buffer[]; entries: PackEntry[] } {
-    const out = { blobs: this.blobs, entries: this.entries };
-    this.blobs = [];
-    this.entries = [];
-    this.size = 0;
-    return out;
+  add(id: Buffer, type: BlobType, data: Uint8Array, rawLength: number, compressed: boolean): void {
+    if (!this.file) {
+      const tmp = tempName(this.tmpDir);
+      this.file = { tmp, fd: openSync(tmp, 'wx', 0o600), entries: [], size: 0, hash: createHash('sha256') };
+    }
+    const f = this.file;
+    writeAll(f.fd, data);
+    f.hash.update(data);
+    f.entries.push({ id, type, compressed, length: data.length, rawLength, offset: f.size });
+    f.size += data.length;
   }
+
+  take(): OpenPackFile | null {
+    const f = this.file;
+    this.file = null;
+    return f;
+  }
+
+  /** After a failure: drop the unfinished pack. */
+  abandon(): void {
+    const f = this.take();
+    if (f) {
+      closeSync(f.fd);
+      rmSync(f.tmp, { force: true });
+    }
+  }
+}
+
+interface OpenPackFile {
+  tmp: string;
+  fd: number;
+  entries: PackEntry[];
+  size: number;
+  hash: Hash;
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
 }
 
 /** Ids of packs in data/ that no index lists: left by a killed run. Returns them indexed. */
@@ -127,8 +165,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 class BackupRun {
   /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
   private poolInstance: WorkerPool | null = null;
-  private readonly dataPacker = new Packer();
-  private readonly treePacker = new Packer();
+  private readonly dataPacker: Packer;
+  private readonly treePacker: Packer;
   /** Blob ids sitting in a packer or a pack being written: known, but not yet in the index. */
   private readonly pending = new Set<string>();
   private unsaved = new Map<string, PackEntry[]>();
@@ -170,6 +208,8 @@ class BackupRun {
     private readonly index: MasterIndex,
     private readonly options: BackupOptions,
   ) {
+    this.dataPacker = new Packer(repo.dir('tmp'));
+    this.treePacker = new Packer(repo.dir('tmp'));
     const excludes = options.excludes ?? [];
     const full = excludes.filter((p) => p.includes('/'));
     const base = excludes.filter((p) => !p.includes('/'));
@@ -234,6 +274,8 @@ class BackupRun {
       return { snapshotId, summary: this.summary };
     } finally {
       this.finished = true;
+      this.dataPacker.abandon();
+      this.treePacker.abandon();
       // Whatever happened, index the packs already on disk so the next run reuses them.
       await this.drainWrites().catch(() => undefined);
       await this.saveIndex().catch(() => undefined);
@@ -439,8 +481,7 @@ class BackupRun {
       for (const b of result.blobs) {
         if (this.index.has(b.id) || this.pending.has(b.id)) continue;
         this.pending.add(b.id);
-        const data = Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-        this.dataPacker.add(Buffer.from(b.id, 'hex'), 'data', data, b.rawLength, b.compressed);
+        this.dataPacker.add(Buffer.from(b.id, 'hex'), 'data', b.data, b.rawLength, b.compressed);
         if (this.dataPacker.size >= PACK_TARGET_BYTES) this.sealPack(this.dataPacker);
       }
       return result;
@@ -478,12 +519,16 @@ class BackupRun {
   }
 
   private sealPack(packer: Packer): void {
-    if (packer.entries.length === 0) return;
-    const contents = packer.take();
+    const file = packer.take();
+    if (!file) return;
     this.writesQueued++;
     this.writeChain = this.writeChain.then(async () => {
       try {
-        if (!this.writeError) await this.writePack(contents.blobs, contents.entries);
+        if (!this.writeError) await this.writePack(file);
+        else {
+          closeSync(file.fd);
+          rmSync(file.tmp, { force: true });
+        }
       } catch (e) {
         this.writeError ??= e;
       } finally {
@@ -495,9 +540,23 @@ class BackupRun {
     });
   }
 
-  private async writePack(blobs: Buffer[], entries: PackEntry[]): Promise<void> {
-    const { id: packId, bytes } = await this.repo.savePack(blobs, entries);
-    this.summary.dataAdded += bytes;
+  /** Footer, fsync, rename into data/, fsync the folder: only then is the pack indexed. */
+  private async writePack(file: OpenPackFile): Promise<void> {
+    const { entries } = file;
+    try {
+      const footer = packFooter(this.repo.keys.data, entries);
+      writeAll(file.fd, footer);
+      file.hash.update(footer);
+      await fsyncAsync(file.fd);
+    } finally {
+      closeSync(file.fd);
+    }
+    const packId = file.hash.digest('hex');
+    const dest = this.repo.packPath(packId);
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+    renameSync(file.tmp, dest);
+    fsyncDir(dirname(dest));
+    this.summary.dataAdded += statSync(dest).size;
     this.index.addPack(packId, entries);
     for (const e of entries) this.pending.delete(e.id.toString('hex'));
     this.unsaved.set(packId, entries);
