@@ -1,11 +1,21 @@
 /** The unlocked app: a section list on the left, the chosen section on the right. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Status } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { AuditLogScreen } from './AuditLogScreen.js';
+import { BackupSetsScreen } from './backup/BackupSetsScreen.js';
+import { CheckScreen } from './backup/CheckScreen.js';
+import { HistoryScreen } from './backup/HistoryScreen.js';
+import { RepositoriesScreen } from './backup/RepositoriesScreen.js';
+import { SnapshotsScreen } from './backup/SnapshotsScreen.js';
 import { SecuritySettings } from './SecuritySettings.js';
 
 const SECTIONS = [
+  { id: 'backups', label: 'Backup sets' },
+  { id: 'snapshots', label: 'Snapshots & restore' },
+  { id: 'history', label: 'History' },
+  { id: 'repositories', label: 'Repositories' },
+  { id: 'check', label: 'Check & free space' },
   { id: 'security', label: 'Security' },
   { id: 'audit', label: 'Audit log' },
 ] as const;
@@ -22,7 +32,13 @@ export function Home({
   unlockedVia: { via: 'code' | 'recovery'; left: number } | null;
   onDismissUnlockNotice: () => void;
 }) {
-  const [section, setSection] = useState<SectionId>('security');
+  const [section, setSection] = useState<SectionId | null>(null);
+  // Open on the backup sets once a repository exists; a fresh account starts on Security.
+  useEffect(() => {
+    void call('backup.repositories.list', {}).then((r) =>
+      setSection((s) => s ?? (r.ok && r.value.repositories.length > 0 ? 'backups' : 'security')),
+    );
+  }, []);
   const lock = async () => {
     await call('gate.lock', {});
     onChange();
@@ -63,6 +79,11 @@ export function Home({
             </div>
           </div>
         )}
+        {section === 'backups' && <BackupSetsScreen onOpenRepositories={() => setSection('repositories')} />}
+        {section === 'snapshots' && <SnapshotsScreen onOpenRepositories={() => setSection('repositories')} />}
+        {section === 'history' && <HistoryScreen />}
+        {section === 'repositories' && <RepositoriesScreen />}
+        {section === 'check' && <CheckScreen onOpenRepositories={() => setSection('repositories')} />}
         {section === 'security' && <SecuritySettings accountName={status.accountName ?? ''} />}
         {section === 'audit' && <AuditLogScreen />}
       </section>

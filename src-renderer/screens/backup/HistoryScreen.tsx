@@ -1,0 +1,204 @@
+/**
+ * History: every backup run, newest first, and a chart of the data each run added and how
+ * long it took (inline SVG; the table and the chart's description are its text alternative).
+ */
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { BackupSetView } from '../../../src-shared/contract-backup.js';
+import type { OutputOf } from '../../../src-shared/contract.js';
+import { call } from '../../api.js';
+import { ErrorText } from '../../components/Field.js';
+import { dateTime, formatBytes, formatCount, formatDuration, shortId } from '../../components/backup/format.js';
+
+type Run = OutputOf<'backup.history'>['runs'][number];
+
+const TRIGGER_LABEL: Record<Run['trigger'], string> = { manual: 'Manual', schedule: 'Scheduled', 'catch-up': 'Catch-up' };
+const STATE_LABEL: Record<Run['state'], string> = {
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+export function HistoryScreen() {
+  const [sets, setSets] = useState<BackupSetView[]>([]);
+  const [setId, setSetId] = useState('');
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const filterId = useId();
+
+  useEffect(() => {
+    void call('backup.sets.list', {}).then((r) => r.ok && setSets(r.value.sets));
+  }, []);
+
+  const load = useCallback(async () => {
+    const r = await call('backup.history', setId ? { setId, limit: 200 } : { limit: 200 });
+    if (r.ok) setRuns(r.value.runs);
+    setError(r.ok ? null : r.error.message);
+  }, [setId]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const setName = (id: string) => sets.find((s) => s.id === id)?.name ?? 'deleted set';
+
+  return (
+    <div className="stack wide">
+      <h1>History</h1>
+      <form className="card filters" aria-label="Filter the history" onSubmit={(e) => e.preventDefault()}>
+        <div className="field">
+          <label htmlFor={filterId}>Backup set</label>
+          <select id={filterId} value={setId} onChange={(e) => setSetId(e.target.value)}>
+            <option value="">All backup sets</option>
+            {sets.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="actions">
+          <button type="button" onClick={() => void load()}>
+            Refresh
+          </button>
+        </div>
+      </form>
+      <ErrorText message={error} />
+      {runs && runs.length === 0 && <p className="muted">No backups have run yet.</p>}
+      {runs && runs.length > 0 && (
+        <>
+          <RunChart runs={runs} />
+          <div className="card">
+            <h2>Runs</h2>
+            <div className="table-scroll">
+              <table className="table" data-testid="history-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Started</th>
+                    <th scope="col">Backup set</th>
+                    <th scope="col">Trigger</th>
+                    <th scope="col">Result</th>
+                    <th scope="col">Duration</th>
+                    <th scope="col">Files</th>
+                    <th scope="col">Size</th>
+                    <th scope="col">Data added</th>
+                    <th scope="col">Errors</th>
+                    <th scope="col">Snapshot</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {runs.map((r) => (
+                    <tr key={r.id}>
+                      <td>{dateTime(r.startedAt)}</td>
+                      <td>{setName(r.setId)}</td>
+                      <td>{TRIGGER_LABEL[r.trigger]}</td>
+                      <td>
+                        <span className={`badge ${r.state}`}>{STATE_LABEL[r.state]}</span>
+                        {r.message && <div className="small muted">{r.message}</div>}
+                      </td>
+                      <td>{r.finishedAt === null ? '—' : formatDuration(r.finishedAt - r.startedAt)}</td>
+                      <td>{formatCount(r.files)}</td>
+                      <td>{formatBytes(r.bytes)}</td>
+                      <td>{formatBytes(r.dataAdded)}</td>
+                      <td>{formatCount(r.errors)}</td>
+                      <td>{r.snapshotId ? <code>{shortId(r.snapshotId)}</code> : '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+const W = 760;
+const H = 240;
+const PAD = { left: 64, right: 64, top: 16, bottom: 40 };
+const MAX_RUNS = 40;
+
+function RunChart({ runs }: { runs: Run[] }) {
+  const titleId = useId();
+  const descId = useId();
+  const shown = runs
+    .filter((r) => r.finishedAt !== null)
+    .slice(0, MAX_RUNS)
+    .reverse();
+  if (shown.length === 0) return null;
+  const durations = shown.map((r) => (r.finishedAt ?? r.startedAt) - r.startedAt);
+  const added = shown.map((r) => r.dataAdded ?? 0);
+  const maxBytes = Math.max(1, ...added);
+  const maxMs = Math.max(1, ...durations);
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const slot = plotW / shown.length;
+  const barW = Math.max(2, Math.min(36, slot * 0.6));
+  const yBytes = (b: number) => PAD.top + plotH - (b / maxBytes) * plotH;
+  const yMs = (ms: number) => PAD.top + plotH - (ms / maxMs) * plotH;
+  const x = (i: number) => PAD.left + slot * i + slot / 2;
+  const line = durations.map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yMs(d).toFixed(1)}`).join(' ');
+  const ticks = [0, 0.5, 1];
+  const first = shown[0]!;
+  const last = shown[shown.length - 1]!;
+  const description =
+    `${shown.length} finished run(s) from ${dateTime(first.startedAt)} to ${dateTime(last.startedAt)}. ` +
+    `Data added per run ranged from ${formatBytes(Math.min(...added))} to ${formatBytes(Math.max(...added))}; ` +
+    `duration from ${formatDuration(Math.min(...durations))} to ${formatDuration(Math.max(...durations))}. ` +
+    'The table below lists every run.';
+  // Label at most about 8 runs along the bottom.
+  const labelEvery = Math.ceil(shown.length / 8);
+  return (
+    <figure className="card chart" data-testid="history-chart">
+      <h2>Data added and duration per run</h2>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`} className="chart-svg">
+        <title id={titleId}>Data added (bars) and duration (line) of the last {shown.length} backup runs</title>
+        <desc id={descId}>{description}</desc>
+        {ticks.map((t) => (
+          <g key={t}>
+            <line className="chart-grid" x1={PAD.left} x2={W - PAD.right} y1={PAD.top + plotH * (1 - t)} y2={PAD.top + plotH * (1 - t)} />
+            <text className="chart-axis" x={PAD.left - 6} y={PAD.top + plotH * (1 - t) + 4} textAnchor="end">
+              {formatBytes(Math.round(maxBytes * t))}
+            </text>
+            <text className="chart-axis" x={W - PAD.right + 6} y={PAD.top + plotH * (1 - t) + 4} textAnchor="start">
+              {formatDuration(Math.round(maxMs * t))}
+            </text>
+          </g>
+        ))}
+        {shown.map((r, i) => (
+          <rect
+            key={r.id}
+            className={`chart-bar ${r.state}`}
+            x={x(i) - barW / 2}
+            y={yBytes(added[i]!)}
+            width={barW}
+            height={Math.max(1, PAD.top + plotH - yBytes(added[i]!))}
+          >
+            <title>{`${dateTime(r.startedAt)}: ${formatBytes(added[i])} added in ${formatDuration(durations[i])} (${STATE_LABEL[r.state]})`}</title>
+          </rect>
+        ))}
+        <path className="chart-line" d={line} />
+        {shown.map((r, i) => (
+          <circle key={r.id} className="chart-dot" cx={x(i)} cy={yMs(durations[i]!)} r={3.5} />
+        ))}
+        {shown.map((r, i) =>
+          i % labelEvery === 0 ? (
+            <text key={r.id} className="chart-axis" x={x(i)} y={H - PAD.bottom + 16} textAnchor="middle">
+              {new Date(r.startedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+            </text>
+          ) : null,
+        )}
+        <text className="chart-axis" x={PAD.left} y={H - 6} textAnchor="start">
+          Run start time (oldest left)
+        </text>
+      </svg>
+      <figcaption className="chart-legend small">
+        <span className="legend-bar" aria-hidden="true" /> Data added (left axis)
+        <span className="legend-line" aria-hidden="true" /> Duration (right axis)
+        <span className="visually-hidden">. {description}</span>
+      </figcaption>
+    </figure>
+  );
+}
+

@@ -1,0 +1,235 @@
+/**
+ * Backups in the browser, as one person's story against the real console and core: create a
+ * repository (its password shown once), a backup set over a generated folder, run it and watch
+ * the progress, see it in the history, browse the snapshot, find and compare, restore one file
+ * into another folder (byte for byte), change the retention with a step-up, and check the
+ * repository. Every main screen is screenshotted and scanned with axe.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRONG_PASSWORD } from '../helpers/app.js';
+import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { screenshot, seriousA11yViolations } from '../helpers/e2e.js';
+
+let browser: Browser;
+let c: TestConsole;
+let page: Page;
+let work: string;
+let source: string;
+let repoDir: string;
+let restoreDir: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'twofold-backup-e2e-'));
+  source = join(work, 'Documents');
+  repoDir = join(work, 'repository');
+  restoreDir = join(work, 'restored');
+  mkdirSync(join(source, 'sub', 'nested'), { recursive: true });
+  writeFileSync(join(source, 'a.txt'), 'the first file\n');
+  writeFileSync(join(source, 'notes.md'), '# Notes\n\nSome words.\n');
+  writeFileSync(join(source, 'scratch.tmp'), 'left out by the exclude pattern\n');
+  writeFileSync(join(source, 'sub', 'nested', 'deep.txt'), randomBytes(3000).toString('base64'));
+  // Enough data that the run is visibly in progress for a moment.
+  mkdirSync(join(source, 'media'));
+  for (let i = 0; i < 12; i++) writeFileSync(join(source, 'media', `clip-${i}.bin`), randomBytes(4 * 1024 * 1024));
+
+  browser = await launchChromium();
+  c = await startTestConsole();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  page = await context.newPage();
+  await page.goto(c.server.loginUrl);
+});
+afterAll(async () => {
+  await browser?.close();
+  await c?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function section(name: string, heading: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name, exact: true }).click();
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+}
+
+async function a11y(): Promise<void> {
+  expect(await seriousA11yViolations(page)).toEqual([]);
+}
+
+describe('backups in the browser', { timeout: 90_000 }, () => {
+  it('sets up an account with the password only', async () => {
+    await page.getByLabel('Account name').fill('Ada');
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByLabel('Repeat the password').fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Skip: protect with the password only' }).click();
+    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+  });
+
+  it('creates a repository and shows its password once, to download and confirm', async () => {
+    await section('Repositories', 'Repositories');
+    await page.getByLabel('Repository name').fill('Local disk');
+    await page.getByLabel('Folder', { exact: true }).fill(repoDir);
+    await page.getByRole('button', { name: 'Create repository' }).click();
+    const shown = page.getByTestId('repo-password');
+    await shown.waitFor();
+    const password = (await shown.textContent())?.trim() ?? '';
+    expect(password).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){5}$/);
+    await screenshot(page, '09-repository-password');
+    await a11y();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download as .txt' }).click()]);
+    expect(download.suggestedFilename()).toBe('twofold-repository-Local-disk.txt');
+    const text = readFileSync((await download.path())!, 'utf8');
+    expect(text).toContain(password);
+    expect(text).toContain(repoDir);
+
+    expect(await page.getByRole('button', { name: 'Done' }).isDisabled()).toBe(true);
+    await page.getByLabel('I have saved this password somewhere safe').check();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await shown.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('repositories-table').getByRole('cell', { name: 'Local disk', exact: true }).count()).toBe(1);
+    expect(await page.content()).not.toContain(password);
+  });
+
+  it('creates a backup set with an exclude pattern, a schedule and retention', async () => {
+    await section('Backup sets', 'Backup sets');
+    await page.getByRole('button', { name: 'New backup set' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Documents');
+    await page.getByLabel('Folders to back up').fill(source);
+    await page.getByLabel('Leave out').fill('*.tmp');
+    await page.getByLabel('Schedule').selectOption({ label: 'Daily at 02:00' });
+    await page.getByLabel('Keep last').fill('10');
+    await screenshot(page, '10-backup-set-form');
+    await a11y();
+    await page.getByRole('button', { name: 'Create backup set' }).click();
+    await page.getByText('Created the backup set “Documents”.').waitFor();
+    const row = page.getByTestId('sets-table').locator('tbody tr');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.textContent()).toContain('Daily at 02:00');
+    expect(await page.getByTestId('set-last-run').textContent()).toBe('Never');
+    await screenshot(page, '10-backup-sets');
+    await a11y();
+  });
+
+  it('runs the set with a progress bar and shows the finished summary', async () => {
+    await page.getByRole('button', { name: 'Run Documents now' }).click();
+    const progress = page.getByTestId('job-progress');
+    await progress.waitFor();
+    expect(await progress.getByText('Backup in progress').count()).toBe(1);
+    expect(await progress.getByRole('button', { name: 'Cancel' }).count()).toBe(1);
+    // Let the bytes move (unless the run is already over) before the screenshot.
+    await expect
+      .poll(
+        async () =>
+          (await page.getByTestId('job-outcome').count()) > 0 ||
+          (await page.getByTestId('job-bytes').allTextContents()).some((t) => !t.startsWith('0 B')),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    if ((await progress.count()) > 0) await screenshot(page, '11-run-progress');
+
+    const outcome = page.getByTestId('job-outcome');
+    await outcome.waitFor({ timeout: 30_000 });
+    expect(await outcome.textContent()).toMatch(/Backup finished in .+: snapshot [0-9a-f]{8}\./);
+    const summary = await page.getByTestId('backup-summary').innerText();
+    expect(summary).toMatch(/New files\s+15/);
+    expect(summary).toMatch(/Unmodified files\s+0/);
+    await expect.poll(() => page.getByTestId('set-last-run').textContent()).toContain('Succeeded');
+    await screenshot(page, '11-run-summary');
+    await a11y();
+  });
+
+  it('shows the run in the history, with a chart', async () => {
+    await section('History', 'History');
+    const rows = page.getByTestId('history-table').locator('tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('Succeeded');
+    expect(await rows.first().textContent()).toContain('Documents');
+    const chart = page.getByRole('img', { name: /Data added \(bars\) and duration \(line\) of the last 1 backup runs/ });
+    expect(await chart.count()).toBe(1);
+    expect(await page.getByTestId('history-chart').locator('rect.chart-bar').count()).toBe(1);
+    await screenshot(page, '12-history');
+    await a11y();
+  });
+
+  it('browses the snapshot, folders first, without the excluded file', async () => {
+    await section('Snapshots & restore', 'Snapshots & restore');
+    const snapshots = page.getByTestId('snapshots-table').locator('tbody tr');
+    await snapshots.first().waitFor();
+    expect(await snapshots.count()).toBe(1);
+    await page.getByRole('button', { name: /^Browse the snapshot of / }).click();
+    const tree = page.getByTestId('snapshot-browser');
+    await tree.getByRole('button', { name: `Open folder ${basename(source)}` }).click();
+    await tree.getByRole('button', { name: 'Open folder sub' }).waitFor();
+    const names = await tree.getByTestId('browser-table').locator('tbody tr td:nth-child(2)').allInnerTexts();
+    expect(names.map((n) => n.replace(/^\W+/u, '').trim())).toEqual(['media/', 'sub/', 'a.txt', 'notes.md']);
+    await tree.getByRole('button', { name: 'Open folder sub' }).click();
+    await tree.getByRole('button', { name: 'Open folder nested' }).click();
+    await tree.getByLabel('Select deep.txt').check();
+    const crumbs = await tree.getByRole('navigation', { name: 'Folder path' }).locator('li').allInnerTexts();
+    expect(crumbs.map((t) => t.trim())).toEqual(['All folders', basename(source), 'sub', 'nested']);
+    await screenshot(page, '13-snapshots');
+    await a11y();
+  });
+
+  it('restores the selected file into another folder, byte for byte', async () => {
+    await page.getByLabel('Restore into folder').fill(restoreDir);
+    expect(await page.getByLabel('Stop the restore (nothing is overwritten)').isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Restore 1 selected item' }).click();
+    const outcome = page.getByTestId('job-outcome');
+    await outcome.waitFor();
+    expect(await outcome.textContent()).toMatch(/^Restored 1 file\(s\) \(3\.9 KiB\)/);
+    const restored = readFileSync(join(restoreDir, basename(source), 'sub', 'nested', 'deep.txt'));
+    expect(restored.equals(readFileSync(join(source, 'sub', 'nested', 'deep.txt')))).toBe(true);
+    await screenshot(page, '14-restore');
+    await a11y();
+  });
+
+  it('finds files across snapshots and compares a second run with the first', async () => {
+    await page.getByLabel('Name or pattern').fill('deep*');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const found = page.getByTestId('find-table').locator('tbody tr');
+    await found.first().waitFor();
+    expect(await found.first().textContent()).toContain(`${basename(source)}/sub/nested/deep.txt`);
+
+    writeFileSync(join(source, 'a.txt'), 'the first file, changed\n');
+    await section('Backup sets', 'Backup sets');
+    await page.getByRole('button', { name: 'Run Documents now' }).click();
+    await page.getByTestId('job-outcome').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('backup-summary').innerText()).toMatch(/Changed files\s+1/);
+
+    await section('Snapshots & restore', 'Snapshots & restore');
+    await expect.poll(() => page.getByTestId('snapshots-table').locator('tbody tr').count()).toBe(2);
+    await page.getByRole('button', { name: 'Compare' }).click();
+    const diff = page.getByTestId('diff-result');
+    await diff.waitFor();
+    expect(await diff.innerText()).toContain(`/${basename(source)}/a.txt`);
+    expect(await diff.innerText()).toContain('Changed: 1');
+  });
+
+  it('changes the retention only after a step-up that names it', async () => {
+    await section('Backup sets', 'Backup sets');
+    await page.getByRole('button', { name: 'Edit Documents' }).click();
+    await page.getByLabel('Keep last').fill('5');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const stepUp = page.getByRole('dialog', { name: 'Confirm: Change the retention of “Documents” to keep last 5' });
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Saved “Documents” with the new retention (keep last 5).').waitFor();
+  });
+
+  it('checks all the data of the repository and finds no problem', async () => {
+    await section('Check & free space', 'Check & free space');
+    await page.getByLabel('All data').check();
+    await page.getByRole('button', { name: 'Run check' }).click();
+    const verdict = page.getByTestId('check-verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.textContent()).toMatch(/^No problems found .*: 2 snapshot\(s\), \d+ pack\(s\), \d+ blob\(s\), \d+ pack\(s\) read in full\.$/);
+    await screenshot(page, '15-check');
+    await a11y();
+  });
+});
