@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: process.env.TWOFOLD_DATA_DIR },
     'relay-host': { type: 'string', default: process.env.TWOFOLD_RELAY_HOST ?? '127.0.0.1' },
     'relay-port': { type: 'string', default: process.env.TWOFOLD_RELAY_PORT ?? '0' },
+    'relay-public-url': { type: 'string', default: process.env.TWOFOLD_RELAY_PUBLIC_URL },
     help: { type: 'boolean', default: false },
   },
 });
@@ -34,6 +35,9 @@ Starts Twofold Backup without a desktop and prints a one-time link to open it in
                where the embedded push relay listens when no relay address is set in
                the settings (default 127.0.0.1 and a free port; 0.0.0.0 to reach phones
                on the LAN; env TWOFOLD_RELAY_HOST, TWOFOLD_RELAY_PORT)
+  --relay-public-url
+               the ws(s):// address companions use to reach the embedded relay, for
+               pairing links (default: its loopback address; env TWOFOLD_RELAY_PUBLIC_URL)
 `);
   process.exit(0);
 }
@@ -72,7 +76,7 @@ if (!app.core.settings.get().relayUrl) {
     process.stderr.write(`Could not start the embedded push relay (push stays off): ${error.message}\n`);
     return null;
   });
-  app.core.pushRelay.setEmbedded(relay?.url ?? null);
+  app.core.pushRelay.setEmbedded(relay ? (values['relay-public-url'] ?? relay.url) : null);
 }
 const server = await startConsole({ router: app.router, rendererDir, host: values.host, port }).catch((error: Error) => {
   process.stderr.write(`Could not start the console: ${error.message}\n`);

@@ -60,8 +60,9 @@ export function formatComparisonCode(code: string): string {
   return `${code.slice(0, 3)} ${code.slice(3)}`;
 }
 
-export async function transcriptHash(payload: PairingPayload, companionEphemeral: string): Promise<Bytes> {
-  return sha256(utf8(`twofold/v1/pair\n${canonicalJson(payload)}\n${companionEphemeral}`));
+/** Binds the QR, the companion's ephemeral key and its route: the relay cannot swap any of them. */
+export async function transcriptHash(payload: PairingPayload, companionEphemeral: string, companionRoute: string): Promise<Bytes> {
+  return sha256(utf8(`twofold/v1/pair\n${canonicalJson(payload)}\n${companionEphemeral}\n${companionRoute}`));
 }
 
 async function deriveKeys(z: Bytes, secret: Bytes, th: Bytes): Promise<PairingKeys> {
@@ -126,7 +127,7 @@ export interface AcceptedHello {
  */
 export async function acceptPairHello(pairing: DesktopPairing, body: Body): Promise<AcceptedHello | null> {
   if (body.k !== 'pair-hello') return null;
-  const th = await transcriptHash(pairing.payload, body.ek);
+  const th = await transcriptHash(pairing.payload, body.ek, body.route);
   if (!(await hmacVerify(pairing.secret, body.mac, th))) return null;
   let peer: Key;
   try {
@@ -150,7 +151,7 @@ export async function acceptPairHello(pairing: DesktopPairing, body: Body): Prom
 /** Whether a pair-hello carries a valid scan proof, so a refusal is worth sending back. */
 export async function helloHasValidMac(pairing: DesktopPairing, body: Body): Promise<boolean> {
   if (body.k !== 'pair-hello') return false;
-  return hmacVerify(pairing.secret, body.mac, await transcriptHash(pairing.payload, body.ek));
+  return hmacVerify(pairing.secret, body.mac, await transcriptHash(pairing.payload, body.ek, body.route));
 }
 
 function refusedData(reason: PairRefusedReason, th: Bytes): Bytes {
@@ -203,13 +204,13 @@ export async function companionHello(payload: PairingPayload, device: KeyPair, n
   const ephemeral = await newEcdhKeyPair();
   const ek = await exportPublicKey(ephemeral.publicKey);
   const secret = fromB64u(payload.s);
-  const th = await transcriptHash(payload, ek);
+  const routeToken = randomToken(32);
+  const route = await routeIdOf(routeToken);
+  const th = await transcriptHash(payload, ek, route);
   const keys = await deriveKeys(await ecdh(ephemeral.privateKey, await importEcdhPublic(payload.ek)), secret, th);
   const dk = await exportPublicKey(device.publicKey);
   const sig = await sign(device.privateKey, concatBytes(utf8(`${AAD_HELLO}\n`), th));
   const sealed = await encrypt(keys.c2d, utf8(canonicalJson({ dk, sig })), AAD_HELLO);
-  const routeToken = randomToken(32);
-  const route = await routeIdOf(routeToken);
   const helloBody = canonicalJson({ k: 'pair-hello', v: PROTOCOL_VERSION, ek, route, ...sealed, mac: await hmac(secret, th) });
   return { payload, keys, routeToken, route, helloBody };
 }

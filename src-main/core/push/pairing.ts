@@ -279,7 +279,7 @@ export class PairingService {
     if (state !== 'waiting') {
       // Only someone holding the QR secret hears why; the relay learns nothing it could use.
       if (await helloHasValidMac(pairing.desktop, body)) {
-        const th = await transcriptHash(pairing.desktop.payload, body.ek);
+        const th = await transcriptHash(pairing.desktop.payload, body.ek, body.route);
         const reason = state === 'expired' ? 'expired' : 'used';
         pairing.mailbox?.send(body.route, await pairRefusedBody(pairing.desktop.secret, th, reason), 60_000);
         this.deps.logger.warn('pairing code refused', { reason });
