@@ -118,4 +118,18 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     expect(await desktop.getByRole('button', { name: /^Resend push/ }).count()).toBe(1);
     expect(await desktop.getByRole('heading', { name: 'Second factor' }).count()).toBe(1);
   });
+
+  it('records the pairing and every push in the audit log', async () => {
+    await desktop.getByRole('button', { name: /^Resend push/ }).click();
+    const shown = (await desktop.getByTestId('push-number').textContent())!;
+    // The card still waiting for an answer (the denied one keeps its result, without buttons).
+    const pending = phone.locator('.request').filter({ has: phone.getByRole('button', { name: 'Deny' }) });
+    await pending.getByRole('button', { name: `Approve with ${shown}` }).click();
+    await desktop.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await desktop.getByRole('button', { name: 'Audit log' }).click();
+    const table = desktop.getByTestId('audit-table');
+    await table.waitFor();
+    const events = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    for (const action of ['device.added', 'push.sent', 'push.approved', 'push.denied']) expect(events).toContain(action);
+  });
 });
