@@ -3,7 +3,10 @@
  * real relay process and the CLI companion. Approvals unlock; denials, wrong numbers and
  * expiry do not, and are logged; "this wasn't me" mutes push for 20 minutes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LOG_FILE } from '../../src-main/core/logger.js';
 import { PUSH_MUTE_MS } from '../../src-main/core/push/push-approvals.js';
 import type { TestApp } from '../helpers/app.js';
 import { appWithRelay, pairCli, toSecondFactor } from '../helpers/push.js';
@@ -46,6 +49,14 @@ async function choicesShown(proc: Proc, nth = 1): Promise<number[]> {
   await proc.waitForNth(/^ {2}Choices: /, nth);
   const line = proc.lines.filter((l) => l.startsWith('  Choices: '))[nth - 1]!;
   return line.replace('  Choices: ', '').split(' ').map(Number);
+}
+
+async function waitForLog(app: TestApp, text: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!readFileSync(join(app.dataDir, LOG_FILE), 'utf8').includes(text)) {
+    if (Date.now() > deadline) throw new Error(`the log never said ${text}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 async function auditActions(app: TestApp): Promise<{ action: string; outcome: string; detail: string | null; device: string | null }[]> {
@@ -143,6 +154,37 @@ describe('unlocking by push', () => {
     expect(third).toMatchObject({ ok: false, error: { code: 'THROTTLED', retryAfterMs: 5_000 } });
     app.clock.advance(5_000);
     expect((await app.call('push.start', {})).ok).toBe(true);
+  });
+});
+
+describe('several companions', () => {
+  it('sends to every paired companion; the first answer decides and the others are told it is closed', async () => {
+    const { app, companion } = await pairedAtSecondFactor();
+    await app.ok('gate.submitCode', { code: await companion.otp() });
+    const second = new CliCompanion();
+    try {
+      // Pairing another companion needs a step-up: the first companion confirms it by push.
+      const confirm = await app.ok('push.startStepUp', { method: 'push.beginPairing', input: {} });
+      await companion.run(['listen', '--decision', 'approve', '--number', String(confirm.number), '--once']).exited;
+      const { proof } = await app.ok('push.pollStepUp', { requestId: confirm.requestId, waitMs: 20_000 });
+      await pairCli(app, second, 'Tablet', proof!);
+      await toSecondFactor(app);
+      const [a, b] = [await listening(companion), await listening(second)];
+      const push = await app.ok('push.start', {});
+      expect(push.devices).toBe(2);
+      await Promise.all([choicesShown(a), choicesShown(b)]);
+      b.write('d');
+      expect(await app.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).toMatchObject({ state: 'denied' });
+      await a.waitFor(/^Request [0-9a-f]{8} closed on the computer: denied\.$/);
+      // An approval from the other companion after that changes nothing.
+      a.write(String(push.number));
+      await a.waitFor(/^Approved/);
+      await waitForLog(app, '"reason":"no pending request"');
+      expect((await app.ok('app.status', {})).level).toBe('second-factor');
+      expect((await auditActions(app)).filter((r) => r.action === 'push.denied')).toEqual([expect.objectContaining({ device: 'Tablet' })]);
+    } finally {
+      await second.close();
+    }
   });
 });
 

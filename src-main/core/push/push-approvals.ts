@@ -49,6 +49,8 @@ interface PushRequest {
   expiresAt: number;
   sentTo: Map<string, SentTo>;
   state: PushState;
+  /** Set by the first valid answer, before anything is awaited: a second device's answer is ignored. */
+  answered: boolean;
   ctx: RequestContext;
   proof: { proof: string; expiresAt: number } | null;
   waiters: Set<() => void>;
@@ -164,6 +166,7 @@ export class PushApprovals {
       expiresAt: now + PUSH_TTL_MS,
       sentTo: new Map(),
       state: 'pending',
+      answered: false,
       ctx,
       proof: null,
       waiters: new Set(),
@@ -252,8 +255,12 @@ export class PushApprovals {
   private async onReply(msg: MsgFrame): Promise<void> {
     const body = parseBody(msg.body);
     if (body?.k !== 'ans') return;
-    const request = [...this.requests.values()].find((r) => r.state === 'pending' && r.sentTo.has(body.d));
-    if (!request) return; // late, replayed or for nothing of ours
+    const request = [...this.requests.values()].find((r) => r.state === 'pending' && !r.answered && r.sentTo.has(body.d));
+    if (!request) {
+      // Late, replayed, or for nothing of ours.
+      this.deps.logger.warn('push answer refused', { reason: 'no pending request' });
+      return;
+    }
     const sent = request.sentTo.get(body.d)!;
     const answer = await openAnswer(
       await importAesKey(fromB64u(sent.device.ansKey)),
@@ -267,10 +274,11 @@ export class PushApprovals {
     }
     const now = this.deps.clock.now();
     const judgement = judgeAnswer({ txId: request.id, hash: sent.hash, number: request.number, expiresAt: request.expiresAt }, answer, now);
-    if (this.settle(request) !== 'pending' || judgement === 'ignore') {
+    if (this.settle(request) !== 'pending' || judgement === 'ignore' || request.answered) {
       if (judgement === 'ignore') this.deps.logger.warn('push answer refused', { reason: 'not for the pending request' });
       return;
     }
+    request.answered = true;
     const device = sent.device;
     switch (judgement) {
       case 'approve':
