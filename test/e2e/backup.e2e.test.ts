@@ -22,6 +22,7 @@ let work: string;
 let source: string;
 let repoDir: string;
 let restoreDir: string;
+let firstPassword = '';
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'twofold-backup-e2e-'));
@@ -35,7 +36,7 @@ beforeAll(async () => {
   writeFileSync(join(source, 'sub', 'nested', 'deep.txt'), randomBytes(3000).toString('base64'));
   // Enough data that the run is visibly in progress for a moment.
   mkdirSync(join(source, 'media'));
-  for (let i = 0; i < 12; i++) writeFileSync(join(source, 'media', `clip-${i}.bin`), randomBytes(4 * 1024 * 1024));
+  for (let i = 0; i < 10; i++) writeFileSync(join(source, 'media', `clip-${i}.bin`), randomBytes(4 * 1024 * 1024));
 
   browser = await launchChromium();
   c = await startTestConsole();
@@ -77,6 +78,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await shown.waitFor();
     const password = (await shown.textContent())?.trim() ?? '';
     expect(password).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){5}$/);
+    firstPassword = password;
     await screenshot(page, '09-repository-password');
     await a11y();
 
@@ -114,28 +116,37 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await a11y();
   });
 
-  it('runs the set with a progress bar and shows the finished summary', async () => {
+  it('runs the set with a progress bar and cancels it', async () => {
     await page.getByRole('button', { name: 'Run Documents now' }).click();
     const progress = page.getByTestId('job-progress');
     await progress.waitFor();
-    expect(await progress.getByText('Backup in progress').count()).toBe(1);
+    expect(await progress.getByText(/^Backup in progress/).count()).toBe(1);
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    const outcome = page.getByTestId('job-outcome');
+    await outcome.waitFor();
+    expect(await outcome.textContent()).toContain('Backup cancelled.');
+    await expect.poll(() => page.getByTestId('set-last-run').textContent()).toContain('Cancelled');
+    await page.getByTestId('job-panel').getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('runs the set again to the end and shows the finished summary', async () => {
+    await page.getByRole('button', { name: 'Run Documents now' }).click();
+    const progress = page.getByTestId('job-progress');
+    await progress.waitFor();
     expect(await progress.getByRole('button', { name: 'Cancel' }).count()).toBe(1);
-    // Let the bytes move (unless the run is already over) before the screenshot.
+    await screenshot(page, '11-run-progress');
+    // A better picture once the bytes move, if the run is not over by then.
+    const moving = async () => (await page.getByTestId('job-bytes').allTextContents()).some((t) => !t.startsWith('0 B'));
     await expect
-      .poll(
-        async () =>
-          (await page.getByTestId('job-outcome').count()) > 0 ||
-          (await page.getByTestId('job-bytes').allTextContents()).some((t) => !t.startsWith('0 B')),
-        { timeout: 20_000 },
-      )
+      .poll(async () => (await page.getByTestId('job-outcome').count()) > 0 || (await moving()), { timeout: 20_000, intervals: [50] })
       .toBe(true);
-    if ((await progress.count()) > 0) await screenshot(page, '11-run-progress');
+    if (await moving()) await screenshot(page, '11-run-progress');
 
     const outcome = page.getByTestId('job-outcome');
     await outcome.waitFor({ timeout: 30_000 });
     expect(await outcome.textContent()).toMatch(/Backup finished in .+: snapshot [0-9a-f]{8}\./);
     const summary = await page.getByTestId('backup-summary').innerText();
-    expect(summary).toMatch(/New files\s+15/);
+    expect(summary).toMatch(/New files\s+13/);
     expect(summary).toMatch(/Unmodified files\s+0/);
     await expect.poll(() => page.getByTestId('set-last-run').textContent()).toContain('Succeeded');
     await screenshot(page, '11-run-summary');
@@ -146,12 +157,12 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await section('History', 'History');
     const rows = page.getByTestId('history-table').locator('tbody tr');
     await rows.first().waitFor();
-    expect(await rows.count()).toBe(1);
-    expect(await rows.first().textContent()).toContain('Succeeded');
-    expect(await rows.first().textContent()).toContain('Documents');
-    const chart = page.getByRole('img', { name: /Data added \(bars\) and duration \(line\) of the last 1 backup runs/ });
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).textContent()).toMatch(/Documents.*Manual.*Succeeded/);
+    expect(await rows.nth(1).textContent()).toMatch(/Documents.*Manual.*Cancelled/);
+    const chart = page.getByRole('img', { name: /Data added \(bars\) and duration \(line\) of the last 2 backup runs/ });
     expect(await chart.count()).toBe(1);
-    expect(await page.getByTestId('history-chart').locator('rect.chart-bar').count()).toBe(1);
+    expect(await page.getByTestId('history-chart').locator('rect.chart-bar').count()).toBe(2);
     await screenshot(page, '12-history');
     await a11y();
   });
@@ -231,5 +242,39 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     expect(await verdict.textContent()).toMatch(/^No problems found .*: 2 snapshot\(s\), \d+ pack\(s\), \d+ blob\(s\), \d+ pack\(s\) read in full\.$/);
     await screenshot(page, '15-check');
     await a11y();
+  });
+
+  it('deletes the older snapshot with a step-up, then frees the space it alone used', async () => {
+    await section('Snapshots & restore', 'Snapshots & restore');
+    const rows = page.getByTestId('snapshots-table').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByRole('button', { name: /^Delete the snapshot of / }).last().click();
+    const stepUp = page.getByRole('dialog', { name: /^Confirm: Delete the snapshot [0-9a-f]{8} of / });
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText(/^Deleted the snapshot [0-9a-f]{8}\./).waitFor();
+    await expect.poll(() => rows.count()).toBe(1);
+
+    await section('Check & free space', 'Check & free space');
+    await page.getByRole('button', { name: 'Free space', exact: true }).click();
+    const outcome = page.getByTestId('job-outcome').filter({ hasText: 'Freed' });
+    await outcome.waitFor({ timeout: 30_000 });
+    expect(await outcome.textContent()).toMatch(/^Freed \d/);
+  });
+
+  it('changes the repository password with a step-up and shows the new one once', async () => {
+    await section('Repositories', 'Repositories');
+    await page.getByRole('button', { name: 'Change the password of Local disk' }).click();
+    const stepUp = page.getByRole('dialog', { name: 'Confirm: Change the password of the repository “Local disk”' });
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    const shown = page.getByTestId('repo-password');
+    await shown.waitFor();
+    const password = (await shown.textContent())?.trim() ?? '';
+    expect(password).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){5}$/);
+    expect(password).not.toBe(firstPassword);
+    await page.getByLabel('I have saved this password somewhere safe').check();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await shown.waitFor({ state: 'detached' });
   });
 });
