@@ -277,4 +277,13 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Done' }).click();
     await shown.waitFor({ state: 'detached' });
   });
+
+  it('reads well in the dark theme too', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await section('History', 'History');
+    await page.getByTestId('history-chart').waitFor();
+    await screenshot(page, '16-history-dark');
+    await a11y();
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
 });

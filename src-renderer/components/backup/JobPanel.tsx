@@ -150,8 +150,8 @@ function JobOutcome({ job }: { job: JobViewDto }) {
         <div data-testid="job-outcome" role="status">
           <p className="ok-text">
             Restored {formatCount(r.files)} file(s) ({formatBytes(r.bytes)})
-            {r.symlinks > 0 && `, ${formatCount(r.symlinks)} link(s)`} in {took}
-            {r.dirs > 0 && `, with ${formatCount(r.dirs)} folder(s) around them`}.
+            {r.symlinks > 0 && `, ${formatCount(r.symlinks)} link(s)`}
+            {r.dirs > 0 && ` and ${formatCount(r.dirs)} folder(s)`} in {took}.
             {r.skipped > 0 && ` ${r.skipped} existing item(s) were skipped.`}
           </p>
           <PathErrors errors={r.errors} />

@@ -147,6 +147,12 @@ function RunChart({ runs }: { runs: Run[] }) {
     `Data added per run ranged from ${formatBytes(Math.min(...added))} to ${formatBytes(Math.max(...added))}; ` +
     `duration from ${formatDuration(Math.min(...durations))} to ${formatDuration(Math.max(...durations))}. ` +
     'The table below lists every run.';
+  // Times along the bottom, as precise as the span of the runs needs.
+  const span = last.startedAt - first.startedAt;
+  const tickLabel = (ms: number) =>
+    span > 2 * 86_400_000
+      ? new Date(ms).toLocaleDateString([], { month: 'short', day: 'numeric' })
+      : new Date(ms).toLocaleTimeString([], span < 3_600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
   // Label at most about 8 runs along the bottom.
   const labelEvery = Math.ceil(shown.length / 8);
   return (
@@ -185,7 +191,7 @@ function RunChart({ runs }: { runs: Run[] }) {
         {shown.map((r, i) =>
           i % labelEvery === 0 ? (
             <text key={r.id} className="chart-axis" x={x(i)} y={H - PAD.bottom + 16} textAnchor="middle">
-              {new Date(r.startedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+              {tickLabel(r.startedAt)}
             </text>
           ) : null,
         )}
