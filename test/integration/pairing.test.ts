@@ -12,7 +12,8 @@ import { b64u, randomToken } from '../../src-shared/push/encoding.js';
 import { canonicalJson } from '../../src-shared/canonical-json.js';
 import { newSigningKeyPair } from '../../src-shared/push/suite.js';
 import { LOG_FILE } from '../../src-main/core/logger.js';
-import type { TestApp } from '../helpers/app.js';
+import { startRelay } from '../../src-relay/server.js';
+import { FakeClock, makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { appWithRelay, pairCli, toSecondFactor } from '../helpers/push.js';
 import { CliCompanion, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
 
@@ -129,6 +130,21 @@ describe('pairing a companion with the CLI', () => {
     await t.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
     await proc.waitFor(/^Paired as/);
     expect((await t.ok('devices.list', {})).devices).toHaveLength(1);
+  });
+
+  it('works with the relay embedded in the app\'s process when no relay address is set', async () => {
+    const embedded = await startRelay();
+    try {
+      t = makeTestApp({ clock: new FakeClock(Date.now()) });
+      await t.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+      const missing = await t.call('push.beginPairing', {});
+      expect(missing.ok ? 'ok' : missing.error.code).toBe('RELAY_UNAVAILABLE');
+      t.app.core.pushRelay.setEmbedded(embedded.url);
+      await pairCli(t, companion());
+      expect((await t.ok('devices.list', {})).devices).toHaveLength(1);
+    } finally {
+      await embedded.close();
+    }
   });
 
   it('needs a step-up once 2FA is on, and keeps no secret in the log or the audit log', async () => {

@@ -216,6 +216,23 @@ describe('operations', () => {
     expect((await fetch(`${relay.httpOrigin}/etc/passwd`)).status).toBe(404);
   });
 
+  it('keeps answering connections alive with ping/pong and ends one that stops answering', async () => {
+    const own = await startRelayProcess({ args: ['--ping-interval', '200'] });
+    try {
+      const lively = await Endpoint.ready(own.url);
+      const silent = new Endpoint(own.url, { autoPong: false });
+      await silent.opened;
+      silent.send({ t: 'hello', v: 1, token: silent.token });
+      // No pong by the next ping: the relay drops the socket without a close frame.
+      expect(await silent.closed).toBe(1006);
+      await new Promise((r) => setTimeout(r, 600)); // three more ping rounds for the lively one
+      expect(lively.ws.readyState).toBe(WebSocket.OPEN);
+      lively.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('shuts down cleanly: endpoints get 1001 and the process exits 0', async () => {
     const own = await startRelayProcess();
     const e = await Endpoint.ready(own.url);
