@@ -151,6 +151,8 @@ export class PushApprovals {
     const wait = this.delayLeft(state, now);
     if (wait > 0) throw new CoreError('THROTTLED', 'Wait a moment before sending another push.', { retryAfterMs: wait });
 
+    // Finished requests are kept a while for late polls, then forgotten.
+    for (const [id, r] of this.requests) if (r.state !== 'pending' && r.expiresAt < now - PUSH_TTL_MS) this.requests.delete(id);
     const reply = await relay.reply();
     if (!reply.route) throw new CoreError('RELAY_UNAVAILABLE', 'The relay cannot be reached. Use a code from a device instead.');
     this.listen();
@@ -287,8 +289,13 @@ export class PushApprovals {
         await this.record(request, 'push.denied', 'failure', device.name, 'denied on the companion');
         return this.finish(request, 'denied');
       case 'number-mismatch': {
-        this.deps.throttle.recordFailure(request.accountId, now);
+        // A guess at the number counts like a wrong code, under the same throttle.
+        const before = this.deps.throttle.view(request.accountId, now);
+        const after = this.deps.throttle.recordFailure(request.accountId, now);
         await this.record(request, 'push.denied', 'failure', device.name, 'the number picked did not match');
+        if (after.hardStop && !before.hardStop) {
+          await this.deps.audit.record(request.ctx, { action: 'lockout', outcome: 'failure', account: request.accountName, detail: 'hard stop' });
+        }
         return this.finish(request, 'refused');
       }
       case 'not-me': {
