@@ -6,7 +6,7 @@
  * repository. Every main screen is screenshotted and scanned with axe.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -36,7 +36,7 @@ beforeAll(async () => {
   writeFileSync(join(source, 'sub', 'nested', 'deep.txt'), randomBytes(3000).toString('base64'));
   // Enough data that the run is visibly in progress for a moment.
   mkdirSync(join(source, 'media'));
-  for (let i = 0; i < 10; i++) writeFileSync(join(source, 'media', `clip-${i}.bin`), randomBytes(4 * 1024 * 1024));
+  for (let i = 0; i < 8; i++) writeFileSync(join(source, 'media', `clip-${i}.bin`), randomBytes(4 * 1024 * 1024));
 
   browser = await launchChromium();
   c = await startTestConsole();
@@ -138,7 +138,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     // A better picture once the bytes move, if the run is not over by then.
     const moving = async () => (await page.getByTestId('job-bytes').allTextContents()).some((t) => !t.startsWith('0 B'));
     await expect
-      .poll(async () => (await page.getByTestId('job-outcome').count()) > 0 || (await moving()), { timeout: 20_000, intervals: [50] })
+      .poll(async () => (await page.getByTestId('job-outcome').count()) > 0 || (await moving()), { timeout: 20_000, interval: 50 })
       .toBe(true);
     if (await moving()) await screenshot(page, '11-run-progress');
 
@@ -146,7 +146,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await outcome.waitFor({ timeout: 30_000 });
     expect(await outcome.textContent()).toMatch(/Backup finished in .+: snapshot [0-9a-f]{8}\./);
     const summary = await page.getByTestId('backup-summary').innerText();
-    expect(summary).toMatch(/New files\s+13/);
+    expect(summary).toMatch(/New files\s+11/);
     expect(summary).toMatch(/Unmodified files\s+0/);
     await expect.poll(() => page.getByTestId('set-last-run').textContent()).toContain('Succeeded');
     await screenshot(page, '11-run-summary');
@@ -285,5 +285,81 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await screenshot(page, '16-history-dark');
     await a11y();
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('removes a repository but keeps its files, connects it again with its password, then removes it with its files', async () => {
+    const spare = join(work, 'spare');
+    await section('Repositories', 'Repositories');
+    await page.getByLabel('Repository name').fill('Spare');
+    await page.getByLabel('Folder', { exact: true }).fill(spare);
+    await page.getByRole('button', { name: 'Create repository' }).click();
+    const shown = page.getByTestId('repo-password');
+    await shown.waitFor();
+    const password = (await shown.textContent())?.trim() ?? '';
+    await page.getByLabel('I have saved this password somewhere safe').check();
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    await page.getByRole('button', { name: 'Remove Spare' }).click();
+    const consent = page.getByRole('alertdialog', { name: 'Remove “Spare”?' });
+    await consent.getByRole('button', { name: 'Remove', exact: true }).click();
+    let stepUp = page.getByRole('dialog', { name: 'Confirm: Remove the repository “Spare”' });
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Removed “Spare” (its files are still in the folder).').waitFor();
+    expect(existsSync(join(spare, 'config'))).toBe(true);
+
+    const connect = page.getByRole('form', { name: 'Connect an existing repository' });
+    await connect.getByLabel('Name on this computer').fill('Spare again');
+    await connect.getByLabel('Repository folder').fill(spare);
+    await connect.getByLabel('Repository password').fill('WRONG-WRONG-WRONG-WRONG-WRONG-WRONG');
+    await connect.getByRole('button', { name: 'Connect repository' }).click();
+    await connect.getByRole('alert').waitFor();
+    await connect.getByLabel('Repository password').fill(password);
+    await connect.getByRole('button', { name: 'Connect repository' }).click();
+    await page.getByText('Connected “Spare again”.').waitFor();
+
+    await page.getByRole('button', { name: 'Remove Spare again' }).click();
+    await page.getByLabel('Also delete the files: every snapshot in it is lost').check();
+    await page.getByRole('button', { name: 'Remove and delete files' }).click();
+    stepUp = page.getByRole('dialog', { name: 'Confirm: Remove the repository “Spare again” and delete its files' });
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Removed “Spare again” and deleted its files.').waitFor();
+    expect(existsSync(spare)).toBe(false);
+  });
+
+  it('names the damaged snapshot and files when a pack is damaged', async () => {
+    // Overwrite bytes in the middle of the largest pack: some file's data.
+    const packs: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) (e.isDirectory() ? walk : (f: string) => packs.push(f))(join(dir, e.name));
+    };
+    walk(join(repoDir, 'data'));
+    const largest = packs.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    const fd = openSync(largest, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, Math.floor(statSync(largest).size / 2));
+    closeSync(fd);
+
+    await section('Check & free space', 'Check & free space');
+    await page.getByLabel('All data').check();
+    await page.getByRole('button', { name: 'Run check' }).click();
+    const verdict = page.getByTestId('check-verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.textContent()).toMatch(/^The check found \d+ problem\(s\)/);
+    await screenshot(page, '15-check-damaged');
+    const report = await page.getByTestId('job-outcome').innerText();
+    expect(report).toContain('Damaged snapshots');
+    expect(report).toMatch(new RegExp(`[0-9a-f]{8} of .+ — damaged files:\\s+${basename(source)}/\\S+`));
+    await a11y();
+  });
+
+  it('deletes the backup set with a step-up', async () => {
+    await section('Backup sets', 'Backup sets');
+    await page.getByRole('button', { name: 'Delete Documents' }).click();
+    const stepUp = page.getByRole('dialog', { name: 'Confirm: Delete the backup set “Documents”' });
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Deleted the backup set “Documents”. Its snapshots stay in the repository.').waitFor();
+    expect(await page.getByTestId('sets-table').count()).toBe(0);
   });
 });
