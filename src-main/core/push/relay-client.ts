@@ -18,7 +18,12 @@ export const nodeSocket: SocketFactory = (url) => new WebSocket(url, { maxPayloa
 
 /** The web companion's address on the relay that serves it: ws(s)://host/v1 -> http(s)://host/companion/. */
 export function companionUrlOf(relayUrl: string): string {
-  const url = new URL(relayUrl);
+  let url: URL;
+  try {
+    url = new URL(relayUrl);
+  } catch {
+    throw new CoreError('RELAY_UNAVAILABLE', 'The relay address in the settings is not valid. Use ws://host:port/v1 or wss://host/v1.');
+  }
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   url.pathname = '/companion/';
   url.search = '';
