@@ -3,7 +3,7 @@
  * Cancel button while it runs, and its result once it ends (backup summary, restore summary,
  * check report or prune result).
  */
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { ErrorText } from '../Field.js';
 import { formatBytes, formatCount, formatDuration, formatRate, formatSeconds, shortId } from './format.js';
@@ -48,6 +48,7 @@ export function JobPanel({
 }
 
 function JobProgress({ job, onCancel }: { job: JobViewDto; onCancel: () => void }) {
+  const [cancelling, setCancelling] = useState(false);
   const p = job.progress;
   const barId = useId();
   const fraction = p.bytesTotal ? Math.min(1, p.bytesDone / p.bytesTotal) : null;
@@ -91,8 +92,8 @@ function JobProgress({ job, onCancel }: { job: JobViewDto; onCancel: () => void 
         <code>{p.currentFile ?? '—'}</code>
       </p>
       <div className="actions">
-        <button type="button" className="danger" onClick={onCancel}>
-          Cancel
+        <button type="button" className="danger" disabled={cancelling} onClick={() => (setCancelling(true), onCancel())}>
+          {cancelling ? 'Cancelling…' : 'Cancel'}
         </button>
       </div>
     </div>

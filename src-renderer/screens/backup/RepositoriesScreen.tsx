@@ -248,7 +248,15 @@ function RemoveRepositoryDialog({
   const titleId = useId();
   return (
     <div className="dialog-backdrop">
-      <div className="dialog card" role="alertdialog" aria-modal="true" aria-labelledby={titleId}>
+      <div
+        className="dialog card"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') onCancel();
+        }}
+      >
         <h2 id={titleId}>Remove “{repo.name}”?</h2>
         <p>
           Twofold Backup forgets this repository (delete the backup sets that use it first). Its folder <code>{repo.path}</code>{' '}
