@@ -175,6 +175,7 @@ export class PushApprovals {
       expiryTimer: null,
     };
     const nonce = newNonce();
+    const outgoing: { device: PushDevice; body: string; hash: string }[] = [];
     for (const device of devices) {
       const message: ApprovalRequest = {
         type: 'approval',
@@ -193,11 +194,14 @@ export class PushApprovals {
         choices,
         replyTo: reply.route,
       };
-      const { body, hash } = await sealRequest(await importAesKey(fromB64u(device.reqKey)), message);
+      outgoing.push({ device, ...(await sealRequest(await importAesKey(fromB64u(device.reqKey)), message)) });
+    }
+    // Registered before anything is sent, so even an instant answer finds its request.
+    this.requests.set(request.id, request);
+    for (const { device, body, hash } of outgoing) {
       const sent = reply.send(device.route, body, PUSH_TTL_MS);
       request.sentTo.set(device.id, { device, hash, messageId: sent.id });
     }
-    this.requests.set(request.id, request);
     state.pending = request;
     state.sent += 1;
     state.lastSentAt = now;
