@@ -8,7 +8,7 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, write, type BigIntStats } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { mkdir, readdir, lstat, rm, stat } from 'node:fs/promises';
@@ -62,20 +62,33 @@ const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
 const fsyncAsync = promisify(fsync);
+const writeAsync = promisify(write);
+/** Blob bytes waiting for the disk before the walk pauses. */
+const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 
 interface Later<T> {
   done: Promise<T>;
 }
 const now = <T>(value: T): Later<T> => ({ done: Promise.resolve(value) });
 
+/** Bytes handed to the file system but not yet written, shared by both packers (for backpressure). */
+interface WriteBudget {
+  pending: number;
+  wake(): void;
+}
+
 /**
- * The pack being filled. Blobs go straight to its temp file (page cache), so no pack is ever
- * held in memory; `take` hands the file over to be closed, fsynced and renamed into data/.
+ * The pack being filled. Blobs are written to its temp file as they come, asynchronously (off
+ * the main thread, in order), so no pack is ever held in memory whole; `take` hands the file
+ * over to be closed, fsynced and renamed into data/.
  */
 class Packer {
   private file: OpenPackFile | null = null;
 
-  constructor(private readonly tmpDir: string) {}
+  constructor(
+    private readonly tmpDir: string,
+    private readonly budget: WriteBudget,
+  ) {}
 
   get size(): number {
     return this.file?.size ?? 0;
@@ -84,10 +97,19 @@ class Packer {
   add(id: Buffer, type: BlobType, data: Uint8Array, rawLength: number, compressed: boolean): void {
     if (!this.file) {
       const tmp = tempName(this.tmpDir);
-      this.file = { tmp, fd: openSync(tmp, 'wx', 0o600), entries: [], size: 0, hash: createHash('sha256') };
+      this.file = { tmp, fd: openSync(tmp, 'wx', 0o600), entries: [], size: 0, hash: createHash('sha256'), writes: Promise.resolve() };
     }
     const f = this.file;
-    writeAll(f.fd, data);
+    const budget = this.budget;
+    budget.pending += data.length;
+    f.writes = f.writes
+      .then(() => writeAllAsync(f.fd, data))
+      .finally(() => {
+        budget.pending -= data.length;
+        budget.wake();
+      });
+    // Marked handled here; whoever finishes the pack awaits it and sees the error.
+    f.writes.catch(() => undefined);
     f.hash.update(data);
     f.entries.push({ id, type, compressed, length: data.length, rawLength, offset: f.size });
     f.size += data.length;
@@ -102,11 +124,15 @@ class Packer {
   /** After a failure: drop the unfinished pack. */
   abandon(): void {
     const f = this.take();
-    if (f) {
-      closeSync(f.fd);
-      rmSync(f.tmp, { force: true });
-    }
+    if (f) void closePack(f);
   }
+}
+
+/** Wait for a pack's writes, then close and delete its temp file (an abandoned pack). */
+async function closePack(f: OpenPackFile): Promise<void> {
+  await f.writes.catch(() => undefined);
+  closeSync(f.fd);
+  rmSync(f.tmp, { force: true });
 }
 
 interface OpenPackFile {
@@ -115,11 +141,13 @@ interface OpenPackFile {
   entries: PackEntry[];
   size: number;
   hash: Hash;
+  /** The chain of this pack's writes, in order. */
+  writes: Promise<void>;
 }
 
-function writeAll(fd: number, data: Uint8Array): void {
+async function writeAllAsync(fd: number, data: Uint8Array): Promise<void> {
   let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  while (done < data.length) done += (await writeAsync(fd, data, done, data.length - done, null)).bytesWritten;
 }
 
 /** Ids of packs in data/ that no index lists: left by a killed run. Returns them indexed. */
@@ -165,6 +193,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 class BackupRun {
   /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
   private poolInstance: WorkerPool | null = null;
+  private readonly writeBudget: WriteBudget;
   private readonly dataPacker: Packer;
   private readonly treePacker: Packer;
   /** Blob ids sitting in a packer or a pack being written: known, but not yet in the index. */
@@ -208,8 +237,10 @@ class BackupRun {
     private readonly index: MasterIndex,
     private readonly options: BackupOptions,
   ) {
-    this.dataPacker = new Packer(repo.dir('tmp'));
-    this.treePacker = new Packer(repo.dir('tmp'));
+    const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
+    this.writeBudget = budget;
+    this.dataPacker = new Packer(repo.dir('tmp'), budget);
+    this.treePacker = new Packer(repo.dir('tmp'), budget);
     const excludes = options.excludes ?? [];
     const full = excludes.filter((p) => p.includes('/'));
     const base = excludes.filter((p) => !p.includes('/'));
@@ -487,15 +518,19 @@ class BackupRun {
       return result;
     } finally {
       this.inFlight--;
-      const w = this.waiters;
-      this.waiters = [];
-      for (const wake of w) wake();
+      this.wake();
     }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resume of w) resume();
   }
 
   /** Wait while the pool or the pack writer is full: bounds memory, whatever the tree. */
   private async capacity(): Promise<void> {
-    while (this.inFlight >= this.threads * 2 || this.writesQueued > 2) {
+    while (this.inFlight >= this.threads * 2 || this.writesQueued > 2 || this.writeBudget.pending > MAX_PENDING_WRITE_BYTES) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
       this.checkCancel();
     }
@@ -525,17 +560,12 @@ class BackupRun {
     this.writeChain = this.writeChain.then(async () => {
       try {
         if (!this.writeError) await this.writePack(file);
-        else {
-          closeSync(file.fd);
-          rmSync(file.tmp, { force: true });
-        }
+        else await closePack(file);
       } catch (e) {
         this.writeError ??= e;
       } finally {
         this.writesQueued--;
-        const w = this.waiters;
-        this.waiters = [];
-        for (const wake of w) wake();
+        this.wake();
       }
     });
   }
@@ -544,8 +574,9 @@ class BackupRun {
   private async writePack(file: OpenPackFile): Promise<void> {
     const { entries } = file;
     try {
+      await file.writes;
       const footer = packFooter(this.repo.keys.data, entries);
-      writeAll(file.fd, footer);
+      await writeAllAsync(file.fd, footer);
       file.hash.update(footer);
       await fsyncAsync(file.fd);
     } finally {

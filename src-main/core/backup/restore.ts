@@ -1,11 +1,11 @@
 /**
  * Restore a whole snapshot or chosen paths, to where they came from or into another folder.
- * Every blob is decrypted and checked against its id before a byte of it is written; files are
- * written to a temp name and moved into place, so a target never holds a half-restored file.
- * An existing file is replaced only when the caller chose 'overwrite'.
+ * Every blob is decrypted and checked against its id before a byte of it is written. New files
+ * are created with O_EXCL, so nothing already there is ever replaced unless the caller chose
+ * 'overwrite'; replacing goes through a temp file and a rename, so a replaced file is never
+ * half-written. (A restore killed midway can leave a partly written new file; re-run it.)
  */
-import { lstatSync, linkSync, mkdirSync, chmodSync, utimesSync, lutimesSync, symlinkSync, unlinkSync, rmSync, renameSync, lchownSync, type Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, chmodSync, utimesSync, lutimesSync, symlinkSync, unlinkSync, lchownSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CoreError } from '../errors.js';
 import type { Progress } from './backup.js';
@@ -59,9 +59,27 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The restore was cancelled.');
   };
 
+  // What is already at the targets. A folder that does not exist has no entries, so nothing
+  // below one is looked up: restoring into a new folder costs no lookups at all.
+  const existing = new Map<string, Stats>();
+  const missing = new Set<string>();
+  for (const item of items) {
+    if (missing.has(dirname(item.target))) {
+      if (item.node.type === 'dir') missing.add(item.target);
+      continue;
+    }
+    const st = lstatOrNull(item.target);
+    if (st) existing.set(item.target, st);
+    else if (item.node.type === 'dir') missing.add(item.target);
+  }
+  const conflict = (item: Item) => {
+    const st = existing.get(item.target);
+    return st !== undefined && (item.node.type !== 'dir' || !st.isDirectory());
+  };
+
   // Refuse before writing anything when the caller asked to fail on an existing file.
   if (options.onExisting === 'fail') {
-    const conflicts = items.filter((i) => conflictAt(i));
+    const conflicts = items.filter(conflict);
     if (conflicts.length > 0) {
       throw new CoreError(
         'RESTORE_CONFLICT',
@@ -95,11 +113,11 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
 
   // Folders first (owner-writable until their files are in), skipping any subtree we may not enter.
   const blocked: string[] = [];
-  const under = (p: string) => blocked.some((b) => p.startsWith(`${b}/`));
+  const under = (p: string) => blocked.length > 0 && blocked.some((b) => p.startsWith(`${b}/`));
   const dirs: Item[] = [];
   for (const item of items) {
     if (item.node.type !== 'dir' || under(item.target)) continue;
-    const st = lstatOrNull(item.target);
+    const st = existing.get(item.target);
     try {
       if (st && !st.isDirectory()) {
         if (options.onExisting !== 'overwrite') {
@@ -109,7 +127,14 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
         }
         unlinkSync(item.target);
       }
-      if (!st || !st.isDirectory()) mkdirSync(item.target, { recursive: true, mode: 0o700 });
+      if (!st || !st.isDirectory()) {
+        try {
+          mkdirSync(item.target, { mode: 0o700 });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          mkdirSync(item.target, { recursive: true, mode: 0o700 }); // the target folder itself is new
+        }
+      }
       dirs.push(item);
     } catch (e) {
       summary.errors.push({ path: item.target, message: errText(e) });
@@ -131,10 +156,14 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       check();
       const p = pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then((r) => {
         r.files.forEach((f, i) => {
-          const { item, file } = mine[i]!;
+          const { item } = mine[i]!;
           if (f.error) summary.errors.push({ path: item.target, message: f.error });
-          else {
-            finishFile(file, item, options.onExisting, summary);
+          else if (f.existed) {
+            // Appeared after we looked: never replaced.
+            if (options.onExisting === 'skip') summary.skipped++;
+            else summary.errors.push({ path: item.target, message: 'a file appeared there during the restore and was left as it was' });
+          } else {
+            summary.files++;
             summary.bytes += f.bytes;
             bytesDone += f.bytes;
           }
@@ -150,7 +179,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       check();
       const { node, target } = item;
       if (node.type === 'dir' || under(target)) continue;
-      const st = lstatOrNull(target);
+      const st = existing.get(target);
       if (st && options.onExisting === 'skip') {
         summary.skipped++;
         continue;
@@ -177,15 +206,8 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
         return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
       });
       const t = nanosToSeconds(node.mtime);
-      const file: RestoreFile = {
-        // The worker writes here, then moves it into place itself only when overwriting.
-        target: options.onExisting === 'overwrite' ? target : tempPath(target),
-        tmp: tempPath(target),
-        mode: node.mode,
-        atimeSec: t,
-        mtimeSec: t,
-        blobs,
-      };
+      // Replacing an existing file goes through a temp name and a rename, so it is never half-written.
+      const file: RestoreFile = { target, tmp: st ? tempPath(target) : null, mode: node.mode, atimeSec: t, mtimeSec: t, blobs };
       batch.push({ file, item });
       batchBytes += node.size;
       if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
@@ -207,8 +229,11 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       summary.errors.push({ path: item.target, message: errText(e) });
     }
   }
-  if (process.getuid?.() === 0) {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === 0) {
     for (const item of items) {
+      if (item.node.uid === uid && item.node.gid === gid) continue;
       try {
         lchownSync(item.target, item.node.uid, item.node.gid);
       } catch {
@@ -220,42 +245,9 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   return summary;
 }
 
-/**
- * Without 'overwrite', a finished temp file is hard-linked to its name (which fails if a file
- * appeared there meanwhile) and the temp name removed: nothing is ever replaced by accident.
- */
-function finishFile(file: RestoreFile, item: Item, onExisting: OnExisting, summary: RestoreSummary): void {
-  if (onExisting === 'overwrite') {
-    summary.files++;
-    return;
-  }
-  try {
-    linkSync(file.target, item.target);
-    summary.files++;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') summary.skipped++;
-    else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
-      // No hard links here (FAT, some network shares): check, then move, as the next best thing.
-      if (lstatOrNull(item.target)) summary.skipped++;
-      else {
-        renameSync(file.target, item.target);
-        summary.files++;
-      }
-    } else summary.errors.push({ path: item.target, message: errText(e) });
-  } finally {
-    rmSync(file.target, { force: true });
-  }
-}
-
+let tempCounter = 0;
 function tempPath(target: string): string {
-  return join(dirname(target), `.${basename(target).slice(0, 40)}.twofold-${randomBytes(6).toString('hex')}.part`);
-}
-
-function conflictAt(item: Item): boolean {
-  const st = lstatOrNull(item.target);
-  if (!st) return false;
-  return item.node.type === 'dir' ? !st.isDirectory() : true;
+  return join(dirname(target), `.${basename(target).slice(0, 40)}.twofold-${process.pid}-${tempCounter++}.part`);
 }
 
 function lstatOrNull(p: string): Stats | null {

@@ -3,7 +3,7 @@
  * reused buffer, chunk, hash, compress and encrypt them for backup; read, verify and write them
  * for restore; verify whole packs for check. The keys arrive once, in workerData.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, chmodSync, utimesSync, constants } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { compress } from 'zstd-napi';
 import { nextCut } from './chunker.js';
@@ -56,7 +56,11 @@ export interface RestoreBlob {
 }
 export interface RestoreFile {
   target: string;
-  tmp: string;
+  /**
+   * null: create `target` itself with O_EXCL (never replaces anything; a file already there is
+   * reported as `existed`). A path: write there, then rename over `target` (overwrite chosen).
+   */
+  tmp: string | null;
   mode: number;
   atimeSec: number;
   mtimeSec: number;
@@ -67,7 +71,7 @@ export interface RestoreTask {
   files: RestoreFile[];
 }
 export interface RestoreResult {
-  files: { bytes: number; error?: string }[];
+  files: { bytes: number; existed?: boolean; error?: string }[];
 }
 
 export interface VerifyTask {
@@ -182,9 +186,8 @@ function restoreFiles(k: RepoKeys, task: RestoreTask): RestoreResult {
     return {
       files: task.files.map((f) => {
         try {
-          return { bytes: restoreOne(k, f, packFd) };
+          return restoreOne(k, f, packFd);
         } catch (e) {
-          rmSync(f.tmp, { force: true });
           return { bytes: 0, error: describe(e) };
         }
       }),
@@ -194,26 +197,39 @@ function restoreFiles(k: RepoKeys, task: RestoreTask): RestoreResult {
   }
 }
 
-function restoreOne(k: RepoKeys, f: RestoreFile, packFd: (p: string) => number): number {
-  const out = openSync(f.tmp, 'wx', 0o600);
+function restoreOne(k: RepoKeys, f: RestoreFile, packFd: (p: string) => number): { bytes: number; existed?: boolean } {
+  const path = f.tmp ?? f.target;
+  let out: number;
+  try {
+    out = openSync(path, 'wx', 0o600);
+  } catch (e) {
+    if (f.tmp === null && (e as NodeJS.ErrnoException).code === 'EEXIST') return { bytes: 0, existed: true };
+    throw e;
+  }
   let bytes = 0;
   try {
-    for (const b of f.blobs) {
-      const sealed = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
-      const n = readSync(packFd(b.pack), sealed, 0, b.length, b.offset);
-      if (n !== b.length) throw new Error('a pack is truncated');
-      const plain = openBlob(k, b.id, 'data', b.compressed, b.rawLength, sealed, b.pack.slice(-64));
-      let done = 0;
-      while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
-      bytes += plain.length;
+    try {
+      for (const b of f.blobs) {
+        const sealed = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
+        const n = readSync(packFd(b.pack), sealed, 0, b.length, b.offset);
+        if (n !== b.length) throw new Error('a pack is truncated');
+        const plain = openBlob(k, b.id, 'data', b.compressed, b.rawLength, sealed, b.pack.slice(-64));
+        let done = 0;
+        while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
+        bytes += plain.length;
+      }
+      fchmodSync(out, f.mode & 0o7777);
+      futimesSync(out, f.atimeSec, f.mtimeSec);
+    } finally {
+      closeSync(out);
     }
-  } finally {
-    closeSync(out);
+    if (f.tmp !== null) renameSync(f.tmp, f.target);
+  } catch (e) {
+    // We created this file (O_EXCL), so removing what we half-wrote touches nothing of the user's.
+    rmSync(path, { force: true });
+    throw e;
   }
-  chmodSync(f.tmp, f.mode & 0o7777);
-  renameSync(f.tmp, f.target);
-  utimesSync(f.target, f.atimeSec, f.mtimeSec);
-  return bytes;
+  return { bytes };
 }
 
 function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
