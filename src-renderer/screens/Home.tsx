@@ -29,7 +29,7 @@ export function Home({
 }: {
   status: Status;
   onChange: () => void;
-  unlockedVia: { via: 'code' | 'recovery'; left: number } | null;
+  unlockedVia: { via: 'code' | 'recovery' | 'push'; left: number } | null;
   onDismissUnlockNotice: () => void;
 }) {
   const [section, setSection] = useState<SectionId | null>(null);
