@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { InputOf, MethodName } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from './CodeForm.js';
+import { Dialog } from './Dialog.js';
 import { ErrorText, Field } from './Field.js';
 import { PushApproval } from './PushApproval.js';
 
@@ -53,8 +54,7 @@ export function StepUpDialog<M extends MethodName>(props: {
   };
 
   return (
-    <div className="dialog-backdrop">
-      <div className="dialog card" role="dialog" aria-modal="true" aria-labelledby="stepup-title">
+    <Dialog labelledBy="stepup-title" onCancel={props.onCancel}>
         <h2 id="stepup-title">Confirm: {props.actionLabel}</h2>
         {twoFactor === null && <p className="muted">Loading…</p>}
         {twoFactor === true && (
@@ -86,7 +86,6 @@ export function StepUpDialog<M extends MethodName>(props: {
             </div>
           </form>
         )}
-      </div>
-    </div>
+    </Dialog>
   );
 }

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { DeviceOverview, DeviceView, InputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { AddAuthenticator } from '../components/AddAuthenticator.js';
+import { Dialog } from '../components/Dialog.js';
 import { PairCompanion } from '../components/PairCompanion.js';
 import { ErrorText, Field } from '../components/Field.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
@@ -192,8 +193,7 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
         </div>
       )}
       {removing && lastActive && !removing.confirmDisableTwoFactor && (
-        <div className="dialog-backdrop">
-          <div className="dialog card" role="alertdialog" aria-modal="true" aria-labelledby="last-device-title">
+        <Dialog role="alertdialog" labelledBy="last-device-title" onCancel={() => setRemoving(null)}>
             <h2 id="last-device-title">Remove your last device?</h2>
             <p>
               “{removing.device.name}” is your last device. Removing it turns two-factor authentication off, and your recovery
@@ -207,8 +207,7 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
                 Remove and turn 2FA off
               </button>
             </div>
-          </div>
-        </div>
+        </Dialog>
       )}
       {removing && (!lastActive || removing.confirmDisableTwoFactor) && (
         <StepUpDialog

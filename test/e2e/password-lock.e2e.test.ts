@@ -85,4 +85,22 @@ describe('the password lock in the browser', () => {
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
   });
+
+  it('keeps keyboard focus inside a confirmation dialog and closes it with Escape', async () => {
+    await createAccount();
+    await page.getByLabel('Current password').fill(STRONG_PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(OTHER_STRONG_PASSWORD);
+    await page.getByLabel('Repeat the new password').fill(OTHER_STRONG_PASSWORD);
+    await expect.poll(() => page.getByRole('button', { name: 'Change password' }).isEnabled()).toBe(true);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm: Change the password' });
+    await dialog.getByLabel('Password').waitFor();
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Change password');
+  });
 });
