@@ -54,8 +54,8 @@ export async function requestHash(request: ApprovalRequest): Promise<string> {
 
 export async function sealRequest(reqKey: Key, request: ApprovalRequest): Promise<{ body: string; hash: string }> {
   const checked = ApprovalRequestSchema.parse(request);
-  const sealed = await encrypt(reqKey, utf8(canonicalJson(checked)), aad('req', checked.deviceId));
-  return { body: canonicalJson({ k: 'req', v: PROTOCOL_VERSION, ...sealed }), hash: await requestHash(checked) };
+  const [sealed, hash] = await Promise.all([encrypt(reqKey, utf8(canonicalJson(checked)), aad('req', checked.deviceId)), requestHash(checked)]);
+  return { body: canonicalJson({ k: 'req', v: PROTOCOL_VERSION, ...sealed }), hash };
 }
 
 /** Companion: open a request meant for `deviceId`; null for anything not from our desktop. */
