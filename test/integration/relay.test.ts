@@ -298,6 +298,23 @@ describe('scale-out over Redis', () => {
     expect(await late.next((f) => f.t === 'msg')).toMatchObject({ body: 'queued on A' });
   });
 
+  it('reports itself unhealthy and refuses sends with UNAVAILABLE while Redis is down', async () => {
+    const ownRedis = await startRedis();
+    const own = await startRelayProcess({ redis: ownRedis.url });
+    try {
+      const e = await Endpoint.ready(own.url);
+      expect((await fetch(`${own.httpOrigin}/healthz`)).status).toBe(200);
+      await ownRedis.stop();
+      await expect.poll(async () => (await fetch(`${own.httpOrigin}/healthz`)).status, { timeout: 10_000 }).toBe(503);
+      const frame = msgTo(await e.route(), 'nowhere');
+      e.send(frame);
+      expect(await e.next((f) => f.t === 'error' && f.id === frame.id, 20_000)).toMatchObject({ code: 'UNAVAILABLE' });
+      e.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('pairs and approves with the desktop on instance A and the companion on instance B', async () => {
     t = await appWithRelay(a.url);
     cli = new CliCompanion();
