@@ -5,6 +5,7 @@
  */
 import { useId, useState, type FormEvent } from 'react';
 import { call } from '../../api.js';
+import { Dialog } from '../../components/Dialog.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
 import { dateTime } from '../../components/backup/format.js';
@@ -247,16 +248,7 @@ function RemoveRepositoryDialog({
   const checkId = useId();
   const titleId = useId();
   return (
-    <div className="dialog-backdrop">
-      <div
-        className="dialog card"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') onCancel();
-        }}
-      >
+    <Dialog role="alertdialog" labelledBy={titleId} onCancel={onCancel}>
         <h2 id={titleId}>Remove “{repo.name}”?</h2>
         <p>
           Twofold Backup forgets this repository (delete the backup sets that use it first). Its folder <code>{repo.path}</code>{' '}
@@ -274,7 +266,6 @@ function RemoveRepositoryDialog({
             {deleteFiles ? 'Remove and delete files' : 'Remove'}
           </button>
         </div>
-      </div>
-    </div>
+    </Dialog>
   );
 }
