@@ -8,6 +8,7 @@ import { app, BrowserWindow, ipcMain, Menu, net, powerMonitor, protocol, session
 import { hostname } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startRelay, type Relay } from '../../src-relay/server.js';
 import { createApp, type App } from '../api/app.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
 
@@ -27,6 +28,7 @@ if (!app.requestSingleInstanceLock()) {
   let window: BrowserWindow | null = null;
   let tray: Tray | null = null;
   let twofold: App | null = null;
+  let relay: Relay | null = null;
   let quitting = false;
 
   const showWindow = () => {
@@ -41,6 +43,17 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(async () => {
     twofold = createApp({ dataDir: app.getPath('userData'), appVersion: app.getVersion() });
     const running = twofold;
+
+    // Push needs a relay: without one in the settings, run the embedded one in this process,
+    // as the console does (same environment variables; 0.0.0.0 lets phones on the LAN reach it).
+    if (!running.core.settings.get().relayUrl) {
+      relay = await startRelay({
+        host: process.env.TWOFOLD_RELAY_HOST ?? '127.0.0.1',
+        port: Number(process.env.TWOFOLD_RELAY_PORT) || 0,
+        companionDir: join(packageRoot, 'dist', 'companion'),
+      }).catch(() => null);
+      running.core.pushRelay.setEmbedded(relay ? (process.env.TWOFOLD_RELAY_PUBLIC_URL ?? relay.url) : null);
+    }
 
     protocol.handle(APP_SCHEME, async (request) => {
       const url = new URL(request.url);
@@ -136,6 +149,7 @@ if (!app.requestSingleInstanceLock()) {
 
   app.on('before-quit', () => {
     quitting = true;
+    void relay?.close();
     twofold?.close();
   });
   app.on('window-all-closed', () => {
