@@ -61,6 +61,7 @@ export class Gate {
   private session: OpenSession | null = null;
   private readonly stepUps = new Map<string, StepUpGrant>();
   private attempts: Promise<unknown> = Promise.resolve();
+  private readonly handles = new WeakMap<OpenSession, object>();
 
   constructor(private readonly deps: GateDeps) {}
 
@@ -124,10 +125,14 @@ export class Gate {
 
   /**
    * An opaque handle of the open session, so a push started under one session cannot finish
-   * another (the session object is replaced at every lock and password).
+   * another (a new session, with a new handle, starts at every password; locking ends it).
    */
   sessionHandle(): object | null {
-    return this.session;
+    const s = this.session;
+    if (!s) return null;
+    let handle = this.handles.get(s);
+    if (!handle) this.handles.set(s, (handle = Object.freeze({})));
+    return handle;
   }
 
   /** The account of the open session (second-factor or unlocked). */
@@ -139,7 +144,7 @@ export class Gate {
   withSession<T>(handle: object, fn: ExternalVerifier<T>): Promise<T> {
     return this.serialise(async () => {
       const s = this.session;
-      if (!s || s !== handle) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      if (!s || this.sessionHandle() !== handle) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
       return fn(s.account, s.recordKey);
     });
   }
@@ -148,7 +153,9 @@ export class Gate {
   completeSecondFactor(handle: object, verify: ExternalVerifier<Verified>): Promise<Verified & { level: SessionLevel }> {
     return this.serialise(async () => {
       const s = this.session;
-      if (!s || s !== handle || s.level !== 'second-factor') throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      if (!s || this.sessionHandle() !== handle || s.level !== 'second-factor') {
+        throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      }
       const verified = await verify(s.account, s.recordKey);
       if (this.session !== s) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
       s.level = 'unlocked';
