@@ -69,7 +69,8 @@ export function decrypt(key: Buffer, sealed: Uint8Array, aad: Buffer | string): 
     decipher.setAAD(typeof aad === 'string' ? Buffer.from(aad, 'utf8') : aad);
     decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
     const head = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES));
-    return Buffer.concat([head, decipher.final()]);
+    const tail = decipher.final(); // empty for GCM: skip the copy a concat would make
+    return tail.length === 0 ? head : Buffer.concat([head, tail]);
   } catch {
     return null;
   }

@@ -9,6 +9,7 @@ import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
+import type { DCtx } from 'zstd-napi/binding.js';
 import { z } from 'zod';
 import { CoreError } from '../errors.js';
 import { derivePasswordKey, KdfParamsSchema, newKdfParams, type KdfCost } from '../password-kdf.js';
@@ -344,11 +345,23 @@ export function openBlob(
   rawLength: number,
   sealed: Uint8Array,
   packId: string,
+  /** Where to decompress (reused by the caller between blobs), when it is large enough. */
+  scratch?: { buffer: Buffer; dctx: DCtx },
 ): Buffer {
   const idBuf = Buffer.from(id, 'hex');
   const stored = decrypt(keys.data, sealed, blobAad(type, idBuf));
   if (!stored) throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} failed its integrity check.`);
-  const plain = compressed ? decompress(stored) : stored;
+  let plain: Buffer;
+  if (!compressed) plain = stored;
+  else if (scratch && rawLength <= scratch.buffer.length) {
+    let n: number;
+    try {
+      n = scratch.dctx.decompress(scratch.buffer, stored);
+    } catch {
+      throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not decompress.`);
+    }
+    plain = scratch.buffer.subarray(0, n);
+  } else plain = decompress(stored);
   if (plain.length !== rawLength || !blobId(keys.id, plain).equals(idBuf)) {
     throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not match its id.`);
   }

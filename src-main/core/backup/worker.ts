@@ -4,6 +4,7 @@
  * for restore; verify whole packs for check. The keys arrive once, in workerData.
  */
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
 import { workerData } from 'node:worker_threads';
 import { compress } from 'zstd-napi';
 import { nextCut } from './chunker.js';
@@ -93,6 +94,10 @@ const keys: RepoKeys | null = raw
 const gear = raw ? new Int32Array(raw.gear) : new Int32Array(256);
 /** One read buffer per worker, reused for every file: twice the largest chunk. */
 const buffer = Buffer.allocUnsafe(CHUNK_MAX * 2);
+/** zstd's native binding (CommonJS), for a decompression context we can reuse. */
+const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
+/** Decompression target and context, reused for every blob a restore or check opens. */
+const scratch = { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() };
 
 export default function run(task: ChunkTask | RestoreTask | VerifyTask): ChunkResult | RestoreResult | VerifyResult {
   if (!keys) throw new Error('worker started without keys');
@@ -213,7 +218,7 @@ function restoreOne(k: RepoKeys, f: RestoreFile, packFd: (p: string) => number):
         const sealed = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
         const n = readSync(packFd(b.pack), sealed, 0, b.length, b.offset);
         if (n !== b.length) throw new Error('a pack is truncated');
-        const plain = openBlob(k, b.id, 'data', b.compressed, b.rawLength, sealed, b.pack.slice(-64));
+        const plain = openBlob(k, b.id, 'data', b.compressed, b.rawLength, sealed, b.pack.slice(-64), scratch);
         let done = 0;
         while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
         bytes += plain.length;
@@ -253,7 +258,7 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
     for (const b of task.blobs) {
       try {
         if (b.offset + b.length > got) throw new Error('outside the pack');
-        openBlob(k, b.id, b.type, b.compressed, b.rawLength, whole.subarray(b.offset, b.offset + b.length), task.packId);
+        openBlob(k, b.id, b.type, b.compressed, b.rawLength, whole.subarray(b.offset, b.offset + b.length), task.packId, scratch);
       } catch {
         badBlobs.push(b.id);
       }
