@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
 import type { DCtx } from 'zstd-napi/binding.js';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { CoreError } from '../errors.js';
 import { derivePasswordKey, KdfParamsSchema, newKdfParams, type KdfCost } from '../password-kdf.js';
@@ -32,6 +33,9 @@ import { IndexFileSchema, MasterIndex, type BlobLocation, type IndexFile } from 
 import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
+
+/** zstd's native binding (CommonJS), for a decompression context we can reuse. */
+const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
 
 /** Argon2id for repository passwords: well above OWASP's floor; the password is long and random too. */
 export const REPO_KDF_COST: KdfCost = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
@@ -62,6 +66,8 @@ export class Repository {
   readonly gear: Int32Array;
   private readonly treeCache = new Map<string, Tree>();
   private readonly packCache = new Map<string, Buffer>();
+  /** Trees decompress here (one context and buffer, reused): each is parsed before the next is read. */
+  private readonly scratch = { buffer: Buffer.allocUnsafe(1024 * 1024), dctx: new zstdBinding.DCtx() };
 
   private constructor(
     readonly path: string,
@@ -306,7 +312,8 @@ export class Repository {
     if (!loc || loc.type !== 'tree') throw new CoreError('REPO_DAMAGED', `Tree ${id.slice(0, 12)} is missing from the index.`);
     const pack = this.treePack(loc.pack);
     if (loc.offset + loc.length > pack.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
-    const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, pack.subarray(loc.offset, loc.offset + loc.length), loc.pack);
+    const sealed = pack.subarray(loc.offset, loc.offset + loc.length);
+    const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, sealed, loc.pack, this.scratch);
     const tree = decodeTree(plain);
     if (this.treeCache.size > 2048) this.treeCache.clear();
     this.treeCache.set(id, tree);

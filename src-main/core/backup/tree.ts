@@ -52,7 +52,15 @@ function orderedNode(n: TreeNode): TreeNode {
   return out;
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
+/** 64 lower-case hex digits; a loop, as this runs for every chunk id of every tree read. */
+function isHex64(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 const NANOS = /^-?\d{1,22}$/;
 const DIGITS = /^\d{1,22}$/;
 const TYPES = new Set(['file', 'dir', 'symlink']);
@@ -89,8 +97,8 @@ export function decodeTree(plain: Buffer): Tree {
       isCount(n.uid) &&
       isCount(n.gid) &&
       isCount(n.size) &&
-      (n.content === undefined || (Array.isArray(n.content) && n.content.every((c) => typeof c === 'string' && HEX64.test(c)))) &&
-      (n.subtree === undefined || (typeof n.subtree === 'string' && HEX64.test(n.subtree))) &&
+      (n.content === undefined || (Array.isArray(n.content) && n.content.every(isHex64))) &&
+      (n.subtree === undefined || isHex64(n.subtree)) &&
       (n.linkTarget === undefined || typeof n.linkTarget === 'string');
     if (!ok) throw new Error('a tree node has an unknown shape');
   }
