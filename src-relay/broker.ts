@@ -3,7 +3,9 @@
  * one instance; in Redis (a key per message with a PX expiry, a set per route, a pub/sub channel
  * per route) when several instances share the load (docs/protocol.md §2.5).
  */
-import { Redis } from 'ioredis';
+// Types only: ioredis is loaded when a Redis URL is given, so a relay without one (and the
+// app's embedded relay) starts without paying for it.
+import type { Redis } from 'ioredis';
 
 export interface QueuedMessage {
   id: string;
@@ -105,6 +107,7 @@ export class RedisBroker implements Broker {
   private ok = false;
 
   private constructor(
+    RedisClient: typeof Redis,
     url: string,
     private readonly deliver: Deliver,
     private readonly maxTtlMs: number,
@@ -112,8 +115,8 @@ export class RedisBroker implements Broker {
   ) {
     // Commands wait for a reconnect rather than failing at once; the relay answers UNAVAILABLE meanwhile.
     const options = { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: true };
-    this.pub = new Redis(url, options);
-    this.sub = new Redis(url, { ...options, enableAutoPipelining: false });
+    this.pub = new RedisClient(url, options);
+    this.sub = new RedisClient(url, { ...options, enableAutoPipelining: false });
     for (const r of [this.pub, this.sub]) {
       r.on('ready', () => (this.ok = this.pub.status === 'ready' && this.sub.status === 'ready'));
       r.on('close', () => (this.ok = false));
@@ -130,7 +133,8 @@ export class RedisBroker implements Broker {
   }
 
   static async connect(url: string, deliver: Deliver, maxTtlMs: number, now: () => number = Date.now): Promise<RedisBroker> {
-    const broker = new RedisBroker(url, deliver, maxTtlMs, now);
+    const { Redis: RedisClient } = await import('ioredis');
+    const broker = new RedisBroker(RedisClient, url, deliver, maxTtlMs, now);
     await Promise.all([broker.pub.connect(), broker.sub.connect()]);
     broker.ok = true;
     return broker;

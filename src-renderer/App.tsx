@@ -1,12 +1,15 @@
 /** Chooses the screen from the gate's status; polls it so an auto-lock shows at once. */
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import type { Status } from '../src-shared/contract.js';
 import { call } from './api.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
-import { Home } from './screens/Home.js';
 import { LockScreen } from './screens/LockScreen.js';
 import { SecondFactorScreen, type UnlockedVia } from './screens/SecondFactorScreen.js';
-import { SetupWizard } from './screens/SetupWizard.js';
+
+// The lock screens ship in the first bundle; the app behind the gate and the wizard load when
+// they are needed, so the first screen paints sooner.
+const Home = lazy(() => import('./screens/Home.js').then((m) => ({ default: m.Home })));
+const SetupWizard = lazy(() => import('./screens/SetupWizard.js').then((m) => ({ default: m.SetupWizard })));
 
 const POLL_MS = 5_000;
 
@@ -52,7 +55,9 @@ export function App() {
           <ThemeToggle />
         </span>
       </header>
-      <main className="content">{screen}</main>
+      <main className="content">
+        <Suspense fallback={<p className="muted">Loading…</p>}>{screen}</Suspense>
+      </main>
     </div>
   );
 }
