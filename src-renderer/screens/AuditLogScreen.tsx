@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { AUDIT_ACTIONS, type AuditRowView, type InputOf, type OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { downloadText } from '../components/download.js';
 import { ErrorText } from '../components/Field.js';
 
 const PAGE = 50;
@@ -52,12 +53,7 @@ export function AuditLogScreen() {
   const exportCsv = async () => {
     const r = await call('audit.exportCsv', { filter: filter() });
     if (!r.ok) return setError(r.error.message);
-    const url = URL.createObjectURL(new Blob([r.value.csv], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = r.value.filename;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    downloadText(r.value.filename, r.value.csv, 'text/csv');
   };
 
   const check = async () => {

@@ -2,8 +2,7 @@
  * A repository password, shown once: the core stores it nowhere, and it is what opens the
  * repository on another machine. Download or copy it, then confirm it is saved.
  */
-import { useId, useState } from 'react';
-import { downloadText } from './format.js';
+import { ShownOnce } from '../ShownOnce.js';
 
 export function repositoryPasswordText(name: string, path: string, password: string, madeAt: Date): string {
   return [
@@ -31,13 +30,14 @@ export function OneTimePassword({
   password: string;
   onSaved: () => void;
 }) {
-  const [saved, setSaved] = useState(false);
-  const checkId = useId();
-  const titleId = useId();
   const fileName = `twofold-repository-${name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40) || 'password'}.txt`;
   return (
-    <section className="card printable" aria-labelledby={titleId}>
-      <h2 id={titleId}>{title}</h2>
+    <ShownOnce
+      title={title}
+      file={{ name: fileName, text: () => repositoryPasswordText(name, path, password, new Date()) }}
+      confirmLabel="I have saved this password somewhere safe"
+      onSaved={onSaved}
+    >
       <p className="notice">
         <strong>Save this password now.</strong> It is shown only this once and Twofold Backup keeps no copy of it. Without it, the
         repository cannot be opened on another computer or after a reinstall.
@@ -48,23 +48,6 @@ export function OneTimePassword({
       <p className="secret repo-password" data-testid="repo-password">
         <code>{password}</code>
       </p>
-      <div className="actions no-print">
-        <button type="button" onClick={() => downloadText(fileName, repositoryPasswordText(name, path, password, new Date()))}>
-          Download as .txt
-        </button>
-        <button type="button" onClick={() => window.print()}>
-          Print
-        </button>
-      </div>
-      <div className="check no-print">
-        <input id={checkId} type="checkbox" checked={saved} onChange={(e) => setSaved(e.target.checked)} />
-        <label htmlFor={checkId}>I have saved this password somewhere safe</label>
-      </div>
-      <div className="actions no-print">
-        <button type="button" className="primary" disabled={!saved} onClick={onSaved}>
-          Done
-        </button>
-      </div>
-    </section>
+    </ShownOnce>
   );
 }

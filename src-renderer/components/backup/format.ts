@@ -63,16 +63,6 @@ export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
-/** Offer `text` as a download named `filename` (a blob: URL, allowed by the CSP). */
-export function downloadText(filename: string, text: string, type = 'text/plain'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 /** Lines of a textarea, trimmed, without blanks. */
 export function lines(text: string): string[] {
   return text
