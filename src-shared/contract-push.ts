@@ -3,6 +3,7 @@
  * and confirming sensitive actions by push. Spread into the contract in contract.ts.
  */
 import { z } from 'zod';
+import { DeviceNameSchema, DeviceViewSchema } from './devices.js';
 import { Empty, method, type MethodSpec } from './method.js';
 
 const Uuid = z.string().uuid('That is not a request id.');
@@ -20,15 +21,6 @@ export const PushStartedSchema = z.object({
   /** How many companions the request went to. */
   devices: z.number().int().nonnegative(),
   action: z.string(),
-});
-
-const PushDeviceView = z.object({
-  id: z.string(),
-  kind: z.enum(['totp', 'push']),
-  name: z.string(),
-  addedAt: z.number().int(),
-  lastUsedAt: z.number().int().nullable(),
-  active: z.boolean(),
 });
 
 export const pushMethods = {
@@ -115,15 +107,10 @@ export const pushMethods = {
     input: z
       .object({
         pairingId: Uuid,
-        name: z
-          .string()
-          .trim()
-          .min(1, 'Give the device a name.')
-          .max(40, 'Device names are limited to 40 characters.')
-          .regex(/^[^\p{Cc}]+$/u, 'Device names cannot contain control characters.'),
+        name: DeviceNameSchema,
       })
       .strict(),
-    output: z.object({ device: PushDeviceView, recoveryCodes: z.array(z.string()).nullable() }),
+    output: z.object({ device: DeviceViewSchema, recoveryCodes: z.array(z.string()).nullable() }),
   }),
   'push.cancelPairing': method({
     level: 'unlocked',

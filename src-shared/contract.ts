@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 export * from './method.js';
+import { DeviceIdSchema, DeviceNameSchema, DeviceViewSchema } from './devices.js';
 import { Empty, method, SESSION_LEVELS, type MethodSpec } from './method.js';
 import { backupMethods } from './contract-backup.js';
 import { pushMethods } from './contract-push.js';
@@ -64,23 +65,7 @@ export type Settings = z.infer<typeof SettingsSchema>;
 
 /** What a person types from a device or from paper; checked by the core, bounded here. */
 export const CodeSchema = z.string().trim().min(1, 'Enter the code.').max(64, 'That is too long to be a code.');
-export const DeviceNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'Give the device a name.')
-  .max(40, 'Device names are limited to 40 characters.')
-  .regex(/^[^\p{Cc}]+$/u, 'Device names cannot contain control characters.');
-export const DeviceIdSchema = z.string().uuid('That is not a device id.');
-
-export const DeviceViewSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['totp', 'push']),
-  name: z.string(),
-  addedAt: z.number().int(),
-  lastUsedAt: z.number().int().nullable(),
-  active: z.boolean(),
-});
-export type DeviceView = z.infer<typeof DeviceViewSchema>;
+export { DeviceIdSchema, DeviceNameSchema, DeviceViewSchema, type DeviceView } from './devices.js';
 
 export const DeviceOverviewSchema = z.object({
   devices: z.array(DeviceViewSchema),
