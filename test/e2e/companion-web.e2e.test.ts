@@ -52,7 +52,8 @@ async function pairInBrowser(app: TestApp): Promise<Page> {
   await code.waitFor();
   const status = await app.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 });
   expect(status.state).toBe('confirm');
-  expect(await code.textContent()).toBe(status.comparisonCode);
+  // The phone shows its code once the desktop's reply reaches it, which may be a moment after.
+  await expect.poll(() => code.textContent()).toBe(status.comparisonCode);
   await app.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Browser phone' });
   await expect.poll(() => p.textContent('#pair-result')).toBe('Paired as "Browser phone" with Ada on test-workstation.');
   expect(new URL(p.url()).hash).toBe(''); // the spent link is gone from the address bar

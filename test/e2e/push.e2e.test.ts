@@ -74,6 +74,8 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     await expect.poll(() => phone.textContent('#pair-who')).toBe(`Ada on ${hostname()} wants to add this device for push approval.`);
     await screenshot(phone, '20-companion-pair');
     await phone.getByRole('button', { name: 'Pair this device' }).click();
+    // The phone fills the code in once the desktop's answer arrives: wait for it.
+    await expect.poll(() => phone.getByLabel('Comparison code').textContent()).toMatch(/^\d{3} \d{3}$/);
     const phoneCode = await phone.getByLabel('Comparison code').textContent();
     const desktopCode = desktop.getByTestId('pairing-comparison');
     await desktopCode.waitFor();
