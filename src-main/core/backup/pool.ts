@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { exposeGc } from './gc.js';
 import type { Repository } from './repository.js';
 import type { ChunkResult, ChunkTask, RestoreResult, RestoreTask, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
 
@@ -20,6 +21,7 @@ export class WorkerPool {
       gear: repo.gear,
     };
     this.threads = threads;
+    exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
     this.piscina = new Piscina({
       filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
       minThreads: threads,

@@ -5,10 +5,12 @@
  */
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
-import { compress } from 'zstd-napi';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { nextCut } from './chunker.js';
-import { blobAad, blobId, CHUNK_MAX, encrypt, fileId, ZSTD_LEVEL, type RepoKeys } from './format.js';
+import { collectYoung } from './gc.js';
+import { blobAad, blobId, CHUNK_MAX, fileId, NONCE_BYTES, TAG_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
 import { openBlob } from './repository.js';
 
 export interface WorkerKeys {
@@ -98,12 +100,20 @@ const buffer = Buffer.allocUnsafe(CHUNK_MAX * 2);
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
 /** Decompression target and context, reused for every blob a restore or check opens. */
 const scratch = { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() };
+/** Compression context and target, reused for every chunk a backup seals (no per-chunk garbage). */
+const sealing = { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compressBound(CHUNK_MAX)) };
 
 export default function run(task: ChunkTask | RestoreTask | VerifyTask): ChunkResult | RestoreResult | VerifyResult {
   if (!keys) throw new Error('worker started without keys');
-  if (task.kind === 'chunk') return chunkFiles(keys, task);
-  if (task.kind === 'restore') return restoreFiles(keys, task);
-  return verifyPack(keys, task);
+  // Each task leaves dead per-blob buffers (the cipher's output): free them now (gc.ts).
+  if (task.kind === 'chunk') {
+    const result = chunkFiles(keys, task);
+    collectYoung();
+    return transferBlobs(result);
+  }
+  const result = task.kind === 'restore' ? restoreFiles(keys, task) : verifyPack(keys, task);
+  collectYoung();
+  return result;
 }
 
 function chunkFiles(k: RepoKeys, task: ChunkTask): ChunkResult {
@@ -164,11 +174,44 @@ function chunkOne(k: RepoKeys, f: ChunkFile, blobs: NewBlob[], seen: Set<string>
   }
 }
 
-/** Compress when it helps, then seal under the blob's id and type. */
+/**
+ * Hand the sealed blobs to the main thread by moving their memory, not copying it: each blob's
+ * bytes own their whole ArrayBuffer (see sealChunk), so the transfer detaches nothing else.
+ */
+function transferBlobs(result: ChunkResult): ChunkResult {
+  const buffers = result.blobs.map((b) => b.data.buffer as ArrayBuffer);
+  return move({
+    get [transferableSymbol]() {
+      return buffers;
+    },
+    get [valueSymbol]() {
+      return result;
+    },
+  }) as unknown as ChunkResult;
+}
+
+/**
+ * Compress when it helps, then seal under the blob's id and type: nonce | AES-256-GCM
+ * ciphertext | tag (format.ts `encrypt`), written straight into one exactly-sized ArrayBuffer
+ * of its own (never a slice of Node's shared pool, so it can be transferred).
+ */
 export function sealChunk(k: RepoKeys, id: Buffer, hex: string, chunk: Uint8Array): NewBlob {
-  const packed = compress(chunk, { compressionLevel: ZSTD_LEVEL });
-  const useZstd = packed.length < chunk.length;
-  const data = encrypt(k.data, useZstd ? packed : chunk, blobAad('data', id));
+  const packedLength = sealing.cctx.compress(sealing.buffer, chunk, ZSTD_LEVEL);
+  const useZstd = packedLength < chunk.length;
+  const plain = useZstd ? sealing.buffer.subarray(0, packedLength) : chunk;
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', k.data, nonce);
+  cipher.setAAD(blobAad('data', id));
+  const data = new Uint8Array(NONCE_BYTES + plain.length + TAG_BYTES);
+  data.set(nonce, 0);
+  let at = NONCE_BYTES;
+  const head = cipher.update(plain);
+  data.set(head, at);
+  at += head.length;
+  const tail = cipher.final();
+  data.set(tail, at);
+  at += tail.length;
+  data.set(cipher.getAuthTag(), at);
   return { id: hex, data, rawLength: chunk.length, compressed: useZstd };
 }
 
