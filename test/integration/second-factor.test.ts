@@ -44,6 +44,16 @@ function nextStep(app: TestApp): void {
   app.clock.advance(STEP * 3);
 }
 
+/** An account with an authenticator app, unlocked with a fresh code from it; `t` is the app. */
+async function unlockedWithTotp(): Promise<Enrolled> {
+  const { app, device } = await withTotp();
+  t = app;
+  nextStep(t);
+  await toSecondFactor(t);
+  await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+  return device;
+}
+
 describe('enrolling an authenticator app', () => {
   it('gives an otpauth URI with the issuer prefix and parameter, a QR code that reads back to it, and the secret grouped for typing', async () => {
     t = makeTestApp();
@@ -88,11 +98,7 @@ describe('enrolling an authenticator app', () => {
   });
 
   it('keeps device names unique, ignoring case', async () => {
-    const { app, device } = await withTotp();
-    t = app;
-    nextStep(t);
-    await toSecondFactor(t);
-    await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+    const device = await unlockedWithTotp();
     nextStep(t);
     const input = { name: 'pixel 8' };
     const result = await t.call('devices.beginTotp', input, await stepUpWithCode(t, 'devices.beginTotp', input, device.secret));
@@ -209,11 +215,7 @@ describe('recovery codes', () => {
   });
 
   it('are all invalid after regeneration, and the new ones work', async () => {
-    const { app, device } = await withTotp();
-    t = app;
-    nextStep(t);
-    await toSecondFactor(t);
-    await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+    const device = await unlockedWithTotp();
     nextStep(t);
     const proof = await stepUpWithCode(t, 'recovery.regenerate', {}, device.secret);
     const { codes } = await t.ok('recovery.regenerate', {}, proof);
@@ -285,11 +287,7 @@ describe('the shared throttle and the hard stop', () => {
 
 describe('step-up with second factors', () => {
   it('needs a device or recovery code (not the password) once 2FA is on', async () => {
-    const { app, device } = await withTotp();
-    t = app;
-    nextStep(t);
-    await toSecondFactor(t);
-    await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+    const device = await unlockedWithTotp();
     const byPassword = await t.call('gate.stepUp', { method: 'recovery.regenerate', input: {}, password: STRONG_PASSWORD });
     expect(byPassword.ok ? 'ok' : byPassword.error.code).toBe('BAD_INPUT');
     const byRecovery = await t.ok('gate.stepUp', { method: 'recovery.regenerate', input: {}, recoveryCode: device.recoveryCodes![0]! });
@@ -297,21 +295,13 @@ describe('step-up with second factors', () => {
   });
 
   it('makes adding a second device a step-up action', async () => {
-    const { app, device } = await withTotp();
-    t = app;
-    nextStep(t);
-    await toSecondFactor(t);
-    await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+    await unlockedWithTotp();
     const bare = await t.call('devices.beginTotp', { name: 'iPad' });
     expect(bare.ok ? 'ok' : bare.error.code).toBe('STEP_UP_REQUIRED');
   });
 
   it('refuses a proof for one action when used for another, and when used twice', async () => {
-    const { app, device } = await withTotp();
-    t = app;
-    nextStep(t);
-    await toSecondFactor(t);
-    await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+    const device = await unlockedWithTotp();
     nextStep(t);
     const proof = await stepUpWithCode(t, 'recovery.regenerate', {}, device.secret);
     const other = await t.call('twofa.disable', {}, proof);
@@ -324,11 +314,7 @@ describe('step-up with second factors', () => {
   });
 
   it('asks for explicit confirmation before removing the last device turns 2FA off', async () => {
-    const { app, device } = await withTotp();
-    t = app;
-    nextStep(t);
-    await toSecondFactor(t);
-    await t.ok('gate.submitCode', { code: oathtoolCode(device.secret, t.clock.now()) });
+    const device = await unlockedWithTotp();
     nextStep(t);
     const input = { deviceId: device.deviceId };
     const refused = await t.call('devices.remove', input, await stepUpWithCode(t, 'devices.remove', input, device.secret));
