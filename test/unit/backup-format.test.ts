@@ -26,8 +26,8 @@ describe('blobs', () => {
 describe('pack headers', () => {
   it('round-trip and must match the pack size', () => {
     const entries: PackEntry[] = [
-      { id: randomBytes(32), type: 'data', compressed: true, length: 100, rawLength: 300, offset: 0 },
-      { id: randomBytes(32), type: 'tree', compressed: false, length: 50, rawLength: 22, offset: 100 },
+      { id: randomBytes(32).toString('hex'), type: 'data', compressed: true, length: 100, rawLength: 300, offset: 0 },
+      { id: randomBytes(32).toString('hex'), type: 'tree', compressed: false, length: 50, rawLength: 22, offset: 100 },
     ];
     const footer = packFooter(keys.data, entries);
     const packSize = 150 + footer.length;

@@ -8,7 +8,7 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, write, type BigIntStats } from 'node:fs';
+import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, write, writev, type BigIntStats } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { mkdir, readdir, lstat, rm, stat } from 'node:fs/promises';
@@ -63,8 +63,14 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
 const fsyncAsync = promisify(fsync);
 const writeAsync = promisify(write);
-/** Blob bytes waiting for the disk before the walk pauses. */
-const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
+const writevAsync = promisify(writev);
+/** Blobs are gathered into writes of about this size (and at most this many blobs: IOV_MAX is 1024). */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+const WRITE_BATCH_BLOBS = 512;
+/** Blob bytes waiting for the disk before the walk pauses (page-cache writes drain fast). */
+const MAX_PENDING_WRITE_BYTES = 16 * 1024 * 1024;
+/** Index new packs once they list this many blobs (small files make packs of thousands). */
+const INDEX_EVERY_BLOBS = 16_384;
 
 interface Later<T> {
   done: Promise<T>;
@@ -78,12 +84,15 @@ interface WriteBudget {
 }
 
 /**
- * The pack being filled. Blobs are written to its temp file as they come, asynchronously (off
- * the main thread, in order), so no pack is ever held in memory whole; `take` hands the file
- * over to be closed, fsynced and renamed into data/.
+ * The pack being filled. Blobs go to its temp file as they come, gathered into writes of about
+ * WRITE_BATCH_BYTES (one writev each, off the main thread, in order): no pack is ever held in
+ * memory whole, and a pack of small blobs costs a few dozen writes rather than thousands.
+ * `take` hands the file over to be closed, fsynced and renamed into data/.
  */
 class Packer {
   private file: OpenPackFile | null = null;
+  private gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
 
   constructor(
     private readonly tmpDir: string,
@@ -94,28 +103,23 @@ class Packer {
     return this.file?.size ?? 0;
   }
 
-  add(id: Buffer, type: BlobType, data: Uint8Array, rawLength: number, compressed: boolean): void {
+  add(id: string, type: BlobType, data: Uint8Array, rawLength: number, compressed: boolean): void {
     if (!this.file) {
       const tmp = tempName(this.tmpDir);
       this.file = { tmp, fd: openSync(tmp, 'wx', 0o600), entries: [], size: 0, hash: createHash('sha256'), writes: Promise.resolve() };
     }
     const f = this.file;
-    const budget = this.budget;
-    budget.pending += data.length;
-    f.writes = f.writes
-      .then(() => writeAllAsync(f.fd, data))
-      .finally(() => {
-        budget.pending -= data.length;
-        budget.wake();
-      });
-    // Marked handled here; whoever finishes the pack awaits it and sees the error.
-    f.writes.catch(() => undefined);
+    this.budget.pending += data.length;
+    this.gathered.push(data);
+    this.gatheredBytes += data.length;
     f.hash.update(data);
     f.entries.push({ id, type, compressed, length: data.length, rawLength, offset: f.size });
     f.size += data.length;
+    if (this.gatheredBytes >= WRITE_BATCH_BYTES || this.gathered.length >= WRITE_BATCH_BLOBS) this.flush();
   }
 
   take(): OpenPackFile | null {
+    this.flush();
     const f = this.file;
     this.file = null;
     return f;
@@ -125,6 +129,25 @@ class Packer {
   abandon(): void {
     const f = this.take();
     if (f) void closePack(f);
+  }
+
+  /** Queue what was gathered as one write, after the pack's earlier ones. */
+  private flush(): void {
+    const f = this.file;
+    if (!f || this.gathered.length === 0) return;
+    const chunks = this.gathered;
+    const bytes = this.gatheredBytes;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    const budget = this.budget;
+    f.writes = f.writes
+      .then(() => writevAll(f.fd, chunks))
+      .finally(() => {
+        budget.pending -= bytes;
+        budget.wake();
+      });
+    // Marked handled here; whoever finishes the pack awaits it and sees the error.
+    f.writes.catch(() => undefined);
   }
 }
 
@@ -148,6 +171,18 @@ interface OpenPackFile {
 async function writeAllAsync(fd: number, data: Uint8Array): Promise<void> {
   let done = 0;
   while (done < data.length) done += (await writeAsync(fd, data, done, data.length - done, null)).bytesWritten;
+}
+
+/** Write every chunk, in order, at the file's position; a short write continues where it stopped. */
+async function writevAll(fd: number, chunks: Uint8Array[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let written = (await writevAsync(fd, rest)).bytesWritten;
+    let i = 0;
+    while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length;
+    rest = rest.slice(i);
+    if (written > 0) rest[0] = rest[0]!.subarray(written);
+  }
 }
 
 /** Ids of packs in data/ that no index lists: left by a killed run. Returns them indexed. */
@@ -199,6 +234,7 @@ class BackupRun {
   /** Blob ids sitting in a packer or a pack being written: known, but not yet in the index. */
   private readonly pending = new Set<string>();
   private unsaved = new Map<string, PackEntry[]>();
+  private unsavedBlobs = 0;
   private writeChain: Promise<void> = Promise.resolve();
   private writesQueued = 0;
   private writeError: unknown = null;
@@ -328,7 +364,7 @@ class BackupRun {
   private async tryTree(id: string | undefined): Promise<Tree | null> {
     if (!id) return null;
     try {
-      return await this.repo.loadTree(id, this.index);
+      return await this.repo.loadTree(id, this.index, { cache: false });
     } catch {
       return null; // a damaged parent only costs re-reading; check reports the damage
     }
@@ -512,7 +548,7 @@ class BackupRun {
       for (const b of result.blobs) {
         if (this.index.has(b.id) || this.pending.has(b.id)) continue;
         this.pending.add(b.id);
-        this.dataPacker.add(Buffer.from(b.id, 'hex'), 'data', b.data, b.rawLength, b.compressed);
+        this.dataPacker.add(b.id, 'data', b.data, b.rawLength, b.compressed);
         if (this.dataPacker.size >= PACK_TARGET_BYTES) this.sealPack(this.dataPacker);
       }
       return result;
@@ -548,7 +584,7 @@ class BackupRun {
     const useZstd = packed.length < plain.length;
     const sealed = encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id));
     this.pending.add(hex);
-    this.treePacker.add(id, 'tree', sealed, plain.length, useZstd);
+    this.treePacker.add(hex, 'tree', sealed, plain.length, useZstd);
     if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealPack(this.treePacker);
     return hex;
   }
@@ -589,9 +625,10 @@ class BackupRun {
     fsyncDir(dirname(dest));
     this.summary.dataAdded += statSync(dest).size;
     this.index.addPack(packId, entries);
-    for (const e of entries) this.pending.delete(e.id.toString('hex'));
+    for (const e of entries) this.pending.delete(e.id);
     this.unsaved.set(packId, entries);
-    if (this.unsaved.size >= (this.options.indexEvery ?? 32)) await this.saveIndex();
+    this.unsavedBlobs += entries.length;
+    if (this.unsaved.size >= (this.options.indexEvery ?? 32) || this.unsavedBlobs >= INDEX_EVERY_BLOBS) await this.saveIndex();
   }
 
   private async drainWrites(): Promise<void> {
@@ -603,10 +640,14 @@ class BackupRun {
     if (this.unsaved.size === 0) return;
     const packs = this.unsaved;
     this.unsaved = new Map();
+    this.unsavedBlobs = 0;
     try {
       await this.repo.saveSealed('index', indexFileFor(packs));
     } catch (e) {
-      for (const [k, v] of packs) this.unsaved.set(k, v);
+      for (const [k, v] of packs) {
+        this.unsaved.set(k, v);
+        this.unsavedBlobs += v.length;
+      }
       throw e;
     }
   }

@@ -76,7 +76,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
       const agrees =
         header.length === blobIds.length &&
         header.every((e) => {
-          const id = e.id.toString('hex');
+          const id = e.id;
           const loc = index.get(id);
           return listed.has(id) && (loc?.pack !== packId || (loc.offset === e.offset && loc.length === e.length));
         });
@@ -153,7 +153,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
     let tree: Tree;
     try {
       if (badBlobs.has(treeId)) throw new Error('in a damaged pack');
-      tree = await repo.loadTree(treeId, index);
+      tree = await repo.loadTree(treeId, index, { cache: false });
     } catch (e) {
       problems.push({ kind: 'tree', id: treeId, message: `Tree ${treeId.slice(0, 12)}: ${messageOf(e, 'cannot be read.')}` });
       damagedUnder.set(treeId, ['']);

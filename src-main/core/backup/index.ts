@@ -56,7 +56,7 @@ export class MasterIndex {
   addPack(packId: string, entries: readonly PackEntry[]): void {
     const ids: string[] = [];
     for (const e of entries) {
-      const id = e.id.toString('hex');
+      const id = e.id;
       ids.push(id);
       if (!this.blobs.has(id)) {
         this.blobs.set(id, { pack: packId, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength, compressed: e.compressed });
@@ -87,7 +87,7 @@ export function indexFileFor(packs: ReadonlyMap<string, readonly PackEntry[]>, s
     packs: [...packs].map(([id, entries]) => ({
       id,
       blobs: entries.map((e) => ({
-        id: e.id.toString('hex'),
+        id: e.id,
         type: e.type,
         offset: e.offset,
         length: e.length,

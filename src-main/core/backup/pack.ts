@@ -16,7 +16,8 @@ const ENTRY_BYTES = 42;
 const HEADER_AAD = 'twofold-repo/v1/pack-header';
 
 export interface PackEntry {
-  id: Buffer;
+  /** The blob's id, 64 lower-case hex digits (as the index and trees hold it). */
+  id: string;
   type: BlobType;
   compressed: boolean;
   /** Bytes of the sealed blob in the pack. */
@@ -35,7 +36,7 @@ export function encodeHeader(entries: readonly PackEntry[]): Buffer {
     out[at + 1] = e.compressed ? 1 : 0;
     out.writeUInt32LE(e.length, at + 2);
     out.writeUInt32LE(e.rawLength, at + 6);
-    e.id.copy(out, at + 10);
+    if (out.write(e.id, at + 10, ID_BYTES, 'hex') !== ID_BYTES) throw new CoreError('INTERNAL', 'A pack entry has a malformed id.');
   });
   return out;
 }
@@ -54,7 +55,7 @@ export function decodeHeader(plain: Buffer): PackEntry[] {
       compressed: flags === 1,
       length,
       rawLength: plain.readUInt32LE(at + 6),
-      id: Buffer.from(plain.subarray(at + 10, at + 10 + ID_BYTES)),
+      id: plain.toString('hex', at + 10, at + 10 + ID_BYTES),
       offset,
     });
     offset += length;

@@ -1,50 +1,140 @@
 /**
- * The worker pool: one thread per core (piscina), each started with the repository's keys.
- * From source (tests, tsx) the worker is TypeScript, so threads load it through tsx too.
+ * The worker pool: one thread per core, each started with the repository's keys, fed one task
+ * at a time from a queue. Written over node:worker_threads rather than a pool library: the
+ * engine needs only run-a-task and close, and each library thread carried ~15 MiB of its own
+ * code and heap, a large part of a backup's memory budget (docs/benchmarks.md).
+ *
+ * Tasks and results cross as structured clones; a result's sealed blobs are moved, not copied
+ * (worker.ts). A thread that dies fails its task and is replaced; the run that owns the pool
+ * decides what a failed task means. From source (tests, tsx) the worker is TypeScript, so
+ * threads load it through tsx too.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { Worker } from 'node:worker_threads';
+import { CoreError } from '../errors.js';
 import { exposeGc } from './gc.js';
 import type { Repository } from './repository.js';
-import type { ChunkResult, ChunkTask, RestoreResult, RestoreTask, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
+import type { ChunkResult, ChunkTask, RestoreResult, RestoreTask, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
+
+type Task = ChunkTask | RestoreTask | VerifyTask;
+
+interface Job {
+  task: Task;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+}
+
+/**
+ * Each thread's young generation is capped: a task leaves megabytes of short-lived garbage
+ * (collected after every task, gc.ts), and V8 would otherwise grow every thread's young space
+ * to 32 MiB or more, all of it resident.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 export class WorkerPool {
-  private readonly piscina: Piscina;
   readonly threads: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly workerData: WorkerKeys;
+  private closed = false;
 
   constructor(repo: Repository, threads = Math.max(1, Math.min(availableParallelism(), 8))) {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const workerData: WorkerKeys = {
+    this.threads = threads;
+    this.workerData = {
       data: new Uint8Array(repo.keys.data),
       id: new Uint8Array(repo.keys.id),
       chunker: new Uint8Array(repo.keys.chunker),
       gear: repo.gear,
     };
-    this.threads = threads;
     exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
-    this.piscina = new Piscina({
-      filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 60_000,
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
-      workerData,
-    });
+    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 
   chunk(task: ChunkTask): Promise<ChunkResult> {
-    return this.piscina.run(task) as Promise<ChunkResult>;
+    return this.run(task) as Promise<ChunkResult>;
   }
 
   restore(task: RestoreTask): Promise<RestoreResult> {
-    return this.piscina.run(task) as Promise<RestoreResult>;
+    return this.run(task) as Promise<RestoreResult>;
   }
 
   verify(task: VerifyTask): Promise<VerifyResult> {
-    return this.piscina.run(task) as Promise<VerifyResult>;
+    return this.run(task) as Promise<VerifyResult>;
   }
 
+  /** Stop every thread; tasks still queued or running fail with CANCELLED. */
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    if (this.closed) return;
+    this.closed = true;
+    const cancelled = () => new CoreError('CANCELLED', 'The worker pool was closed.');
+    for (const job of this.queue.splice(0)) job.reject(cancelled());
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const job = slot.job;
+        slot.job = null;
+        job?.reject(cancelled());
+        await slot.worker.terminate();
+      }),
+    );
   }
+
+  private run(task: Task): Promise<unknown> {
+    if (this.closed) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage(job.task);
+    }
+  }
+
+  private spawn(): Slot {
+    const fromSource = import.meta.url.endsWith('.ts');
+    const options = { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
+    const worker = fromSource ? new Worker(fromSourceEntry(), { ...options, eval: true }) : new Worker(new URL('./worker.js', import.meta.url), options);
+    const slot: Slot = { worker, job: null };
+    worker.on('message', (reply: TaskReply) => {
+      const job = slot.job;
+      slot.job = null;
+      if (job) {
+        if (reply.ok) job.resolve(reply.result);
+        else job.reject(Object.assign(new Error(reply.message), { code: reply.code }));
+      }
+      this.pump();
+    });
+    const lost = (error: unknown) => {
+      const job = slot.job;
+      slot.job = null;
+      job?.reject(error);
+      if (this.closed) return;
+      // Replace the thread so the pool keeps its size; the run decides whether to go on.
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots[index] = this.spawn();
+      this.pump();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => {
+      if (!this.closed && this.slots.includes(slot)) lost(new Error(`a worker thread exited (${code})`));
+    });
+    return slot;
+  }
+}
+
+/** From source, a thread registers tsx itself, then imports the TypeScript worker. */
+function fromSourceEntry(): string {
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const worker = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
+  return `import(${tsx}).then((api) => { api.register(); return import(${worker}); })`;
 }

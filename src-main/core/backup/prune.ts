@@ -107,7 +107,7 @@ async function usedBlobs(repo: Repository, index: MasterIndex): Promise<Set<stri
   const visit = async (treeId: string): Promise<void> => {
     if (used.has(treeId)) return;
     used.add(treeId);
-    const tree = await repo.loadTree(treeId, index);
+    const tree = await repo.loadTree(treeId, index, { cache: false });
     for (const n of tree.nodes) {
       for (const c of n.content ?? []) used.add(c);
       if (n.subtree) await visit(n.subtree);
@@ -141,7 +141,7 @@ export async function prune(repo: Repository): Promise<PruneResult> {
       const header = await repo.readPackHeader(packId);
       // A blob counts as used here only at the location the index chose: duplicates go.
       const live = header.filter((e) => {
-        const id = e.id.toString('hex');
+        const id = e.id;
         return used.has(id) && index.get(id)?.pack === packId;
       });
       if (live.length === header.length) keptPacks.set(packId, header);
@@ -165,7 +165,7 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     };
     for (const packId of rewrite) {
       for (const e of await repo.readPackHeader(packId)) {
-        const id = e.id.toString('hex');
+        const id = e.id;
         const loc = index.get(id);
         if (!used.has(id) || loc?.pack !== packId) continue;
         await repo.readBlob(id, loc); // verifies: never copy damage forward

@@ -9,16 +9,14 @@ import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
-import type { DCtx } from 'zstd-napi/binding.js';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { CoreError } from '../errors.js';
 import { derivePasswordKey, KdfParamsSchema, newKdfParams, type KdfCost } from '../password-kdf.js';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { openBlob } from './blob.js';
 import { gearTable } from './chunker.js';
 import {
-  blobAad,
-  blobId,
   decrypt,
   decryptOrThrow,
   deriveRepoKeys,
@@ -26,7 +24,6 @@ import {
   fileId,
   FORMAT_VERSION,
   isHexId,
-  type BlobType,
   type RepoKeys,
 } from './format.js';
 import { IndexFileSchema, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
@@ -305,7 +302,12 @@ export class Repository {
     }
   }
 
-  async loadTree(id: string, index: MasterIndex): Promise<Tree> {
+  /**
+   * A tree, verified. Kept in a small cache for browsing, which returns to the same folders;
+   * a walk that reads each tree once (backup, restore, check, prune) passes `cache: false`, so
+   * its memory does not grow with the snapshot.
+   */
+  async loadTree(id: string, index: MasterIndex, options: { cache?: boolean } = {}): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const loc = index.get(id);
@@ -315,6 +317,7 @@ export class Repository {
     const sealed = pack.subarray(loc.offset, loc.offset + loc.length);
     const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, sealed, loc.pack, this.scratch);
     const tree = decodeTree(plain);
+    if (options.cache === false) return tree;
     if (this.treeCache.size > 2048) this.treeCache.clear();
     this.treeCache.set(id, tree);
     return tree;
@@ -341,38 +344,6 @@ export class Repository {
   async ensureLayout(): Promise<void> {
     for (const d of ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp'] as const) await mkdir(this.dir(d), { recursive: true, mode: 0o700 });
   }
-}
-
-/** Decrypt, decompress and verify one sealed blob. Pure but for the keys. */
-export function openBlob(
-  keys: RepoKeys,
-  id: string,
-  type: BlobType,
-  compressed: boolean,
-  rawLength: number,
-  sealed: Uint8Array,
-  packId: string,
-  /** Where to decompress (reused by the caller between blobs), when it is large enough. */
-  scratch?: { buffer: Buffer; dctx: DCtx },
-): Buffer {
-  const idBuf = Buffer.from(id, 'hex');
-  const stored = decrypt(keys.data, sealed, blobAad(type, idBuf));
-  if (!stored) throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} failed its integrity check.`);
-  let plain: Buffer;
-  if (!compressed) plain = stored;
-  else if (scratch && rawLength <= scratch.buffer.length) {
-    let n: number;
-    try {
-      n = scratch.dctx.decompress(scratch.buffer, stored);
-    } catch {
-      throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not decompress.`);
-    }
-    plain = scratch.buffer.subarray(0, n);
-  } else plain = decompress(stored);
-  if (plain.length !== rawLength || !blobId(keys.id, plain).equals(idBuf)) {
-    throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not match its id.`);
-  }
-  return plain;
 }
 
 function keyAad(repoId: string): string {

@@ -267,7 +267,7 @@ function errText(e: unknown): string {
 
 /** Top-level targets and, under them, every node of each selected path, parents before children. */
 async function selectItems(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<Item[]> {
-  const root = await repo.loadTree(snapshot.tree, index);
+  const root = await repo.loadTree(snapshot.tree, index, { cache: false });
   const topTarget = (name: string): string => {
     if (options.targetDir !== null) return join(options.targetDir, name);
     const original = snapshot.paths.find((p) => basename(p) === name);
@@ -278,7 +278,7 @@ async function selectItems(repo: Repository, index: MasterIndex, snapshot: Snaps
   const addAll = async (node: TreeNode, target: string) => {
     items.push({ node, target });
     if (node.type === 'dir' && node.subtree) {
-      for (const child of (await repo.loadTree(node.subtree, index)).nodes) await addAll(child, join(target, child.name));
+      for (const child of (await repo.loadTree(node.subtree, index, { cache: false })).nodes) await addAll(child, join(target, child.name));
     }
   };
   const wanted = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
@@ -298,7 +298,7 @@ async function selectItems(repo: Repository, index: MasterIndex, snapshot: Snaps
         if (node.type !== 'dir' || !node.subtree) throw new CoreError('NOT_FOUND', `There is no "${parts.join('/')}" in this snapshot.`);
         // Parent folders of a chosen path are created (owner-writable) but keep the snapshot's mode.
         items.push({ node: { ...node, subtree: undefined }, target });
-        nodes = (await repo.loadTree(node.subtree, index)).nodes;
+        nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
       }
     }
     await addAll(node!, target);

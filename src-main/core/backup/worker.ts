@@ -1,17 +1,16 @@
 /**
- * The worker-thread side of the engine (run by piscina on every core): read files with one large
+ * The worker-thread side of the engine (one thread per core, pool.ts): read files with one large
  * reused buffer, chunk, hash, compress and encrypt them for backup; read, verify and write them
  * for restore; verify whole packs for check. The keys arrive once, in workerData.
  */
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { workerData } from 'node:worker_threads';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { parentPort, workerData } from 'node:worker_threads';
 import { nextCut } from './chunker.js';
 import { collectYoung } from './gc.js';
 import { blobAad, blobId, CHUNK_MAX, fileId, NONCE_BYTES, TAG_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
-import { openBlob } from './repository.js';
+import { openBlob } from './blob.js';
 
 export interface WorkerKeys {
   data: Uint8Array;
@@ -103,17 +102,33 @@ const scratch = { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() }
 /** Compression context and target, reused for every chunk a backup seals (no per-chunk garbage). */
 const sealing = { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compressBound(CHUNK_MAX)) };
 
-export default function run(task: ChunkTask | RestoreTask | VerifyTask): ChunkResult | RestoreResult | VerifyResult {
+/** What a thread answers to each task (pool.ts). */
+export type TaskReply = { ok: true; result: ChunkResult | RestoreResult | VerifyResult } | { ok: false; message: string; code?: string };
+
+export function run(task: ChunkTask | RestoreTask | VerifyTask): { result: ChunkResult | RestoreResult | VerifyResult; transfer: ArrayBuffer[] } {
   if (!keys) throw new Error('worker started without keys');
-  // Each task leaves dead per-blob buffers (the cipher's output): free them now (gc.ts).
-  if (task.kind === 'chunk') {
-    const result = chunkFiles(keys, task);
+  const result = task.kind === 'chunk' ? chunkFiles(keys, task) : task.kind === 'restore' ? restoreFiles(keys, task) : verifyPack(keys, task);
+  // Sealed blobs are moved to the main thread, not copied: each owns its whole ArrayBuffer (sealChunk).
+  const transfer = task.kind === 'chunk' ? (result as ChunkResult).blobs.map((b) => b.data.buffer as ArrayBuffer) : [];
+  return { result, transfer };
+}
+
+if (parentPort && keys) {
+  const port = parentPort;
+  port.on('message', (task: ChunkTask | RestoreTask | VerifyTask) => {
+    let reply: TaskReply;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const done = run(task);
+      reply = { ok: true, result: done.result };
+      transfer = done.transfer;
+    } catch (e) {
+      reply = { ok: false, message: e instanceof Error ? e.message : String(e), code: (e as NodeJS.ErrnoException)?.code };
+    }
+    port.postMessage(reply, transfer);
+    // Each task leaves dead per-blob buffers (the cipher's output): free them now (gc.ts).
     collectYoung();
-    return transferBlobs(result);
-  }
-  const result = task.kind === 'restore' ? restoreFiles(keys, task) : verifyPack(keys, task);
-  collectYoung();
-  return result;
+  });
 }
 
 function chunkFiles(k: RepoKeys, task: ChunkTask): ChunkResult {
@@ -172,22 +187,6 @@ function chunkOne(k: RepoKeys, f: ChunkFile, blobs: NewBlob[], seen: Set<string>
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Hand the sealed blobs to the main thread by moving their memory, not copying it: each blob's
- * bytes own their whole ArrayBuffer (see sealChunk), so the transfer detaches nothing else.
- */
-function transferBlobs(result: ChunkResult): ChunkResult {
-  const buffers = result.blobs.map((b) => b.data.buffer as ArrayBuffer);
-  return move({
-    get [transferableSymbol]() {
-      return buffers;
-    },
-    get [valueSymbol]() {
-      return result;
-    },
-  }) as unknown as ChunkResult;
 }
 
 /**

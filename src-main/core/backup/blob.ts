@@ -1,0 +1,40 @@
+/**
+ * Opening a sealed blob: decrypt, decompress, verify against its id. Kept apart from
+ * repository.ts so the worker threads load only this (no schema library in every thread).
+ */
+import { decompress } from 'zstd-napi';
+import type { DCtx } from 'zstd-napi/binding.js';
+import { CoreError } from '../errors.js';
+import { blobAad, blobId, decrypt, type BlobType, type RepoKeys } from './format.js';
+
+/** Decrypt, decompress and verify one sealed blob. Pure but for the keys. */
+export function openBlob(
+  keys: RepoKeys,
+  id: string,
+  type: BlobType,
+  compressed: boolean,
+  rawLength: number,
+  sealed: Uint8Array,
+  packId: string,
+  /** Where to decompress (reused by the caller between blobs), when it is large enough. */
+  scratch?: { buffer: Buffer; dctx: DCtx },
+): Buffer {
+  const idBuf = Buffer.from(id, 'hex');
+  const stored = decrypt(keys.data, sealed, blobAad(type, idBuf));
+  if (!stored) throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} failed its integrity check.`);
+  let plain: Buffer;
+  if (!compressed) plain = stored;
+  else if (scratch && rawLength <= scratch.buffer.length) {
+    let n: number;
+    try {
+      n = scratch.dctx.decompress(scratch.buffer, stored);
+    } catch {
+      throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not decompress.`);
+    }
+    plain = scratch.buffer.subarray(0, n);
+  } else plain = decompress(stored);
+  if (plain.length !== rawLength || !blobId(keys.id, plain).equals(idBuf)) {
+    throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not match its id.`);
+  }
+  return plain;
+}
