@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-main/core/backup/format.js';
+import { decodeIndexFile, IndexFileSchema } from '../../src-main/core/backup/index.js';
 import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/pack.js';
 import { applyRetention } from '../../src-main/core/backup/prune.js';
 import { decodeTree, encodeTree, TreeSchema, type TreeNode } from '../../src-main/core/backup/tree.js';
@@ -77,6 +78,46 @@ describe('trees', () => {
 
   it('refuse names that could escape a folder', () => {
     for (const bad of ['..', '.', 'a/b', 'nul\0']) expect(() => decodeTree(encodeTree([node(bad)]))).toThrow();
+  });
+});
+
+describe('index files', () => {
+  const blob = { id: 'c'.repeat(64), type: 'data', offset: 0, length: 10, rawLength: 12, compressed: true };
+  const file = (packs: unknown, extra: Record<string, unknown> = {}) => ({ version: 1, supersedes: [], packs, ...extra });
+  it('are checked by hand exactly as IndexFileSchema says', () => {
+    const documents: unknown[] = [
+      file([{ id: 'd'.repeat(64), blobs: [blob] }]),
+      file([]),
+      file([{ id: 'd'.repeat(64), blobs: [] }], { supersedes: ['e'.repeat(64)] }),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, type: 'tree', compressed: false, rawLength: 0 }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [blob] }], { version: 2 }),
+      file([{ id: 'd'.repeat(64), blobs: [blob] }], { supersedes: ['nothex'] }),
+      file([{ id: 'D'.repeat(64), blobs: [blob] }]),
+      file([{ id: 'd'.repeat(64) }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, id: 'c'.repeat(63) }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, type: 'snapshot' }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, offset: -1 }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, length: 0 }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, rawLength: 1.5 }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, offset: 2 ** 60 }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [{ ...blob, compressed: 'yes' }] }]),
+      file([{ id: 'd'.repeat(64), blobs: [null] }]),
+      file([[]]),
+      file({}),
+      { version: 1, packs: [] },
+      null,
+      [],
+      'index',
+    ];
+    for (const doc of documents) {
+      let hand = true;
+      try {
+        decodeIndexFile(JSON.parse(JSON.stringify(doc)));
+      } catch {
+        hand = false;
+      }
+      expect(hand, JSON.stringify(doc)).toBe(IndexFileSchema.safeParse(doc).success);
+    }
   });
 });
 

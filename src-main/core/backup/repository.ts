@@ -26,7 +26,7 @@ import {
   isHexId,
   type RepoKeys,
 } from './format.js';
-import { IndexFileSchema, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
+import { decodeIndexFile, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
 import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -238,10 +238,14 @@ export class Repository {
   }
 
   async loadIndexFile(id: string): Promise<IndexFile> {
-    const parsed = IndexFileSchema.safeParse(await this.loadSealed('index', id));
-    if (!parsed.success) throw new CoreError('REPO_DAMAGED', `Index file ${id.slice(0, 12)} has an unknown shape.`);
-    return parsed.data;
+    try {
+      return decodeIndexFile(await this.loadSealed('index', id));
+    } catch (e) {
+      if (e instanceof CoreError) throw e;
+      throw new CoreError('REPO_DAMAGED', `Index file ${id.slice(0, 12)} has an unknown shape.`);
+    }
   }
+
 
   // ---- packs ----
 
