@@ -10,11 +10,11 @@
  */
 import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, write, writev, type BigIntStats } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
-import { mkdir, readdir, lstat, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import picomatch from 'picomatch';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
@@ -22,7 +22,9 @@ import { indexFileFor, type MasterIndex } from './index.js';
 import { RepoLock, pidAlive } from './lock.js';
 import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
-import { WorkerPool } from './pool.js';
+import { makeExcluder, type Excluder } from './excludes.js';
+import { startThread, WorkerPool } from './pool.js';
+import type { ScanRequest, ScanTotals } from './scan.js';
 import type { Repository } from './repository.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
 import { encodeTree, type Tree, type TreeNode } from './tree.js';
@@ -72,10 +74,21 @@ const MAX_PENDING_WRITE_BYTES = 16 * 1024 * 1024;
 /** Index new packs once they list this many blobs (small files make packs of thousands). */
 const INDEX_EVERY_BLOBS = 16_384;
 
-interface Later<T> {
-  done: Promise<T>;
+/**
+ * A node still being worked on (a file whose contents are in the pool, or a folder holding
+ * one). Everything else is settled on the spot: an incremental run walks most of the tree
+ * without allocating a promise per entry.
+ */
+class Later {
+  constructor(readonly done: Promise<TreeNode | null>) {}
 }
-const now = <T>(value: T): Later<T> => ({ done: Promise.resolve(value) });
+type Outcome = TreeNode | null | Later;
+const settle = (o: Outcome): TreeNode | null | Promise<TreeNode | null> => (o instanceof Later ? o.done : o);
+
+interface FileContent {
+  ids: string[];
+  size: number;
+}
 
 /** Bytes handed to the file system but not yet written, shared by both packers (for backpressure). */
 interface WriteBudget {
@@ -228,6 +241,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 class BackupRun {
   /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
   private poolInstance: WorkerPool | null = null;
+  private scanThread: Worker | null = null;
   private readonly writeBudget: WriteBudget;
   private readonly dataPacker: Packer;
   private readonly treePacker: Packer;
@@ -240,7 +254,7 @@ class BackupRun {
   private writeError: unknown = null;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
-  private batch: { file: ChunkFile; resolve: (r: { ids: string[]; size: number } | null) => void; path: string }[] = [];
+  private batch: { file: ChunkFile; resolve: (r: FileContent | null) => void; path: string }[] = [];
   private batchBytes = 0;
   private readonly started = Date.now();
   private readonly summary: SnapshotSummary = {
@@ -264,9 +278,7 @@ class BackupRun {
     etaSeconds: null,
   };
   private lastProgress = 0;
-  private readonly excludeFull: (p: string) => boolean;
-  private readonly excludeBase: (p: string) => boolean;
-  private finished = false;
+  private readonly excluded: Excluder;
 
   constructor(
     private readonly repo: Repository,
@@ -277,11 +289,7 @@ class BackupRun {
     this.writeBudget = budget;
     this.dataPacker = new Packer(repo.dir('tmp'), budget);
     this.treePacker = new Packer(repo.dir('tmp'), budget);
-    const excludes = options.excludes ?? [];
-    const full = excludes.filter((p) => p.includes('/'));
-    const base = excludes.filter((p) => !p.includes('/'));
-    this.excludeFull = full.length ? picomatch(full, { dot: true }) : () => false;
-    this.excludeBase = base.length ? picomatch(base, { dot: true }) : () => false;
+    this.excluded = makeExcluder(options.excludes ?? []);
   }
 
   async execute(): Promise<BackupResult> {
@@ -302,10 +310,10 @@ class BackupRun {
         this.progress.filesTotal = parent.summary.files;
         this.progress.bytesTotal = parent.summary.bytes;
       } else {
-        void this.scanTotals(sources);
+        this.scanTotals(sources);
       }
 
-      const rootChildren: Later<TreeNode | null>[] = [];
+      const rootChildren: Outcome[] = [];
       for (const source of [...sources].sort()) {
         let st: BigIntStats;
         try {
@@ -318,7 +326,7 @@ class BackupRun {
         rootChildren.push(await this.entry(source, basename(source), st, prev));
       }
       this.flushBatch();
-      const nodes = (await Promise.all(rootChildren.map((c) => c.done))).filter((n): n is TreeNode => n !== null);
+      const nodes = (await Promise.all(rootChildren.map(settle))).filter((n): n is TreeNode => n !== null);
       const rootId = this.storeTree(nodes);
       this.sealPack(this.dataPacker);
       this.sealPack(this.treePacker);
@@ -340,13 +348,13 @@ class BackupRun {
       this.emit(true);
       return { snapshotId, summary: this.summary };
     } finally {
-      this.finished = true;
       this.dataPacker.abandon();
       this.treePacker.abandon();
       // Whatever happened, index the packs already on disk so the next run reuses them.
       await this.drainWrites().catch(() => undefined);
       await this.saveIndex().catch(() => undefined);
       await this.poolInstance?.close();
+      await this.scanThread?.terminate();
     }
   }
 
@@ -375,27 +383,23 @@ class BackupRun {
     if (this.writeError) throw this.writeError;
   }
 
-  private excluded(path: string, name: string): boolean {
-    return this.excludeFull(path) || this.excludeBase(name);
-  }
-
   /** Synchronous for what needs no waiting (most entries of an incremental run); a promise otherwise. */
-  private entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Later<TreeNode | null> | Promise<Later<TreeNode | null>> {
+  private entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Outcome | Promise<Outcome> {
     this.checkCancel();
     if (st.isDirectory()) return this.dir(path, name, st, prev);
     const meta = nodeMeta(name, st);
     if (st.isSymbolicLink()) {
       try {
         const node: TreeNode = { ...meta, type: 'symlink', size: 0, linkTarget: readlinkSync(path) };
-        return now(prev && sameNodes([node], [prev]) ? prev : node);
+        return prev && sameNodes([node], [prev]) ? prev : node;
       } catch (e) {
         this.error(path, e);
-        return now(null);
+        return null;
       }
     }
     if (!st.isFile()) {
       this.summary.errors.push({ path, message: 'a device, pipe or socket: not backed up' });
-      return now(null);
+      return null;
     }
     const size = Number(st.size);
     if (
@@ -413,33 +417,37 @@ class BackupRun {
       this.summary.bytes += size;
       this.fileDone(size);
       // ctime moves with every change of mode or owner, so equal ctimes mean an identical node.
-      return now(prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : { ...meta, type: 'file', size, content: prev.content });
+      return prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : { ...meta, type: 'file', size, content: prev.content };
     }
     this.progress.currentFile = path;
-    return this.scheduleFile(path, size).then((scheduled) => ({
-      done: scheduled.done.then((r): TreeNode | null => {
-        if (!r) return null;
-        this.summary.files++;
-        if (prev) this.summary.filesChanged++;
-        else this.summary.filesNew++;
-        this.summary.bytes += r.size;
-        return { ...meta, type: 'file', size: r.size, content: r.ids };
-      }),
-    }));
+    return this.scheduleFile(path, size).then(
+      ({ content }) =>
+        new Later(
+          content.then((r): TreeNode | null => {
+            if (!r) return null;
+            this.summary.files++;
+            if (prev) this.summary.filesChanged++;
+            else this.summary.filesNew++;
+            this.summary.bytes += r.size;
+            return { ...meta, type: 'file', size: r.size, content: r.ids };
+          }),
+        ),
+    );
   }
 
-  private async dir(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Later<TreeNode | null>> {
+  private async dir(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Outcome> {
     let names: string[];
     try {
       names = readdirSync(path);
     } catch (e) {
       this.error(path, e);
-      return now(null);
+      return null;
     }
     names.sort();
     const prevTree = prev?.type === 'dir' ? await this.tryTree(prev.subtree) : null;
     const prevByName = new Map(prevTree?.nodes.map((n) => [n.name, n]));
-    const children: Later<TreeNode | null>[] = [];
+    const children: Outcome[] = [];
+    let waiting = false;
     for (const child of names) {
       const childPath = `${path}/${child}`;
       if (this.excluded(childPath, child)) continue;
@@ -450,11 +458,13 @@ class BackupRun {
         this.error(childPath, e);
         continue;
       }
-      const later = this.entry(childPath, child, cst, prevByName.get(child));
-      children.push(later instanceof Promise ? await later : later);
+      const outcome = this.entry(childPath, child, cst, prevByName.get(child));
+      const settled = outcome instanceof Promise ? await outcome : outcome;
+      if (settled instanceof Later) waiting = true;
+      children.push(settled);
     }
     const meta = nodeMeta(name, st);
-    const done = Promise.all(children.map((c) => c.done)).then((nodes): TreeNode => {
+    const finish = (nodes: (TreeNode | null)[]): TreeNode => {
       this.summary.dirs++;
       const kept = nodes.filter((n): n is TreeNode => n !== null);
       // Every entry is its parent-snapshot node (identity): the tree is the parent's, no need to encode and hash it.
@@ -467,8 +477,9 @@ class BackupRun {
       const subtree = same ? prev!.subtree! : this.storeTree(kept);
       const node: TreeNode = { ...meta, type: 'dir', size: 0, subtree };
       return same && sameNodes([node], [prev!]) ? prev! : node;
-    });
-    return { done };
+    };
+    if (!waiting) return finish(children as (TreeNode | null)[]);
+    return new Later(Promise.all(children.map(settle)).then(finish));
   }
 
   // ---- file contents through the pool ----
@@ -482,9 +493,10 @@ class BackupRun {
     return this.poolInstance?.threads ?? this.options.threads ?? 2;
   }
 
-  private async scheduleFile(path: string, size: number): Promise<Later<{ ids: string[]; size: number } | null>> {
-    if (size > SEGMENT_BYTES) return { done: this.largeFile(path) };
-    const done = new Promise<{ ids: string[]; size: number } | null>((resolve) => {
+  /** Queue a file for the pool; resolves, once there is room, to its contents' promise (wrapped, so it is not awaited). */
+  private async scheduleFile(path: string, size: number): Promise<{ content: Promise<FileContent | null> }> {
+    if (size > SEGMENT_BYTES) return { content: this.largeFile(path) };
+    const done = new Promise<FileContent | null>((resolve) => {
       this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER }, resolve, path });
     });
     this.batchBytes += size;
@@ -492,7 +504,7 @@ class BackupRun {
       await this.capacity();
       this.flushBatch();
     }
-    return { done };
+    return { content: done };
   }
 
   private flushBatch(): void {
@@ -521,7 +533,7 @@ class BackupRun {
     );
   }
 
-  private async largeFile(path: string): Promise<{ ids: string[]; size: number } | null> {
+  private async largeFile(path: string): Promise<FileContent | null> {
     const ids: string[] = [];
     let start = 0;
     for (;;) {
@@ -685,27 +697,20 @@ class BackupRun {
     this.options.onProgress({ ...p });
   }
 
-  /** Counts files and bytes for the ETA of a first backup, off the main walk (libuv's threads). */
-  private async scanTotals(sources: string[]): Promise<void> {
-    let files = 0;
-    let bytes = 0;
-    const visit = async (path: string): Promise<void> => {
-      if (this.finished) return;
-      const st = await lstat(path).catch(() => null);
-      if (!st) return;
-      if (st.isFile()) {
-        files++;
-        bytes += st.size;
-      } else if (st.isDirectory()) {
-        for (const name of await readdir(path).catch(() => [] as string[])) {
-          const child = join(path, name);
-          if (!this.excluded(child, name)) await visit(child);
-        }
-      }
-    };
-    for (const s of sources) await visit(s);
-    this.progress.filesTotal = files;
-    this.progress.bytesTotal = bytes;
+  /** Counts files and bytes for the ETA of a first backup, on a thread of its own (scan.ts). */
+  private scanTotals(sources: string[]): void {
+    const request: ScanRequest = { role: 'twofold-scan', sources, excludes: this.options.excludes ?? [] };
+    const thread = startThread('scan', { workerData: request });
+    this.scanThread = thread;
+    thread.once('message', (totals: ScanTotals) => {
+      this.progress.filesTotal = totals.files;
+      this.progress.bytesTotal = totals.bytes;
+    });
+    // Totals only feed the ETA: a scan that fails leaves them unknown.
+    thread.once('error', () => undefined);
+    thread.once('exit', () => {
+      if (this.scanThread === thread) this.scanThread = null;
+    });
   }
 }
 

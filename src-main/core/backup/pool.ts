@@ -10,7 +10,7 @@
  * threads load it through tsx too.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
 import { exposeGc } from './gc.js';
 import type { Repository } from './repository.js';
@@ -101,9 +101,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const options = { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
-    const worker = fromSource ? new Worker(fromSourceEntry(), { ...options, eval: true }) : new Worker(new URL('./worker.js', import.meta.url), options);
+    const worker = startThread('worker', { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     const slot: Slot = { worker, job: null };
     worker.on('message', (reply: TaskReply) => {
       const job = slot.job;
@@ -132,9 +130,14 @@ export class WorkerPool {
   }
 }
 
-/** From source, a thread registers tsx itself, then imports the TypeScript worker. */
-function fromSourceEntry(): string {
+/**
+ * Start one of the engine's thread modules (`worker`, `scan`) next to this file. From source
+ * (tests, tsx) the module is TypeScript and a thread's entry loads before any --import hook
+ * applies, so a one-line script registers tsx in the thread, then imports the module.
+ */
+export function startThread(module: 'worker' | 'scan', options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${module}.js`, import.meta.url), options);
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const worker = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
-  return `import(${tsx}).then((api) => { api.register(); return import(${worker}); })`;
+  const entry = JSON.stringify(new URL(`./${module}.ts`, import.meta.url).href);
+  return new Worker(`import(${tsx}).then((api) => { api.register(); return import(${entry}); })`, { ...options, eval: true });
 }
