@@ -8,7 +8,7 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { closeSync, fsync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, write, writev, type BigIntStats } from 'node:fs';
+import { closeSync, fsync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
@@ -23,7 +23,9 @@ import { RepoLock, pidAlive } from './lock.js';
 import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
 import { makeExcluder, type Excluder } from './excludes.js';
-import { startThread, WorkerPool } from './pool.js';
+import { WorkerPool } from './pool.js';
+import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
+import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
 import type { Repository } from './repository.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
@@ -242,6 +244,7 @@ class BackupRun {
   /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
   private poolInstance: WorkerPool | null = null;
   private scanThread: Worker | null = null;
+  private walker: Walker | null = null;
   private readonly writeBudget: WriteBudget;
   private readonly dataPacker: Packer;
   private readonly treePacker: Packer;
@@ -309,15 +312,17 @@ class BackupRun {
       if (parent) {
         this.progress.filesTotal = parent.summary.files;
         this.progress.bytesTotal = parent.summary.bytes;
+        // Most files will not be read: the walk is the work, so list folders ahead on a thread.
+        this.walker = new Walker(sources, this.options.excludes ?? [], this.excluded);
       } else {
         this.scanTotals(sources);
       }
 
       const rootChildren: Outcome[] = [];
       for (const source of [...sources].sort()) {
-        let st: BigIntStats;
+        let st: EntryStat;
         try {
-          st = lstatSync(source, { bigint: true });
+          st = statOf(lstatSync(source, { bigint: true }));
         } catch (e) {
           this.error(source, e);
           continue;
@@ -355,6 +360,7 @@ class BackupRun {
       await this.saveIndex().catch(() => undefined);
       await this.poolInstance?.close();
       await this.scanThread?.terminate();
+      await this.walker?.close();
     }
   }
 
@@ -384,24 +390,28 @@ class BackupRun {
   }
 
   /** Synchronous for what needs no waiting (most entries of an incremental run); a promise otherwise. */
-  private entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Outcome | Promise<Outcome> {
+  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, link?: FolderListing['links'][number]): Outcome | Promise<Outcome> {
     this.checkCancel();
-    if (st.isDirectory()) return this.dir(path, name, st, prev);
+    const kind = fileKind(st.mode);
+    if (kind === 'dir') return this.dir(path, name, st, prev);
     const meta = nodeMeta(name, st);
-    if (st.isSymbolicLink()) {
+    if (kind === 'symlink') {
+      let target: string;
       try {
-        const node: TreeNode = { ...meta, type: 'symlink', size: 0, linkTarget: readlinkSync(path) };
-        return prev && sameNodes([node], [prev]) ? prev : node;
+        if (link && 'error' in link) throw Object.assign(new Error(link.error), { code: link.error });
+        target = link ? link.target : readlinkSync(path);
       } catch (e) {
         this.error(path, e);
         return null;
       }
+      const node: TreeNode = { ...meta, type: 'symlink', size: 0, linkTarget: target };
+      return prev && sameNodes([node], [prev]) ? prev : node;
     }
-    if (!st.isFile()) {
+    if (kind !== 'file') {
       this.summary.errors.push({ path, message: 'a device, pipe or socket: not backed up' });
       return null;
     }
-    const size = Number(st.size);
+    const size = st.size;
     if (
       prev &&
       prev.type === 'file' &&
@@ -435,30 +445,25 @@ class BackupRun {
     );
   }
 
-  private async dir(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined): Promise<Outcome> {
-    let names: string[];
-    try {
-      names = readdirSync(path);
-    } catch (e) {
-      this.error(path, e);
+  private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined): Promise<Outcome> {
+    const listing = this.walker ? await this.walker.list(path) : listFolder(path, this.excluded);
+    if (listing.error) {
+      this.error(path, { code: listing.error });
       return null;
     }
-    names.sort();
     const prevTree = prev?.type === 'dir' ? await this.tryTree(prev.subtree) : null;
     const prevByName = new Map(prevTree?.nodes.map((n) => [n.name, n]));
     const children: Outcome[] = [];
     let waiting = false;
-    for (const child of names) {
+    for (let i = 0; i < listing.names.length; i++) {
+      const child = listing.names[i]!;
       const childPath = `${path}/${child}`;
-      if (this.excluded(childPath, child)) continue;
-      let cst: BigIntStats;
-      try {
-        cst = lstatSync(childPath, { bigint: true });
-      } catch (e) {
-        this.error(childPath, e);
+      const failed = listing.errors[i];
+      if (failed) {
+        this.error(childPath, { code: failed });
         continue;
       }
-      const outcome = this.entry(childPath, child, cst, prevByName.get(child));
+      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), listing.links[i]);
       const settled = outcome instanceof Promise ? await outcome : outcome;
       if (settled instanceof Later) waiting = true;
       children.push(settled);
@@ -700,7 +705,7 @@ class BackupRun {
   /** Counts files and bytes for the ETA of a first backup, on a thread of its own (scan.ts). */
   private scanTotals(sources: string[]): void {
     const request: ScanRequest = { role: 'twofold-scan', sources, excludes: this.options.excludes ?? [] };
-    const thread = startThread('scan', { workerData: request });
+    const thread = startThread('scan', { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
     this.scanThread = thread;
     thread.once('message', (totals: ScanTotals) => {
       this.progress.filesTotal = totals.files;
@@ -743,16 +748,8 @@ export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boole
   return true;
 }
 
-function nodeMeta(name: string, st: BigIntStats) {
-  return {
-    name,
-    mode: Number(st.mode),
-    mtime: st.mtimeNs.toString(),
-    ctime: st.ctimeNs.toString(),
-    inode: st.ino.toString(),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-  };
+function nodeMeta(name: string, st: EntryStat) {
+  return { name, mode: st.mode, mtime: st.mtimeNs, ctime: st.ctimeNs, inode: st.inode, uid: st.uid, gid: st.gid };
 }
 
 function safeUser(): string {

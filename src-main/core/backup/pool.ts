@@ -10,9 +10,10 @@
  * threads load it through tsx too.
  */
 import { availableParallelism } from 'node:os';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
 import { exposeGc } from './gc.js';
+import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { Repository } from './repository.js';
 import type { ChunkResult, ChunkTask, RestoreResult, RestoreTask, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
 
@@ -28,13 +29,6 @@ interface Slot {
   worker: Worker;
   job: Job | null;
 }
-
-/**
- * Each thread's young generation is capped: a task leaves megabytes of short-lived garbage
- * (collected after every task, gc.ts), and V8 would otherwise grow every thread's young space
- * to 32 MiB or more, all of it resident.
- */
-const WORKER_YOUNG_GENERATION_MB = 4;
 
 export class WorkerPool {
   readonly threads: number;
@@ -101,7 +95,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = startThread('worker', { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    const worker = startThread('worker', { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
     const slot: Slot = { worker, job: null };
     worker.on('message', (reply: TaskReply) => {
       const job = slot.job;
@@ -128,16 +122,4 @@ export class WorkerPool {
     });
     return slot;
   }
-}
-
-/**
- * Start one of the engine's thread modules (`worker`, `scan`) next to this file. From source
- * (tests, tsx) the module is TypeScript and a thread's entry loads before any --import hook
- * applies, so a one-line script registers tsx in the thread, then imports the module.
- */
-export function startThread(module: 'worker' | 'scan', options: WorkerOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${module}.js`, import.meta.url), options);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL(`./${module}.ts`, import.meta.url).href);
-  return new Worker(`import(${tsx}).then((api) => { api.register(); return import(${entry}); })`, { ...options, eval: true });
 }

@@ -1,0 +1,259 @@
+/**
+ * Listing folders for a backup: each folder's entries (sorted, excludes applied) with what
+ * lstat says of each, and symlink targets. An incremental backup reads no file, so its time
+ * is these system calls plus comparing with the parent snapshot; a walker thread makes the
+ * calls ahead of the backup's main thread, in the same depth-first order, so the two halves
+ * run on both cores. `listFolder` is the one definition of a listing, used on either side.
+ */
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { parentPort, workerData, type Worker } from 'node:worker_threads';
+import { makeExcluder, type Excluder } from './excludes.js';
+import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
+
+/** What the backup needs to know of an entry (from lstat). */
+export interface EntryStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  inode: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+/** One folder's listing; `error` (an errno code) when the folder itself cannot be read. */
+export interface FolderListing {
+  path: string;
+  error?: string;
+  names: string[];
+  /** Per entry: mode, uid, gid, size. */
+  numbers: Float64Array;
+  /** Per entry: inode, mtime and ctime in nanoseconds. */
+  bigints: BigInt64Array;
+  /** Per entry: the errno code when lstat failed (the entry is then skipped), else null. */
+  errors: (string | null)[];
+  /** Per entry: a symlink's target, or the errno code of a failed readlink. */
+  links: ({ target: string } | { error: string } | null)[];
+}
+
+const NUMBERS = 4;
+const BIGINTS = 3;
+const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+
+export function fileKind(mode: number): 'dir' | 'symlink' | 'file' | 'other' {
+  const t = mode & S_IFMT;
+  return t === S_IFDIR ? 'dir' : t === S_IFLNK ? 'symlink' : t === S_IFREG ? 'file' : 'other';
+}
+
+export function statOf(st: BigIntStats): EntryStat {
+  return {
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: Number(st.size),
+    inode: st.ino.toString(),
+    mtimeNs: st.mtimeNs.toString(),
+    ctimeNs: st.ctimeNs.toString(),
+  };
+}
+
+/** The stat of entry `i` of a listing. */
+export function statAt(listing: FolderListing, i: number): EntryStat {
+  const n = listing.numbers;
+  const b = listing.bigints;
+  return {
+    mode: n[i * NUMBERS]!,
+    uid: n[i * NUMBERS + 1]!,
+    gid: n[i * NUMBERS + 2]!,
+    size: n[i * NUMBERS + 3]!,
+    inode: b[i * BIGINTS]!.toString(),
+    mtimeNs: b[i * BIGINTS + 1]!.toString(),
+    ctimeNs: b[i * BIGINTS + 2]!.toString(),
+  };
+}
+
+function errnoCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? 'EIO';
+}
+
+/** List one folder: names sorted (UTF-16 order, as trees keep them), excluded ones left out. */
+export function listFolder(path: string, excluded: Excluder): FolderListing {
+  let all: string[];
+  try {
+    all = readdirSync(path);
+  } catch (e) {
+    return { path, error: errnoCode(e), names: [], numbers: new Float64Array(0), bigints: new BigInt64Array(0), errors: [], links: [] };
+  }
+  all.sort();
+  const names = all.filter((name) => !excluded(`${path}/${name}`, name));
+  const numbers = new Float64Array(names.length * NUMBERS);
+  const bigints = new BigInt64Array(names.length * BIGINTS);
+  const errors: (string | null)[] = [];
+  const links: FolderListing['links'] = [];
+  names.forEach((name, i) => {
+    const child = `${path}/${name}`;
+    let st: BigIntStats;
+    try {
+      st = lstatSync(child, { bigint: true });
+    } catch (e) {
+      errors.push(errnoCode(e));
+      links.push(null);
+      return;
+    }
+    errors.push(null);
+    numbers[i * NUMBERS] = Number(st.mode);
+    numbers[i * NUMBERS + 1] = Number(st.uid);
+    numbers[i * NUMBERS + 2] = Number(st.gid);
+    numbers[i * NUMBERS + 3] = Number(st.size);
+    bigints[i * BIGINTS] = st.ino;
+    bigints[i * BIGINTS + 1] = st.mtimeNs;
+    bigints[i * BIGINTS + 2] = st.ctimeNs;
+    if (fileKind(Number(st.mode)) === 'symlink') {
+      try {
+        links.push({ target: readlinkSync(child) });
+      } catch (e) {
+        links.push({ error: errnoCode(e) });
+      }
+    } else links.push(null);
+  });
+  return { path, names, numbers, bigints, errors, links };
+}
+
+// ---- the walker thread ----
+
+export interface WalkRequest {
+  role: 'twofold-walk';
+  sources: string[];
+  excludes: string[];
+  /** [0]: listings the backup has taken (it adds, and notifies); [1]: 1 when the backup is done. */
+  control: SharedArrayBuffer;
+}
+
+/** Listings the walker may run ahead of the backup: enough to keep both busy, little memory. */
+const MAX_AHEAD = 256;
+/** Listings sent per message (fewer, larger messages cost less than one per folder). */
+const PER_MESSAGE = 32;
+
+type WalkMessage = { listings: FolderListing[] } | { done: true };
+
+function walkThread(request: WalkRequest, port: NonNullable<typeof parentPort>): void {
+  const excluded = makeExcluder(request.excludes);
+  const control = new Int32Array(request.control);
+  let produced = 0;
+  let pending: FolderListing[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const transfer = pending.flatMap((l) => [l.numbers.buffer as ArrayBuffer, l.bigints.buffer as ArrayBuffer]);
+    port.postMessage({ listings: pending } satisfies WalkMessage, transfer);
+    pending = [];
+  };
+  const stopped = () => Atomics.load(control, 1) === 1;
+  const visit = (path: string): void => {
+    if (stopped()) return;
+    // Wait while far enough ahead; send what is gathered first, or the backup could not catch up.
+    for (let taken = Atomics.load(control, 0); produced - taken >= MAX_AHEAD && !stopped(); taken = Atomics.load(control, 0)) {
+      flush();
+      Atomics.wait(control, 0, taken, 100);
+    }
+    const listing = listFolder(path, excluded);
+    // Read before sending: sending moves the listing's arrays to the other thread.
+    const folders = listing.names.filter((_, i) => listing.errors[i] === null && fileKind(listing.numbers[i * NUMBERS]!) === 'dir');
+    produced++;
+    pending.push(listing);
+    if (pending.length >= PER_MESSAGE) flush();
+    for (const name of folders) visit(`${path}/${name}`);
+  };
+  for (const source of [...request.sources].sort()) {
+    try {
+      if (lstatSync(source).isDirectory()) visit(source);
+    } catch {
+      // the backup reports a source it cannot read
+    }
+  }
+  flush();
+  port.postMessage({ done: true } satisfies WalkMessage);
+}
+
+const request = workerData as WalkRequest | undefined;
+if (parentPort && request?.role === 'twofold-walk') walkThread(request, parentPort);
+
+// ---- the backup's side ----
+
+/**
+ * Folder listings from a walker thread, taken in the order the backup walks. A folder the
+ * walker did not list where expected (the tree changed between the two looks) is listed on
+ * the spot, so the backup always sees a listing as of the moment it asks.
+ */
+export class Walker {
+  private readonly thread: Worker;
+  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly queue: FolderListing[] = [];
+  private head = 0;
+  private done = false;
+  private failed = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    sources: string[],
+    excludes: string[],
+    private readonly excluded: Excluder,
+  ) {
+    const request: WalkRequest = { role: 'twofold-walk', sources, excludes, control: this.control.buffer as SharedArrayBuffer };
+    this.thread = startThread('walk', { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
+    this.thread.on('message', (m: WalkMessage) => {
+      if ('done' in m) this.done = true;
+      else this.queue.push(...m.listings);
+      this.notify();
+    });
+    // Without the thread the backup lists every folder itself: slower, never wrong.
+    this.thread.once('error', () => {
+      this.failed = true;
+      this.notify();
+    });
+  }
+
+  /** The listing of `path`: the walker's, when it has it, else made here. */
+  async list(path: string): Promise<FolderListing> {
+    for (;;) {
+      while (this.head < this.queue.length) {
+        const listing = this.queue[this.head]!;
+        this.queue[this.head++] = undefined as unknown as FolderListing; // let it be collected
+        this.take(1);
+        if (listing.path === path) {
+          this.compact();
+          return listing;
+        }
+      }
+      this.compact();
+      if (this.done || this.failed) return listFolder(path, this.excluded);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.control, 1, 1);
+    Atomics.notify(this.control, 0);
+    await this.thread.terminate();
+  }
+
+  private take(n: number): void {
+    Atomics.add(this.control, 0, n);
+    Atomics.notify(this.control, 0);
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}
