@@ -98,6 +98,15 @@ describe('a backup of a generated tree', () => {
     expect(readFileSync(join(target, 'source/new-folder/fresh.txt'))).toEqual(pseudoRandom('fresh', 10_000));
     expect(diffTrees(join(source, 'ünïcödé'), join(target, 'source/ünïcödé'))).toBe('');
     expect(statTree(join(target, 'source')).map((e) => e.path)).not.toContain('big.bin');
+
+    // A path chosen twice, or inside another chosen path, is restored once.
+    const again = await restore(repo, index, await repo.loadSnapshot(snapshotId), {
+      targetDir: join(work, 'chosen-twice'),
+      paths: ['source/new-folder/fresh.txt', 'source/new-folder', 'source/new-folder/'],
+      onExisting: 'fail',
+    });
+    expect(again).toMatchObject({ files: 1, dirs: 2, skipped: 0, errors: [] });
+    expect(statTree(join(work, 'chosen-twice')).map((e) => e.path)).toEqual(['source', 'source/new-folder', 'source/new-folder/fresh.txt']);
   });
 
   it('never overwrites an existing file unless asked: fail refuses, skip keeps, overwrite replaces', async () => {

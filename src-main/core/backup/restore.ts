@@ -54,43 +54,44 @@ export function nanosToSeconds(ns: string): number {
 
 export async function restore(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<RestoreSummary> {
   const summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, errors: [] };
-  const items = await selectItems(repo, index, snapshot, options);
+  const starts = await selectionStarts(repo, index, snapshot, options);
+  const walk = () => walkSelection(repo, index, starts);
   const check = () => {
     if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The restore was cancelled.');
   };
 
-  // What is already at the targets. A folder that does not exist has no entries, so nothing
-  // below one is looked up: restoring into a new folder costs no lookups at all.
-  const existing = new Map<string, Stats>();
-  const missing = new Set<string>();
-  for (const item of items) {
-    if (missing.has(dirname(item.target))) {
-      if (item.node.type === 'dir') missing.add(item.target);
-      continue;
+  // First pass: totals for the progress bar, and, when the caller asked to fail on an existing
+  // file, every conflict, before anything is written. The snapshot is streamed, never held: a
+  // folder that does not exist has no entries, so nothing below one is looked up.
+  let filesTotal = 0;
+  let bytesTotal = 0;
+  let conflicts = 0;
+  let example = '';
+  const absent = new Set<string>();
+  for await (const { node, target } of walk()) {
+    check();
+    if (node.type === 'file') {
+      filesTotal++;
+      bytesTotal += node.size;
     }
-    const st = lstatOrNull(item.target);
-    if (st) existing.set(item.target, st);
-    else if (item.node.type === 'dir') missing.add(item.target);
-  }
-  const conflict = (item: Item) => {
-    const st = existing.get(item.target);
-    return st !== undefined && (item.node.type !== 'dir' || !st.isDirectory());
-  };
-
-  // Refuse before writing anything when the caller asked to fail on an existing file.
-  if (options.onExisting === 'fail') {
-    const conflicts = items.filter(conflict);
-    if (conflicts.length > 0) {
-      throw new CoreError(
-        'RESTORE_CONFLICT',
-        `${conflicts.length} item(s) already exist at the target, for example ${conflicts[0]!.target}. ` +
-          'Choose to skip or to overwrite existing files, or restore into an empty folder.',
-      );
+    if (options.onExisting !== 'fail') continue;
+    const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
+    if (!st) {
+      if (node.type === 'dir') absent.add(target);
+    } else if (node.type !== 'dir' || !st.isDirectory()) {
+      conflicts++;
+      example ||= target;
     }
   }
+  absent.clear();
+  if (conflicts > 0) {
+    throw new CoreError(
+      'RESTORE_CONFLICT',
+      `${conflicts} item(s) already exist at the target, for example ${example}. ` +
+        'Choose to skip or to overwrite existing files, or restore into an empty folder.',
+    );
+  }
 
-  const bytesTotal = items.reduce((a, i) => a + (i.node.type === 'file' ? i.node.size : 0), 0);
-  const filesTotal = items.filter((i) => i.node.type === 'file').length;
   const started = Date.now();
   let filesDone = 0;
   let bytesDone = 0;
@@ -111,40 +112,25 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     });
   };
 
-  // Folders first (owner-writable until their files are in), skipping any subtree we may not enter.
+  // Ownership is restored only as root, and best effort: content and modes are what restore promises.
+  const asRoot = process.getuid?.() === 0;
+  const chown = (target: string, node: TreeNode) => {
+    if (!asRoot || (node.uid === 0 && node.gid === (process.getgid?.() ?? 0))) return;
+    try {
+      lchownSync(target, node.uid, node.gid);
+    } catch {
+      // best effort
+    }
+  };
+
+  // Second pass, parents before children: folders are made (owner-writable until their files
+  // are in) as they come, files go to the pool in batches, symlinks are made here.
   const blocked: string[] = [];
   const under = (p: string) => blocked.length > 0 && blocked.some((b) => p.startsWith(`${b}/`));
-  const dirs: Item[] = [];
-  for (const item of items) {
-    if (item.node.type !== 'dir' || under(item.target)) continue;
-    const st = existing.get(item.target);
-    try {
-      if (st && !st.isDirectory()) {
-        if (options.onExisting !== 'overwrite') {
-          summary.skipped++;
-          blocked.push(item.target);
-          continue;
-        }
-        unlinkSync(item.target);
-      }
-      if (!st || !st.isDirectory()) {
-        try {
-          mkdirSync(item.target, { mode: 0o700 });
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-          mkdirSync(item.target, { recursive: true, mode: 0o700 }); // the target folder itself is new
-        }
-      }
-      dirs.push(item);
-    } catch (e) {
-      summary.errors.push({ path: item.target, message: errText(e) });
-      blocked.push(item.target);
-    }
-  }
-
+  const dirs: { target: string; node: TreeNode }[] = [];
   const pool = new WorkerPool(repo, options.threads);
   try {
-    let batch: { file: RestoreFile; item: Item }[] = [];
+    let batch: { file: RestoreFile; target: string; node: TreeNode }[] = [];
     let batchBytes = 0;
     const inFlight = new Set<Promise<void>>();
     const flush = async () => {
@@ -156,30 +142,56 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       check();
       const p = pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then((r) => {
         r.files.forEach((f, i) => {
-          const { item } = mine[i]!;
-          if (f.error) summary.errors.push({ path: item.target, message: f.error });
+          const { target, node } = mine[i]!;
+          if (f.error) summary.errors.push({ path: target, message: f.error });
           else if (f.existed) {
             // Appeared after we looked: never replaced.
             if (options.onExisting === 'skip') summary.skipped++;
-            else summary.errors.push({ path: item.target, message: 'a file appeared there during the restore and was left as it was' });
+            else summary.errors.push({ path: target, message: 'a file appeared there during the restore and was left as it was' });
           } else {
             summary.files++;
             summary.bytes += f.bytes;
             bytesDone += f.bytes;
+            chown(target, node);
           }
           filesDone++;
         });
-        emit(mine[mine.length - 1]!.item.target);
+        emit(mine[mine.length - 1]!.target);
       });
       const tracked = p.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
     };
 
-    for (const item of items) {
+    for await (const { node, target } of walk()) {
       check();
-      const { node, target } = item;
-      if (node.type === 'dir' || under(target)) continue;
-      const st = existing.get(target);
+      if (under(target)) continue;
+      const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
+      if (node.type === 'dir') {
+        try {
+          if (st && !st.isDirectory()) {
+            if (options.onExisting !== 'overwrite') {
+              summary.skipped++;
+              blocked.push(target);
+              continue;
+            }
+            unlinkSync(target);
+          }
+          if (!st || !st.isDirectory()) {
+            try {
+              mkdirSync(target, { mode: 0o700 });
+            } catch (e) {
+              if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+              mkdirSync(target, { recursive: true, mode: 0o700 }); // the target folder itself is new
+            }
+            absent.add(target); // made empty just now: nothing below it needs a lookup
+          }
+          dirs.push({ target, node });
+        } catch (e) {
+          summary.errors.push({ path: target, message: errText(e) });
+          blocked.push(target);
+        }
+        continue;
+      }
       if (st && options.onExisting === 'skip') {
         summary.skipped++;
         continue;
@@ -190,6 +202,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
           symlinkSync(node.linkTarget ?? '', target);
           const t = nanosToSeconds(node.mtime);
           lutimesSync(target, t, t);
+          chown(target, node);
           summary.symlinks++;
         } catch (e) {
           summary.errors.push({ path: target, message: errText(e) });
@@ -208,7 +221,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       const t = nanosToSeconds(node.mtime);
       // Replacing an existing file goes through a temp name and a rename, so it is never half-written.
       const file: RestoreFile = { target, tmp: st ? tempPath(target) : null, mode: node.mode, atimeSec: t, mtimeSec: t, blobs };
-      batch.push({ file, item });
+      batch.push({ file, target, node });
       batchBytes += node.size;
       if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
     }
@@ -219,26 +232,15 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   }
 
   // Folder modes and times last, deepest first, so writing their contents did not change them.
-  for (const item of dirs.reverse()) {
+  for (const { target, node } of dirs.reverse()) {
     try {
-      chmodSync(item.target, item.node.mode & 0o7777);
-      const t = nanosToSeconds(item.node.mtime);
-      utimesSync(item.target, t, t);
+      chmodSync(target, node.mode & 0o7777);
+      const t = nanosToSeconds(node.mtime);
+      utimesSync(target, t, t);
+      chown(target, node);
       summary.dirs++;
     } catch (e) {
-      summary.errors.push({ path: item.target, message: errText(e) });
-    }
-  }
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  if (uid === 0) {
-    for (const item of items) {
-      if (item.node.uid === uid && item.node.gid === gid) continue;
-      try {
-        lchownSync(item.target, item.node.uid, item.node.gid);
-      } catch {
-        // Ownership is best effort: the content and modes are what restore promises.
-      }
+      summary.errors.push({ path: target, message: errText(e) });
     }
   }
   emit(null, true);
@@ -265,8 +267,17 @@ function errText(e: unknown): string {
   return code ? `cannot be written (${code})` : 'cannot be written';
 }
 
-/** Top-level targets and, under them, every node of each selected path, parents before children. */
-async function selectItems(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<Item[]> {
+/** Where a restore starts: an item, and whether everything below it is restored too. */
+interface Start extends Item {
+  whole: boolean;
+}
+
+/**
+ * The items a restore starts from: the snapshot's top-level entries, or each chosen path
+ * (after its parent folders, which are made but not filled). Every chosen path is checked
+ * here, before anything is written; a path chosen twice or inside another is restored once.
+ */
+async function selectionStarts(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<Start[]> {
   const root = await repo.loadTree(snapshot.tree, index, { cache: false });
   const topTarget = (name: string): string => {
     if (options.targetDir !== null) return join(options.targetDir, name);
@@ -274,36 +285,43 @@ async function selectItems(repo: Repository, index: MasterIndex, snapshot: Snaps
     if (!original) throw new CoreError('REPO_DAMAGED', 'The snapshot does not say where one of its entries came from.');
     return original;
   };
-  const items: Item[] = [];
-  const addAll = async (node: TreeNode, target: string) => {
-    items.push({ node, target });
-    if (node.type === 'dir' && node.subtree) {
-      for (const child of (await repo.loadTree(node.subtree, index, { cache: false })).nodes) await addAll(child, join(target, child.name));
-    }
-  };
-  const wanted = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
-  if (wanted.length === 0) {
-    for (const node of root.nodes) await addAll(node, topTarget(node.name));
-    return items;
-  }
+  const chosen = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
+  if (chosen.length === 0) return root.nodes.map((node) => ({ node, target: topTarget(node.name), whole: true }));
+  const inside = (a: string[], b: string[]) => a.length >= b.length && b.every((part, i) => a[i] === part);
+  // Dropped: a path inside another chosen one, and the second of two equal ones.
+  const wanted = chosen.filter((parts, i) => !chosen.some((other, j) => j !== i && inside(parts, other) && (other.length < parts.length || j < i)));
+  const starts: Start[] = [];
+  const seen = new Set<string>();
   for (const parts of wanted) {
     let nodes = root.nodes;
     let target = '';
-    let node: TreeNode | undefined;
     for (let i = 0; i < parts.length; i++) {
-      node = nodes.find((n) => n.name === parts[i]);
+      const node = nodes.find((n) => n.name === parts[i]);
       if (!node) throw new CoreError('NOT_FOUND', `There is no "${parts.join('/')}" in this snapshot.`);
       target = i === 0 ? topTarget(node.name) : join(target, node.name);
-      if (i < parts.length - 1) {
-        if (node.type !== 'dir' || !node.subtree) throw new CoreError('NOT_FOUND', `There is no "${parts.join('/')}" in this snapshot.`);
-        // Parent folders of a chosen path are created (owner-writable) but keep the snapshot's mode.
-        items.push({ node: { ...node, subtree: undefined }, target });
-        nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+      if (i === parts.length - 1) {
+        starts.push({ node, target, whole: true });
+        break;
       }
+      if (node.type !== 'dir' || !node.subtree) throw new CoreError('NOT_FOUND', `There is no "${parts.join('/')}" in this snapshot.`);
+      // Parent folders of a chosen path are created (owner-writable) but keep the snapshot's mode.
+      if (!seen.has(target)) starts.push({ node, target, whole: false });
+      seen.add(target);
+      nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
     }
-    await addAll(node!, target);
   }
-  // A path chosen twice, or inside another chosen path, is restored once.
-  const seen = new Set<string>();
-  return items.filter((i) => (seen.has(i.target) ? false : (seen.add(i.target), true)));
+  return starts;
+}
+
+/** Every item under the starts, parents before children, one folder's tree loaded at a time. */
+async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[]): AsyncGenerator<Item> {
+  const stack: Start[] = [...starts].reverse();
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    yield item;
+    const { node, target } = item;
+    if (!item.whole || node.type !== 'dir' || !node.subtree) continue;
+    const children = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, target: join(target, children[i]!.name), whole: true });
+  }
 }
