@@ -360,6 +360,6 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Deleted the backup set “Documents”. Its snapshots stay in the repository.').waitFor();
-    expect(await page.getByTestId('sets-table').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('sets-table').count()).toBe(0);
   });
 });

@@ -112,8 +112,11 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
 
   it('shows a denied push as denied, and offers to resend it', async () => {
     await toSecondFactor();
-    await desktop.getByTestId('push-number').waitFor();
-    const card = phone.locator('.request').first();
+    const number = desktop.getByTestId('push-number');
+    await number.waitFor();
+    const shown = (await number.textContent())!;
+    // The card of this push (the one offering the number the desktop shows), not an older one.
+    const card = phone.locator('.request').filter({ has: phone.getByRole('button', { name: `Approve with ${shown}` }) });
     await card.waitFor();
     await card.getByRole('button', { name: 'Deny' }).click();
     await expect.poll(() => desktop.getByTestId('push-ended').textContent()).toBe('The request was denied on your companion.');
