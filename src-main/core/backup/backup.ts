@@ -204,7 +204,7 @@ async function writevAll(fd: number, chunks: Uint8Array[]): Promise<void> {
 export async function recoverUnindexedPacks(repo: Repository, index: MasterIndex): Promise<Map<string, PackEntry[]>> {
   const found = new Map<string, PackEntry[]>();
   for (const packId of (await repo.listPacks()).keys()) {
-    if (index.packs.has(packId)) continue;
+    if (index.hasPack(packId)) continue;
     try {
       const entries = await repo.readPackHeader(packId);
       index.addPack(packId, entries);

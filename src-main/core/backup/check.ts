@@ -62,8 +62,9 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
 
   // Packs: present, and their headers agree with the index.
   const onDisk = await repo.listPacks();
-  const unindexedPacks = [...onDisk.keys()].filter((p) => !index.packs.has(p));
-  for (const [packId, blobIds] of index.packs) {
+  const unindexedPacks = [...onDisk.keys()].filter((p) => !index.hasPack(p));
+  for (const packId of index.packIds()) {
+    const blobIds = index.blobsOfPack(packId);
     if (!onDisk.has(packId)) {
       problems.push({ kind: 'pack', id: packId, message: `Pack ${packId.slice(0, 12)} is missing.` });
       damagedPacks.add(packId);
@@ -90,7 +91,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
 
   // Every byte, or a random subset of packs.
   let packsRead = 0;
-  const toRead = choosePacks([...index.packs.keys()].filter((p) => onDisk.has(p) && !damagedPacks.has(p)), options.readData);
+  const toRead = choosePacks(index.packIds().filter((p) => onDisk.has(p) && !damagedPacks.has(p)), options.readData);
   if (toRead.length > 0) {
     const pool = new WorkerPool(repo, options.threads);
     const bytesTotal = toRead.reduce((a, p) => a + (onDisk.get(p) ?? 0), 0);
@@ -101,7 +102,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
       for (const packId of toRead) {
         if (cancelled()) break;
         while (inFlight.size >= pool.threads * 2) await Promise.race(inFlight);
-        const blobs = (index.packs.get(packId) ?? []).flatMap((id) => {
+        const blobs = index.blobsOfPack(packId).flatMap((id) => {
           const loc = index.get(id);
           return loc && loc.pack === packId ? [{ id, ...loc }] : [];
         });
@@ -181,8 +182,8 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
   return {
     ok: problems.length === 0 && damagedSnapshots.length === 0,
     snapshots: snapshots.length,
-    packs: index.packs.size,
-    blobs: index.blobs.size,
+    packs: index.packCount,
+    blobs: index.blobCount,
     packsRead,
     unindexedPacks,
     problems,

@@ -137,7 +137,7 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     const keptPacks = new Map<string, PackEntry[]>();
     const doomed: string[] = [];
     const rewrite: string[] = [];
-    for (const [packId] of index.packs) {
+    for (const packId of index.packIds()) {
       const header = await repo.readPackHeader(packId);
       // A blob counts as used here only at the location the index chose: duplicates go.
       const live = header.filter((e) => {
@@ -181,7 +181,7 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     await repo.saveSealed('index', indexFileFor(keptPacks, oldIndexFiles));
     for (const id of oldIndexFiles) await repo.removeFile('index', id);
     for (const packId of [...doomed, ...rewrite]) {
-      result.blobsRemoved += (index.packs.get(packId) ?? []).filter((b) => !used.has(b) || index.get(b)?.pack !== packId).length;
+      result.blobsRemoved += index.blobsOfPack(packId).filter((b) => !used.has(b) || index.get(b)?.pack !== packId).length;
       result.bytesFreed += sizes.get(packId) ?? 0;
       await repo.removePack(packId);
     }
