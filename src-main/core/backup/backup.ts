@@ -231,13 +231,17 @@ export async function cleanTemp(repo: Repository): Promise<void> {
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const lock = await RepoLock.acquire(repo, false);
   try {
-    await cleanTemp(repo);
-    const { index } = await repo.loadIndex();
-    const run = new BackupRun(repo, index, options);
-    return await run.execute();
+    return await backupHoldingLock(repo, options);
   } finally {
     await lock.release();
   }
+}
+
+/** A backup for a caller that already holds a (shared) lock on the repository (engine.ts). */
+export async function backupHoldingLock(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  await cleanTemp(repo);
+  const { index } = await repo.loadIndex();
+  return new BackupRun(repo, index, options).execute();
 }
 
 class BackupRun {
@@ -307,7 +311,7 @@ class BackupRun {
       const recovered = await recoverUnindexedPacks(this.repo, this.index);
       for (const [id, entries] of recovered) this.unsaved.set(id, entries);
 
-      const parent = this.options.parent === undefined ? await this.findParent(sources) : this.options.parent;
+      const parent = this.options.parent === undefined ? await findParent(this.repo, sources) : this.options.parent;
       const parentRoot = parent ? await this.tryTree(parent.tree) : null;
       if (parent) {
         this.progress.filesTotal = parent.summary.files;
@@ -362,17 +366,6 @@ class BackupRun {
       await this.scanThread?.terminate();
       await this.walker?.close();
     }
-  }
-
-  private async findParent(sources: string[]): Promise<SnapshotWithId | null> {
-    const key = JSON.stringify([...sources].sort());
-    const host = hostname();
-    const all = await this.repo.snapshots();
-    for (let i = all.length - 1; i >= 0; i--) {
-      const s = all[i]!;
-      if (s.host === host && JSON.stringify(s.paths) === key) return s;
-    }
-    return null;
   }
 
   private async tryTree(id: string | undefined): Promise<Tree | null> {
@@ -717,6 +710,18 @@ class BackupRun {
       if (this.scanThread === thread) this.scanThread = null;
     });
   }
+}
+
+/** The snapshot an incremental backup compares against: the newest of this host with the same sources. */
+export async function findParent(repo: Repository, sources: readonly string[]): Promise<SnapshotWithId | null> {
+  const key = JSON.stringify(sources.map((s) => resolve(s)).sort());
+  const host = hostname();
+  const all = await repo.snapshots();
+  for (let i = all.length - 1; i >= 0; i--) {
+    const s = all[i]!;
+    if (s.host === host && JSON.stringify(s.paths) === key) return s;
+  }
+  return null;
 }
 
 /** Equal node lists (both sorted by name, as trees and our walk keep them). */
