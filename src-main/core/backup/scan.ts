@@ -3,7 +3,7 @@
  * counted on a thread of its own (a plain synchronous walk, lstat only), so the count costs
  * the backup's main thread nothing while both cores chunk and seal.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeExcluder } from './excludes.js';
 
@@ -22,7 +22,12 @@ export interface ScanTotals {
 export function countTree(sources: readonly string[], excludes: readonly string[]): ScanTotals {
   const excluded = makeExcluder(excludes);
   const totals: ScanTotals = { files: 0, bytes: 0 };
-  const visit = (path: string): void => {
+  const visit = (path: string, st: Stats): void => {
+    if (st.isFile()) {
+      totals.files++;
+      totals.bytes += st.size;
+    }
+    if (!st.isDirectory()) return;
     let names: string[];
     try {
       names = readdirSync(path);
@@ -32,29 +37,24 @@ export function countTree(sources: readonly string[], excludes: readonly string[
     for (const name of names) {
       const child = `${path}/${name}`;
       if (excluded(child, name)) continue;
-      try {
-        const st = lstatSync(child);
-        if (st.isFile()) {
-          totals.files++;
-          totals.bytes += st.size;
-        } else if (st.isDirectory()) visit(child);
-      } catch {
-        // vanished or unreadable: the backup itself reports it
-      }
+      const cst = lstatOrNull(child);
+      if (cst) visit(child, cst);
     }
   };
   for (const source of sources) {
-    try {
-      const st = lstatSync(source);
-      if (st.isFile()) {
-        totals.files++;
-        totals.bytes += st.size;
-      } else if (st.isDirectory()) visit(source);
-    } catch {
-      // reported by the backup
-    }
+    const st = lstatOrNull(source);
+    if (st) visit(source, st);
   }
   return totals;
+}
+
+/** Vanished or unreadable entries are not counted: the backup itself reports them. */
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 const request = workerData as ScanRequest | undefined;
