@@ -261,23 +261,22 @@ export class PushApprovals {
   private async onReply(msg: MsgFrame): Promise<void> {
     const body = parseBody(msg.body);
     if (body?.k !== 'ans') return;
-    const request = [...this.requests.values()].find((r) => r.state === 'pending' && !r.answered && r.sentTo.has(body.d));
-    if (!request) {
+    // Every request still waiting on this device: there can be several (a resend, a second
+    // screen), so the answer names its own, by the transaction id inside the sealed answer.
+    const waiting = [...this.requests.values()].filter((r) => r.state === 'pending' && !r.answered && r.sentTo.has(body.d));
+    if (waiting.length === 0) {
       // Late, replayed, or for nothing of ours.
       this.deps.logger.warn('push answer refused', { reason: 'no pending request' });
       return;
     }
-    const sent = request.sentTo.get(body.d)!;
-    const answer = await openAnswer(
-      await importAesKey(fromB64u(sent.device.ansKey)),
-      await importVerifyKey(sent.device.publicKey),
-      sent.device.id,
-      body,
-    );
+    const { device } = waiting[0]!.sentTo.get(body.d)!;
+    const answer = await openAnswer(await importAesKey(fromB64u(device.ansKey)), await importVerifyKey(device.publicKey), device.id, body);
     if (!answer) {
       this.deps.logger.warn('push answer refused', { reason: 'tag or signature' });
       return;
     }
+    const request = waiting.find((r) => r.id === answer.txId) ?? waiting[0]!;
+    const sent = request.sentTo.get(body.d)!;
     const now = this.deps.clock.now();
     const judgement = judgeAnswer({ txId: request.id, hash: sent.hash, number: request.number, expiresAt: request.expiresAt }, answer, now);
     if (this.settle(request) !== 'pending' || judgement === 'ignore' || request.answered) {
@@ -285,7 +284,6 @@ export class PushApprovals {
       return;
     }
     request.answered = true;
-    const device = sent.device;
     switch (judgement) {
       case 'approve':
         return this.approve(request, device);
