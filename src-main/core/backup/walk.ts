@@ -39,9 +39,9 @@ export interface FolderListing {
 const NUMBERS = 4;
 const BIGINTS = 3;
 const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
 
 export function fileKind(mode: number): 'dir' | 'symlink' | 'file' | 'other' {
   const t = mode & S_IFMT;
