@@ -115,8 +115,9 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     const number = desktop.getByTestId('push-number');
     await number.waitFor();
     const shown = (await number.textContent())!;
-    // The card of this push (the one offering the number the desktop shows), not an older one.
-    const card = phone.locator('.request').filter({ has: phone.getByRole('button', { name: `Approve with ${shown}` }) });
+    // The card of this push: the one still answerable (answered cards keep their buttons,
+    // disabled) that offers the number the desktop shows.
+    const card = phone.locator('.request').filter({ has: phone.getByRole('button', { name: `Approve with ${shown}`, disabled: false }) });
     await card.waitFor();
     await card.getByRole('button', { name: 'Deny' }).click();
     await expect.poll(() => desktop.getByTestId('push-ended').textContent()).toBe('The request was denied on your companion.');
@@ -127,9 +128,9 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
   it('records the pairing and every push in the audit log', async () => {
     await desktop.getByRole('button', { name: /^Resend push/ }).click();
     const shown = (await desktop.getByTestId('push-number').textContent())!;
-    // The card still waiting for an answer (the denied one keeps its result, without buttons).
-    const pending = phone.locator('.request').filter({ has: phone.getByRole('button', { name: 'Deny' }) });
-    await pending.getByRole('button', { name: `Approve with ${shown}` }).click();
+    // The card still waiting for an answer (the denied one keeps its result, its buttons disabled).
+    const pending = phone.locator('.request').filter({ has: phone.getByRole('button', { name: 'Deny', disabled: false }) });
+    await pending.getByRole('button', { name: `Approve with ${shown}`, disabled: false }).click();
     await desktop.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
     await desktop.getByRole('button', { name: 'Audit log' }).click();
     const table = desktop.getByTestId('audit-table');
