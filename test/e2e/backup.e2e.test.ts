@@ -55,6 +55,24 @@ async function section(name: string, heading: string): Promise<void> {
   await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
 }
 
+/** Create a repository in the Repositories section; returns the once-shown password and its element. */
+async function createRepository(name: string, folder: string) {
+  await section('Repositories', 'Repositories');
+  await page.getByLabel('Repository name').fill(name);
+  await page.getByLabel('Folder', { exact: true }).fill(folder);
+  await page.getByRole('button', { name: 'Create repository' }).click();
+  const shown = page.getByTestId('repo-password');
+  await shown.waitFor();
+  return { shown, password: (await shown.textContent())?.trim() ?? '' };
+}
+
+/** Confirm the step-up dialog of that name (it names the action) with the account password. */
+async function confirmStepUp(name: string | RegExp): Promise<void> {
+  const dialog = page.getByRole('dialog', { name });
+  await dialog.getByLabel('Password').fill(STRONG_PASSWORD);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+}
+
 async function a11y(): Promise<void> {
   expect(await seriousA11yViolations(page)).toEqual([]);
 }
@@ -70,13 +88,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
   });
 
   it('creates a repository and shows its password once, to download and confirm', async () => {
-    await section('Repositories', 'Repositories');
-    await page.getByLabel('Repository name').fill('Local disk');
-    await page.getByLabel('Folder', { exact: true }).fill(repoDir);
-    await page.getByRole('button', { name: 'Create repository' }).click();
-    const shown = page.getByTestId('repo-password');
-    await shown.waitFor();
-    const password = (await shown.textContent())?.trim() ?? '';
+    const { shown, password } = await createRepository('Local disk', repoDir);
     expect(password).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){5}$/);
     firstPassword = password;
     await screenshot(page, '09-repository-password');
@@ -227,9 +239,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Edit Documents' }).click();
     await page.getByLabel('Keep last').fill('5');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    const stepUp = page.getByRole('dialog', { name: 'Confirm: Change the retention of “Documents” to keep last 5' });
-    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
-    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await confirmStepUp('Confirm: Change the retention of “Documents” to keep last 5');
     await page.getByText('Saved “Documents” with the new retention (keep last 5).').waitFor();
   });
 
@@ -249,9 +259,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     const rows = page.getByTestId('snapshots-table').locator('tbody tr');
     await expect.poll(() => rows.count()).toBe(2);
     await page.getByRole('button', { name: /^Delete the snapshot of / }).last().click();
-    const stepUp = page.getByRole('dialog', { name: /^Confirm: Delete the snapshot [0-9a-f]{8} of / });
-    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
-    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await confirmStepUp(/^Confirm: Delete the snapshot [0-9a-f]{8} of /);
     await page.getByText(/^Deleted the snapshot [0-9a-f]{8}\./).waitFor();
     await expect.poll(() => rows.count()).toBe(1);
 
@@ -265,9 +273,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
   it('changes the repository password with a step-up and shows the new one once', async () => {
     await section('Repositories', 'Repositories');
     await page.getByRole('button', { name: 'Change the password of Local disk' }).click();
-    const stepUp = page.getByRole('dialog', { name: 'Confirm: Change the password of the repository “Local disk”' });
-    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
-    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await confirmStepUp('Confirm: Change the password of the repository “Local disk”');
     const shown = page.getByTestId('repo-password');
     await shown.waitFor();
     const password = (await shown.textContent())?.trim() ?? '';
@@ -289,22 +295,14 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
 
   it('removes a repository but keeps its files, connects it again with its password, then removes it with its files', async () => {
     const spare = join(work, 'spare');
-    await section('Repositories', 'Repositories');
-    await page.getByLabel('Repository name').fill('Spare');
-    await page.getByLabel('Folder', { exact: true }).fill(spare);
-    await page.getByRole('button', { name: 'Create repository' }).click();
-    const shown = page.getByTestId('repo-password');
-    await shown.waitFor();
-    const password = (await shown.textContent())?.trim() ?? '';
+    const { password } = await createRepository('Spare', spare);
     await page.getByLabel('I have saved this password somewhere safe').check();
     await page.getByRole('button', { name: 'Done' }).click();
 
     await page.getByRole('button', { name: 'Remove Spare' }).click();
     const consent = page.getByRole('alertdialog', { name: 'Remove “Spare”?' });
     await consent.getByRole('button', { name: 'Remove', exact: true }).click();
-    let stepUp = page.getByRole('dialog', { name: 'Confirm: Remove the repository “Spare”' });
-    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
-    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await confirmStepUp('Confirm: Remove the repository “Spare”');
     await page.getByText('Removed “Spare” (its files are still in the folder).').waitFor();
     expect(existsSync(join(spare, 'config'))).toBe(true);
 
@@ -321,9 +319,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Remove Spare again' }).click();
     await page.getByLabel('Also delete the files: every snapshot in it is lost').check();
     await page.getByRole('button', { name: 'Remove and delete files' }).click();
-    stepUp = page.getByRole('dialog', { name: 'Confirm: Remove the repository “Spare again” and delete its files' });
-    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
-    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await confirmStepUp('Confirm: Remove the repository “Spare again” and delete its files');
     await page.getByText('Removed “Spare again” and deleted its files.').waitFor();
     expect(existsSync(spare)).toBe(false);
   });
@@ -356,9 +352,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
   it('deletes the backup set with a step-up', async () => {
     await section('Backup sets', 'Backup sets');
     await page.getByRole('button', { name: 'Delete Documents' }).click();
-    const stepUp = page.getByRole('dialog', { name: 'Confirm: Delete the backup set “Documents”' });
-    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
-    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await confirmStepUp('Confirm: Delete the backup set “Documents”');
     await page.getByText('Deleted the backup set “Documents”. Its snapshots stay in the repository.').waitFor();
     await expect.poll(() => page.getByTestId('sets-table').count()).toBe(0);
   });

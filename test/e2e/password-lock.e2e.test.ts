@@ -38,6 +38,17 @@ async function lockNow(): Promise<void> {
   await page.getByRole('heading', { name: 'Locked' }).waitFor();
 }
 
+/** A new account asks to change its password; returns the step-up dialog that opens. */
+async function askToChangePassword() {
+  await createAccount();
+  await page.getByLabel('Current password').fill(STRONG_PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(OTHER_STRONG_PASSWORD);
+  await page.getByLabel('Repeat the new password').fill(OTHER_STRONG_PASSWORD);
+  await expect.poll(() => page.getByRole('button', { name: 'Change password' }).isEnabled()).toBe(true);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  return page.getByRole('dialog', { name: 'Confirm: Change the password' });
+}
+
 describe('the password lock in the browser', () => {
   it('walks the first-run wizard, refusing a weak password until a strong one is chosen', async () => {
     await page.getByLabel('Account name').fill('Ada');
@@ -69,13 +80,7 @@ describe('the password lock in the browser', () => {
   });
 
   it('changes the password after a step-up confirmation that names the action', async () => {
-    await createAccount();
-    await page.getByLabel('Current password').fill(STRONG_PASSWORD);
-    await page.getByLabel('New password', { exact: true }).fill(OTHER_STRONG_PASSWORD);
-    await page.getByLabel('Repeat the new password').fill(OTHER_STRONG_PASSWORD);
-    await expect.poll(() => page.getByRole('button', { name: 'Change password' }).isEnabled()).toBe(true);
-    await page.getByRole('button', { name: 'Change password' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Confirm: Change the password' });
+    const dialog = await askToChangePassword();
     await dialog.waitFor();
     await dialog.getByLabel('Password').fill(STRONG_PASSWORD);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
@@ -87,13 +92,7 @@ describe('the password lock in the browser', () => {
   });
 
   it('keeps keyboard focus inside a confirmation dialog and closes it with Escape', async () => {
-    await createAccount();
-    await page.getByLabel('Current password').fill(STRONG_PASSWORD);
-    await page.getByLabel('New password', { exact: true }).fill(OTHER_STRONG_PASSWORD);
-    await page.getByLabel('Repeat the new password').fill(OTHER_STRONG_PASSWORD);
-    await expect.poll(() => page.getByRole('button', { name: 'Change password' }).isEnabled()).toBe(true);
-    await page.getByRole('button', { name: 'Change password' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Confirm: Change the password' });
+    const dialog = await askToChangePassword();
     await dialog.getByLabel('Password').waitFor();
     for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
