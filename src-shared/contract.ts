@@ -6,19 +6,14 @@
 import { z } from 'zod';
 
 export * from './method.js';
-import { DeviceIdSchema, DeviceNameSchema, DeviceViewSchema } from './devices.js';
+import { DeviceIdSchema, DeviceNameSchema, DeviceViewSchema, displayName } from './devices.js';
 import { Empty, method, SESSION_LEVELS, type MethodSpec } from './method.js';
 import { backupMethods } from './contract-backup.js';
 import { pushMethods } from './contract-push.js';
 
 /** Passwords are compared as given: no trimming. The upper bound keeps Argon2 input sane. */
 export const PasswordSchema = z.string().min(1, 'Enter a password.').max(1024, 'Passwords are limited to 1024 characters.');
-export const AccountNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'Enter an account name.')
-  .max(64, 'Account names are limited to 64 characters.')
-  .regex(/^[^\p{Cc}]+$/u, 'Account names cannot contain control characters.');
+export const AccountNameSchema = displayName('Account', 64, 'Enter an account name.');
 export const SessionLevelSchema = z.enum(SESSION_LEVELS);
 
 export const ThrottleSchema = z.object({

@@ -1,12 +1,17 @@
 /** How the contract names and shows second-factor devices; shared by the gate's and push's methods. */
 import { z } from 'zod';
 
-export const DeviceNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'Give the device a name.')
-  .max(40, 'Device names are limited to 40 characters.')
-  .regex(/^[^\p{Cc}]+$/u, 'Device names cannot contain control characters.');
+/** A name a person types and sees again (account, device): trimmed, bounded, no control characters. */
+export function displayName(what: 'Account' | 'Device', max: number, emptyMessage: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, emptyMessage)
+    .max(max, `${what} names are limited to ${max} characters.`)
+    .regex(/^[^\p{Cc}]+$/u, `${what} names cannot contain control characters.`);
+}
+
+export const DeviceNameSchema = displayName('Device', 40, 'Give the device a name.');
 export const DeviceIdSchema = z.string().uuid('That is not a device id.');
 
 export const DeviceViewSchema = z.object({
