@@ -1,6 +1,7 @@
 /**
  * Backup: walk the sources, hand file contents to the worker pool (chunk, hash, compress,
- * encrypt on every core), put new blobs into packs, then write index, then the snapshot.
+ * encrypt on every core; each thread writes the chunks it claims into packs of its own), store
+ * the trees, then write index, then the snapshot.
  *
  * Incremental: a file whose size, mtime, ctime and inode match the parent snapshot keeps the
  * parent's chunk list without being read; a directory whose tree encodes to the same bytes has
@@ -8,7 +9,7 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { closeSync, fsync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
+import { closeSync, fsync, lstatSync, open, openSync, readlinkSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
@@ -24,6 +25,8 @@ import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
 import { makeExcluder, type Excluder } from './excludes.js';
 import { WorkerPool } from './pool.js';
+import { ClaimTable } from './claims.js';
+import type { FinishedPack } from './pack-writer.js';
 import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
@@ -53,6 +56,11 @@ export interface BackupOptions {
   threads?: number;
   /** Index new packs every this many packs, so a killed run loses little. */
   indexEvery?: number;
+  /**
+   * For tests: blob ids the workers are to find claimed from the start, as a wrong claim (two
+   * ids sharing a fingerprint) would make them (claims.ts). The run must store them anyway.
+   */
+  staleClaims?: Uint8Array[];
 }
 
 export interface BackupResult {
@@ -66,6 +74,7 @@ const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
 const fsyncAsync = promisify(fsync);
+const openAsync = promisify(open);
 const writeAsync = promisify(write);
 const writevAsync = promisify(writev);
 /** Blobs are gathered into writes of about this size (and at most this many blobs: IOV_MAX is 1024). */
@@ -75,6 +84,8 @@ const WRITE_BATCH_BLOBS = 512;
 const MAX_PENDING_WRITE_BYTES = 16 * 1024 * 1024;
 /** Index new packs once they list this many blobs (small files make packs of thousands). */
 const INDEX_EVERY_BLOBS = 16_384;
+/** Claim-table room for chunks a run adds (the table grows when half full). */
+const CLAIMS_HEADROOM = 32_768;
 
 /**
  * A node still being worked on (a file whose contents are in the pool, or a folder holding
@@ -92,17 +103,18 @@ interface FileContent {
   size: number;
 }
 
-/** Bytes handed to the file system but not yet written, shared by both packers (for backpressure). */
+/** Tree bytes handed to the file system but not yet written (for backpressure). */
 interface WriteBudget {
   pending: number;
   wake(): void;
 }
 
 /**
- * The pack being filled. Blobs go to its temp file as they come, gathered into writes of about
- * WRITE_BATCH_BYTES (one writev each, off the main thread, in order): no pack is ever held in
- * memory whole, and a pack of small blobs costs a few dozen writes rather than thousands.
- * `take` hands the file over to be closed, fsynced and renamed into data/.
+ * The tree pack being filled (data packs are written by the worker threads, pack-writer.ts).
+ * Blobs go to its temp file as they come, gathered into writes of about WRITE_BATCH_BYTES (one
+ * writev each, off this thread, in order): no pack is ever held in memory whole, and a pack of
+ * small blobs costs a few dozen writes rather than thousands. `take` hands the file over to be
+ * closed, fsynced and renamed into data/.
  */
 class Packer {
   private file: OpenPackFile | null = null;
@@ -250,10 +262,13 @@ class BackupRun {
   private scanThread: Worker | null = null;
   private walker: Walker | null = null;
   private readonly writeBudget: WriteBudget;
-  private readonly dataPacker: Packer;
   private readonly treePacker: Packer;
-  /** Blob ids sitting in a packer or a pack being written: known, but not yet in the index. */
+  /** Blob ids sitting in a pack not yet written whole and indexed: known, but not in the index. */
   private readonly pending = new Set<string>();
+  /** Which chunks the worker threads have stored or are storing (claims.ts); made with the pool. */
+  private claims: ClaimTable | null = null;
+  /** Chunk tasks not yet answered and absorbed. */
+  private readonly chunking = new Set<Promise<unknown>>();
   private unsaved = new Map<string, PackEntry[]>();
   private unsavedBlobs = 0;
   private writeChain: Promise<void> = Promise.resolve();
@@ -294,7 +309,6 @@ class BackupRun {
   ) {
     const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
     this.writeBudget = budget;
-    this.dataPacker = new Packer(repo.dir('tmp'), budget);
     this.treePacker = new Packer(repo.dir('tmp'), budget);
     this.excluded = makeExcluder(options.excludes ?? []);
   }
@@ -337,9 +351,12 @@ class BackupRun {
       this.flushBatch();
       const nodes = (await Promise.all(rootChildren.map(settle))).filter((n): n is TreeNode => n !== null);
       const rootId = this.storeTree(nodes);
-      this.sealPack(this.dataPacker);
+      for (const pack of (await this.poolInstance?.finishPacks()) ?? []) this.queueFinished(pack);
       this.sealPack(this.treePacker);
       await this.drainWrites();
+      // Every stored blob is in an installed pack by now, unless a worker thread died with its
+      // pack unfinished: then the snapshot would name chunks that were never written.
+      if (this.pending.size > 0) throw new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.');
       await this.saveIndex();
 
       this.summary.durationMs = Date.now() - this.started;
@@ -357,7 +374,7 @@ class BackupRun {
       this.emit(true);
       return { snapshotId, summary: this.summary };
     } finally {
-      this.dataPacker.abandon();
+      await this.poolInstance?.abandonPacks();
       this.treePacker.abandon();
       // Whatever happened, index the packs already on disk so the next run reuses them.
       await this.drainWrites().catch(() => undefined);
@@ -483,8 +500,24 @@ class BackupRun {
   // ---- file contents through the pool ----
 
   private pool(): WorkerPool {
-    this.poolInstance ??= new WorkerPool(this.repo, this.options.threads);
+    if (!this.poolInstance) {
+      this.poolInstance = new WorkerPool(this.repo, this.options.threads);
+      this.claims = this.newClaims(this.index.blobCount);
+    }
     return this.poolInstance;
+  }
+
+  /**
+   * A claim table holding every data blob the index and this run know, with room to spare.
+   * Replaced by a larger one when half full; tasks already running finish on the old one (a
+   * chunk both store is a harmless duplicate).
+   */
+  private newClaims(known: number): ClaimTable {
+    const table = ClaimTable.create(known * 2 + CLAIMS_HEADROOM);
+    this.index.forEachDataId((id) => table.claim(id));
+    for (const hex of this.pending) table.claim(Buffer.from(hex, 'hex'));
+    for (const seed of this.options.staleClaims ?? []) table.claim(seed);
+    return table;
   }
 
   private get threads(): number {
@@ -554,18 +587,58 @@ class BackupRun {
   private async runChunk(files: ChunkFile[]): Promise<ChunkResult> {
     this.inFlight++;
     try {
-      const result = await this.pool().chunk({ kind: 'chunk', files });
-      for (const b of result.blobs) {
-        if (this.index.has(b.id) || this.pending.has(b.id)) continue;
-        this.pending.add(b.id);
-        this.dataPacker.add(b.id, 'data', b.data, b.rawLength, b.compressed);
-        if (this.dataPacker.size >= PACK_TARGET_BYTES) this.sealPack(this.dataPacker);
+      const result = await this.chunkTask(files, false);
+      // A chunk a thread skipped because another claimed it is in a pack by the time that
+      // thread's task is absorbed; one still missing then was claimed wrongly (claims.ts).
+      let missing = this.missingFiles(result);
+      if (missing.length > 0) {
+        await Promise.allSettled([...this.chunking]);
+        missing = this.missingFiles(result);
+      }
+      if (missing.length > 0) {
+        const again = await this.chunkTask(
+          missing.map((i) => files[i]!),
+          true,
+        );
+        missing.forEach((i, j) => (result.files[i] = again.files[j]!));
       }
       return result;
     } finally {
       this.inFlight--;
       this.wake();
     }
+  }
+
+  /** One task through the pool; its stored chunks become pending and its full packs are queued. */
+  private chunkTask(files: ChunkFile[], storeAll: boolean): Promise<ChunkResult> {
+    const pool = this.pool();
+    if (this.claims!.size * 2 > this.claims!.capacity) this.claims = this.newClaims(this.index.blobCount + this.pending.size);
+    const claims = this.claims!;
+    const task = pool.chunk({ kind: 'chunk', files, claims: claims.buffer, storeAll }).then((result) => {
+      for (const id of result.stored) {
+        this.pending.add(id);
+        // Stored under an older table: let the current one know too.
+        if (this.claims !== claims) this.claims!.claim(Buffer.from(id, 'hex'));
+      }
+      for (const pack of result.packs) this.queueFinished(pack);
+      return result;
+    });
+    // Tracked settled either way: whoever awaits `task` sees its error.
+    const tracked: Promise<unknown> = task.then(
+      () => this.chunking.delete(tracked),
+      () => this.chunking.delete(tracked),
+    );
+    this.chunking.add(tracked);
+    return task;
+  }
+
+  /** Files of a result (by position) with a chunk neither indexed nor in a pack of this run. */
+  private missingFiles(result: ChunkResult): number[] {
+    const missing: number[] = [];
+    result.files.forEach((f, i) => {
+      if (!f.error && f.ids.some((id) => !this.index.has(id) && !this.pending.has(id))) missing.push(i);
+    });
+    return missing;
   }
 
   private wake(): void {
@@ -602,11 +675,27 @@ class BackupRun {
   private sealPack(packer: Packer): void {
     const file = packer.take();
     if (!file) return;
+    this.queueWrite(
+      () => this.writeTreePack(file),
+      () => closePack(file),
+    );
+  }
+
+  /** A data pack a worker thread wrote whole and closed: fsync, rename and index it in turn. */
+  private queueFinished(pack: FinishedPack): void {
+    this.queueWrite(
+      async () => this.installPack(pack.tmp, await openAsync(pack.tmp, 'r'), pack.id, pack.entries),
+      async () => rmSync(pack.tmp, { force: true }),
+    );
+  }
+
+  /** Packs are installed one at a time, in order; after a failure the rest are dropped. */
+  private queueWrite(install: () => Promise<void>, drop: () => Promise<void>): void {
     this.writesQueued++;
     this.writeChain = this.writeChain.then(async () => {
       try {
-        if (!this.writeError) await this.writePack(file);
-        else await closePack(file);
+        if (!this.writeError) await install();
+        else await drop();
       } catch (e) {
         this.writeError ??= e;
       } finally {
@@ -616,22 +705,30 @@ class BackupRun {
     });
   }
 
-  /** Footer, fsync, rename into data/, fsync the folder: only then is the pack indexed. */
-  private async writePack(file: OpenPackFile): Promise<void> {
-    const { entries } = file;
+  /** The tree pack's last writes and footer, then install it. */
+  private async writeTreePack(file: OpenPackFile): Promise<void> {
     try {
       await file.writes;
-      const footer = packFooter(this.repo.keys.data, entries);
+      const footer = packFooter(this.repo.keys.data, file.entries);
       await writeAllAsync(file.fd, footer);
       file.hash.update(footer);
-      await fsyncAsync(file.fd);
-    } finally {
+    } catch (e) {
       closeSync(file.fd);
+      throw e;
     }
-    const packId = file.hash.digest('hex');
+    await this.installPack(file.tmp, file.fd, file.hash.digest('hex'), file.entries);
+  }
+
+  /** Fsync, close, rename into data/, fsync the folder: only then is the pack indexed. */
+  private async installPack(tmp: string, fd: number, packId: string, entries: PackEntry[]): Promise<void> {
+    try {
+      await fsyncAsync(fd);
+    } finally {
+      closeSync(fd);
+    }
     const dest = this.repo.packPath(packId);
     await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-    renameSync(file.tmp, dest);
+    renameSync(tmp, dest);
     fsyncDir(dirname(dest));
     this.summary.dataAdded += statSync(dest).size;
     this.index.addPack(packId, entries);

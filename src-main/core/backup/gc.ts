@@ -1,6 +1,6 @@
 /**
- * Prompt collection of short-lived buffers. The engine allocates a buffer per chunk (the cipher's
- * output, blobs moved between threads) but almost no JavaScript objects, so V8 starts a young
+ * Prompt collection of short-lived buffers. A worker allocates buffers for every chunk (the
+ * cipher's output, in slices) but few JavaScript objects, so V8 starts a young
  * collection rarely and lets up to its external-memory limit (~64 MiB per thread) of dead
  * buffers stay resident. A minor collection after each batch frees them for well under a
  * millisecond. `gc` is V8's own, exposed with --expose-gc (set here, process-wide, once: threads

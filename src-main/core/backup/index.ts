@@ -147,6 +147,13 @@ export class MasterIndex {
     return Array.from(this.packBlobs[n]!, (e) => this.ids.toString('hex', e * ID_BYTES, (e + 1) * ID_BYTES));
   }
 
+  /** Call `fn` with the raw 32 bytes of every data blob's id (a view, valid only during the call). */
+  forEachDataId(fn: (id: Buffer) => void): void {
+    for (let e = 0; e < this.count; e++) {
+      if (!(this.flags[e]! & FLAG_TREE)) fn(this.ids.subarray(e * ID_BYTES, (e + 1) * ID_BYTES));
+    }
+  }
+
   addPack(packId: string, entries: readonly Located[]): void {
     const pack = this.packNumber(packId);
     const listed = new Int32Array(entries.length);

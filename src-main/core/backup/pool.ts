@@ -4,9 +4,9 @@
  * engine needs only run-a-task and close, and each library thread carried ~15 MiB of its own
  * code and heap, a large part of a backup's memory budget (docs/benchmarks.md).
  *
- * Tasks and results cross as structured clones; a result's sealed blobs are moved, not copied
- * (worker.ts). A thread that dies fails its task and is replaced; the run that owns the pool
- * decides what a failed task means. From source (tests, tsx) the worker is TypeScript, so
+ * Tasks and results cross as structured clones and are small: file contents never cross, as
+ * each thread writes the chunks it stores into a pack of its own (worker.ts). A thread that dies
+ * fails its task and is replaced; the run that owns the pool decides what a failed task means. From source (tests, tsx) the worker is TypeScript, so
  * threads load it through tsx too.
  */
 import { availableParallelism } from 'node:os';
@@ -15,9 +15,10 @@ import { CoreError } from '../errors.js';
 import { exposeGc } from './gc.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { Repository } from './repository.js';
-import type { ChunkResult, ChunkTask, RestoreResult, RestoreTask, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
+import type { FinishedPack } from './pack-writer.js';
+import type { ChunkResult, ChunkTask, PackResult, PackTask, RestoreResult, RestoreTask, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
 
-type Task = ChunkTask | RestoreTask | VerifyTask;
+type Task = ChunkTask | PackTask | RestoreTask | VerifyTask;
 
 interface Job {
   task: Task;
@@ -28,6 +29,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | null;
+  /** Tasks for this thread only (its own pack), run before the shared queue. */
+  own: Job[];
 }
 
 export class WorkerPool {
@@ -36,6 +39,8 @@ export class WorkerPool {
   private readonly queue: Job[] = [];
   private readonly workerData: WorkerKeys;
   private closed = false;
+  /** False once packs are being abandoned: shared tasks are refused. */
+  private accepting = true;
 
   constructor(repo: Repository, threads = Math.max(1, Math.min(availableParallelism(), 8))) {
     this.threads = threads;
@@ -44,6 +49,7 @@ export class WorkerPool {
       id: new Uint8Array(repo.keys.id),
       chunker: new Uint8Array(repo.keys.chunker),
       gear: repo.gear,
+      tmpDir: repo.dir('tmp'),
     };
     exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
@@ -61,6 +67,22 @@ export class WorkerPool {
     return this.run(task) as Promise<VerifyResult>;
   }
 
+  /** Every thread's open pack, finished (after the tasks already queued): the end of a backup. */
+  async finishPacks(): Promise<FinishedPack[]> {
+    const results = await Promise.all(this.slots.map((slot) => this.runOn(slot, { kind: 'finish' }) as Promise<PackResult>));
+    return results.flatMap((r) => r.packs);
+  }
+
+  /**
+   * Every thread's open pack, closed and deleted: after a failed or cancelled backup. Tasks
+   * still queued fail with CANCELLED and no new ones are taken, so no thread opens another pack.
+   */
+  async abandonPacks(): Promise<void> {
+    this.accepting = false;
+    for (const job of this.queue.splice(0)) job.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    await Promise.allSettled(this.slots.map((slot) => this.runOn(slot, { kind: 'abandon' })));
+  }
+
   /** Stop every thread; tasks still queued or running fail with CANCELLED. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -72,23 +94,33 @@ export class WorkerPool {
         const job = slot.job;
         slot.job = null;
         job?.reject(cancelled());
+        for (const own of slot.own.splice(0)) own.reject(cancelled());
         await slot.worker.terminate();
       }),
     );
   }
 
   private run(task: Task): Promise<unknown> {
-    if (this.closed) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    if (this.closed || !this.accepting) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject });
       this.pump();
     });
   }
 
+  private runOn(slot: Slot, task: Task): Promise<unknown> {
+    if (this.closed) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    return new Promise((resolve, reject) => {
+      slot.own.push({ task, resolve, reject });
+      this.pump();
+    });
+  }
+
   private pump(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
+      if (slot.job) continue;
+      const job = slot.own.shift() ?? this.queue.shift();
+      if (!job) continue;
       slot.job = job;
       slot.worker.postMessage(job.task);
     }
@@ -96,7 +128,7 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = startThread('worker', { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
-    const slot: Slot = { worker, job: null };
+    const slot: Slot = { worker, job: null, own: [] };
     worker.on('message', (reply: TaskReply) => {
       const job = slot.job;
       slot.job = null;
@@ -110,6 +142,9 @@ export class WorkerPool {
       const job = slot.job;
       slot.job = null;
       job?.reject(error);
+      // Tasks for this thread's own pack fail with it (the pack is lost; its temp file is left
+      // for cleanTemp).
+      for (const own of slot.own.splice(0)) own.reject(error);
       if (this.closed) return;
       // Replace the thread so the pool keeps its size; the run decides whether to go on.
       const index = this.slots.indexOf(slot);

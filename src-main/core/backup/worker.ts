@@ -1,22 +1,27 @@
 /**
  * The worker-thread side of the engine (one thread per core, pool.ts): read files with one large
- * reused buffer, chunk, hash, compress and encrypt them for backup; read, verify and write them
- * for restore; verify whole packs for check. The keys arrive once, in workerData.
+ * reused buffer, chunk and hash them, and compress, encrypt and write the chunks no other thread
+ * has stored into a data pack of this thread's own (pack-writer.ts) for backup; read, verify and
+ * write them for restore; verify whole packs for check. The keys arrive once, in workerData.
  */
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createCipheriv, randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { nextCut } from './chunker.js';
 import { collectYoung } from './gc.js';
-import { blobAad, blobId, CHUNK_MAX, fileId, NONCE_BYTES, TAG_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
+import { blobAad, blobId, CHUNK_MAX, fileId, PACK_TARGET_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
 import { openBlob } from './blob.js';
+import { ClaimTable } from './claims.js';
+import { tempName } from './atomic.js';
+import { PackWriter, type FinishedPack } from './pack-writer.js';
 
 export interface WorkerKeys {
   data: Uint8Array;
   id: Uint8Array;
   chunker: Uint8Array;
   gear: Int32Array;
+  /** The repository's tmp/ folder, where this thread's packs are written. */
+  tmpDir: string;
 }
 
 export interface ChunkFile {
@@ -28,6 +33,14 @@ export interface ChunkFile {
 export interface ChunkTask {
   kind: 'chunk';
   files: ChunkFile[];
+  /** The run's claim table (claims.ts): a chunk is stored by the thread that claims it first. */
+  claims: SharedArrayBuffer;
+  /** Store every chunk, claimed or not: for a file whose skipped chunks turned out missing. */
+  storeAll?: boolean;
+}
+/** Finish this thread's open pack (end of a backup), or drop it (a failed or cancelled one). */
+export interface PackTask {
+  kind: 'finish' | 'abandon';
 }
 export interface ChunkedFile {
   ids: string[];
@@ -37,15 +50,15 @@ export interface ChunkedFile {
   eof: boolean;
   error?: string;
 }
-export interface NewBlob {
-  id: string;
-  data: Uint8Array;
-  rawLength: number;
-  compressed: boolean;
-}
 export interface ChunkResult {
   files: ChunkedFile[];
-  blobs: NewBlob[];
+  /** Ids of the chunks this task stored, in this thread's open pack or one it finished. */
+  stored: string[];
+  /** Packs this task filled: written whole, for the engine to fsync, rename and index. */
+  packs: FinishedPack[];
+}
+export interface PackResult {
+  packs: FinishedPack[];
 }
 
 export interface RestoreBlob {
@@ -92,59 +105,83 @@ const raw = workerData as WorkerKeys | undefined;
 const keys: RepoKeys | null = raw
   ? { data: Buffer.from(raw.data), id: Buffer.from(raw.id), chunker: Buffer.from(raw.chunker) }
   : null;
+/** This thread's data pack, opened on the first chunk it stores. */
+const packs = keys && raw ? new PackWriter(keys.data, () => tempName(raw.tmpDir)) : null;
 const gear = raw ? new Int32Array(raw.gear) : new Int32Array(256);
-/** One read buffer per worker, reused for every file: twice the largest chunk. */
-const buffer = Buffer.allocUnsafe(CHUNK_MAX * 2);
+/**
+ * One read buffer per worker, reused for every file: the largest chunk plus one read. The
+ * chunker finds a cut in whatever is read so far; only a chunk that runs past the end of the
+ * buffer is moved to its front before reading on (about half a chunk per buffer filled).
+ */
+const buffer = Buffer.allocUnsafe(CHUNK_MAX + 1024 * 1024);
 /** zstd's native binding (CommonJS), for a decompression context we can reuse. */
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
 /** Decompression target and context, reused for every blob a restore or check opens. */
 const scratch = { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() };
-/** Compression context and target, reused for every chunk a backup seals (no per-chunk garbage). */
+/** Compression context and target, reused for every chunk a backup stores (no per-chunk garbage). */
 const sealing = { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compressBound(CHUNK_MAX)) };
 
 /** What a thread answers to each task (pool.ts). */
-export type TaskReply = { ok: true; result: ChunkResult | RestoreResult | VerifyResult } | { ok: false; message: string; code?: string };
+export type TaskResult = ChunkResult | PackResult | RestoreResult | VerifyResult;
+export type TaskReply = { ok: true; result: TaskResult } | { ok: false; message: string; code?: string };
 
-export function run(task: ChunkTask | RestoreTask | VerifyTask): { result: ChunkResult | RestoreResult | VerifyResult; transfer: ArrayBuffer[] } {
-  if (!keys) throw new Error('worker started without keys');
-  const result = task.kind === 'chunk' ? chunkFiles(keys, task) : task.kind === 'restore' ? restoreFiles(keys, task) : verifyPack(keys, task);
-  // Sealed blobs are moved to the main thread, not copied: each owns its whole ArrayBuffer (sealChunk).
-  const transfer = task.kind === 'chunk' ? (result as ChunkResult).blobs.map((b) => b.data.buffer as ArrayBuffer) : [];
-  return { result, transfer };
+export function run(task: ChunkTask | PackTask | RestoreTask | VerifyTask): TaskResult {
+  if (!keys || !packs) throw new Error('worker started without keys');
+  switch (task.kind) {
+    case 'chunk':
+      return chunkFiles(keys, packs, task);
+    case 'finish': {
+      const pack = packs.finish();
+      return { packs: pack ? [pack] : [] };
+    }
+    case 'abandon':
+      packs.abandon();
+      return { packs: [] };
+    case 'restore':
+      return restoreFiles(keys, task);
+    case 'verify':
+      return verifyPack(keys, task);
+  }
 }
 
 if (parentPort && keys) {
   const port = parentPort;
-  port.on('message', (task: ChunkTask | RestoreTask | VerifyTask) => {
+  port.on('message', (task: ChunkTask | PackTask | RestoreTask | VerifyTask) => {
     let reply: TaskReply;
-    let transfer: ArrayBuffer[] = [];
     try {
-      const done = run(task);
-      reply = { ok: true, result: done.result };
-      transfer = done.transfer;
+      reply = { ok: true, result: run(task) };
     } catch (e) {
       reply = { ok: false, message: e instanceof Error ? e.message : String(e), code: (e as NodeJS.ErrnoException)?.code };
     }
-    port.postMessage(reply, transfer);
-    // Each task leaves dead per-blob buffers (the cipher's output): free them now (gc.ts).
+    port.postMessage(reply);
+    // Each task leaves dead buffers (the cipher's output, in slices): free them now (gc.ts).
     collectYoung();
   });
 }
 
-function chunkFiles(k: RepoKeys, task: ChunkTask): ChunkResult {
-  const blobs: NewBlob[] = [];
-  const seen = new Set<string>();
+/** Where a task's stored chunks go: this thread's pack, and the lists the engine gets back. */
+interface Store {
+  writer: PackWriter;
+  claims: ClaimTable;
+  storeAll: boolean;
+  /** Ids stored by this task (in storeAll mode also what keeps one task from storing a chunk twice). */
+  stored: Set<string>;
+  packs: FinishedPack[];
+}
+
+function chunkFiles(k: RepoKeys, writer: PackWriter, task: ChunkTask): ChunkResult {
+  const store: Store = { writer, claims: ClaimTable.from(task.claims), storeAll: task.storeAll === true, stored: new Set(), packs: [] };
   const files = task.files.map((f) => {
     try {
-      return chunkOne(k, f, blobs, seen);
+      return chunkOne(k, f, store);
     } catch (e) {
       return { ids: [], sizes: [], end: f.start, eof: true, error: describe(e) };
     }
   });
-  return { files, blobs };
+  return { files, stored: [...store.stored], packs: store.packs };
 }
 
-function chunkOne(k: RepoKeys, f: ChunkFile, blobs: NewBlob[], seen: Set<string>): ChunkedFile {
+function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
   const fd = openSync(f.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
@@ -155,29 +192,31 @@ function chunkOne(k: RepoKeys, f: ChunkFile, blobs: NewBlob[], seen: Set<string>
     let filled = 0;
     let eof = false;
     for (;;) {
-      // Keep at least one maximal chunk ahead of the head, compacting rather than reallocating.
-      if (!eof && filled - head < CHUNK_MAX) {
-        if (head > 0) {
-          buffer.copyWithin(0, head, filled);
-          filled -= head;
-          head = 0;
-        }
+      const cut = nextCut(gear, buffer, head, filled, eof);
+      if (cut === -1) {
+        // The next cut lies past what is read (-1 only while fewer than CHUNK_MAX bytes are
+        // left, so there is room): move them to the front and fill the buffer.
+        buffer.copyWithin(0, head, filled);
+        filled -= head;
+        head = 0;
         while (!eof && filled < buffer.length) {
           const n = readSync(fd, buffer, filled, buffer.length - filled, pos + filled);
           if (n === 0) eof = true;
           filled += n;
         }
+        continue;
       }
-      if (head === filled) break;
-      const cut = nextCut(gear, buffer, head, filled, eof);
+      if (cut === 0) break; // end of file
       const chunk = buffer.subarray(head, head + cut);
       const id = blobId(k.id, chunk);
       const hex = id.toString('hex');
       ids.push(hex);
       sizes.push(cut);
-      if (!seen.has(hex)) {
-        seen.add(hex);
-        blobs.push(sealChunk(k, id, hex, chunk));
+      // Claim first in either mode, so the other threads learn of the chunk.
+      const claimed = store.claims.claim(id);
+      if (store.storeAll ? !store.stored.has(hex) : claimed) {
+        store.stored.add(hex);
+        storeChunk(store, id, chunk);
       }
       head += cut;
       pos += cut;
@@ -189,29 +228,13 @@ function chunkOne(k: RepoKeys, f: ChunkFile, blobs: NewBlob[], seen: Set<string>
   }
 }
 
-/**
- * Compress when it helps, then seal under the blob's id and type: nonce | AES-256-GCM
- * ciphertext | tag (format.ts `encrypt`), written straight into one exactly-sized ArrayBuffer
- * of its own (never a slice of Node's shared pool, so it can be transferred).
- */
-export function sealChunk(k: RepoKeys, id: Buffer, hex: string, chunk: Uint8Array): NewBlob {
+/** Compress when it helps, seal into this thread's pack, and start a new pack when it is full. */
+function storeChunk(store: Store, id: Buffer, chunk: Uint8Array): void {
   const packedLength = sealing.cctx.compress(sealing.buffer, chunk, ZSTD_LEVEL);
   const useZstd = packedLength < chunk.length;
   const plain = useZstd ? sealing.buffer.subarray(0, packedLength) : chunk;
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', k.data, nonce);
-  cipher.setAAD(blobAad('data', id));
-  const data = new Uint8Array(NONCE_BYTES + plain.length + TAG_BYTES);
-  data.set(nonce, 0);
-  let at = NONCE_BYTES;
-  const head = cipher.update(plain);
-  data.set(head, at);
-  at += head.length;
-  const tail = cipher.final();
-  data.set(tail, at);
-  at += tail.length;
-  data.set(cipher.getAuthTag(), at);
-  return { id: hex, data, rawLength: chunk.length, compressed: useZstd };
+  store.writer.add(id, 'data', plain, chunk.length, useZstd, blobAad('data', id));
+  if (store.writer.size >= PACK_TARGET_BYTES) store.packs.push(store.writer.finish()!);
 }
 
 function restoreFiles(k: RepoKeys, task: RestoreTask): RestoreResult {
