@@ -47,10 +47,17 @@ describe('a backup of a generated tree', () => {
     const target = join(work, 'restored');
     const { index } = await repo.loadIndex();
     const snapshot = await repo.loadSnapshot(firstSnapshot);
-    const summary = await restore(repo, index, snapshot, { targetDir: target, onExisting: 'fail' });
+    const progress: Progress[] = [];
+    const summary = await restore(repo, index, snapshot, { targetDir: target, onExisting: 'fail', onProgress: (p) => progress.push(p) });
     expect(summary.errors).toEqual([]);
     expect(diffTrees(source, join(target, 'source'))).toBe('');
     expect(statTree(join(target, 'source'))).toEqual(statTree(source));
+    // Into a new folder the totals come from the snapshot's summary, from the first report on.
+    expect(progress.length).toBeGreaterThan(0);
+    for (const p of progress) expect([p.filesTotal, p.bytesTotal]).toEqual([snapshot.summary.files, snapshot.summary.bytes]);
+    expect(progress.at(-1)).toMatchObject({ filesDone: summary.files, bytesDone: summary.bytes });
+    expect(summary.files).toBe(snapshot.summary.files);
+    expect(summary.bytes).toBe(snapshot.summary.bytes);
   });
 
   it('reads no unchanged file again and stores nothing new when nothing changed', async () => {

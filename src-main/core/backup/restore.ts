@@ -62,13 +62,16 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
 
   // First pass: totals for the progress bar, and, when the caller asked to fail on an existing
   // file, every conflict, before anything is written. The snapshot is streamed, never held: a
-  // folder that does not exist has no entries, so nothing below one is looked up.
-  let filesTotal = 0;
-  let bytesTotal = 0;
+  // folder that does not exist has no entries, so nothing below one is looked up. A whole
+  // snapshot restored where none of its top-level entries exists (a new or empty folder) needs
+  // no pass: nothing can conflict, and its summary has the totals.
+  const fresh = (options.paths ?? []).length === 0 && starts.every((s) => lstatOrNull(s.target) === null);
+  let filesTotal = fresh ? snapshot.summary.files : 0;
+  let bytesTotal = fresh ? snapshot.summary.bytes : 0;
   let conflicts = 0;
   let example = '';
   const absent = new Set<string>();
-  for await (const { node, target } of walk()) {
+  for await (const { node, target } of fresh ? [] : walk()) {
     check();
     if (node.type === 'file') {
       filesTotal++;
