@@ -2,10 +2,13 @@
  * Which thread stores a chunk (claims.ts, pack-writer.ts): each worker thread writes the chunks
  * it claims into packs of its own. A chunk many files share is stored once whichever thread
  * reads it; a chunk whose claim was wrong (two ids sharing a fingerprint) is stored anyway; a
- * cancelled backup leaves no half-written pack behind.
+ * cancelled backup leaves no half-written pack behind; a pack a thread cannot write fails the
+ * backup instead of passing for an unreadable source file.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/core/backup/backup.js';
 import { check } from '../../src-main/core/backup/check.js';
@@ -15,6 +18,8 @@ import { Repository } from '../../src-main/core/backup/repository.js';
 import { restore } from '../../src-main/core/backup/restore.js';
 import type { MasterIndex } from '../../src-main/core/backup/index.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+
+const CHILD = fileURLToPath(new URL('../helpers/backup-child.ts', import.meta.url));
 
 let work: string;
 
@@ -123,6 +128,27 @@ describe('chunks stored by the worker threads', () => {
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(filesDone).toBeGreaterThanOrEqual(1);
     expect(filesDone).toBeLessThan(120);
+    expect(readdirSync(repo.dir('tmp'))).toEqual([]);
+    expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
+  });
+
+  it('fails the backup, and skips no file, when a worker thread cannot write its pack', async () => {
+    const source = join(work, 'limited');
+    mkdirSync(source, { recursive: true });
+    writeFileSync(join(source, 'big.bin'), pseudoRandom('too big for the limit', 8 * 1024 * 1024));
+    writeFileSync(join(source, 'small.txt'), 'small enough');
+    const { repo, master } = await Repository.init(join(work, 'limited-repo'), 'repository password', TEST_KDF);
+
+    // Files this process writes may not grow past 3 MiB (Node ignores SIGXFSZ, so writes fail
+    // with EFBIG): the index, tree pack and snapshot stay under it, a data pack does not.
+    const child = spawnSync('bash', ['-c', 'ulimit -f 3072; exec "$0" --import tsx "$1" "$2" "$3"', process.execPath, CHILD, repo.path, source], {
+      env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex') },
+      encoding: 'utf8',
+    });
+    expect(child.status).not.toBe(0);
+    expect(child.stdout).not.toContain('done');
+    expect(child.stderr).toContain('EFBIG');
+    expect(await repo.snapshots()).toEqual([]);
     expect(readdirSync(repo.dir('tmp'))).toEqual([]);
     expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
   });

@@ -153,9 +153,9 @@ class Packer {
   }
 
   /** After a failure: drop the unfinished pack. */
-  abandon(): void {
+  async abandon(): Promise<void> {
     const f = this.take();
-    if (f) void closePack(f);
+    if (f) await closePack(f);
   }
 
   /** Queue what was gathered as one write, after the pack's earlier ones. */
@@ -267,6 +267,8 @@ class BackupRun {
   private readonly pending = new Set<string>();
   /** Which chunks the worker threads have stored or are storing (claims.ts); made with the pool. */
   private claims: ClaimTable | null = null;
+  /** Set once the run ends: folders still settling after a failure store nothing. */
+  private stopped = false;
   /** Chunk tasks not yet answered and absorbed. */
   private readonly chunking = new Set<Promise<unknown>>();
   private unsaved = new Map<string, PackEntry[]>();
@@ -351,7 +353,12 @@ class BackupRun {
       this.flushBatch();
       const nodes = (await Promise.all(rootChildren.map(settle))).filter((n): n is TreeNode => n !== null);
       const rootId = this.storeTree(nodes);
-      for (const pack of (await this.poolInstance?.finishPacks()) ?? []) this.queueFinished(pack);
+      if (this.poolInstance) {
+        const { packs, error } = await this.poolInstance.finishPacks();
+        // After a failure the packs are queued all the same: the write queue deletes them.
+        if (error) this.writeError ??= error;
+        for (const pack of packs) this.queueFinished(pack);
+      }
       this.sealPack(this.treePacker);
       await this.drainWrites();
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
@@ -374,8 +381,9 @@ class BackupRun {
       this.emit(true);
       return { snapshotId, summary: this.summary };
     } finally {
+      this.stopped = true;
       await this.poolInstance?.abandonPacks();
-      this.treePacker.abandon();
+      await this.treePacker.abandon();
       // Whatever happened, index the packs already on disk so the next run reuses them.
       await this.drainWrites().catch(() => undefined);
       await this.saveIndex().catch(() => undefined);
@@ -662,7 +670,7 @@ class BackupRun {
     const plain = encodeTree(nodes);
     const id = blobId(this.repo.keys.id, plain);
     const hex = id.toString('hex');
-    if (this.index.has(hex) || this.pending.has(hex)) return hex;
+    if (this.stopped || this.index.has(hex) || this.pending.has(hex)) return hex;
     const packed = compress(plain, { compressionLevel: ZSTD_LEVEL });
     const useZstd = packed.length < plain.length;
     const sealed = encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id));

@@ -67,10 +67,16 @@ export class WorkerPool {
     return this.run(task) as Promise<VerifyResult>;
   }
 
-  /** Every thread's open pack, finished (after the tasks already queued): the end of a backup. */
-  async finishPacks(): Promise<FinishedPack[]> {
-    const results = await Promise.all(this.slots.map((slot) => this.runOn(slot, { kind: 'finish' }) as Promise<PackResult>));
-    return results.flatMap((r) => r.packs);
+  /**
+   * Every thread's open pack, finished (after the tasks already queued): the end of a backup.
+   * The packs that were finished come back even when another thread failed (`error`), so the
+   * caller can install or delete each.
+   */
+  async finishPacks(): Promise<{ packs: FinishedPack[]; error?: unknown }> {
+    const results = await Promise.allSettled(this.slots.map((slot) => this.runOn(slot, { kind: 'finish' }) as Promise<PackResult>));
+    const packs = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.packs : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return failed ? { packs, error: failed.reason } : { packs };
   }
 
   /**

@@ -175,10 +175,23 @@ function chunkFiles(k: RepoKeys, writer: PackWriter, task: ChunkTask): ChunkResu
     try {
       return chunkOne(k, f, store);
     } catch (e) {
+      // A file that cannot be read is reported and skipped; a pack that cannot be written fails
+      // the task, and the packs it filled go too (the engine never hears of their chunks).
+      if (e instanceof PackWriteFailure) {
+        for (const pack of store.packs) rmSync(pack.tmp, { force: true });
+        throw e.cause;
+      }
       return { ids: [], sizes: [], end: f.start, eof: true, error: describe(e) };
     }
   });
   return { files, stored: [...store.stored], packs: store.packs };
+}
+
+/** An error of the repository's side (writing this thread's pack), not of the file being read. */
+class PackWriteFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('a pack could not be written');
+  }
 }
 
 function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
@@ -216,7 +229,11 @@ function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
       const claimed = store.claims.claim(id);
       if (store.storeAll ? !store.stored.has(hex) : claimed) {
         store.stored.add(hex);
-        storeChunk(store, id, chunk);
+        try {
+          storeChunk(store, id, chunk);
+        } catch (e) {
+          throw new PackWriteFailure(e);
+        }
       }
       head += cut;
       pos += cut;
