@@ -150,6 +150,18 @@ describe('a backup of a generated tree', () => {
     }
   });
 
+  it('reports a file whose name is not UTF-8 as not stored, and stores the rest of its folder', async () => {
+    const odd = join(work, 'odd-names');
+    mkdirSync(odd);
+    writeFileSync(join(odd, 'fine.txt'), 'fine');
+    // "caf\xe9.txt": Latin-1, not UTF-8.
+    writeFileSync(Buffer.concat([Buffer.from(`${odd}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1 name');
+    const oddRepo = (await Repository.init(join(work, 'odd-repo'), 'repository password', TEST_KDF)).repo;
+    const { summary } = await backup(oddRepo, { sources: [odd] });
+    expect(summary.files).toBe(1);
+    expect(summary.errors).toEqual([{ path: `${odd}/caf\uFFFD.txt`, message: 'its name is not valid UTF-8, which backups cannot store yet' }]);
+  });
+
   it('checks clean, reading every byte', async () => {
     const report = await check(repo, { readData: { kind: 'all' } });
     expect(report.problems).toEqual([]);

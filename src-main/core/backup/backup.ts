@@ -772,7 +772,13 @@ class BackupRun {
   private error(path: string, e: unknown): void {
     const code = (e as NodeJS.ErrnoException)?.code;
     const message =
-      code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'vanished before it could be read' : `cannot be read (${code ?? 'error'})`;
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ENOENT'
+          ? 'vanished before it could be read'
+          : code === 'EILSEQ'
+            ? 'its name is not valid UTF-8, which backups cannot store yet'
+            : `cannot be read (${code ?? 'error'})`;
     this.summary.errors.push({ path, message });
   }
 

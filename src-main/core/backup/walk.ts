@@ -99,7 +99,10 @@ export function listFolder(path: string, excluded: Excluder): FolderListing {
     try {
       st = lstatSync(child, { bigint: true });
     } catch (e) {
-      errors.push(errnoCode(e));
+      // A name that is not UTF-8 comes back from readdir with U+FFFD in it, so no such path
+      // exists: say what is wrong with it rather than that it vanished.
+      const code = errnoCode(e);
+      errors.push(code === 'ENOENT' && name.includes('\uFFFD') ? 'EILSEQ' : code);
       links.push(null);
       return;
     }
