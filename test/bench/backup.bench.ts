@@ -208,8 +208,13 @@ function whyMissed(rows: Record<Tool, Row>): string {
         'for another thread. The peak comes late in a first backup, among the ~50,000 small files of the real tree, as ' +
         'V8 lets the heaps grow: the engine thread\'s to ~50 MiB for ~10 MiB live (a heap snapshot), each worker\'s to ' +
         '~20 MiB for ~6 MiB. Capping old or young generations, forcing full collections after each pack and running the ' +
-        'backup on the caller\'s thread (240 MiB) did not lower it beyond the run-to-run noise (about 10 MiB). restic is ' +
-        'one Go process with one heap.',
+        'backup on the caller\'s thread (240 MiB) did not lower it beyond the run-to-run noise (about 10 MiB). A restore ' +
+        'peaks higher still: it runs on the caller\'s thread, whose young generation V8 sizes for a large machine, and ' +
+        'each of its two worker threads costs ~40 MiB (one thread: 200 MiB instead of 240, and slower). The floor of ' +
+        'this design is about 42 MiB for Node, ~28 MiB for the modules (zod, zstd, Argon2) and ~10 MiB for each further ' +
+        'thread before it does any work; restic is one Go process with one heap. Reaching restic\'s figure needs fewer ' +
+        'JavaScript threads: on Node 22.15 or later (not this machine\'s Node 20), zstd, AES-GCM and HMAC can all run ' +
+        'on libuv\'s native thread pool (zlib.zstdCompress, WebCrypto), leaving only the chunker in JavaScript.',
     );
   }
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';
