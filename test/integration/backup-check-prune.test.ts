@@ -33,7 +33,7 @@ async function packOf(snapshotId: string, fileName: string): Promise<string> {
   const snap = await repo.loadSnapshot(snapshotId);
   const top = (await repo.loadTree(snap.tree, index)).nodes[0]!;
   const node = (await repo.loadTree(top.subtree!, index)).nodes.find((n) => n.name === fileName)!;
-  return index.get(node.content![0]!)!.pack;
+  return index.get(node.content![0]!, 'data')!.pack;
 }
 
 function flipByte(path: string, at: number): void {

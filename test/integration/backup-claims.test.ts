@@ -16,6 +16,7 @@ import { chunkAll } from '../../src-main/core/backup/chunker.js';
 import { blobId } from '../../src-main/core/backup/format.js';
 import { Repository } from '../../src-main/core/backup/repository.js';
 import { restore } from '../../src-main/core/backup/restore.js';
+import { encodeTree } from '../../src-main/core/backup/tree.js';
 import type { MasterIndex } from '../../src-main/core/backup/index.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
@@ -98,7 +99,7 @@ describe('chunks stored by the worker threads', () => {
     expect(summary.errors).toEqual([]);
 
     const { index } = await repo.loadIndex();
-    for (const id of victimIds) expect(index.has(id.toString('hex'))).toBe(true);
+    for (const id of victimIds) expect(index.has(id.toString('hex'), 'data')).toBe(true);
     const report = await check(repo, { readData: { kind: 'all' } });
     expect(report.problems).toEqual([]);
     const target = join(work, 'stale-restored');
@@ -151,5 +152,32 @@ describe('chunks stored by the worker threads', () => {
     expect(await repo.snapshots()).toEqual([]);
     expect(readdirSync(repo.dir('tmp'))).toEqual([]);
     expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
+  });
+
+  it('keeps a file whose bytes are an empty folder\'s tree apart from that tree, whichever is stored first', async () => {
+    for (const fileFirst of [true, false]) {
+      const source = join(work, `lookalike-${fileFirst}`);
+      mkdirSync(source, { recursive: true });
+      const repo = await freshRepo(`lookalike-repo-${fileFirst}`);
+      // Same bytes, so the same id: only the type tells the two blobs apart.
+      const addFile = () => writeFileSync(join(source, 'fixture.json'), encodeTree([]));
+      const addFolder = () => mkdirSync(join(source, 'empty'));
+      (fileFirst ? addFile : addFolder)();
+      await backup(repo, { sources: [source] });
+      (fileFirst ? addFolder : addFile)();
+      const { snapshotId, summary } = await backup(repo, { sources: [source] });
+      expect(summary.errors).toEqual([]);
+
+      const { index } = await repo.loadIndex();
+      const id = blobId(repo.keys.id, encodeTree([])).toString('hex');
+      expect([index.get(id, 'data')?.type, index.get(id, 'tree')?.type]).toEqual(['data', 'tree']);
+      const target = join(work, `lookalike-restored-${fileFirst}`);
+      const restored = await restore(repo, index, await repo.loadSnapshot(snapshotId), { targetDir: target, onExisting: 'fail' });
+      expect(restored.errors).toEqual([]);
+      expect(diffTrees(source, join(target, `lookalike-${fileFirst}`))).toBe('');
+      const report = await check(repo, { readData: { kind: 'all' } });
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(true);
+    }
   });
 });

@@ -263,8 +263,8 @@ class BackupRun {
   private walker: Walker | null = null;
   private readonly writeBudget: WriteBudget;
   private readonly treePacker: Packer;
-  /** Blob ids sitting in a pack not yet written whole and indexed: known, but not in the index. */
-  private readonly pending = new Set<string>();
+  /** Blobs in a pack not yet written whole and indexed (data and trees apart, as in the index). */
+  private readonly pending: Record<BlobType, Set<string>> = { data: new Set(), tree: new Set() };
   /** Which chunks the worker threads have stored or are storing (claims.ts); made with the pool. */
   private claims: ClaimTable | null = null;
   /** Set once the run ends: folders still settling after a failure store nothing. */
@@ -363,7 +363,7 @@ class BackupRun {
       await this.drainWrites();
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
       // pack unfinished: then the snapshot would name chunks that were never written.
-      if (this.pending.size > 0) throw new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.');
+      if (this.pending.data.size + this.pending.tree.size > 0) throw new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.');
       await this.saveIndex();
 
       this.summary.durationMs = Date.now() - this.started;
@@ -438,7 +438,7 @@ class BackupRun {
       prev.ctime === meta.ctime &&
       prev.inode === meta.inode &&
       prev.content &&
-      prev.content.every((id) => this.index.has(id) || this.pending.has(id))
+      prev.content.every((id) => this.index.has(id, 'data') || this.pending.data.has(id))
     ) {
       this.summary.files++;
       this.summary.filesUnmodified++;
@@ -496,7 +496,7 @@ class BackupRun {
         prev?.subtree !== undefined &&
         kept.length === prevTree.nodes.length &&
         kept.every((n, i) => n === prevTree.nodes[i]) &&
-        this.index.has(prev.subtree);
+        this.index.has(prev.subtree, 'tree');
       const subtree = same ? prev!.subtree! : this.storeTree(kept);
       const node: TreeNode = { ...meta, type: 'dir', size: 0, subtree };
       return same && sameNodes([node], [prev!]) ? prev! : node;
@@ -523,7 +523,7 @@ class BackupRun {
   private newClaims(known: number): ClaimTable {
     const table = ClaimTable.create(known * 2 + CLAIMS_HEADROOM);
     this.index.forEachDataId((id) => table.claim(id));
-    for (const hex of this.pending) table.claim(Buffer.from(hex, 'hex'));
+    for (const hex of this.pending.data) table.claim(Buffer.from(hex, 'hex'));
     for (const seed of this.options.staleClaims ?? []) table.claim(seed);
     return table;
   }
@@ -620,11 +620,11 @@ class BackupRun {
   /** One task through the pool; its stored chunks become pending and its full packs are queued. */
   private chunkTask(files: ChunkFile[], storeAll: boolean): Promise<ChunkResult> {
     const pool = this.pool();
-    if (this.claims!.size * 2 > this.claims!.capacity) this.claims = this.newClaims(this.index.blobCount + this.pending.size);
+    if (this.claims!.size * 2 > this.claims!.capacity) this.claims = this.newClaims(this.index.blobCount + this.pending.data.size);
     const claims = this.claims!;
     const task = pool.chunk({ kind: 'chunk', files, claims: claims.buffer, storeAll }).then((result) => {
       for (const id of result.stored) {
-        this.pending.add(id);
+        this.pending.data.add(id);
         // Stored under an older table: let the current one know too.
         if (this.claims !== claims) this.claims!.claim(Buffer.from(id, 'hex'));
       }
@@ -644,7 +644,7 @@ class BackupRun {
   private missingFiles(result: ChunkResult): number[] {
     const missing: number[] = [];
     result.files.forEach((f, i) => {
-      if (!f.error && f.ids.some((id) => !this.index.has(id) && !this.pending.has(id))) missing.push(i);
+      if (!f.error && f.ids.some((id) => !this.index.has(id, 'data') && !this.pending.data.has(id))) missing.push(i);
     });
     return missing;
   }
@@ -670,11 +670,11 @@ class BackupRun {
     const plain = encodeTree(nodes);
     const id = blobId(this.repo.keys.id, plain);
     const hex = id.toString('hex');
-    if (this.stopped || this.index.has(hex) || this.pending.has(hex)) return hex;
+    if (this.stopped || this.index.has(hex, 'tree') || this.pending.tree.has(hex)) return hex;
     const packed = compress(plain, { compressionLevel: ZSTD_LEVEL });
     const useZstd = packed.length < plain.length;
     const sealed = encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id));
-    this.pending.add(hex);
+    this.pending.tree.add(hex);
     this.treePacker.add(hex, 'tree', sealed, plain.length, useZstd);
     if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealPack(this.treePacker);
     return hex;
@@ -740,7 +740,7 @@ class BackupRun {
     fsyncDir(dirname(dest));
     this.summary.dataAdded += statSync(dest).size;
     this.index.addPack(packId, entries);
-    for (const e of entries) this.pending.delete(e.id);
+    for (const e of entries) this.pending[e.type].delete(e.id);
     this.unsaved.set(packId, entries);
     this.unsavedBlobs += entries.length;
     if (this.unsaved.size >= (this.options.indexEvery ?? 32) || this.unsavedBlobs >= INDEX_EVERY_BLOBS) await this.saveIndex();

@@ -8,7 +8,7 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { Progress } from './backup.js';
-import { MasterIndex } from './index.js';
+import { blobKey, MasterIndex } from './index.js';
 import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
@@ -47,6 +47,7 @@ const MAX_FILES_NAMED = 100;
 export async function check(repo: Repository, options: CheckOptions): Promise<CheckReport> {
   const problems: CheckProblem[] = [];
   const damagedPacks = new Set<string>();
+  /** Blobs in damaged packs, as `blobKey` names them. */
   const badBlobs = new Set<string>();
   const cancelled = () => options.signal?.aborted === true;
 
@@ -64,28 +65,27 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
   const onDisk = await repo.listPacks();
   const unindexedPacks = [...onDisk.keys()].filter((p) => !index.hasPack(p));
   for (const packId of index.packIds()) {
-    const blobIds = index.blobsOfPack(packId);
+    const blobs = index.blobsOfPack(packId);
     if (!onDisk.has(packId)) {
       problems.push({ kind: 'pack', id: packId, message: `Pack ${packId.slice(0, 12)} is missing.` });
       damagedPacks.add(packId);
-      for (const b of blobIds) if (index.get(b)?.pack === packId) badBlobs.add(b);
+      for (const b of blobs) if (index.get(b.id, b.type)?.pack === packId) badBlobs.add(blobKey(b));
       continue;
     }
     try {
       const header = await repo.readPackHeader(packId);
-      const listed = new Set(blobIds);
+      const listed = new Set(blobs.map(blobKey));
       const agrees =
-        header.length === blobIds.length &&
+        header.length === blobs.length &&
         header.every((e) => {
-          const id = e.id;
-          const loc = index.get(id);
-          return listed.has(id) && (loc?.pack !== packId || (loc.offset === e.offset && loc.length === e.length));
+          const loc = index.get(e.id, e.type);
+          return listed.has(blobKey(e)) && (loc?.pack !== packId || (loc.offset === e.offset && loc.length === e.length));
         });
       if (!agrees) throw new Error('header does not match the index');
     } catch (e) {
       problems.push({ kind: 'pack', id: packId, message: `Pack ${packId.slice(0, 12)}: ${messageOf(e, 'its header is damaged.')}` });
       damagedPacks.add(packId);
-      for (const b of blobIds) if (index.get(b)?.pack === packId) badBlobs.add(b);
+      for (const b of blobs) if (index.get(b.id, b.type)?.pack === packId) badBlobs.add(blobKey(b));
     }
   }
 
@@ -102,8 +102,8 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
       for (const packId of toRead) {
         if (cancelled()) break;
         while (inFlight.size >= pool.threads * 2) await Promise.race(inFlight);
-        const blobs = index.blobsOfPack(packId).flatMap((id) => {
-          const loc = index.get(id);
+        const blobs = index.blobsOfPack(packId).flatMap(({ id, type }) => {
+          const loc = index.get(id, type);
           return loc && loc.pack === packId ? [{ id, ...loc }] : [];
         });
         const p = pool.verify({ kind: 'verify', path: repo.packPath(packId), packId, blobs }).then((r) => {
@@ -111,7 +111,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
           bytesDone += onDisk.get(packId) ?? 0;
           if (!r.packIdOk || r.badBlobs.length > 0) {
             damagedPacks.add(packId);
-            for (const b of r.badBlobs) badBlobs.add(b);
+            for (const b of r.badBlobs) badBlobs.add(blobKey(b));
             problems.push({
               kind: 'data',
               id: packId,
@@ -153,7 +153,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
     if (known) return known;
     let tree: Tree;
     try {
-      if (badBlobs.has(treeId)) throw new Error('in a damaged pack');
+      if (badBlobs.has(blobKey({ id: treeId, type: 'tree' }))) throw new Error('in a damaged pack');
       tree = await repo.loadTree(treeId, index, { cache: false });
     } catch (e) {
       problems.push({ kind: 'tree', id: treeId, message: `Tree ${treeId.slice(0, 12)}: ${messageOf(e, 'cannot be read.')}` });
@@ -162,7 +162,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
     }
     const out: string[] = [];
     for (const node of tree.nodes) {
-      if (node.type === 'file' && (node.content ?? []).some((c) => badBlobs.has(c) || !index.has(c))) out.push(node.name);
+      if (node.type === 'file' && (node.content ?? []).some((c) => badBlobs.has(blobKey({ id: c, type: 'data' })) || !index.has(c, 'data'))) out.push(node.name);
       if (node.type === 'dir' && node.subtree) {
         for (const sub of await treeDamage(node.subtree)) out.push(sub === '' ? `${node.name}/` : `${node.name}/${sub}`);
       }

@@ -1,7 +1,9 @@
 /**
  * The index: which pack holds each blob, where, and how long it is. Stored as index files
- * (sealed, zstd-compressed JSON); in memory as one map from blob id to location. A blob may be
- * listed twice (an interrupted prune, or two backups at once); any copy will do.
+ * (sealed, zstd-compressed JSON); in memory as one map from blob (type and id) to location. A
+ * blob is its type and its id together: a file whose bytes equal a folder's tree encoding has
+ * that tree's id, and both must be found. A blob may be listed twice (an interrupted prune, or
+ * two backups at once); any copy will do.
  */
 import { z } from 'zod';
 import type { BlobType } from './format.js';
@@ -66,6 +68,11 @@ export function decodeIndexFile(doc: unknown): IndexFile {
   return d as IndexFile;
 }
 
+/** One string for a blob's type and id, for sets (the same id may name a tree and a data blob). */
+export function blobKey(b: { id: string; type: BlobType }): string {
+  return `${b.type}:${b.id}`;
+}
+
 export interface BlobLocation {
   pack: string;
   type: BlobType;
@@ -87,7 +94,7 @@ const FLAG_COMPRESSED = 2;
  * table over the binary ids (blob ids are HMAC outputs, so their first bytes are already a
  * uniform hash). About 70 bytes a blob, against ~250 for a Map of hex strings to objects: the
  * index is the one structure of a backup that grows with the repository (restic packs its
- * in-memory index for the same reason). The first location added for an id is the one used.
+ * in-memory index for the same reason). The first location added for a blob is the one used.
  */
 export class MasterIndex {
   private count = 0;
@@ -114,12 +121,12 @@ export class MasterIndex {
     return this.packIdList.length;
   }
 
-  has(id: string): boolean {
-    return this.find(id) >= 0;
+  has(id: string, type: BlobType): boolean {
+    return this.find(id, type) >= 0;
   }
 
-  get(id: string): BlobLocation | undefined {
-    const e = this.find(id);
+  get(id: string, type: BlobType): BlobLocation | undefined {
+    const e = this.find(id, type);
     if (e < 0) return undefined;
     const f = this.flags[e]!;
     return {
@@ -140,11 +147,14 @@ export class MasterIndex {
     return [...this.packIdList];
   }
 
-  /** The ids of the blobs a pack lists (its header's order), or [] for a pack not in the index. */
-  blobsOfPack(packId: string): string[] {
+  /** The blobs a pack lists (its header's order), or [] for a pack not in the index. */
+  blobsOfPack(packId: string): { id: string; type: BlobType }[] {
     const n = this.packNumbers.get(packId);
     if (n === undefined) return [];
-    return Array.from(this.packBlobs[n]!, (e) => this.ids.toString('hex', e * ID_BYTES, (e + 1) * ID_BYTES));
+    return Array.from(this.packBlobs[n]!, (e) => ({
+      id: this.ids.toString('hex', e * ID_BYTES, (e + 1) * ID_BYTES),
+      type: this.flags[e]! & FLAG_TREE ? ('tree' as const) : ('data' as const),
+    }));
   }
 
   /** Call `fn` with the raw 32 bytes of every data blob's id (a view, valid only during the call). */
@@ -180,7 +190,7 @@ export class MasterIndex {
 
   /** Add a location; returns the entry number of the id (an existing one if already known). */
   private add(id: string, pack: number, type: BlobType, offset: number, length: number, rawLength: number, compressed: boolean): number {
-    const existing = this.find(id);
+    const existing = this.find(id, type);
     if (existing === MALFORMED) throw new Error('a blob id must be 64 hex digits');
     if (existing >= 0) return existing;
     if (this.count === this.packOf.length) this.grow();
@@ -196,15 +206,16 @@ export class MasterIndex {
     return e;
   }
 
-  /** The entry number of a hex id, -1 when absent, MALFORMED when not 64 hex digits. Leaves the id decoded in `probe`. */
-  private find(id: string): number {
+  /** The entry number of a blob, -1 when absent, MALFORMED when the id is not 64 hex digits. Leaves the id decoded in `probe`. */
+  private find(id: string, type: BlobType): number {
     if (typeof id !== 'string' || id.length !== ID_BYTES * 2 || this.probe.write(id, 'hex') !== ID_BYTES) return MALFORMED;
+    const tree = type === 'tree' ? FLAG_TREE : 0;
     const mask = this.slots.length - 1;
     for (let s = this.probe.readUInt32LE(0) & mask; ; s = (s + 1) & mask) {
       const slot = this.slots[s]!;
       if (slot === 0) return -1;
       const e = slot - 1;
-      if (this.ids.compare(this.probe, 0, ID_BYTES, e * ID_BYTES, (e + 1) * ID_BYTES) === 0) return e;
+      if ((this.flags[e]! & FLAG_TREE) === tree && this.ids.compare(this.probe, 0, ID_BYTES, e * ID_BYTES, (e + 1) * ID_BYTES) === 0) return e;
     }
   }
 

@@ -7,10 +7,10 @@
  */
 import { CoreError } from '../errors.js';
 import { recoverUnindexedPacks } from './backup.js';
-import { indexFileFor, type MasterIndex } from './index.js';
+import { blobKey, indexFileFor, type MasterIndex } from './index.js';
 import { RepoLock } from './lock.js';
 import { open } from 'node:fs/promises';
-import { PACK_TARGET_BYTES } from './format.js';
+import { PACK_TARGET_BYTES, type BlobType } from './format.js';
 import type { PackEntry } from './pack.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
@@ -101,15 +101,16 @@ export interface PruneResult {
   bytesFreed: number;
 }
 
-/** Every blob id (trees and data) some snapshot needs. Throws rather than guess. */
+/** Every blob (trees and data, as `blobKey` names them) some snapshot needs. Throws rather than guess. */
 async function usedBlobs(repo: Repository, index: MasterIndex): Promise<Set<string>> {
   const used = new Set<string>();
   const visit = async (treeId: string): Promise<void> => {
-    if (used.has(treeId)) return;
-    used.add(treeId);
+    const key = blobKey({ id: treeId, type: 'tree' });
+    if (used.has(key)) return;
+    used.add(key);
     const tree = await repo.loadTree(treeId, index, { cache: false });
     for (const n of tree.nodes) {
-      for (const c of n.content ?? []) used.add(c);
+      for (const c of n.content ?? []) used.add(blobKey({ id: c, type: 'data' }));
       if (n.subtree) await visit(n.subtree);
     }
   };
@@ -128,8 +129,9 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     } catch (cause) {
       throw new CoreError('REPO_DAMAGED', 'Prune stopped before removing anything: a snapshot or tree cannot be read. Run a check.', { cause });
     }
-    for (const id of used) {
-      if (!index.has(id)) throw new CoreError('REPO_DAMAGED', 'Prune stopped before removing anything: some data is missing. Run a check.');
+    for (const key of used) {
+      const [type, id] = key.split(':') as [BlobType, string];
+      if (!index.has(id, type)) throw new CoreError('REPO_DAMAGED', 'Prune stopped before removing anything: some data is missing. Run a check.');
     }
     const sizes = await repo.listPacks();
 
@@ -140,10 +142,7 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     for (const packId of index.packIds()) {
       const header = await repo.readPackHeader(packId);
       // A blob counts as used here only at the location the index chose: duplicates go.
-      const live = header.filter((e) => {
-        const id = e.id;
-        return used.has(id) && index.get(id)?.pack === packId;
-      });
+      const live = header.filter((e) => used.has(blobKey(e)) && index.get(e.id, e.type)?.pack === packId);
       if (live.length === header.length) keptPacks.set(packId, header);
       else if (live.length === 0) doomed.push(packId);
       else rewrite.push(packId);
@@ -165,10 +164,9 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     };
     for (const packId of rewrite) {
       for (const e of await repo.readPackHeader(packId)) {
-        const id = e.id;
-        const loc = index.get(id);
-        if (!used.has(id) || loc?.pack !== packId) continue;
-        await repo.readBlob(id, loc); // verifies: never copy damage forward
+        const loc = index.get(e.id, e.type);
+        if (!used.has(blobKey(e)) || loc?.pack !== packId) continue;
+        await repo.readBlob(e.id, loc); // verifies: never copy damage forward
         const sealed = await readRaw(repo, packId, e.offset, e.length);
         entries.push({ ...e, offset: size });
         blobs.push(sealed);
@@ -181,7 +179,7 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     await repo.saveSealed('index', indexFileFor(keptPacks, oldIndexFiles));
     for (const id of oldIndexFiles) await repo.removeFile('index', id);
     for (const packId of [...doomed, ...rewrite]) {
-      result.blobsRemoved += index.blobsOfPack(packId).filter((b) => !used.has(b) || index.get(b)?.pack !== packId).length;
+      result.blobsRemoved += index.blobsOfPack(packId).filter((b) => !used.has(blobKey(b)) || index.get(b.id, b.type)?.pack !== packId).length;
       result.bytesFreed += sizes.get(packId) ?? 0;
       await repo.removePack(packId);
     }

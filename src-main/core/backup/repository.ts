@@ -321,8 +321,8 @@ export class Repository {
   async loadTree(id: string, index: MasterIndex, options: { cache?: boolean } = {}): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
-    const loc = index.get(id);
-    if (!loc || loc.type !== 'tree') throw new CoreError('REPO_DAMAGED', `Tree ${id.slice(0, 12)} is missing from the index.`);
+    const loc = index.get(id, 'tree');
+    if (!loc) throw new CoreError('REPO_DAMAGED', `Tree ${id.slice(0, 12)} is missing from the index.`);
     const pack = this.treePack(loc.pack);
     if (loc.offset + loc.length > pack.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
     const sealed = pack.subarray(loc.offset, loc.offset + loc.length);

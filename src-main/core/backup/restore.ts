@@ -217,7 +217,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
         continue;
       }
       const blobs = (node.content ?? []).map((id) => {
-        const loc = index.get(id);
+        const loc = index.get(id, 'data');
         if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${target} is missing from the repository. Run a check.`);
         return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
       });

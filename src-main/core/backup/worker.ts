@@ -98,7 +98,8 @@ export interface VerifyTask {
 export interface VerifyResult {
   packIdOk: boolean;
   readable: boolean;
-  badBlobs: string[];
+  /** The blobs that fail their check, as the task listed them. */
+  badBlobs: { id: string; type: 'data' | 'tree' }[];
 }
 
 const raw = workerData as WorkerKeys | undefined;
@@ -324,7 +325,7 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
   try {
     fd = openSync(task.path, 'r');
   } catch {
-    return { packIdOk: false, readable: false, badBlobs: task.blobs.map((b) => b.id) };
+    return { packIdOk: false, readable: false, badBlobs: task.blobs.map(({ id, type }) => ({ id, type })) };
   }
   try {
     const size = fstatSync(fd).size;
@@ -336,13 +337,13 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
       got += n;
     }
     const packIdOk = got === size && fileId(whole) === task.packId;
-    const badBlobs: string[] = [];
+    const badBlobs: VerifyResult['badBlobs'] = [];
     for (const b of task.blobs) {
       try {
         if (b.offset + b.length > got) throw new Error('outside the pack');
         openBlob(k, b.id, b.type, b.compressed, b.rawLength, whole.subarray(b.offset, b.offset + b.length), task.packId, scratch);
       } catch {
-        badBlobs.push(b.id);
+        badBlobs.push({ id: b.id, type: b.type });
       }
     }
     return { packIdOk, readable: true, badBlobs };
