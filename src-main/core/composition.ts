@@ -22,6 +22,7 @@ import { Throttle } from './throttle.js';
 import { Vault } from './vault.js';
 import { Scheduler } from './backup/scheduler.js';
 import { BackupService } from './backup/service.js';
+import { favourMemory } from './backup/gc.js';
 import { PairingService } from './push/pairing.js';
 import { PushApprovals } from './push/push-approvals.js';
 import { DesktopRelay } from './push/relay-client.js';
@@ -68,6 +69,8 @@ export interface Core {
 }
 
 export function createCore(options: CoreOptions): Core {
+  // This process runs backups, often unattended beside the person's own work: favour memory.
+  favourMemory();
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createFileLogger(options.dataDir, () => clock.now());
   const keychain = options.keychain ?? createOsKeychain();

@@ -6,6 +6,10 @@
 import { backupInThread } from '../../src-main/core/backup/engine.js';
 import { Repository } from '../../src-main/core/backup/repository.js';
 import { restore } from '../../src-main/core/backup/restore.js';
+import { favourMemory } from '../../src-main/core/backup/gc.js';
+
+// As the app's composition root does (src-main/core/composition.ts).
+favourMemory();
 
 const [command, repoPath, ...rest] = process.argv.slice(2);
 const password = process.env.TWOFOLD_PASSWORD ?? '';

@@ -8,7 +8,7 @@ import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, rena
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { nextCut } from './chunker.js';
-import { collectYoung } from './gc.js';
+import { collectAfter, collectYoung } from './gc.js';
 import { blobAad, blobId, CHUNK_MAX, fileId, PACK_TARGET_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
 import { openBlob } from './blob.js';
 import { ClaimTable } from './claims.js';
@@ -252,6 +252,7 @@ function storeChunk(store: Store, id: Buffer, chunk: Uint8Array): void {
   const useZstd = packedLength < chunk.length;
   const plain = useZstd ? sealing.buffer.subarray(0, packedLength) : chunk;
   store.writer.add(id, 'data', plain, chunk.length, useZstd, blobAad('data', id));
+  collectAfter(plain.length); // the cipher's output slices
   if (store.writer.size >= PACK_TARGET_BYTES) store.packs.push(store.writer.finish()!);
 }
 
@@ -305,6 +306,7 @@ function restoreOne(k: RepoKeys, f: RestoreFile, packFd: (p: string) => number):
         let done = 0;
         while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
         bytes += plain.length;
+        collectAfter(b.length);
       }
       fchmodSync(out, f.mode & 0o7777);
       futimesSync(out, f.atimeSec, f.mtimeSec);
