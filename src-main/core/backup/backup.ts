@@ -509,7 +509,8 @@ class BackupRun {
 
   private pool(): WorkerPool {
     if (!this.poolInstance) {
-      this.poolInstance = new WorkerPool(this.repo, this.options.threads);
+      // One lane runs on this thread, between walking and installing packs (pool.ts).
+      this.poolInstance = new WorkerPool(this.repo, this.options.threads, { inline: true });
       this.claims = this.newClaims(this.index.blobCount);
     }
     return this.poolInstance;

@@ -1,24 +1,25 @@
 /**
- * The worker pool: one thread per core, each started with the repository's keys, fed one task
- * at a time from a queue. Written over node:worker_threads rather than a pool library: the
- * engine needs only run-a-task and close, and each library thread carried ~15 MiB of its own
- * code and heap, a large part of a backup's memory budget (docs/benchmarks.md).
+ * The worker pool: one lane per core, each with the repository's keys, fed one task at a time
+ * from a queue. A lane is a worker thread, or (with `inline`) the pool's own thread, which runs
+ * one lane's tasks between its other work: a thread's heap, arena and buffers cost ~30 MiB,
+ * more than the pause. Written over node:worker_threads rather than a pool library: the engine
+ * needs only run-a-task and close, and each library thread carried ~15 MiB of its own code and
+ * heap, a large part of a backup's memory budget (docs/benchmarks.md).
  *
  * Tasks and results cross as structured clones and are small: file contents never cross, as
- * each thread writes the chunks it stores into a pack of its own (worker.ts). A thread that dies
- * fails its task and is replaced; the run that owns the pool decides what a failed task means. From source (tests, tsx) the worker is TypeScript, so
- * threads load it through tsx too.
+ * each lane writes the chunks it stores into a pack of its own (worker.ts). A thread that dies
+ * fails its task and is replaced; the run that owns the pool decides what a failed task means.
+ * From source (tests, tsx) the worker is TypeScript, so threads load it through tsx too.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
-import { exposeGc } from './gc.js';
+import { collectYoung, exposeGc } from './gc.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { Repository } from './repository.js';
 import type { FinishedPack } from './pack-writer.js';
-import type { ChunkResult, ChunkTask, PackResult, PackTask, RestoreResult, RestoreTask, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
-
-type Task = ChunkTask | PackTask | RestoreTask | VerifyTask;
+import { createLane, run, type Lane } from './worker.js';
+import type { ChunkResult, ChunkTask, PackResult, RestoreResult, RestoreTask, Task, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
 
 interface Job {
   task: Task;
@@ -27,7 +28,9 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  /** The thread, or null for the inline lane, which runs tasks on the pool's own thread. */
+  worker: Worker | null;
+  lane: Lane | null;
   job: Job | null;
   /** Tasks for this thread only (its own pack), run before the shared queue. */
   own: Job[];
@@ -42,9 +45,15 @@ export class WorkerPool {
   /** False once packs are being abandoned: shared tasks are refused. */
   private accepting = true;
 
-  constructor(repo: Repository, threads = Math.max(1, Math.min(availableParallelism(), 8))) {
+  /**
+   * `threads` lanes, each with a data pack of its own. With `inline`, one of them runs on this
+   * thread between its other work instead of on a thread of its own: a thread's heap and buffers
+   * cost more memory than the ~20-30 ms a task holds this thread's event loop.
+   */
+  constructor(repo: Repository, threads = Math.max(1, Math.min(availableParallelism(), 8)), options: { inline?: boolean } = {}) {
     this.threads = threads;
     this.workerData = {
+      role: 'twofold-worker',
       data: new Uint8Array(repo.keys.data),
       id: new Uint8Array(repo.keys.id),
       chunker: new Uint8Array(repo.keys.chunker),
@@ -52,7 +61,8 @@ export class WorkerPool {
       tmpDir: repo.dir('tmp'),
     };
     exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
-    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+    if (options.inline) this.slots.push({ worker: null, lane: createLane(this.workerData), job: null, own: [] });
+    while (this.slots.length < threads) this.slots.push(this.spawn());
   }
 
   chunk(task: ChunkTask): Promise<ChunkResult> {
@@ -101,7 +111,7 @@ export class WorkerPool {
         slot.job = null;
         job?.reject(cancelled());
         for (const own of slot.own.splice(0)) own.reject(cancelled());
-        await slot.worker.terminate();
+        await slot.worker?.terminate();
       }),
     );
   }
@@ -128,13 +138,28 @@ export class WorkerPool {
       const job = slot.own.shift() ?? this.queue.shift();
       if (!job) continue;
       slot.job = job;
-      slot.worker.postMessage(job.task);
+      if (slot.worker) slot.worker.postMessage(job.task);
+      else setImmediate(() => this.runInline(slot, job));
     }
+  }
+
+  /** A task of the inline lane: run here, answered as a thread would answer it. */
+  private runInline(slot: Slot, job: Job): void {
+    if (slot.job !== job) return; // the pool was closed meanwhile
+    try {
+      job.resolve(run(slot.lane!, job.task));
+    } catch (e) {
+      job.reject(e);
+    } finally {
+      slot.job = null;
+      collectYoung();
+    }
+    this.pump();
   }
 
   private spawn(): Slot {
     const worker = startThread('worker', { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
-    const slot: Slot = { worker, job: null, own: [] };
+    const slot: Slot = { worker, lane: null, job: null, own: [] };
     worker.on('message', (reply: TaskReply) => {
       const job = slot.job;
       slot.job = null;

@@ -1,8 +1,9 @@
 /**
- * The worker-thread side of the engine (one thread per core, pool.ts): read files with one large
- * reused buffer, chunk and hash them, and compress, encrypt and write the chunks no other thread
- * has stored into a data pack of this thread's own (pack-writer.ts) for backup; read, verify and
- * write them for restore; verify whole packs for check. The keys arrive once, in workerData.
+ * The lanes of the engine (one per core, pool.ts), on worker threads or inline: read files with
+ * one large reused buffer, chunk and hash them, and compress, encrypt and write the chunks no
+ * other lane has stored into a data pack of the lane's own (pack-writer.ts) for backup; read,
+ * verify and write them for restore; verify whole packs for check. A worker thread gets the
+ * keys once, in workerData.
  */
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +17,7 @@ import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
 
 export interface WorkerKeys {
+  role: 'twofold-worker';
   data: Uint8Array;
   id: Uint8Array;
   chunker: Uint8Array;
@@ -102,15 +104,24 @@ export interface VerifyResult {
   badBlobs: { id: string; type: 'data' | 'tree' }[];
 }
 
-const raw = workerData as WorkerKeys | undefined;
-const keys: RepoKeys | null = raw
-  ? { data: Buffer.from(raw.data), id: Buffer.from(raw.id), chunker: Buffer.from(raw.chunker) }
-  : null;
-/** This thread's data pack, opened on the first chunk it stores. */
-const packs = keys && raw ? new PackWriter(keys.data, () => tempName(raw.tmpDir)) : null;
-const gear = raw ? new Int32Array(raw.gear) : new Int32Array(256);
 /**
- * One read buffer per worker, reused for every file: the largest chunk plus one read. The
+ * What one lane of the pool works with: a worker thread's, or the inline lane that runs on the
+ * pool's own thread (pool.ts). Each lane has a data pack of its own.
+ */
+export interface Lane {
+  keys: RepoKeys;
+  /** This lane's data pack, opened on the first chunk it stores. */
+  packs: PackWriter;
+  gear: Int32Array;
+}
+
+export function createLane(raw: WorkerKeys): Lane {
+  const keys: RepoKeys = { data: Buffer.from(raw.data), id: Buffer.from(raw.id), chunker: Buffer.from(raw.chunker) };
+  return { keys, packs: new PackWriter(keys.data, () => tempName(raw.tmpDir)), gear: new Int32Array(raw.gear) };
+}
+
+/**
+ * One read buffer per thread, reused for every file: the largest chunk plus one read. The
  * chunker finds a cut in whatever is read so far; only a chunk that runs past the end of the
  * buffer is moved to its front before reading on (about half a chunk per buffer filled).
  */
@@ -126,31 +137,34 @@ const sealing = { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compres
 export type TaskResult = ChunkResult | PackResult | RestoreResult | VerifyResult;
 export type TaskReply = { ok: true; result: TaskResult } | { ok: false; message: string; code?: string };
 
-export function run(task: ChunkTask | PackTask | RestoreTask | VerifyTask): TaskResult {
-  if (!keys || !packs) throw new Error('worker started without keys');
+export type Task = ChunkTask | PackTask | RestoreTask | VerifyTask;
+
+export function run(lane: Lane, task: Task): TaskResult {
   switch (task.kind) {
     case 'chunk':
-      return chunkFiles(keys, packs, task);
+      return chunkFiles(lane, task);
     case 'finish': {
-      const pack = packs.finish();
+      const pack = lane.packs.finish();
       return { packs: pack ? [pack] : [] };
     }
     case 'abandon':
-      packs.abandon();
+      lane.packs.abandon();
       return { packs: [] };
     case 'restore':
-      return restoreFiles(keys, task);
+      return restoreFiles(lane.keys, task);
     case 'verify':
-      return verifyPack(keys, task);
+      return verifyPack(lane.keys, task);
   }
 }
 
-if (parentPort && keys) {
+const request = workerData as Partial<WorkerKeys> | undefined;
+if (parentPort && request?.role === 'twofold-worker') {
   const port = parentPort;
-  port.on('message', (task: ChunkTask | PackTask | RestoreTask | VerifyTask) => {
+  const lane = createLane(request as WorkerKeys);
+  port.on('message', (task: Task) => {
     let reply: TaskReply;
     try {
-      reply = { ok: true, result: run(task) };
+      reply = { ok: true, result: run(lane, task) };
     } catch (e) {
       reply = { ok: false, message: e instanceof Error ? e.message : String(e), code: (e as NodeJS.ErrnoException)?.code };
     }
@@ -163,6 +177,7 @@ if (parentPort && keys) {
 /** Where a task's stored chunks go: this thread's pack, and the lists the engine gets back. */
 interface Store {
   writer: PackWriter;
+  gear: Int32Array;
   claims: ClaimTable;
   storeAll: boolean;
   /** Ids stored by this task (in storeAll mode also what keeps one task from storing a chunk twice). */
@@ -170,8 +185,9 @@ interface Store {
   packs: FinishedPack[];
 }
 
-function chunkFiles(k: RepoKeys, writer: PackWriter, task: ChunkTask): ChunkResult {
-  const store: Store = { writer, claims: ClaimTable.from(task.claims), storeAll: task.storeAll === true, stored: new Set(), packs: [] };
+function chunkFiles(lane: Lane, task: ChunkTask): ChunkResult {
+  const k = lane.keys;
+  const store: Store = { writer: lane.packs, gear: lane.gear, claims: ClaimTable.from(task.claims), storeAll: task.storeAll === true, stored: new Set(), packs: [] };
   const files = task.files.map((f) => {
     try {
       return chunkOne(k, f, store);
@@ -206,7 +222,7 @@ function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
     let filled = 0;
     let eof = false;
     for (;;) {
-      const cut = nextCut(gear, buffer, head, filled, eof);
+      const cut = nextCut(store.gear, buffer, head, filled, eof);
       if (cut === -1) {
         // The next cut lies past what is read (-1 only while fewer than CHUNK_MAX bytes are
         // left, so there is room): move them to the front and fill the buffer.

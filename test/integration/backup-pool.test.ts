@@ -1,0 +1,109 @@
+/**
+ * The worker pool's inline lane (pool.ts): with `inline`, one of the pool's lanes runs its tasks
+ * on the pool's own thread instead of a worker thread of its own, and answers exactly as a
+ * thread would: chunk ids, a data pack of its own, read errors per file, CANCELLED on close.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunkAll } from '../../src-main/core/backup/chunker.js';
+import { ClaimTable } from '../../src-main/core/backup/claims.js';
+import { blobId } from '../../src-main/core/backup/format.js';
+import { WorkerPool } from '../../src-main/core/backup/pool.js';
+import { Repository } from '../../src-main/core/backup/repository.js';
+import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+
+let work: string;
+let repo: Repository;
+
+beforeAll(async () => {
+  work = tempDir('pool');
+  repo = (await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF)).repo;
+});
+afterAll(() => removeTree(work));
+
+function chunkIds(data: Buffer): string[] {
+  let at = 0;
+  return chunkAll(repo.gear, data).map((n) => blobId(repo.keys.id, data.subarray(at, (at += n))).toString('hex'));
+}
+
+describe('a pool with one inline lane', () => {
+  it('chunks and stores a file on its own thread, in a pack of its own', async () => {
+    const source = join(work, 'one');
+    mkdirSync(source);
+    const data = pseudoRandom('inline lane', 3 * 1024 * 1024);
+    writeFileSync(join(source, 'data.bin'), data);
+    const pool = new WorkerPool(repo, 1, { inline: true });
+    try {
+      const claims = ClaimTable.create(1024).buffer;
+      const result = await pool.chunk({ kind: 'chunk', claims, files: [{ path: join(source, 'data.bin'), start: 0, limit: Number.MAX_SAFE_INTEGER }] });
+      expect(result.files).toHaveLength(1);
+      expect(result.files[0]!.ids).toEqual(chunkIds(data));
+      expect(result.files[0]!.eof).toBe(true);
+      expect(result.stored.sort()).toEqual([...new Set(chunkIds(data))].sort());
+      expect(result.packs).toEqual([]); // 3 MiB does not fill a pack
+
+      const { packs, error } = await pool.finishPacks();
+      expect(error).toBeUndefined();
+      expect(packs).toHaveLength(1);
+      expect(packs[0]!.entries.map((e) => e.id).sort()).toEqual(result.stored.sort());
+      expect(existsSync(packs[0]!.tmp)).toBe(true);
+      rmSync(packs[0]!.tmp); // the engine would install it; here it only had to be written
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reports a file it cannot read and goes on with the next', async () => {
+    const source = join(work, 'two');
+    mkdirSync(source);
+    writeFileSync(join(source, 'ok.txt'), 'readable');
+    const pool = new WorkerPool(repo, 1, { inline: true });
+    try {
+      const claims = ClaimTable.create(1024).buffer;
+      const result = await pool.chunk({
+        kind: 'chunk',
+        claims,
+        files: [
+          { path: join(source, 'gone.txt'), start: 0, limit: Number.MAX_SAFE_INTEGER },
+          { path: join(source, 'ok.txt'), start: 0, limit: Number.MAX_SAFE_INTEGER },
+        ],
+      });
+      expect(result.files[0]!.error).toBe('vanished before it could be read');
+      expect(result.files[1]!.error).toBeUndefined();
+      expect(result.files[1]!.ids).toEqual(chunkIds(Buffer.from('readable')));
+      await pool.abandonPacks();
+      expect(readdirSync(repo.dir('tmp'))).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('shares the claims with its threads: a chunk both read is stored by one lane', async () => {
+    const source = join(work, 'three');
+    mkdirSync(source);
+    const data = pseudoRandom('read by both lanes', 2 * 1024 * 1024);
+    writeFileSync(join(source, 'a.bin'), data);
+    writeFileSync(join(source, 'b.bin'), data);
+    const pool = new WorkerPool(repo, 2, { inline: true });
+    try {
+      const claims = ClaimTable.create(1024).buffer;
+      const results = await Promise.all(
+        ['a.bin', 'b.bin'].map((name) => pool.chunk({ kind: 'chunk', claims, files: [{ path: join(source, name), start: 0, limit: Number.MAX_SAFE_INTEGER }] })),
+      );
+      expect(results.map((r) => r.files[0]!.ids)).toEqual([chunkIds(data), chunkIds(data)]);
+      expect(results.flatMap((r) => r.stored).sort()).toEqual([...new Set(chunkIds(data))].sort());
+      await pool.abandonPacks();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails tasks still queued with CANCELLED when closed', async () => {
+    const pool = new WorkerPool(repo, 1, { inline: true });
+    const claims = ClaimTable.create(1024).buffer;
+    const queued = pool.chunk({ kind: 'chunk', claims, files: [] });
+    await pool.close();
+    await expect(queued).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
