@@ -3,7 +3,7 @@
  * process under /usr/bin/time, like restic and borg. The password comes in TWOFOLD_PASSWORD.
  *   init <repo> | backup <repo> <path>... | restore <repo> <target>
  */
-import { backupInThread } from '../../src-main/core/backup/engine.js';
+import { backup } from '../../src-main/core/backup/backup.js';
 import { Repository } from '../../src-main/core/backup/repository.js';
 import { restore } from '../../src-main/core/backup/restore.js';
 import { favourMemory } from '../../src-main/core/backup/gc.js';
@@ -18,7 +18,7 @@ if (command === 'init') {
   await Repository.init(repoPath!, password);
 } else if (command === 'backup') {
   const { repo } = await Repository.openWithPassword(repoPath!, password);
-  const { snapshotId, summary } = await backupInThread(repo, { sources: rest });
+  const { snapshotId, summary } = await backup(repo, { sources: rest });
   process.stdout.write(`${JSON.stringify({ snapshotId, files: summary.files, errors: summary.errors.length, dataAdded: summary.dataAdded })}\n`);
 } else if (command === 'restore') {
   const { repo } = await Repository.openWithPassword(repoPath!, password);

@@ -228,7 +228,7 @@ function main(): void {
   }
   say(`work folder: ${work}`);
   // Twofold as it ships: compiled, not through tsx.
-  run('npx', ['esbuild', 'test/bench/backup-cli.ts', 'src-main/core/backup/worker.ts', 'src-main/core/backup/scan.ts', 'src-main/core/backup/walk.ts', 'src-main/core/backup/engine.ts', '--bundle', '--platform=node', '--format=esm',
+  run('npx', ['esbuild', 'test/bench/backup-cli.ts', 'src-main/core/backup/worker.ts', 'src-main/core/backup/scan.ts', 'src-main/core/backup/walk.ts', '--bundle', '--platform=node', '--format=esm',
     '--packages=external', `--outdir=${OUT}`, '--entry-names=[name]', '--log-level=warning'], { cwd: ROOT });
 
   mkdirSync(data, { recursive: true });

@@ -240,20 +240,20 @@ export async function cleanTemp(repo: Repository): Promise<void> {
   }
 }
 
+/**
+ * A backup on the calling thread, which walks the tree, stores folders and runs one lane of the
+ * pool (the others are worker threads); a first backup also counts files on a thread of its
+ * own, an incremental one lists folders ahead on a walker thread.
+ */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const lock = await RepoLock.acquire(repo, false);
   try {
-    return await backupHoldingLock(repo, options);
+    await cleanTemp(repo);
+    const { index } = await repo.loadIndex();
+    return await new BackupRun(repo, index, options).execute();
   } finally {
     await lock.release();
   }
-}
-
-/** A backup for a caller that already holds a (shared) lock on the repository (engine.ts). */
-export async function backupHoldingLock(repo: Repository, options: BackupOptions): Promise<BackupResult> {
-  await cleanTemp(repo);
-  const { index } = await repo.loadIndex();
-  return new BackupRun(repo, index, options).execute();
 }
 
 class BackupRun {

@@ -150,13 +150,6 @@ export class Repository {
     return new Repository(path, config, deriveRepoKeys(master, config.id));
   }
 
-  /** Open with keys another thread derived (engine.ts); the folder must hold that same repository. */
-  static openWithKeys(path: string, repoId: string, keys: RepoKeys): Repository {
-    const config = Repository.readConfig(path);
-    if (config.id !== repoId) throw new CoreError('NOT_FOUND', 'That folder now holds a different repository.');
-    return new Repository(path, config, keys);
-  }
-
   // ---- key files ----
 
   async addKey(master: Buffer, password: string, cost: KdfCost = REPO_KDF_COST): Promise<string> {

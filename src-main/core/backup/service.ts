@@ -12,8 +12,7 @@ import type { Logger } from '../logger.js';
 import type { KdfCost } from '../password-kdf.js';
 import type { Store } from '../store.js';
 import type { Vault } from '../vault.js';
-import type { BackupResult } from './backup.js';
-import { backupInThread } from './engine.js';
+import { backup, type BackupResult } from './backup.js';
 import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, type SetInput } from './backup-sets.js';
 import { diffSnapshots, findEntries, listFolder } from './browse.js';
 import { check, type CheckReport, type ReadData } from './check.js';
@@ -185,7 +184,7 @@ export class BackupService {
     return this.jobs.start({ kind: 'backup', repositoryId: set.repositoryId, setId }, async (signal, progress): Promise<BackupJobResult> => {
       try {
         const repo = await this.openRepo(set.repositoryId);
-        const result = await backupInThread(repo, {
+        const result = await backup(repo, {
           sources: set.sources,
           excludes: set.excludes,
           tags: [setTag(set.id)],
