@@ -16,6 +16,9 @@ import type { Worker } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
 import { collectYoung, exposeGc } from './gc.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
+
+/** Tasks a worker thread holds at once: the one it runs and the next. */
+const THREAD_DEPTH = 2;
 import type { Repository } from './repository.js';
 import type { FinishedPack } from './pack-writer.js';
 import { createLane, run, type Lane } from './worker.js';
@@ -31,7 +34,8 @@ interface Slot {
   /** The thread, or null for the inline lane, which runs tasks on the pool's own thread. */
   worker: Worker | null;
   lane: Lane | null;
-  job: Job | null;
+  /** Tasks handed to this lane and not yet answered, oldest first (a thread answers in order). */
+  jobs: Job[];
   /** Tasks for this thread only (its own pack), run before the shared queue. */
   own: Job[];
 }
@@ -61,7 +65,7 @@ export class WorkerPool {
       tmpDir: repo.dir('tmp'),
     };
     exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
-    if (options.inline) this.slots.push({ worker: null, lane: createLane(this.workerData), job: null, own: [] });
+    if (options.inline) this.slots.push({ worker: null, lane: createLane(this.workerData), jobs: [], own: [] });
     while (this.slots.length < threads) this.slots.push(this.spawn());
   }
 
@@ -107,9 +111,7 @@ export class WorkerPool {
     for (const job of this.queue.splice(0)) job.reject(cancelled());
     await Promise.all(
       this.slots.map(async (slot) => {
-        const job = slot.job;
-        slot.job = null;
-        job?.reject(cancelled());
+        for (const job of slot.jobs.splice(0)) job.reject(cancelled());
         for (const own of slot.own.splice(0)) own.reject(cancelled());
         await slot.worker?.terminate();
       }),
@@ -134,24 +136,27 @@ export class WorkerPool {
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (slot.job) continue;
-      const job = slot.own.shift() ?? this.queue.shift();
-      if (!job) continue;
-      slot.job = job;
-      if (slot.worker) slot.worker.postMessage(job.task);
-      else setImmediate(() => this.runInline(slot, job));
+      // A thread holds its next task already, so it never waits for this thread to hand it one
+      // (this thread may be busy with an inline task); the inline lane takes one at a time.
+      while (slot.jobs.length < (slot.worker ? THREAD_DEPTH : 1)) {
+        const job = slot.own.shift() ?? this.queue.shift();
+        if (!job) break;
+        slot.jobs.push(job);
+        if (slot.worker) slot.worker.postMessage(job.task);
+        else setImmediate(() => this.runInline(slot, job));
+      }
     }
   }
 
   /** A task of the inline lane: run here, answered as a thread would answer it. */
   private runInline(slot: Slot, job: Job): void {
-    if (slot.job !== job) return; // the pool was closed meanwhile
+    if (slot.jobs[0] !== job) return; // the pool was closed meanwhile
     try {
       job.resolve(run(slot.lane!, job.task));
     } catch (e) {
       job.reject(e);
     } finally {
-      slot.job = null;
+      slot.jobs.shift();
       collectYoung();
     }
     this.pump();
@@ -159,10 +164,9 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = startThread('worker', { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
-    const slot: Slot = { worker, lane: null, job: null, own: [] };
+    const slot: Slot = { worker, lane: null, jobs: [], own: [] };
     worker.on('message', (reply: TaskReply) => {
-      const job = slot.job;
-      slot.job = null;
+      const job = slot.jobs.shift();
       if (job) {
         if (reply.ok) job.resolve(reply.result);
         else job.reject(Object.assign(new Error(reply.message), { code: reply.code }));
@@ -170,9 +174,7 @@ export class WorkerPool {
       this.pump();
     });
     const lost = (error: unknown) => {
-      const job = slot.job;
-      slot.job = null;
-      job?.reject(error);
+      for (const job of slot.jobs.splice(0)) job.reject(error);
       // Tasks for this thread's own pack fail with it (the pack is lost; its temp file is left
       // for cleanTemp).
       for (const own of slot.own.splice(0)) own.reject(error);
