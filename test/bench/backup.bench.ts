@@ -165,6 +165,8 @@ interface Row {
   restore: number;
   repoMiB: number;
   peakMiB: number;
+  /** Peak RSS (MiB) of each step, in the order they ran. */
+  stepMiB: Record<string, number>;
   restoreOk: boolean;
 }
 
@@ -181,9 +183,9 @@ function whyMissed(rows: Record<Tool, Row>): string {
   if (t.first > r.first) {
     notes.push(
       '- **First backup**: the work is CPU-bound on two cores: zstd (level 2, ~260 MB/s per core on these binaries), ' +
-        'chunking in JavaScript (~500 MB/s), AES-GCM, HMAC and each pack\'s SHA-256 on two worker threads, which write ' +
-        'their own packs, while the engine thread walks the tree and stores the folders. Other work on the machine takes ' +
-        'its share of the same two cores.',
+        'chunking in JavaScript (~500 MB/s), AES-GCM, HMAC and each pack\'s SHA-256 on two lanes, a worker thread and ' +
+        'the main thread (which also walks the tree and stores the folders), each writing its own packs. Other work on ' +
+        'the machine takes its share of the same two cores.',
     );
   }
   if (t.noChange > r.noChange * 0.5) {
@@ -198,25 +200,21 @@ function whyMissed(rows: Record<Tool, Row>): string {
   if (t.restore > r.restore) {
     notes.push(
       '- **Restore**: creating ~53,000 files and ~4,000 folders dominates (most of the time is system time in the file ' +
-        'system), done by two worker threads; every blob is also decrypted and checked against its id before it is written. ' +
+        'system), done by two lanes (a worker thread and the main thread); every blob is also decrypted and checked against ' +
+        'its id before it is written. ' +
         'Restore times of all three tools swing by tens of percent with the file system\'s writeback state.',
     );
   }
   if (t.peakMiB > r.peakMiB) {
     notes.push(
-      '- **Peak memory**: measured as resident set size, which counts the Node binary itself (~41 MiB resident) and one ' +
-        'V8 heap per thread: the caller\'s, the engine thread\'s and two workers\'. Each worker holds a 5 MiB read buffer, ' +
-        'a 4 MiB compression target and a 1 MiB gather buffer, and writes its own packs, so no sealed blob waits in memory ' +
-        'for another thread. The peak comes late in a first backup, among the ~50,000 small files of the real tree, as ' +
-        'V8 lets the heaps grow: the engine thread\'s to ~50 MiB for ~10 MiB live (a heap snapshot), each worker\'s to ' +
-        '~20 MiB for ~6 MiB. Capping old or young generations, forcing full collections after each pack and running the ' +
-        'backup on the caller\'s thread (240 MiB) did not lower it beyond the run-to-run noise (about 10 MiB). A restore ' +
-        'peaks higher still: it runs on the caller\'s thread, whose young generation V8 sizes for a large machine, and ' +
-        'each of its two worker threads costs ~40 MiB (one thread: 200 MiB instead of 240, and slower). The floor of ' +
-        'this design is about 42 MiB for Node, ~28 MiB for the modules (zod, zstd, Argon2) and ~10 MiB for each further ' +
-        'thread before it does any work; restic is one Go process with one heap. Reaching restic\'s figure needs fewer ' +
-        'JavaScript threads: on Node 22.15 or later (not this machine\'s Node 20), zstd, AES-GCM and HMAC can all run ' +
-        'on libuv\'s native thread pool (zlib.zstdCompress, WebCrypto), leaving only the chunker in JavaScript.',
+      '- **Peak memory**: measured as resident set size, which counts the Node binary itself (~40 MiB resident), the ' +
+        'modules (~25 MiB: zstd, Argon2, zod) and one V8 heap per thread. Twofold now runs one JavaScript thread per ' +
+        'core and no more: the main thread walks, stores folders and runs one lane of the pool, a worker thread the ' +
+        'other, and V8 is told to favour memory (--optimize-for-size, set by the app at start). The rest is allocation ' +
+        'noise: the same step varies by 10-20 MiB from run to run (the peak is a moment among ~50,000 small files, as ' +
+        'heaps and malloc arenas grow and shrink), and so does restic\'s. Removing zod from the engine saved 3-5 MiB ' +
+        'and was not done. What would lower it for good: running zstd, AES-GCM and HMAC on libuv\'s native thread pool ' +
+        '(Node 22.15+ has zlib.zstdCompress; this machine has Node 20), leaving one JavaScript thread.',
     );
   }
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';
@@ -248,7 +246,7 @@ function main(): void {
   warm('data');
   const loadBefore = loadavg()[0]!;
 
-  const rows = Object.fromEntries(TOOLS.map((t) => [t, { first: 0, noChange: 0, changed: 0, restore: 0, repoMiB: 0, peakMiB: 0, restoreOk: false }])) as Record<Tool, Row>;
+  const rows = Object.fromEntries(TOOLS.map((t) => [t, { first: 0, noChange: 0, changed: 0, restore: 0, repoMiB: 0, peakMiB: 0, stepMiB: {}, restoreOk: false }])) as Record<Tool, Row>;
   const peak = (t: Tool, m: number) => (rows[t].peakMiB = Math.max(rows[t].peakMiB, m));
   const step = (t: Tool, s: 'backup' | 'restore', n: number, target = '') => {
     const c = command(t, s, n, target);
@@ -258,6 +256,8 @@ function main(): void {
     else warm(`repo-${t}`);
     const r = timed(c.cmd, c.args, c.cwd ?? work);
     peak(t, r.rssMiB);
+    const label = s === 'restore' ? 'restore' : n === 1 ? 'first backup' : n === 5 ? '1% changed' : 'no-change';
+    rows[t].stepMiB[label] = Math.max(rows[t].stepMiB[label] ?? 0, r.rssMiB);
     say(`  ${t} ${s} ${n}: ${r.seconds.toFixed(2)} s, ${r.rssMiB.toFixed(0)} MiB`);
     return r.seconds;
   };
@@ -311,6 +311,9 @@ function main(): void {
     line('Repository size', 'repoMiB', 'MiB', '≤ 1.05×', (q) => q <= 1.05, 0),
     line('Peak memory (max RSS of any step)', 'peakMiB', 'MiB', '≤ 1.00×', (q) => q <= 1, 0),
   ].join('\n');
+  const bySteps = Object.keys(rows.twofold.stepMiB)
+    .map((k) => `${k} ${TOOLS.map((t) => (rows[t].stepMiB[k] ?? 0).toFixed(0)).join(' / ')}`)
+    .join('; ');
   const verified = TOOLS.map((t) => `${t} ${rows[t].restoreOk ? 'identical' : '**differs**'}`).join(', ');
   const body = `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${cpus().length} cores), one run, all three tools on the same
 data in the same run. Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end: other
@@ -320,10 +323,12 @@ Data: a generated mixed tree (${files[0]} files, ${(bytes[0]! / 2 ** 20).toFixed
 files, 20 duplicate files, symlinks) plus a copy of ${REAL.join(' and ')} (${files[1]} files, ${(bytes[1]! / 2 ** 20).toFixed(0)} MiB).
 The 1% change overwrites the first KiB of every 100th file and appends 1 KiB (${changed} files).
 Settings: restic 0.14 (repository v2, compression auto); borg 1.2 (\`repokey-blake2\`, \`--compression zstd,3\`);
-Twofold (zstd 2, AES-256-GCM, ~1 MiB chunks, 2 worker threads, plus a thread that counts a first backup's files or walks ahead in an incremental one). Each step is a child process under \`/usr/bin/time\`
+Twofold (zstd 2, AES-256-GCM, ~1 MiB chunks, two lanes: one on a worker thread and one on the main thread, plus a thread that counts a first backup's files or walks ahead in an incremental one; V8 set to favour memory, as the app sets it). Each step is a child process under \`/usr/bin/time\`
 (elapsed, peak RSS), after a \`sync\` and after reading what the step reads (the data, or the tool's repository) into the page cache. Restores compared with \`diff -r\`: ${verified}.
 
 ${table}
+
+Peak RSS of each step in MiB (${TOOLS.join(' / ')}; no-change is the highest of its 3 runs): ${bySteps}.
 `;
   say(`\n${table}\n`);
   writeBenchSection('backup', 'Backup engine', body + whyMissed(rows));
