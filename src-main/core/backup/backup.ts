@@ -247,11 +247,16 @@ export async function cleanTemp(repo: Repository): Promise<void> {
  */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const lock = await RepoLock.acquire(repo, false);
+  let walker: Walker | null = null;
   try {
+    const parent = options.parent === undefined ? await findParent(repo, options.sources) : options.parent;
+    // With a parent most of the work is the walk: start listing folders while the index loads.
+    if (parent) walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
     await cleanTemp(repo);
     const { index } = await repo.loadIndex();
-    return await new BackupRun(repo, index, options).execute();
+    return await new BackupRun(repo, index, { ...options, parent }, walker).execute();
   } finally {
+    await walker?.close();
     await lock.release();
   }
 }
@@ -260,7 +265,6 @@ class BackupRun {
   /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
   private poolInstance: WorkerPool | null = null;
   private scanThread: Worker | null = null;
-  private walker: Walker | null = null;
   private readonly writeBudget: WriteBudget;
   private readonly treePacker: Packer;
   /** Blobs in a pack not yet written whole and indexed (data and trees apart, as in the index). */
@@ -308,6 +312,8 @@ class BackupRun {
     private readonly repo: Repository,
     private readonly index: MasterIndex,
     private readonly options: BackupOptions,
+    /** Listing the sources since before the index loaded, when there is a parent (closed by backup()). */
+    private readonly walker: Walker | null = null,
   ) {
     const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
     this.writeBudget = budget;
@@ -327,13 +333,11 @@ class BackupRun {
       const recovered = await recoverUnindexedPacks(this.repo, this.index);
       for (const [id, entries] of recovered) this.unsaved.set(id, entries);
 
-      const parent = this.options.parent === undefined ? await findParent(this.repo, sources) : this.options.parent;
+      const parent = this.options.parent ?? null; // found by backup()
       const parentRoot = parent ? await this.tryTree(parent.tree) : null;
       if (parent) {
         this.progress.filesTotal = parent.summary.files;
         this.progress.bytesTotal = parent.summary.bytes;
-        // Most files will not be read: the walk is the work, so list folders ahead on a thread.
-        this.walker = new Walker(sources, this.options.excludes ?? [], this.excluded);
       } else {
         this.scanTotals(sources);
       }
@@ -389,7 +393,6 @@ class BackupRun {
       await this.saveIndex().catch(() => undefined);
       await this.poolInstance?.close();
       await this.scanThread?.terminate();
-      await this.walker?.close();
     }
   }
 
