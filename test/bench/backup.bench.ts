@@ -212,8 +212,8 @@ function whyMissed(rows: Record<Tool, Row>): string {
         'core and no more: the main thread walks, stores folders and runs one lane of the pool, a worker thread the ' +
         'other, and V8 is told to favour memory (--optimize-for-size, set by the app at start). The rest is allocation ' +
         'noise: the same step varies by 10-20 MiB from run to run (the peak is a moment among ~50,000 small files, as ' +
-        'heaps and malloc arenas grow and shrink), and so does restic\'s. Removing zod from the engine saved 3-5 MiB ' +
-        'and was not done. What would lower it for good: running zstd, AES-GCM and HMAC on libuv\'s native thread pool ' +
+        'heaps and malloc arenas grow and shrink), and so does restic\'s. A build with zod stubbed out peaked 3-5 MiB ' +
+        'lower, so the engine keeps it. What would lower it for good: running zstd, AES-GCM and HMAC on libuv\'s native thread pool ' +
         '(Node 22.15+ has zlib.zstdCompress; this machine has Node 20), leaving one JavaScript thread.',
     );
   }
