@@ -377,6 +377,9 @@ class BackupRun {
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
       // pack unfinished: then the snapshot would name chunks that were never written.
       if (this.pending.data.size + this.pending.tree.size > 0) throw new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.');
+      // A cancel that came after the last file was handed out still stops the snapshot (what
+      // was stored is indexed below all the same, for the next run to reuse).
+      this.checkCancel();
       await this.saveIndex();
 
       this.summary.durationMs = Date.now() - this.started;
