@@ -16,7 +16,7 @@ import { runInNewContext } from 'node:vm';
  * restore's peak by ~25-30 MiB (docs/benchmarks.md). V8 reads the flag as it goes, so setting it
  * as the process starts (composition.ts) covers every thread started after it. An incremental
  * backup turns it off until it reads a file (backup.ts): comparing with the parent snapshot
- * allocates fast and runs ~10% faster without it, and peaks lower than a restore all the same.
+ * allocates fast and runs ~10% faster without it, and peaks below a first backup all the same.
  */
 let wanted = false;
 let applied = false;
