@@ -214,7 +214,8 @@ function whyMissed(rows: Record<Tool, Row>): string {
         'noise: the same step varies by 10-20 MiB from run to run (the peak is a moment among ~50,000 small files, as ' +
         'heaps and malloc arenas grow and shrink), and so does restic\'s. A build with zod stubbed out peaked 3-5 MiB ' +
         'lower, so the engine keeps it. What would lower it for good: running zstd, AES-GCM and HMAC on libuv\'s native thread pool ' +
-        '(Node 22.15+ has zlib.zstdCompress; this machine has Node 20), leaving one JavaScript thread.',
+        '(Node 22.15+ has zlib.zstdCompress; this machine has Node 20), leaving one JavaScript thread; what that ' +
+        'saves and what it needs first is measured under "Peak memory: what the next step is" below.',
     );
   }
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';

@@ -1,8 +1,8 @@
 /**
  * The worker pool: one lane per core, each with the repository's keys, fed from a queue (a
- * thread holds the task it runs and the next; the inline lane one). A lane is a worker thread, or (with `inline`) the pool's own thread, which runs
- * one lane's tasks between its other work: a thread's heap, arena and buffers cost ~30 MiB,
- * more than the pause. Written over node:worker_threads rather than a pool library: the engine
+ * thread holds the task it runs and the next; the inline lane one). A lane is a worker thread,
+ * or (with `inline`) the pool's own thread, which runs one lane's tasks between its other work:
+ * a thread's heap, arena and buffers cost ~30 MiB, more than the pause. Written over node:worker_threads rather than a pool library: the engine
  * needs only run-a-task and close, and each library thread carried ~15 MiB of its own code and
  * heap, a large part of a backup's memory budget (docs/benchmarks.md).
  *
