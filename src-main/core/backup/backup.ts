@@ -1,7 +1,8 @@
 /**
- * Backup: walk the sources, hand file contents to the worker pool (chunk, hash, compress,
- * encrypt on every core; each thread writes the chunks it claims into packs of its own), store
- * the trees, then write index, then the snapshot.
+ * Backup: walk the sources, hand file contents to the pool's lanes (chunk, hash, compress,
+ * encrypt; one lane per two cores, as each compresses on libuv's pool while it chunks on; each
+ * lane writes the chunks it claims into packs of its own), store the trees, then write index,
+ * then the snapshot.
  *
  * Incremental: a file whose size, mtime, ctime and inode match the parent snapshot keeps the
  * parent's chunk list without being read; a directory whose tree encodes to the same bytes has
@@ -14,7 +15,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
+import { availableParallelism, hostname, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
@@ -87,17 +88,75 @@ const MAX_PENDING_WRITE_BYTES = 16 * 1024 * 1024;
 const INDEX_EVERY_BLOBS = 16_384;
 /** Claim-table room for chunks a run adds (the table grows when half full). */
 const CLAIMS_HEADROOM = 32_768;
+/**
+ * Lanes of a backup's pool: one per two cores. A lane's thread chunks, hashes and encrypts while
+ * libuv's pool compresses for it (worker.ts), so one lane keeps two cores busy, and every lane
+ * past the inline one is a worker thread with its own heap and buffers (~20 MiB).
+ */
+const defaultLanes = () => Math.max(1, Math.min(Math.floor(availableParallelism() / 2), 4));
 
 /**
- * A node still being worked on (a file whose contents are in the pool, or a folder holding
- * one). Everything else is settled on the spot: an incremental run walks most of the tree
- * without allocating a promise per entry.
+ * A node still being worked on: a folder holding files still in the pool, or a large file.
+ * Everything else is settled on the spot: an incremental run walks most of the tree without
+ * allocating a promise per entry.
  */
 class Later {
-  constructor(readonly done: Promise<TreeNode | null>) {}
+  value: TreeNode | null = null;
+  readonly done: Promise<void>;
+  constructor(node: Promise<TreeNode | null>) {
+    this.done = node.then((n) => {
+      this.value = n;
+    });
+  }
 }
-type Outcome = TreeNode | null | Later;
-const settle = (o: Outcome): TreeNode | null | Promise<TreeNode | null> => (o instanceof Later ? o.done : o);
+
+/**
+ * A file whose contents are in the pool: its node is set when its batch is answered. No promise
+ * per file: a folder of 18,000 small files held 18,000 promise chains at once, a large part of
+ * a first backup's peak memory (docs/benchmarks.md). Its folder waits for all of them at once.
+ */
+class PendingFile {
+  node: TreeNode | null = null;
+  constructor(
+    readonly folder: FolderWait,
+    readonly meta: ReturnType<typeof nodeMeta>,
+    readonly changed: boolean,
+  ) {
+    folder.count++;
+  }
+
+  arrive(node: TreeNode | null): void {
+    this.node = node;
+    this.folder.arrived();
+  }
+}
+
+/** The files of one folder still in the pool. */
+class FolderWait {
+  count = 0;
+  private wake: (() => void) | null = null;
+
+  arrived(): void {
+    if (--this.count === 0) this.wake?.();
+  }
+
+  /** Settles once every file counted so far has arrived. */
+  all(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+}
+
+type Outcome = TreeNode | null | Later | PendingFile;
+
+/** The nodes of a folder's entries, once its files and subfolders are done. */
+async function settleAll(children: Outcome[], folder: FolderWait): Promise<(TreeNode | null)[]> {
+  await folder.all();
+  const later = children.filter((c): c is Later => c instanceof Later);
+  if (later.length > 0) await Promise.all(later.map((l) => l.done));
+  return children.map(nodeOf);
+}
+const nodeOf = (o: Outcome): TreeNode | null => (o instanceof Later ? o.value : o instanceof PendingFile ? o.node : o);
 
 interface FileContent {
   ids: string[];
@@ -243,8 +302,9 @@ export async function cleanTemp(repo: Repository): Promise<void> {
 
 /**
  * A backup on the calling thread, which walks the tree, stores folders and runs one lane of the
- * pool (the others are worker threads); a first backup also counts files on a thread of its
- * own, an incremental one lists folders ahead on a walker thread.
+ * pool (on a machine with more than three cores, the others are worker threads); a first
+ * backup also counts files on a thread of its own, an incremental one lists folders ahead on a
+ * walker thread.
  */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const lock = await RepoLock.acquire(repo, false);
@@ -289,7 +349,7 @@ class BackupRun {
   private writeError: unknown = null;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
-  private batch: { file: ChunkFile; resolve: (r: FileContent | null) => void; path: string }[] = [];
+  private batch: { file: ChunkFile; pending: PendingFile }[] = [];
   private batchBytes = 0;
   private readonly started = Date.now();
   private readonly summary: SnapshotSummary = {
@@ -352,6 +412,7 @@ class BackupRun {
       }
 
       const rootChildren: Outcome[] = [];
+      const rootFiles = new FolderWait();
       for (const source of [...sources].sort()) {
         let st: EntryStat;
         try {
@@ -361,10 +422,10 @@ class BackupRun {
           continue;
         }
         const prev = parentRoot?.nodes.find((n) => n.name === basename(source));
-        rootChildren.push(await this.entry(source, basename(source), st, prev));
+        rootChildren.push(await this.entry(source, basename(source), st, prev, rootFiles));
       }
       this.flushBatch();
-      const nodes = (await Promise.all(rootChildren.map(settle))).filter((n): n is TreeNode => n !== null);
+      const nodes = (await settleAll(rootChildren, rootFiles)).filter((n): n is TreeNode => n !== null);
       const rootId = this.storeTree(nodes);
       if (this.poolInstance) {
         const { packs, error } = await this.poolInstance.finishPacks();
@@ -423,7 +484,7 @@ class BackupRun {
   }
 
   /** Synchronous for what needs no waiting (most entries of an incremental run); a promise otherwise. */
-  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, link?: FolderListing['links'][number]): Outcome | Promise<Outcome> {
+  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, folder: FolderWait, link?: FolderListing['links'][number]): Outcome | Promise<Outcome> {
     this.checkCancel();
     const kind = fileKind(st.mode);
     if (kind === 'dir') return this.dir(path, name, st, prev);
@@ -463,19 +524,18 @@ class BackupRun {
       return prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : { ...meta, type: 'file', size, content: prev.content };
     }
     this.progress.currentFile = path;
-    return this.scheduleFile(path, size).then(
-      ({ content }) =>
-        new Later(
-          content.then((r): TreeNode | null => {
-            if (!r) return null;
-            this.summary.files++;
-            if (prev) this.summary.filesChanged++;
-            else this.summary.filesNew++;
-            this.summary.bytes += r.size;
-            return { ...meta, type: 'file', size: r.size, content: r.ids };
-          }),
-        ),
-    );
+    if (size > SEGMENT_BYTES) return new Later(this.largeFile(path).then((r) => this.fileNode(meta, prev !== undefined, r)));
+    return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined), path, size);
+  }
+
+  /** A file's node, once its contents are stored (null: it could not be read). */
+  private fileNode(meta: ReturnType<typeof nodeMeta>, changed: boolean, r: FileContent | null): TreeNode | null {
+    if (!r) return null;
+    this.summary.files++;
+    if (changed) this.summary.filesChanged++;
+    else this.summary.filesNew++;
+    this.summary.bytes += r.size;
+    return { ...meta, type: 'file', size: r.size, content: r.ids };
   }
 
   private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined): Promise<Outcome> {
@@ -487,6 +547,7 @@ class BackupRun {
     const prevTree = prev?.type === 'dir' ? await this.tryTree(prev.subtree) : null;
     const prevByName = new Map(prevTree?.nodes.map((n) => [n.name, n]));
     const children: Outcome[] = [];
+    const files = new FolderWait();
     let waiting = false;
     for (let i = 0; i < listing.names.length; i++) {
       const child = listing.names[i]!;
@@ -496,9 +557,9 @@ class BackupRun {
         this.error(childPath, { code: failed });
         continue;
       }
-      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), listing.links[i]);
+      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), files, listing.links[i]);
       const settled = outcome instanceof Promise ? await outcome : outcome;
-      if (settled instanceof Later) waiting = true;
+      if (settled instanceof Later || settled instanceof PendingFile) waiting = true;
       children.push(settled);
     }
     const meta = nodeMeta(name, st);
@@ -517,7 +578,7 @@ class BackupRun {
       return same && sameNodes([node], [prev!]) ? prev! : node;
     };
     if (!waiting) return finish(children as (TreeNode | null)[]);
-    return new Later(Promise.all(children.map(settle)).then(finish));
+    return new Later(settleAll(children, files).then(finish));
   }
 
   // ---- file contents through the pool ----
@@ -526,7 +587,7 @@ class BackupRun {
     if (!this.poolInstance) {
       // One lane runs on this thread, between walking and installing packs (pool.ts).
       this.readingFiles();
-      this.poolInstance = new WorkerPool(this.repo, this.options.threads, { inline: true });
+      this.poolInstance = new WorkerPool(this.repo, this.options.threads ?? defaultLanes(), { inline: true });
       this.claims = this.newClaims(this.index.blobCount);
     }
     return this.poolInstance;
@@ -546,21 +607,21 @@ class BackupRun {
   }
 
   private get threads(): number {
-    return this.poolInstance?.threads ?? this.options.threads ?? 2;
+    return this.poolInstance?.threads ?? this.options.threads ?? defaultLanes();
   }
 
-  /** Queue a file for the pool; resolves, once there is room, to its contents' promise (wrapped, so it is not awaited). */
-  private async scheduleFile(path: string, size: number): Promise<{ content: Promise<FileContent | null> }> {
-    if (size > SEGMENT_BYTES) return { content: this.largeFile(path) };
-    const done = new Promise<FileContent | null>((resolve) => {
-      this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER }, resolve, path });
-    });
+  /**
+   * Queue a file for the pool; its node arrives with its batch's answer. A promise only when
+   * the batch is full and the pool is busy: the walk waits there, which bounds memory.
+   */
+  private scheduleFile(pending: PendingFile, path: string, size: number): PendingFile | Promise<PendingFile> {
+    this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER }, pending });
     this.batchBytes += size;
-    if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) {
-      await this.capacity();
+    if (this.batch.length < BATCH_FILES && this.batchBytes < BATCH_BYTES) return pending;
+    return this.capacity().then(() => {
       this.flushBatch();
-    }
-    return { content: done };
+      return pending;
+    });
   }
 
   private flushBatch(): void {
@@ -573,18 +634,18 @@ class BackupRun {
         batch.forEach((b, i) => {
           const f = result.files[i]!;
           if (f.error) {
-            this.summary.errors.push({ path: b.path, message: f.error });
-            b.resolve(null);
+            this.summary.errors.push({ path: b.file.path, message: f.error });
+            b.pending.arrive(null);
           } else {
             const bytes = f.sizes.reduce((a, n) => a + n, 0);
             this.fileDone(bytes);
-            b.resolve({ ids: f.ids, size: bytes });
+            b.pending.arrive(this.fileNode(b.pending.meta, b.pending.changed, { ids: f.ids, size: bytes }));
           }
         });
       },
       (e) => {
         this.writeError ??= e;
-        for (const b of batch) b.resolve(null);
+        for (const b of batch) b.pending.arrive(null);
       },
     );
   }

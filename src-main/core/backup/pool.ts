@@ -1,10 +1,12 @@
 /**
- * The worker pool: one lane per core, each with the repository's keys, fed from a queue (a
- * thread holds the task it runs and the next; the inline lane one). A lane is a worker thread,
- * or (with `inline`) the pool's own thread, which runs one lane's tasks between its other work:
- * a thread's heap, arena and buffers cost ~30 MiB, more than the pause. Written over node:worker_threads rather than a pool library: the engine
- * needs only run-a-task and close, and each library thread carried ~15 MiB of its own code and
- * heap, a large part of a backup's memory budget (docs/benchmarks.md).
+ * The worker pool: lanes, each with the repository's keys, fed from a queue (a thread holds the
+ * task it runs and the next; the inline lane one). A lane is a worker thread, or (with
+ * `inline`) the pool's own thread, which runs one lane's tasks between its other work: a
+ * thread's heap, arena and buffers cost ~30 MiB, more than the pause. A backup lane's task
+ * waits for compression on libuv's pool (worker.ts) without holding its thread. Written over
+ * node:worker_threads rather than a pool library: the engine needs only run-a-task and close,
+ * and each library thread carried ~15 MiB of its own code and heap, a large part of a backup's
+ * memory budget (docs/benchmarks.md).
  *
  * Tasks and results cross as structured clones and are small: file contents never cross, as
  * each lane writes the chunks it stores into a pack of its own (worker.ts). A thread that dies
@@ -143,20 +145,23 @@ export class WorkerPool {
         if (!job) break;
         slot.jobs.push(job);
         if (slot.worker) slot.worker.postMessage(job.task);
-        else setImmediate(() => this.runInline(slot, job));
+        else setImmediate(() => void this.runInline(slot, job));
       }
     }
   }
 
-  /** A task of the inline lane: run here, answered as a thread would answer it. */
-  private runInline(slot: Slot, job: Job): void {
+  /**
+   * A task of the inline lane: run here, answered as a thread would answer it. It runs on this
+   * thread but for its compression (worker.ts), which it waits for without holding the thread.
+   */
+  private async runInline(slot: Slot, job: Job): Promise<void> {
     if (slot.jobs[0] !== job) return; // the pool was closed meanwhile
     try {
-      job.resolve(run(slot.lane!, job.task));
+      job.resolve(await run(slot.lane!, job.task));
     } catch (e) {
       job.reject(e);
     } finally {
-      slot.jobs.shift();
+      if (slot.jobs[0] === job) slot.jobs.shift();
       collectYoung();
     }
     this.pump();

@@ -1,20 +1,21 @@
 /**
- * The lanes of the engine (one per core, pool.ts), on worker threads or inline: read files with
- * one large reused buffer, chunk and hash them, and compress, encrypt and write the chunks no
- * other lane has stored into a data pack of the lane's own (pack-writer.ts) for backup; read,
- * verify and write them for restore; verify whole packs for check. A worker thread gets the
- * keys once, in workerData.
+ * The lanes of the engine (pool.ts), on worker threads or inline: read files with one large
+ * reused buffer, chunk and hash them, and compress, encrypt and write the chunks no other lane
+ * has stored into a data pack of the lane's own (pack-writer.ts) for backup; read, verify and
+ * write them for restore; verify whole packs for check. A worker thread gets the keys once, in
+ * workerData. A backup lane compresses its larger chunks on libuv's thread pool
+ * (native.ts) while it chunks on, so one lane keeps two cores busy.
  */
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { nextCut } from './chunker.js';
 import { collectAfter, collectYoung } from './gc.js';
 import { blobAad, blobId, CHUNK_MAX, fileId, PACK_TARGET_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
 import { openBlob } from './blob.js';
 import { ClaimTable } from './claims.js';
 import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
+import { compressAsync, compressBound, nextCutNative } from './native.js';
 
 export interface WorkerKeys {
   role: 'twofold-worker';
@@ -113,25 +114,80 @@ export interface Lane {
   /** This lane's data pack, opened on the first chunk it stores. */
   packs: PackWriter;
   gear: Int32Array;
+  /**
+   * One read buffer per lane, reused for every file: the largest chunk plus one read. The
+   * chunker finds a cut in whatever is read so far; only a chunk that runs past the end of the
+   * buffer is moved to its front before reading on (about half a chunk per buffer filled). Per
+   * lane, not per thread: a lane's task waits for compression, and another pool's inline lane
+   * may run on the same thread meanwhile.
+   */
+  buffer: Buffer;
+  /**
+   * Where chunks compressed off this thread go: the chunk at buffer[s, e) into packed[s + s/128,
+   * e + e/128), which is never less than zstd's bound for a chunk of 16 KiB or more. Chunks in
+   * flight lie in disjoint parts of `buffer`, so their outputs do not overlap either.
+   */
+  packed: Buffer;
+  /**
+   * Chunks still compressing (and then sealed into `packs`), by where they lie in `buffer`,
+   * which must not change there until `done`. They outlive the task that cut them, so a task's
+   * end costs no wait; a task that needs the buffer or the pack whole waits (`sealed`).
+   */
+  compressing: InFlight[];
+  /** Where the next file's bytes go in `buffer`: after the last file's, whose chunks may still be compressing. */
+  at: number;
+  /** Packs filled by chunks sealed since the last task answered: the next one hands them over. */
+  filled: FinishedPack[];
+  /** The first error compressing or sealing a chunk: it fails the next task. */
+  failure: { error: unknown } | null;
+}
+
+interface InFlight {
+  start: number;
+  end: number;
+  /** Settles (never rejects) once the chunk is sealed, or failed and recorded in `failure`. */
+  done: Promise<void>;
+  settled: boolean;
 }
 
 export function createLane(raw: WorkerKeys): Lane {
   const keys: RepoKeys = { data: Buffer.from(raw.data), id: Buffer.from(raw.id), chunker: Buffer.from(raw.chunker) };
-  return { keys, packs: new PackWriter(keys.data, () => tempName(raw.tmpDir)), gear: new Int32Array(raw.gear) };
+  const buffer = Buffer.allocUnsafe(CHUNK_MAX + 1024 * 1024);
+  const packed = Buffer.allocUnsafe(packedAt(buffer.length));
+  return {
+    keys,
+    packs: new PackWriter(keys.data, () => tempName(raw.tmpDir)),
+    gear: new Int32Array(raw.gear),
+    buffer,
+    packed,
+    compressing: [],
+    at: 0,
+    filled: [],
+    failure: null,
+  };
 }
 
+/** Where `packed` holds the output of a chunk that starts or ends at `at` in `buffer`. */
+const packedAt = (at: number) => at + (at >> 7);
+/** Bytes read at least per refill, waiting for chunks in flight to make room if need be. */
+const MIN_READ = 1024 * 1024;
+
 /**
- * One read buffer per thread, reused for every file: the largest chunk plus one read. The
- * chunker finds a cut in whatever is read so far; only a chunk that runs past the end of the
- * buffer is moved to its front before reading on (about half a chunk per buffer filled).
+ * Chunks at least this large are compressed on libuv's pool while the lane chunks on; smaller
+ * ones here and now, where the round trip would cost more than it frees.
  */
-const buffer = Buffer.allocUnsafe(CHUNK_MAX + 1024 * 1024);
-/** zstd's native binding (CommonJS), for a decompression context we can reuse. */
+const ASYNC_COMPRESS_BYTES = 16 * 1024;
+/** zstd's native binding (CommonJS), for contexts we can reuse. */
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
-/** Decompression target and context, reused for every blob a restore or check opens. */
-const scratch = { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() };
-/** Compression context and target, reused for every chunk a backup stores (no per-chunk garbage). */
-const sealing = { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compressBound(CHUNK_MAX)) };
+/**
+ * Decompression target and context, reused for every blob a restore or check opens; compression
+ * context and target for the small chunks a backup compresses here. Made on first use, so a
+ * thread carries only what its tasks need; used synchronously only, so one per thread suffices.
+ */
+let scratchInstance: { buffer: Buffer; dctx: InstanceType<typeof zstd.DCtx> } | null = null;
+const scratch = () => (scratchInstance ??= { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() });
+let sealingInstance: { cctx: InstanceType<typeof zstd.CCtx>; buffer: Buffer } | null = null;
+const sealing = () => (sealingInstance ??= { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compressBound(ASYNC_COMPRESS_BYTES)) });
 
 /** What a thread answers to each task (pool.ts). */
 export type TaskResult = ChunkResult | PackResult | RestoreResult | VerifyResult;
@@ -139,19 +195,24 @@ export type TaskReply = { ok: true; result: TaskResult } | { ok: false; message:
 
 export type Task = ChunkTask | PackTask | RestoreTask | VerifyTask;
 
-export function run(lane: Lane, task: Task): TaskResult {
+export async function run(lane: Lane, task: Task): Promise<TaskResult> {
   switch (task.kind) {
     case 'chunk':
-      return chunkFiles(lane, task);
+      return await chunkFiles(lane, task);
     case 'finish': {
+      await settleAll(lane);
       const pack = lane.packs.finish();
-      return { packs: pack ? [pack] : [] };
+      return { packs: [...lane.filled.splice(0), ...(pack ? [pack] : [])] };
     }
     case 'abandon':
+      await settleAll(lane).catch(() => undefined);
+      for (const pack of lane.filled.splice(0)) rmSync(pack.tmp, { force: true });
+      lane.failure = null;
       lane.packs.abandon();
       return { packs: [] };
     case 'restore':
-      return restoreFiles(lane.keys, task);
+      await settleAll(lane);
+      return restoreFiles(lane, task);
     case 'verify':
       return verifyPack(lane.keys, task);
   }
@@ -161,47 +222,88 @@ const request = workerData as Partial<WorkerKeys> | undefined;
 if (parentPort && request?.role === 'twofold-worker') {
   const port = parentPort;
   const lane = createLane(request as WorkerKeys);
+  // One task at a time, in order: a chunk task waits for compression, and the next one (the
+  // pool sends it ahead) must not start meanwhile.
+  let turn: Promise<void> = Promise.resolve();
   port.on('message', (task: Task) => {
-    let reply: TaskReply;
-    try {
-      reply = { ok: true, result: run(lane, task) };
-    } catch (e) {
-      reply = { ok: false, message: e instanceof Error ? e.message : String(e), code: (e as NodeJS.ErrnoException)?.code };
-    }
-    port.postMessage(reply);
-    // Each task leaves dead buffers (the cipher's output, in slices): free them now (gc.ts).
-    collectYoung();
+    turn = turn.then(async () => {
+      let reply: TaskReply;
+      try {
+        reply = { ok: true, result: await run(lane, task) };
+      } catch (e) {
+        reply = { ok: false, message: e instanceof Error ? e.message : String(e), code: (e as NodeJS.ErrnoException)?.code };
+      }
+      port.postMessage(reply);
+      // Each task leaves dead buffers (the cipher's output, in slices): free them now (gc.ts).
+      collectYoung();
+    });
   });
 }
 
-/** Where a task's stored chunks go: this thread's pack, and the lists the engine gets back. */
+/** Where a task's stored chunks go: the lane's pack, and the lists the engine gets back. */
 interface Store {
-  writer: PackWriter;
-  gear: Int32Array;
+  lane: Lane;
   claims: ClaimTable;
   storeAll: boolean;
   /** Ids stored by this task (in storeAll mode also what keeps one task from storing a chunk twice). */
   stored: Set<string>;
-  packs: FinishedPack[];
 }
 
-function chunkFiles(lane: Lane, task: ChunkTask): ChunkResult {
-  const k = lane.keys;
-  const store: Store = { writer: lane.packs, gear: lane.gear, claims: ClaimTable.from(task.claims), storeAll: task.storeAll === true, stored: new Set(), packs: [] };
-  const files = task.files.map((f) => {
-    try {
-      return chunkOne(k, f, store);
-    } catch (e) {
-      // A file that cannot be read is reported and skipped; a pack that cannot be written fails
-      // the task, and the packs it filled go too (the engine never hears of their chunks).
-      if (e instanceof PackWriteFailure) {
-        for (const pack of store.packs) rmSync(pack.tmp, { force: true });
-        throw e.cause;
+async function chunkFiles(lane: Lane, task: ChunkTask): Promise<ChunkResult> {
+  const store: Store = { lane, claims: ClaimTable.from(task.claims), storeAll: task.storeAll === true, stored: new Set() };
+  const files: ChunkedFile[] = [];
+  try {
+    if (lane.failure) throw new PackWriteFailure(lane.failure.error);
+    for (const f of task.files) {
+      let chunked: ChunkedFile;
+      try {
+        chunked = await chunkOne(lane, f, store);
+      } catch (e) {
+        // A file that cannot be read is reported and skipped; a pack that cannot be written
+        // fails the task (below).
+        if (e instanceof PackWriteFailure) throw e;
+        chunked = { ids: [], sizes: [], end: f.start, eof: true, error: describe(e) };
+        // Where in the buffer it stopped is unknown: start the next file afresh.
+        await settleAll(lane);
       }
-      return { ids: [], sizes: [], end: f.start, eof: true, error: describe(e) };
+      files.push(chunked);
     }
-  });
-  return { files, stored: [...store.stored], packs: store.packs };
+  } catch (e) {
+    // Nothing may still be reading the lane's buffer when the task fails.
+    await settleAll(lane).catch(() => undefined);
+    // The packs filled meanwhile go too: the engine never hears of their chunks. The open
+    // pack stays, for the engine to abandon (the error fails the backup).
+    if (e instanceof PackWriteFailure) {
+      for (const pack of lane.filled.splice(0)) rmSync(pack.tmp, { force: true });
+      throw e.cause;
+    }
+    throw e;
+  }
+  return { files, stored: [...store.stored], packs: lane.filled.splice(0) };
+}
+
+/**
+ * Wait until the chunks compressing in buffer[from, to) are sealed; a failure among them (or
+ * any earlier) fails the task.
+ */
+async function sealed(lane: Lane, from: number, to: number): Promise<void> {
+  const waits = lane.compressing.filter((c) => c.start < to && c.end > from).map((c) => c.done);
+  if (waits.length > 0) await Promise.all(waits);
+  lane.compressing = lane.compressing.filter((c) => !c.settled);
+  if (lane.failure) throw new PackWriteFailure(lane.failure.error);
+}
+
+/** Wait until every chunk is sealed: the lane's buffer is free from its start again. */
+async function settleAll(lane: Lane): Promise<void> {
+  await sealed(lane, 0, Number.MAX_SAFE_INTEGER);
+  lane.at = 0;
+}
+
+/** Where the free room that starts at `from` in the lane's buffer ends: at the next chunk in flight. */
+function roomEnd(lane: Lane, from: number): number {
+  let end = lane.buffer.length;
+  for (const c of lane.compressing) if (c.start >= from && c.start < end) end = c.start;
+  return end;
 }
 
 /** An error of the repository's side (writing this thread's pack), not of the file being read. */
@@ -211,26 +313,35 @@ class PackWriteFailure extends Error {
   }
 }
 
-function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
+async function chunkOne(lane: Lane, f: ChunkFile, store: Store): Promise<ChunkedFile> {
+  const k = lane.keys;
+  const buffer = lane.buffer;
   const fd = openSync(f.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
     const ids: string[] = [];
     const sizes: number[] = [];
     let pos = f.start; // file offset of buffer[head]
-    let head = 0;
-    let filled = 0;
+    let head = lane.at;
+    let filled = lane.at;
     let eof = false;
     for (;;) {
-      const cut = nextCut(store.gear, buffer, head, filled, eof);
+      const cut = nextCutNative(lane.gear, buffer, head, filled, eof);
       if (cut === -1) {
         // The next cut lies past what is read (-1 only while fewer than CHUNK_MAX bytes are
-        // left, so there is room): move them to the front and fill the buffer.
-        buffer.copyWithin(0, head, filled);
-        filled -= head;
-        head = 0;
-        while (!eof && filled < buffer.length) {
-          const n = readSync(fd, buffer, filled, buffer.length - filled, pos + filled);
+        // left). Read on after them; when the buffer is full, move them to its front first.
+        // Either way, wait only for the chunks in flight where the bytes go (the oldest, so
+        // mostly done by then), and read up to the next one still in flight.
+        if (filled === buffer.length) {
+          await sealed(lane, 0, filled - head);
+          buffer.copyWithin(0, head, filled);
+          filled -= head;
+          head = 0;
+        }
+        await sealed(lane, filled, filled + MIN_READ);
+        const room = roomEnd(lane, filled);
+        while (!eof && filled < room) {
+          const n = readSync(fd, buffer, filled, room - filled, pos + filled - head);
           if (n === 0) eof = true;
           filled += n;
         }
@@ -238,6 +349,7 @@ function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
       }
       if (cut === 0) break; // end of file
       const chunk = buffer.subarray(head, head + cut);
+      const at = head;
       const id = blobId(k.id, chunk);
       const hex = id.toString('hex');
       ids.push(hex);
@@ -246,33 +358,65 @@ function chunkOne(k: RepoKeys, f: ChunkFile, store: Store): ChunkedFile {
       const claimed = store.claims.claim(id);
       if (store.storeAll ? !store.stored.has(hex) : claimed) {
         store.stored.add(hex);
-        try {
-          storeChunk(store, id, chunk);
-        } catch (e) {
-          throw new PackWriteFailure(e);
-        }
+        storeChunk(store, id, chunk, at);
       }
       head += cut;
       pos += cut;
-      if (pos - f.start >= f.limit && head < filled) return { ids, sizes, end: pos, eof: false };
+      if (pos - f.start >= f.limit && head < filled) {
+        lane.at = head; // what was read past it is read again by the next segment's task
+        return { ids, sizes, end: pos, eof: false };
+      }
     }
+    lane.at = head;
     return { ids, sizes, end: pos, eof: true };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Compress when it helps, seal into this thread's pack, and start a new pack when it is full. */
-function storeChunk(store: Store, id: Buffer, chunk: Uint8Array): void {
-  const packedLength = sealing.cctx.compress(sealing.buffer, chunk, ZSTD_LEVEL);
-  const useZstd = packedLength < chunk.length;
-  const plain = useZstd ? sealing.buffer.subarray(0, packedLength) : chunk;
-  store.writer.add(id, 'data', plain, chunk.length, useZstd, blobAad('data', id));
-  collectAfter(plain.length); // the cipher's output slices
-  if (store.writer.size >= PACK_TARGET_BYTES) store.packs.push(store.writer.finish()!);
+/**
+ * Compress (a large chunk off this thread, a small one here), then seal into the lane's pack.
+ * `chunk` lies in the lane's buffer at `at`, which stays put until it is sealed (chunkOne).
+ */
+function storeChunk(store: Store, id: Buffer, chunk: Uint8Array, at: number): void {
+  const lane = store.lane;
+  if (lane.failure) return;
+  if (chunk.length < ASYNC_COMPRESS_BYTES) {
+    const s = sealing();
+    try {
+      seal(lane, id, chunk, s.buffer.subarray(0, s.cctx.compress(s.buffer, chunk, ZSTD_LEVEL)));
+    } catch (e) {
+      lane.failure ??= { error: e };
+    }
+    return;
+  }
+  const from = packedAt(at);
+  const to = packedAt(at + chunk.length);
+  const out = to - from >= compressBound(chunk.length) ? lane.packed.subarray(from, to) : Buffer.allocUnsafe(compressBound(chunk.length));
+  const flight: InFlight = { start: at, end: at + chunk.length, done: Promise.resolve(), settled: false };
+  flight.done = compressAsync(chunk, out, ZSTD_LEVEL)
+    .then((length) => {
+      if (!lane.failure) seal(lane, id, chunk, out.subarray(0, length));
+    })
+    .catch((e: unknown) => {
+      lane.failure ??= { error: e };
+    })
+    .finally(() => {
+      flight.settled = true;
+    });
+  lane.compressing.push(flight);
 }
 
-function restoreFiles(k: RepoKeys, task: RestoreTask): RestoreResult {
+/** Seal the compressed form if smaller, else the chunk; start a new pack when this one is full. */
+function seal(lane: Lane, id: Buffer, chunk: Uint8Array, packed: Uint8Array): void {
+  const useZstd = packed.length < chunk.length;
+  const plain = useZstd ? packed : chunk;
+  lane.packs.add(id, 'data', plain, chunk.length, useZstd, blobAad('data', id));
+  collectAfter(plain.length); // the cipher's output slices
+  if (lane.packs.size >= PACK_TARGET_BYTES) lane.filled.push(lane.packs.finish()!);
+}
+
+function restoreFiles(lane: Lane, task: RestoreTask): RestoreResult {
   const fds = new Map<string, number>();
   const packFd = (p: string) => {
     let fd = fds.get(p);
@@ -291,7 +435,7 @@ function restoreFiles(k: RepoKeys, task: RestoreTask): RestoreResult {
     return {
       files: task.files.map((f) => {
         try {
-          return restoreOne(k, f, packFd);
+          return restoreOne(lane, f, packFd);
         } catch (e) {
           return { bytes: 0, error: describe(e) };
         }
@@ -302,7 +446,8 @@ function restoreFiles(k: RepoKeys, task: RestoreTask): RestoreResult {
   }
 }
 
-function restoreOne(k: RepoKeys, f: RestoreFile, packFd: (p: string) => number): { bytes: number; existed?: boolean } {
+function restoreOne(lane: Lane, f: RestoreFile, packFd: (p: string) => number): { bytes: number; existed?: boolean } {
+  const buffer = lane.buffer;
   const path = f.tmp ?? f.target;
   let out: number;
   try {
@@ -315,10 +460,10 @@ function restoreOne(k: RepoKeys, f: RestoreFile, packFd: (p: string) => number):
   try {
     try {
       for (const b of f.blobs) {
-        const sealed = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
-        const n = readSync(packFd(b.pack), sealed, 0, b.length, b.offset);
+        const blob = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
+        const n = readSync(packFd(b.pack), blob, 0, b.length, b.offset);
         if (n !== b.length) throw new Error('a pack is truncated');
-        const plain = openBlob(k, b.id, 'data', b.compressed, b.rawLength, sealed, b.pack.slice(-64), scratch);
+        const plain = openBlob(lane.keys, b.id, 'data', b.compressed, b.rawLength, blob, b.pack.slice(-64), scratch());
         let done = 0;
         while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
         bytes += plain.length;
@@ -359,7 +504,7 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
     for (const b of task.blobs) {
       try {
         if (b.offset + b.length > got) throw new Error('outside the pack');
-        openBlob(k, b.id, b.type, b.compressed, b.rawLength, whole.subarray(b.offset, b.offset + b.length), task.packId, scratch);
+        openBlob(k, b.id, b.type, b.compressed, b.rawLength, whole.subarray(b.offset, b.offset + b.length), task.packId, scratch());
       } catch {
         badBlobs.push({ id: b.id, type: b.type });
       }
