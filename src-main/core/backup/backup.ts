@@ -25,7 +25,6 @@ import { RepoLock, pidAlive } from './lock.js';
 import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
 import { makeExcluder, type Excluder } from './excludes.js';
-import { pauseFavourMemory } from './gc.js';
 import { WorkerPool } from './pool.js';
 import { ClaimTable } from './claims.js';
 import type { FinishedPack } from './pack-writer.js';
@@ -309,21 +308,17 @@ export async function cleanTemp(repo: Repository): Promise<void> {
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const lock = await RepoLock.acquire(repo, false);
   let walker: Walker | null = null;
-  let resume = () => {};
   try {
     const parent = options.parent === undefined ? await findParent(repo, options.sources) : options.parent;
     if (parent) {
-      // Most of an incremental backup is comparing with the parent: V8 at full speed (gc.ts)
-      // until a file has to be read (pool()); and the walk starts while the index loads.
-      resume = pauseFavourMemory();
+      // The walk starts while the index loads.
       walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
     }
     await cleanTemp(repo);
     const { index } = await repo.loadIndex();
-    return await new BackupRun(repo, index, { ...options, parent }, walker, resume).execute();
+    return await new BackupRun(repo, index, { ...options, parent }, walker).execute();
   } finally {
     await walker?.close();
-    resume();
     await lock.release();
   }
 }
@@ -381,8 +376,6 @@ class BackupRun {
     private readonly options: BackupOptions,
     /** Listing the sources since before the index loaded, when there is a parent (closed by backup()). */
     private readonly walker: Walker | null = null,
-    /** Ends the full-speed stretch of an incremental backup, once a file has to be read. */
-    private readonly readingFiles: () => void = () => {},
   ) {
     const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
     this.writeBudget = budget;
@@ -586,7 +579,6 @@ class BackupRun {
   private pool(): WorkerPool {
     if (!this.poolInstance) {
       // One lane runs on this thread, between walking and installing packs (pool.ts).
-      this.readingFiles();
       this.poolInstance = new WorkerPool(this.repo, this.options.threads ?? defaultLanes(), { inline: true });
       this.claims = this.newClaims(this.index.blobCount);
     }

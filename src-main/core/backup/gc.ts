@@ -13,32 +13,16 @@ import { runInNewContext } from 'node:vm';
  * V8 told to favour memory over speed, process-wide: it then sizes heaps closer to what they
  * hold and collects sooner. A backup runs beside whatever else the machine does, often while
  * nobody watches; this costs its JavaScript ~5-10% more time and lowers a first backup's and a
- * restore's peak by ~25-30 MiB (docs/benchmarks.md). V8 reads the flag as it goes, so setting it
- * as the process starts (composition.ts) covers every thread started after it. An incremental
- * backup turns it off until it reads a file (backup.ts): comparing with the parent snapshot
- * allocates fast and runs ~10% faster without it, and peaks below a first backup all the same.
+ * restore's peak by ~25-30 MiB, an incremental one's by ~30 MiB (docs/benchmarks.md). V8 reads
+ * the flag as it goes, so setting it as the process starts (composition.ts) covers every thread
+ * started after it.
  */
-let wanted = false;
-let applied = false;
-function apply(on: boolean): void {
-  if (applied === on) return;
-  applied = on;
+export function favourMemory(): void {
   try {
-    setFlagsFromString(on ? '--optimize-for-size' : '--no-optimize-for-size');
+    setFlagsFromString('--optimize-for-size');
   } catch {
     // a runtime that refuses flags keeps V8's defaults
   }
-}
-
-export function favourMemory(): void {
-  wanted = true;
-  apply(true);
-}
-
-/** Full speed for a while, if memory was favoured: call the returned function to end it. */
-export function pauseFavourMemory(): () => void {
-  apply(false);
-  return () => apply(wanted);
 }
 
 type GcFunction = (options?: { type?: 'minor' | 'major' }) => void;
