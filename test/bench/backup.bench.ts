@@ -175,6 +175,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** The step with the highest peak RSS, as "the restore (163 MiB)". */
+function highest(row: Row): string {
+  const [step, mib] = Object.entries(row.stepMiB).sort((a, b) => b[1] - a[1])[0] ?? ['none', 0];
+  return `the ${step} (${mib.toFixed(0)} MiB)`;
+}
+
 /** For each missed target, what we found when we profiled it (so the table is read honestly). */
 function whyMissed(rows: Record<Tool, Row>): string {
   const r = rows.restic;
@@ -214,9 +220,10 @@ function whyMissed(rows: Record<Tool, Row>): string {
       '- **Peak memory**: measured as resident set size, which counts the Node binary itself (~40 MiB resident), the ' +
         'modules (~25 MiB: zstd, Argon2, zod) and one V8 heap per JavaScript thread. A first backup runs one ' +
         'JavaScript thread here (zstd on libuv\'s pool) and V8 is told to favour memory (--optimize-for-size, set by the ' +
-        'app at start); an incremental backup also has its walker thread, a restore two lanes. The peak is the moment a ' +
-        'folder of ~18,000 files (usr/share/man/man1) is in flight and its tree is encoded, and the same step varies by ' +
-        '10-20 MiB from run to run, as does restic\'s; see "One lane or two" below.',
+        'app at start); an incremental backup also has its walker thread, a restore two lanes (a worker thread too). ' +
+        `The highest step here: ${highest(t)}. A backup peaks while a folder of ~18,000 files (usr/share/man/man1) is ` +
+        'in flight and its tree is encoded. The same step varies by 10-20 MiB from run to run, as does restic\'s; see ' +
+        '"One lane or two" below.',
     );
   }
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';
