@@ -172,4 +172,23 @@ describe('a pool with one inline lane', () => {
       await pool.close();
     }
   });
+
+  it('fails finishing its pack with the error that kept a chunk from being written, after the task that cut it answered', async () => {
+    const source = join(work, 'five');
+    mkdirSync(source);
+    writeFileSync(join(source, 'data.bin'), pseudoRandom('unwritable', 2 * 1024 * 1024));
+    const { repo: broken } = await Repository.init(join(work, 'broken-repo'), 'repository password', TEST_KDF);
+    const pool = new WorkerPool(broken, 1, { inline: true });
+    try {
+      rmSync(broken.dir('tmp'), { recursive: true }); // where the lane's pack would be created
+      const claims = ClaimTable.create(1024).buffer;
+      const result = await pool.chunk({ kind: 'chunk', claims, files: [{ path: join(source, 'data.bin'), start: 0, limit: Number.MAX_SAFE_INTEGER }] });
+      expect(result.files[0]!.error).toBeUndefined();
+      const { packs, error } = await pool.finishPacks();
+      expect(packs).toEqual([]);
+      expect(error).toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await pool.close();
+    }
+  });
 });

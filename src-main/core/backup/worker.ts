@@ -200,7 +200,10 @@ export async function run(lane: Lane, task: Task): Promise<TaskResult> {
     case 'chunk':
       return await chunkFiles(lane, task);
     case 'finish': {
-      await settleAll(lane);
+      // A chunk that could not be sealed fails the finish with its own error (disk full, say).
+      await settleAll(lane).catch((e: unknown) => {
+        throw e instanceof PackWriteFailure ? e.cause : e;
+      });
       const pack = lane.packs.finish();
       return { packs: [...lane.filled.splice(0), ...(pack ? [pack] : [])] };
     }
