@@ -11,7 +11,6 @@ NAPI_MODULE_INIT() {
   zstd_async_init();
   napi_property_descriptor props[] = {
       {"compress", NULL, zstd_compress, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"compressBound", NULL, zstd_compress_bound, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextCut", NULL, chunker_next_cut, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -32,6 +32,9 @@ static double next_cut(const int32_t *gear, const uint8_t *data, double start, d
   return -1;
 }
 
+/* A whole number that can index a buffer (no NaN, no infinity, no fraction). */
+static int is_index(double v) { return v >= 0 && v <= 9007199254740991.0 && v == (double)(size_t)v; }
+
 static napi_value throw_type(napi_env env, const char *message) {
   napi_throw_type_error(env, "CHUNKER_BAD_ARGUMENT", message);
   return NULL;
@@ -59,7 +62,10 @@ napi_value chunker_next_cut(napi_env env, napi_callback_info info) {
       napi_get_value_double(env, argv[6], &avg) != napi_ok || napi_get_value_double(env, argv[7], &max) != napi_ok) {
     return throw_type(env, "start, end, min, avg and max are numbers, final a boolean");
   }
-  if (!(start >= 0 && start <= end && end <= (double)data_length && min >= 0 && min <= avg && avg <= max && max >= 1)) {
+  if (!(is_index(start) && is_index(end) && is_index(min) && is_index(avg) && is_index(max))) {
+    return throw_type(env, "start, end, min, avg and max are whole numbers of bytes");
+  }
+  if (!(start <= end && end <= (double)data_length && min <= avg && avg <= max && max >= 1)) {
     return throw_type(env, "start <= end <= data.length, and 0 <= min <= avg <= max");
   }
   napi_value result;

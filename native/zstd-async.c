@@ -147,19 +147,6 @@ napi_value zstd_compress(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-/* compressBound(length: number): number */
-napi_value zstd_compress_bound(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  double length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_double(env, argv[0], &length) != napi_ok || length < 0) {
-    return throw_type(env, "compressBound(length) takes a length");
-  }
-  napi_value bound;
-  napi_create_double(env, (double)ZSTD_compressBound((size_t)length), &bound);
-  return bound;
-}
-
 static uv_once_t init_once = UV_ONCE_INIT;
 static void init_lock(void) { uv_mutex_init(&pool_lock); }
 

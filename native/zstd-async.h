@@ -3,5 +3,4 @@
 #include <node_api.h>
 void zstd_async_init(void);
 napi_value zstd_compress(napi_env env, napi_callback_info info);
-napi_value zstd_compress_bound(napi_env env, napi_callback_info info);
 #endif

@@ -128,5 +128,8 @@ describe('the native chunker (native/chunker.c), which backups run', () => {
     expect(() => nextCutNative(gear, buf, 10, 5, true)).toThrow(/start <= end <= data.length/);
     expect(() => nextCutNative(new Int32Array(255), buf, 0, 10, true)).toThrow(/Int32Array of 256/);
     expect(() => nextCutNative(gear, buf, 0, 10, true, { min: 10, avg: 5, max: 20 })).toThrow(/min <= avg <= max/);
+    expect(() => nextCutNative(gear, buf, 0, 10, true, { min: 10, avg: 20, max: Infinity })).toThrow(/whole numbers of bytes/);
+    expect(() => nextCutNative(gear, buf, 0.5, 10, true)).toThrow(/whole numbers of bytes/);
+    expect(() => nextCutNative(gear, buf, Number.NaN, 10, true)).toThrow(/whole numbers of bytes/);
   });
 });

@@ -13,7 +13,6 @@ import { DEFAULT_PARAMS, type ChunkerParams } from './chunker.js';
 
 interface Binding {
   compress(src: Uint8Array, dst: Uint8Array, level: number): Promise<number>;
-  compressBound(length: number): number;
   nextCut(gear: Int32Array, data: Uint8Array, start: number, end: number, final: boolean, min: number, avg: number, max: number): number;
 }
 
@@ -42,14 +41,9 @@ export function nextCutNative(gear: Int32Array, data: Uint8Array, start: number,
   return binding.nextCut(gear, data, start, end, final, params.min, params.avg, params.max);
 }
 
-/** The most bytes zstd may need for `length` input bytes. */
-export function compressBound(length: number): number {
-  return binding.compressBound(length);
-}
-
 /**
- * Compress `src` into `dst` (at least compressBound(src.length) long) at `level`, on libuv's
- * pool; resolves to the compressed length. Neither buffer may change until the promise settles.
+ * Compress `src` into `dst` (at least zstd's compressBound(src.length) long) at `level`, on
+ * libuv's pool; resolves to the compressed length. Neither buffer may change until it settles.
  * Not rationed here: a limit kept on this thread would start the next compression only when
  * this thread, busy chunking, got round to it, and left the pool idle meanwhile.
  */

@@ -15,7 +15,7 @@ import { openBlob } from './blob.js';
 import { ClaimTable } from './claims.js';
 import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
-import { compressAsync, compressBound, nextCutNative } from './native.js';
+import { compressAsync, nextCutNative } from './native.js';
 
 export interface WorkerKeys {
   role: 'twofold-worker';
@@ -395,7 +395,8 @@ function storeChunk(store: Store, id: Buffer, chunk: Uint8Array, at: number): vo
   }
   const from = packedAt(at);
   const to = packedAt(at + chunk.length);
-  const out = to - from >= compressBound(chunk.length) ? lane.packed.subarray(from, to) : Buffer.allocUnsafe(compressBound(chunk.length));
+  const bound = zstd.compressBound(chunk.length);
+  const out = to - from >= bound ? lane.packed.subarray(from, to) : Buffer.allocUnsafe(bound);
   const flight: InFlight = { start: at, end: at + chunk.length, done: Promise.resolve(), settled: false };
   flight.done = compressAsync(chunk, out, ZSTD_LEVEL)
     .then((length) => {
