@@ -14,6 +14,7 @@ import { DEFAULT_PARAMS, type ChunkerParams } from './chunker.js';
 interface Binding {
   compress(src: Uint8Array, dst: Uint8Array, level: number): Promise<number>;
   nextCut(gear: Int32Array, data: Uint8Array, start: number, end: number, final: boolean, min: number, avg: number, max: number): number;
+  tuneAllocator(): boolean;
 }
 
 const ADDON = join('build', 'Release', 'twofold_native.node');
@@ -49,4 +50,12 @@ export function nextCutNative(gear: Int32Array, data: Uint8Array, start: number,
  */
 export function compressAsync(src: Uint8Array, dst: Uint8Array, level: number): Promise<number> {
   return binding.compress(src, dst, level);
+}
+
+/**
+ * Keep glibc from moving multi-megabyte blocks into its heap once a few were freed, where their
+ * space stays with the process (native/addon.c). Process-wide; true when applied (glibc).
+ */
+export function tuneAllocator(): boolean {
+  return binding.tuneAllocator();
 }

@@ -12,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { collectAfter, collectYoung } from './gc.js';
 import { blobAad, blobId, CHUNK_MAX, fileId, PACK_TARGET_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
 import { openBlob } from './blob.js';
+import { CoreError } from '../errors.js';
 import { ClaimTable } from './claims.js';
 import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
@@ -521,6 +522,7 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
 
 /** A short reason for a person: the errno code, never file content. */
 function describe(e: unknown): string {
+  if (e instanceof CoreError) return e.message; // a damaged blob says which pack, never its content
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'vanished before it could be read';
