@@ -1,7 +1,7 @@
 /** Builds source trees on disk for the backup tests, and compares two trees as `diff -r` and stat do. */
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -112,4 +112,14 @@ export function statTree(root: string): StatLine[] {
   };
   walk('');
   return out;
+}
+
+/** Invert one byte of a file in place: damage a pack where a test wants it. */
+export function flipByte(path: string, at: number): void {
+  const fd = openSync(path, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, at);
+  b[0] = b[0]! ^ 0xff;
+  writeSync(fd, b, 0, 1, at);
+  closeSync(fd);
 }

@@ -1,7 +1,7 @@
 /**
  * Check finds damage and names it; forget and prune remove only what no kept snapshot needs.
  */
-import { closeSync, openSync, readSync, rmSync, truncateSync, writeFileSync, writeSync, mkdirSync, statSync } from 'node:fs';
+import { rmSync, truncateSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { RepoLock } from '../../src-main/core/backup/lock.js';
 import { forget, prune } from '../../src-main/core/backup/prune.js';
 import { Repository } from '../../src-main/core/backup/repository.js';
 import { restore } from '../../src-main/core/backup/restore.js';
-import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { diffTrees, flipByte, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;
 let repo: Repository;
@@ -34,15 +34,6 @@ async function packOf(snapshotId: string, fileName: string): Promise<string> {
   const top = (await repo.loadTree(snap.tree, index)).nodes[0]!;
   const node = (await repo.loadTree(top.subtree!, index)).nodes.find((n) => n.name === fileName)!;
   return index.get(node.content![0]!, 'data')!.pack;
-}
-
-function flipByte(path: string, at: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, at);
-  b[0] = b[0]! ^ 0xff;
-  writeSync(fd, b, 0, 1, at);
-  closeSync(fd);
 }
 
 describe('check', () => {

@@ -3,14 +3,14 @@
  * middle of many) is not left behind and the summary names it and the pack; the rest of the
  * snapshot is restored; an existing multi-chunk file is replaced only when asked, whole.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/core/backup/backup.js';
 import { Repository } from '../../src-main/core/backup/repository.js';
 import { restore } from '../../src-main/core/backup/restore.js';
 import { CHUNK_MAX } from '../../src-main/core/backup/format.js';
-import { diffTrees, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { diffTrees, flipByte, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;
 let source: string;
@@ -43,15 +43,6 @@ async function blobsOf(fileName: string): Promise<{ pack: string; offset: number
     const loc = index.get(id, 'data')!;
     return { pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length };
   });
-}
-
-function flipByte(path: string, at: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, at);
-  b[0] = b[0]! ^ 0xff;
-  writeSync(fd, b, 0, 1, at);
-  closeSync(fd);
 }
 
 async function restoreInto(name: string, onExisting: 'fail' | 'overwrite' = 'fail') {
