@@ -16,8 +16,8 @@
  * (up to 32 MiB), so after the first few multi-megabyte buffers (a cipher's output, a chunk) the
  * next ones come from the heap, where freed space mostly stays with the process. Fixed at the
  * default 128 KiB, such blocks are mapped and unmapped on their own (measured: a restore's peak
- * ~15-20 MiB lower; docs/benchmarks.md). Process-wide, so the composition
- * root calls it once at start; true when it applied (glibc), false elsewhere.
+ * ~15-20 MiB lower; docs/benchmarks.md). Process-wide, so it is called once at start (gc.ts
+ * favourMemory, from the composition root); true when it applied (glibc), false elsewhere.
  */
 static napi_value tune_allocator(napi_env env, napi_callback_info info) {
   (void)info;

@@ -520,9 +520,9 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
   }
 }
 
-/** A short reason for a person: the errno code, never file content. */
+/** A short reason for a person: the engine's own message or the errno code, never file content. */
 function describe(e: unknown): string {
-  if (e instanceof CoreError) return e.message; // a damaged blob says which pack, never its content
+  if (e instanceof CoreError) return e.message; // a damaged blob names its pack
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'vanished before it could be read';
