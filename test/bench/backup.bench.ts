@@ -332,7 +332,7 @@ Data: a generated mixed tree (${files[0]} files, ${(bytes[0]! / 2 ** 20).toFixed
 files, 20 duplicate files, symlinks) plus a copy of ${REAL.join(' and ')} (${files[1]} files, ${(bytes[1]! / 2 ** 20).toFixed(0)} MiB).
 The 1% change overwrites the first KiB of every 100th file and appends 1 KiB (${changed} files).
 Settings: restic 0.14 (repository v2, compression auto); borg 1.2 (\`repokey-blake2\`, \`--compression zstd,3\`);
-Twofold (zstd 2, AES-256-GCM, ~1 MiB chunks; a backup runs one lane per two cores, here one on the main thread with zstd on libuv's thread pool, plus a thread that counts a first backup's files or walks ahead in an incremental one; a restore two lanes, one a worker thread; V8 set to favour memory, as the app sets it). Each step is a child process under \`/usr/bin/time\`
+Twofold (zstd 2, AES-256-GCM, ~1 MiB chunks; a backup runs one lane per two cores, here one on the main thread with zstd on libuv's thread pool, plus a thread that counts a first backup's files or walks ahead in an incremental one; a restore two lanes, one a worker thread; V8 set to favour memory and glibc's mmap threshold fixed, as the app sets both). Each step is a child process under \`/usr/bin/time\`
 (elapsed, peak RSS), after a \`sync\` and after reading what the step reads (the data, or the tool's repository) into the page cache. Restores compared with \`diff -r\`: ${verified}.
 
 ${table}

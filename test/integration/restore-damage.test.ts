@@ -66,6 +66,8 @@ describe('a restore', () => {
     const target = join(work, 'replace', 'docs');
     mkdirSync(target, { recursive: true });
     writeFileSync(join(target, 'big.bin'), 'an older version');
+    await expect(restoreInto('replace', 'fail')).rejects.toMatchObject({ code: 'RESTORE_CONFLICT' });
+    expect(readFileSync(join(target, 'big.bin'), 'utf8')).toBe('an older version');
     const { summary } = await restoreInto('replace', 'overwrite');
     expect(summary.errors).toEqual([]);
     // Buffer.equals: a deep toEqual walks megabytes byte by byte, for minutes.
