@@ -6,6 +6,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include "chunker.h"
+#include "lstat-many.h"
 #include "zstd-async.h"
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -36,6 +37,9 @@ NAPI_MODULE_INIT() {
       {"compress", NULL, zstd_compress, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextCut", NULL, chunker_next_cut, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tuneAllocator", NULL, tune_allocator, NULL, NULL, NULL, napi_enumerable, NULL},
+#ifndef _WIN32
+      {"lstatMany", NULL, lstat_many, NULL, NULL, NULL, napi_enumerable, NULL},
+#endif
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

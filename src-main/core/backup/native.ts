@@ -1,7 +1,7 @@
 /**
  * The engine's native addon (native/, built by `npm install`): zstd compression on libuv's
- * thread pool, so the lane's thread chunks and hashes on while a second core compresses, and
- * the chunker's inner loop in C. One JavaScript thread then keeps two cores busy, instead of a
+ * thread pool, so the lane's thread chunks and hashes on while a second core compresses, the
+ * chunker's inner loop in C, and a folder's lstat calls in one call. One JavaScript thread then keeps two cores busy, instead of a
  * worker thread per core with its own heap and buffers (docs/benchmarks.md).
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +15,8 @@ interface Binding {
   compress(src: Uint8Array, dst: Uint8Array, level: number): Promise<number>;
   nextCut(gear: Int32Array, data: Uint8Array, start: number, end: number, final: boolean, min: number, avg: number, max: number): number;
   tuneAllocator(): boolean;
+  /** Absent on Windows (native/lstat-many.c). */
+  lstatMany?(folder: string, names: string[], numbers: Float64Array, bigints: BigInt64Array, errnos: Int32Array): void;
 }
 
 const ADDON = join('build', 'Release', 'twofold_native.node');
@@ -59,3 +61,11 @@ export function compressAsync(src: Uint8Array, dst: Uint8Array, level: number): 
 export function tuneAllocator(): boolean {
   return binding.tuneAllocator();
 }
+
+/**
+ * lstat `${folder}/${name}` for every name, into a listing's arrays (walk.ts): per entry
+ * mode, uid, gid, size in `numbers`; inode, mtime and ctime in nanoseconds in `bigints`; 0 or
+ * the errno of a failed lstat in `errnos`. Null where the addon lacks it (Windows): walk.ts
+ * then uses Node's lstat.
+ */
+export const lstatMany: NonNullable<Binding['lstatMany']> | null = binding.lstatMany ?? null;

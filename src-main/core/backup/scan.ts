@@ -1,11 +1,12 @@
 /**
  * The first backup's totals, for its progress bar and ETA: files and bytes under the sources,
- * counted on a thread of its own (a plain synchronous walk, lstat only), so the count costs
+ * counted on a thread of its own (a plain synchronous walk, listing folders as the backup does), so the count costs
  * the backup's main thread nothing while both cores chunk and seal.
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeExcluder } from './excludes.js';
+import { kindAt, listFolder, sizeAt } from './walk.js';
 
 export interface ScanRequest {
   role: 'twofold-scan';
@@ -18,32 +19,30 @@ export interface ScanTotals {
   bytes: number;
 }
 
-/** Count regular files and their bytes, skipping what the excludes name and what cannot be read. */
+/**
+ * Count regular files and their bytes, skipping what the excludes name and what cannot be read.
+ * Folders are listed as the backup lists them (walk.ts), so both see the same entries.
+ */
 export function countTree(sources: readonly string[], excludes: readonly string[]): ScanTotals {
   const excluded = makeExcluder(excludes);
   const totals: ScanTotals = { files: 0, bytes: 0 };
-  const visit = (path: string, st: Stats): void => {
-    if (st.isFile()) {
-      totals.files++;
-      totals.bytes += st.size;
-    }
-    if (!st.isDirectory()) return;
-    let names: string[];
-    try {
-      names = readdirSync(path);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const child = `${path}/${name}`;
-      if (excluded(child, name)) continue;
-      const cst = lstatOrNull(child);
-      if (cst) visit(child, cst);
-    }
+  const visit = (path: string): void => {
+    const listing = listFolder(path, excluded);
+    listing.names.forEach((name, i) => {
+      if (listing.errors[i] !== null) return;
+      const kind = kindAt(listing, i);
+      if (kind === 'file') {
+        totals.files++;
+        totals.bytes += sizeAt(listing, i);
+      } else if (kind === 'dir') visit(`${path}/${name}`);
+    });
   };
   for (const source of sources) {
     const st = lstatOrNull(source);
-    if (st) visit(source, st);
+    if (st?.isFile()) {
+      totals.files++;
+      totals.bytes += st.size;
+    } else if (st?.isDirectory()) visit(source);
   }
   return totals;
 }

@@ -6,8 +6,10 @@
  * run on both cores. `listFolder` is the one definition of a listing, used on either side.
  */
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { parentPort, workerData, type Worker } from 'node:worker_threads';
 import { makeExcluder, type Excluder } from './excludes.js';
+import { lstatMany } from './native.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
 /** What the backup needs to know of an entry (from lstat). */
@@ -75,9 +77,45 @@ export function statAt(listing: FolderListing, i: number): EntryStat {
   };
 }
 
+/** The kind of entry `i` of a listing, and its size: without making the whole EntryStat. */
+export const kindAt = (listing: FolderListing, i: number) => fileKind(listing.numbers[i * NUMBERS]!);
+export const sizeAt = (listing: FolderListing, i: number) => listing.numbers[i * NUMBERS + 3]!;
+
 function errnoCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? 'EIO';
 }
+
+/** errno numbers to Node's codes ('ENOENT', ...); the first name of a number wins, as in libuv. */
+const ERRNO_CODES = new Map<number, string>();
+for (const [code, n] of Object.entries(osConstants.errno)) if (!ERRNO_CODES.has(n)) ERRNO_CODES.set(n, code);
+
+/**
+ * lstat each `${folder}/${name}` with Node's lstat, into a listing's arrays as the addon's
+ * `lstatMany` fills them (native.ts): the fallback where the addon lacks it, and what the unit
+ * tests compare it with.
+ */
+export function lstatEach(folder: string, names: readonly string[], numbers: Float64Array, bigints: BigInt64Array, errnos: Int32Array): void {
+  names.forEach((name, i) => {
+    let st: BigIntStats;
+    try {
+      st = lstatSync(`${folder}/${name}`, { bigint: true });
+    } catch (e) {
+      errnos[i] = (osConstants.errno as Record<string, number>)[errnoCode(e)] ?? osConstants.errno.EIO;
+      return;
+    }
+    errnos[i] = 0;
+    numbers[i * NUMBERS] = Number(st.mode);
+    numbers[i * NUMBERS + 1] = Number(st.uid);
+    numbers[i * NUMBERS + 2] = Number(st.gid);
+    numbers[i * NUMBERS + 3] = Number(st.size);
+    bigints[i * BIGINTS] = st.ino;
+    bigints[i * BIGINTS + 1] = st.mtimeNs;
+    bigints[i * BIGINTS + 2] = st.ctimeNs;
+  });
+}
+
+/** A folder's lstat calls in one call to the addon where it can (a third of the time), else Node's. */
+const lstatEntries = lstatMany ?? lstatEach;
 
 /** List one folder: names sorted (UTF-16 order, as trees keep them), excluded ones left out. */
 export function listFolder(path: string, excluded: Excluder): FolderListing {
@@ -91,32 +129,24 @@ export function listFolder(path: string, excluded: Excluder): FolderListing {
   const names = all.filter((name) => !excluded(`${path}/${name}`, name));
   const numbers = new Float64Array(names.length * NUMBERS);
   const bigints = new BigInt64Array(names.length * BIGINTS);
+  const errnos = new Int32Array(names.length);
+  lstatEntries(path, names, numbers, bigints, errnos);
   const errors: (string | null)[] = [];
   const links: FolderListing['links'] = [];
   names.forEach((name, i) => {
-    const child = `${path}/${name}`;
-    let st: BigIntStats;
-    try {
-      st = lstatSync(child, { bigint: true });
-    } catch (e) {
+    const errno = errnos[i]!;
+    if (errno !== 0) {
       // A name that is not UTF-8 comes back from readdir with U+FFFD in it, so no such path
       // exists: say what is wrong with it rather than that it vanished.
-      const code = errnoCode(e);
+      const code = ERRNO_CODES.get(errno) ?? 'EIO';
       errors.push(code === 'ENOENT' && name.includes('\uFFFD') ? 'EILSEQ' : code);
       links.push(null);
       return;
     }
     errors.push(null);
-    numbers[i * NUMBERS] = Number(st.mode);
-    numbers[i * NUMBERS + 1] = Number(st.uid);
-    numbers[i * NUMBERS + 2] = Number(st.gid);
-    numbers[i * NUMBERS + 3] = Number(st.size);
-    bigints[i * BIGINTS] = st.ino;
-    bigints[i * BIGINTS + 1] = st.mtimeNs;
-    bigints[i * BIGINTS + 2] = st.ctimeNs;
-    if (fileKind(Number(st.mode)) === 'symlink') {
+    if (fileKind(numbers[i * NUMBERS]!) === 'symlink') {
       try {
-        links.push({ target: readlinkSync(child) });
+        links.push({ target: readlinkSync(`${path}/${name}`) });
       } catch (e) {
         links.push({ error: errnoCode(e) });
       }
@@ -163,7 +193,7 @@ function walkThread(request: WalkRequest, port: NonNullable<typeof parentPort>):
     }
     const listing = listFolder(path, excluded);
     // Read before sending: sending moves the listing's arrays to the other thread.
-    const folders = listing.names.filter((_, i) => listing.errors[i] === null && fileKind(listing.numbers[i * NUMBERS]!) === 'dir');
+    const folders = listing.names.filter((_, i) => listing.errors[i] === null && kindAt(listing, i) === 'dir');
     produced++;
     pending.push(listing);
     if (pending.length >= PER_MESSAGE) flush();
