@@ -2,8 +2,10 @@
  * npm run bench:backup: restic, borg and Twofold on the same data in one run, each as a child
  * process under /usr/bin/time (elapsed seconds, peak RSS). The data is a generated mixed tree
  * plus a copy of a real tree of the machine (/usr/share and /usr/lib/x86_64-linux-gnu, >= 1 GB).
- * Steps: first backup, no-change backup (median of 3), backup after 1% of the files changed,
- * restore of the latest snapshot (checked with diff -r), repository size. Writes the table into
+ * Steps: first backup, no-change backup, backup after 1% of the files changed, restore of the
+ * latest snapshot (the first round's checked with diff -r), repository size. The steps whose
+ * time swings most on a shared machine run in rounds (BENCH_ROUNDS, 3 by default; no-change
+ * backups always 3), the tools' order rotating, and the table gives each step's median. Writes the table into
  * docs/benchmarks.md (section "Backup engine") and prints it.
  *
  * Settings, chosen to be comparable: restic 0.14 repository v2 with its default compression
@@ -13,7 +15,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, copyFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +172,18 @@ interface Row {
   restoreOk: boolean;
 }
 
+/** Each step's time in every round, in seconds. */
+interface Rounds {
+  first: number[];
+  noChange: number[];
+  restore: number[];
+}
+
+/** Rounds of the first backup and the restore: the steps whose time swings most here. */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)) || 3);
+/** Round r starts with the (r+1)th tool, so no tool always runs first or last in a round. */
+const rotation = (round: number): Tool[] => TOOLS.map((_, i) => TOOLS[(i + round) % TOOLS.length]!);
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -271,36 +285,53 @@ function main(): void {
     return r.seconds;
   };
 
-  for (const t of TOOLS) {
+  const init = (t: Tool) => {
     rmSync(repo(t), { recursive: true, force: true });
     const c = command(t, 'init');
     run(c.cmd, c.args, { cwd: work });
+  };
+  const times = Object.fromEntries(TOOLS.map((t) => [t, { first: [] as number[], noChange: [] as number[], restore: [] as number[] }])) as Record<Tool, Rounds>;
+  say(`first backup (${ROUNDS} rounds)`);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of rotation(round)) {
+      init(t);
+      times[t].first.push(step(t, 'backup', 1));
+    }
   }
-  say('first backup');
-  for (const t of TOOLS) rows[t].first = step(t, 'backup', 1);
-  say('no-change backup (median of 3)');
-  const noChange: Record<Tool, number[]> = { restic: [], borg: [], twofold: [] };
-  for (let i = 0; i < 3; i++) for (const t of TOOLS) noChange[t].push(step(t, 'backup', 2 + i));
-  for (const t of TOOLS) rows[t].noChange = median(noChange[t]);
+  say('no-change backup (3 rounds)');
+  for (let round = 0; round < 3; round++) for (const t of rotation(round)) times[t].noChange.push(step(t, 'backup', 2 + round));
   const changed = changeOnePercent();
   say(`backup after ${changed} files (1%) changed`);
   for (const t of TOOLS) rows[t].changed = step(t, 'backup', 5);
   for (const t of TOOLS) rows[t].repoMiB = duBytes(repo(t)) / 2 ** 20;
-  say('restore of the latest snapshot');
-  for (const t of TOOLS) {
-    const target = join(work, `restore-${t}`);
-    rmSync(target, { recursive: true, force: true });
-    mkdirSync(target);
-    rows[t].restore = step(t, 'restore', 5, target);
-    const root = restoredRoot(t, target);
-    rows[t].restoreOk = sources.every((s) => {
-      const r = spawnSync('diff', ['-rq', '--no-dereference', s, join(root, s.split('/').pop()!)]);
-      return r.status === 0;
-    });
+  say(`restore of the latest snapshot (${ROUNDS} rounds)`);
+  // Restored trees are deleted only after every restore if the disk has room for all of them:
+  // on a file system mounted with \`discard\` (this machine's), deleting 2 GB slows the next
+  // writer for tens of seconds. Otherwise after each round, whose first tool rotates.
+  const keepAll = statfsSync(work).bavail * statfsSync(work).bsize > ROUNDS * TOOLS.length * (bytes[0]! + bytes[1]!) * 1.2 + 4 * 2 ** 30;
+  const targets: string[] = [];
+  const removeTargets = () => {
+    for (const target of targets.splice(0)) rmSync(target, { recursive: true, force: true });
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of rotation(round)) {
+      const target = join(work, `restore-${t}-${round}`);
+      rmSync(target, { recursive: true, force: true });
+      mkdirSync(target);
+      targets.push(target);
+      times[t].restore.push(step(t, 'restore', 5, target));
+      if (round > 0) continue;
+      const root = restoredRoot(t, target);
+      rows[t].restoreOk = sources.every((s) => spawnSync('diff', ['-rq', '--no-dereference', s, join(root, s.split('/').pop()!)]).status === 0);
+    }
+    if (!keepAll) removeTargets();
   }
-  // Deleted only after every restore: on a file system mounted with `discard`, deleting 2 GB
-  // slows the next writer for tens of seconds, which would punish whichever tool came next.
-  for (const t of TOOLS) rmSync(join(work, `restore-${t}`), { recursive: true, force: true });
+  removeTargets();
+  for (const t of TOOLS) {
+    rows[t].first = median(times[t].first);
+    rows[t].noChange = median(times[t].noChange);
+    rows[t].restore = median(times[t].restore);
+  }
   const loadAfter = loadavg()[0]!;
 
   const r = rows.restic;
@@ -313,31 +344,41 @@ function main(): void {
   const table = [
     '| Step | restic | borg | Twofold | Twofold ÷ restic | Target | Met |',
     '|---|---|---|---|---|---|---|',
-    line('First backup', 'first', 's', '≤ 1.00×', (q) => q <= 1),
+    line(`First backup (median of ${ROUNDS})`, 'first', 's', '≤ 1.00×', (q) => q <= 1),
     line('No-change backup (median of 3)', 'noChange', 's', '≤ 0.50×', (q) => q <= 0.5),
     line('Backup after 1% of files changed', 'changed', 's', '—', () => true),
-    line('Restore (latest snapshot)', 'restore', 's', '≤ 1.00×', (q) => q <= 1),
+    line(`Restore (latest snapshot, median of ${ROUNDS})`, 'restore', 's', '≤ 1.00×', (q) => q <= 1),
     line('Repository size', 'repoMiB', 'MiB', '≤ 1.05×', (q) => q <= 1.05, 0),
     line('Peak memory (max RSS of any step)', 'peakMiB', 'MiB', '≤ 1.00×', (q) => q <= 1, 0),
   ].join('\n');
   const bySteps = Object.keys(rows.twofold.stepMiB)
     .map((k) => `${k} ${TOOLS.map((t) => (rows[t].stepMiB[k] ?? 0).toFixed(0)).join(' / ')}`)
     .join('; ');
+  const eachRound = (['first', 'noChange', 'restore'] as const)
+    .map((k) => {
+      const label = { first: 'first backup', noChange: 'no-change backup', restore: 'restore' }[k];
+      const per = times.twofold[k].map((_, i) => `${TOOLS.map((t) => times[t][k][i]!.toFixed(2)).join(' / ')} (${ratio(times.twofold[k][i]!, times.restic[k][i]!).toFixed(2)}×)`);
+      return `${label}: ${per.join(', ')}`;
+    })
+    .join('; ');
   const verified = TOOLS.map((t) => `${t} ${rows[t].restoreOk ? 'identical' : '**differs**'}`).join(', ');
   const body = `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${cpus().length} cores), one run, all three tools on the same
-data in the same run. Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end: other
-work shared the machine, so single timings carry noise of several tens of percent.
+data in the same run; first backups and restores in ${ROUNDS} rounds and no-change backups in 3, the order of the
+tools rotating from round to round, and each figure the median of its rounds. Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end: other
+work shared the machine, and single timings here swing by tens of percent.
 
 Data: a generated mixed tree (${files[0]} files, ${(bytes[0]! / 2 ** 20).toFixed(0)} MiB: small text files, 1-2 MB binaries, 16-50 MiB
 files, 20 duplicate files, symlinks) plus a copy of ${REAL.join(' and ')} (${files[1]} files, ${(bytes[1]! / 2 ** 20).toFixed(0)} MiB).
 The 1% change overwrites the first KiB of every 100th file and appends 1 KiB (${changed} files).
 Settings: restic 0.14 (repository v2, compression auto); borg 1.2 (\`repokey-blake2\`, \`--compression zstd,3\`);
 Twofold (zstd 2, AES-256-GCM, ~1 MiB chunks; a backup runs one lane per two cores, here one on the main thread with zstd on libuv's thread pool, plus a thread that counts a first backup's files or walks ahead in an incremental one; a restore two lanes, one a worker thread; V8 set to favour memory and glibc's mmap threshold fixed, as the app sets both). Each step is a child process under \`/usr/bin/time\`
-(elapsed, peak RSS), after a \`sync\` and after reading what the step reads (the data, or the tool's repository) into the page cache. Restores compared with \`diff -r\`: ${verified}.
+(elapsed, peak RSS), after a \`sync\` and after reading what the step reads (the data, or the tool's repository) into the page cache. The first round's restores compared with \`diff -r\`: ${verified}.
 
 ${table}
 
-Peak RSS of each step in MiB (${TOOLS.join(' / ')}; no-change is the highest of its 3 runs): ${bySteps}.
+Each round in seconds (${TOOLS.join(' / ')}, and Twofold ÷ restic in that round): ${eachRound}.
+
+Peak RSS of each step in MiB (${TOOLS.join(' / ')}; the highest of its rounds): ${bySteps}.
 `;
   say(`\n${table}\n`);
   writeBenchSection('backup', 'Backup engine', body + whyMissed(rows));
