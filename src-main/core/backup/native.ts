@@ -1,8 +1,9 @@
 /**
  * The engine's native addon (native/, built by `npm install`): zstd compression on libuv's
- * thread pool, so the lane's thread chunks and hashes on while a second core compresses, the
- * chunker's inner loop in C, and a folder's lstat calls in one call. One JavaScript thread then keeps two cores busy, instead of a
- * worker thread per core with its own heap and buffers (docs/benchmarks.md).
+ * thread pool, so the lane's thread chunks and hashes on while a second core compresses (one
+ * JavaScript thread then keeps two cores busy, instead of a worker thread per core with its own
+ * heap and buffers), the chunker's inner loop in C, and a folder's lstat calls in one call
+ * (docs/benchmarks.md).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

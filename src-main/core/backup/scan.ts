@@ -1,7 +1,7 @@
 /**
  * The first backup's totals, for its progress bar and ETA: files and bytes under the sources,
- * counted on a thread of its own (a plain synchronous walk, listing folders as the backup does), so the count costs
- * the backup's main thread nothing while both cores chunk and seal.
+ * counted on a thread of its own (a plain synchronous walk, listing folders as the backup
+ * does), so the count costs the backup's main thread nothing while both cores chunk and seal.
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';

@@ -114,7 +114,10 @@ export function lstatEach(folder: string, names: readonly string[], numbers: Flo
   });
 }
 
-/** A folder's lstat calls in one call to the addon where it can (a third of the time), else Node's. */
+/**
+ * A folder's lstat calls in one call to the addon where it has it: Node's BigIntStats cost more
+ * than the system calls (native/lstat-many.c). Node's lstat elsewhere.
+ */
 const lstatEntries = lstatMany ?? lstatEach;
 
 /** List one folder: names sorted (UTF-16 order, as trees keep them), excluded ones left out. */
