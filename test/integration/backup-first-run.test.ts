@@ -2,7 +2,8 @@
  * A first backup (no parent snapshot: every file is read) of a tree with a large file and many
  * small ones: progress to the end, a snapshot that restores byte-identical and is the next
  * backup's parent, errors with their codes, and a cancel that leaves a repository that checks
- * clean.
+ * clean, also when it lands while a large file is still being read (whose failing segments
+ * must not surface as an unhandled rejection, which would end the app's process).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,5 +67,38 @@ describe('a first backup', () => {
     expect(failure).toMatchObject({ code: 'CANCELLED' });
     expect(await repo.snapshots()).toEqual([]);
     expect((await check(repo, { readData: { kind: 'none' } })).problems).toEqual([]);
+  });
+});
+
+describe('a first backup cancelled while a large file is in flight', () => {
+  it('rejects with CANCELLED and leaves no error unobserved, wherever the cancel lands', async () => {
+    const unobserved: unknown[] = [];
+    const record = (e: unknown) => unobserved.push(e);
+    process.on('unhandledRejection', record);
+    try {
+      // A large file first, then folders the walk is still entering when the cancel lands.
+      const tree = join(work, 'in-flight');
+      for (let d = 0; d < 30; d++) {
+        mkdirSync(join(tree, `z-${d}`), { recursive: true });
+        for (let i = 0; i < 20; i++) writeFileSync(join(tree, `z-${d}`, `f-${i}.txt`), `file ${d}/${i}\n`);
+      }
+      writeFileSync(join(tree, 'a-big.bin'), pseudoRandom('in flight big', 40 * 1024 * 1024));
+      for (const delayMs of [0, 5, 20, 60]) {
+        const repo = await newRepo(`repo-in-flight-${delayMs}`);
+        const controller = new AbortController();
+        const failure = await backup(repo, {
+          sources: [tree],
+          signal: controller.signal,
+          onProgress: () => setTimeout(() => controller.abort(), delayMs),
+        }).catch((e: unknown) => e);
+        expect(failure).toMatchObject({ code: 'CANCELLED' });
+        // Let the segments still being read finish and fail on the cancel.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await check(repo, { readData: { kind: 'none' } })).problems).toEqual([]);
+      }
+      expect(unobserved).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 });

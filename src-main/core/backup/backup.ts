@@ -106,6 +106,10 @@ class Later {
     this.done = node.then((n) => {
       this.value = n;
     });
+    // Its folder awaits `done` and so sees a failure. But when the walk stops first (a cancel,
+    // a failed write), no folder ever will, and a large file's segments still fail afterwards:
+    // observed here, that is not an unhandled rejection (which ends a Node process).
+    this.done.catch(() => undefined);
   }
 }
 
