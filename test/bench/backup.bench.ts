@@ -233,11 +233,12 @@ function whyMissed(rows: Record<Tool, Row>): string {
     notes.push(
       '- **Peak memory**: measured as resident set size, which counts the Node binary itself (~40 MiB resident), the ' +
         'modules (~25 MiB: zstd, Argon2, zod) and one V8 heap per JavaScript thread. A first backup runs one ' +
-        'JavaScript thread here (zstd on libuv\'s pool) and V8 is told to favour memory (--optimize-for-size, set by the ' +
+        'JavaScript lane here (zstd on libuv\'s pool) beside a thread that counts its files, and V8 is told to favour ' +
+        'memory (--optimize-for-size, set by the ' +
         'app at start); an incremental backup also has its walker thread, a restore two lanes (a worker thread too). ' +
         `The highest step here: ${highest(t)}. A backup peaks while a folder of ~18,000 files (usr/share/man/man1) is ` +
         'in flight and its tree is encoded. The same step varies by 10-20 MiB from run to run, as does restic\'s; see ' +
-        '"One lane or two" below.',
+        '"One lane or two" and "Rounds, and a folder\'s lstat in one call" below.',
     );
   }
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';
