@@ -5,8 +5,8 @@
  * Steps: first backup, no-change backup, backup after 1% of the files changed, restore of the
  * latest snapshot (the first round's checked with diff -r), repository size. The steps whose
  * time swings most on a shared machine run in rounds (BENCH_ROUNDS, 3 by default; no-change
- * backups always 3), the tools' order rotating, and the table gives each step's median. Writes the table into
- * docs/benchmarks.md (section "Backup engine") and prints it.
+ * backups always 3), the tools' order rotating, and the table gives each step's median.
+ * Writes the table into docs/benchmarks.md (section "Backup engine") and prints it.
  *
  * Settings, chosen to be comparable: restic 0.14 repository v2 with its default compression
  * ("auto", zstd); borg 1.2 with `--encryption repokey-blake2 --compression zstd,3`; Twofold with
@@ -184,9 +184,11 @@ const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)) || 
 /** Round r starts with the (r+1)th tool, so no tool always runs first or last in a round. */
 const rotation = (round: number): Tool[] => TOOLS.map((_, i) => TOOLS[(i + round) % TOOLS.length]!);
 
+/** The middle value; with an even count (BENCH_ROUNDS=2, say), the mean of the two middle ones. */
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** The step with the highest peak RSS, as "the restore (163 MiB)". */
@@ -309,7 +311,8 @@ function main(): void {
   // Restored trees are deleted only after every restore if the disk has room for all of them:
   // on a file system mounted with \`discard\` (this machine's), deleting 2 GB slows the next
   // writer for tens of seconds. Otherwise after each round, whose first tool rotates.
-  const keepAll = statfsSync(work).bavail * statfsSync(work).bsize > ROUNDS * TOOLS.length * (bytes[0]! + bytes[1]!) * 1.2 + 4 * 2 ** 30;
+  const disk = statfsSync(work);
+  const keepAll = disk.bavail * disk.bsize > ROUNDS * TOOLS.length * (bytes[0]! + bytes[1]!) * 1.2 + 4 * 2 ** 30;
   const targets: string[] = [];
   const removeTargets = () => {
     for (const target of targets.splice(0)) rmSync(target, { recursive: true, force: true });

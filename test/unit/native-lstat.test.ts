@@ -27,7 +27,7 @@ beforeAll(() => {
   writeFileSync(join(work, 'locked'), 'secret');
   chmodSync(join(work, 'locked'), 0o400);
   writeFileSync(join(work, 'ünïcödé 名前.txt'), 'u');
-  // Nanoseconds that a double of seconds could not carry exactly.
+  // A time below the millisecond: the nanoseconds must come through, not a rounded number.
   utimesSync(join(work, 'empty'), 1_700_000_000.123456, 1_700_000_000.987654);
 });
 afterAll(() => removeTree(work));
@@ -76,7 +76,19 @@ describe.runIf(process.platform !== 'win32')('lstatMany', () => {
     expect([...out.errnos]).toEqual([constants.errno.ENAMETOOLONG, constants.errno.ENAMETOOLONG]);
   });
 
-  it('handles an empty listing', () => {
+  it('fails a name that does not fit after its folder with ENAMETOOLONG, never a shortened path, as Node does', () => {
+    // 3,981 bytes of folder leave room for a name of 114: the long name would be cut short there.
+    const folder = `/${'d/'.repeat(1990)}`;
+    const native = arrays(2);
+    const node = arrays(2);
+    lstatMany!(folder, ['n'.repeat(200), 'short'], native.numbers, native.bigints, native.errnos);
+    lstatEach(folder, ['n'.repeat(200), 'short'], node.numbers, node.bigints, node.errnos);
+    expect(native.errnos[0]).toBe(constants.errno.ENAMETOOLONG);
+    expect(native.errnos[1]).toBe(constants.errno.ENOENT);
+    expect(native).toEqual(node);
+  });
+
+  it('accepts an empty listing (zero-length arrays have no data pointer)', () => {
     const out = arrays(0);
     expect(() => lstatMany!(work, [], out.numbers, out.bigints, out.errnos)).not.toThrow();
   });
