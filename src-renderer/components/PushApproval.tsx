@@ -47,9 +47,16 @@ export function PushApproval<P extends PushPolled>(props: {
   const current = useRef<string | null>(null);
   const left = useCountdown(push && state === 'pending' ? Math.max(0, push.expiresAt - Date.now()) : 0);
   const retryLeft = useCountdown(retryMs, () => setRetryMs(0));
-  const { start, poll, onApproved } = props;
+  // The caller's functions, read when used: a parent that re-renders with new ones (the app
+  // refreshes its status every few seconds) must not restart `send`'s effect, whose cleanup
+  // would end the wait for the answer while the push is still out.
+  const latest = useRef({ start: props.start, poll: props.poll, onApproved: props.onApproved });
+  useEffect(() => {
+    latest.current = { start: props.start, poll: props.poll, onApproved: props.onApproved };
+  });
 
   const send = useCallback(async () => {
+    const { start, poll } = latest.current;
     setBusy(true);
     setError(null);
     const started = await start();
@@ -73,10 +80,10 @@ export function PushApproval<P extends PushPolled>(props: {
       }
       if (answer.value.state === 'pending') continue;
       setState(answer.value.state);
-      if (answer.value.state === 'approved') onApproved(answer.value);
+      if (answer.value.state === 'approved') latest.current.onApproved(answer.value);
       return;
     }
-  }, [start, poll, onApproved]);
+  }, []);
 
   const autoStarted = useRef(false);
   useEffect(() => {
@@ -84,10 +91,14 @@ export function PushApproval<P extends PushPolled>(props: {
       autoStarted.current = true;
       void send();
     }
-    return () => {
-      current.current = null;
-    };
   }, [props.autoStart, send]);
+  // Only when the view closes does the wait end (an answer after that changes nothing here).
+  useEffect(
+    () => () => {
+      current.current = null;
+    },
+    [],
+  );
 
   const cancel = async () => {
     const id = current.current;

@@ -119,6 +119,9 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     // disabled) that offers the number the desktop shows.
     const card = phone.locator('.request').filter({ has: phone.getByRole('button', { name: `Approve with ${shown}`, disabled: false }) });
     await card.waitFor();
+    // The app refreshes its status every few seconds while the push waits; the answer must
+    // still reach this screen after such a refresh (it once silently stopped following it).
+    await desktop.waitForResponse((r) => r.url().endsWith('/api/call') && (r.request().postData() ?? '').includes('"app.status"'), { timeout: 15_000 });
     await card.getByRole('button', { name: 'Deny' }).click();
     await expect.poll(() => desktop.getByTestId('push-ended').textContent()).toBe('The request was denied on your companion.');
     expect(await desktop.getByRole('button', { name: /^Resend push/ }).count()).toBe(1);
