@@ -48,6 +48,34 @@ describe('trees', () => {
     expect(encodeTree([node('b'), node('a')]).equals(encodeTree([node('a'), node('b')]))).toBe(true);
     expect(decodeTree(encodeTree([node('b'), node('a')])).nodes.map((n) => n.name)).toEqual(['a', 'b']);
   });
+  it('encode in batches to exactly the bytes of the whole document written at once', () => {
+    // The reference: one JSON.stringify of the sorted nodes, keys in the documented order.
+    const whole = (nodes: TreeNode[]) => {
+      const keys = ['name', 'type', 'mode', 'mtime', 'ctime', 'inode', 'uid', 'gid', 'size', 'content', 'subtree', 'linkTarget'] as const;
+      const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return Buffer.from(JSON.stringify({ nodes: sorted.map((n) => Object.fromEntries(keys.filter((k) => n[k] !== undefined).map((k) => [k, n[k]]))) }), 'utf8');
+    };
+    const odd = ['é', '日本語', '😀 face', 'quote " and \\ back', 'tab\tnew\nline', '\u0001ctl', 'lone \ud800 surrogate', ' space'];
+    const many = (count: number, from = 0) =>
+      Array.from({ length: count }, (_, i): TreeNode => {
+        const n = from + i;
+        const name = `${odd[n % odd.length]}-${n}`;
+        if (n % 7 === 3) return { ...node(name), type: 'dir', content: undefined, subtree: 'b'.repeat(64) };
+        if (n % 7 === 5) return { ...node(name), type: 'symlink', size: 0, content: undefined, linkTarget: `../${odd[(n + 1) % odd.length]}` };
+        // Later nodes are much larger than the first ones: the buffer must grow past its projection.
+        return { ...node(name), size: n, content: Array.from({ length: n < 300 ? 1 : 40 }, (_, j) => (n * 41 + j).toString(16).padStart(64, 'c')) };
+      });
+    for (const count of [0, 1, 2, 255, 256, 257, 1000]) {
+      const nodes = many(count).reverse();
+      expect(encodeTree(nodes).equals(whole(nodes)), `${count} nodes`).toBe(true);
+    }
+    // Keys given in another order, and one the format does not have, change nothing.
+    const shuffled = { content: ['d'.repeat(64)], size: 3, name: 'x', gid: 1, uid: 2, inode: '7', ctime: '1', mtime: '2', mode: 0o100600, type: 'file', extra: true } as TreeNode;
+    expect(encodeTree([shuffled]).toString()).toBe(
+      `{"nodes":[{"name":"x","type":"file","mode":${0o100600},"mtime":"2","ctime":"1","inode":"7","uid":2,"gid":1,"size":3,"content":["${'d'.repeat(64)}"]}]}`,
+    );
+  });
+
   it('are checked by hand exactly as TreeSchema says', () => {
     const good = node('a');
     const variants: unknown[] = [

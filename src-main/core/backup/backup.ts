@@ -122,7 +122,7 @@ class PendingFile {
   node: TreeNode | null = null;
   constructor(
     readonly folder: FolderWait,
-    readonly meta: ReturnType<typeof nodeMeta>,
+    readonly meta: NodeMeta,
     readonly changed: boolean,
   ) {
     folder.count++;
@@ -495,7 +495,7 @@ class BackupRun {
         this.error(path, e);
         return null;
       }
-      const node: TreeNode = { ...meta, type: 'symlink', size: 0, linkTarget: target };
+      const node = symlinkNode(meta, target);
       return prev && sameNodes([node], [prev]) ? prev : node;
     }
     if (kind !== 'file') {
@@ -518,21 +518,21 @@ class BackupRun {
       this.summary.bytes += size;
       this.fileDone(size);
       // ctime moves with every change of mode or owner, so equal ctimes mean an identical node.
-      return prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : { ...meta, type: 'file', size, content: prev.content };
+      return prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : fileNode(meta, size, prev.content);
     }
     this.progress.currentFile = path;
-    if (size > SEGMENT_BYTES) return new Later(this.largeFile(path).then((r) => this.fileNode(meta, prev !== undefined, r)));
+    if (size > SEGMENT_BYTES) return new Later(this.largeFile(path).then((r) => this.storedFile(meta, prev !== undefined, r)));
     return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined), path, size);
   }
 
   /** A file's node, once its contents are stored (null: it could not be read). */
-  private fileNode(meta: ReturnType<typeof nodeMeta>, changed: boolean, r: FileContent | null): TreeNode | null {
+  private storedFile(meta: NodeMeta, changed: boolean, r: FileContent | null): TreeNode | null {
     if (!r) return null;
     this.summary.files++;
     if (changed) this.summary.filesChanged++;
     else this.summary.filesNew++;
     this.summary.bytes += r.size;
-    return { ...meta, type: 'file', size: r.size, content: r.ids };
+    return fileNode(meta, r.size, r.ids);
   }
 
   private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined): Promise<Outcome> {
@@ -571,7 +571,7 @@ class BackupRun {
         kept.every((n, i) => n === prevTree.nodes[i]) &&
         this.index.has(prev.subtree, 'tree');
       const subtree = same ? prev!.subtree! : this.storeTree(kept);
-      const node: TreeNode = { ...meta, type: 'dir', size: 0, subtree };
+      const node = dirNode(meta, subtree);
       return same && sameNodes([node], [prev!]) ? prev! : node;
     };
     if (!waiting) return finish(children as (TreeNode | null)[]);
@@ -635,7 +635,7 @@ class BackupRun {
           } else {
             const bytes = f.sizes.reduce((a, n) => a + n, 0);
             this.fileDone(bytes);
-            b.pending.arrive(this.fileNode(b.pending.meta, b.pending.changed, { ids: f.ids, size: bytes }));
+            b.pending.arrive(this.storedFile(b.pending.meta, b.pending.changed, { ids: f.ids, size: bytes }));
           }
         });
       },
@@ -938,8 +938,27 @@ export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boole
   return true;
 }
 
-function nodeMeta(name: string, st: EntryStat) {
+type NodeMeta = Pick<TreeNode, 'name' | 'mode' | 'mtime' | 'ctime' | 'inode' | 'uid' | 'gid'>;
+
+function nodeMeta(name: string, st: EntryStat): NodeMeta {
   return { name, mode: st.mode, mtime: st.mtimeNs, ctime: st.ctimeNs, inode: st.inode, uid: st.uid, gid: st.gid };
+}
+
+/*
+ * Nodes are written out key by key, one literal per type, never spread from their metadata:
+ * V8 gave each spread copy a hidden class of its own, ~370 bytes more per node, 6-7 MiB for a
+ * folder of 18,000 files held until its tree is stored (docs/benchmarks.md).
+ */
+function fileNode(m: NodeMeta, size: number, content: string[]): TreeNode {
+  return { name: m.name, type: 'file', mode: m.mode, mtime: m.mtime, ctime: m.ctime, inode: m.inode, uid: m.uid, gid: m.gid, size, content };
+}
+
+function dirNode(m: NodeMeta, subtree: string): TreeNode {
+  return { name: m.name, type: 'dir', mode: m.mode, mtime: m.mtime, ctime: m.ctime, inode: m.inode, uid: m.uid, gid: m.gid, size: 0, subtree };
+}
+
+function symlinkNode(m: NodeMeta, linkTarget: string): TreeNode {
+  return { name: m.name, type: 'symlink', mode: m.mode, mtime: m.mtime, ctime: m.ctime, inode: m.inode, uid: m.uid, gid: m.gid, size: 0, linkTarget };
 }
 
 function safeUser(): string {

@@ -28,10 +28,30 @@ export type TreeNode = z.infer<typeof TreeNodeSchema>;
 export const TreeSchema = z.object({ nodes: z.array(TreeNodeSchema) });
 export type Tree = z.infer<typeof TreeSchema>;
 
-export function encodeTree(nodes: TreeNode[]): Buffer {
-  const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return Buffer.from(JSON.stringify({ nodes: sorted.map(orderedNode) }), 'utf8');
+/**
+ * A tree's bytes: `JSON.stringify({ nodes })` with the nodes sorted and their keys in a fixed
+ * order, so equal folders give equal bytes. Written in batches of nodes into one buffer rather
+ * than through one string of the whole document: a folder of 18,000 files is a 4 MiB tree, and
+ * the whole-document way made ~15 MiB of strings and copies at once, at the moment a backup's
+ * memory peaks (docs/benchmarks.md). The bytes are the same; the tests hold the two ways to that.
+ */
+export function encodeTree(nodes: readonly TreeNode[]): Buffer {
+  const sorted = [...nodes].sort(byName);
+  if (sorted.length === 0) return Buffer.from('{"nodes":[]}');
+  const out = new TreeBytes(sorted.length);
+  for (let from = 0; from < sorted.length; from += BATCH_NODES) {
+    const to = Math.min(sorted.length, from + BATCH_NODES);
+    // An array's JSON is its elements' JSON joined by commas, inside brackets.
+    const json = JSON.stringify(sorted.slice(from, to).map(orderedNode));
+    out.append(`${from === 0 ? '{"nodes":[' : ','}${json.slice(1, -1)}${to === sorted.length ? ']}' : ''}`, to);
+  }
+  return out.bytes();
 }
+
+/** Nodes turned into text at a time (~64 KiB of a typical folder's tree). */
+const BATCH_NODES = 256;
+
+const byName = (a: TreeNode, b: TreeNode) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Fixed key order, so equal nodes give equal bytes. */
 function orderedNode(n: TreeNode): TreeNode {
@@ -50,6 +70,36 @@ function orderedNode(n: TreeNode): TreeNode {
   if (n.subtree) out.subtree = n.subtree;
   if (n.linkTarget !== undefined) out.linkTarget = n.linkTarget;
   return out;
+}
+
+/**
+ * A tree's UTF-8 bytes, appended in batches into one buffer. When a batch does not fit, the
+ * buffer grows to half again what the nodes so far project for the whole folder, so a large
+ * folder is written without a copy (and never holds two copies of itself) unless its later
+ * nodes are much larger than its first. The room left over costs address space, not memory:
+ * a large block is mapped afresh, and pages never written are never backed (native.ts).
+ */
+class TreeBytes {
+  private buf = Buffer.alloc(0);
+  private used = 0;
+
+  constructor(private readonly nodes: number) {}
+
+  /** Append `text`, which brings the nodes written to `done`. */
+  append(text: string, done: number): void {
+    const bytes = Buffer.byteLength(text);
+    if (this.used + bytes > this.buf.length) {
+      const projected = done < this.nodes ? Math.ceil(((this.used + bytes) / done) * this.nodes * 1.5) : 0;
+      const bigger = Buffer.allocUnsafe(Math.max(this.used + bytes, projected));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
 }
 
 /** 64 lower-case hex digits; a loop, as this runs for every chunk id of every tree read. */
