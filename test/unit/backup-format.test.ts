@@ -56,9 +56,8 @@ describe('trees', () => {
       return Buffer.from(JSON.stringify({ nodes: sorted.map((n) => Object.fromEntries(keys.filter((k) => n[k] !== undefined).map((k) => [k, n[k]]))) }), 'utf8');
     };
     const odd = ['é', '日本語', '😀 face', 'quote " and \\ back', 'tab\tnew\nline', '\u0001ctl', 'lone \ud800 surrogate', ' space'];
-    const many = (count: number, from = 0) =>
-      Array.from({ length: count }, (_, i): TreeNode => {
-        const n = from + i;
+    const many = (count: number) =>
+      Array.from({ length: count }, (_, n): TreeNode => {
         const name = `${odd[n % odd.length]}-${n}`;
         if (n % 7 === 3) return { ...node(name), type: 'dir', content: undefined, subtree: 'b'.repeat(64) };
         if (n % 7 === 5) return { ...node(name), type: 'symlink', size: 0, content: undefined, linkTarget: `../${odd[(n + 1) % odd.length]}` };
