@@ -238,9 +238,10 @@ function whyMissed(rows: Record<Tool, Row>): string {
         'JavaScript lane here (zstd on libuv\'s pool) beside a thread that counts its files, and V8 is told to favour ' +
         'memory (--optimize-for-size, set by the ' +
         'app at start); an incremental backup also has its walker thread, a restore two lanes (a worker thread too). ' +
-        `The highest step here: ${highest(t)}. A backup peaks while a folder of ~18,000 files (usr/share/man/man1) is ` +
-        'in flight and its tree is encoded. The same step varies by 10-20 MiB from run to run, as does restic\'s; see ' +
-        '"One lane or two" and "Rounds, and a folder\'s lstat in one call" below.',
+        `The highest step here: ${highest(t)}. Each step opens the repository with its password, and Argon2id's 64 MiB ` +
+        'then makes ~131-134 MiB, the floor of every step; the 1%-changed backup and the restore rise above it while ' +
+        'the trees of a folder of ~18,000 files (usr/share/man/man1) are held. The same step varies by 10-20 MiB from ' +
+        'run to run, as does restic\'s; see "One hidden class per node, and trees encoded in batches" below.',
     );
   }
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';
