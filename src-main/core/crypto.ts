@@ -3,7 +3,7 @@
  * separation, and a constant-time compare. Every sealed blob carries a version byte so the
  * format can change without guessing.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CoreError } from './errors.js';
 
 export const KEY_BYTES = 32;
@@ -22,7 +22,7 @@ export function deriveKey(ikm: Buffer, salt: Buffer, label: string | Buffer, len
 }
 
 export function sha256(data: Buffer | string): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 /** Constant-time equality; different lengths compare unequal without an early exit on content. */

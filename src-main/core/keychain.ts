@@ -25,8 +25,16 @@ function unavailable(cause: unknown): CoreError {
   return new CoreError('KEYCHAIN_UNAVAILABLE', NO_KEYCHAIN_MESSAGE, { cause });
 }
 
+/**
+ * On Linux the binding would otherwise fall back, silently, to the kernel's keyutils store when no
+ * Secret Service answers: keys there live in kernel memory and are gone at the next reboot, which
+ * would lock the account out for good. Pinned, the entry throws instead, and the app stops.
+ */
+const ENTRY_OPTIONS = { linux: { store: 'secret-service' } } as const;
+
 export function createOsKeychain(service: string = KEYCHAIN_SERVICE): Keychain {
-  const entry = (account: string) => new AsyncEntry(service, account);
+  // Made inside each try: a pinned entry throws from its constructor when the store is unavailable.
+  const entry = (account: string) => new AsyncEntry(service, account, ENTRY_OPTIONS);
   return {
     async get(account) {
       let value: string | null;

@@ -1,6 +1,6 @@
 /**
  * The push protocol's crypto suite (docs/protocol.md §1), all through WebCrypto so the same
- * code runs in Node 20, Electron and browsers: ECDH P-256, HKDF-SHA-256, AES-256-GCM,
+ * code runs in Node 24, Electron and browsers: ECDH P-256, HKDF-SHA-256, AES-256-GCM,
  * ECDSA P-256/SHA-256, HMAC-SHA-256. Every function is pure apart from randomness.
  */
 import { b64u, concatBytes, fromB64u, randomBytes, utf8, type Bytes } from './encoding.js';

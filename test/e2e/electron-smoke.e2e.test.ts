@@ -16,8 +16,8 @@ const builtMain = join(root, 'dist', 'main', 'src-main', 'electron', 'main.js');
 
 const reason = hasElectron
   ? ''
-  : ' (skipped: no Electron binary here; it was installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1. ' +
-    'Install without it on a desktop and run `npm run build` to enable this test.)';
+  : ' (skipped: no Electron binary here. Electron downloads it on the first `npm start`, which this machine ' +
+    'cannot reach; on a desktop run `npm start` once (or `npx install-electron`) and `npm run build` to enable this test.)';
 
 describe('the Electron shell', () => {
   it.skipIf(!hasElectron || !existsSync(builtMain))(`opens the hardened window on the app:// protocol${reason}`, async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,23 @@ describe('the keychain port', () => {
     expect(await keychain.get('roundtrip')).toEqual(secret);
     expect(await keychain.delete('roundtrip')).toBe(true);
     expect(await keychain.get('roundtrip')).toBeNull();
+  });
+
+  it('never falls back to the kernel keyring: with no Secret Service even a read fails', () => {
+    // The binding's default on Linux is to fall back silently to keyutils, whose keys are gone at reboot.
+    const keychainModule = new URL('../../src-main/core/keychain.ts', import.meta.url).href;
+    const script =
+      `import { createOsKeychain } from ${JSON.stringify(keychainModule)};\n` +
+      'const k = createOsKeychain();\n' +
+      'for (const op of [() => k.get("probe"), () => k.set("probe", Buffer.from("x"))]) {\n' +
+      '  try { await op(); console.log("ok"); } catch (e) { console.log(e.code); }\n' +
+      '}\n';
+    const noBus = `unix:path=${join(tmpdir(), 'twofold-no-bus-here')}`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: noBus },
+      encoding: 'utf8',
+    });
+    expect(out.trim().split('\n')).toEqual(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_UNAVAILABLE']);
   });
 
   it('stops with a clear error, and creates nothing, when no keychain is reachable', async () => {
