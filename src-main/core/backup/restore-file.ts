@@ -27,6 +27,8 @@ export interface RestoreFile {
   tmp: string;
   /** Rename over whatever is at `target` (the caller chose to overwrite), or never replace. */
   replace: boolean;
+  /** Its folder was made by this restore (restore-meta.ts). */
+  inNewFolder: boolean;
   node: NodeMetaToSet & { size: number };
   blobs: RestoreBlob[];
 }
@@ -53,7 +55,7 @@ export function writeRestoredFile(f: RestoreFile, writeContent: (fd: number) => 
       const bytes = writeContent(out);
       // Every chunk was checked against its id; their sum must be the size the snapshot names.
       if (bytes !== f.node.size) throw new CoreError('REPO_DAMAGED', `The snapshot's data for this file is ${bytes} bytes where it says ${f.node.size}. Run a check.`);
-      notKept = applyMeta(out, f.node);
+      notKept = applyMeta(out, f.node, f.inNewFolder);
     } finally {
       closeSync(out);
     }

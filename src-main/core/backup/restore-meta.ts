@@ -15,15 +15,19 @@ import type { TreeNode } from './tree.js';
 /** What of a node its metadata is. */
 export type NodeMetaToSet = Pick<TreeNode, 'type' | 'mode' | 'uid' | 'gid' | 'mtime' | 'xattrs'>;
 
-const myUid = process.getuid?.();
+const myUid = process.geteuid?.();
+const myGid = process.getegid?.();
 
 /**
  * Whose the entry is to be, as this process may make it: root gives any owner; anyone else can
  * only keep a file their own and give it one of their groups (what `cp -a` and restic do); on
- * Windows nothing. Null: leave the owner as created.
+ * Windows nothing. Null: leave the owner as created, as when an entry made in a folder this
+ * restore made (which has no setgid bit yet) already has the node's owner and group: the
+ * process's own. That saves a call per file where it matters most, restoring one's own files.
  */
-function ownerFor(node: NodeMetaToSet): [number, number] | null {
+function ownerFor(node: NodeMetaToSet, inNewFolder: boolean): [number, number] | null {
   if (myUid === undefined) return null;
+  if (inNewFolder && node.uid === myUid && node.gid === myGid) return null;
   if (myUid === 0) return [node.uid, node.gid];
   return node.uid === myUid ? [-1, node.gid] : null;
 }
@@ -36,13 +40,14 @@ export function nanosToSeconds(ns: string): number {
 
 /**
  * Set `node`'s metadata on an open file (`target` a descriptor) or on a path (escaped bytes
- * allowed; a symlink itself, never what it points to). Returns what could not be kept, in words
- * for the summary; throws when the mode or the times cannot be set, which a restore promises.
+ * allowed; a symlink itself, never what it points to). `inNewFolder`: the entry was made in a
+ * folder this restore made. Returns what could not be kept, in words for the summary; throws when
+ * the mode or the times cannot be set, which a restore promises.
  */
-export function applyMeta(target: number | string, node: NodeMetaToSet): string[] {
+export function applyMeta(target: number | string, node: NodeMetaToSet, inNewFolder: boolean): string[] {
   const notKept: string[] = [];
   const path = typeof target === 'string' ? fsPath(target) : null;
-  const owner = ownerFor(node);
+  const owner = ownerFor(node, inNewFolder);
   if (owner) {
     try {
       if (path === null) fchownSync(target as number, owner[0], owner[1]);

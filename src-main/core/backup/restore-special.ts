@@ -20,12 +20,12 @@ export type Placed = { placed: true; notKept: string[] } | { placed: false };
  * `replace`). `{ placed: false }`: something appeared at `target` meanwhile and was left alone.
  * Throws what a person should read (see `specialError`) when it cannot be made.
  */
-export function placeSpecial(node: TreeNode, tmp: string, target: string, replace: boolean): Placed {
+export function placeSpecial(node: TreeNode, tmp: string, target: string, replace: boolean, inNewFolder: boolean): Placed {
   const at = fsPath(tmp);
   if (node.type === 'symlink') symlinkSync(fsPath(node.linkTarget ?? ''), at);
   else makeNode(at, TYPE_BITS[node.type]! | 0o600, BigInt(node.rdev ?? '0'));
   try {
-    const notKept = applyMeta(tmp, node);
+    const notKept = applyMeta(tmp, node, inNewFolder);
     if (!placeEntry(tmp, target, replace)) {
       rmSync(at, { force: true });
       return { placed: false };

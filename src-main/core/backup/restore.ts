@@ -123,7 +123,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   // entry but a folder under a temporary name first (restore-file.ts).
   const blocked: string[] = [];
   const under = (p: string) => blocked.length > 0 && blocked.some((b) => p.startsWith(`${b}/`));
-  const dirs: { target: string; node: TreeNode }[] = [];
+  const dirs: { target: string; node: TreeNode; made: boolean }[] = [];
   const temps = new RestoreTemps();
   const links = new HardLinks();
   for (const s of starts) temps.clean(dirname(s.target));
@@ -167,7 +167,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       while (inFlight.size > 0) await Promise.race(inFlight);
     };
     const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
-      const file = restoreFile(repo, index, node, target, temps.next(dirname(target)), replace);
+      const file = restoreFile(repo, index, node, target, temps.next(dirname(target)), replace, absent.has(dirname(target)));
       batch.push({ file, target, node });
       batchBytes += node.size;
       if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
@@ -191,7 +191,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
             makeDir(target);
             absent.add(target); // made empty just now: nothing below it needs a lookup
           } else temps.clean(target);
-          dirs.push({ target, node });
+          dirs.push({ target, node, made: absent.has(target) && absent.has(dirname(target)) });
         } catch (e) {
           summary.errors.push({ path: target, message: errText(e) });
           blocked.push(target);
@@ -208,7 +208,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
         continue;
       }
       if (node.type !== 'file') {
-        restoreSpecial(node, target, temps.next(dirname(target)), st !== null, summary);
+        restoreSpecial(node, target, temps.next(dirname(target)), st !== null, absent.has(dirname(target)), summary);
         continue;
       }
       if (links.defer({ node, target, replace: st !== null })) continue;
@@ -237,9 +237,9 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   }
 
   // Folder metadata last, deepest first, so writing their contents did not change it.
-  for (const { target, node } of dirs.reverse()) {
+  for (const { target, node, made } of dirs.reverse()) {
     try {
-      for (const message of applyMeta(target, node)) summary.errors.push({ path: target, message });
+      for (const message of applyMeta(target, node, made)) summary.errors.push({ path: target, message });
       summary.dirs++;
     } catch (e) {
       summary.errors.push({ path: target, message: errText(e) });
@@ -260,20 +260,20 @@ function makeDir(target: string): void {
 }
 
 /** What a lane needs to write one file: where its chunks are, its metadata, where it goes. */
-function restoreFile(repo: Repository, index: MasterIndex, node: TreeNode, target: string, tmp: string, replace: boolean): RestoreFile {
+function restoreFile(repo: Repository, index: MasterIndex, node: TreeNode, target: string, tmp: string, replace: boolean, inNewFolder: boolean): RestoreFile {
   const blobs = (node.content ?? []).map((id) => {
     const loc = index.get(id, 'data');
     if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${displayName(target)} is missing from the repository. Run a check.`);
     return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
   });
   const { type, mode, uid, gid, mtime, xattrs, size } = node;
-  return { target, tmp, replace, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
+  return { target, tmp, replace, inNewFolder, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
 }
 
 /** A symlink, FIFO, socket or device node, made and put in place here (restore-special.ts). */
-function restoreSpecial(node: TreeNode, target: string, tmp: string, replace: boolean, summary: RestoreSummary): void {
+function restoreSpecial(node: TreeNode, target: string, tmp: string, replace: boolean, inNewFolder: boolean, summary: RestoreSummary): void {
   try {
-    const r = placeSpecial(node, tmp, target, replace);
+    const r = placeSpecial(node, tmp, target, replace, inNewFolder);
     if (!r.placed) {
       summary.errors.push({ path: target, message: 'something appeared there during the restore and was left as it was' });
       return;

@@ -52,23 +52,32 @@ const S_IFMT = 0o170000;
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev' | 'other';
 
-const KINDS = new Map<number, EntryKind>([
-  [0o100000, 'file'],
-  [0o040000, 'dir'],
-  [0o120000, 'symlink'],
-  [0o010000, 'fifo'],
-  [0o140000, 'socket'],
-  [0o020000, 'chardev'],
-  [0o060000, 'blockdev'],
-]);
-
+/** A switch, not a lookup: it runs several times for every entry of every walk. */
 export function fileKind(mode: number): EntryKind {
-  return KINDS.get(mode & S_IFMT) ?? 'other';
+  switch (mode & S_IFMT) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    case 0o020000:
+      return 'chardev';
+    case 0o060000:
+      return 'blockdev';
+    default:
+      return 'other';
+  }
 }
 
 /** Only what needs them carries a device: hard-linked non-folders (`device`), device nodes (`rdev`). */
 const deviceOf = (mode: number, links: number, dev: bigint) => (links > 1 && fileKind(mode) !== 'dir' ? dev.toString() : '');
-const rdevOf = (mode: number, rdev: bigint) => (fileKind(mode) === 'chardev' || fileKind(mode) === 'blockdev' ? rdev.toString() : '');
+const isDevice = (mode: number) => (mode & S_IFMT) === 0o020000 || (mode & S_IFMT) === 0o060000;
+const rdevOf = (mode: number, rdev: bigint) => (isDevice(mode) ? rdev.toString() : '');
 
 export function statOf(st: BigIntStats): EntryStat {
   const mode = Number(st.mode);
@@ -103,7 +112,8 @@ export function statAt(listing: FolderListing, i: number): EntryStat {
     ctimeNs: b[i * BIGINTS + 2]!.toString(),
     links,
     device: links > 1 ? deviceOf(mode, links, b[i * BIGINTS + 3]!) : '',
-    rdev: rdevOf(mode, b[i * BIGINTS + 4]!),
+    // Read only where needed: each read of a BigInt64Array makes a BigInt.
+    rdev: isDevice(mode) ? b[i * BIGINTS + 4]!.toString() : '',
   };
 }
 
