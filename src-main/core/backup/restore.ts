@@ -179,19 +179,14 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
       if (node.type === 'dir') {
         try {
-          if (st && !st.isDirectory()) {
-            if (options.onExisting !== 'overwrite') {
-              summary.skipped++;
-              blocked.push(target);
-              continue;
-            }
-            unlinkSync(fsPath(target));
+          const entered = enterDir(target, st, options.onExisting, temps);
+          if (entered === 'skipped') {
+            summary.skipped++;
+            blocked.push(target);
+          } else {
+            if (entered === 'made') absent.add(target); // made empty just now: nothing below it needs a lookup
+            dirs.push({ target, node, made: entered === 'made' && absent.has(dirname(target)) });
           }
-          if (!st || !st.isDirectory()) {
-            makeDir(target);
-            absent.add(target); // made empty just now: nothing below it needs a lookup
-          } else temps.clean(target);
-          dirs.push({ target, node, made: absent.has(target) && absent.has(dirname(target)) });
         } catch (e) {
           summary.errors.push({ path: target, message: errText(e) });
           blocked.push(target);
@@ -235,8 +230,31 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     temps.close();
     await pool.close();
   }
+  setFolderMeta(dirs, summary);
+  emit(null, true);
+  return summary;
+}
 
-  // Folder metadata last, deepest first, so writing their contents did not change it.
+/**
+ * A folder of the snapshot at `target` (`st`: what is there): 'made' anew, 'existing' (entered;
+ * leftovers of stopped restores in it removed), or 'skipped' (a file is in the way and the
+ * caller did not choose to overwrite it).
+ */
+function enterDir(target: string, st: Stats | null, onExisting: OnExisting, temps: RestoreTemps): 'made' | 'existing' | 'skipped' {
+  if (st?.isDirectory()) {
+    temps.clean(target);
+    return 'existing';
+  }
+  if (st) {
+    if (onExisting !== 'overwrite') return 'skipped';
+    unlinkSync(fsPath(target));
+  }
+  makeDir(target);
+  return 'made';
+}
+
+/** Folder metadata last, deepest first, so writing their contents did not change it. */
+function setFolderMeta(dirs: { target: string; node: TreeNode; made: boolean }[], summary: RestoreSummary): void {
   for (const { target, node, made } of dirs.reverse()) {
     try {
       for (const message of applyMeta(target, node, made)) summary.errors.push({ path: target, message });
@@ -245,8 +263,6 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       summary.errors.push({ path: target, message: errText(e) });
     }
   }
-  emit(null, true);
-  return summary;
 }
 
 /** A new folder, owner-writable until its contents are in; its parents too when the target folder is new. */
