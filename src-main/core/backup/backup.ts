@@ -156,11 +156,6 @@ class FolderWait {
 
 type Outcome = TreeNode | null | Later | PendingFile;
 
-/** An entry's place in its folder's listing. */
-interface Listed {
-  listing: FolderListing;
-  i: number;
-}
 
 /** The nodes of a folder's entries, once its files and subfolders are done. */
 async function settleAll(children: Outcome[], folder: FolderWait): Promise<(TreeNode | null)[]> {
@@ -499,13 +494,14 @@ class BackupRun {
 
   /**
    * Synchronous for what needs no waiting (most entries of an incremental run); a promise
-   * otherwise. `from`: the entry's place in its folder's listing (its symlink target and, in a
-   * first backup, its extended attributes).
+   * otherwise. `from`, `at`: the folder listing the entry is in and its place there (its symlink
+   * target and, in a first backup, its extended attributes); two arguments, not an object, as
+   * this runs for every entry of every backup.
    */
-  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, folder: FolderWait, from?: Listed): Outcome | Promise<Outcome> {
+  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, folder: FolderWait, from?: FolderListing, at = -1): Outcome | Promise<Outcome> {
     this.checkCancel();
     const kind = fileKind(st.mode);
-    if (kind === 'dir') return this.dir(path, name, st, prev, from);
+    if (kind === 'dir') return this.dir(path, name, st, prev, from, at);
     const size = st.size;
     if (kind === 'file' && prev && this.unchangedFile(prev, st)) {
       this.summary.files++;
@@ -515,17 +511,17 @@ class BackupRun {
       // ctime moves with every change of mode, owner, link count or extended attribute, so equal
       // ctimes mean an identical node, when the parent recorded all of that (snapshot version 2).
       const same = this.parentComplete && prev.mode === st.mode && prev.uid === st.uid && prev.gid === st.gid && sameLinks(prev, st);
-      return same ? prev : fileNode(this.meta(path, name, st, prev, from), size, prev.content!);
+      return same ? prev : fileNode(this.meta(path, name, st, prev, from, at), size, prev.content!);
     }
     if (kind === 'other') {
       this.summary.errors.push({ path, message: 'an entry of a kind backups do not store (neither a file, folder, link, pipe, socket nor device)' });
       return null;
     }
-    const meta = this.meta(path, name, st, prev, from);
+    const meta = this.meta(path, name, st, prev, from, at);
     if (kind === 'symlink') {
       let target: string;
       try {
-        const link = from?.listing.links[from.i];
+        const link = from?.links[at];
         if (link && 'error' in link) throw Object.assign(new Error(link.error), { code: link.error });
         target = link ? link.target : readLink(path);
       } catch (e) {
@@ -557,8 +553,8 @@ class BackupRun {
     );
   }
 
-  private meta(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, from: Listed | undefined): NodeMeta {
-    return nodeMeta(name, st, this.xattrs(path, st, prev, from));
+  private meta(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, from: FolderListing | undefined, at: number): NodeMeta {
+    return nodeMeta(name, st, this.xattrs(path, st, prev, from, at));
   }
 
   /**
@@ -567,10 +563,10 @@ class BackupRun {
    * so an unchanged tree costs no call. One that cannot be read leaves the entry stored without
    * them, and the summary says so.
    */
-  private xattrs(path: string, st: EntryStat, prev: TreeNode | undefined, from: Listed | undefined): Xattr[] | undefined {
-    const listed = from?.listing.xattrs;
+  private xattrs(path: string, st: EntryStat, prev: TreeNode | undefined, from: FolderListing | undefined, at: number): Xattr[] | undefined {
+    const listed = from?.xattrs;
     let found: Uint8Array[] | number | undefined;
-    if (listed) found = listed[from!.i];
+    if (listed) found = listed[at];
     else if (this.parentComplete && prev && prev.ctime === st.ctimeNs && prev.inode === st.inode) return prev.xattrs;
     else {
       try {
@@ -596,7 +592,7 @@ class BackupRun {
     return fileNode(meta, r.size, r.ids);
   }
 
-  private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, from?: Listed): Promise<Outcome> {
+  private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, from?: FolderListing, at = -1): Promise<Outcome> {
     // A first backup (no walker) stores every entry anew: their extended attributes come with the listing.
     const listing = this.walker ? await this.walker.list(path) : listFolder(path, this.excluded, true);
     if (listing.error) {
@@ -616,12 +612,12 @@ class BackupRun {
         this.error(childPath, { code: failed });
         continue;
       }
-      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), files, { listing, i });
+      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), files, listing, i);
       const settled = outcome instanceof Promise ? await outcome : outcome;
       if (settled instanceof Later || settled instanceof PendingFile) waiting = true;
       children.push(settled);
     }
-    const meta = this.meta(path, name, st, prev, from);
+    const meta = this.meta(path, name, st, prev, from, at);
     const finish = (nodes: (TreeNode | null)[]): TreeNode => {
       this.summary.dirs++;
       const kept = nodes.filter((n): n is TreeNode => n !== null);
