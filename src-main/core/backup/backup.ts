@@ -156,7 +156,6 @@ class FolderWait {
 
 type Outcome = TreeNode | null | Later | PendingFile;
 
-
 /** The nodes of a folder's entries, once its files and subfolders are done. */
 async function settleAll(children: Outcome[], folder: FolderWait): Promise<(TreeNode | null)[]> {
   await folder.all();
@@ -511,7 +510,7 @@ class BackupRun {
       // ctime moves with every change of mode, owner, link count or extended attribute, so equal
       // ctimes mean an identical node, when the parent recorded all of that (snapshot version 2).
       const same = this.parentComplete && prev.mode === st.mode && prev.uid === st.uid && prev.gid === st.gid && sameLinks(prev, st);
-      return same ? prev : fileNode(this.meta(path, name, st, prev, from, at), size, prev.content!);
+      return same ? prev : fileNode(this.meta(path, name, st, prev, from, at), size, prev.content);
     }
     if (kind === 'other') {
       this.summary.errors.push({ path, message: 'an entry of a kind backups do not store (neither a file, folder, link, pipe, socket nor device)' });
