@@ -6,7 +6,9 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include "chunker.h"
+#include "file-meta.h"
 #include "lstat-many.h"
+#include "xattr.h"
 #include "zstd-async.h"
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -39,6 +41,11 @@ NAPI_MODULE_INIT() {
       {"tuneAllocator", NULL, tune_allocator, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
       {"lstatMany", NULL, lstat_many, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readXattrs", NULL, read_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setXattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setTimes", NULL, set_times, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"makeNode", NULL, make_node, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameNoReplace", NULL, rename_no_replace, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -45,7 +45,8 @@ export const RunViewSchema = z.object({
   trigger: z.enum(['manual', 'schedule', 'catch-up']),
   startedAt: z.number().int(),
   finishedAt: z.number().int().nullable(),
-  state: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+  /** incomplete: the snapshot was saved, but some items could not be kept (the summary names them). */
+  state: z.enum(['running', 'succeeded', 'incomplete', 'failed', 'cancelled', 'interrupted']),
   snapshotId: z.string().nullable(),
   files: Count.nullable(),
   bytes: Count.nullable(),
@@ -94,10 +95,14 @@ export const SnapshotViewSchema = z.object({
   summary: SummarySchema,
 });
 
+/** What a snapshot holds besides files and folders: symlinks, pipes (FIFOs), sockets, device nodes. */
+export const EntryTypeSchema = z.enum(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']);
+export type EntryType = z.infer<typeof EntryTypeSchema>;
+
 export const EntryViewSchema = z.object({
   name: z.string(),
   path: z.string(),
-  type: z.enum(['file', 'dir', 'symlink']),
+  type: EntryTypeSchema,
   size: Count,
   mode: Count,
   mtime: z.number().int(),
@@ -138,6 +143,8 @@ const RestoreSummarySchema = z.object({
   files: Count,
   dirs: Count,
   symlinks: Count,
+  /** Named pipes, sockets and device nodes. */
+  special: Count,
   bytes: Count,
   skipped: Count,
   errors: z.array(z.object({ path: z.string(), message: z.string() })),

@@ -35,7 +35,7 @@ export function createTrayActions(core: Core): TrayActions {
       else {
         const ago = Math.max(0, Math.round((clock.now() - (last.finishedAt ?? last.startedAt)) / 60_000));
         const when = ago < 1 ? 'just now' : ago < 120 ? `${ago} min ago` : `${Math.round(ago / 60)} h ago`;
-        line = `Last backup ${last.state === 'succeeded' ? 'finished' : last.state} ${when}`;
+        line = `Last backup ${last.state === 'succeeded' ? 'finished' : last.state === 'incomplete' ? 'finished with items not kept' : last.state} ${when}`;
       }
       return { line: `${line} · ${locked ? 'locked' : 'unlocked'}`, locked, running };
     },

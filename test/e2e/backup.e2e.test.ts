@@ -211,7 +211,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Restore 1 selected item' }).click();
     const outcome = page.getByTestId('job-outcome');
     await outcome.waitFor();
-    expect(await outcome.textContent()).toMatch(/^Restored 1 file\(s\) \(3\.9 KiB\)/);
+    expect(await outcome.textContent()).toMatch(/^Restored 1 file \(3\.9 KiB\)/);
     const restored = readFileSync(join(restoreDir, basename(source), 'sub', 'nested', 'deep.txt'));
     expect(restored.equals(readFileSync(join(source, 'sub', 'nested', 'deep.txt')))).toBe(true);
     await screenshot(page, '14-restore');

@@ -3,7 +3,7 @@
  * modes, times and symlinks; a second backup reads nothing that did not change; a byte inserted
  * at the start of a big file costs only a chunk or two; a wrong password says so plainly.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/core/backup/backup.js';
@@ -150,16 +150,23 @@ describe('a backup of a generated tree', () => {
     }
   });
 
-  it('reports a file whose name is not UTF-8 as not stored, and stores the rest of its folder', async () => {
+  it('stores a file whose name is not UTF-8 under its exact bytes, and restores it under them', async () => {
     const odd = join(work, 'odd-names');
     mkdirSync(odd);
     writeFileSync(join(odd, 'fine.txt'), 'fine');
     // "caf\xe9.txt": Latin-1, not UTF-8.
-    writeFileSync(Buffer.concat([Buffer.from(`${odd}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1 name');
+    const latin1 = Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('.txt')]);
+    writeFileSync(Buffer.concat([Buffer.from(`${odd}/`), latin1]), 'latin-1 name');
     const oddRepo = (await Repository.init(join(work, 'odd-repo'), 'repository password', TEST_KDF)).repo;
-    const { summary } = await backup(oddRepo, { sources: [odd] });
-    expect(summary.files).toBe(1);
-    expect(summary.errors).toEqual([{ path: `${odd}/caf\uFFFD.txt`, message: 'its name is not valid UTF-8, which backups cannot store yet' }]);
+    const { snapshotId, summary } = await backup(oddRepo, { sources: [odd] });
+    expect(summary.errors).toEqual([]);
+    expect(summary.files).toBe(2);
+    const target = join(work, 'odd-restored');
+    const { index } = await oddRepo.loadIndex();
+    const restored = await restore(oddRepo, index, await oddRepo.loadSnapshot(snapshotId), { targetDir: target, onExisting: 'fail' });
+    expect(restored.errors).toEqual([]);
+    expect(readdirSync(join(target, 'odd-names'), { encoding: 'buffer' }).map((b) => b.toString('hex')).sort()).toEqual([latin1.toString('hex'), Buffer.from('fine.txt').toString('hex')].sort());
+    expect(readFileSync(Buffer.concat([Buffer.from(`${target}/odd-names/`), latin1]), 'utf8')).toBe('latin-1 name');
   });
 
   it('checks clean, reading every byte', async () => {

@@ -3,7 +3,8 @@
  * backup sets, jobs with progress, snapshots, restore; and the scheduler, which runs a due set
  * while the app is locked and catches up a run missed while the app was closed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutputOf } from '../../src-shared/contract.js';
@@ -90,6 +91,49 @@ describe('backup through the contract', () => {
 
     const checkJob = await settled(t, (await t.ok('backup.check.start', { repositoryId: repository.id, readData: 'all' })).jobId);
     expect(checkJob.kind === 'check' && checkJob.result?.ok).toBe(true);
+  });
+
+  it('records a run that could not keep everything as incomplete, naming each item, and keeps its snapshot', async () => {
+    const { set } = await repoAndSet();
+    try {
+      // A folder deeper than a path can name (4,096 bytes) cannot be listed, not even by root.
+      const deepen = 'import os, sys\nos.chdir(sys.argv[1])\nfor _ in range(24):\n    os.mkdir(sys.argv[2])\n    os.chdir(sys.argv[2])';
+      execFileSync('python3', ['-c', deepen, join(source, 'letters'), 'd'.repeat(200)]);
+      const job = await settled(t, (await t.ok('backup.sets.run', { setId: set.id })).jobId);
+      expect(job.state).toBe('succeeded');
+      const errors = job.kind === 'backup' ? job.result!.summary.errors : [];
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toBe('cannot be read (ENAMETOOLONG)');
+      const run = (await t.ok('backup.history', { setId: set.id })).runs[0]!;
+      expect(run).toMatchObject({ state: 'incomplete', errors: 1, message: '1 item could not be kept in full; the summary names it.' });
+      expect(run.snapshotId).toBe(job.kind === 'backup' ? job.result!.snapshotId : null);
+      const lastRun = (await t.ok('backup.sets.list', {})).sets[0]!.lastRun;
+      expect(lastRun?.state).toBe('incomplete');
+    } finally {
+      execFileSync('rm', ['-rf', join(source, 'letters', 'd'.repeat(200))]);
+    }
+  });
+
+  it('browses and restores a name that is not UTF-8, a pipe and a hard link through the contract', async () => {
+    const { repository, set } = await repoAndSet();
+    writeFileSync(Buffer.concat([Buffer.from(`${source}/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'Latin-1');
+    execFileSync('mkfifo', [join(source, 'queue')]);
+    linkSync(join(source, 'thesis.pdf'), join(source, 'thesis-link.pdf'));
+    await settled(t, (await t.ok('backup.sets.run', { setId: set.id })).jobId);
+    const snap = (await t.ok('backup.snapshots.list', { repositoryId: repository.id })).snapshots[0]!.id;
+    const inner = await t.ok('backup.snapshots.browse', { repositoryId: repository.id, snapshotId: snap, path: 'Documents' });
+    expect(inner.entries.map((e) => `${e.type}:${e.name}`).sort()).toEqual(
+      ['file:caf\udce9.txt', 'dir:letters', 'fifo:queue', 'file:thesis-link.pdf', 'file:thesis.pdf'].sort(),
+    );
+    // The path goes back as the UI got it, through JSON, and names the file by its bytes.
+    const picked = JSON.parse(JSON.stringify(['Documents/caf\udce9.txt', 'Documents/queue', 'Documents/thesis.pdf', 'Documents/thesis-link.pdf'])) as string[];
+    const target = join(work, 'picked');
+    const job = await settled(t, (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snap, paths: picked, target: { kind: 'folder', path: target } })).jobId);
+    expect(job.state).toBe('succeeded');
+    expect(job.kind === 'restore' && job.result).toMatchObject({ files: 3, special: 1, errors: [] });
+    expect(readFileSync(Buffer.concat([Buffer.from(`${target}/Documents/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'utf8')).toBe('Latin-1');
+    expect(lstatSync(join(target, 'Documents', 'queue')).isFIFO()).toBe(true);
+    expect(lstatSync(join(target, 'Documents', 'thesis-link.pdf')).ino).toBe(lstatSync(join(target, 'Documents', 'thesis.pdf')).ino);
   });
 
   it('connects an existing repository by its password, and says plainly when the password is wrong', async () => {

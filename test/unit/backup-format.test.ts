@@ -5,6 +5,7 @@ import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-mai
 import { decodeIndexFile, IndexFileSchema } from '../../src-main/core/backup/index.js';
 import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/pack.js';
 import { applyRetention } from '../../src-main/core/backup/prune.js';
+import { nameBytes, nameFromBytes } from '../../src-main/core/backup/fs-names.js';
 import { decodeTree, encodeTree, TreeSchema, type TreeNode } from '../../src-main/core/backup/tree.js';
 
 const keys = deriveRepoKeys(Buffer.alloc(32, 9), 'ab'.repeat(32));
@@ -44,23 +45,43 @@ describe('trees', () => {
   const node = (name: string): TreeNode => ({
     name, type: 'file', mode: 0o100644, mtime: '1620285289123000000', ctime: '1620285289123000000', inode: '42', uid: 1000, gid: 1000, size: 1, content: ['a'.repeat(64)],
   });
+  /** A name's bytes in this test: what fs-names.ts escapes, spelled out byte by byte. */
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
   it('encode the same directory to the same bytes whatever the order', () => {
     expect(encodeTree([node('b'), node('a')]).equals(encodeTree([node('a'), node('b')]))).toBe(true);
     expect(decodeTree(encodeTree([node('b'), node('a')])).nodes.map((n) => n.name)).toEqual(['a', 'b']);
   });
   it('encode in batches to exactly the bytes of the whole document written at once', () => {
-    // The reference: one JSON.stringify of the sorted nodes, keys in the documented order.
+    // The reference: one JSON.stringify of the sorted nodes as docs/repository-format.md §8 stores
+    // them (keys in the documented order; text that is not UTF-8 as display text plus its bytes).
+    const stored = (text: string) => (text.isWellFormed() ? { text } : { text: nameBytes(text).toString('utf8'), raw: nameBytes(text).toString('base64') });
     const whole = (nodes: TreeNode[]) => {
-      const keys = ['name', 'type', 'mode', 'mtime', 'ctime', 'inode', 'uid', 'gid', 'size', 'content', 'subtree', 'linkTarget'] as const;
       const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      return Buffer.from(JSON.stringify({ nodes: sorted.map((n) => Object.fromEntries(keys.filter((k) => n[k] !== undefined).map((k) => [k, n[k]]))) }), 'utf8');
+      return Buffer.from(
+        JSON.stringify({
+          nodes: sorted.map((n) => {
+            const name = stored(n.name);
+            const target = n.linkTarget === undefined ? undefined : stored(n.linkTarget);
+            const fields: [string, unknown][] = [
+              ['name', name.text], ['rawName', name.raw], ['type', n.type], ['mode', n.mode], ['mtime', n.mtime], ['ctime', n.ctime], ['inode', n.inode],
+              ['uid', n.uid], ['gid', n.gid], ['size', n.size], ['links', n.links], ['device', n.device], ['rdev', n.rdev], ['content', n.content],
+              ['subtree', n.subtree], ['linkTarget', target?.text], ['rawLinkTarget', target?.raw],
+              ['xattrs', n.xattrs?.map((x) => ({ name: stored(x.name).text, rawName: stored(x.name).raw, value: x.value }))],
+            ];
+            return Object.fromEntries(fields.filter(([, v]) => v !== undefined));
+          }),
+        }),
+        'utf8',
+      );
     };
-    const odd = ['é', '日本語', '😀 face', 'quote " and \\ back', 'tab\tnew\nline', '\u0001ctl', 'lone \ud800 surrogate', ' space'];
+    const odd = ['é', '日本語', '😀 face', 'quote " and \\ back', 'tab\tnew\nline', '\u0001ctl', 'caf\udce9 latin-1', ' space'];
     const many = (count: number) =>
       Array.from({ length: count }, (_, n): TreeNode => {
         const name = `${odd[n % odd.length]}-${n}`;
-        if (n % 7 === 3) return { ...node(name), type: 'dir', content: undefined, subtree: 'b'.repeat(64) };
+        if (n % 7 === 3) return { ...node(name), type: 'dir', content: undefined, subtree: 'b'.repeat(64), xattrs: [{ name: 'user.n\udcff', value: 'AA==' }] };
         if (n % 7 === 5) return { ...node(name), type: 'symlink', size: 0, content: undefined, linkTarget: `../${odd[(n + 1) % odd.length]}` };
+        if (n % 7 === 6) return { ...node(name), type: 'chardev', size: 0, content: undefined, rdev: '259' };
+        if (n % 11 === 1) return { ...node(name), links: 3, device: '64769' };
         // Later nodes are much larger than the first ones: the buffer must grow past its projection.
         return { ...node(name), size: n, content: Array.from({ length: n < 300 ? 1 : 40 }, (_, j) => (n * 41 + j).toString(16).padStart(64, 'c')) };
       });
@@ -75,21 +96,80 @@ describe('trees', () => {
     );
   });
 
+  it('store a name, a symlink target and an attribute name that are not UTF-8 as their exact bytes, and read them back', () => {
+    const name = nameFromBytes(latin1('caf\xe9.txt'));
+    const target = nameFromBytes(latin1('../r\xe9sum\xe9'));
+    const attr = nameFromBytes(latin1('user.\xff'));
+    const link: TreeNode = { ...node(name), type: 'symlink', content: undefined, size: 0, linkTarget: target, xattrs: [{ name: attr, value: Buffer.from('v').toString('base64') }] };
+    const bytes = encodeTree([link]);
+    const stored = JSON.parse(bytes.toString('utf8')).nodes[0];
+    expect(stored).toMatchObject({
+      name: 'caf\uFFFD.txt',
+      rawName: latin1('caf\xe9.txt').toString('base64'),
+      linkTarget: '../r\uFFFDsum\uFFFD',
+      rawLinkTarget: latin1('../r\xe9sum\xe9').toString('base64'),
+      xattrs: [{ name: 'user.\uFFFD', rawName: latin1('user.\xff').toString('base64'), value: 'dg==' }],
+    });
+    expect(TreeSchema.safeParse(JSON.parse(bytes.toString('utf8'))).success).toBe(true);
+    const back = decodeTree(bytes).nodes[0]!;
+    expect(back).toEqual(link);
+    expect(nameBytes(back.name).equals(latin1('caf\xe9.txt'))).toBe(true);
+    expect(nameBytes(back.linkTarget!).equals(latin1('../r\xe9sum\xe9'))).toBe(true);
+  });
+
+  it('read a version-1 tree as it was written', () => {
+    const v1 =
+      '{"nodes":[{"name":"a.txt","type":"file","mode":33188,"mtime":"1620285289123000000","ctime":"1732330000123456789","inode":"1835043","uid":1000,"gid":1000,"size":3,"content":["' +
+      'c'.repeat(64) +
+      '"]},{"name":"l","type":"symlink","mode":41471,"mtime":"-5","ctime":"1","inode":"2","uid":0,"gid":0,"size":0,"linkTarget":"a.txt"}]}';
+    const tree = decodeTree(Buffer.from(v1));
+    expect(tree.nodes.map((n) => [n.name, n.type, n.linkTarget])).toEqual([['a.txt', 'file', undefined], ['l', 'symlink', 'a.txt']]);
+    expect(encodeTree(tree.nodes).toString()).toBe(v1);
+  });
+
   it('are checked by hand exactly as TreeSchema says', () => {
     const good = node('a');
+    const b64 = (text: string) => latin1(text).toString('base64');
     const variants: unknown[] = [
       good,
       { ...good, type: 'dir', content: undefined, subtree: 'b'.repeat(64) },
       { ...good, type: 'symlink', content: undefined, linkTarget: '../x' },
+      { ...good, type: 'fifo', content: undefined },
+      { ...good, type: 'chardev', content: undefined, rdev: '259' },
+      { ...good, type: 'door' },
       { ...good, mode: -1 },
       { ...good, mtime: 12 },
+      { ...good, mtime: '-12' },
       { ...good, inode: '-3' },
       { ...good, size: 1.5 },
       { ...good, content: ['nothex'] },
       { ...good, subtree: 'B'.repeat(64) },
-      { ...good, type: 'fifo' },
       { ...good, linkTarget: 7 },
+      { ...good, linkTarget: 'a\0b' },
       { ...good, name: '' },
+      { ...good, name: 'lone \ud800 surrogate' },
+      { ...good, links: 2, device: '64769' },
+      { ...good, links: 1, device: '64769' },
+      { ...good, links: 2.5 },
+      { ...good, device: 'sda' },
+      { ...good, rdev: '-1' },
+      { ...good, name: 'caf\uFFFD', rawName: b64('caf\xe9') },
+      { ...good, name: 'caf\uFFFD', rawName: b64('cafe') }, // valid UTF-8 is never stored raw
+      { ...good, name: 'a\uFFFD', rawName: b64('a/\xe9') },
+      { ...good, name: 'a\uFFFD', rawName: b64('a\0\xe9') },
+      { ...good, name: 'a\uFFFD', rawName: 'not base64!' },
+      { ...good, name: 'a\uFFFD', rawName: '' },
+      { ...good, type: 'symlink', content: undefined, linkTarget: 'r\uFFFD', rawLinkTarget: b64('r\xe9') },
+      { ...good, type: 'symlink', content: undefined, rawLinkTarget: b64('r\xe9') },
+      { ...good, type: 'symlink', content: undefined, linkTarget: 'r', rawLinkTarget: b64('r') },
+      { ...good, xattrs: [{ name: 'user.a', value: 'AAE=' }] },
+      { ...good, xattrs: [{ name: 'user.\uFFFD', rawName: b64('user.\xff'), value: '' }] },
+      { ...good, xattrs: [] },
+      { ...good, xattrs: [{ name: 'user.a', value: 'AAE' }] },
+      { ...good, xattrs: [{ name: '', value: 'AA==' }] },
+      { ...good, xattrs: [{ name: 'user.a' }] },
+      { ...good, xattrs: [{ name: 'user.a', rawName: b64('user.a'), value: 'AA==' }] },
+      { ...good, xattrs: 'user.a' },
     ];
     for (const v of variants) {
       const bytes = Buffer.from(JSON.stringify({ nodes: [v] }));
@@ -105,6 +185,9 @@ describe('trees', () => {
 
   it('refuse names that could escape a folder', () => {
     for (const bad of ['..', '.', 'a/b', 'nul\0']) expect(() => decodeTree(encodeTree([node(bad)]))).toThrow();
+    // Nor may the bytes of a name do what its text cannot.
+    const raw = (bytes: string) => Buffer.from(JSON.stringify({ nodes: [{ ...node('x\uFFFD'), rawName: latin1(bytes).toString('base64') }] }));
+    for (const bad of ['../\xe9', '\xe9/x', '\xe9\0']) expect(() => decodeTree(raw(bad))).toThrow();
   });
 });
 

@@ -4,22 +4,23 @@
  * and a clear error for arguments of the wrong kind.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lstatMany } from '../../src-main/core/backup/native.js';
-import { lstatEach } from '../../src-main/core/backup/walk.js';
+import { BIGINTS, lstatEach, NUMBERS } from '../../src-main/core/backup/walk.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 
 let work: string;
 const names = ['big.bin', 'dir', 'empty', 'fifo', 'gone', 'link', 'locked', 'ünïcödé 名前.txt', 'x'.repeat(300)];
 
-const arrays = (n: number) => ({ numbers: new Float64Array(n * 4).fill(-1), bigints: new BigInt64Array(n * 3).fill(-1n), errnos: new Int32Array(n).fill(-1) });
+const arrays = (n: number) => ({ numbers: new Float64Array(n * NUMBERS).fill(-1), bigints: new BigInt64Array(n * BIGINTS).fill(-1n), errnos: new Int32Array(n).fill(-1) });
 
 beforeAll(() => {
   work = tempDir('lstat-many');
   writeFileSync(join(work, 'big.bin'), Buffer.alloc(70_000, 1));
+  linkSync(join(work, 'big.bin'), join(work, 'twin'));
   mkdirSync(join(work, 'dir'));
   writeFileSync(join(work, 'empty'), '');
   mkfifoSync(join(work, 'fifo'));
@@ -53,12 +54,13 @@ describe.runIf(process.platform !== 'win32')('lstatMany', () => {
     const at = (name: string) => names.indexOf(name);
     expect(native.errnos[at('gone')]).toBe(constants.errno.ENOENT);
     expect(native.errnos[at('x'.repeat(300))]).toBe(constants.errno.ENAMETOOLONG);
-    expect(native.numbers[at('big.bin') * 4 + 3]).toBe(70_000);
-    expect(native.numbers[at('link') * 4]! & 0o170000).toBe(0o120000);
-    expect(native.numbers[at('fifo') * 4]! & 0o170000).toBe(0o010000);
-    expect(native.numbers[at('dir') * 4]! & 0o170000).toBe(0o040000);
-    expect(native.numbers[at('locked') * 4]! & 0o777).toBe(0o400);
-    expect(native.bigints[at('empty') * 3 + 1]! % 1_000_000n).not.toBe(0n); // below the millisecond
+    expect(native.numbers[at('big.bin') * NUMBERS + 3]).toBe(70_000);
+    expect(native.numbers[at('link') * NUMBERS]! & 0o170000).toBe(0o120000);
+    expect(native.numbers[at('fifo') * NUMBERS]! & 0o170000).toBe(0o010000);
+    expect(native.numbers[at('dir') * NUMBERS]! & 0o170000).toBe(0o040000);
+    expect(native.numbers[at('locked') * NUMBERS]! & 0o777).toBe(0o400);
+    expect(native.numbers[at('big.bin') * NUMBERS + 4]).toBe(2); // hard-linked as 'big.bin' and 'twin'
+    expect(native.bigints[at('empty') * BIGINTS + 1]! % 1_000_000n).not.toBe(0n); // below the millisecond
     expect(native.errnos.filter((e) => e === 0)).toHaveLength(names.length - 2);
   });
 
@@ -66,8 +68,8 @@ describe.runIf(process.platform !== 'win32')('lstatMany', () => {
     const out = arrays(3);
     lstatMany!(work, ['gone', 'empty', 'also gone'], out.numbers, out.bigints, out.errnos);
     expect([...out.errnos]).toEqual([constants.errno.ENOENT, 0, constants.errno.ENOENT]);
-    expect([...out.numbers.subarray(0, 4)]).toEqual([-1, -1, -1, -1]);
-    expect(out.numbers[4 + 3]).toBe(0);
+    expect([...out.numbers.subarray(0, NUMBERS)]).toEqual([-1, -1, -1, -1, -1]);
+    expect(out.numbers[NUMBERS + 3]).toBe(0);
   });
 
   it('fails every entry with ENAMETOOLONG when the folder path alone is too long', () => {
@@ -95,8 +97,8 @@ describe.runIf(process.platform !== 'win32')('lstatMany', () => {
 
   it('refuses arrays of the wrong kind or too short, and names that are not strings', () => {
     const out = arrays(2);
-    expect(() => lstatMany!(work, ['a', 'b'], new Float64Array(7), out.bigints, out.errnos)).toThrow(/long enough/);
-    expect(() => lstatMany!(work, ['a', 'b'], out.numbers, new BigInt64Array(6), new Int32Array(1))).toThrow(/long enough/);
+    expect(() => lstatMany!(work, ['a', 'b'], new Float64Array(2 * NUMBERS - 1), out.bigints, out.errnos)).toThrow(/long enough/);
+    expect(() => lstatMany!(work, ['a', 'b'], out.numbers, new BigInt64Array(2 * BIGINTS), new Int32Array(1))).toThrow(/long enough/);
     expect(() => lstatMany!(work, ['a', 'b'], new Float32Array(8) as unknown as Float64Array, out.bigints, out.errnos)).toThrow(/Float64Array/);
     expect(() => lstatMany!(work, ['a', 7 as unknown as string], out.numbers, out.bigints, out.errnos)).toThrow(/array of strings/);
     expect(() => lstatMany!(work, 'a' as unknown as string[], out.numbers, out.bigints, out.errnos)).toThrow(/array of strings/);

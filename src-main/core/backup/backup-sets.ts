@@ -38,7 +38,8 @@ export interface BackupSet {
 }
 
 export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
-export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+/** incomplete: the snapshot was saved, but some items could not be kept (its summary names them). */
+export type RunState = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface RunRow {
   id: number;

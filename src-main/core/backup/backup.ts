@@ -10,7 +10,7 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { closeSync, fsync, lstatSync, open, openSync, readlinkSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
+import { closeSync, fsync, lstatSync, open, openSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
@@ -29,11 +29,15 @@ import { WorkerPool } from './pool.js';
 import { ClaimTable } from './claims.js';
 import type { FinishedPack } from './pack-writer.js';
 import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
+import { errnoCode, errnoNumber } from './errno.js';
+import { fsPath, readLink } from './fs-names.js';
+import { readXattrs } from './native.js';
+import { dirNode, fileNode, nodeMeta, sameNodes, specialNode, symlinkNode, xattrsFrom, type NodeMeta } from './nodes.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
 import type { Repository } from './repository.js';
-import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
-import { encodeTree, type Tree, type TreeNode } from './tree.js';
+import { SNAPSHOT_VERSION, type SnapshotSummary, type SnapshotWithId } from './snapshot.js';
+import { encodeTree, type Tree, type TreeNode, type Xattr } from './tree.js';
 import type { ChunkFile, ChunkResult } from './worker.js';
 
 export interface Progress {
@@ -313,6 +317,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const lock = await RepoLock.acquire(repo, false);
   let walker: Walker | null = null;
   try {
+    await repo.upgradeFormat();
     const parent = options.parent === undefined ? await findParent(repo, options.sources) : options.parent;
     if (parent) {
       // The walk starts while the index loads.
@@ -373,6 +378,11 @@ class BackupRun {
   };
   private lastProgress = 0;
   private readonly excluded: Excluder;
+  /**
+   * Whether the parent snapshot's nodes hold everything a node holds now (extended attributes,
+   * hard links): a version-1 parent did not record them, so its nodes are built anew, once.
+   */
+  private readonly parentComplete: boolean;
 
   constructor(
     private readonly repo: Repository,
@@ -385,6 +395,7 @@ class BackupRun {
     this.writeBudget = budget;
     this.treePacker = new Packer(repo.dir('tmp'), budget);
     this.excluded = makeExcluder(options.excludes ?? []);
+    this.parentComplete = options.parent?.version === SNAPSHOT_VERSION;
   }
 
   async execute(): Promise<BackupResult> {
@@ -442,7 +453,7 @@ class BackupRun {
 
       this.summary.durationMs = Date.now() - this.started;
       const snapshotId = await this.repo.saveSnapshot({
-        version: 1,
+        version: SNAPSHOT_VERSION,
         time: new Date().toISOString(),
         host: hostname(),
         username: safeUser(),
@@ -480,17 +491,38 @@ class BackupRun {
     if (this.writeError) throw this.writeError;
   }
 
-  /** Synchronous for what needs no waiting (most entries of an incremental run); a promise otherwise. */
-  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, folder: FolderWait, link?: FolderListing['links'][number]): Outcome | Promise<Outcome> {
+  /**
+   * Synchronous for what needs no waiting (most entries of an incremental run); a promise
+   * otherwise. `from`, `at`: the folder listing the entry is in and its place there (its symlink
+   * target and, in a first backup, its extended attributes); two arguments, not an object, as
+   * this runs for every entry of every backup.
+   */
+  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, folder: FolderWait, from?: FolderListing, at = -1): Outcome | Promise<Outcome> {
     this.checkCancel();
     const kind = fileKind(st.mode);
-    if (kind === 'dir') return this.dir(path, name, st, prev);
-    const meta = nodeMeta(name, st);
+    if (kind === 'dir') return this.dir(path, name, st, prev, from, at);
+    const size = st.size;
+    if (kind === 'file' && prev && this.unchangedFile(prev, st)) {
+      this.summary.files++;
+      this.summary.filesUnmodified++;
+      this.summary.bytes += size;
+      this.fileDone(size);
+      // ctime moves with every change of mode, owner, link count or extended attribute, so equal
+      // ctimes mean an identical node, when the parent recorded all of that (snapshot version 2).
+      const same = this.parentComplete && prev.mode === st.mode && prev.uid === st.uid && prev.gid === st.gid && sameLinks(prev, st);
+      return same ? prev : fileNode(this.meta(path, name, st, prev, from, at), size, prev.content);
+    }
+    if (kind === 'other') {
+      this.summary.errors.push({ path, message: 'an entry of a kind backups do not store (neither a file, folder, link, pipe, socket nor device)' });
+      return null;
+    }
+    const meta = this.meta(path, name, st, prev, from, at);
     if (kind === 'symlink') {
       let target: string;
       try {
+        const link = from?.links[at];
         if (link && 'error' in link) throw Object.assign(new Error(link.error), { code: link.error });
-        target = link ? link.target : readlinkSync(path);
+        target = link ? link.target : readLink(path);
       } catch (e) {
         this.error(path, e);
         return null;
@@ -499,30 +531,54 @@ class BackupRun {
       return prev && sameNodes([node], [prev]) ? prev : node;
     }
     if (kind !== 'file') {
-      this.summary.errors.push({ path, message: 'a device, pipe or socket: not backed up' });
-      return null;
-    }
-    const size = st.size;
-    if (
-      prev &&
-      prev.type === 'file' &&
-      prev.size === size &&
-      prev.mtime === meta.mtime &&
-      prev.ctime === meta.ctime &&
-      prev.inode === meta.inode &&
-      prev.content &&
-      prev.content.every((id) => this.index.has(id, 'data') || this.pending.data.has(id))
-    ) {
-      this.summary.files++;
-      this.summary.filesUnmodified++;
-      this.summary.bytes += size;
-      this.fileDone(size);
-      // ctime moves with every change of mode or owner, so equal ctimes mean an identical node.
-      return prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : fileNode(meta, size, prev.content);
+      const node = specialNode(meta, kind);
+      return prev && sameNodes([node], [prev]) ? prev : node;
     }
     this.progress.currentFile = path;
     if (size > SEGMENT_BYTES) return new Later(this.largeFile(path).then((r) => this.storedFile(meta, prev !== undefined, r)));
     return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined), path, size);
+  }
+
+  /** A file whose size, times and inode equal its parent-snapshot node, whose chunks are all stored. */
+  private unchangedFile(prev: TreeNode, st: EntryStat): prev is TreeNode & { content: string[] } {
+    return (
+      prev.type === 'file' &&
+      prev.size === st.size &&
+      prev.mtime === st.mtimeNs &&
+      prev.ctime === st.ctimeNs &&
+      prev.inode === st.inode &&
+      prev.content !== undefined &&
+      prev.content.every((id) => this.index.has(id, 'data') || this.pending.data.has(id))
+    );
+  }
+
+  private meta(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, from: FolderListing | undefined, at: number): NodeMeta {
+    return nodeMeta(name, st, this.xattrs(path, st, prev, from, at));
+  }
+
+  /**
+   * An entry's extended attributes: from its listing in a first backup; its parent-snapshot
+   * node's when its ctime and inode are the same (setting one moves the ctime); else read now,
+   * so an unchanged tree costs no call. One that cannot be read leaves the entry stored without
+   * them, and the summary says so.
+   */
+  private xattrs(path: string, st: EntryStat, prev: TreeNode | undefined, from: FolderListing | undefined, at: number): Xattr[] | undefined {
+    const listed = from?.xattrs;
+    let found: Uint8Array[] | number | undefined;
+    if (listed) found = listed[at];
+    else if (this.parentComplete && prev && prev.ctime === st.ctimeNs && prev.inode === st.inode) return prev.xattrs;
+    else {
+      try {
+        found = readXattrs(fsPath(path));
+      } catch (e) {
+        found = errnoNumber((e as NodeJS.ErrnoException).code ?? 'EIO');
+      }
+    }
+    if (typeof found === 'number') {
+      this.summary.errors.push({ path, message: `stored without its extended attributes, which cannot be read (${errnoCode(found)})` });
+      return undefined;
+    }
+    return found ? xattrsFrom(found) : undefined;
   }
 
   /** A file's node, once its contents are stored (null: it could not be read). */
@@ -535,8 +591,9 @@ class BackupRun {
     return fileNode(meta, r.size, r.ids);
   }
 
-  private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined): Promise<Outcome> {
-    const listing = this.walker ? await this.walker.list(path) : listFolder(path, this.excluded);
+  private async dir(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, from?: FolderListing, at = -1): Promise<Outcome> {
+    // A first backup (no walker) stores every entry anew: their extended attributes come with the listing.
+    const listing = this.walker ? await this.walker.list(path) : listFolder(path, this.excluded, true);
     if (listing.error) {
       this.error(path, { code: listing.error });
       return null;
@@ -554,12 +611,12 @@ class BackupRun {
         this.error(childPath, { code: failed });
         continue;
       }
-      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), files, listing.links[i]);
+      const outcome = this.entry(childPath, child, statAt(listing, i), prevByName.get(child), files, listing, i);
       const settled = outcome instanceof Promise ? await outcome : outcome;
       if (settled instanceof Later || settled instanceof PendingFile) waiting = true;
       children.push(settled);
     }
-    const meta = nodeMeta(name, st);
+    const meta = this.meta(path, name, st, prev, from, at);
     const finish = (nodes: (TreeNode | null)[]): TreeNode => {
       this.summary.dirs++;
       const kept = nodes.filter((n): n is TreeNode => n !== null);
@@ -850,9 +907,7 @@ class BackupRun {
         ? 'permission denied'
         : code === 'ENOENT'
           ? 'vanished before it could be read'
-          : code === 'EILSEQ'
-            ? 'its name is not valid UTF-8, which backups cannot store yet'
-            : `cannot be read (${code ?? 'error'})`;
+          : `cannot be read (${code ?? 'error'})`;
     this.summary.errors.push({ path, message });
   }
 
@@ -909,56 +964,9 @@ export async function findParent(repo: Repository, sources: readonly string[]): 
   return null;
 }
 
-/** Equal node lists (both sorted by name, as trees and our walk keep them). */
-export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (
-      x.name !== y.name ||
-      x.type !== y.type ||
-      x.mode !== y.mode ||
-      x.mtime !== y.mtime ||
-      x.ctime !== y.ctime ||
-      x.inode !== y.inode ||
-      x.uid !== y.uid ||
-      x.gid !== y.gid ||
-      x.size !== y.size ||
-      x.subtree !== y.subtree ||
-      x.linkTarget !== y.linkTarget
-    ) {
-      return false;
-    }
-    const cx = x.content;
-    const cy = y.content;
-    // An unchanged file carries its parent's very array: identity settles it without a loop.
-    if (cx !== cy && (cx === undefined || cy === undefined || cx.length !== cy.length || cx.some((c, j) => c !== cy[j]))) return false;
-  }
-  return true;
-}
-
-type NodeMeta = Pick<TreeNode, 'name' | 'mode' | 'mtime' | 'ctime' | 'inode' | 'uid' | 'gid'>;
-
-function nodeMeta(name: string, st: EntryStat): NodeMeta {
-  return { name, mode: st.mode, mtime: st.mtimeNs, ctime: st.ctimeNs, inode: st.inode, uid: st.uid, gid: st.gid };
-}
-
-/*
- * Nodes are written out key by key, one literal per type, never spread from their metadata:
- * V8 gave each spread copy a hidden class of its own, ~370 bytes more per node, 6-7 MiB for a
- * folder of 18,000 files held until its tree is stored (docs/benchmarks.md).
- */
-function fileNode(m: NodeMeta, size: number, content: string[]): TreeNode {
-  return { name: m.name, type: 'file', mode: m.mode, mtime: m.mtime, ctime: m.ctime, inode: m.inode, uid: m.uid, gid: m.gid, size, content };
-}
-
-function dirNode(m: NodeMeta, subtree: string): TreeNode {
-  return { name: m.name, type: 'dir', mode: m.mode, mtime: m.mtime, ctime: m.ctime, inode: m.inode, uid: m.uid, gid: m.gid, size: 0, subtree };
-}
-
-function symlinkNode(m: NodeMeta, linkTarget: string): TreeNode {
-  return { name: m.name, type: 'symlink', mode: m.mode, mtime: m.mtime, ctime: m.ctime, inode: m.inode, uid: m.uid, gid: m.gid, size: 0, linkTarget };
+/** The same hard-link facts: link count and file system, kept only for more than one link. */
+function sameLinks(prev: TreeNode, st: EntryStat): boolean {
+  return st.device === '' ? prev.links === undefined && prev.device === undefined : prev.links === st.links && prev.device === st.device;
 }
 
 function safeUser(): string {

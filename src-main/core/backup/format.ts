@@ -5,7 +5,15 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { CoreError } from '../errors.js';
 
-export const FORMAT_VERSION = 1;
+/**
+ * The repository format (`config`'s version). 2 adds to trees what a file system holds beyond
+ * files, folders and symlinks (docs/repository-format.md §8); everything else is as in 1, so a
+ * version-1 repository is read as it is, and a backup into one first marks it version 2.
+ */
+export const FORMAT_VERSION = 2;
+export const READABLE_FORMATS: readonly number[] = [1, 2];
+/** The first byte of index and snapshot files: unchanged since version 1. */
+export const SEALED_FILE_VERSION = 1;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const ID_BYTES = 32;

@@ -24,6 +24,8 @@ import {
   fileId,
   FORMAT_VERSION,
   isHexId,
+  READABLE_FORMATS,
+  SEALED_FILE_VERSION,
   type RepoKeys,
 } from './format.js';
 import { decodeIndexFile, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
@@ -38,7 +40,7 @@ const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as typeo
 export const REPO_KDF_COST: KdfCost = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
 
 const ConfigSchema = z.object({
-  version: z.literal(FORMAT_VERSION),
+  version: z.number().int().refine((v) => READABLE_FORMATS.includes(v)),
   id: z.string().regex(/^[0-9a-f]{64}$/),
   created: z.string().datetime(),
 });
@@ -68,14 +70,30 @@ export class Repository {
 
   private constructor(
     readonly path: string,
-    readonly config: RepoConfig,
+    private configNow: RepoConfig,
     readonly keys: RepoKeys,
   ) {
     this.gear = gearTable(keys.chunker);
   }
 
+  get config(): RepoConfig {
+    return this.configNow;
+  }
+
   get id(): string {
     return this.config.id;
+  }
+
+  /**
+   * Before writing what an older format cannot read (a backup's trees): mark the repository as
+   * this format, so an older Twofold refuses it plainly instead of misreading it. The config is
+   * rewritten whole (temp file and rename), keeping its id and creation time.
+   */
+  async upgradeFormat(): Promise<void> {
+    if (this.configNow.version >= FORMAT_VERSION) return;
+    const config: RepoConfig = { ...this.configNow, version: FORMAT_VERSION };
+    await writeFileAtomic(this.dir('tmp'), join(this.path, 'config'), [Buffer.from(JSON.stringify(config, null, 2))]);
+    this.configNow = config;
   }
 
   // ---- layout ----
@@ -177,7 +195,7 @@ export class Repository {
 
   async saveSealed(kind: SealedKind, value: unknown): Promise<string> {
     const plain = compress(Buffer.from(JSON.stringify(value), 'utf8'), { compressionLevel: 3 });
-    const body = Buffer.concat([Buffer.from([FORMAT_VERSION]), encrypt(this.keys.data, plain, SEALED_AAD[kind])]);
+    const body = Buffer.concat([Buffer.from([SEALED_FILE_VERSION]), encrypt(this.keys.data, plain, SEALED_AAD[kind])]);
     const id = fileId(body);
     await writeFileAtomic(this.dir('tmp'), join(this.dir(kind), id), [body]);
     return id;
@@ -186,7 +204,7 @@ export class Repository {
   async loadSealed(kind: SealedKind, id: string): Promise<unknown> {
     const body = await readFile(join(this.dir(kind), id));
     const what = kind === 'index' ? `Index file ${id.slice(0, 12)}` : `Snapshot ${id.slice(0, 12)}`;
-    if (fileId(body) !== id || body[0] !== FORMAT_VERSION) throw new CoreError('REPO_DAMAGED', `${what} is damaged.`);
+    if (fileId(body) !== id || body[0] !== SEALED_FILE_VERSION) throw new CoreError('REPO_DAMAGED', `${what} is damaged.`);
     const plain = decryptOrThrow(this.keys.data, body.subarray(1), SEALED_AAD[kind], what);
     return JSON.parse(decompress(plain).toString('utf8'));
   }

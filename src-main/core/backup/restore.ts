@@ -1,11 +1,13 @@
 /**
  * Restore a whole snapshot or chosen paths, to where they came from or into another folder.
- * Every blob is decrypted and checked against its id before a byte of it is written. New files
- * are created with O_EXCL, so nothing already there is ever replaced unless the caller chose
- * 'overwrite'; replacing goes through a temp file and a rename, so a replaced file is never
- * half-written. (A restore killed midway can leave a partly written new file; re-run it.)
+ * Every blob is decrypted and checked against its id before a byte of it is written. Each entry
+ * but a folder is written under a temporary name, given its metadata and renamed into place
+ * (restore-file.ts), so a name holds either nothing or the complete entry whenever the restore
+ * stops, and a re-run that skips existing entries finishes the job: it removes the temporary
+ * files a killed run left (restore-temps.ts), writes what is missing and sets every folder's
+ * metadata again. Nothing already there is replaced unless the caller chose 'overwrite'.
  */
-import { lstatSync, mkdirSync, chmodSync, utimesSync, lutimesSync, symlinkSync, unlinkSync, lchownSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CoreError } from '../errors.js';
 import type { Progress } from './backup.js';
@@ -14,7 +16,12 @@ import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
 import type { TreeNode } from './tree.js';
-import type { RestoreFile } from './worker.js';
+import { displayName, fsPath } from './fs-names.js';
+import type { RestoreFile } from './restore-file.js';
+import { HardLinks, linkInPlace, type Member } from './restore-links.js';
+import { applyMeta } from './restore-meta.js';
+import { placeSpecial, specialError } from './restore-special.js';
+import { RestoreTemps } from './restore-temps.js';
 
 export type OnExisting = 'skip' | 'overwrite' | 'fail';
 
@@ -33,6 +40,8 @@ export interface RestoreSummary {
   files: number;
   dirs: number;
   symlinks: number;
+  /** FIFOs, sockets and device nodes. */
+  special: number;
   bytes: number;
   skipped: number;
   errors: { path: string; message: string }[];
@@ -46,14 +55,8 @@ interface Item {
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
 
-/** Nanosecond string -> seconds for utimes (which takes fractional seconds). */
-export function nanosToSeconds(ns: string): number {
-  const n = BigInt(ns);
-  return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
-}
-
 export async function restore(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<RestoreSummary> {
-  const summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, errors: [] };
+  const summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, special: 0, bytes: 0, skipped: 0, errors: [] };
   const starts = await selectionStarts(repo, index, snapshot, options);
   const walk = () => walkSelection(repo, index, starts);
   const check = () => {
@@ -115,22 +118,15 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     });
   };
 
-  // Ownership is restored only as root, and best effort: content and modes are what restore promises.
-  const asRoot = process.getuid?.() === 0;
-  const chown = (target: string, node: TreeNode) => {
-    if (!asRoot || (node.uid === 0 && node.gid === (process.getgid?.() ?? 0))) return;
-    try {
-      lchownSync(target, node.uid, node.gid);
-    } catch {
-      // best effort
-    }
-  };
-
   // Second pass, parents before children: folders are made (owner-writable until their files
-  // are in) as they come, files go to the pool in batches, symlinks are made here.
+  // are in) as they come, files go to the pool in batches, other entries are made here; each
+  // entry but a folder under a temporary name first (restore-file.ts).
   const blocked: string[] = [];
   const under = (p: string) => blocked.length > 0 && blocked.some((b) => p.startsWith(`${b}/`));
-  const dirs: { target: string; node: TreeNode }[] = [];
+  const dirs: { target: string; node: TreeNode; made: boolean }[] = [];
+  const temps = new RestoreTemps();
+  const links = new HardLinks();
+  for (const s of starts) temps.clean(dirname(s.target));
   // One lane runs on this thread: each of its tasks (~8 MiB of files) holds it ~20 ms.
   const pool = new WorkerPool(repo, options.threads, { inline: true });
   try {
@@ -147,6 +143,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       const p = pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then((r) => {
         r.files.forEach((f, i) => {
           const { target, node } = mine[i]!;
+          links.written(node, target, !f.error && !f.existed);
           if (f.error) summary.errors.push({ path: target, message: f.error });
           else if (f.existed) {
             // Appeared after we looked: never replaced.
@@ -156,7 +153,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
             summary.files++;
             summary.bytes += f.bytes;
             bytesDone += f.bytes;
-            chown(target, node);
+            for (const message of f.notKept ?? []) summary.errors.push({ path: target, message });
           }
           filesDone++;
         });
@@ -165,6 +162,16 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       const tracked = p.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
     };
+    const drain = async () => {
+      await flush();
+      while (inFlight.size > 0) await Promise.race(inFlight);
+    };
+    const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
+      const file = restoreFile(repo, index, node, target, temps.next(dirname(target)), replace, absent.has(dirname(target)));
+      batch.push({ file, target, node });
+      batchBytes += node.size;
+      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
+    };
 
     for await (const { node, target } of walk()) {
       check();
@@ -172,24 +179,14 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
       if (node.type === 'dir') {
         try {
-          if (st && !st.isDirectory()) {
-            if (options.onExisting !== 'overwrite') {
-              summary.skipped++;
-              blocked.push(target);
-              continue;
-            }
-            unlinkSync(target);
+          const entered = enterDir(target, st, options.onExisting, temps);
+          if (entered === 'skipped') {
+            summary.skipped++;
+            blocked.push(target);
+          } else {
+            if (entered === 'made') absent.add(target); // made empty just now: nothing below it needs a lookup
+            dirs.push({ target, node, made: entered === 'made' && absent.has(dirname(target)) });
           }
-          if (!st || !st.isDirectory()) {
-            try {
-              mkdirSync(target, { mode: 0o700 });
-            } catch (e) {
-              if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-              mkdirSync(target, { recursive: true, mode: 0o700 }); // the target folder itself is new
-            }
-            absent.add(target); // made empty just now: nothing below it needs a lookup
-          }
-          dirs.push({ target, node });
         } catch (e) {
           summary.errors.push({ path: target, message: errText(e) });
           blocked.push(target);
@@ -198,67 +195,134 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       }
       if (st && options.onExisting === 'skip') {
         summary.skipped++;
-        continue;
-      }
-      if (node.type === 'symlink') {
-        try {
-          if (st) unlinkSync(target);
-          symlinkSync(node.linkTarget ?? '', target);
-          const t = nanosToSeconds(node.mtime);
-          lutimesSync(target, t, t);
-          chown(target, node);
-          summary.symlinks++;
-        } catch (e) {
-          summary.errors.push({ path: target, message: errText(e) });
-        }
+        links.existing(node, target);
         continue;
       }
       if (st?.isDirectory()) {
         summary.errors.push({ path: target, message: 'a folder is in the way of this file' });
         continue;
       }
-      const blobs = (node.content ?? []).map((id) => {
-        const loc = index.get(id, 'data');
-        if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${target} is missing from the repository. Run a check.`);
-        return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
-      });
-      const t = nanosToSeconds(node.mtime);
-      // Replacing an existing file goes through a temp name and a rename, so it is never half-written.
-      const file: RestoreFile = { target, tmp: st ? tempPath(target) : null, mode: node.mode, atimeSec: t, mtimeSec: t, blobs };
-      batch.push({ file, target, node });
-      batchBytes += node.size;
-      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
+      if (node.type !== 'file') {
+        restoreSpecial(node, target, temps.next(dirname(target)), st !== null, absent.has(dirname(target)), summary);
+        continue;
+      }
+      if (links.defer({ node, target, replace: st !== null })) continue;
+      await queueFile(node, target, st !== null);
     }
-    await flush();
-    while (inFlight.size > 0) await Promise.race(inFlight);
+    await drain();
+    // Hard links last: each group's file is complete by now (or failed: then another is written).
+    for (;;) {
+      const { link, write } = links.take();
+      for (const m of link) {
+        check();
+        const linked = linkMember(m, temps.next(dirname(m.target)), summary);
+        if (linked === 'copy') await queueFile(m.node, m.target, m.replace);
+        else if (linked) {
+          bytesDone += m.node.size;
+          filesDone++;
+        }
+      }
+      for (const m of write) await queueFile(m.node, m.target, m.replace);
+      await drain();
+      if (link.length === 0 && write.length === 0) break;
+    }
   } finally {
+    temps.close();
     await pool.close();
   }
+  setFolderMeta(dirs, summary);
+  emit(null, true);
+  return summary;
+}
 
-  // Folder modes and times last, deepest first, so writing their contents did not change them.
-  for (const { target, node } of dirs.reverse()) {
+/**
+ * A folder of the snapshot at `target` (`st`: what is there): 'made' anew, 'existing' (entered;
+ * leftovers of stopped restores in it removed), or 'skipped' (a file is in the way and the
+ * caller did not choose to overwrite it).
+ */
+function enterDir(target: string, st: Stats | null, onExisting: OnExisting, temps: RestoreTemps): 'made' | 'existing' | 'skipped' {
+  if (st?.isDirectory()) {
+    temps.clean(target);
+    return 'existing';
+  }
+  if (st) {
+    if (onExisting !== 'overwrite') return 'skipped';
+    unlinkSync(fsPath(target));
+  }
+  makeDir(target);
+  return 'made';
+}
+
+/** Folder metadata last, deepest first, so writing their contents did not change it. */
+function setFolderMeta(dirs: { target: string; node: TreeNode; made: boolean }[], summary: RestoreSummary): void {
+  for (const { target, node, made } of dirs.reverse()) {
     try {
-      chmodSync(target, node.mode & 0o7777);
-      const t = nanosToSeconds(node.mtime);
-      utimesSync(target, t, t);
-      chown(target, node);
+      for (const message of applyMeta(target, node, made)) summary.errors.push({ path: target, message });
       summary.dirs++;
     } catch (e) {
       summary.errors.push({ path: target, message: errText(e) });
     }
   }
-  emit(null, true);
-  return summary;
 }
 
-let tempCounter = 0;
-function tempPath(target: string): string {
-  return join(dirname(target), `.${basename(target).slice(0, 40)}.twofold-${process.pid}-${tempCounter++}.part`);
+/** A new folder, owner-writable until its contents are in; its parents too when the target folder is new. */
+function makeDir(target: string): void {
+  try {
+    mkdirSync(fsPath(target), { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(fsPath(target), { recursive: true, mode: 0o700 });
+  }
+}
+
+/** What a lane needs to write one file: where its chunks are, its metadata, where it goes. */
+function restoreFile(repo: Repository, index: MasterIndex, node: TreeNode, target: string, tmp: string, replace: boolean, inNewFolder: boolean): RestoreFile {
+  const blobs = (node.content ?? []).map((id) => {
+    const loc = index.get(id, 'data');
+    if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${displayName(target)} is missing from the repository. Run a check.`);
+    return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
+  });
+  const { type, mode, uid, gid, mtime, xattrs, size } = node;
+  return { target, tmp, replace, inNewFolder, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
+}
+
+/** A symlink, FIFO, socket or device node, made and put in place here (restore-special.ts). */
+function restoreSpecial(node: TreeNode, target: string, tmp: string, replace: boolean, inNewFolder: boolean, summary: RestoreSummary): void {
+  try {
+    const r = placeSpecial(node, tmp, target, replace, inNewFolder);
+    if (!r.placed) {
+      summary.errors.push({ path: target, message: 'something appeared there during the restore and was left as it was' });
+      return;
+    }
+    if (node.type === 'symlink') summary.symlinks++;
+    else summary.special++;
+    for (const message of r.notKept) summary.errors.push({ path: target, message });
+  } catch (e) {
+    summary.errors.push({ path: target, message: specialError(node, e) ?? errText(e) });
+  }
+}
+
+/** Link a hard link's name to its group's file; 'copy' where links cannot be made (the file is then written anew). */
+function linkMember(m: Member & { anchor: string }, tmp: string, summary: RestoreSummary): boolean | 'copy' {
+  try {
+    if (!linkInPlace(m.anchor, m.target, m.replace, tmp)) {
+      summary.errors.push({ path: m.target, message: 'a file appeared there during the restore and was left as it was' });
+      return false;
+    }
+    summary.files++;
+    summary.bytes += m.node.size;
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'EXDEV' || code === 'EMLINK' || code === 'ENOTSUP') return 'copy';
+    summary.errors.push({ path: m.target, message: errText(e) });
+    return false;
+  }
 }
 
 function lstatOrNull(p: string): Stats | null {
   try {
-    return lstatSync(p);
+    return lstatSync(fsPath(p));
   } catch {
     return null;
   }

@@ -201,13 +201,14 @@ export class BackupService {
         }
         const s = result.summary;
         this.sets.finishRun(runId, {
-          state: 'succeeded',
+          // A snapshot that left something out is not a plain success (docs/user-guide.md).
+          state: s.errors.length > 0 ? 'incomplete' : 'succeeded',
           snapshotId: result.snapshotId,
           files: s.files,
           bytes: s.bytes,
           dataAdded: s.dataAdded,
           errors: s.errors.length,
-          message: s.errors.length > 0 ? `${s.errors.length} item(s) could not be read and were skipped.` : undefined,
+          message: s.errors.length > 0 ? notKeptMessage(s.errors.length) : undefined,
         });
         this.deps.logger.info('backup finished', { set: set.id, trigger, files: s.files, errors: s.errors.length });
         return { snapshotId: result.snapshotId, summary: s, forgotten, prune: pruned };
@@ -290,6 +291,11 @@ export class BackupService {
   async close(): Promise<void> {
     await this.jobs.stopAll();
   }
+}
+
+/** The run's one line on what it could not keep (each item is named in the snapshot's summary). */
+export function notKeptMessage(count: number): string {
+  return count === 1 ? '1 item could not be kept in full; the summary names it.' : `${count} items could not be kept in full; the summary names them.`;
 }
 
 function requireAbsolute(path: string): void {

@@ -6,6 +6,13 @@ import { z } from 'zod';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
+/**
+ * 2: its trees record extended attributes, hard links, pipes, sockets and device nodes, and names
+ * that are not UTF-8 (docs/repository-format.md §8). A version-1 snapshot's trees hold none of
+ * these, so a backup whose parent it is reads them all again.
+ */
+export const SNAPSHOT_VERSION = 2;
+
 export const SnapshotSummarySchema = z.object({
   files: z.number().int().nonnegative(),
   dirs: z.number().int().nonnegative(),
@@ -16,13 +23,13 @@ export const SnapshotSummarySchema = z.object({
   /** Bytes of new blobs stored (after compression and encryption). */
   dataAdded: z.number().int().nonnegative(),
   durationMs: z.number().int().nonnegative(),
-  /** Files and folders that could not be read: skipped, named here. */
+  /** What could not be kept: entries that could not be read (skipped), and entries stored without part of their metadata. */
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
 });
 export type SnapshotSummary = z.infer<typeof SnapshotSummarySchema>;
 
 export const SnapshotSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(SNAPSHOT_VERSION)]),
   time: z.string().datetime(),
   host: z.string(),
   username: z.string(),

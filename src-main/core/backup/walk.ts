@@ -5,11 +5,12 @@
  * calls ahead of the backup's main thread, in the same depth-first order, so the two halves
  * run on both cores. `listFolder` is the one definition of a listing, used on either side.
  */
-import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { parentPort, workerData, type Worker } from 'node:worker_threads';
+import { errnoCode, errnoNumber } from './errno.js';
 import { makeExcluder, type Excluder } from './excludes.js';
-import { lstatMany } from './native.js';
+import { fsPath, isWellFormed, nameBytes, readLink, readNames } from './fs-names.js';
+import { lstatMany, type PathArg, type XattrSlot } from './native.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
 /** What the backup needs to know of an entry (from lstat). */
@@ -21,6 +22,11 @@ export interface EntryStat {
   inode: string;
   mtimeNs: string;
   ctimeNs: string;
+  /** The link count; for a non-folder with more than one, its file system (st_dev), else ''. */
+  links: number;
+  device: string;
+  /** For a character or block device node, the device it stands for (st_rdev), else ''. */
+  rdev: string;
 }
 
 /** One folder's listing; `error` (an errno code) when the folder itself cannot be read. */
@@ -28,37 +34,65 @@ export interface FolderListing {
   path: string;
   error?: string;
   names: string[];
-  /** Per entry: mode, uid, gid, size. */
+  /** Per entry: mode, uid, gid, size, link count. */
   numbers: Float64Array;
-  /** Per entry: inode, mtime and ctime in nanoseconds. */
+  /** Per entry: inode, mtime and ctime in nanoseconds, device, rdev. */
   bigints: BigInt64Array;
   /** Per entry: the errno code when lstat failed (the entry is then skipped), else null. */
   errors: (string | null)[];
   /** Per entry: a symlink's target, or the errno code of a failed readlink. */
   links: ({ target: string } | { error: string } | null)[];
+  /** A first backup's listing only: per entry its extended attributes, an errno, or nothing (native.ts). */
+  xattrs?: XattrSlot[];
 }
 
-const NUMBERS = 4;
-const BIGINTS = 3;
+export const NUMBERS = 5;
+export const BIGINTS = 5;
 const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-const S_IFREG = 0o100000;
 
-export function fileKind(mode: number): 'dir' | 'symlink' | 'file' | 'other' {
-  const t = mode & S_IFMT;
-  return t === S_IFDIR ? 'dir' : t === S_IFLNK ? 'symlink' : t === S_IFREG ? 'file' : 'other';
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev' | 'other';
+
+/** A switch, not a lookup: it runs several times for every entry of every walk. */
+export function fileKind(mode: number): EntryKind {
+  switch (mode & S_IFMT) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    case 0o020000:
+      return 'chardev';
+    case 0o060000:
+      return 'blockdev';
+    default:
+      return 'other';
+  }
 }
+
+/** Only what needs them carries a device: hard-linked non-folders (`device`), device nodes (`rdev`). */
+const deviceOf = (mode: number, links: number, dev: bigint) => (links > 1 && fileKind(mode) !== 'dir' ? dev.toString() : '');
+const isDevice = (mode: number) => (mode & S_IFMT) === 0o020000 || (mode & S_IFMT) === 0o060000;
+const rdevOf = (mode: number, rdev: bigint) => (isDevice(mode) ? rdev.toString() : '');
 
 export function statOf(st: BigIntStats): EntryStat {
+  const mode = Number(st.mode);
+  const links = Number(st.nlink);
   return {
-    mode: Number(st.mode),
+    mode,
     uid: Number(st.uid),
     gid: Number(st.gid),
     size: Number(st.size),
     inode: st.ino.toString(),
     mtimeNs: st.mtimeNs.toString(),
     ctimeNs: st.ctimeNs.toString(),
+    links,
+    device: deviceOf(mode, links, st.dev),
+    rdev: rdevOf(mode, st.rdev),
   };
 }
 
@@ -66,14 +100,20 @@ export function statOf(st: BigIntStats): EntryStat {
 export function statAt(listing: FolderListing, i: number): EntryStat {
   const n = listing.numbers;
   const b = listing.bigints;
+  const mode = n[i * NUMBERS]!;
+  const links = n[i * NUMBERS + 4]!;
   return {
-    mode: n[i * NUMBERS]!,
+    mode,
     uid: n[i * NUMBERS + 1]!,
     gid: n[i * NUMBERS + 2]!,
     size: n[i * NUMBERS + 3]!,
     inode: b[i * BIGINTS]!.toString(),
     mtimeNs: b[i * BIGINTS + 1]!.toString(),
     ctimeNs: b[i * BIGINTS + 2]!.toString(),
+    links,
+    device: links > 1 ? deviceOf(mode, links, b[i * BIGINTS + 3]!) : '',
+    // Read only where needed: each read of a BigInt64Array makes a BigInt.
+    rdev: isDevice(mode) ? b[i * BIGINTS + 4]!.toString() : '',
   };
 }
 
@@ -81,13 +121,9 @@ export function statAt(listing: FolderListing, i: number): EntryStat {
 export const kindAt = (listing: FolderListing, i: number) => fileKind(listing.numbers[i * NUMBERS]!);
 export const sizeAt = (listing: FolderListing, i: number) => listing.numbers[i * NUMBERS + 3]!;
 
-function errnoCode(e: unknown): string {
+function codeOf(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? 'EIO';
 }
-
-/** errno numbers to Node's codes ('ENOENT', ...); the first name of a number wins, as in libuv. */
-const ERRNO_CODES = new Map<number, string>();
-for (const [code, n] of Object.entries(osConstants.errno)) if (!ERRNO_CODES.has(n)) ERRNO_CODES.set(n, code);
 
 /**
  * lstat each `${folder}/${name}` with Node's lstat, into a listing's arrays as the addon's
@@ -98,64 +134,72 @@ export function lstatEach(folder: string, names: readonly string[], numbers: Flo
   names.forEach((name, i) => {
     let st: BigIntStats;
     try {
-      st = lstatSync(`${folder}/${name}`, { bigint: true });
+      st = lstatSync(fsPath(`${folder}/${name}`), { bigint: true });
     } catch (e) {
-      errnos[i] = (osConstants.errno as Record<string, number>)[errnoCode(e)] ?? osConstants.errno.EIO;
+      errnos[i] = errnoNumber(codeOf(e));
       return;
     }
     errnos[i] = 0;
-    numbers[i * NUMBERS] = Number(st.mode);
-    numbers[i * NUMBERS + 1] = Number(st.uid);
-    numbers[i * NUMBERS + 2] = Number(st.gid);
-    numbers[i * NUMBERS + 3] = Number(st.size);
-    bigints[i * BIGINTS] = st.ino;
-    bigints[i * BIGINTS + 1] = st.mtimeNs;
-    bigints[i * BIGINTS + 2] = st.ctimeNs;
+    numbers.set([Number(st.mode), Number(st.uid), Number(st.gid), Number(st.size), Number(st.nlink)], i * NUMBERS);
+    bigints.set([st.ino, st.mtimeNs, st.ctimeNs, st.dev, st.rdev], i * BIGINTS);
   });
+}
+
+/** The addon's arguments for a listing: strings, or bytes for what is not valid UTF-8. */
+function nativeArgs(folder: string, names: readonly string[]): { folder: PathArg; names: PathArg[] } {
+  const rawFolder = !isWellFormed(folder);
+  if (!rawFolder && names.every(isWellFormed)) return { folder, names: names as string[] };
+  return { folder: rawFolder ? nameBytes(folder) : folder, names: names.map((n) => (isWellFormed(n) ? n : nameBytes(n))) };
 }
 
 /**
  * A folder's lstat calls in one call to the addon where it has it: Node's BigIntStats cost more
  * than the system calls (native/lstat-many.c). Node's lstat elsewhere.
  */
-const lstatEntries = lstatMany ?? lstatEach;
+function lstatEntries(folder: string, names: readonly string[], numbers: Float64Array, bigints: BigInt64Array, errnos: Int32Array, xattrs?: XattrSlot[]): void {
+  if (!lstatMany) return lstatEach(folder, names, numbers, bigints, errnos);
+  const args = nativeArgs(folder, names);
+  lstatMany(args.folder, args.names, numbers, bigints, errnos, xattrs);
+}
 
-/** List one folder: names sorted (UTF-16 order, as trees keep them), excluded ones left out. */
-export function listFolder(path: string, excluded: Excluder): FolderListing {
+/**
+ * List one folder: names sorted (UTF-16 order, as trees keep them; a name that is not UTF-8 with
+ * its bytes escaped, fs-names.ts), excluded ones left out. With `withXattrs` (a first backup,
+ * which stores every entry anew) each entry's extended attributes are read in the same pass.
+ */
+export function listFolder(path: string, excluded: Excluder, withXattrs = false): FolderListing {
   let all: string[];
   try {
-    all = readdirSync(path);
+    all = readNames(path);
   } catch (e) {
-    return { path, error: errnoCode(e), names: [], numbers: new Float64Array(0), bigints: new BigInt64Array(0), errors: [], links: [] };
+    return { path, error: codeOf(e), names: [], numbers: new Float64Array(0), bigints: new BigInt64Array(0), errors: [], links: [] };
   }
   all.sort();
   const names = all.filter((name) => !excluded(`${path}/${name}`, name));
   const numbers = new Float64Array(names.length * NUMBERS);
   const bigints = new BigInt64Array(names.length * BIGINTS);
   const errnos = new Int32Array(names.length);
-  lstatEntries(path, names, numbers, bigints, errnos);
+  const xattrs: XattrSlot[] | undefined = withXattrs && lstatMany ? new Array<XattrSlot>(names.length) : undefined;
+  lstatEntries(path, names, numbers, bigints, errnos, xattrs);
   const errors: (string | null)[] = [];
   const links: FolderListing['links'] = [];
   names.forEach((name, i) => {
     const errno = errnos[i]!;
     if (errno !== 0) {
-      // A name that is not UTF-8 comes back from readdir with U+FFFD in it, so no such path
-      // exists: say what is wrong with it rather than that it vanished.
-      const code = ERRNO_CODES.get(errno) ?? 'EIO';
-      errors.push(code === 'ENOENT' && name.includes('\uFFFD') ? 'EILSEQ' : code);
+      errors.push(errnoCode(errno));
       links.push(null);
       return;
     }
     errors.push(null);
     if (fileKind(numbers[i * NUMBERS]!) === 'symlink') {
       try {
-        links.push({ target: readlinkSync(`${path}/${name}`) });
+        links.push({ target: readLink(`${path}/${name}`) });
       } catch (e) {
-        links.push({ error: errnoCode(e) });
+        links.push({ error: codeOf(e) });
       }
     } else links.push(null);
   });
-  return { path, names, numbers, bigints, errors, links };
+  return xattrs ? { path, names, numbers, bigints, errors, links, xattrs } : { path, names, numbers, bigints, errors, links };
 }
 
 // ---- the walker thread ----
@@ -204,7 +248,7 @@ function walkThread(request: WalkRequest, port: NonNullable<typeof parentPort>):
   };
   for (const source of [...request.sources].sort()) {
     try {
-      if (lstatSync(source).isDirectory()) visit(source);
+      if (lstatSync(fsPath(source)).isDirectory()) visit(source);
     } catch {
       // the backup reports a source it cannot read
     }

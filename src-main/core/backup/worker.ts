@@ -6,7 +6,7 @@
  * workerData. A backup lane compresses its larger chunks on libuv's thread pool
  * (native.ts) while it chunks on, so one lane keeps two cores busy.
  */
-import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, readSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectAfter, collectYoung } from './gc.js';
@@ -17,6 +17,8 @@ import { ClaimTable } from './claims.js';
 import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
 import { compressAsync, nextCutNative } from './native.js';
+import { fsPath } from './fs-names.js';
+import { writeRestoredFile, type RestoreFile, type RestoredFile } from './restore-file.js';
 
 export interface WorkerKeys {
   role: 'twofold-worker';
@@ -65,32 +67,13 @@ export interface PackResult {
   packs: FinishedPack[];
 }
 
-export interface RestoreBlob {
-  id: string;
-  pack: string;
-  offset: number;
-  length: number;
-  rawLength: number;
-  compressed: boolean;
-}
-export interface RestoreFile {
-  target: string;
-  /**
-   * null: create `target` itself with O_EXCL (never replaces anything; a file already there is
-   * reported as `existed`). A path: write there, then rename over `target` (overwrite chosen).
-   */
-  tmp: string | null;
-  mode: number;
-  atimeSec: number;
-  mtimeSec: number;
-  blobs: RestoreBlob[];
-}
+export type { RestoreBlob, RestoreFile } from './restore-file.js';
 export interface RestoreTask {
   kind: 'restore';
   files: RestoreFile[];
 }
 export interface RestoreResult {
-  files: { bytes: number; existed?: boolean; error?: string }[];
+  files: RestoredFile[];
 }
 
 export interface VerifyTask {
@@ -320,7 +303,7 @@ class PackWriteFailure extends Error {
 async function chunkOne(lane: Lane, f: ChunkFile, store: Store): Promise<ChunkedFile> {
   const k = lane.keys;
   const buffer = lane.buffer;
-  const fd = openSync(f.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  const fd = openSync(fsPath(f.path), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
     const ids: string[] = [];
@@ -451,41 +434,23 @@ function restoreFiles(lane: Lane, task: RestoreTask): RestoreResult {
   }
 }
 
-function restoreOne(lane: Lane, f: RestoreFile, packFd: (p: string) => number): { bytes: number; existed?: boolean } {
+/** One file: its chunks read, verified and written into a temporary file, then put in place (restore-file.ts). */
+function restoreOne(lane: Lane, f: RestoreFile, packFd: (p: string) => number): RestoredFile {
   const buffer = lane.buffer;
-  const path = f.tmp ?? f.target;
-  let out: number;
-  try {
-    out = openSync(path, 'wx', 0o600);
-  } catch (e) {
-    if (f.tmp === null && (e as NodeJS.ErrnoException).code === 'EEXIST') return { bytes: 0, existed: true };
-    throw e;
-  }
-  let bytes = 0;
-  try {
-    try {
-      for (const b of f.blobs) {
-        const blob = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
-        const n = readSync(packFd(b.pack), blob, 0, b.length, b.offset);
-        if (n !== b.length) throw new Error('a pack is truncated');
-        const plain = openBlob(lane.keys, b.id, 'data', b.compressed, b.rawLength, blob, b.pack.slice(-64), scratch());
-        let done = 0;
-        while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
-        bytes += plain.length;
-        collectAfter(b.length);
-      }
-      fchmodSync(out, f.mode & 0o7777);
-      futimesSync(out, f.atimeSec, f.mtimeSec);
-    } finally {
-      closeSync(out);
+  return writeRestoredFile(f, (out) => {
+    let bytes = 0;
+    for (const b of f.blobs) {
+      const blob = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
+      const n = readSync(packFd(b.pack), blob, 0, b.length, b.offset);
+      if (n !== b.length) throw new Error('a pack is truncated');
+      const plain = openBlob(lane.keys, b.id, 'data', b.compressed, b.rawLength, blob, b.pack.slice(-64), scratch());
+      let done = 0;
+      while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
+      bytes += plain.length;
+      collectAfter(b.length);
     }
-    if (f.tmp !== null) renameSync(f.tmp, f.target);
-  } catch (e) {
-    // We created this file (O_EXCL), so removing what we half-wrote touches nothing of the user's.
-    rmSync(path, { force: true });
-    throw e;
-  }
-  return { bytes };
+    return bytes;
+  });
 }
 
 function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {

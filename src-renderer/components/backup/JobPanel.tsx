@@ -6,7 +6,7 @@
 import { useId, useState } from 'react';
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { ErrorText } from '../Field.js';
-import { formatBytes, formatCount, formatDuration, formatRate, formatSeconds, shortId } from './format.js';
+import { formatBytes, formatCount, formatDuration, formatRate, formatSeconds, plural, shortId } from './format.js';
 import { useJob } from './useJob.js';
 
 const KIND_LABEL: Record<JobViewDto['kind'], string> = {
@@ -123,9 +123,9 @@ function JobOutcome({ job }: { job: JobViewDto }) {
       const s = r.summary;
       return (
         <div data-testid="job-outcome" role="status">
-          <p className="ok-text">
-            Backup finished in {took}: snapshot <code>{shortId(r.snapshotId)}</code>.
-            {s.errors.length > 0 && ` ${s.errors.length} item(s) could not be read and were skipped.`}
+          <p className={s.errors.length > 0 ? 'notice' : 'ok-text'}>
+            {s.errors.length > 0 ? 'Backup incomplete' : 'Backup finished'} in {took}: snapshot <code>{shortId(r.snapshotId)}</code>.
+            {s.errors.length > 0 && ` ${plural(s.errors.length, 'item')} could not be kept in full (listed below).`}
           </p>
           <dl className="facts" data-testid="backup-summary">
             <Fact term="Files" value={`${formatCount(s.files)} (${formatCount(s.dirs)} folders)`} />
@@ -149,11 +149,13 @@ function JobOutcome({ job }: { job: JobViewDto }) {
       if (!r) return null;
       return (
         <div data-testid="job-outcome" role="status">
-          <p className="ok-text">
-            Restored {formatCount(r.files)} file(s) ({formatBytes(r.bytes)})
-            {r.symlinks > 0 && `, ${formatCount(r.symlinks)} link(s)`}
-            {r.dirs > 0 && ` and ${formatCount(r.dirs)} folder(s)`} in {took}.
-            {r.skipped > 0 && ` ${r.skipped} existing item(s) were skipped.`}
+          <p className={r.errors.length > 0 ? 'notice' : 'ok-text'}>
+            {r.errors.length > 0 ? 'Restore incomplete: restored' : 'Restored'} {plural(r.files, 'file')} ({formatBytes(r.bytes)})
+            {r.symlinks > 0 && `, ${plural(r.symlinks, 'symlink')}`}
+            {r.special > 0 && `, ${plural(r.special, 'pipe, socket or device', 'pipes, sockets or devices')}`}
+            {r.dirs > 0 && ` and ${plural(r.dirs, 'folder')}`} in {took}.
+            {r.skipped > 0 && ` ${plural(r.skipped, 'existing item')} ${r.skipped === 1 ? 'was' : 'were'} skipped.`}
+            {r.errors.length > 0 && ` ${plural(r.errors.length, 'item')} could not be restored in full (listed below).`}
           </p>
           <PathErrors errors={r.errors} />
         </div>
@@ -192,7 +194,7 @@ function PathErrors({ errors }: { errors: { path: string; message: string }[] })
   if (errors.length === 0) return null;
   return (
     <div className="path-errors">
-      <h3>Not backed up or restored</h3>
+      <h3>Not kept in full</h3>
       <ul>
         {errors.map((e) => (
           <li key={e.path}>

@@ -1,4 +1,5 @@
 /** Formatting for the backup screens: sizes, durations, rates, times, file modes. */
+import type { EntryType } from '../../../src-shared/contract-backup.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -50,13 +51,25 @@ export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : n.toLocaleString();
 }
 
-/** A Unix mode as "rwxr-xr-x" (with the type letter in front). */
-export function formatMode(mode: number, type: 'file' | 'dir' | 'symlink'): string {
-  const t = type === 'dir' ? 'd' : type === 'symlink' ? 'l' : '-';
+const TYPE_LETTER: Record<EntryType, string> = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', socket: 's', chardev: 'c', blockdev: 'b' };
+
+/** A Unix mode as `ls -l` shows it: "-rwsr-x--T" (type letter, then setuid, setgid and sticky in the x places). */
+export function formatMode(mode: number, type: EntryType): string {
   const bits = 'rwxrwxrwx';
-  let s = '';
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? bits[i] : '-';
-  return t + s;
+  let s = TYPE_LETTER[type];
+  for (let i = 0; i < 9; i++) {
+    const set = (mode & (1 << (8 - i))) !== 0;
+    // setuid (0o4000) over the owner's x, setgid (0o2000) over the group's, sticky (0o1000) over others'.
+    const special = i % 3 === 2 && (mode & (0o4000 >> Math.floor(i / 3))) !== 0;
+    if (special) s += i === 8 ? (set ? 't' : 'T') : set ? 's' : 'S';
+    else s += set ? bits[i] : '-';
+  }
+  return s;
+}
+
+/** "1 file", "2 files": a count with its noun (the plural given where adding an s is wrong). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
 export function shortId(id: string): string {

@@ -26,6 +26,7 @@ const RETENTION_KEYS = [
 const STATE_LABEL: Record<NonNullable<BackupSetView['lastRun']>['state'], string> = {
   running: 'Running',
   succeeded: 'Succeeded',
+  incomplete: 'Incomplete',
   failed: 'Failed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',

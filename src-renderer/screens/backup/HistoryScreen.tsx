@@ -15,6 +15,7 @@ const TRIGGER_LABEL: Record<Run['trigger'], string> = { manual: 'Manual', schedu
 const STATE_LABEL: Record<Run['state'], string> = {
   running: 'Running',
   succeeded: 'Succeeded',
+  incomplete: 'Incomplete',
   failed: 'Failed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',

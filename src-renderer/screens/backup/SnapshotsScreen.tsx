@@ -373,6 +373,7 @@ function EntryRow({
           <label htmlFor={id} className="entry-file">
             {entry.name}
             {entry.linkTarget !== null && <span className="muted"> (link to {entry.linkTarget})</span>}
+            {KIND_NOTE[entry.type] && <span className="muted"> ({KIND_NOTE[entry.type]})</span>}
           </label>
         )}
       </td>
@@ -384,6 +385,14 @@ function EntryRow({
     </tr>
   );
 }
+
+/** What an entry is, for the entries that are neither files, folders nor symlinks. */
+const KIND_NOTE: Partial<Record<Entry['type'], string>> = {
+  fifo: 'named pipe',
+  socket: 'socket',
+  chardev: 'character device',
+  blockdev: 'block device',
+};
 
 function RestoreForm({
   repositoryId,
