@@ -21,6 +21,8 @@ import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
 import { indexFileFor, type MasterIndex } from './index.js';
+import { readFile, SEGMENT_BYTES, type Read, type ReadIo, type ReadOutcome } from './file-read.js';
+import { readProblem } from './messages.js';
 import { RepoLock, pidAlive } from './lock.js';
 import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
@@ -31,7 +33,7 @@ import type { FinishedPack } from './pack-writer.js';
 import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
-import type { Repository } from './repository.js';
+import type { RepoProblem, Repository } from './repository.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
 import { encodeTree, type Tree, type TreeNode } from './tree.js';
 import type { ChunkFile, ChunkResult } from './worker.js';
@@ -62,15 +64,29 @@ export interface BackupOptions {
    * ids sharing a fingerprint) would make them (claims.ts). The run must store them anyway.
    */
   staleClaims?: Uint8Array[];
+  /**
+   * Packs known to be damaged (a check or a restore found blobs in them that fail): their data
+   * counts as absent, so this backup stores it again and its snapshot does not depend on them.
+   */
+  avoidPacks?: ReadonlySet<string>;
+  /** For tests: a file can be changed at these moments, to see that what is stored is one version of it. */
+  testHooks?: {
+    /** Before a file is handed to the pool to be read. */
+    beforeRead?: (path: string) => void;
+    /** After each segment of a large file but its last. */
+    afterSegment?: (path: string, offset: number) => void | Promise<void>;
+  };
 }
 
 export interface BackupResult {
   snapshotId: string;
   summary: SnapshotSummary;
+  /**
+   * Damage the backup found in the repository and worked around: index or snapshot files it
+   * skipped, packs it did not rely on (their data was stored again where still on disk).
+   */
+  damage: RepoProblem[];
 }
-
-/** Files larger than this are chunked in segments, so one task never holds a whole big file. */
-const SEGMENT_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
@@ -124,6 +140,8 @@ class PendingFile {
     readonly folder: FolderWait,
     readonly meta: NodeMeta,
     readonly changed: boolean,
+    /** The file as the walk saw it: what its read is checked against. */
+    readonly state: EntryStat,
   ) {
     folder.count++;
   }
@@ -275,22 +293,6 @@ async function writevAll(fd: number, chunks: Uint8Array[]): Promise<void> {
   }
 }
 
-/** Ids of packs in data/ that no index lists: left by a killed run. Returns them indexed. */
-export async function recoverUnindexedPacks(repo: Repository, index: MasterIndex): Promise<Map<string, PackEntry[]>> {
-  const found = new Map<string, PackEntry[]>();
-  for (const packId of (await repo.listPacks()).keys()) {
-    if (index.hasPack(packId)) continue;
-    try {
-      const entries = await repo.readPackHeader(packId);
-      index.addPack(packId, entries);
-      found.set(packId, entries);
-    } catch {
-      // A pack whose header fails is left alone here; check names it and prune removes it.
-    }
-  }
-  return found;
-}
-
 /** Remove temp files whose writer is gone (same host, dead pid) or that are a day old. */
 export async function cleanTemp(repo: Repository): Promise<void> {
   const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
@@ -313,14 +315,22 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const lock = await RepoLock.acquire(repo, false);
   let walker: Walker | null = null;
   try {
-    const parent = options.parent === undefined ? await findParent(repo, options.sources) : options.parent;
+    const damage: RepoProblem[] = [];
+    const parent = options.parent === undefined ? await findParent(repo, options.sources, damage) : options.parent;
     if (parent) {
       // The walk starts while the index loads.
       walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
     }
     await cleanTemp(repo);
-    const { index } = await repo.loadIndex();
-    return await new BackupRun(repo, index, { ...options, parent }, walker).execute();
+    // One listing of data/ serves both: which packs the index may rely on (present, of the
+    // size their entries add up to), and which packs a killed run left unindexed.
+    const packs = await repo.listPacks();
+    const loaded = await repo.loadIndex({ packs, avoid: options.avoidPacks });
+    const recovered = new Map([...loaded.recovered, ...(await repo.indexUnlisted(loaded, packs))]);
+    damage.push(...loaded.damaged, ...loaded.excluded);
+    const run = new BackupRun(repo, loaded.index, { ...options, parent }, walker, recovered);
+    const { snapshotId, summary } = await run.execute();
+    return { snapshotId, summary, damage };
   } finally {
     await walker?.close();
     await lock.release();
@@ -361,6 +371,7 @@ class BackupRun {
     dataAdded: 0,
     durationMs: 0,
     errors: [],
+    warnings: [],
   };
   private readonly progress: Progress = {
     filesDone: 0,
@@ -373,6 +384,13 @@ class BackupRun {
   };
   private lastProgress = 0;
   private readonly excluded: Excluder;
+  /** What reading a file alone needs (file-read.ts). */
+  private readonly reads: ReadIo = {
+    chunk: (files) => this.runChunk(files),
+    capacity: () => this.capacity(),
+    progress: (bytes) => this.addProgressBytes(bytes),
+    afterSegment: (path, offset) => this.options.testHooks?.afterSegment?.(path, offset),
+  };
 
   constructor(
     private readonly repo: Repository,
@@ -380,6 +398,8 @@ class BackupRun {
     private readonly options: BackupOptions,
     /** Listing the sources since before the index loaded, when there is a parent (closed by backup()). */
     private readonly walker: Walker | null = null,
+    /** Packs on disk no readable index file listed, indexed from their headers: this run writes their index file. */
+    private readonly recovered: ReadonlyMap<string, PackEntry[]> = new Map(),
   ) {
     const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
     this.writeBudget = budget;
@@ -387,7 +407,7 @@ class BackupRun {
     this.excluded = makeExcluder(options.excludes ?? []);
   }
 
-  async execute(): Promise<BackupResult> {
+  async execute(): Promise<Omit<BackupResult, 'damage'>> {
     const sources = this.options.sources.map((s) => resolve(s));
     const names = sources.map((s) => basename(s));
     if (names.includes('')) throw new CoreError('BAD_INPUT', 'Choose the folders under / rather than / itself.');
@@ -395,9 +415,8 @@ class BackupRun {
       throw new CoreError('BAD_INPUT', 'Two sources have the same folder name; back them up in separate sets.');
     }
     try {
-      // Packs a killed run wrote: index them now, so this run reuses their blobs.
-      const recovered = await recoverUnindexedPacks(this.repo, this.index);
-      for (const [id, entries] of recovered) this.unsaved.set(id, entries);
+      // Packs a killed run wrote (or a damaged index file listed): indexed already, written now.
+      for (const [id, entries] of this.recovered) this.unsaved.set(id, entries);
 
       const parent = this.options.parent ?? null; // found by backup()
       const parentRoot = parent ? await this.tryTree(parent.tree) : null;
@@ -521,8 +540,23 @@ class BackupRun {
       return prev.mode === meta.mode && prev.uid === meta.uid && prev.gid === meta.gid ? prev : fileNode(meta, size, prev.content);
     }
     this.progress.currentFile = path;
-    if (size > SEGMENT_BYTES) return new Later(this.largeFile(path).then((r) => this.storedFile(meta, prev !== undefined, r)));
-    return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined), path, size);
+    this.options.testHooks?.beforeRead?.(path);
+    if (size > SEGMENT_BYTES) return new Later(readFile(path, st, this.reads).then((r) => this.readDone(path, name, prev !== undefined, r)));
+    return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined, st), path, size);
+  }
+
+  /**
+   * A file read alone (large, or read again): its node from the state its bytes belong to, a
+   * warning in the summary when it kept changing, null when it could not be read.
+   */
+  private readDone(path: string, name: string, changed: boolean, r: ReadOutcome): TreeNode | null {
+    if (!r.ok) {
+      this.summary.errors.push({ path, message: r.message });
+      return null;
+    }
+    if (r.warning) this.summary.warnings.push({ path, message: r.warning });
+    this.fileDone(0);
+    return this.storedFile(nodeMeta(name, r.state), changed, { ids: r.ids, size: r.size });
   }
 
   /** A file's node, once its contents are stored (null: it could not be read). */
@@ -611,7 +645,7 @@ class BackupRun {
    * the batch is full and the pool is busy: the walk waits there, which bounds memory.
    */
   private scheduleFile(pending: PendingFile, path: string, size: number): PendingFile | Promise<PendingFile> {
-    this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER }, pending });
+    this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER, expect: pending.state }, pending });
     this.batchBytes += size;
     if (this.batch.length < BATCH_FILES && this.batchBytes < BATCH_BYTES) return pending;
     return this.capacity().then(() => {
@@ -632,6 +666,8 @@ class BackupRun {
           if (f.error) {
             this.summary.errors.push({ path: b.file.path, message: f.error });
             b.pending.arrive(null);
+          } else if (f.changed) {
+            this.readAgain(b.file.path, b.pending, { ok: true, ids: f.ids, size: f.end, changed: f.changed });
           } else {
             const bytes = f.sizes.reduce((a, n) => a + n, 0);
             this.fileDone(bytes);
@@ -646,24 +682,16 @@ class BackupRun {
     );
   }
 
-  private async largeFile(path: string): Promise<FileContent | null> {
-    const ids: string[] = [];
-    let start = 0;
-    for (;;) {
-      await this.capacity();
-      const { files } = await this.runChunk([{ path, start, limit: SEGMENT_BYTES }]);
-      const f = files[0]!;
-      if (f.error) {
-        this.summary.errors.push({ path, message: f.error });
-        return null;
-      }
-      ids.push(...f.ids);
-      this.addProgressBytes(f.end - start);
-      start = f.end;
-      if (f.eof) break;
-    }
-    this.fileDone(0);
-    return { ids, size: start };
+  /** A file of a batch that changed while it was read: read alone until one read sees it whole. */
+  private readAgain(path: string, pending: PendingFile, first: Read): void {
+    readFile(path, pending.state, this.reads, first).then(
+      (r) => pending.arrive(this.readDone(path, pending.meta.name, pending.changed, r)),
+      (e: unknown) => {
+        // The run stopped (a cancel, a failed write): it fails with that error.
+        this.writeError ??= e;
+        pending.arrive(null);
+      },
+    );
   }
 
   private async runChunk(files: ChunkFile[]): Promise<ChunkResult> {
@@ -844,16 +872,7 @@ class BackupRun {
   // ---- progress ----
 
   private error(path: string, e: unknown): void {
-    const code = (e as NodeJS.ErrnoException)?.code;
-    const message =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'ENOENT'
-          ? 'vanished before it could be read'
-          : code === 'EILSEQ'
-            ? 'its name is not valid UTF-8, which backups cannot store yet'
-            : `cannot be read (${code ?? 'error'})`;
-    this.summary.errors.push({ path, message });
+    this.summary.errors.push({ path, message: readProblem(e) });
   }
 
   private fileDone(bytes: number): void {
@@ -898,10 +917,11 @@ class BackupRun {
 }
 
 /** The snapshot an incremental backup compares against: the newest of this host with the same sources. */
-export async function findParent(repo: Repository, sources: readonly string[]): Promise<SnapshotWithId | null> {
+export async function findParent(repo: Repository, sources: readonly string[], damage: RepoProblem[] = []): Promise<SnapshotWithId | null> {
   const key = JSON.stringify(sources.map((s) => resolve(s)).sort());
   const host = hostname();
-  const all = await repo.snapshots();
+  const { snapshots: all, damaged } = await repo.loadSnapshots();
+  damage.push(...damaged);
   for (let i = all.length - 1; i >= 0; i--) {
     const s = all[i]!;
     if (s.host === host && JSON.stringify(s.paths) === key) return s;

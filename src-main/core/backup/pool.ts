@@ -16,6 +16,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../../src-shared/errors.js';
 import { collectYoung, exposeGc } from './gc.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
@@ -174,7 +175,7 @@ export class WorkerPool {
       const job = slot.jobs.shift();
       if (job) {
         if (reply.ok) job.resolve(reply.result);
-        else job.reject(Object.assign(new Error(reply.message), { code: reply.code }));
+        else job.reject(threadError(reply));
       }
       this.pump();
     });
@@ -195,4 +196,13 @@ export class WorkerPool {
     });
     return slot;
   }
+}
+
+/**
+ * A task's failure as the thread reported it: an engine error again (its code and message are
+ * the user's: messages.ts), else an Error carrying the errno code, for the run to word.
+ */
+function threadError(reply: { message: string; code?: string }): Error {
+  if (reply.code && (ERROR_CODES as readonly string[]).includes(reply.code)) return new CoreError(reply.code as ErrorCode, reply.message);
+  return Object.assign(new Error(reply.message), { code: reply.code });
 }

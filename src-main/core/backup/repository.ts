@@ -18,7 +18,6 @@ import { openBlob } from './blob.js';
 import { gearTable } from './chunker.js';
 import {
   decrypt,
-  decryptOrThrow,
   deriveRepoKeys,
   encrypt,
   fileId,
@@ -27,7 +26,8 @@ import {
   type RepoKeys,
 } from './format.js';
 import { decodeIndexFile, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
-import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
+import { damage, HEADER_WHY, PackHeaderError, shortId } from './messages.js';
+import { footerBytes, headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
 
@@ -126,7 +126,7 @@ export class Repository {
       throw new CoreError('NOT_FOUND', 'There is no Twofold repository in that folder (or it cannot be read).');
     }
     const parsed = ConfigSchema.safeParse(safeJson(raw));
-    if (!parsed.success) throw new CoreError('REPO_DAMAGED', 'The repository config is damaged or of an unknown version.');
+    if (!parsed.success) throw damage.config();
     return parsed.data;
   }
 
@@ -183,12 +183,21 @@ export class Repository {
     return id;
   }
 
+  /**
+   * A sealed file's JSON, verified: its bytes hash to its name and open under the key. Damage
+   * throws REPO_DAMAGED naming the file; a file that cannot be read at all throws its errno.
+   */
   async loadSealed(kind: SealedKind, id: string): Promise<unknown> {
     const body = await readFile(join(this.dir(kind), id));
-    const what = kind === 'index' ? `Index file ${id.slice(0, 12)}` : `Snapshot ${id.slice(0, 12)}`;
-    if (fileId(body) !== id || body[0] !== FORMAT_VERSION) throw new CoreError('REPO_DAMAGED', `${what} is damaged.`);
-    const plain = decryptOrThrow(this.keys.data, body.subarray(1), SEALED_AAD[kind], what);
-    return JSON.parse(decompress(plain).toString('utf8'));
+    const damaged = (why: 'hash' | 'integrity' | 'shape') => (kind === 'index' ? damage.indexFile(id, why) : damage.snapshotFile(id, why));
+    if (fileId(body) !== id || body[0] !== FORMAT_VERSION) throw damaged('hash');
+    const plain = decrypt(this.keys.data, body.subarray(1), SEALED_AAD[kind]);
+    if (!plain) throw damaged('integrity');
+    try {
+      return JSON.parse(decompress(plain).toString('utf8'));
+    } catch {
+      throw damaged('shape');
+    }
   }
 
   async list(kind: SealedKind | 'locks'): Promise<string[]> {
@@ -211,54 +220,160 @@ export class Repository {
 
   async loadSnapshot(id: string): Promise<SnapshotWithId> {
     const parsed = SnapshotSchema.safeParse(await this.loadSealed('snapshots', id));
-    if (!parsed.success) throw new CoreError('REPO_DAMAGED', `Snapshot ${id.slice(0, 12)} has an unknown shape.`);
+    if (!parsed.success) throw damage.snapshotFile(id, 'shape');
     return { ...parsed.data, id };
   }
 
-  /** Every snapshot, oldest first. */
+  /**
+   * Every snapshot that opens, oldest first, and the ones that do not: a damaged snapshot file
+   * never hides the others (docs/repository-format.md §11).
+   */
+  async loadSnapshots(): Promise<{ snapshots: SnapshotWithId[]; damaged: RepoProblem[] }> {
+    const damaged: RepoProblem[] = [];
+    const loaded = await Promise.all(
+      (await this.list('snapshots')).map(async (id) => {
+        try {
+          return await this.loadSnapshot(id);
+        } catch (e) {
+          // Removed meanwhile (a forget elsewhere): simply not there any more.
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          damaged.push(problemOf('snapshot', id, e));
+          return null;
+        }
+      }),
+    );
+    const snapshots = loaded.filter((s): s is SnapshotWithId => s !== null);
+    snapshots.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+    return { snapshots, damaged: damaged.sort((a, b) => a.id.localeCompare(b.id)) };
+  }
+
+  /** Every snapshot that opens, oldest first (damaged ones are left out: loadSnapshots names them). */
   async snapshots(): Promise<SnapshotWithId[]> {
-    const all = await Promise.all((await this.list('snapshots')).map((id) => this.loadSnapshot(id)));
-    return all.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+    return (await this.loadSnapshots()).snapshots;
+  }
+
+  /** The full id of a snapshot file, from its full id or a unique prefix of at least 8 hex digits, without opening it. */
+  async resolveSnapshotId(idOrPrefix: string): Promise<string> {
+    const ids = (await this.list('snapshots')).filter((id) => id.startsWith(idOrPrefix.toLowerCase()));
+    if (idOrPrefix.length < 8 || ids.length !== 1) throw new CoreError('NOT_FOUND', 'There is no such snapshot in this repository.');
+    return ids[0]!;
   }
 
   /** A snapshot by its full id or a unique prefix of at least 8 hex digits. */
   async findSnapshot(idOrPrefix: string): Promise<SnapshotWithId> {
-    const ids = (await this.list('snapshots')).filter((id) => id.startsWith(idOrPrefix.toLowerCase()));
-    if (idOrPrefix.length < 8 || ids.length !== 1) throw new CoreError('NOT_FOUND', 'There is no such snapshot in this repository.');
-    return this.loadSnapshot(ids[0]!);
+    return this.loadSnapshot(await this.resolveSnapshotId(idOrPrefix));
   }
 
   // ---- index ----
 
-  async loadIndex(): Promise<{ index: MasterIndex; files: string[] }> {
+  /**
+   * The index: every index file that opens (a damaged one is named in `damaged` and skipped,
+   * never blocking the rest). Given the pack listing, it leaves out packs that are not there or
+   * have the wrong size, and the packs in `avoid` (found damaged before), so every location it
+   * holds points into a pack that is whole as far as a listing can tell: a blob those packs
+   * held counts as absent, a backup stores it again, and a copy in another pack is found.
+   * When an index file was skipped, the packs only it listed are read from their headers.
+   */
+  async loadIndex(options: { packs?: ReadonlyMap<string, number>; avoid?: ReadonlySet<string> } = {}): Promise<LoadedIndex> {
     const index = new MasterIndex();
     const files = await this.list('index');
-    for (const id of files) index.addFile(await this.loadIndexFile(id));
-    return { index, files };
+    const damaged: RepoProblem[] = [];
+    const excluded = new Map<string, RepoProblem>();
+    for (const id of files) {
+      let file: IndexFile;
+      try {
+        file = await this.loadIndexFile(id);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // superseded and removed meanwhile
+        damaged.push(problemOf('index', id, e));
+        continue;
+      }
+      for (const pack of file.packs) {
+        const why = unusablePack(pack, options, this.packPath(pack.id));
+        if (why) excluded.set(pack.id, why);
+        else index.addPack(pack.id, pack.blobs);
+      }
+    }
+    const loaded: LoadedIndex = { index, files, damaged, excluded: [...excluded.values()], recovered: new Map() };
+    if (damaged.length > 0) loaded.recovered = await this.indexUnlisted(loaded, options.packs ?? (await this.packNames()));
+    return loaded;
+  }
+
+  /**
+   * Read the header of every pack on disk that no readable index file lists, and add it to the
+   * index in memory (the next backup writes an index file for it): how a damaged index file
+   * heals. A pack whose header fails stays out, for check to name and repair to salvage.
+   */
+  async indexUnlisted(loaded: LoadedIndex, packs: ReadonlyMap<string, number>): Promise<Map<string, PackEntry[]>> {
+    const skip = new Set(loaded.excluded.map((p) => p.id));
+    const found = new Map<string, PackEntry[]>();
+    for (const packId of packs.keys()) {
+      if (loaded.index.hasPack(packId) || skip.has(packId)) continue;
+      try {
+        const entries = await this.readPackHeader(packId);
+        loaded.index.addPack(packId, entries);
+        found.set(packId, entries);
+      } catch {
+        // Left alone here; check names it and repair salvages what it holds.
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The entries index files give for these packs (the pack's own: where each blob lies in it),
+   * for packs the index in memory does not hold as they are (left out, or read past a damaged
+   * header). Reads the index files again: only for the few packs in trouble.
+   */
+  async packEntriesFromIndex(files: readonly string[], ids: ReadonlySet<string>): Promise<Map<string, PackEntry[]>> {
+    const found = new Map<string, PackEntry[]>();
+    if (ids.size === 0) return found;
+    for (const file of files) {
+      let doc: IndexFile;
+      try {
+        doc = await this.loadIndexFile(file);
+      } catch {
+        continue; // named by loadIndex already
+      }
+      for (const pack of doc.packs) if (ids.has(pack.id) && !found.has(pack.id)) found.set(pack.id, pack.blobs);
+    }
+    return found;
   }
 
   async loadIndexFile(id: string): Promise<IndexFile> {
+    const doc = await this.loadSealed('index', id);
     try {
-      return decodeIndexFile(await this.loadSealed('index', id));
-    } catch (e) {
-      if (e instanceof CoreError) throw e;
-      throw new CoreError('REPO_DAMAGED', `Index file ${id.slice(0, 12)} has an unknown shape.`);
+      return decodeIndexFile(doc);
+    } catch {
+      throw damage.indexFile(id, 'shape');
     }
   }
 
-
   // ---- packs ----
 
+  /** Every pack file in data/ and its size: one listing of the 256 sub-folders. */
   async listPacks(): Promise<Map<string, number>> {
     const packs = new Map<string, number>();
-    const root = this.dir('data');
-    for (const sub of await readdir(root)) {
-      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
-      for (const name of await readdir(join(root, sub))) {
-        if (isHexId(name) && name.startsWith(sub)) packs.set(name, (await stat(join(root, sub, name))).size);
-      }
+    for (const [sub, names] of await this.packFolders()) {
+      const sizes = await Promise.all(names.map((name) => stat(join(this.dir('data'), sub, name)).then((st) => st.size, () => -1)));
+      names.forEach((name, i) => {
+        if (sizes[i]! >= 0) packs.set(name, sizes[i]!); // -1: removed between the listing and its stat
+      });
     }
     return packs;
+  }
+
+  /** Every pack file in data/, by name only (no stat): enough to know which packs are there. */
+  async packNames(): Promise<Map<string, number>> {
+    const packs = new Map<string, number>();
+    for (const [, names] of await this.packFolders()) for (const name of names) packs.set(name, -1);
+    return packs;
+  }
+
+  private async packFolders(): Promise<[string, string[]][]> {
+    const root = this.dir('data');
+    const subs = (await readdir(root)).filter((sub) => /^[0-9a-f]{2}$/.test(sub));
+    return Promise.all(subs.map(async (sub) => [sub, (await readdir(join(root, sub))).filter((n) => isHexId(n) && n.startsWith(sub))] as [string, string[]]));
   }
 
   /** Write one pack (blobs, sealed header, trailer) crash-safely; returns its id. */
@@ -276,18 +391,21 @@ export class Repository {
     await rm(this.packPath(packId), { force: true });
   }
 
-  /** A pack's header entries, read from its end only. */
+  /** A pack's header entries, read from its end only; damage names the pack. */
   async readPackHeader(packId: string): Promise<PackEntry[]> {
-    const fh = await open(this.packPath(packId), 'r');
+    const fh = await this.openPack(packId);
     try {
       const size = (await fh.stat()).size;
-      if (size < TRAILER_BYTES) throw new CoreError('REPO_DAMAGED', `Pack ${packId.slice(0, 12)} is truncated.`);
+      if (size < TRAILER_BYTES) throw damage.packTruncated(packId);
       const trailer = Buffer.alloc(TRAILER_BYTES);
       await fh.read(trailer, 0, TRAILER_BYTES, size - TRAILER_BYTES);
       const where = headerLocation(trailer, size);
       const sealed = Buffer.alloc(where.length);
       await fh.read(sealed, 0, where.length, where.offset);
       return openHeader(this.keys.data, sealed, where.offset);
+    } catch (e) {
+      if (e instanceof PackHeaderError) throw damage.packHeader(packId, HEADER_WHY[e.why]);
+      throw e;
     } finally {
       await fh.close();
     }
@@ -295,14 +413,28 @@ export class Repository {
 
   /** One blob's plaintext, verified against its id; throws REPO_DAMAGED naming the pack otherwise. */
   async readBlob(id: string, loc: BlobLocation): Promise<Buffer> {
-    const fh = await open(this.packPath(loc.pack), 'r');
+    return openBlob(this.keys, id, loc.type, loc.compressed, loc.rawLength, await this.readSealed(loc), loc.pack);
+  }
+
+  /** A blob's sealed bytes as the pack holds them (not verified). */
+  async readSealed(loc: Pick<BlobLocation, 'pack' | 'offset' | 'length'>): Promise<Buffer> {
+    const fh = await this.openPack(loc.pack);
     try {
       const sealed = Buffer.alloc(loc.length);
       const { bytesRead } = await fh.read(sealed, 0, loc.length, loc.offset);
-      if (bytesRead !== loc.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
-      return openBlob(this.keys, id, loc.type, loc.compressed, loc.rawLength, sealed, loc.pack);
+      if (bytesRead !== loc.length) throw damage.packTruncated(loc.pack);
+      return sealed;
     } finally {
       await fh.close();
+    }
+  }
+
+  private async openPack(packId: string) {
+    try {
+      return await open(this.packPath(packId), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw damage.packMissing(packId);
+      throw damage.packUnreadable(packId, e);
     }
   }
 
@@ -315,12 +447,17 @@ export class Repository {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const loc = index.get(id, 'tree');
-    if (!loc) throw new CoreError('REPO_DAMAGED', `Tree ${id.slice(0, 12)} is missing from the index.`);
+    if (!loc) throw damage.treeNotIndexed(id);
     const pack = this.treePack(loc.pack);
-    if (loc.offset + loc.length > pack.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    if (loc.offset + loc.length > pack.length) throw damage.packTruncated(loc.pack);
     const sealed = pack.subarray(loc.offset, loc.offset + loc.length);
     const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, sealed, loc.pack, this.scratch);
-    const tree = decodeTree(plain);
+    let tree: Tree;
+    try {
+      tree = decodeTree(plain);
+    } catch {
+      throw damage.treeShape();
+    }
     if (options.cache === false) return tree;
     if (this.treeCache.size > 2048) this.treeCache.clear();
     this.treeCache.set(id, tree);
@@ -336,8 +473,8 @@ export class Repository {
     if (!buf) {
       try {
         buf = readFileSync(this.packPath(packId));
-      } catch {
-        throw new CoreError('REPO_DAMAGED', `Pack ${packId.slice(0, 12)} is missing or cannot be read.`);
+      } catch (e) {
+        throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? damage.packMissing(packId) : damage.packUnreadable(packId, e);
       }
       if (this.packCache.size >= 4) this.packCache.delete(this.packCache.keys().next().value!);
       this.packCache.set(packId, buf);
@@ -348,6 +485,62 @@ export class Repository {
   async ensureLayout(): Promise<void> {
     for (const d of ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp'] as const) await mkdir(this.dir(d), { recursive: true, mode: 0o700 });
   }
+}
+
+/** Something damaged or unreadable in a repository, named for a person (check, backup, listing). */
+export interface RepoProblem {
+  kind: 'index' | 'snapshot' | 'pack';
+  id: string;
+  message: string;
+  /**
+   * True when the damage is certain (the bytes fail their check, or the file is gone); false
+   * when the file could not be read at all (an I/O error may pass): only certain damage may be
+   * worked around by what removes data (prune).
+   */
+  certain: boolean;
+}
+
+export interface LoadedIndex {
+  index: MasterIndex;
+  /** Every index file listed, readable or not (prune supersedes them all). */
+  files: string[];
+  /** Index files that could not be read: skipped. */
+  damaged: RepoProblem[];
+  /** Packs some index file lists that were left out: missing, of the wrong size, or known damaged. */
+  excluded: RepoProblem[];
+  /** Packs only a skipped index file listed, indexed from their headers (in memory only). */
+  recovered: Map<string, PackEntry[]>;
+}
+
+export function problemOf(kind: RepoProblem['kind'], id: string, e: unknown): RepoProblem {
+  const certain = e instanceof CoreError && e.code === 'REPO_DAMAGED';
+  const what = kind === 'index' ? 'Index file' : kind === 'snapshot' ? 'Snapshot' : 'Pack';
+  const message = e instanceof CoreError ? e.message : `${what} ${shortId(id)} cannot be read (${(e as NodeJS.ErrnoException)?.code ?? 'error'}).`;
+  return { kind, id, message, certain };
+}
+
+/** Why an index file's pack cannot be used as it stands (see loadIndex), or null. */
+function unusablePack(
+  pack: IndexFile['packs'][number],
+  options: { packs?: ReadonlyMap<string, number>; avoid?: ReadonlySet<string> },
+  path: string,
+): RepoProblem | null {
+  const problem = (e: CoreError): RepoProblem => ({ kind: 'pack', id: pack.id, message: e.message, certain: true });
+  if (options.avoid?.has(pack.id)) return problem(damage.packKnownDamaged(pack.id));
+  if (!options.packs) return null;
+  let size = options.packs.get(pack.id);
+  if (size === undefined) {
+    // Not in the listing: gone, or written by another backup since the listing was made (a pack
+    // is renamed into place whole, before any index names it). Its own stat says which.
+    try {
+      size = statSync(path).size;
+    } catch {
+      return problem(damage.packMissing(pack.id));
+    }
+  }
+  const expected = pack.blobs.reduce((a, b) => a + b.length, 0) + footerBytes(pack.blobs.length);
+  if (size >= 0 && size !== expected) return problem(size < expected ? damage.packTruncated(pack.id) : damage.packWrongSize(pack.id, size, expected));
+  return null;
 }
 
 function keyAad(repoId: string): string {

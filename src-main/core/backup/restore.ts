@@ -4,6 +4,10 @@
  * are created with O_EXCL, so nothing already there is ever replaced unless the caller chose
  * 'overwrite'; replacing goes through a temp file and a rename, so a replaced file is never
  * half-written. (A restore killed midway can leave a partly written new file; re-run it.)
+ *
+ * Damage is reported and passed by: a folder whose listing (tree) cannot be read, a file whose
+ * data is missing or fails its check, are each named in the summary with the pack, and
+ * everything else is restored. Only a root that cannot be read, a cancel or a full disk stop it.
  */
 import { lstatSync, mkdirSync, chmodSync, utimesSync, lutimesSync, symlinkSync, unlinkSync, lchownSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -14,7 +18,9 @@ import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
 import type { TreeNode } from './tree.js';
-import type { RestoreFile } from './worker.js';
+import type { RestoreBlob, RestoreFile } from './worker.js';
+import { damage, writeProblem } from './messages.js';
+import { RestoreBatches } from './restore-batches.js';
 
 export type OnExisting = 'skip' | 'overwrite' | 'fail';
 
@@ -43,8 +49,12 @@ interface Item {
   target: string;
 }
 
-const BATCH_FILES = 64;
-const BATCH_BYTES = 8 * 1024 * 1024;
+/** A folder whose listing cannot be read: it is made, but what it held cannot be restored. */
+interface Lost {
+  lost: true;
+  target: string;
+  message: string;
+}
 
 /** Nanosecond string -> seconds for utimes (which takes fractional seconds). */
 export function nanosToSeconds(ns: string): number {
@@ -54,10 +64,12 @@ export function nanosToSeconds(ns: string): number {
 
 export async function restore(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<RestoreSummary> {
   const summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, errors: [] };
-  const starts = await selectionStarts(repo, index, snapshot, options);
+  const starts = await selectionStarts(repo, index, snapshot, options, summary.errors);
   const walk = () => walkSelection(repo, index, starts);
+  let batches: RestoreBatches | null = null;
   const check = () => {
     if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The restore was cancelled.');
+    if (batches?.fatal) throw batches.fatal;
   };
 
   // First pass: totals for the progress bar, and, when the caller asked to fail on an existing
@@ -71,8 +83,10 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   let conflicts = 0;
   let example = '';
   const absent = new Set<string>();
-  for await (const { node, target } of fresh ? [] : walk()) {
+  for await (const item of fresh ? [] : walk()) {
     check();
+    if ('lost' in item) continue; // named by the second pass
+    const { node, target } = item;
     if (node.type === 'file') {
       filesTotal++;
       bytesTotal += node.size;
@@ -133,41 +147,31 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   const dirs: { target: string; node: TreeNode }[] = [];
   // One lane runs on this thread: each of its tasks (~8 MiB of files) holds it ~20 ms.
   const pool = new WorkerPool(repo, options.threads, { inline: true });
+  batches = new RestoreBatches(pool, {
+    result: ({ target, node }, f) => {
+      if (f.error) summary.errors.push({ path: target, message: f.error });
+      else if (f.existed) {
+        // Appeared after we looked: never replaced.
+        if (options.onExisting === 'skip') summary.skipped++;
+        else summary.errors.push({ path: target, message: 'a file appeared there during the restore and was left as it was' });
+      } else {
+        summary.files++;
+        summary.bytes += f.bytes;
+        bytesDone += f.bytes;
+        chown(target, node);
+      }
+      filesDone++;
+    },
+    batchDone: (last) => emit(last.target),
+  });
   try {
-    let batch: { file: RestoreFile; target: string; node: TreeNode }[] = [];
-    let batchBytes = 0;
-    const inFlight = new Set<Promise<void>>();
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const mine = batch;
-      batch = [];
-      batchBytes = 0;
-      while (inFlight.size >= pool.threads * 2) await Promise.race(inFlight);
+    for await (const item of walk()) {
       check();
-      const p = pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then((r) => {
-        r.files.forEach((f, i) => {
-          const { target, node } = mine[i]!;
-          if (f.error) summary.errors.push({ path: target, message: f.error });
-          else if (f.existed) {
-            // Appeared after we looked: never replaced.
-            if (options.onExisting === 'skip') summary.skipped++;
-            else summary.errors.push({ path: target, message: 'a file appeared there during the restore and was left as it was' });
-          } else {
-            summary.files++;
-            summary.bytes += f.bytes;
-            bytesDone += f.bytes;
-            chown(target, node);
-          }
-          filesDone++;
-        });
-        emit(mine[mine.length - 1]!.target);
-      });
-      const tracked = p.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    };
-
-    for await (const { node, target } of walk()) {
-      check();
+      if ('lost' in item) {
+        if (!under(item.target)) summary.errors.push({ path: `${item.target}/`, message: item.message });
+        continue;
+      }
+      const { node, target } = item;
       if (under(target)) continue;
       const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
       if (node.type === 'dir') {
@@ -217,23 +221,23 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
         summary.errors.push({ path: target, message: 'a folder is in the way of this file' });
         continue;
       }
-      const blobs = (node.content ?? []).map((id) => {
-        const loc = index.get(id, 'data');
-        if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${target} is missing from the repository. Run a check.`);
-        return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
-      });
+      const blobs = blobsOf(repo, index, node);
+      if (!blobs) {
+        summary.errors.push({ path: target, message: damage.dataNotIndexed().message });
+        continue;
+      }
       const t = nanosToSeconds(node.mtime);
       // Replacing an existing file goes through a temp name and a rename, so it is never half-written.
       const file: RestoreFile = { target, tmp: st ? tempPath(target) : null, mode: node.mode, atimeSec: t, mtimeSec: t, blobs };
-      batch.push({ file, target, node });
-      batchBytes += node.size;
-      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
+      await batches.add({ file, target, node });
     }
-    await flush();
-    while (inFlight.size > 0) await Promise.race(inFlight);
+    await batches.flush();
   } finally {
+    // Every task answers before the pool closes: none is left to fail unheard.
+    await batches.drain();
     await pool.close();
   }
+  check();
 
   // Folder modes and times last, deepest first, so writing their contents did not change them.
   for (const { target, node } of dirs.reverse()) {
@@ -264,11 +268,17 @@ function lstatOrNull(p: string): Stats | null {
   }
 }
 
-function errText(e: unknown): string {
-  if (e instanceof CoreError) return e.message;
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return code ? `cannot be written (${code})` : 'cannot be written';
+const errText = writeProblem;
+
+/** Where each chunk of a file lies, or null when some chunk is in no index (its data is lost). */
+function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): RestoreBlob[] | null {
+  const blobs: RestoreBlob[] = [];
+  for (const id of node.content ?? []) {
+    const loc = index.get(id, 'data');
+    if (!loc) return null;
+    blobs.push({ id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
+  }
+  return blobs;
 }
 
 /** Where a restore starts: an item, and whether everything below it is restored too. */
@@ -281,12 +291,19 @@ interface Start extends Item {
  * (after its parent folders, which are made but not filled). Every chosen path is checked
  * here, before anything is written; a path chosen twice or inside another is restored once.
  */
-async function selectionStarts(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<Start[]> {
+async function selectionStarts(
+  repo: Repository,
+  index: MasterIndex,
+  snapshot: SnapshotWithId,
+  options: RestoreOptions,
+  errors: RestoreSummary['errors'],
+): Promise<Start[]> {
+  // Without its top folder a snapshot has nothing to restore: that alone stops the restore.
   const root = await repo.loadTree(snapshot.tree, index, { cache: false });
   const topTarget = (name: string): string => {
     if (options.targetDir !== null) return join(options.targetDir, name);
     const original = snapshot.paths.find((p) => basename(p) === name);
-    if (!original) throw new CoreError('REPO_DAMAGED', 'The snapshot does not say where one of its entries came from.');
+    if (!original) throw damage.snapshotOrigin();
     return original;
   };
   const chosen = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
@@ -311,21 +328,44 @@ async function selectionStarts(repo: Repository, index: MasterIndex, snapshot: S
       // Parent folders of a chosen path are created (owner-writable) but keep the snapshot's mode.
       if (!seen.has(target)) starts.push({ node, target, whole: false });
       seen.add(target);
-      nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+      try {
+        nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+      } catch (e) {
+        if (!(e instanceof CoreError) || e.code !== 'REPO_DAMAGED') throw e;
+        // This chosen path cannot be reached; the others still can.
+        errors.push({ path: `${target}/`, message: lostListing(e) });
+        break;
+      }
     }
   }
   return starts;
 }
 
-/** Every item under the starts, parents before children, one folder's tree loaded at a time. */
-async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[]): AsyncGenerator<Item> {
+/** What a folder whose listing cannot be read tells the summary. */
+function lostListing(e: CoreError): string {
+  return `its listing cannot be read, so nothing in it can be restored: ${e.message}`;
+}
+
+/**
+ * Every item under the starts, parents before children, one folder's tree loaded at a time. A
+ * folder whose tree is damaged comes as itself and then as Lost: the walk goes on past it. Any
+ * other failure (the repository's disk stopped answering) ends the walk.
+ */
+async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[]): AsyncGenerator<Item | Lost> {
   const stack: Start[] = [...starts].reverse();
   while (stack.length > 0) {
     const item = stack.pop()!;
     yield item;
     const { node, target } = item;
     if (!item.whole || node.type !== 'dir' || !node.subtree) continue;
-    const children = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+    let children: TreeNode[];
+    try {
+      children = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+    } catch (e) {
+      if (!(e instanceof CoreError) || e.code !== 'REPO_DAMAGED') throw e;
+      yield { lost: true, target, message: lostListing(e) };
+      continue;
+    }
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, target: join(target, children[i]!.name), whole: true });
   }
 }

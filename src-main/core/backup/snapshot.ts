@@ -18,6 +18,11 @@ export const SnapshotSummarySchema = z.object({
   durationMs: z.number().int().nonnegative(),
   /** Files and folders that could not be read: skipped, named here. */
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  /**
+   * Files stored although they kept changing while they were read (absent in snapshots written
+   * before it existed): the stored copy may not match any one moment of the file.
+   */
+  warnings: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
 });
 export type SnapshotSummary = z.infer<typeof SnapshotSummarySchema>;
 
