@@ -170,10 +170,11 @@ export async function prune(repo: Repository): Promise<PruneResult> {
     const { snapshots, damaged } = await repo.loadSnapshots();
     const unsure = damaged.find((d) => !d.certain);
     if (unsure) throw stopped(new CoreError('STORAGE_UNAVAILABLE', unsure.message));
-    // Packs the index leaves out keep their entries (for repair); their trees still count.
+    // Packs the index leaves out keep their entries (for repair); the trees of those still on
+    // disk (of the wrong size) still count, as far as they can be read.
     const setAside = await repo.packEntriesFromIndex(loaded.files, new Set(loaded.excluded.map((p) => p.id)));
     const aside = new MasterIndex();
-    for (const [id, entries] of setAside) aside.addPack(id, entries);
+    for (const [id, entries] of setAside) if (packs.has(id)) aside.addPack(id, entries);
     const used = await usedBlobs(repo, index, aside, snapshots);
 
     const result: PruneResult = { packsRemoved: 0, packsRewritten: 0, packsWritten: 0, blobsRemoved: 0, bytesFreed: 0, packsLeft: [], blobsMissing: 0 };

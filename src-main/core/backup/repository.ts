@@ -300,6 +300,15 @@ export class Repository {
   }
 
   /**
+   * The index a restore reads through: only packs on disk of the right size (and not in
+   * `avoid`), so a blob whose pack is gone or cut short is found in another pack that holds it
+   * (a later backup may have stored it again). One listing of data/, with a stat per pack.
+   */
+  async readingIndex(avoid?: ReadonlySet<string>): Promise<LoadedIndex> {
+    return this.loadIndex({ packs: await this.listPacks(), avoid });
+  }
+
+  /**
    * Read the header of every pack on disk that no readable index file lists, and add it to the
    * index in memory (the next backup writes an index file for it): how a damaged index file
    * heals. A pack whose header fails stays out, for check to name and repair to salvage.

@@ -37,6 +37,18 @@ export const SnapshotSchema = z.object({
   tree: Hex64,
   parent: Hex64.nullable(),
   summary: SnapshotSummarySchema,
+  /**
+   * Set when repair rewrote this snapshot without the parts that were lost (absent otherwise):
+   * when, which snapshot it replaces, and what it lost (the first ones by path, and how many).
+   */
+  repaired: z
+    .object({
+      time: z.string().datetime(),
+      original: Hex64,
+      lost: z.array(z.object({ path: z.string(), message: z.string() })),
+      lostCount: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 export type SnapshotWithId = Snapshot & { id: string };
