@@ -95,7 +95,7 @@ export async function check(repo: Repository, options: CheckOptions): Promise<Ch
   // Blobs are looked up where a reader would find them: a missing pack's copy is skipped for
   // another one, if any (a later backup may have stored the data again).
   const present = new Map([...onDisk.keys()].map((p) => [p, -1]));
-  const usable = index.packIds().some((p) => !onDisk.has(p)) ? (await repo.loadIndex({ packs: present })).index : index;
+  const usable = index.packIds().some((p) => !onDisk.has(p)) ? (await repo.loadIndex({ packs: present, setAside: 'last' })).index : index;
   const { snapshots, damaged } = await repo.loadSnapshots();
   for (const d of damaged) found.problem('snapshot', d.id, d.message);
   const damagedSnapshots = await damagedFiles(repo, usable, snapshots, found, cancelled);

@@ -107,6 +107,24 @@ export const changedWhileRead = {
   deleted: 'changed while it was being read and was then deleted; the stored copy may not match any one moment of it.',
 };
 
+// ---- a backup run's result line (history) ----
+
+/** The history's line for a backup run whose snapshot was written (undefined: nothing to add). */
+export function runNote(summary: { errors: unknown[]; warnings: unknown[] }, damage: number, retention: string | null): string | undefined {
+  const notes: string[] = [];
+  if (summary.errors.length > 0) notes.push(`${summary.errors.length} item(s) could not be read and were skipped.`);
+  if (summary.warnings.length > 0) notes.push(`${summary.warnings.length} file(s) kept changing while read and were stored with a warning.`);
+  if (damage > 0) notes.push('The repository has damage this backup worked around: run Check & repair.');
+  if (retention) notes.push(retention);
+  return notes.length > 0 ? notes.join(' ') : undefined;
+}
+
+/** Why a set's retention did not run after its backup. */
+export function retentionNote(e: CoreError): string {
+  if (e.code === 'REPO_LOCKED') return 'Older snapshots were not removed this time: another job was using the repository. The next run removes them.';
+  return `Older snapshots were not removed: ${e.message}`;
+}
+
 // ---- storage that fails ----
 
 export type StorageSide = 'repository' | 'target';

@@ -268,17 +268,19 @@ export class Repository {
 
   /**
    * The index: every index file that opens (a damaged one is named in `damaged` and skipped,
-   * never blocking the rest). Given the pack listing, it leaves out packs that are not there or
-   * have the wrong size, and the packs in `avoid` (found damaged before), so every location it
-   * holds points into a pack that is whole as far as a listing can tell: a blob those packs
-   * held counts as absent, a backup stores it again, and a copy in another pack is found.
+   * never blocking the rest). Given the pack listing, it sets aside packs that are not there or
+   * have the wrong size, and the packs in `avoid` (found damaged before), so a blob is located
+   * in a pack that is whole as far as a listing can tell whenever one holds it. Set aside, such
+   * a pack is left out (`omit`: a backup then stores its data again), or added after all others
+   * (`last`: a reader still tries it for what no other pack holds, and its failure names it).
    * When an index file was skipped, the packs only it listed are read from their headers.
    */
-  async loadIndex(options: { packs?: ReadonlyMap<string, number>; avoid?: ReadonlySet<string> } = {}): Promise<LoadedIndex> {
+  async loadIndex(options: { packs?: ReadonlyMap<string, number>; avoid?: ReadonlySet<string>; setAside?: 'omit' | 'last' } = {}): Promise<LoadedIndex> {
     const index = new MasterIndex();
     const files = await this.list('index');
     const damaged: RepoProblem[] = [];
     const excluded = new Map<string, RepoProblem>();
+    const last = new Map<string, PackEntry[]>();
     for (const id of files) {
       let file: IndexFile;
       try {
@@ -290,22 +292,27 @@ export class Repository {
       }
       for (const pack of file.packs) {
         const why = unusablePack(pack, options, this.packPath(pack.id));
-        if (why) excluded.set(pack.id, why);
-        else index.addPack(pack.id, pack.blobs);
+        if (!why) index.addPack(pack.id, pack.blobs);
+        else {
+          excluded.set(pack.id, why);
+          if (options.setAside === 'last') last.set(pack.id, pack.blobs);
+        }
       }
     }
+    for (const [id, blobs] of last) index.addPack(id, blobs);
     const loaded: LoadedIndex = { index, files, damaged, excluded: [...excluded.values()], recovered: new Map() };
     if (damaged.length > 0) loaded.recovered = await this.indexUnlisted(loaded, options.packs ?? (await this.packNames()));
     return loaded;
   }
 
   /**
-   * The index a restore reads through: only packs on disk of the right size (and not in
-   * `avoid`), so a blob whose pack is gone or cut short is found in another pack that holds it
-   * (a later backup may have stored it again). One listing of data/, with a stat per pack.
+   * The index a restore reads through: a blob is found in a pack on disk of the right size (and
+   * not in `avoid`) whenever one holds it (a later backup may have stored it again), and only
+   * else where the index first put it, whose failure then names the pack. One listing of
+   * data/, with a stat per pack.
    */
   async readingIndex(avoid?: ReadonlySet<string>): Promise<LoadedIndex> {
-    return this.loadIndex({ packs: await this.listPacks(), avoid });
+    return this.loadIndex({ packs: await this.listPacks(), avoid, setAside: 'last' });
   }
 
   /**

@@ -59,6 +59,11 @@ export function formatMode(mode: number, type: 'file' | 'dir' | 'symlink'): stri
   return t + s;
 }
 
+/** "1 pack", "3 packs", "2 snapshot files": a count with the word that fits it. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
