@@ -100,6 +100,12 @@ export function writeProblem(e: unknown): string {
   return 'cannot be written';
 }
 
+/** Why each file of a restore task that failed as a whole (its thread stopped, the pool closed) was not restored. */
+export function taskProblem(e: unknown): string {
+  if (e instanceof CoreError || errno(e)) return writeProblem(e);
+  return 'the part of the restore that held it stopped before it was written; restore it again';
+}
+
 /** A file stored although it changed while it was read (docs/repository-format.md §9). */
 export const changedWhileRead = {
   stored: (reads: number) =>

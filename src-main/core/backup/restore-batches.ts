@@ -5,7 +5,7 @@
  * the restore: every further file would fail the same way.
  */
 import type { CoreError } from '../errors.js';
-import { storageError, toUserError, writeProblem } from './messages.js';
+import { storageError, taskProblem, toUserError } from './messages.js';
 import type { WorkerPool } from './pool.js';
 import type { TreeNode } from './tree.js';
 import type { RestoreFile, RestoreResult } from './worker.js';
@@ -55,7 +55,7 @@ export class RestoreBatches {
     const task = this.pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then(
       (r) => mine.forEach((item, i) => this.answer(item, r.files[i]!)),
       // The task failed as a whole (its thread died, the pool closed): each of its files says so.
-      (e: unknown) => mine.forEach((item) => this.answer(item, { bytes: 0, error: writeProblem(e) })),
+      (e: unknown) => mine.forEach((item) => this.answer(item, { bytes: 0, error: taskProblem(e) })),
     );
     const tracked: Promise<void> = task
       .then(() => this.events.batchDone(mine[mine.length - 1]!))
