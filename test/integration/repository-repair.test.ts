@@ -183,7 +183,8 @@ describe('a truncated pack', () => {
     const report = await repair(repo, { packs: [cut], index: true, snapshots: true });
     expect(report.packs).toEqual([{ id: cut, outcome: 'removed', blobsSaved: expect.any(Number), blobsLost: 0 }]);
     expect(report.packs[0]!.blobsSaved).toBeGreaterThan(0);
-    expect(report.index!.packsDropped).toEqual([cut]);
+    // The removed pack is the salvage's to report, not the index's.
+    expect(report.index).toMatchObject({ packsDropped: [], blobsLost: 0 });
     expect(readdirSync(join(repo.dir('data'), cut.slice(0, 2)))).not.toContain(cut);
     await expectClean();
   });

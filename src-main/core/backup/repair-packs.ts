@@ -32,7 +32,7 @@ export interface IndexRepair {
   packsIndexed: number;
   /** Packs whose header cannot be read: kept by the entries an old index file gave, or left out when none did. */
   packsUnreadable: { id: string; message: string; kept: boolean }[];
-  /** Packs the old index listed that are gone (or were removed by this repair): no longer listed. */
+  /** Packs the old index listed that are gone: no longer listed (the packs the repair removes are not counted here). */
   packsDropped: string[];
   /** Blobs only those packs held: lost. */
   blobsLost: number;
@@ -141,7 +141,8 @@ export async function rebuildIndex(repo: Repository, exclude: ReadonlySet<string
   });
   const fresh = new MasterIndex();
   for (const [id, entries] of next) fresh.addPack(id, entries);
-  const packsDropped = old.index.packIds().filter((p) => !next.has(p));
+  // The packs being removed are reported by the salvage that came first.
+  const packsDropped = old.index.packIds().filter((p) => !next.has(p) && !exclude.has(p));
   const lost = new Set<string>();
   for (const p of packsDropped) for (const b of old.index.blobsOfPack(p)) if (!fresh.has(b.id, b.type)) lost.add(blobKey(b));
   await repo.saveSealed('index', indexFileFor(next, old.files));

@@ -241,7 +241,7 @@ function CheckReport({ report, took }: { report: CheckReportDto; took: string })
       <p className={report.ok ? 'ok-text' : 'error'} data-testid="check-verdict">
         {report.ok
           ? `No problems found (${took}): ${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s)${report.packsRead > 0 ? `, ${report.packsRead} pack(s) read in full` : ''}.`
-          : `The check found ${report.problems.length} problem(s) (${took}).`}
+          : `The check found ${plural(report.problems.length, 'problem')} (${took}).`}
       </p>
       {report.damagedSnapshots.length > 0 && (
         <div className="path-errors">
