@@ -5,7 +5,7 @@
  * the rest of the snapshot is restored; an existing multi-chunk file is replaced only when asked,
  * whole.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/core/backup/backup.js';
@@ -151,6 +151,21 @@ describe('a restore over a damaged repository', () => {
     expect(readFileSync(at('data/spared.bin')).equals(pseudoRandom('spared', 300_000))).toBe(true);
     expect(existsSync(at('data/hit.bin'))).toBe(false);
     expect(readdirSync(at('sub'))).toEqual([]); // the folder is made; what it held cannot be known
+  });
+
+  it('with a pack cut short: names the pack as truncated for each file whose data lay past the cut', async () => {
+    const { hit } = await locate();
+    truncateSync(damaged.packPath(hit.pack), 10);
+    const fresh = Repository.openWithMaster(join(root, 'repo'), master);
+    const { index } = await fresh.readingIndex();
+    const target = join(root, 'out-cut');
+    const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), { targetDir: target, onExisting: 'fail', paths: ['docs/data', 'docs/top.txt'] });
+    const cut = `Pack ${hit.pack.slice(0, 12)} is truncated: it ends before the data the index lists.`;
+    expect([...summary.errors].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: join(target, 'docs', 'data', 'hit.bin'), message: cut },
+      { path: join(target, 'docs', 'data', 'spared.bin'), message: cut },
+      { path: join(target, 'docs', 'top.txt'), message: cut },
+    ]);
   });
 
   it('with a pack deleted: names the pack as missing for each file that needed it, and restores the rest', async () => {

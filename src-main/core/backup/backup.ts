@@ -22,7 +22,7 @@ import { CoreError } from '../errors.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
 import { indexFileFor, type MasterIndex } from './index.js';
 import { readFile, SEGMENT_BYTES, type Read, type ReadIo, type ReadOutcome } from './file-read.js';
-import { readProblem } from './messages.js';
+import { readProblem, stopped } from './messages.js';
 import { RepoLock, pidAlive } from './lock.js';
 import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
@@ -453,7 +453,7 @@ class BackupRun {
       await this.drainWrites();
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
       // pack unfinished: then the snapshot would name chunks that were never written.
-      if (this.pending.data.size + this.pending.tree.size > 0) throw new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.');
+      if (this.pending.data.size + this.pending.tree.size > 0) throw stopped.threadLost();
       // A cancel that came after the last file was handed out still stops the snapshot (what
       // was stored is indexed below all the same, for the next run to reuse).
       this.checkCancel();
@@ -495,7 +495,7 @@ class BackupRun {
   }
 
   private checkCancel(): void {
-    if (this.options.signal?.aborted) throw new CoreError('CANCELLED', 'The backup was cancelled.');
+    if (this.options.signal?.aborted) throw stopped.cancelled('backup');
     if (this.writeError) throw this.writeError;
   }
 

@@ -72,6 +72,23 @@ export class PackHeaderError extends CoreError {
   }
 }
 
+// ---- a job that stops ----
+
+export const stopped = {
+  cancelled: (what: 'backup' | 'restore' | 'repair') => new CoreError('CANCELLED', `The ${what} was cancelled.`),
+  /** A pool task that never ran: the pool was closed first (the job ends with its own reason). */
+  poolClosed: () => new CoreError('CANCELLED', 'The worker pool was closed.'),
+  threadLost: () => new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.'),
+  /** Prune met a failure that may pass: it removes nothing. */
+  prune: (e: unknown) =>
+    new CoreError(
+      'STORAGE_UNAVAILABLE',
+      `Prune stopped before removing anything: ${e instanceof CoreError ? e.message : (storageError(e)?.message ?? 'the repository could not be read.')} Try again once the repository reads normally.`,
+      { cause: e },
+    ),
+  repositoryUnreadable: () => new CoreError('NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?'),
+};
+
 // ---- files a backup reads, files a restore writes ----
 
 /** Why a source file or folder could not be read: a short reason for the summary, never content. */
@@ -99,6 +116,9 @@ export function writeProblem(e: unknown): string {
   if (code) return `cannot be written (${code})`;
   return 'cannot be written';
 }
+
+/** A file a restore was to create that someone else created meanwhile: left as it is. */
+export const APPEARED_DURING_RESTORE = 'a file appeared there during the restore and was left as it was';
 
 /** Why each file of a restore task that failed as a whole (its thread stopped, the pool closed) was not restored. */
 export function taskProblem(e: unknown): string {

@@ -16,6 +16,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
+import { stopped } from './messages.js';
 import { ERROR_CODES, type ErrorCode } from '../../../src-shared/errors.js';
 import { collectYoung, exposeGc } from './gc.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
@@ -102,7 +103,7 @@ export class WorkerPool {
    */
   async abandonPacks(): Promise<void> {
     this.accepting = false;
-    for (const job of this.queue.splice(0)) job.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    for (const job of this.queue.splice(0)) job.reject(stopped.poolClosed());
     await Promise.allSettled(this.slots.map((slot) => this.runOn(slot, { kind: 'abandon' })));
   }
 
@@ -110,7 +111,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const cancelled = () => new CoreError('CANCELLED', 'The worker pool was closed.');
+    const cancelled = stopped.poolClosed;
     for (const job of this.queue.splice(0)) job.reject(cancelled());
     await Promise.all(
       this.slots.map(async (slot) => {
@@ -122,7 +123,7 @@ export class WorkerPool {
   }
 
   private run(task: Task): Promise<unknown> {
-    if (this.closed || !this.accepting) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    if (this.closed || !this.accepting) return Promise.reject(stopped.poolClosed());
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject });
       this.pump();
@@ -130,7 +131,7 @@ export class WorkerPool {
   }
 
   private runOn(slot: Slot, task: Task): Promise<unknown> {
-    if (this.closed) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    if (this.closed) return Promise.reject(stopped.poolClosed());
     return new Promise((resolve, reject) => {
       slot.own.push({ task, resolve, reject });
       this.pump();

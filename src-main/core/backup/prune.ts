@@ -10,7 +10,7 @@ import { openBlob } from './blob.js';
 import { blobKey, indexFileFor, MasterIndex } from './index.js';
 import { RepoLock } from './lock.js';
 import type { BlobType } from './format.js';
-import { storageError } from './messages.js';
+import { stopped as halt } from './messages.js';
 import { PackCopier, type CopiedBlob } from './pack-copier.js';
 import type { PackEntry } from './pack.js';
 import type { Repository } from './repository.js';
@@ -110,10 +110,7 @@ export interface PruneResult {
 }
 
 /** A failure that may pass (the disk did not read): prune then removes nothing. */
-function stopped(e: unknown): CoreError {
-  const why = e instanceof CoreError ? e.message : (storageError(e)?.message ?? 'the repository could not be read');
-  return new CoreError('STORAGE_UNAVAILABLE', `Prune stopped before removing anything: ${why} Try again once the repository reads normally.`, { cause: e });
-}
+const stopped = halt.prune;
 const certain = (e: unknown) => e instanceof CoreError && e.code === 'REPO_DAMAGED';
 
 /**

@@ -8,8 +8,8 @@
  * replaces is deleted. The report says, for each step, what was saved and what was lost.
  */
 import type { Progress } from './backup.js';
-import { CoreError } from '../errors.js';
 import { RepoLock } from './lock.js';
+import { stopped } from './messages.js';
 import { PackCopier } from './pack-copier.js';
 import { rebuildIndex, salvagePacks, type IndexRepair, type PackRepair } from './repair-packs.js';
 import { repairSnapshots, type SnapshotRepair } from './repair-snapshots.js';
@@ -38,7 +38,7 @@ export async function repair(
   const lock = await RepoLock.acquire(repo, true);
   const progress = new RepairProgress(options.onProgress);
   const step = () => {
-    if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The repair was cancelled.');
+    if (options.signal?.aborted) throw stopped.cancelled('repair');
   };
   try {
     const report: RepairReport = { packs: [], index: null, snapshots: null };

@@ -26,7 +26,7 @@ import {
   type RepoKeys,
 } from './format.js';
 import { decodeIndexFile, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
-import { damage, HEADER_WHY, PackHeaderError, shortId } from './messages.js';
+import { damage, HEADER_WHY, PackHeaderError, shortId, stopped } from './messages.js';
 import { footerBytes, headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -204,7 +204,7 @@ export class Repository {
     try {
       return (await readdir(this.dir(kind))).filter(isHexId);
     } catch {
-      throw new CoreError('NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?');
+      throw stopped.repositoryUnreadable();
     }
   }
 

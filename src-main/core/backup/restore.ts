@@ -19,7 +19,7 @@ import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
 import type { TreeNode } from './tree.js';
 import type { RestoreBlob, RestoreFile } from './worker.js';
-import { damage, writeProblem } from './messages.js';
+import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
 import { RestoreBatches } from './restore-batches.js';
 
 export type OnExisting = 'skip' | 'overwrite' | 'fail';
@@ -68,7 +68,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   const walk = () => walkSelection(repo, index, starts);
   let batches: RestoreBatches | null = null;
   const check = () => {
-    if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The restore was cancelled.');
+    if (options.signal?.aborted) throw stopped.cancelled('restore');
     if (batches?.fatal) throw batches.fatal;
   };
 
@@ -153,7 +153,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       else if (f.existed) {
         // Appeared after we looked: never replaced.
         if (options.onExisting === 'skip') summary.skipped++;
-        else summary.errors.push({ path: target, message: 'a file appeared there during the restore and was left as it was' });
+        else summary.errors.push({ path: target, message: APPEARED_DURING_RESTORE });
       } else {
         summary.files++;
         summary.bytes += f.bytes;
