@@ -269,6 +269,8 @@ describe('a flipped byte in a data blob', () => {
     expect(report.packs).toEqual([{ id: fine, outcome: 'intact', blobsSaved: 0, blobsLost: 0 }]);
     expect((await repo.listPacks()).has(fine)).toBe(true);
     await expectClean();
+    // A pack id becomes a path: anything but 64 hex digits is refused before the lock is taken.
+    await expect(repair(repo, { packs: ['../../config'], index: false, snapshots: false })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 });
 

@@ -38,6 +38,9 @@ export const damage = {
   indexFile: (id: string, why: 'hash' | 'integrity' | 'shape') => new CoreError('REPO_DAMAGED', `Index file ${shortId(id)} ${SEALED_WHY[why]}.`),
   snapshotFile: (id: string, why: 'hash' | 'integrity' | 'shape') => new CoreError('REPO_DAMAGED', `Snapshot ${shortId(id)} ${SEALED_WHY[why]}.`),
   config: () => new CoreError('REPO_DAMAGED', 'The repository config is damaged or of an unknown version.'),
+  /** A repository file that could not be read at all (not damage for certain: the read may work later). */
+  unreadable: (kind: 'index' | 'snapshot' | 'pack', id: string, e: unknown) =>
+    `${kind === 'index' ? 'Index file' : kind === 'snapshot' ? 'Snapshot' : 'Pack'} ${shortId(id)} cannot be read (${errno(e) ?? 'error'}).`,
   snapshotOrigin: () => new CoreError('REPO_DAMAGED', 'The snapshot does not say where one of its entries came from.'),
 };
 
@@ -87,6 +90,7 @@ export const stopped = {
       { cause: e },
     ),
   repositoryUnreadable: () => new CoreError('NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?'),
+  notAPack: () => new CoreError('BAD_INPUT', 'That is not a pack id (64 hex digits).'),
 };
 
 // ---- files a backup reads, files a restore writes ----

@@ -8,6 +8,7 @@
  * replaces is deleted. The report says, for each step, what was saved and what was lost.
  */
 import type { Progress } from './backup.js';
+import { isHexId } from './format.js';
 import { RepoLock } from './lock.js';
 import { stopped } from './messages.js';
 import { PackCopier } from './pack-copier.js';
@@ -35,6 +36,8 @@ export async function repair(
   request: RepairRequest,
   options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
 ): Promise<RepairReport> {
+  // Pack ids become paths: only well-formed ones (the contract checks them too).
+  if (!request.packs.every(isHexId)) throw stopped.notAPack();
   const lock = await RepoLock.acquire(repo, true);
   const progress = new RepairProgress(options.onProgress);
   const step = () => {

@@ -25,9 +25,12 @@ import {
   isHexId,
   type RepoKeys,
 } from './format.js';
-import { decodeIndexFile, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
-import { damage, HEADER_WHY, PackHeaderError, shortId, stopped } from './messages.js';
-import { footerBytes, headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
+import { decodeIndexFile, type BlobLocation, type IndexFile, type MasterIndex } from './index.js';
+import { indexUnlisted, loadIndex, packEntriesFromIndex, problemOf, readingIndex, type IndexOptions, type LoadedIndex, type RepoProblem } from './index-load.js';
+
+export type { LoadedIndex, RepoProblem } from './index-load.js';
+import { damage, HEADER_WHY, PackHeaderError, stopped } from './messages.js';
+import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
 
@@ -264,96 +267,22 @@ export class Repository {
     return this.loadSnapshot(await this.resolveSnapshotId(idOrPrefix));
   }
 
-  // ---- index ----
+  // ---- index (index-load.ts) ----
 
-  /**
-   * The index: every index file that opens (a damaged one is named in `damaged` and skipped,
-   * never blocking the rest). Given the pack listing, it sets aside packs that are not there or
-   * have the wrong size, and the packs in `avoid` (found damaged before), so a blob is located
-   * in a pack that is whole as far as a listing can tell whenever one holds it. Set aside, such
-   * a pack is left out (`omit`: a backup then stores its data again), or added after all others
-   * (`last`: a reader still tries it for what no other pack holds, and its failure names it).
-   * When an index file was skipped, the packs only it listed are read from their headers.
-   */
-  async loadIndex(options: { packs?: ReadonlyMap<string, number>; avoid?: ReadonlySet<string>; setAside?: 'omit' | 'last' } = {}): Promise<LoadedIndex> {
-    const index = new MasterIndex();
-    const files = await this.list('index');
-    const damaged: RepoProblem[] = [];
-    const excluded = new Map<string, RepoProblem>();
-    const last = new Map<string, PackEntry[]>();
-    for (const id of files) {
-      let file: IndexFile;
-      try {
-        file = await this.loadIndexFile(id);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // superseded and removed meanwhile
-        damaged.push(problemOf('index', id, e));
-        continue;
-      }
-      for (const pack of file.packs) {
-        const why = unusablePack(pack, options, this.packPath(pack.id));
-        if (!why) index.addPack(pack.id, pack.blobs);
-        else {
-          excluded.set(pack.id, why);
-          if (options.setAside === 'last') last.set(pack.id, pack.blobs);
-        }
-      }
-    }
-    for (const [id, blobs] of last) index.addPack(id, blobs);
-    const loaded: LoadedIndex = { index, files, damaged, excluded: [...excluded.values()], recovered: new Map() };
-    if (damaged.length > 0) loaded.recovered = await this.indexUnlisted(loaded, options.packs ?? (await this.packNames()));
-    return loaded;
+  loadIndex(options: IndexOptions = {}): Promise<LoadedIndex> {
+    return loadIndex(this, options);
   }
 
-  /**
-   * The index a restore reads through: a blob is found in a pack on disk of the right size (and
-   * not in `avoid`) whenever one holds it (a later backup may have stored it again), and only
-   * else where the index first put it, whose failure then names the pack. One listing of
-   * data/, with a stat per pack.
-   */
-  async readingIndex(avoid?: ReadonlySet<string>): Promise<LoadedIndex> {
-    return this.loadIndex({ packs: await this.listPacks(), avoid, setAside: 'last' });
+  readingIndex(avoid?: ReadonlySet<string>): Promise<LoadedIndex> {
+    return readingIndex(this, avoid);
   }
 
-  /**
-   * Read the header of every pack on disk that no readable index file lists, and add it to the
-   * index in memory (the next backup writes an index file for it): how a damaged index file
-   * heals. A pack whose header fails stays out, for check to name and repair to salvage.
-   */
-  async indexUnlisted(loaded: LoadedIndex, packs: ReadonlyMap<string, number>): Promise<Map<string, PackEntry[]>> {
-    const skip = new Set(loaded.excluded.map((p) => p.id));
-    const found = new Map<string, PackEntry[]>();
-    for (const packId of packs.keys()) {
-      if (loaded.index.hasPack(packId) || skip.has(packId)) continue;
-      try {
-        const entries = await this.readPackHeader(packId);
-        loaded.index.addPack(packId, entries);
-        found.set(packId, entries);
-      } catch {
-        // Left alone here; check names it and repair salvages what it holds.
-      }
-    }
-    return found;
+  indexUnlisted(loaded: LoadedIndex, packs: ReadonlyMap<string, number>): Promise<Map<string, PackEntry[]>> {
+    return indexUnlisted(this, loaded, packs);
   }
 
-  /**
-   * The entries index files give for these packs (the pack's own: where each blob lies in it),
-   * for packs the index in memory does not hold as they are (left out, or read past a damaged
-   * header). Reads the index files again: only for the few packs in trouble.
-   */
-  async packEntriesFromIndex(files: readonly string[], ids: ReadonlySet<string>): Promise<Map<string, PackEntry[]>> {
-    const found = new Map<string, PackEntry[]>();
-    if (ids.size === 0) return found;
-    for (const file of files) {
-      let doc: IndexFile;
-      try {
-        doc = await this.loadIndexFile(file);
-      } catch {
-        continue; // named by loadIndex already
-      }
-      for (const pack of doc.packs) if (ids.has(pack.id) && !found.has(pack.id)) found.set(pack.id, pack.blobs);
-    }
-    return found;
+  packEntriesFromIndex(files: readonly string[], ids: ReadonlySet<string>): Promise<Map<string, PackEntry[]>> {
+    return packEntriesFromIndex(this, files, ids);
   }
 
   async loadIndexFile(id: string): Promise<IndexFile> {
@@ -501,62 +430,6 @@ export class Repository {
   async ensureLayout(): Promise<void> {
     for (const d of ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp'] as const) await mkdir(this.dir(d), { recursive: true, mode: 0o700 });
   }
-}
-
-/** Something damaged or unreadable in a repository, named for a person (check, backup, listing). */
-export interface RepoProblem {
-  kind: 'index' | 'snapshot' | 'pack';
-  id: string;
-  message: string;
-  /**
-   * True when the damage is certain (the bytes fail their check, or the file is gone); false
-   * when the file could not be read at all (an I/O error may pass): only certain damage may be
-   * worked around by what removes data (prune).
-   */
-  certain: boolean;
-}
-
-export interface LoadedIndex {
-  index: MasterIndex;
-  /** Every index file listed, readable or not (prune supersedes them all). */
-  files: string[];
-  /** Index files that could not be read: skipped. */
-  damaged: RepoProblem[];
-  /** Packs some index file lists that were left out: missing, of the wrong size, or known damaged. */
-  excluded: RepoProblem[];
-  /** Packs only a skipped index file listed, indexed from their headers (in memory only). */
-  recovered: Map<string, PackEntry[]>;
-}
-
-export function problemOf(kind: RepoProblem['kind'], id: string, e: unknown): RepoProblem {
-  const certain = e instanceof CoreError && e.code === 'REPO_DAMAGED';
-  const what = kind === 'index' ? 'Index file' : kind === 'snapshot' ? 'Snapshot' : 'Pack';
-  const message = e instanceof CoreError ? e.message : `${what} ${shortId(id)} cannot be read (${(e as NodeJS.ErrnoException)?.code ?? 'error'}).`;
-  return { kind, id, message, certain };
-}
-
-/** Why an index file's pack cannot be used as it stands (see loadIndex), or null. */
-function unusablePack(
-  pack: IndexFile['packs'][number],
-  options: { packs?: ReadonlyMap<string, number>; avoid?: ReadonlySet<string> },
-  path: string,
-): RepoProblem | null {
-  const problem = (e: CoreError): RepoProblem => ({ kind: 'pack', id: pack.id, message: e.message, certain: true });
-  if (options.avoid?.has(pack.id)) return problem(damage.packKnownDamaged(pack.id));
-  if (!options.packs) return null;
-  let size = options.packs.get(pack.id);
-  if (size === undefined) {
-    // Not in the listing: gone, or written by another backup since the listing was made (a pack
-    // is renamed into place whole, before any index names it). Its own stat says which.
-    try {
-      size = statSync(path).size;
-    } catch {
-      return problem(damage.packMissing(pack.id));
-    }
-  }
-  const expected = pack.blobs.reduce((a, b) => a + b.length, 0) + footerBytes(pack.blobs.length);
-  if (size >= 0 && size !== expected) return problem(size < expected ? damage.packTruncated(pack.id) : damage.packWrongSize(pack.id, size, expected));
-  return null;
 }
 
 function keyAad(repoId: string): string {
