@@ -69,7 +69,7 @@ describe('damage through the contract', () => {
 
     const second = await run(set.id);
     expect(second.state).toBe('succeeded');
-    expect(second.result?.damage).toEqual([{ kind: 'pack', id: packId, message: `Pack ${packId.slice(0, 12)} was found damaged by an earlier check or restore.` }]);
+    expect(second.result?.damage).toEqual([{ kind: 'pack', id: packId, message: `Pack ${packId.slice(0, 12)} was found damaged by an earlier check.` }]);
     // Both files' chunks lay in that pack (one lane fills one pack): both are read again, their chunks stored again.
     expect(second.result?.summary.filesChanged).toBe(2);
     expect(t.app.core.backup.sets.runs(set.id, 1)[0]!.message).toBe('The repository has damage this backup worked around: run Check & repair.');

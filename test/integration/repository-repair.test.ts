@@ -251,7 +251,7 @@ describe('a flipped byte in a data blob', () => {
     expect(found.damagedPacks).toEqual([bad]);
 
     const second = await backup(repo, { sources: [source], avoidPacks: new Set([bad]) });
-    expect(second.damage).toEqual([{ kind: 'pack', id: bad, message: `Pack ${short(bad)} was found damaged by an earlier check or restore.`, certain: true }]);
+    expect(second.damage).toEqual([{ kind: 'pack', id: bad, message: `Pack ${short(bad)} was found damaged by an earlier check.`, certain: true }]);
     const { summary, root } = await restoreInto(second.snapshotId, 'after-flip', new Set([bad]));
     expect(summary.errors).toEqual([]);
     expect(diffTrees(source, root)).toBe('');

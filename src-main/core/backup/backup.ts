@@ -65,7 +65,7 @@ export interface BackupOptions {
    */
   staleClaims?: Uint8Array[];
   /**
-   * Packs known to be damaged (a check or a restore found blobs in them that fail): their data
+   * Packs known to be damaged (a check found blobs in them that fail): their data
    * counts as absent, so this backup stores it again and its snapshot does not depend on them.
    */
   avoidPacks?: ReadonlySet<string>;

@@ -26,7 +26,7 @@ export const damage = {
     new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} has the wrong size (${size} bytes where its index says ${expected}): it was cut short or written over.`),
   /** Not damage for certain: the storage failed to read it (an I/O error may pass). */
   packUnreadable: (pack: string, e: unknown) => new CoreError('STORAGE_UNAVAILABLE', `Pack ${shortId(pack)} cannot be read (${errno(e) ?? 'error'}).`),
-  packKnownDamaged: (pack: string) => new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} was found damaged by an earlier check or restore.`),
+  packKnownDamaged: (pack: string) => new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} was found damaged by an earlier check.`),
   /** `why` completes "its header …". */
   packHeader: (pack: string, why: string) => new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)}: its header ${why}.`),
   /** `why` completes "a blob in pack … ". */
