@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type RelayLimits } from '../src-shared/push/messages.js';
+import { installProcessGuards } from '../src-shared/process-guards.js';
 import { startRelay } from './server.js';
 
 const env = process.env;
@@ -97,6 +98,10 @@ function packageRoot(): string {
   return dir;
 }
 const companionDir = values['companion-dir'] ?? join(packageRoot(), 'dist', 'companion');
+
+// Whatever slips through (a hostile peer finding a path nothing catches) is logged and the
+// relay keeps serving everyone else (src-shared/process-guards.ts).
+installProcessGuards(process, (message, fields) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message, ...fields })}\n`));
 
 const relay = await startRelay({
   host: values.host,

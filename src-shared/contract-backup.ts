@@ -1,9 +1,10 @@
 /**
  * The backup methods of the contract (DESIGN.md §3, §7): repositories, backup sets, snapshots,
- * restore, check and the jobs that run long work. Reading, running and restoring are `unlocked`;
- * deleting a set, a snapshot or a repository and changing a repository's password (or a set's
- * retention, which deletes snapshots) are `step-up`. Long work returns a job id; `backup.jobs.get`
- * polls its progress.
+ * restore, check, repair and the jobs that run long work. Reading, running and restoring are
+ * `unlocked`; deleting a set, a snapshot or a repository, changing a repository's password (or a
+ * set's retention, which deletes snapshots) and repairing a repository (which deletes damaged
+ * packs, index files and snapshot files) are `step-up`. Long work returns a job id;
+ * `backup.jobs.get` polls its progress.
  */
 import { z } from 'zod';
 import { Empty, method, type MethodSpec } from './method.js';
@@ -23,6 +24,7 @@ const NameSchema = z
 const IdSchema = z.string().uuid('That is not a valid id.');
 /** A snapshot id, or a unique prefix of at least 8 hex digits. */
 const SnapshotIdSchema = z.string().regex(/^[0-9a-f]{8,64}$/, 'That is not a snapshot id.');
+const PackIdSchema = z.string().regex(/^[0-9a-f]{64}$/, 'That is not a pack id.');
 const RepoPasswordSchema = z.string().min(1, 'Enter the repository password.').max(1024);
 const Count = z.number().int().nonnegative();
 
@@ -72,6 +74,8 @@ export const BackupSetViewSchema = z.object({
 });
 export type BackupSetView = z.infer<typeof BackupSetViewSchema>;
 
+const PathMessages = z.array(z.object({ path: z.string(), message: z.string() }));
+
 const SummarySchema = z.object({
   files: Count,
   dirs: Count,
@@ -81,8 +85,14 @@ const SummarySchema = z.object({
   filesUnmodified: Count,
   dataAdded: Count,
   durationMs: Count,
-  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  /** Not backed up: could not be read. */
+  errors: PathMessages,
+  /** Backed up, but kept changing while read: the copy may not match any one moment of it. */
+  warnings: PathMessages,
 });
+
+/** Something damaged in a repository, named (an index file, a snapshot file, a pack). */
+const ProblemSchema = z.object({ kind: z.enum(['index', 'snapshot', 'pack']), id: z.string(), message: z.string() });
 
 export const SnapshotViewSchema = z.object({
   id: z.string(),
@@ -93,6 +103,8 @@ export const SnapshotViewSchema = z.object({
   /** The backup set that made it, when one did. */
   setId: z.string().nullable(),
   summary: SummarySchema,
+  /** Set when repair rewrote it without what was lost: when, and what (the first ones, and how many). */
+  repaired: z.object({ time: z.string(), original: z.string(), lost: PathMessages, lostCount: Count }).nullable(),
 });
 
 /** What a snapshot holds besides files and folders: symlinks, pipes (FIFOs), sockets, device nodes. */
@@ -125,6 +137,32 @@ const PruneResultSchema = z.object({
   packsWritten: Count,
   blobsRemoved: Count,
   bytesFreed: z.number().int(),
+  /** Damaged or missing packs left as they were, for Check & repair. */
+  packsLeft: z.array(z.string()),
+  /** Data some snapshot needs that is lost already. */
+  blobsMissing: Count,
+});
+
+const RepairReportSchema = z.object({
+  packs: z.array(z.object({ id: z.string(), outcome: z.enum(['removed', 'missing', 'intact']), blobsSaved: Count, blobsLost: Count })),
+  index: z
+    .object({
+      indexFilesReplaced: Count,
+      damagedIndexFiles: z.array(z.string()),
+      packsIndexed: Count,
+      packsUnreadable: z.array(z.object({ id: z.string(), message: z.string(), kept: z.boolean() })),
+      packsDropped: z.array(z.string()),
+      blobsLost: Count,
+    })
+    .nullable(),
+  snapshots: z
+    .object({
+      snapshotsChecked: Count,
+      rewritten: z.array(z.object({ id: z.string(), newId: z.string(), time: z.string(), lost: PathMessages, lostCount: Count })),
+      removed: z.array(z.object({ id: z.string(), time: z.string().nullable(), message: z.string() })),
+      skipped: z.array(ProblemSchema.extend({ certain: z.boolean() })),
+    })
+    .nullable(),
 });
 
 const CheckReportSchema = z.object({
@@ -155,6 +193,10 @@ const BackupJobResultSchema = z.object({
   summary: SummarySchema,
   forgotten: Count,
   prune: PruneResultSchema.nullable(),
+  /** Damage the backup worked around (its snapshot does not depend on it): Check & repair mends it. */
+  damage: z.array(ProblemSchema),
+  /** Why retention did not run this time, or null. */
+  retentionNote: z.string().nullable(),
 });
 
 const jobBase = {
@@ -173,6 +215,7 @@ export const JobViewSchema = z.discriminatedUnion('kind', [
   z.object({ ...jobBase, kind: z.literal('restore'), result: RestoreSummarySchema.nullable() }),
   z.object({ ...jobBase, kind: z.literal('check'), result: CheckReportSchema.nullable() }),
   z.object({ ...jobBase, kind: z.literal('prune'), result: PruneResultSchema.nullable() }),
+  z.object({ ...jobBase, kind: z.literal('repair'), result: RepairReportSchema.nullable() }),
 ]);
 export type JobViewDto = z.infer<typeof JobViewSchema>;
 
@@ -274,7 +317,8 @@ export const backupMethods = {
     level: 'unlocked',
     action: 'List snapshots',
     input: RepoRef,
-    output: z.object({ snapshots: z.array(SnapshotViewSchema) }),
+    /** `damaged`: snapshot files that cannot be opened, named; the others are listed all the same. */
+    output: z.object({ snapshots: z.array(SnapshotViewSchema), damaged: z.array(ProblemSchema) }),
   }),
   'backup.snapshots.browse': method({
     level: 'unlocked',
@@ -338,6 +382,23 @@ export const backupMethods = {
     level: 'unlocked',
     action: 'Free space no snapshot uses',
     input: RepoRef,
+    output: JobStarted,
+  }),
+  'backup.repair.start': method({
+    level: 'step-up',
+    action: 'Repair a repository (damaged packs, index and snapshot files are deleted)',
+    input: z
+      .object({
+        repositoryId: IdSchema,
+        /** Damaged packs (a check names them): what they still hold is saved, then they are deleted. */
+        packs: z.array(PackIdSchema).max(10_000).default([]),
+        /** Rebuild the index from the packs (always done after removing packs). */
+        index: z.boolean().default(false),
+        /** Rewrite the snapshots that lost data without it; delete snapshot files that cannot be opened. */
+        snapshots: z.boolean().default(false),
+      })
+      .strict()
+      .refine((r) => r.packs.length > 0 || r.index || r.snapshots, 'Choose at least one thing to repair.'),
     output: JobStarted,
   }),
   'backup.jobs.list': method({

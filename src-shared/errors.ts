@@ -32,6 +32,10 @@ export const ERROR_CODES = [
   'RESTORE_CONFLICT',
   'CANCELLED',
   'JOB_RUNNING',
+  // The disk holding the repository (or a restore's target) is full.
+  'DISK_FULL',
+  // The repository's storage failed: read-only, gone, not answering, refusing access.
+  'STORAGE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 

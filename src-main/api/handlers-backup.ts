@@ -68,17 +68,22 @@ export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof ba
 
     'backup.history': ({ setId, limit }) => ({ runs: service.sets.runs(setId ?? null, limit) }),
 
-    'backup.snapshots.list': async ({ repositoryId }) => ({
-      snapshots: (await service.snapshots(repositoryId)).map((s) => ({
-        id: s.id,
-        time: s.time,
-        host: s.host,
-        paths: s.paths,
-        tags: s.tags,
-        setId: s.tags.find((t) => t.startsWith('set:'))?.slice(4) ?? null,
-        summary: s.summary,
-      })),
-    }),
+    'backup.snapshots.list': async ({ repositoryId }) => {
+      const { snapshots, damaged } = await service.snapshots(repositoryId);
+      return {
+        snapshots: snapshots.map((s) => ({
+          id: s.id,
+          time: s.time,
+          host: s.host,
+          paths: s.paths,
+          tags: s.tags,
+          setId: s.tags.find((t) => t.startsWith('set:'))?.slice(4) ?? null,
+          summary: s.summary,
+          repaired: s.repaired ?? null,
+        })),
+        damaged: damaged.map(({ kind, id, message }) => ({ kind, id, message })),
+      };
+    },
 
     'backup.snapshots.browse': async ({ repositoryId, snapshotId, path }) => ({
       entries: await service.browse(repositoryId, snapshotId, path),
@@ -110,6 +115,10 @@ export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof ba
     }),
 
     'backup.prune.start': ({ repositoryId }) => ({ jobId: service.startPrune(repositoryId) }),
+
+    'backup.repair.start': ({ repositoryId, packs, index, snapshots }) => ({
+      jobId: service.startRepair(repositoryId, { packs, index, snapshots }),
+    }),
 
     'backup.jobs.list': () => ({ jobs: service.jobs.list().map(jobView) }),
 

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { installProcessGuards } from '../../src-shared/process-guards.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
 import { createApp } from '../api/app.js';
 import { startConsole } from './server.js';
@@ -63,6 +64,8 @@ const rendererDir = join(packageRoot(), 'dist', 'renderer');
 const version = process.env.npm_package_version ?? '0.0.0';
 
 const app = createApp({ dataDir, appVersion: version });
+// Whatever slips through is logged and the console keeps serving (src-shared/process-guards.ts).
+installProcessGuards(process, (message, fields) => app.core.logger.error(message, fields));
 
 // Push needs a relay: without one in the settings, run the embedded one in this process.
 let relay: Relay | null = null;

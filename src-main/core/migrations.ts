@@ -124,4 +124,14 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX backup_runs_set ON backup_runs (set_id, id);
 `,
+  // 4: packs a check found damaged in a connected repository: backups store their data again,
+  // restores read another copy first; repair removes them (and the row).
+  `
+  CREATE TABLE backup_damaged_packs (
+    repository_id TEXT NOT NULL REFERENCES backup_repositories(id) ON DELETE CASCADE,
+    pack_id       TEXT NOT NULL,
+    found_at      INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, pack_id)
+  ) STRICT;
+`,
 ];

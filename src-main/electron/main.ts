@@ -8,6 +8,7 @@ import { app, BrowserWindow, ipcMain, Menu, net, powerMonitor, protocol, session
 import { hostname } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { installProcessGuards } from '../../src-shared/process-guards.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
 import { createApp, type App } from '../api/app.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
@@ -21,6 +22,14 @@ const CSP =
   "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+// Whatever slips through is logged and the app keeps running (src-shared/process-guards.ts): to
+// the app's log once it is open, before that to stderr.
+let twofoldLogger: App['core']['logger'] | null = null;
+installProcessGuards(process, (message, fields) => {
+  if (twofoldLogger) twofoldLogger.error(message, fields);
+  else process.stderr.write(`${message} ${JSON.stringify(fields)}\n`);
+});
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -42,6 +51,7 @@ if (!app.requestSingleInstanceLock()) {
 
   app.whenReady().then(async () => {
     twofold = createApp({ dataDir: app.getPath('userData'), appVersion: app.getVersion() });
+    twofoldLogger = twofold.core.logger;
     const running = twofold;
 
     // Push needs a relay: without one in the settings, run the embedded one in this process,

@@ -15,7 +15,7 @@ const SECTIONS = [
   { id: 'snapshots', label: 'Snapshots & restore' },
   { id: 'history', label: 'History' },
   { id: 'repositories', label: 'Repositories' },
-  { id: 'check', label: 'Check & free space' },
+  { id: 'check', label: 'Check & repair' },
   { id: 'security', label: 'Security' },
   { id: 'audit', label: 'Audit log' },
 ] as const;

@@ -250,7 +250,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
   });
 
   it('checks all the data of the repository and finds no problem', async () => {
-    await section('Check & free space', 'Check & free space');
+    await section('Check & repair', 'Check & repair');
     await page.getByLabel('All data').check();
     await page.getByRole('button', { name: 'Run check' }).click();
     const verdict = page.getByTestId('check-verdict');
@@ -269,7 +269,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByText(/^Deleted the snapshot [0-9a-f]{8}\./).waitFor();
     await expect.poll(() => rows.count()).toBe(1);
 
-    await section('Check & free space', 'Check & free space');
+    await section('Check & repair', 'Check & repair');
     await page.getByRole('button', { name: 'Free space', exact: true }).click();
     const outcome = page.getByTestId('job-outcome').filter({ hasText: 'Freed' });
     await outcome.waitFor({ timeout: 30_000 });
@@ -342,17 +342,47 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, Math.floor(statSync(largest).size / 2));
     closeSync(fd);
 
-    await section('Check & free space', 'Check & free space');
+    await section('Check & repair', 'Check & repair');
     await page.getByLabel('All data').check();
     await page.getByRole('button', { name: 'Run check' }).click();
     const verdict = page.getByTestId('check-verdict');
     await verdict.waitFor({ timeout: 30_000 });
-    expect(await verdict.textContent()).toMatch(/^The check found \d+ problem\(s\)/);
+    expect(await verdict.textContent()).toMatch(/^The check found \d+ problems? \(/);
     await screenshot(page, '15-check-damaged');
     const report = await page.getByTestId('job-outcome').innerText();
     expect(report).toContain('Damaged snapshots');
     expect(report).toMatch(new RegExp(`[0-9a-f]{8} of .+ — damaged files:\\s+${basename(source)}/\\S+`));
     await a11y();
+  });
+
+  it('repairs what the check found, behind a step-up that names it, and reports what was lost; the next check is clean', async () => {
+    const card = page.getByTestId('repair-card');
+    expect(await card.getByTestId('repair-basis').textContent()).toMatch(/^The last check found \d+ problems?\.$/);
+    // Preselected from the check: the damaged pack, and the snapshots that lost data.
+    expect(await card.getByLabel(/^Remove the damaged packs the check named/).isChecked()).toBe(true);
+    expect(await card.getByLabel('Rewrite snapshots that lost data without it, and delete snapshot files that cannot be opened').isChecked()).toBe(true);
+    await screenshot(page, '15-repair');
+    await a11y();
+    await card.getByRole('button', { name: 'Repair…' }).click();
+    await confirmStepUp(/^Confirm: Repair “Local disk”: remove 1 damaged pack \(saving what it holds\), rebuild the index, rewrite damaged snapshots without what they lost$/);
+    const verdict = page.getByTestId('repair-verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.textContent()).toMatch(/^Repair finished in .+\. Lost: \d+ blobs? of data, \d+ (file or folder|files and folders) in snapshots\./);
+    const packs = await page.getByTestId('repair-packs').innerText();
+    expect(packs).toMatch(/[0-9a-f]{8} was removed: \d+ blobs? saved, \d+ blobs? lost\./);
+    const rewritten = await page.getByTestId('repair-snapshots').innerText();
+    expect(rewritten).toMatch(new RegExp(`is now [0-9a-f]{8}, marked repaired; it lost \\d+ items?:\\s+${basename(source)}/\\S+: its data is missing from the repository`));
+    await screenshot(page, '15-repair-report');
+    await a11y();
+
+    await page.getByLabel('All data').check();
+    await page.getByRole('button', { name: 'Run check' }).click();
+    const clean = page.getByTestId('check-verdict').filter({ hasText: 'No problems found' });
+    await clean.waitFor({ timeout: 30_000 });
+
+    // The repaired snapshot says so in the list.
+    await section('Snapshots & restore', 'Snapshots & restore');
+    await expect.poll(() => page.getByTestId('snapshots-table').getByText(/^Repaired: \d+ items? lost$/).count()).toBe(1);
   });
 
   it('deletes the backup set with a step-up', async () => {

@@ -55,18 +55,26 @@ describe('check', () => {
     expect(report.damagedSnapshots).toEqual([{ id: snapshotId, time: expect.any(String), files: ['docs/report.pdf'] }]);
   });
 
-  it('finds a truncated pack and a missing pack without reading data', async () => {
+  it('finds a truncated pack and a missing pack without reading data, and blames only the files whose data is gone', async () => {
     const source = join(work, 'a');
     writeTree(source, { 'one.bin': pseudoRandom('one', 100_000) });
     const { snapshotId } = await backup(repo, { sources: [source] });
     const pack = await packOf(snapshotId, 'one.bin');
-    truncateSync(repo.packPath(pack), statSync(repo.packPath(pack)).size - 3);
+    const path = repo.packPath(pack);
+    // Cut into the trailer only: the header is lost, every blob is still whole.
+    truncateSync(path, statSync(path).size - 3);
     let report = await check(repo, { readData: { kind: 'none' } });
     expect(report.damagedPacks).toEqual([pack]);
-    expect(report.damagedSnapshots[0]!.files).toEqual(['a/one.bin']);
-    rmSync(repo.packPath(pack));
+    expect(report.problems).toEqual([{ kind: 'pack', id: pack, message: `Pack ${pack.slice(0, 12)}: its header has no valid trailer.` }]);
+    expect(report.damagedSnapshots).toEqual([]);
+    // Cut into the data: the file that needs it is named.
+    truncateSync(path, 1000);
     report = await check(repo, { readData: { kind: 'none' } });
-    expect(report.problems[0]!.message).toMatch(/is missing/);
+    expect(report.damagedPacks).toEqual([pack]);
+    expect(report.damagedSnapshots).toEqual([{ id: snapshotId, time: expect.any(String), files: ['a/one.bin'] }]);
+    rmSync(path);
+    report = await check(repo, { readData: { kind: 'none' } });
+    expect(report.problems[0]).toEqual({ kind: 'pack', id: pack, message: `Pack ${pack.slice(0, 12)} is missing.` });
     expect(report.damagedSnapshots[0]!.id).toBe(snapshotId);
   });
 

@@ -73,7 +73,7 @@ describe('a pool with one inline lane', () => {
           { path: join(source, 'ok.txt'), start: 0, limit: Number.MAX_SAFE_INTEGER },
         ],
       });
-      expect(result.files[0]!.error).toBe('vanished before it could be read');
+      expect(result.files[0]!.error).toBe('was deleted or moved before it could be read');
       expect(result.files[1]!.error).toBeUndefined();
       expect(result.files[1]!.ids).toEqual(chunkIds(Buffer.from('readable')));
       await pool.abandonPacks();

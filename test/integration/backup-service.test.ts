@@ -187,7 +187,7 @@ describe('the scheduler', () => {
     }
     const runs = core.backup.sets.runs(set.id, 10);
     expect(runs.map((r) => `${r.trigger}:${r.state}`)).toEqual(['schedule:succeeded', 'schedule:succeeded', 'schedule:succeeded']);
-    const snapshots = await core.backup.snapshots(repository.id);
+    const { snapshots } = await core.backup.snapshots(repository.id);
     expect(snapshots).toHaveLength(2); // retention: last 2
   });
 

@@ -56,6 +56,7 @@ const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
   'backup.restore.start': { repositoryId: '00000000-0000-4000-8000-000000000000', snapshotId: 'abcdef01', target: { kind: 'folder', path: '/tmp/restore' } },
   'backup.check.start': { repositoryId: '00000000-0000-4000-8000-000000000000' },
   'backup.prune.start': { repositoryId: '00000000-0000-4000-8000-000000000000' },
+  'backup.repair.start': { repositoryId: '00000000-0000-4000-8000-000000000000', index: true },
   'backup.jobs.list': {},
   'backup.jobs.get': { jobId: '00000000-0000-4000-8000-000000000000' },
   'backup.jobs.cancel': { jobId: '00000000-0000-4000-8000-000000000000' },

@@ -21,6 +21,8 @@ import { compress } from 'zstd-napi';
 import { CoreError } from '../errors.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
 import { indexFileFor, type MasterIndex } from './index.js';
+import { readFile, SEGMENT_BYTES, type Read, type ReadIo, type ReadOutcome } from './file-read.js';
+import { readProblem, stopped } from './messages.js';
 import { RepoLock, pidAlive } from './lock.js';
 import { packFooter, type PackEntry } from './pack.js';
 import { fsyncDir, tempName } from './atomic.js';
@@ -35,7 +37,7 @@ import { readXattrs } from './native.js';
 import { dirNode, fileNode, nodeMeta, sameNodes, specialNode, symlinkNode, xattrsFrom, type NodeMeta } from './nodes.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
-import type { Repository } from './repository.js';
+import type { RepoProblem, Repository } from './repository.js';
 import { SNAPSHOT_VERSION, type SnapshotSummary, type SnapshotWithId } from './snapshot.js';
 import { encodeTree, type Tree, type TreeNode, type Xattr } from './tree.js';
 import type { ChunkFile, ChunkResult } from './worker.js';
@@ -66,15 +68,29 @@ export interface BackupOptions {
    * ids sharing a fingerprint) would make them (claims.ts). The run must store them anyway.
    */
   staleClaims?: Uint8Array[];
+  /**
+   * Packs known to be damaged (a check found blobs in them that fail): their data
+   * counts as absent, so this backup stores it again and its snapshot does not depend on them.
+   */
+  avoidPacks?: ReadonlySet<string>;
+  /** For tests: a file can be changed at these moments, to see that what is stored is one version of it. */
+  testHooks?: {
+    /** Before a file is handed to the pool to be read. */
+    beforeRead?: (path: string) => void;
+    /** After each segment of a large file but its last. */
+    afterSegment?: (path: string, offset: number) => void | Promise<void>;
+  };
 }
 
 export interface BackupResult {
   snapshotId: string;
   summary: SnapshotSummary;
+  /**
+   * Damage the backup found in the repository and worked around: index or snapshot files it
+   * skipped, packs it did not rely on (their data was stored again where still on disk).
+   */
+  damage: RepoProblem[];
 }
-
-/** Files larger than this are chunked in segments, so one task never holds a whole big file. */
-const SEGMENT_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const TEMP_MAX_AGE_MS = 24 * 3600_000;
@@ -128,6 +144,8 @@ class PendingFile {
     readonly folder: FolderWait,
     readonly meta: NodeMeta,
     readonly changed: boolean,
+    /** The file as the walk saw it: what its read is checked against. */
+    readonly state: EntryStat,
   ) {
     folder.count++;
   }
@@ -279,22 +297,6 @@ async function writevAll(fd: number, chunks: Uint8Array[]): Promise<void> {
   }
 }
 
-/** Ids of packs in data/ that no index lists: left by a killed run. Returns them indexed. */
-export async function recoverUnindexedPacks(repo: Repository, index: MasterIndex): Promise<Map<string, PackEntry[]>> {
-  const found = new Map<string, PackEntry[]>();
-  for (const packId of (await repo.listPacks()).keys()) {
-    if (index.hasPack(packId)) continue;
-    try {
-      const entries = await repo.readPackHeader(packId);
-      index.addPack(packId, entries);
-      found.set(packId, entries);
-    } catch {
-      // A pack whose header fails is left alone here; check names it and prune removes it.
-    }
-  }
-  return found;
-}
-
 /** Remove temp files whose writer is gone (same host, dead pid) or that are a day old. */
 export async function cleanTemp(repo: Repository): Promise<void> {
   const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
@@ -318,14 +320,22 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   let walker: Walker | null = null;
   try {
     await repo.upgradeFormat();
-    const parent = options.parent === undefined ? await findParent(repo, options.sources) : options.parent;
+    const damage: RepoProblem[] = [];
+    const parent = options.parent === undefined ? await findParent(repo, options.sources, damage) : options.parent;
     if (parent) {
       // The walk starts while the index loads.
       walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
     }
     await cleanTemp(repo);
-    const { index } = await repo.loadIndex();
-    return await new BackupRun(repo, index, { ...options, parent }, walker).execute();
+    // One listing of data/ serves both: which packs the index may rely on (present, of the
+    // size their entries add up to), and which packs a killed run left unindexed.
+    const packs = await repo.listPacks();
+    const loaded = await repo.loadIndex({ packs, avoid: options.avoidPacks });
+    const recovered = new Map([...loaded.recovered, ...(await repo.indexUnlisted(loaded, packs))]);
+    damage.push(...loaded.damaged, ...loaded.excluded);
+    const run = new BackupRun(repo, loaded.index, { ...options, parent }, walker, recovered);
+    const { snapshotId, summary } = await run.execute();
+    return { snapshotId, summary, damage };
   } finally {
     await walker?.close();
     await lock.release();
@@ -366,6 +376,7 @@ class BackupRun {
     dataAdded: 0,
     durationMs: 0,
     errors: [],
+    warnings: [],
   };
   private readonly progress: Progress = {
     filesDone: 0,
@@ -383,6 +394,13 @@ class BackupRun {
    * hard links): a version-1 parent did not record them, so its nodes are built anew, once.
    */
   private readonly parentComplete: boolean;
+  /** What reading a file alone needs (file-read.ts). */
+  private readonly reads: ReadIo = {
+    chunk: (files) => this.runChunk(files),
+    capacity: () => this.capacity(),
+    progress: (bytes) => this.addProgressBytes(bytes),
+    afterSegment: (path, offset) => this.options.testHooks?.afterSegment?.(path, offset),
+  };
 
   constructor(
     private readonly repo: Repository,
@@ -390,6 +408,8 @@ class BackupRun {
     private readonly options: BackupOptions,
     /** Listing the sources since before the index loaded, when there is a parent (closed by backup()). */
     private readonly walker: Walker | null = null,
+    /** Packs on disk no readable index file listed, indexed from their headers: this run writes their index file. */
+    private readonly recovered: ReadonlyMap<string, PackEntry[]> = new Map(),
   ) {
     const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
     this.writeBudget = budget;
@@ -398,7 +418,7 @@ class BackupRun {
     this.parentComplete = options.parent?.version === SNAPSHOT_VERSION;
   }
 
-  async execute(): Promise<BackupResult> {
+  async execute(): Promise<Omit<BackupResult, 'damage'>> {
     const sources = this.options.sources.map((s) => resolve(s));
     const names = sources.map((s) => basename(s));
     if (names.includes('')) throw new CoreError('BAD_INPUT', 'Choose the folders under / rather than / itself.');
@@ -406,9 +426,8 @@ class BackupRun {
       throw new CoreError('BAD_INPUT', 'Two sources have the same folder name; back them up in separate sets.');
     }
     try {
-      // Packs a killed run wrote: index them now, so this run reuses their blobs.
-      const recovered = await recoverUnindexedPacks(this.repo, this.index);
-      for (const [id, entries] of recovered) this.unsaved.set(id, entries);
+      // Packs a killed run wrote (or a damaged index file listed): indexed already, written now.
+      for (const [id, entries] of this.recovered) this.unsaved.set(id, entries);
 
       const parent = this.options.parent ?? null; // found by backup()
       const parentRoot = parent ? await this.tryTree(parent.tree) : null;
@@ -445,7 +464,7 @@ class BackupRun {
       await this.drainWrites();
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
       // pack unfinished: then the snapshot would name chunks that were never written.
-      if (this.pending.data.size + this.pending.tree.size > 0) throw new CoreError('INTERNAL', 'A worker thread stopped before its pack was written; run the backup again.');
+      if (this.pending.data.size + this.pending.tree.size > 0) throw stopped.threadLost();
       // A cancel that came after the last file was handed out still stops the snapshot (what
       // was stored is indexed below all the same, for the next run to reuse).
       this.checkCancel();
@@ -487,7 +506,7 @@ class BackupRun {
   }
 
   private checkCancel(): void {
-    if (this.options.signal?.aborted) throw new CoreError('CANCELLED', 'The backup was cancelled.');
+    if (this.options.signal?.aborted) throw stopped.cancelled('backup');
     if (this.writeError) throw this.writeError;
   }
 
@@ -535,8 +554,24 @@ class BackupRun {
       return prev && sameNodes([node], [prev]) ? prev : node;
     }
     this.progress.currentFile = path;
-    if (size > SEGMENT_BYTES) return new Later(this.largeFile(path).then((r) => this.storedFile(meta, prev !== undefined, r)));
-    return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined), path, size);
+    this.options.testHooks?.beforeRead?.(path);
+    if (size > SEGMENT_BYTES) return new Later(readFile(path, st, this.reads).then((r) => this.readDone(path, meta, prev !== undefined, r)));
+    return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined, st), path, size);
+  }
+
+  /**
+   * A file read alone (large, or read again): its node from the state its bytes belong to, a
+   * warning in the summary when it kept changing, null when it could not be read. Its extended
+   * attributes are the walk's (`meta`): reading them again would race the same writer.
+   */
+  private readDone(path: string, meta: NodeMeta, changed: boolean, r: ReadOutcome): TreeNode | null {
+    if (!r.ok) {
+      this.summary.errors.push({ path, message: r.message });
+      return null;
+    }
+    if (r.warning) this.summary.warnings.push({ path, message: r.warning });
+    this.fileDone(0);
+    return this.storedFile(nodeMeta(meta.name, r.state, meta.xattrs), changed, { ids: r.ids, size: r.size });
   }
 
   /** A file whose size, times and inode equal its parent-snapshot node, whose chunks are all stored. */
@@ -668,7 +703,7 @@ class BackupRun {
    * the batch is full and the pool is busy: the walk waits there, which bounds memory.
    */
   private scheduleFile(pending: PendingFile, path: string, size: number): PendingFile | Promise<PendingFile> {
-    this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER }, pending });
+    this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER, expect: pending.state }, pending });
     this.batchBytes += size;
     if (this.batch.length < BATCH_FILES && this.batchBytes < BATCH_BYTES) return pending;
     return this.capacity().then(() => {
@@ -689,6 +724,8 @@ class BackupRun {
           if (f.error) {
             this.summary.errors.push({ path: b.file.path, message: f.error });
             b.pending.arrive(null);
+          } else if (f.changed) {
+            this.readAgain(b.file.path, b.pending, { ok: true, ids: f.ids, size: f.end, changed: f.changed });
           } else {
             const bytes = f.sizes.reduce((a, n) => a + n, 0);
             this.fileDone(bytes);
@@ -703,24 +740,16 @@ class BackupRun {
     );
   }
 
-  private async largeFile(path: string): Promise<FileContent | null> {
-    const ids: string[] = [];
-    let start = 0;
-    for (;;) {
-      await this.capacity();
-      const { files } = await this.runChunk([{ path, start, limit: SEGMENT_BYTES }]);
-      const f = files[0]!;
-      if (f.error) {
-        this.summary.errors.push({ path, message: f.error });
-        return null;
-      }
-      ids.push(...f.ids);
-      this.addProgressBytes(f.end - start);
-      start = f.end;
-      if (f.eof) break;
-    }
-    this.fileDone(0);
-    return { ids, size: start };
+  /** A file of a batch that changed while it was read: read alone until one read sees it whole. */
+  private readAgain(path: string, pending: PendingFile, first: Read): void {
+    readFile(path, pending.state, this.reads, first).then(
+      (r) => pending.arrive(this.readDone(path, pending.meta, pending.changed, r)),
+      (e: unknown) => {
+        // The run stopped (a cancel, a failed write): it fails with that error.
+        this.writeError ??= e;
+        pending.arrive(null);
+      },
+    );
   }
 
   private async runChunk(files: ChunkFile[]): Promise<ChunkResult> {
@@ -901,14 +930,7 @@ class BackupRun {
   // ---- progress ----
 
   private error(path: string, e: unknown): void {
-    const code = (e as NodeJS.ErrnoException)?.code;
-    const message =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'ENOENT'
-          ? 'vanished before it could be read'
-          : `cannot be read (${code ?? 'error'})`;
-    this.summary.errors.push({ path, message });
+    this.summary.errors.push({ path, message: readProblem(e) });
   }
 
   private fileDone(bytes: number): void {
@@ -953,10 +975,11 @@ class BackupRun {
 }
 
 /** The snapshot an incremental backup compares against: the newest of this host with the same sources. */
-export async function findParent(repo: Repository, sources: readonly string[]): Promise<SnapshotWithId | null> {
+export async function findParent(repo: Repository, sources: readonly string[], damage: RepoProblem[] = []): Promise<SnapshotWithId | null> {
   const key = JSON.stringify(sources.map((s) => resolve(s)).sort());
   const host = hostname();
-  const all = await repo.snapshots();
+  const { snapshots: all, damaged } = await repo.loadSnapshots();
+  damage.push(...damaged);
   for (let i = all.length - 1; i >= 0; i--) {
     const s = all[i]!;
     if (s.host === host && JSON.stringify(s.paths) === key) return s;

@@ -4,8 +4,8 @@
  */
 import { decompress } from 'zstd-napi';
 import type { DCtx } from 'zstd-napi/binding.js';
-import { CoreError } from '../errors.js';
 import { blobAad, blobId, decrypt, type BlobType, type RepoKeys } from './format.js';
+import { damage } from './messages.js';
 
 /** Decrypt, decompress and verify one sealed blob. Pure but for the keys. */
 export function openBlob(
@@ -21,7 +21,7 @@ export function openBlob(
 ): Buffer {
   const idBuf = Buffer.from(id, 'hex');
   const stored = decrypt(keys.data, sealed, blobAad(type, idBuf));
-  if (!stored) throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} failed its integrity check.`);
+  if (!stored) throw damage.blob(packId, 'integrity');
   let plain: Buffer;
   if (!compressed) plain = stored;
   else if (scratch && rawLength <= scratch.buffer.length) {
@@ -29,12 +29,18 @@ export function openBlob(
     try {
       n = scratch.dctx.decompress(scratch.buffer, stored);
     } catch {
-      throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not decompress.`);
+      throw damage.blob(packId, 'decompress');
     }
     plain = scratch.buffer.subarray(0, n);
-  } else plain = decompress(stored);
+  } else {
+    try {
+      plain = decompress(stored);
+    } catch {
+      throw damage.blob(packId, 'decompress');
+    }
+  }
   if (plain.length !== rawLength || !blobId(keys.id, plain).equals(idBuf)) {
-    throw new CoreError('REPO_DAMAGED', `A blob in pack ${packId.slice(0, 12)} does not match its id.`);
+    throw damage.blob(packId, 'id');
   }
   return plain;
 }

@@ -3,7 +3,6 @@
  * Everything here is a function of its inputs: no files, no clocks, no randomness but nonces.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { CoreError } from '../errors.js';
 
 /**
  * The repository format (`config`'s version). 2 adds to trees what a file system holds beyond
@@ -85,13 +84,6 @@ export function decrypt(key: Buffer, sealed: Uint8Array, aad: Buffer | string): 
   } catch {
     return null;
   }
-}
-
-/** Decrypt or fail with a message naming what was damaged (never its content). */
-export function decryptOrThrow(key: Buffer, sealed: Uint8Array, aad: Buffer | string, what: string): Buffer {
-  const plain = decrypt(key, sealed, aad);
-  if (!plain) throw new CoreError('REPO_DAMAGED', `${what} failed its integrity check.`);
-  return plain;
 }
 
 export function isHexId(s: string): boolean {

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { Progress } from './backup.js';
+import { toUserError } from './messages.js';
 
-export type JobKind = 'backup' | 'restore' | 'check' | 'prune';
+export type JobKind = 'backup' | 'restore' | 'check' | 'prune' | 'repair';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobView<R = unknown> {
@@ -70,9 +71,12 @@ export class JobRegistry {
         job.result = await work(controller.signal, (p) => (job.progress = p));
         job.state = 'succeeded';
       } catch (e) {
-        const code = e instanceof CoreError ? e.code : 'INTERNAL';
-        job.state = code === 'CANCELLED' ? 'cancelled' : 'failed';
-        job.error = { code, message: e instanceof CoreError ? e.message : 'Something went wrong inside Twofold Backup.' };
+        // A full disk, a drive that went away: worded for a person (messages.ts), with its code.
+        // Only a restore writes outside the repository, and what fills up there is its target.
+        const full = ['ENOSPC', 'EDQUOT'].includes((e as NodeJS.ErrnoException)?.code ?? '');
+        const error = toUserError(e, meta.kind === 'restore' && full ? 'target' : 'repository');
+        job.state = error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        job.error = { code: error.code, message: error.message };
       } finally {
         job.finishedAt = this.clock.now();
         this.trim();

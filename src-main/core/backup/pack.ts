@@ -9,6 +9,7 @@
  */
 import { CoreError } from '../errors.js';
 import { decrypt, encrypt, ID_BYTES, type BlobType } from './format.js';
+import { PackHeaderError } from './messages.js';
 
 export const PACK_MAGIC = Buffer.from('TFP1', 'ascii');
 export const TRAILER_BYTES = 8;
@@ -28,6 +29,11 @@ export interface PackEntry {
   offset: number;
 }
 
+/** Bytes after the blobs of a pack of `blobs` blobs: sealed header (nonce, entries, tag) and trailer. */
+export function footerBytes(blobs: number): number {
+  return 12 + blobs * ENTRY_BYTES + 16 + TRAILER_BYTES;
+}
+
 export function encodeHeader(entries: readonly PackEntry[]): Buffer {
   const out = Buffer.alloc(entries.length * ENTRY_BYTES);
   entries.forEach((e, i) => {
@@ -42,13 +48,13 @@ export function encodeHeader(entries: readonly PackEntry[]): Buffer {
 }
 
 export function decodeHeader(plain: Buffer): PackEntry[] {
-  if (plain.length % ENTRY_BYTES !== 0) throw new CoreError('REPO_DAMAGED', 'A pack header has a damaged length.');
+  if (plain.length % ENTRY_BYTES !== 0) throw new PackHeaderError('length');
   const entries: PackEntry[] = [];
   let offset = 0;
   for (let at = 0; at < plain.length; at += ENTRY_BYTES) {
     const type = plain[at];
     const flags = plain[at + 1]!;
-    if ((type !== 0 && type !== 1) || flags > 1) throw new CoreError('REPO_DAMAGED', 'A pack header has an unknown entry.');
+    if ((type !== 0 && type !== 1) || flags > 1) throw new PackHeaderError('entry');
     const length = plain.readUInt32LE(at + 2);
     entries.push({
       type: type === 0 ? 'data' : 'tree',
@@ -75,20 +81,20 @@ export function packFooter(dataKey: Buffer, entries: readonly PackEntry[]): Buff
 /** Where the sealed header sits, from the pack's last 8 bytes and its size. */
 export function headerLocation(trailer: Buffer, packSize: number): { offset: number; length: number } {
   if (trailer.length !== TRAILER_BYTES || !trailer.subarray(4).equals(PACK_MAGIC)) {
-    throw new CoreError('REPO_DAMAGED', 'A pack has no valid trailer.');
+    throw new PackHeaderError('trailer');
   }
   const length = trailer.readUInt32LE(0);
   const offset = packSize - TRAILER_BYTES - length;
-  if (offset < 0) throw new CoreError('REPO_DAMAGED', 'A pack header is longer than its pack.');
+  if (offset < 0) throw new PackHeaderError('tooLong');
   return { offset, length };
 }
 
 /** Decrypt a sealed header and check that its blobs fill the pack exactly up to the header. */
 export function openHeader(dataKey: Buffer, sealed: Buffer, headerOffset: number): PackEntry[] {
   const plain = decrypt(dataKey, sealed, HEADER_AAD);
-  if (!plain) throw new CoreError('REPO_DAMAGED', 'A pack header failed its integrity check.');
+  if (!plain) throw new PackHeaderError('integrity');
   const entries = decodeHeader(plain);
   const end = entries.reduce((sum, e) => sum + e.length, 0);
-  if (end !== headerOffset) throw new CoreError('REPO_DAMAGED', 'A pack header does not match the pack size.');
+  if (end !== headerOffset) throw new PackHeaderError('size');
   return entries;
 }

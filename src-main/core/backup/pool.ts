@@ -16,6 +16,8 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { CoreError } from '../errors.js';
+import { stopped } from './messages.js';
+import { ERROR_CODES, type ErrorCode } from '../../../src-shared/errors.js';
 import { collectYoung, exposeGc } from './gc.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
@@ -101,7 +103,7 @@ export class WorkerPool {
    */
   async abandonPacks(): Promise<void> {
     this.accepting = false;
-    for (const job of this.queue.splice(0)) job.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    for (const job of this.queue.splice(0)) job.reject(stopped.poolClosed());
     await Promise.allSettled(this.slots.map((slot) => this.runOn(slot, { kind: 'abandon' })));
   }
 
@@ -109,7 +111,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const cancelled = () => new CoreError('CANCELLED', 'The worker pool was closed.');
+    const cancelled = stopped.poolClosed;
     for (const job of this.queue.splice(0)) job.reject(cancelled());
     await Promise.all(
       this.slots.map(async (slot) => {
@@ -121,7 +123,7 @@ export class WorkerPool {
   }
 
   private run(task: Task): Promise<unknown> {
-    if (this.closed || !this.accepting) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    if (this.closed || !this.accepting) return Promise.reject(stopped.poolClosed());
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject });
       this.pump();
@@ -129,7 +131,7 @@ export class WorkerPool {
   }
 
   private runOn(slot: Slot, task: Task): Promise<unknown> {
-    if (this.closed) return Promise.reject(new CoreError('CANCELLED', 'The worker pool was closed.'));
+    if (this.closed) return Promise.reject(stopped.poolClosed());
     return new Promise((resolve, reject) => {
       slot.own.push({ task, resolve, reject });
       this.pump();
@@ -174,7 +176,7 @@ export class WorkerPool {
       const job = slot.jobs.shift();
       if (job) {
         if (reply.ok) job.resolve(reply.result);
-        else job.reject(Object.assign(new Error(reply.message), { code: reply.code }));
+        else job.reject(threadError(reply));
       }
       this.pump();
     });
@@ -195,4 +197,13 @@ export class WorkerPool {
     });
     return slot;
   }
+}
+
+/**
+ * A task's failure as the thread reported it: an engine error again (its code and message are
+ * the user's: messages.ts), else an Error carrying the errno code, for the run to word.
+ */
+function threadError(reply: { message: string; code?: string }): Error {
+  if (reply.code && (ERROR_CODES as readonly string[]).includes(reply.code)) return new CoreError(reply.code as ErrorCode, reply.message);
+  return Object.assign(new Error(reply.message), { code: reply.code });
 }

@@ -6,11 +6,12 @@
  * new packs, then the new full index, then the old index files, then the old packs.
  */
 import { CoreError } from '../errors.js';
-import { recoverUnindexedPacks } from './backup.js';
-import { blobKey, indexFileFor, type MasterIndex } from './index.js';
+import { openBlob } from './blob.js';
+import { blobKey, indexFileFor, MasterIndex } from './index.js';
 import { RepoLock } from './lock.js';
-import { open } from 'node:fs/promises';
-import { PACK_TARGET_BYTES, type BlobType } from './format.js';
+import type { BlobType } from './format.js';
+import { stopped as halt } from './messages.js';
+import { PackCopier, type CopiedBlob } from './pack-copier.js';
 import type { PackEntry } from './pack.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
@@ -99,105 +100,167 @@ export interface PruneResult {
   packsWritten: number;
   blobsRemoved: number;
   bytesFreed: number;
+  /**
+   * Packs left as they were although they hold data no snapshot needs, because some data they
+   * hold fails its check, or they are missing or of the wrong size: Check & repair deals with them.
+   */
+  packsLeft: string[];
+  /** Blobs some snapshot needs that no pack holds as it should: lost already (a check names the files). */
+  blobsMissing: number;
 }
 
-/** Every blob (trees and data, as `blobKey` names them) some snapshot needs. Throws rather than guess. */
-async function usedBlobs(repo: Repository, index: MasterIndex): Promise<Set<string>> {
+/** A failure that may pass (the disk did not read): prune then removes nothing. */
+const stopped = halt.prune;
+const certain = (e: unknown) => e instanceof CoreError && e.code === 'REPO_DAMAGED';
+
+/**
+ * Every blob (trees and data, as `blobKey` names them) a readable snapshot needs. Damage that
+ * is certain (a tree whose pack is gone or whose bytes fail) hides only what lies below it,
+ * which nothing can reach any more; a tree in a pack of the wrong size is read from that pack
+ * (`aside`). A read that fails for another reason stops prune: it must never guess.
+ */
+async function usedBlobs(repo: Repository, index: MasterIndex, aside: MasterIndex, snapshots: readonly SnapshotWithId[]): Promise<Set<string>> {
   const used = new Set<string>();
+  const load = async (treeId: string) => {
+    try {
+      return await repo.loadTree(treeId, index, { cache: false });
+    } catch (e) {
+      if (!certain(e)) throw stopped(e);
+      if (!aside.has(treeId, 'tree')) return null;
+      try {
+        return await repo.loadTree(treeId, aside, { cache: false });
+      } catch (again) {
+        if (!certain(again)) throw stopped(again);
+        return null;
+      }
+    }
+  };
   const visit = async (treeId: string): Promise<void> => {
     const key = blobKey({ id: treeId, type: 'tree' });
     if (used.has(key)) return;
     used.add(key);
-    const tree = await repo.loadTree(treeId, index, { cache: false });
-    for (const n of tree.nodes) {
+    const tree = await load(treeId);
+    for (const n of tree?.nodes ?? []) {
       for (const c of n.content ?? []) used.add(blobKey({ id: c, type: 'data' }));
       if (n.subtree) await visit(n.subtree);
     }
   };
-  for (const s of await repo.snapshots()) await visit(s.tree);
+  for (const s of snapshots) await visit(s.tree);
   return used;
 }
 
+/**
+ * Remove what no snapshot needs: packs with no used blob go, packs partly used are rewritten
+ * (their used blobs verified and copied), then one index for everything that stays replaces the
+ * old index files. Damage never stops it, and it never removes what repair could still save: a
+ * pack whose used data fails its check, or that is missing or of the wrong size, is left as it
+ * is, its index entries kept, and reported; a damaged snapshot file is skipped (its data is
+ * freed: nothing can reach it).
+ */
 export async function prune(repo: Repository): Promise<PruneResult> {
   const lock = await RepoLock.acquire(repo, true);
   try {
-    const { index, files: oldIndexFiles } = await repo.loadIndex();
-    await recoverUnindexedPacks(repo, index);
-    let used: Set<string>;
-    try {
-      used = await usedBlobs(repo, index);
-    } catch (cause) {
-      throw new CoreError('REPO_DAMAGED', 'Prune stopped before removing anything: a snapshot or tree cannot be read. Run a check.', { cause });
-    }
+    const packs = await repo.listPacks();
+    const loaded = await repo.loadIndex({ packs });
+    await repo.indexUnlisted(loaded, packs);
+    const { index } = loaded;
+    const { snapshots, damaged } = await repo.loadSnapshots();
+    const unsure = damaged.find((d) => !d.certain);
+    if (unsure) throw stopped(new CoreError('STORAGE_UNAVAILABLE', unsure.message));
+    // Packs the index leaves out keep their entries (for repair); the trees of those still on
+    // disk (of the wrong size) still count, as far as they can be read.
+    const setAside = await repo.packEntriesFromIndex(loaded.files, new Set(loaded.excluded.map((p) => p.id)));
+    const aside = new MasterIndex();
+    for (const [id, entries] of setAside) if (packs.has(id)) aside.addPack(id, entries);
+    const used = await usedBlobs(repo, index, aside, snapshots);
+
+    const result: PruneResult = { packsRemoved: 0, packsRewritten: 0, packsWritten: 0, blobsRemoved: 0, bytesFreed: 0, packsLeft: [], blobsMissing: 0 };
     for (const key of used) {
       const [type, id] = key.split(':') as [BlobType, string];
-      if (!index.has(id, type)) throw new CoreError('REPO_DAMAGED', 'Prune stopped before removing anything: some data is missing. Run a check.');
+      if (!index.has(id, type) && !aside.has(id, type)) result.blobsMissing++;
     }
-    const sizes = await repo.listPacks();
-
-    const result: PruneResult = { packsRemoved: 0, packsRewritten: 0, packsWritten: 0, blobsRemoved: 0, bytesFreed: 0 };
-    const keptPacks = new Map<string, PackEntry[]>();
-    const doomed: string[] = [];
-    const rewrite: string[] = [];
-    for (const packId of index.packIds()) {
-      const header = await repo.readPackHeader(packId);
-      // A blob counts as used here only at the location the index chose: duplicates go.
-      const live = header.filter((e) => used.has(blobKey(e)) && index.get(e.id, e.type)?.pack === packId);
-      if (live.length === header.length) keptPacks.set(packId, header);
-      else if (live.length === 0) doomed.push(packId);
-      else rewrite.push(packId);
+    const plan = await planPacks(repo, index, used);
+    const copier = new PackCopier(repo);
+    const rewritten: string[] = [];
+    for (const packId of plan.rewrite) {
+      if (await copyLive(repo, index, used, packId, copier)) rewritten.push(packId);
+      else plan.left.push(packId);
     }
+    await copier.flush();
 
-    // Copy the live blobs of partly used packs into new packs, sealed bytes as they are (after checking them).
-    let blobs: Buffer[] = [];
-    let entries: PackEntry[] = [];
-    let size = 0;
-    const flush = async () => {
-      if (entries.length === 0) return;
-      const { id, bytes } = await repo.savePack(blobs, entries);
-      keptPacks.set(id, entries);
-      result.bytesFreed -= bytes;
-      result.packsWritten++;
-      blobs = [];
-      entries = [];
-      size = 0;
-    };
-    for (const packId of rewrite) {
-      for (const e of await repo.readPackHeader(packId)) {
-        const loc = index.get(e.id, e.type);
-        if (!used.has(blobKey(e)) || loc?.pack !== packId) continue;
-        await repo.readBlob(e.id, loc); // verifies: never copy damage forward
-        const sealed = await readRaw(repo, packId, e.offset, e.length);
-        entries.push({ ...e, offset: size });
-        blobs.push(sealed);
-        size += e.length;
-        if (size >= PACK_TARGET_BYTES) await flush();
-      }
-    }
-    await flush();
-
-    await repo.saveSealed('index', indexFileFor(keptPacks, oldIndexFiles));
-    for (const id of oldIndexFiles) await repo.removeFile('index', id);
-    for (const packId of [...doomed, ...rewrite]) {
+    // Left as they are, with the entries their index files give: for repair to save what they hold.
+    const carried = await repo.packEntriesFromIndex(loaded.files, new Set(plan.left));
+    const next = new Map([...plan.kept, ...copier.written, ...setAside, ...carried]);
+    await repo.saveSealed('index', indexFileFor(next, loaded.files));
+    for (const id of loaded.files) await repo.removeFile('index', id);
+    for (const packId of [...plan.doomed, ...rewritten]) {
       result.blobsRemoved += index.blobsOfPack(packId).filter((b) => !used.has(blobKey(b)) || index.get(b.id, b.type)?.pack !== packId).length;
-      result.bytesFreed += sizes.get(packId) ?? 0;
+      result.bytesFreed += packs.get(packId) ?? 0;
       await repo.removePack(packId);
     }
-    result.packsRemoved = doomed.length;
-    result.packsRewritten = rewrite.length;
+    result.bytesFreed -= copier.bytes;
+    result.packsWritten = copier.written.size;
+    result.packsRemoved = plan.doomed.length;
+    result.packsRewritten = rewritten.length;
+    result.packsLeft = [...new Set([...plan.left, ...setAside.keys()])].sort();
     return result;
   } finally {
     await lock.release();
   }
 }
 
-async function readRaw(repo: Repository, packId: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(repo.packPath(packId), 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, offset);
-    return buf;
-  } finally {
-    await fh.close();
+interface PackPlan {
+  /** Packs kept as they are, with their header's entries. */
+  kept: Map<string, PackEntry[]>;
+  /** Packs with no used blob. */
+  doomed: string[];
+  /** Packs partly used: their used blobs are copied, then they go. */
+  rewrite: string[];
+  /** Packs left as they are although partly unused: some used blob of theirs fails its check (copyLive). */
+  left: string[];
+}
+
+/** What becomes of each indexed pack. A blob counts as used only at the location the index chose: duplicates go. */
+async function planPacks(repo: Repository, index: MasterIndex, used: ReadonlySet<string>): Promise<PackPlan> {
+  const plan: PackPlan = { kept: new Map(), doomed: [], rewrite: [], left: [] };
+  for (const packId of index.packIds()) {
+    const blobs = index.blobsOfPack(packId);
+    const live = blobs.filter((b) => used.has(blobKey(b)) && index.get(b.id, b.type)?.pack === packId);
+    if (live.length === 0) {
+      plan.doomed.push(packId);
+      continue;
+    }
+    let header: PackEntry[] | null = null;
+    try {
+      header = await repo.readPackHeader(packId);
+    } catch (e) {
+      if (!certain(e)) throw stopped(e);
+    }
+    // A damaged header is rewritten too, when every blob still used verifies (copyLive).
+    if (header && live.length === blobs.length) plan.kept.set(packId, header);
+    else plan.rewrite.push(packId);
   }
+  return plan;
+}
+
+/**
+ * Copy the used blobs of a pack into new packs, each verified first; false (nothing copied)
+ * when one fails: the pack is then left for repair, which saves what it can.
+ */
+async function copyLive(repo: Repository, index: MasterIndex, used: ReadonlySet<string>, packId: string, copier: PackCopier): Promise<boolean> {
+  const copies: { blob: CopiedBlob; sealed: Buffer }[] = [];
+  for (const b of index.blobsOfPack(packId)) {
+    const loc = index.get(b.id, b.type);
+    if (!used.has(blobKey(b)) || loc?.pack !== packId) continue;
+    try {
+      const sealed = await repo.readSealed(loc);
+      openBlob(repo.keys, b.id, b.type, loc.compressed, loc.rawLength, sealed, packId); // never copy damage forward
+      copies.push({ blob: { id: b.id, type: b.type, compressed: loc.compressed, rawLength: loc.rawLength }, sealed });
+    } catch (e) {
+      if (!certain(e)) throw stopped(e);
+      return false;
+    }
+  }
+  for (const c of copies) await copier.add(c.blob, c.sealed);
+  return true;
 }

@@ -18,7 +18,6 @@ import { openBlob } from './blob.js';
 import { gearTable } from './chunker.js';
 import {
   decrypt,
-  decryptOrThrow,
   deriveRepoKeys,
   encrypt,
   fileId,
@@ -28,7 +27,11 @@ import {
   SEALED_FILE_VERSION,
   type RepoKeys,
 } from './format.js';
-import { decodeIndexFile, MasterIndex, type BlobLocation, type IndexFile } from './index.js';
+import { decodeIndexFile, type BlobLocation, type IndexFile, type MasterIndex } from './index.js';
+import { indexUnlisted, loadIndex, packEntriesFromIndex, problemOf, readingIndex, type IndexOptions, type LoadedIndex, type RepoProblem } from './index-load.js';
+
+export type { LoadedIndex, RepoProblem } from './index-load.js';
+import { damage, HEADER_WHY, PackHeaderError, stopped } from './messages.js';
 import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -144,7 +147,7 @@ export class Repository {
       throw new CoreError('NOT_FOUND', 'There is no Twofold repository in that folder (or it cannot be read).');
     }
     const parsed = ConfigSchema.safeParse(safeJson(raw));
-    if (!parsed.success) throw new CoreError('REPO_DAMAGED', 'The repository config is damaged or of an unknown version.');
+    if (!parsed.success) throw damage.config();
     return parsed.data;
   }
 
@@ -201,19 +204,28 @@ export class Repository {
     return id;
   }
 
+  /**
+   * A sealed file's JSON, verified: its bytes hash to its name and open under the key. Damage
+   * throws REPO_DAMAGED naming the file; a file that cannot be read at all throws its errno.
+   */
   async loadSealed(kind: SealedKind, id: string): Promise<unknown> {
     const body = await readFile(join(this.dir(kind), id));
-    const what = kind === 'index' ? `Index file ${id.slice(0, 12)}` : `Snapshot ${id.slice(0, 12)}`;
-    if (fileId(body) !== id || body[0] !== SEALED_FILE_VERSION) throw new CoreError('REPO_DAMAGED', `${what} is damaged.`);
-    const plain = decryptOrThrow(this.keys.data, body.subarray(1), SEALED_AAD[kind], what);
-    return JSON.parse(decompress(plain).toString('utf8'));
+    const damaged = (why: 'hash' | 'integrity' | 'shape') => (kind === 'index' ? damage.indexFile(id, why) : damage.snapshotFile(id, why));
+    if (fileId(body) !== id || body[0] !== SEALED_FILE_VERSION) throw damaged('hash');
+    const plain = decrypt(this.keys.data, body.subarray(1), SEALED_AAD[kind]);
+    if (!plain) throw damaged('integrity');
+    try {
+      return JSON.parse(decompress(plain).toString('utf8'));
+    } catch {
+      throw damaged('shape');
+    }
   }
 
   async list(kind: SealedKind | 'locks'): Promise<string[]> {
     try {
       return (await readdir(this.dir(kind))).filter(isHexId);
     } catch {
-      throw new CoreError('NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?');
+      throw stopped.repositoryUnreadable();
     }
   }
 
@@ -229,54 +241,102 @@ export class Repository {
 
   async loadSnapshot(id: string): Promise<SnapshotWithId> {
     const parsed = SnapshotSchema.safeParse(await this.loadSealed('snapshots', id));
-    if (!parsed.success) throw new CoreError('REPO_DAMAGED', `Snapshot ${id.slice(0, 12)} has an unknown shape.`);
+    if (!parsed.success) throw damage.snapshotFile(id, 'shape');
     return { ...parsed.data, id };
   }
 
-  /** Every snapshot, oldest first. */
+  /**
+   * Every snapshot that opens, oldest first, and the ones that do not: a damaged snapshot file
+   * never hides the others (docs/repository-format.md §11).
+   */
+  async loadSnapshots(): Promise<{ snapshots: SnapshotWithId[]; damaged: RepoProblem[] }> {
+    const damaged: RepoProblem[] = [];
+    const loaded = await Promise.all(
+      (await this.list('snapshots')).map(async (id) => {
+        try {
+          return await this.loadSnapshot(id);
+        } catch (e) {
+          // Removed meanwhile (a forget elsewhere): simply not there any more.
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          damaged.push(problemOf('snapshot', id, e));
+          return null;
+        }
+      }),
+    );
+    const snapshots = loaded.filter((s): s is SnapshotWithId => s !== null);
+    snapshots.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+    return { snapshots, damaged: damaged.sort((a, b) => a.id.localeCompare(b.id)) };
+  }
+
+  /** Every snapshot that opens, oldest first (damaged ones are left out: loadSnapshots names them). */
   async snapshots(): Promise<SnapshotWithId[]> {
-    const all = await Promise.all((await this.list('snapshots')).map((id) => this.loadSnapshot(id)));
-    return all.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+    return (await this.loadSnapshots()).snapshots;
+  }
+
+  /** The full id of a snapshot file, from its full id or a unique prefix of at least 8 hex digits, without opening it. */
+  async resolveSnapshotId(idOrPrefix: string): Promise<string> {
+    const ids = (await this.list('snapshots')).filter((id) => id.startsWith(idOrPrefix.toLowerCase()));
+    if (idOrPrefix.length < 8 || ids.length !== 1) throw new CoreError('NOT_FOUND', 'There is no such snapshot in this repository.');
+    return ids[0]!;
   }
 
   /** A snapshot by its full id or a unique prefix of at least 8 hex digits. */
   async findSnapshot(idOrPrefix: string): Promise<SnapshotWithId> {
-    const ids = (await this.list('snapshots')).filter((id) => id.startsWith(idOrPrefix.toLowerCase()));
-    if (idOrPrefix.length < 8 || ids.length !== 1) throw new CoreError('NOT_FOUND', 'There is no such snapshot in this repository.');
-    return this.loadSnapshot(ids[0]!);
+    return this.loadSnapshot(await this.resolveSnapshotId(idOrPrefix));
   }
 
-  // ---- index ----
+  // ---- index (index-load.ts) ----
 
-  async loadIndex(): Promise<{ index: MasterIndex; files: string[] }> {
-    const index = new MasterIndex();
-    const files = await this.list('index');
-    for (const id of files) index.addFile(await this.loadIndexFile(id));
-    return { index, files };
+  loadIndex(options: IndexOptions = {}): Promise<LoadedIndex> {
+    return loadIndex(this, options);
+  }
+
+  readingIndex(avoid?: ReadonlySet<string>): Promise<LoadedIndex> {
+    return readingIndex(this, avoid);
+  }
+
+  indexUnlisted(loaded: LoadedIndex, packs: ReadonlyMap<string, number>): Promise<Map<string, PackEntry[]>> {
+    return indexUnlisted(this, loaded, packs);
+  }
+
+  packEntriesFromIndex(files: readonly string[], ids: ReadonlySet<string>): Promise<Map<string, PackEntry[]>> {
+    return packEntriesFromIndex(this, files, ids);
   }
 
   async loadIndexFile(id: string): Promise<IndexFile> {
+    const doc = await this.loadSealed('index', id);
     try {
-      return decodeIndexFile(await this.loadSealed('index', id));
-    } catch (e) {
-      if (e instanceof CoreError) throw e;
-      throw new CoreError('REPO_DAMAGED', `Index file ${id.slice(0, 12)} has an unknown shape.`);
+      return decodeIndexFile(doc);
+    } catch {
+      throw damage.indexFile(id, 'shape');
     }
   }
 
-
   // ---- packs ----
 
+  /** Every pack file in data/ and its size: one listing of the 256 sub-folders. */
   async listPacks(): Promise<Map<string, number>> {
     const packs = new Map<string, number>();
-    const root = this.dir('data');
-    for (const sub of await readdir(root)) {
-      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
-      for (const name of await readdir(join(root, sub))) {
-        if (isHexId(name) && name.startsWith(sub)) packs.set(name, (await stat(join(root, sub, name))).size);
-      }
+    for (const [sub, names] of await this.packFolders()) {
+      const sizes = await Promise.all(names.map((name) => stat(join(this.dir('data'), sub, name)).then((st) => st.size, () => -1)));
+      names.forEach((name, i) => {
+        if (sizes[i]! >= 0) packs.set(name, sizes[i]!); // -1: removed between the listing and its stat
+      });
     }
     return packs;
+  }
+
+  /** Every pack file in data/, by name only (no stat): enough to know which packs are there. */
+  async packNames(): Promise<Map<string, number>> {
+    const packs = new Map<string, number>();
+    for (const [, names] of await this.packFolders()) for (const name of names) packs.set(name, -1);
+    return packs;
+  }
+
+  private async packFolders(): Promise<[string, string[]][]> {
+    const root = this.dir('data');
+    const subs = (await readdir(root)).filter((sub) => /^[0-9a-f]{2}$/.test(sub));
+    return Promise.all(subs.map(async (sub) => [sub, (await readdir(join(root, sub))).filter((n) => isHexId(n) && n.startsWith(sub))] as [string, string[]]));
   }
 
   /** Write one pack (blobs, sealed header, trailer) crash-safely; returns its id. */
@@ -294,18 +354,21 @@ export class Repository {
     await rm(this.packPath(packId), { force: true });
   }
 
-  /** A pack's header entries, read from its end only. */
+  /** A pack's header entries, read from its end only; damage names the pack. */
   async readPackHeader(packId: string): Promise<PackEntry[]> {
-    const fh = await open(this.packPath(packId), 'r');
+    const fh = await this.openPack(packId);
     try {
       const size = (await fh.stat()).size;
-      if (size < TRAILER_BYTES) throw new CoreError('REPO_DAMAGED', `Pack ${packId.slice(0, 12)} is truncated.`);
+      if (size < TRAILER_BYTES) throw damage.packTruncated(packId);
       const trailer = Buffer.alloc(TRAILER_BYTES);
       await fh.read(trailer, 0, TRAILER_BYTES, size - TRAILER_BYTES);
       const where = headerLocation(trailer, size);
       const sealed = Buffer.alloc(where.length);
       await fh.read(sealed, 0, where.length, where.offset);
       return openHeader(this.keys.data, sealed, where.offset);
+    } catch (e) {
+      if (e instanceof PackHeaderError) throw damage.packHeader(packId, HEADER_WHY[e.why]);
+      throw e;
     } finally {
       await fh.close();
     }
@@ -313,14 +376,28 @@ export class Repository {
 
   /** One blob's plaintext, verified against its id; throws REPO_DAMAGED naming the pack otherwise. */
   async readBlob(id: string, loc: BlobLocation): Promise<Buffer> {
-    const fh = await open(this.packPath(loc.pack), 'r');
+    return openBlob(this.keys, id, loc.type, loc.compressed, loc.rawLength, await this.readSealed(loc), loc.pack);
+  }
+
+  /** A blob's sealed bytes as the pack holds them (not verified). */
+  async readSealed(loc: Pick<BlobLocation, 'pack' | 'offset' | 'length'>): Promise<Buffer> {
+    const fh = await this.openPack(loc.pack);
     try {
       const sealed = Buffer.alloc(loc.length);
       const { bytesRead } = await fh.read(sealed, 0, loc.length, loc.offset);
-      if (bytesRead !== loc.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
-      return openBlob(this.keys, id, loc.type, loc.compressed, loc.rawLength, sealed, loc.pack);
+      if (bytesRead !== loc.length) throw damage.packTruncated(loc.pack);
+      return sealed;
     } finally {
       await fh.close();
+    }
+  }
+
+  private async openPack(packId: string) {
+    try {
+      return await open(this.packPath(packId), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw damage.packMissing(packId);
+      throw damage.packUnreadable(packId, e);
     }
   }
 
@@ -333,12 +410,17 @@ export class Repository {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const loc = index.get(id, 'tree');
-    if (!loc) throw new CoreError('REPO_DAMAGED', `Tree ${id.slice(0, 12)} is missing from the index.`);
+    if (!loc) throw damage.treeNotIndexed(id);
     const pack = this.treePack(loc.pack);
-    if (loc.offset + loc.length > pack.length) throw new CoreError('REPO_DAMAGED', `Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    if (loc.offset + loc.length > pack.length) throw damage.packTruncated(loc.pack);
     const sealed = pack.subarray(loc.offset, loc.offset + loc.length);
     const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, sealed, loc.pack, this.scratch);
-    const tree = decodeTree(plain);
+    let tree: Tree;
+    try {
+      tree = decodeTree(plain);
+    } catch {
+      throw damage.treeShape();
+    }
     if (options.cache === false) return tree;
     if (this.treeCache.size > 2048) this.treeCache.clear();
     this.treeCache.set(id, tree);
@@ -354,8 +436,8 @@ export class Repository {
     if (!buf) {
       try {
         buf = readFileSync(this.packPath(packId));
-      } catch {
-        throw new CoreError('REPO_DAMAGED', `Pack ${packId.slice(0, 12)} is missing or cannot be read.`);
+      } catch (e) {
+        throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? damage.packMissing(packId) : damage.packUnreadable(packId, e);
       }
       if (this.packCache.size >= 4) this.packCache.delete(this.packCache.keys().next().value!);
       this.packCache.set(packId, buf);

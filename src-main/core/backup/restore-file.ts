@@ -38,6 +38,8 @@ export interface RestoredFile {
   /** Something appeared at the target during the restore and was left as it was. */
   existed?: boolean;
   error?: string;
+  /** The errno or engine code behind `error` (a full disk stops the restore). */
+  code?: string;
   /** Parts of its metadata that could not be set (the file itself is restored). */
   notKept?: string[];
 }

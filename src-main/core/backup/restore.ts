@@ -6,6 +6,10 @@
  * stops, and a re-run that skips existing entries finishes the job: it removes the temporary
  * files a killed run left (restore-temps.ts), writes what is missing and sets every folder's
  * metadata again. Nothing already there is replaced unless the caller chose 'overwrite'.
+ *
+ * Damage is reported and passed by: a folder whose listing (tree) cannot be read, a file whose
+ * data is missing or fails its check, are each named in the summary with the pack, and
+ * everything else is restored. Only a root that cannot be read, a cancel or a full disk stop it.
  */
 import { lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -16,12 +20,15 @@ import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
 import type { TreeNode } from './tree.js';
-import { displayName, fsPath } from './fs-names.js';
+import { fsPath } from './fs-names.js';
 import type { RestoreFile } from './restore-file.js';
 import { HardLinks, linkInPlace, type Member } from './restore-links.js';
 import { applyMeta } from './restore-meta.js';
 import { placeSpecial, specialError } from './restore-special.js';
 import { RestoreTemps } from './restore-temps.js';
+import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
+import { RestoreBatches } from './restore-batches.js';
+import type { RestoreBlob } from './worker.js';
 
 export type OnExisting = 'skip' | 'overwrite' | 'fail';
 
@@ -52,15 +59,21 @@ interface Item {
   target: string;
 }
 
-const BATCH_FILES = 64;
-const BATCH_BYTES = 8 * 1024 * 1024;
+/** A folder whose listing cannot be read: it is made, but what it held cannot be restored. */
+interface Lost {
+  lost: true;
+  target: string;
+  message: string;
+}
 
 export async function restore(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<RestoreSummary> {
   const summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, special: 0, bytes: 0, skipped: 0, errors: [] };
-  const starts = await selectionStarts(repo, index, snapshot, options);
+  const starts = await selectionStarts(repo, index, snapshot, options, summary.errors);
   const walk = () => walkSelection(repo, index, starts);
+  let batches: RestoreBatches | null = null;
   const check = () => {
-    if (options.signal?.aborted) throw new CoreError('CANCELLED', 'The restore was cancelled.');
+    if (options.signal?.aborted) throw stopped.cancelled('restore');
+    if (batches?.fatal) throw batches.fatal;
   };
 
   // First pass: totals for the progress bar, and, when the caller asked to fail on an existing
@@ -74,8 +87,10 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   let conflicts = 0;
   let example = '';
   const absent = new Set<string>();
-  for await (const { node, target } of fresh ? [] : walk()) {
+  for await (const item of fresh ? [] : walk()) {
     check();
+    if ('lost' in item) continue; // named by the second pass
+    const { node, target } = item;
     if (node.type === 'file') {
       filesTotal++;
       bytesTotal += node.size;
@@ -129,52 +144,49 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   for (const s of starts) temps.clean(dirname(s.target));
   // One lane runs on this thread: each of its tasks (~8 MiB of files) holds it ~20 ms.
   const pool = new WorkerPool(repo, options.threads, { inline: true });
+  batches = new RestoreBatches(pool, {
+    result: ({ target, node }, f) => {
+      links.written(node, target, !f.error && !f.existed);
+      if (f.error) summary.errors.push({ path: target, message: f.error });
+      else if (f.existed) {
+        // Appeared after we looked: never replaced.
+        if (options.onExisting === 'skip') summary.skipped++;
+        else summary.errors.push({ path: target, message: APPEARED_DURING_RESTORE });
+      } else {
+        summary.files++;
+        summary.bytes += f.bytes;
+        bytesDone += f.bytes;
+        for (const message of f.notKept ?? []) summary.errors.push({ path: target, message });
+      }
+      filesDone++;
+    },
+    batchDone: (last) => emit(last.target),
+  });
+  const queued = batches;
+  const drain = async () => {
+    await queued.flush();
+    await queued.drain();
+    check();
+  };
+  const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
+    const blobs = blobsOf(repo, index, node);
+    if (!blobs) {
+      summary.errors.push({ path: target, message: damage.dataNotIndexed().message });
+      links.written(node, target, false);
+      return;
+    }
+    const file = restoreFile(node, target, blobs, temps.next(dirname(target)), replace, absent.has(dirname(target)));
+    check();
+    await queued.add({ file, target, node });
+  };
   try {
-    let batch: { file: RestoreFile; target: string; node: TreeNode }[] = [];
-    let batchBytes = 0;
-    const inFlight = new Set<Promise<void>>();
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const mine = batch;
-      batch = [];
-      batchBytes = 0;
-      while (inFlight.size >= pool.threads * 2) await Promise.race(inFlight);
+    for await (const item of walk()) {
       check();
-      const p = pool.restore({ kind: 'restore', files: mine.map((m) => m.file) }).then((r) => {
-        r.files.forEach((f, i) => {
-          const { target, node } = mine[i]!;
-          links.written(node, target, !f.error && !f.existed);
-          if (f.error) summary.errors.push({ path: target, message: f.error });
-          else if (f.existed) {
-            // Appeared after we looked: never replaced.
-            if (options.onExisting === 'skip') summary.skipped++;
-            else summary.errors.push({ path: target, message: 'a file appeared there during the restore and was left as it was' });
-          } else {
-            summary.files++;
-            summary.bytes += f.bytes;
-            bytesDone += f.bytes;
-            for (const message of f.notKept ?? []) summary.errors.push({ path: target, message });
-          }
-          filesDone++;
-        });
-        emit(mine[mine.length - 1]!.target);
-      });
-      const tracked = p.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    };
-    const drain = async () => {
-      await flush();
-      while (inFlight.size > 0) await Promise.race(inFlight);
-    };
-    const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
-      const file = restoreFile(repo, index, node, target, temps.next(dirname(target)), replace, absent.has(dirname(target)));
-      batch.push({ file, target, node });
-      batchBytes += node.size;
-      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
-    };
-
-    for await (const { node, target } of walk()) {
-      check();
+      if ('lost' in item) {
+        if (!under(item.target)) summary.errors.push({ path: `${item.target}/`, message: item.message });
+        continue;
+      }
+      const { node, target } = item;
       if (under(target)) continue;
       const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
       if (node.type === 'dir') {
@@ -227,9 +239,12 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       if (link.length === 0 && write.length === 0) break;
     }
   } finally {
+    // Every task answers before the pool closes: none is left to fail unheard.
+    await queued.drain();
     temps.close();
     await pool.close();
   }
+  check();
   setFolderMeta(dirs, summary);
   emit(null, true);
   return summary;
@@ -276,14 +291,20 @@ function makeDir(target: string): void {
 }
 
 /** What a lane needs to write one file: where its chunks are, its metadata, where it goes. */
-function restoreFile(repo: Repository, index: MasterIndex, node: TreeNode, target: string, tmp: string, replace: boolean, inNewFolder: boolean): RestoreFile {
-  const blobs = (node.content ?? []).map((id) => {
-    const loc = index.get(id, 'data');
-    if (!loc) throw new CoreError('REPO_DAMAGED', `Data for ${displayName(target)} is missing from the repository. Run a check.`);
-    return { id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed };
-  });
+function restoreFile(node: TreeNode, target: string, blobs: RestoreBlob[], tmp: string, replace: boolean, inNewFolder: boolean): RestoreFile {
   const { type, mode, uid, gid, mtime, xattrs, size } = node;
   return { target, tmp, replace, inNewFolder, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
+}
+
+/** Where each chunk of a file lies, or null when some chunk is in no index (its data is lost). */
+function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): RestoreBlob[] | null {
+  const blobs: RestoreBlob[] = [];
+  for (const id of node.content ?? []) {
+    const loc = index.get(id, 'data');
+    if (!loc) return null;
+    blobs.push({ id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
+  }
+  return blobs;
 }
 
 /** A symlink, FIFO, socket or device node, made and put in place here (restore-special.ts). */
@@ -328,12 +349,7 @@ function lstatOrNull(p: string): Stats | null {
   }
 }
 
-function errText(e: unknown): string {
-  if (e instanceof CoreError) return e.message;
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return code ? `cannot be written (${code})` : 'cannot be written';
-}
+const errText = writeProblem;
 
 /** Where a restore starts: an item, and whether everything below it is restored too. */
 interface Start extends Item {
@@ -345,12 +361,19 @@ interface Start extends Item {
  * (after its parent folders, which are made but not filled). Every chosen path is checked
  * here, before anything is written; a path chosen twice or inside another is restored once.
  */
-async function selectionStarts(repo: Repository, index: MasterIndex, snapshot: SnapshotWithId, options: RestoreOptions): Promise<Start[]> {
+async function selectionStarts(
+  repo: Repository,
+  index: MasterIndex,
+  snapshot: SnapshotWithId,
+  options: RestoreOptions,
+  errors: RestoreSummary['errors'],
+): Promise<Start[]> {
+  // Without its top folder a snapshot has nothing to restore: that alone stops the restore.
   const root = await repo.loadTree(snapshot.tree, index, { cache: false });
   const topTarget = (name: string): string => {
     if (options.targetDir !== null) return join(options.targetDir, name);
     const original = snapshot.paths.find((p) => basename(p) === name);
-    if (!original) throw new CoreError('REPO_DAMAGED', 'The snapshot does not say where one of its entries came from.');
+    if (!original) throw damage.snapshotOrigin();
     return original;
   };
   const chosen = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
@@ -375,21 +398,44 @@ async function selectionStarts(repo: Repository, index: MasterIndex, snapshot: S
       // Parent folders of a chosen path are created (owner-writable) but keep the snapshot's mode.
       if (!seen.has(target)) starts.push({ node, target, whole: false });
       seen.add(target);
-      nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+      try {
+        nodes = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+      } catch (e) {
+        if (!(e instanceof CoreError) || e.code !== 'REPO_DAMAGED') throw e;
+        // This chosen path cannot be reached; the others still can.
+        errors.push({ path: `${target}/`, message: lostListing(e) });
+        break;
+      }
     }
   }
   return starts;
 }
 
-/** Every item under the starts, parents before children, one folder's tree loaded at a time. */
-async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[]): AsyncGenerator<Item> {
+/** What a folder whose listing cannot be read tells the summary. */
+function lostListing(e: CoreError): string {
+  return `its listing cannot be read, so nothing in it can be restored: ${e.message}`;
+}
+
+/**
+ * Every item under the starts, parents before children, one folder's tree loaded at a time. A
+ * folder whose tree is damaged comes as itself and then as Lost: the walk goes on past it. Any
+ * other failure (the repository's disk stopped answering) ends the walk.
+ */
+async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[]): AsyncGenerator<Item | Lost> {
   const stack: Start[] = [...starts].reverse();
   while (stack.length > 0) {
     const item = stack.pop()!;
     yield item;
     const { node, target } = item;
     if (!item.whole || node.type !== 'dir' || !node.subtree) continue;
-    const children = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+    let children: TreeNode[];
+    try {
+      children = (await repo.loadTree(node.subtree, index, { cache: false })).nodes;
+    } catch (e) {
+      if (!(e instanceof CoreError) || e.code !== 'REPO_DAMAGED') throw e;
+      yield { lost: true, target, message: lostListing(e) };
+      continue;
+    }
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, target: join(target, children[i]!.name), whole: true });
   }
 }

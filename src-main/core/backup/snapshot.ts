@@ -25,6 +25,11 @@ export const SnapshotSummarySchema = z.object({
   durationMs: z.number().int().nonnegative(),
   /** What could not be kept: entries that could not be read (skipped), and entries stored without part of their metadata. */
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  /**
+   * Files stored although they kept changing while they were read (absent in snapshots written
+   * before it existed): the stored copy may not match any one moment of the file.
+   */
+  warnings: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
 });
 export type SnapshotSummary = z.infer<typeof SnapshotSummarySchema>;
 
@@ -39,6 +44,18 @@ export const SnapshotSchema = z.object({
   tree: Hex64,
   parent: Hex64.nullable(),
   summary: SnapshotSummarySchema,
+  /**
+   * Set when repair rewrote this snapshot without the parts that were lost (absent otherwise):
+   * when, which snapshot it replaces, and what it lost (the first ones by path, and how many).
+   */
+  repaired: z
+    .object({
+      time: z.string().datetime(),
+      original: Hex64,
+      lost: z.array(z.object({ path: z.string(), message: z.string() })),
+      lostCount: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 export type SnapshotWithId = Snapshot & { id: string };

@@ -19,6 +19,8 @@ import { PackWriter, type FinishedPack } from './pack-writer.js';
 import { compressAsync, nextCutNative } from './native.js';
 import { fsPath } from './fs-names.js';
 import { writeRestoredFile, type RestoreFile, type RestoredFile } from './restore-file.js';
+import { stateChange, type FileState } from './file-state.js';
+import { damage, readProblem, writeProblem } from './messages.js';
 
 export interface WorkerKeys {
   role: 'twofold-worker';
@@ -32,9 +34,17 @@ export interface WorkerKeys {
 
 export interface ChunkFile {
   path: string;
+  /**
+   * A descriptor the engine holds open on `path` for the whole file (file-read.ts): each segment
+   * reads through it, so a file is read through one descriptor from start to end. Without it
+   * the lane opens `path` and closes it again.
+   */
+  fd?: number;
   /** Offset to start at (a chunk boundary of an earlier segment), and bytes after which to stop. */
   start: number;
   limit: number;
+  /** The file as the walk saw it: checked against the descriptor once the last byte is read. */
+  expect?: FileState;
 }
 export interface ChunkTask {
   kind: 'chunk';
@@ -55,6 +65,8 @@ export interface ChunkedFile {
   end: number;
   eof: boolean;
   error?: string;
+  /** At the end of the file: how it differs from `expect` (file-state.ts), when it does. */
+  changed?: 'status' | 'content';
 }
 export interface ChunkResult {
   files: ChunkedFile[];
@@ -73,6 +85,7 @@ export interface RestoreTask {
   files: RestoreFile[];
 }
 export interface RestoreResult {
+  /** Per file; `code` is the errno or engine code behind `error` (a full disk stops the restore). */
   files: RestoredFile[];
 }
 
@@ -249,7 +262,7 @@ async function chunkFiles(lane: Lane, task: ChunkTask): Promise<ChunkResult> {
         // A file that cannot be read is reported and skipped; a pack that cannot be written
         // fails the task (below).
         if (e instanceof PackWriteFailure) throw e;
-        chunked = { ids: [], sizes: [], end: f.start, eof: true, error: describe(e) };
+        chunked = { ids: [], sizes: [], end: f.start, eof: true, error: readProblem(e) };
         // Where in the buffer it stopped is unknown: start the next file afresh.
         await settleAll(lane);
       }
@@ -303,9 +316,10 @@ class PackWriteFailure extends Error {
 async function chunkOne(lane: Lane, f: ChunkFile, store: Store): Promise<ChunkedFile> {
   const k = lane.keys;
   const buffer = lane.buffer;
-  const fd = openSync(fsPath(f.path), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  const fd = f.fd ?? openSync(fsPath(f.path), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+    // A descriptor the engine passes is one it checked already.
+    if (f.fd === undefined && !fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
     const ids: string[] = [];
     const sizes: number[] = [];
     let pos = f.start; // file offset of buffer[head]
@@ -355,9 +369,10 @@ async function chunkOne(lane: Lane, f: ChunkFile, store: Store): Promise<Chunked
       }
     }
     lane.at = head;
-    return { ids, sizes, end: pos, eof: true };
+    const changed = f.expect ? stateChange(f.expect, fstatSync(fd, { bigint: true })) : null;
+    return changed ? { ids, sizes, end: pos, eof: true, changed } : { ids, sizes, end: pos, eof: true };
   } finally {
-    closeSync(fd);
+    if (f.fd === undefined) closeSync(fd);
   }
 }
 
@@ -410,7 +425,12 @@ function restoreFiles(lane: Lane, task: RestoreTask): RestoreResult {
     let fd = fds.get(p);
     if (fd === undefined) {
       if (fds.size > 16) closeAll();
-      fd = openSync(p, 'r');
+      try {
+        fd = openSync(p, 'r');
+      } catch (e) {
+        const pack = p.slice(-64);
+        throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? damage.packMissing(pack) : damage.packUnreadable(pack, e);
+      }
       fds.set(p, fd);
     }
     return fd;
@@ -425,7 +445,8 @@ function restoreFiles(lane: Lane, task: RestoreTask): RestoreResult {
         try {
           return restoreOne(lane, f, packFd);
         } catch (e) {
-          return { bytes: 0, error: describe(e) };
+          const code = (e as NodeJS.ErrnoException | CoreError)?.code;
+          return typeof code === 'string' ? { bytes: 0, error: writeProblem(e), code } : { bytes: 0, error: writeProblem(e) };
         }
       }),
     };
@@ -442,7 +463,7 @@ function restoreOne(lane: Lane, f: RestoreFile, packFd: (p: string) => number): 
     for (const b of f.blobs) {
       const blob = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
       const n = readSync(packFd(b.pack), blob, 0, b.length, b.offset);
-      if (n !== b.length) throw new Error('a pack is truncated');
+      if (n !== b.length) throw damage.packTruncated(b.pack.slice(-64));
       const plain = openBlob(lane.keys, b.id, 'data', b.compressed, b.rawLength, blob, b.pack.slice(-64), scratch());
       let done = 0;
       while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
@@ -483,17 +504,4 @@ function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
   } finally {
     closeSync(fd);
   }
-}
-
-/** A short reason for a person: the engine's own message or the errno code, never file content. */
-function describe(e: unknown): string {
-  if (e instanceof CoreError) return e.message; // a damaged blob names its pack
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOENT') return 'vanished before it could be read';
-  if (code === 'ELOOP') return 'became a symlink while being read';
-  if (code === 'ENOTFILE') return 'is no longer a regular file';
-  if (code === 'EEXIST') return 'a file appeared at the target while restoring';
-  if (code) return `cannot be read (${code})`;
-  return e instanceof Error ? e.message : 'unknown error';
 }

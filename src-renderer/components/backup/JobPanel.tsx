@@ -1,12 +1,13 @@
 /**
  * A long job on screen: a progress bar with bytes, files, rate, ETA and the current file, a
  * Cancel button while it runs, and its result once it ends (backup summary, restore summary,
- * check report or prune result).
+ * check report, prune result or repair report).
  */
 import { useId, useState } from 'react';
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { ErrorText } from '../Field.js';
 import { formatBytes, formatCount, formatDuration, formatRate, formatSeconds, plural, shortId } from './format.js';
+import { RepairOutcome } from './RepairOutcome.js';
 import { useJob } from './useJob.js';
 
 const KIND_LABEL: Record<JobViewDto['kind'], string> = {
@@ -14,6 +15,7 @@ const KIND_LABEL: Record<JobViewDto['kind'], string> = {
   restore: 'Restore',
   check: 'Check',
   prune: 'Freeing space',
+  repair: 'Repair',
 };
 
 export function JobPanel({
@@ -140,7 +142,22 @@ function JobOutcome({ job }: { job: JobViewDto }) {
               Retention removed {r.forgotten} older snapshot(s){r.prune ? ` and freed ${formatBytes(r.prune.bytesFreed)}` : ''}.
             </p>
           )}
+          {r.retentionNote && <p className="small muted">{r.retentionNote}</p>}
+          {r.damage.length > 0 && (
+            <div className="notice" data-testid="backup-damage">
+              <p>
+                The repository has damage this backup worked around (its snapshot does not depend on it). Run a check on
+                “Check &amp; repair”, then repair.
+              </p>
+              <ul>
+                {r.damage.map((d) => (
+                  <li key={`${d.kind}:${d.id}`}>{d.message}</li>
+                ))}
+              </ul>
+            </div>
+          )}
           <PathErrors errors={s.errors} />
+          <PathErrors errors={s.warnings} title="Backed up with a warning" />
         </div>
       );
     }
@@ -175,8 +192,20 @@ function JobOutcome({ job }: { job: JobViewDto }) {
             Freed {formatBytes(Math.max(0, r.bytesFreed))} in {took}: {r.packsRemoved} pack(s) removed, {r.packsRewritten} rewritten,{' '}
             {r.blobsRemoved} unused blob(s) dropped.
           </p>
+          {r.packsLeft.length > 0 && (
+            <p className="small">
+              {plural(r.packsLeft.length, 'damaged or missing pack')} {r.packsLeft.length === 1 ? 'was' : 'were'} left as{' '}
+              {r.packsLeft.length === 1 ? 'it was' : 'they were'}: repair deals with {r.packsLeft.length === 1 ? 'it' : 'them'}.
+            </p>
+          )}
+          {r.blobsMissing > 0 && <p className="small">{plural(r.blobsMissing, 'blob')} of data some snapshot needs {r.blobsMissing === 1 ? 'is' : 'are'} lost already: run a check.</p>}
         </div>
       );
+    }
+    case 'repair': {
+      const r = job.result;
+      if (!r) return null;
+      return <RepairOutcome report={r} took={took} />;
     }
   }
 }
@@ -190,11 +219,11 @@ function Fact({ term, value }: { term: string; value: string }) {
   );
 }
 
-function PathErrors({ errors }: { errors: { path: string; message: string }[] }) {
+function PathErrors({ errors, title = 'Not kept in full' }: { errors: { path: string; message: string }[]; title?: string }) {
   if (errors.length === 0) return null;
   return (
     <div className="path-errors">
-      <h3>Not kept in full</h3>
+      <h3>{title}</h3>
       <ul>
         {errors.map((e) => (
           <li key={e.path}>
@@ -214,7 +243,7 @@ function CheckReport({ report, took }: { report: CheckReportDto; took: string })
       <p className={report.ok ? 'ok-text' : 'error'} data-testid="check-verdict">
         {report.ok
           ? `No problems found (${took}): ${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s)${report.packsRead > 0 ? `, ${report.packsRead} pack(s) read in full` : ''}.`
-          : `The check found ${report.problems.length} problem(s) (${took}).`}
+          : `The check found ${plural(report.problems.length, 'problem')} (${took}).`}
       </p>
       {report.damagedSnapshots.length > 0 && (
         <div className="path-errors">
@@ -248,7 +277,9 @@ function CheckReport({ report, took }: { report: CheckReportDto; took: string })
       )}
       {report.unindexedPacks.length > 0 && (
         <p className="small muted">
-          {report.unindexedPacks.length} pack(s) are not in the index (left by an interrupted backup); “Free space” removes them.
+          {plural(report.unindexedPacks.length, 'pack')} {report.unindexedPacks.length === 1 ? 'is' : 'are'} not in a readable index (left by an
+          interrupted backup, or listed by a damaged index file): the next backup or a rebuilt index lists{' '}
+          {report.unindexedPacks.length === 1 ? 'it' : 'them'} again.
         </p>
       )}
       {report.problems.length > 0 && (

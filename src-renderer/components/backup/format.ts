@@ -67,9 +67,9 @@ export function formatMode(mode: number, type: EntryType): string {
   return s;
 }
 
-/** "1 file", "2 files": a count with its noun (the plural given where adding an s is wrong). */
+/** "1 file", "3 packs", "2 snapshot files": a count with its noun (the plural given where adding an s is wrong). */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 export function shortId(id: string): string {

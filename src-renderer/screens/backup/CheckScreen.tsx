@@ -1,15 +1,21 @@
 /**
- * Check a repository (its structure, or also every byte or a random share of the data) and
- * name what is damaged; free the space no snapshot uses any more (prune).
+ * Check & repair: check a repository (its structure, or also every byte or a random share of
+ * the data) and name what is damaged; repair what a check found (save what damaged packs still
+ * hold and remove them, rebuild the index, rewrite snapshots without what they lost), which
+ * deletes files and so asks for a step-up; free the space no snapshot uses any more (prune).
  */
 import { useId, useState, type FormEvent } from 'react';
+import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
+import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { plural, shortId } from '../../components/backup/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
 import { useRepositories } from '../../components/backup/useRepositories.js';
 
 type ReadData = 'none' | 'all' | 'subset';
+type CheckReportDto = NonNullable<Extract<JobViewDto, { kind: 'check' }>['result']>;
 
 export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => void }) {
   const { repositories, error: repoError } = useRepositories();
@@ -19,31 +25,41 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
   const [percent, setPercent] = useState('10');
   const [jobs, setJobs] = useState<{ jobId: string; title: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
+  /** The last check of the chosen repository that finished here: what repair offers to mend. */
+  const [lastCheck, setLastCheck] = useState<{ jobId: string; repositoryId: string; report: CheckReportDto } | null>(null);
   const ids = { form: useId(), percent: useId() };
 
   const repoName = repositories?.find((r) => r.id === repositoryId)?.name ?? '';
   const pct = Number(percent);
   const pctValid = Number.isFinite(pct) && pct >= 0.1 && pct <= 100;
 
+  const addJob = (jobId: string, title: string) => setJobs((js) => [{ jobId, title }, ...js]);
+
   const startCheck = async (e: FormEvent) => {
     e.preventDefault();
     const r = await call('backup.check.start', readData === 'subset' ? { repositoryId, readData, subsetPercent: pct } : { repositoryId, readData });
     if (!r.ok) return setError(r.error.message);
     setError(null);
-    setJobs((js) => [{ jobId: r.value.jobId, title: `Checking “${repoName}”` }, ...js]);
+    addJob(r.value.jobId, `Checking “${repoName}”`);
   };
 
   const startPrune = async () => {
     const r = await call('backup.prune.start', { repositoryId });
     if (!r.ok) return setError(r.error.message);
     setError(null);
-    setJobs((js) => [{ jobId: r.value.jobId, title: `Freeing space in “${repoName}”` }, ...js]);
+    addJob(r.value.jobId, `Freeing space in “${repoName}”`);
+  };
+
+  const jobEnded = (job: JobViewDto) => {
+    if (job.kind === 'check' && job.state === 'succeeded' && job.result) setLastCheck({ jobId: job.id, repositoryId: job.repositoryId, report: job.result });
+    // A repair changes what a check would say: the old report no longer applies.
+    if (job.kind === 'repair' && job.state === 'succeeded') setLastCheck((c) => (c?.repositoryId === job.repositoryId ? null : c));
   };
 
   if (repositories && repositories.length === 0) {
     return (
       <div className="stack wide">
-        <h1>Check &amp; free space</h1>
+        <h1>Check &amp; repair</h1>
         <p className="notice">
           No repository is connected.{' '}
           <button type="button" className="link" onClick={onOpenRepositories}>
@@ -62,7 +78,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
 
   return (
     <div className="stack wide">
-      <h1>Check &amp; free space</h1>
+      <h1>Check &amp; repair</h1>
       <ErrorText message={repoError ?? error} />
       {repositories && repositoryId && (
         <div className="card picker-bar">
@@ -70,7 +86,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
         </div>
       )}
       {jobs.map((j) => (
-        <JobPanel key={j.jobId} jobId={j.jobId} title={j.title} onClose={() => setJobs((js) => js.filter((x) => x.jobId !== j.jobId))} />
+        <JobPanel key={j.jobId} jobId={j.jobId} title={j.title} onEnd={jobEnded} onClose={() => setJobs((js) => js.filter((x) => x.jobId !== j.jobId))} />
       ))}
       <div className="two-col">
         <form className="card" aria-labelledby={`${ids.form}-title`} onSubmit={startCheck}>
@@ -115,20 +131,122 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
             </button>
           </div>
         </form>
-        <section className="card" aria-labelledby={`${ids.form}-prune`}>
-          <h2 id={`${ids.form}-prune`}>Free space no snapshot uses</h2>
-          <p>
-            Deleting snapshots removes only their listing; the data they alone used stays until it is freed here. Pack files that
-            hold unused data are rewritten or removed, and leftovers of interrupted backups are cleaned up.
-          </p>
-          <p className="small muted">The repository is locked for others while this runs.</p>
-          <div className="actions">
-            <button type="button" className="primary" disabled={!repositoryId} onClick={() => void startPrune()}>
-              Free space
-            </button>
-          </div>
-        </section>
+        {repositoryId && (
+          <RepairCard
+            key={`${repositoryId}:${lastCheck?.repositoryId === repositoryId ? lastCheck.jobId : ''}`}
+            repositoryId={repositoryId}
+            repoName={repoName}
+            report={lastCheck?.repositoryId === repositoryId ? lastCheck.report : null}
+            onStarted={(jobId) => addJob(jobId, `Repairing “${repoName}”`)}
+            onError={setError}
+          />
+        )}
       </div>
+      <section className="card" aria-labelledby={`${ids.form}-prune`}>
+        <h2 id={`${ids.form}-prune`}>Free space no snapshot uses</h2>
+        <p>
+          Deleting snapshots removes only their listing; the data they alone used stays until it is freed here. Pack files that hold
+          unused data are rewritten or removed, and leftovers of interrupted backups are cleaned up. Damaged packs are left for repair.
+        </p>
+        <p className="small muted">The repository is locked for others while this runs.</p>
+        <div className="actions">
+          <button type="button" className="primary" disabled={!repositoryId} onClick={() => void startPrune()}>
+            Free space
+          </button>
+        </div>
+      </section>
     </div>
+  );
+}
+
+/**
+ * What to repair, preselected from the last check: its damaged packs (to save what they hold,
+ * then remove), the index (when an index file or a pack was damaged or missing), the snapshots
+ * (when one lost data or cannot be opened). Confirmed with a step-up that names each part.
+ */
+function RepairCard({
+  repositoryId,
+  repoName,
+  report,
+  onStarted,
+  onError,
+}: {
+  repositoryId: string;
+  repoName: string;
+  report: CheckReportDto | null;
+  onStarted: (jobId: string) => void;
+  onError: (message: string | null) => void;
+}) {
+  const damagedPacks = report?.damagedPacks ?? [];
+  const [packs, setPacks] = useState(damagedPacks.length > 0);
+  const [index, setIndex] = useState(report ? report.problems.some((p) => p.kind === 'index' || p.kind === 'pack') : false);
+  const [snapshots, setSnapshots] = useState(report ? report.damagedSnapshots.length > 0 || report.problems.some((p) => p.kind === 'snapshot') : false);
+  const [confirming, setConfirming] = useState(false);
+  const id = useId();
+  const input = { repositoryId, packs: packs ? damagedPacks : [], index, snapshots };
+  const chosen = input.packs.length > 0 || index || snapshots;
+
+  const parts = [
+    ...(input.packs.length > 0 ? [`remove ${plural(input.packs.length, 'damaged pack')} (saving what ${input.packs.length === 1 ? 'it holds' : 'they hold'})`] : []),
+    ...(index || input.packs.length > 0 ? ['rebuild the index'] : []),
+    ...(snapshots ? ['rewrite damaged snapshots without what they lost'] : []),
+  ];
+
+  const start = async (proof: string) => {
+    setConfirming(false);
+    const r = await call('backup.repair.start', input, proof);
+    if (!r.ok) return onError(r.error.message);
+    onError(null);
+    onStarted(r.value.jobId);
+  };
+
+  return (
+    <section className="card" aria-labelledby={`${id}-title`} data-testid="repair-card">
+      <h2 id={`${id}-title`}>Repair</h2>
+      <p>
+        Run a backup first: if the files are still on your disk, it stores again what damaged or missing packs held, and older
+        snapshots that share that data are whole again. Then repair what is left. What cannot be saved is named in the report.
+      </p>
+      {report ? (
+        <p className="small" data-testid="repair-basis">
+          {report.ok ? 'The last check found no problems.' : `The last check found ${plural(report.problems.length, 'problem')}.`}
+        </p>
+      ) : (
+        <p className="small muted">Run a check first: it names the damaged packs to remove.</p>
+      )}
+      <fieldset>
+        <legend>What to repair</legend>
+        <div className="check">
+          <input id={`${id}-packs`} type="checkbox" checked={packs} disabled={damagedPacks.length === 0} onChange={(e) => setPacks(e.target.checked)} />
+          <label htmlFor={`${id}-packs`}>
+            Remove the damaged packs the check named
+            {damagedPacks.length > 0 ? ` (${damagedPacks.map(shortId).join(', ')})` : ''}, saving every blob that still verifies
+          </label>
+        </div>
+        <div className="check">
+          <input id={`${id}-index`} type="checkbox" checked={index || input.packs.length > 0} disabled={input.packs.length > 0} onChange={(e) => setIndex(e.target.checked)} />
+          <label htmlFor={`${id}-index`}>Rebuild the index from the packs (replaces damaged index files)</label>
+        </div>
+        <div className="check">
+          <input id={`${id}-snapshots`} type="checkbox" checked={snapshots} onChange={(e) => setSnapshots(e.target.checked)} />
+          <label htmlFor={`${id}-snapshots`}>Rewrite snapshots that lost data without it, and delete snapshot files that cannot be opened</label>
+        </div>
+      </fieldset>
+      <p className="small muted">Repair deletes damaged files, so it asks you to confirm. The repository is locked for others while it runs.</p>
+      <div className="actions">
+        <button type="button" className="danger" disabled={!chosen} onClick={() => setConfirming(true)}>
+          Repair…
+        </button>
+      </div>
+      {confirming && (
+        <StepUpDialog
+          method="backup.repair.start"
+          input={input}
+          actionLabel={`Repair “${repoName}”: ${parts.join(', ')}`}
+          onProof={(proof) => void start(proof)}
+          onCancel={() => setConfirming(false)}
+        />
+      )}
+    </section>
   );
 }

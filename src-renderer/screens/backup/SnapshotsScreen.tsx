@@ -28,6 +28,7 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
   useRememberedRepository(repositories, repositoryId, setRepositoryId);
   const [sets, setSets] = useState<BackupSetView[]>([]);
   const [snapshots, setSnapshots] = useState<Snapshot[] | null>(null);
+  const [damaged, setDamaged] = useState<OutputOf<'backup.snapshots.list'>['damaged']>([]);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
@@ -41,7 +42,10 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
   const load = useCallback(async () => {
     if (!repositoryId) return;
     const r = await call('backup.snapshots.list', { repositoryId });
-    if (r.ok) setSnapshots([...r.value.snapshots].sort(newestFirst));
+    if (r.ok) {
+      setSnapshots([...r.value.snapshots].sort(newestFirst));
+      setDamaged(r.value.damaged);
+    }
     setError(r.ok ? null : r.error.message);
   }, [repositoryId]);
   useEffect(() => {
@@ -54,7 +58,7 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
     setForgetting(null);
     const r = await call('backup.snapshots.forget', { repositoryId, snapshotIds: [s.id] }, proof);
     setError(r.ok ? null : r.error.message);
-    setMessage(r.ok ? `Deleted the snapshot ${shortId(s.id)}. “Free space” under Check releases the data only it used.` : null);
+    setMessage(r.ok ? `Deleted the snapshot ${shortId(s.id)}. “Free space” under Check & repair releases the data only it used.` : null);
     if (open?.snapshot.id === s.id) setOpen(null);
     void load();
   };
@@ -94,7 +98,21 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
           </div>
         </div>
       )}
-      {snapshots && snapshots.length === 0 && <p className="muted">This repository holds no snapshots yet. Run a backup set first.</p>}
+      {damaged.length > 0 && (
+        <div className="notice" role="status" data-testid="damaged-snapshots">
+          <p>
+            {damaged.length === 1 ? 'One snapshot file cannot be opened' : `${damaged.length} snapshot files cannot be opened`}: nothing
+            in {damaged.length === 1 ? 'it' : 'them'} can be read. The others are listed below. “Check &amp; repair” removes{' '}
+            {damaged.length === 1 ? 'it' : 'them'}.
+          </p>
+          <ul>
+            {damaged.map((d) => (
+              <li key={d.id}>{d.message}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {snapshots && snapshots.length === 0 && damaged.length === 0 && <p className="muted">This repository holds no snapshots yet. Run a backup set first.</p>}
       {snapshots && snapshots.length > 0 && (
         <section className="card" aria-labelledby="snapshots-title">
           <h2 id="snapshots-title">Snapshots ({snapshots.length})</h2>
@@ -121,6 +139,14 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
                     <td>{dateTime(s.time)}</td>
                     <td>
                       <code>{shortId(s.id)}</code>
+                      {s.repaired && (
+                        <>
+                          {' '}
+                          <span className="badge failed" title={`Repaired on ${dateTime(s.repaired.time)}: ${s.repaired.lostCount} item(s) lost`}>
+                            Repaired: {s.repaired.lostCount === 1 ? '1 item lost' : `${formatCount(s.repaired.lostCount)} items lost`}
+                          </span>
+                        </>
+                      )}
                     </td>
                     <td>{s.host}</td>
                     <td>
