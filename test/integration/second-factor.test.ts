@@ -346,13 +346,14 @@ describe('the audit log of the gate', () => {
       'setup:success',
       'device.added:success',
       'recovery.regenerated:success',
+      'locked:info',
       'password.failed:failure',
       'password.ok:success',
       'factor.failed:failure',
       'factor.ok:success',
     ]);
     expect(rows[0]).toMatchObject({ account: 'Ada', device: 'Pixel 8', workstation: 'test-workstation', ip: '127.0.0.1' });
-    expect(await t.ok('audit.verify', {})).toEqual({ ok: true, rows: 7, firstBrokenId: null, reason: null });
+    expect(await t.ok('audit.verify', {})).toEqual({ ok: true, rows: 8, firstBrokenId: null, reason: null });
   });
 
   it('reports the first edited row when the database file is tampered with', async () => {

@@ -1,24 +1,33 @@
 /**
  * The backup service: what the contract's backup methods and the scheduler call. It opens
  * repositories with the vault-wrapped master key (no gate session needed), runs long work as
- * jobs, and records each backup set's runs in the history.
+ * jobs, and records each backup set's runs in the history. It holds the line of
+ * docs/security.md ("Nothing below step-up destroys what a step-up protects") on its own too:
+ * a change of a set that retention would turn against its snapshots, and a restore that
+ * overwrites files, need `confirmed` (a step-up proof the router spent); a restore never writes
+ * into a repository or the data folder. Every change and every read-out or removal of backed-up
+ * data goes to the audit log.
  */
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../clock.js';
+import type { RequestContext } from '../context.js';
 import { CoreError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KdfCost } from '../password-kdf.js';
 import type { Store } from '../store.js';
 import type { Vault } from '../vault.js';
 import { backup, type BackupResult } from './backup.js';
+import { clip, repoText, restoreText, retentionChange, setChanges, snapshotText, type BackupAuditEvent, type BackupAuditSink } from './backup-audit.js';
 import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, type SetInput } from './backup-sets.js';
 import { diffSnapshots, findEntries, listFolder } from './browse.js';
 import { check, type CheckReport, type ReadData } from './check.js';
 import { JobRegistry } from './jobs.js';
 import { RepoLock } from './lock.js';
 import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './prune.js';
+import { assertRepositoryPathAllowed, assertRestoreAllowed, type ProtectedFolder } from './protected-paths.js';
 import { REPO_KDF_COST, Repository } from './repository.js';
 import { restore, type OnExisting, type RestoreSummary } from './restore.js';
 import type { SnapshotWithId } from './snapshot.js';
@@ -41,8 +50,25 @@ export interface BackupServiceDeps {
   vault: Vault;
   clock: Clock;
   logger: Logger;
+  /** The app's data folder: a restore never writes into it, and no repository lives in it. */
+  dataDir?: string;
+  audit?: BackupAuditSink;
   repoKdfCost?: KdfCost;
   threads?: number;
+}
+
+/** Who asked, and whether the router spent a step-up proof on this call. */
+export interface CallerInfo {
+  ctx?: RequestContext;
+  confirmed?: boolean;
+}
+
+export type SetPatch = Partial<Omit<SetInput, 'retention'>>;
+
+/** A set change that retention could turn against the set's snapshots (docs/security.md). */
+export function setChangeNeedsConfirmation(set: BackupSet, patch: SetPatch): boolean {
+  if (!hasRetention(set.retention)) return false;
+  return setChanges(set, { ...patch, name: undefined }, (id) => id).length > 0;
 }
 
 export interface BackupJobResult {
@@ -72,14 +98,27 @@ export class BackupService {
     return this.sets.repositories();
   }
 
+  /** The folders a restore never writes into and no repository is put into. */
+  protectedFolders(): ProtectedFolder[] {
+    const folders: ProtectedFolder[] = this.repositories().map((r) => ({ path: r.path, label: `the repository “${r.name}”` }));
+    if (this.deps.dataDir) folders.push({ path: this.deps.dataDir, label: "Twofold Backup's data folder" });
+    return folders;
+  }
+
+  private record(caller: CallerInfo | undefined, event: BackupAuditEvent): void {
+    this.deps.audit?.(caller?.ctx ?? null, { ...event, detail: clip(event.detail) });
+  }
+
   /** Create a repository; its password is returned here once and stored nowhere. */
-  async initRepository(name: string, path: string): Promise<{ repository: RepositoryRow; password: string }> {
+  async initRepository(name: string, path: string, caller?: CallerInfo): Promise<{ repository: RepositoryRow; password: string }> {
     requireAbsolute(path);
+    assertRepositoryPathAllowed(path, this.protectedFolders());
     const password = newRepositoryPassword();
     const { repo, master } = await Repository.init(path, password, this.kdfCost);
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository created', { repository: repository.id });
+      this.record(caller, { action: 'repository.created', outcome: 'success', detail: repoText(repository) });
       return { repository, password };
     } finally {
       master.fill(0);
@@ -87,12 +126,14 @@ export class BackupService {
   }
 
   /** Connect an existing repository (a new machine, or after a reinstall) with its password. */
-  async connectRepository(name: string, path: string, password: string): Promise<RepositoryRow> {
+  async connectRepository(name: string, path: string, password: string, caller?: CallerInfo): Promise<RepositoryRow> {
     requireAbsolute(path);
+    assertRepositoryPathAllowed(path, this.protectedFolders());
     const { repo, master } = await Repository.openWithPassword(path, password);
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository connected', { repository: repository.id });
+      this.record(caller, { action: 'repository.connected', outcome: 'success', detail: repoText(repository) });
       return repository;
     } finally {
       master.fill(0);
@@ -100,7 +141,7 @@ export class BackupService {
   }
 
   /** Replace every password key of the repository by one new password, returned once. */
-  async changeRepositoryPassword(id: string): Promise<{ password: string }> {
+  async changeRepositoryPassword(id: string, caller?: CallerInfo): Promise<{ password: string }> {
     const row = this.sets.repository(id);
     const master = await this.sets.masterKey(id);
     try {
@@ -110,6 +151,7 @@ export class BackupService {
       const added = await repo.addKey(master, password, this.kdfCost);
       for (const k of old) if (k !== added) await repo.removeKey(k);
       this.deps.logger.info('repository password changed', { repository: id });
+      this.record(caller, { action: 'repository.password-changed', outcome: 'success', detail: `${repoText(row)}: ${old.length} old key(s) removed` });
       return { password };
     } finally {
       master.fill(0);
@@ -117,7 +159,7 @@ export class BackupService {
   }
 
   /** Forget the repository here; with `deleteFiles`, also delete its folder (under the exclusive lock). */
-  async removeRepository(id: string, deleteFiles: boolean): Promise<void> {
+  async removeRepository(id: string, deleteFiles: boolean, caller?: CallerInfo): Promise<void> {
     const row = this.sets.repository(id);
     if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
     if (deleteFiles) {
@@ -130,6 +172,11 @@ export class BackupService {
       this.sets.removeRepository(id);
     }
     this.deps.logger.info('repository removed', { repository: id, deleteFiles });
+    this.record(caller, {
+      action: 'repository.removed',
+      outcome: 'success',
+      detail: `${repoText(row)}: ${deleteFiles ? 'its folder and every snapshot in it deleted' : 'forgotten here; its folder is kept'}`,
+    });
   }
 
   async openRepo(id: string): Promise<Repository> {
@@ -152,24 +199,54 @@ export class BackupService {
 
   // ---- backup sets ----
 
-  createSet(input: SetInput): BackupSet {
+  private repoName = (id: string): string => {
+    const r = this.repositories().find((x) => x.id === id);
+    return r ? `“${r.name}”` : 'a removed repository';
+  };
+
+  createSet(input: SetInput, caller?: CallerInfo): BackupSet {
     input.sources.forEach(requireAbsolute);
-    return this.sets.createSet(input);
+    const set = this.sets.createSet(input);
+    this.record(caller, {
+      action: 'set.created',
+      outcome: 'success',
+      detail: `“${set.name}” into ${this.repoName(set.repositoryId)}: folders ${set.sources.join(', ')}; retention ${retentionText(set.retention)}`,
+    });
+    return set;
   }
 
-  updateSet(id: string, patch: Partial<Omit<SetInput, 'retention'>>): BackupSet {
+  /** Whether this change of the set needs a step-up (the router asks before it runs). */
+  updateNeedsConfirmation(id: string, patch: SetPatch): boolean {
+    const set = this.sets.sets().find((s) => s.id === id);
+    // No such set: nothing to protect; the change itself says NOT_FOUND.
+    return set !== undefined && setChangeNeedsConfirmation(set, patch);
+  }
+
+  updateSet(id: string, patch: SetPatch, caller?: CallerInfo): BackupSet {
     patch.sources?.forEach(requireAbsolute);
-    return this.sets.updateSet(id, patch);
+    const current = this.sets.set(id);
+    if (setChangeNeedsConfirmation(current, patch) && caller?.confirmed !== true) {
+      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.');
+    }
+    const set = this.sets.updateSet(id, patch);
+    const changes = setChanges(current, patch, this.repoName);
+    if (changes.length) this.record(caller, { action: 'set.changed', outcome: 'success', detail: `“${current.name}”: ${changes.join('; ')}` });
+    return set;
   }
 
   /** Retention removes snapshots, so the contract puts this behind a step-up. */
-  setRetention(id: string, retention: Retention): BackupSet {
-    return this.sets.updateSet(id, { retention });
+  setRetention(id: string, retention: Retention, caller?: CallerInfo): BackupSet {
+    const current = this.sets.set(id);
+    const set = this.sets.updateSet(id, { retention });
+    this.record(caller, { action: 'set.retention-changed', outcome: 'success', detail: retentionChange(current, retention) });
+    return set;
   }
 
-  deleteSet(id: string): void {
+  deleteSet(id: string, caller?: CallerInfo): void {
     if (this.jobs.running((j) => j.setId === id)) throw new CoreError('JOB_RUNNING', 'Wait for this set\'s running backup to finish.');
+    const set = this.sets.set(id);
     this.sets.deleteSet(id);
+    this.record(caller, { action: 'set.deleted', outcome: 'success', detail: `“${set.name}” (its snapshots stay in ${this.repoName(set.repositoryId)})` });
   }
 
   isRunning(setId: string): boolean {
@@ -177,7 +254,7 @@ export class BackupService {
   }
 
   /** Start a backup of a set; returns the job id. Retention (forget, then prune) follows a success. */
-  runSet(setId: string, trigger: RunTrigger = 'manual'): string {
+  runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo): string {
     const set = this.sets.set(setId);
     if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', 'This backup set is already running.');
     const runId = this.sets.startRun(setId, trigger);
@@ -197,7 +274,15 @@ export class BackupService {
         if (Object.values(set.retention).some((n) => (n ?? 0) > 0)) {
           const removed = await forgetByPolicy(repo, set.retention, (s) => s.tags.includes(setTag(set.id)));
           forgotten = removed.length;
-          if (forgotten > 0) pruned = await prune(repo);
+          if (forgotten > 0) {
+            this.record(caller, {
+              action: 'snapshots.forgotten',
+              outcome: 'success',
+              detail: `${forgotten} snapshot(s) of “${set.name}” in ${this.repoName(set.repositoryId)} by its retention (${trigger} run): ${removed.map((id) => id.slice(0, 8)).join(', ')}`,
+            });
+            pruned = await prune(repo);
+            this.recordPrune(caller, set.repositoryId, pruned);
+          }
         }
         const s = result.summary;
         this.sets.finishRun(runId, {
@@ -253,24 +338,62 @@ export class BackupService {
     return diffSnapshots(repo, index, await repo.findSnapshot(from), await repo.findSnapshot(to), limit);
   }
 
-  async forget(repositoryId: string, snapshotIds: string[]): Promise<number> {
+  async forget(repositoryId: string, snapshotIds: string[], caller?: CallerInfo): Promise<number> {
+    const row = this.sets.repository(repositoryId);
     const repo = await this.openRepo(repositoryId);
-    const ids = await Promise.all(snapshotIds.map(async (s) => (await repo.findSnapshot(s)).id));
-    return forget(repo, ids);
+    const snapshots = await Promise.all(snapshotIds.map((s) => repo.findSnapshot(s)));
+    const removed = await forget(repo, snapshots.map((s) => s.id));
+    this.record(caller, {
+      action: 'snapshots.forgotten',
+      outcome: 'success',
+      detail: `${removed} snapshot(s) from ${repoText(row)}: ${snapshots.map(snapshotText).join(', ')}`,
+    });
+    return removed;
   }
 
-  startRestore(
+  /**
+   * Start a restore. Overwriting existing files needs `confirmed`; writing into a repository
+   * or the data folder is refused outright (protected-paths.ts). Both checks run before the
+   * job starts, so the caller hears of a refusal at once.
+   */
+  async startRestore(
     repositoryId: string,
     snapshotId: string,
     options: { paths: string[]; targetDir: string | null; onExisting: OnExisting },
-  ): string {
-    this.sets.repository(repositoryId);
+    caller?: CallerInfo,
+  ): Promise<string> {
+    const row = this.sets.repository(repositoryId);
     if (options.targetDir !== null) requireAbsolute(options.targetDir);
+    if (options.onExisting === 'overwrite' && caller?.confirmed !== true) {
+      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: overwriting existing files needs a confirmation.');
+    }
+    const repo = await this.openRepo(repositoryId);
+    const snapshot = await repo.findSnapshot(snapshotId);
+    const { index } = await repo.loadIndex();
+    await assertRestoreAllowed(repo, index, snapshot, options, this.protectedFolders());
+    const what = restoreText(row, snapshot, options);
+    this.record(caller, { action: 'restore.started', outcome: 'info', detail: what });
     return this.jobs.start({ kind: 'restore', repositoryId }, async (signal, progress): Promise<RestoreSummary> => {
-      const repo = await this.openRepo(repositoryId);
-      const snapshot = await repo.findSnapshot(snapshotId);
-      const { index } = await repo.loadIndex();
-      return restore(repo, index, snapshot, { ...options, signal, onProgress: progress, threads: this.deps.threads });
+      try {
+        const summary = await restore(repo, index, snapshot, { ...options, signal, onProgress: progress, threads: this.deps.threads });
+        this.record(caller, {
+          action: 'restore.finished',
+          outcome: summary.errors.length ? 'failure' : 'success',
+          detail: `${what}: ${summary.files} file(s), ${summary.bytes} bytes, ${summary.skipped} skipped, ${summary.errors.length} error(s)`,
+        });
+        return summary;
+      } catch (e) {
+        this.record(caller, { action: 'restore.finished', outcome: 'failure', detail: `${what}: ${e instanceof CoreError ? e.message : 'failed'}` });
+        throw e;
+      }
+    });
+  }
+
+  private recordPrune(caller: CallerInfo | undefined, repositoryId: string, result: PruneResult): void {
+    this.record(caller, {
+      action: 'prune.finished',
+      outcome: 'success',
+      detail: `${this.repoName(repositoryId)}: ${result.packsRemoved} pack(s) removed, ${result.packsRewritten} rewritten, ${result.bytesFreed} bytes freed`,
     });
   }
 
@@ -282,9 +405,13 @@ export class BackupService {
     });
   }
 
-  startPrune(repositoryId: string): string {
+  startPrune(repositoryId: string, caller?: CallerInfo): string {
     this.sets.repository(repositoryId);
-    return this.jobs.start({ kind: 'prune', repositoryId }, async (): Promise<PruneResult> => prune(await this.openRepo(repositoryId)));
+    return this.jobs.start({ kind: 'prune', repositoryId }, async (): Promise<PruneResult> => {
+      const result = await prune(await this.openRepo(repositoryId));
+      this.recordPrune(caller, repositoryId, result);
+      return result;
+    });
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * its progress; create, edit (retention changes are a step-up: they delete snapshots) and delete.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import type { BackupSetView } from '../../../src-shared/contract-backup.js';
+import { retentionText, type BackupSetView } from '../../../src-shared/contract-backup.js';
 import type { InputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
@@ -31,10 +31,6 @@ const STATE_LABEL: Record<NonNullable<BackupSetView['lastRun']>['state'], string
   interrupted: 'Interrupted',
 };
 
-export function retentionText(r: Retention): string {
-  const parts = RETENTION_KEYS.filter(([k]) => (r[k] ?? 0) > 0).map(([k, label]) => `${label.toLowerCase()} ${r[k]}`);
-  return parts.length ? parts.join(', ') : 'keep everything';
-}
 
 function sameRetention(a: Retention, b: Retention): boolean {
   return RETENTION_KEYS.every(([k]) => (a[k] ?? 0) === (b[k] ?? 0));
