@@ -76,6 +76,8 @@ export interface StateSealDeps {
 export class StateSeal implements WriteGuard {
   private key: Buffer | null = null;
   private failure: CoreError | null = null;
+  /** The state moved under a transaction of ours: nothing is sealed any more; the unlock says why. */
+  private stopped = false;
   private start: string | null = null;
   private pending: Anchor | null = null;
   private writing: Promise<void> = Promise.resolve();
@@ -159,14 +161,16 @@ export class StateSeal implements WriteGuard {
   before(): void {
     this.start = this.digest();
     const sealed = this.readSeal();
-    // A change no transaction of ours made: someone else writes this file while the app runs.
-    if (sealed && !this.failure && sealed.digest !== this.start) {
-      this.poison(new CoreError('VAULT_CORRUPT', TAMPERED_MESSAGE), 'state changed between transactions');
+    // A change no transaction of ours made (someone else writes this file, or it was replaced
+    // while the app was stopped): stop sealing, so the edit is never blessed; `verify` names it.
+    if (sealed && !this.stopped && sealed.digest !== this.start) {
+      this.stopped = true;
+      this.deps.logger.warn('database state changed outside the app; sealing stopped');
     }
   }
 
   after(): void {
-    if (this.failure || this.digest() === this.start) return;
+    if (this.failure || this.stopped || this.digest() === this.start) return;
     const sealed = this.readSeal();
     if (!this.key) {
       if (!sealed) return; // before set-up
