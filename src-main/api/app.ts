@@ -1,15 +1,12 @@
 /** The core plus its router: what every face (Electron, console, tests) starts. */
 import { createCore, type Core, type CoreOptions } from '../core/composition.js';
-import { createOsKeychain } from '../core/keychain.js';
+import { assertKeychainWorks, createOsKeychain } from '../core/keychain.js';
 import type { LockReason } from '../core/gate.js';
 import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
 import { createStepUpConditions } from './step-up-conditions.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { createTrayActions, type TrayActions } from './tray.js';
-
-/** An item that never exists: reading it tells whether the keychain answers, and changes nothing. */
-const KEYCHAIN_PROBE = 'availability-check';
 
 export interface App {
   readonly core: Core;
@@ -29,7 +26,7 @@ export interface App {
  */
 export async function openApp(options: CoreOptions, wrapHandlers?: (h: Handlers) => Handlers): Promise<App> {
   const keychain = options.keychain ?? createOsKeychain();
-  await keychain.get(KEYCHAIN_PROBE);
+  await assertKeychainWorks(keychain);
   return createApp({ ...options, keychain }, wrapHandlers);
 }
 
