@@ -249,6 +249,18 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByText('Saved “Documents” with the new retention (keep last 5).').waitFor();
   });
 
+  it('changes what a set with retention backs up only after a step-up that says what changes', async () => {
+    await page.getByRole('button', { name: 'Edit Documents' }).click();
+    await page.getByLabel('Leave out').fill('*.log');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm: Change the backup set “Documents”' });
+    await dialog.getByText(/^Changes: excludes .* → \*\.log\. It keeps keep last 5, so once the changed set has run/).waitFor();
+    expect(await dialog.getByTestId('stepup-digest').textContent()).toMatch(/^[0-9a-f]{4} [0-9a-f]{4}$/);
+    await a11y();
+    await confirmStepUp('Confirm: Change the backup set “Documents”');
+    await page.getByText('Saved “Documents”.').waitFor();
+  });
+
   it('checks all the data of the repository and finds no problem', async () => {
     await section('Check & free space', 'Check & free space');
     await page.getByLabel('All data').check();

@@ -9,6 +9,7 @@ import type { OutputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { useConfirmedCall } from '../../components/useConfirmedCall.js';
 import { dateTime, formatBytes, formatCount, formatMode, shortId } from '../../components/backup/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
@@ -197,7 +198,6 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
         <StepUpDialog
           method="backup.snapshots.forget"
           input={{ repositoryId, snapshotIds: [forgetting.id] }}
-          actionLabel={`Delete the snapshot ${shortId(forgetting.id)} of ${dateTime(forgetting.time)}`}
           onProof={(proof) => void forget(forgetting, proof)}
           onCancel={() => setForgetting(null)}
         />
@@ -405,10 +405,12 @@ function RestoreForm({
   const [onExisting, setOnExisting] = useState<'skip' | 'overwrite' | 'fail'>('fail');
   const [error, setError] = useState<string | null>(null);
   const name = useId();
+  const { run, dialog } = useConfirmedCall();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await call('backup.restore.start', {
+    // Overwriting existing files is a step-up; the router asks, and the dialog names the destination.
+    const r = await run('backup.restore.start', {
       repositoryId,
       snapshotId: snapshot.id,
       paths: selected,
@@ -423,6 +425,7 @@ function RestoreForm({
   const label =
     selected.length === 0 ? 'Restore the whole snapshot' : `Restore ${selected.length} selected item${selected.length === 1 ? '' : 's'}`;
   return (
+    <>
     <form className="subcard restore-form" aria-labelledby={`${name}-title`} onSubmit={submit} data-testid="restore-form">
       <h3 id={`${name}-title`}>Restore</h3>
       <p className="small" data-testid="restore-selection">
@@ -484,6 +487,8 @@ function RestoreForm({
         </button>
       </div>
     </form>
+    {dialog}
+    </>
   );
 }
 
