@@ -126,9 +126,9 @@ describe('the audit log records', () => {
     const forgotten = await rows(t, 'snapshots.forgotten');
     expect(forgotten).toHaveLength(2);
     expect(forgotten[0]![1]).toMatch(/^2 snapshot\(s\) of “Docs” in “Disk” by its retention \(manual run\): [0-9a-f]{8}, [0-9a-f]{8}$/);
-    expect(forgotten[1]![1]).toBe(`1 snapshot(s) from ${repo}: ${snapshot!.id.slice(0, 8)} of ${snapshot!.time.slice(0, 16).replace('T', ' ')}`);
+    expect(forgotten[1]![1]).toBe(`1 snapshot(s) from ${repo}: ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
     expect((await rows(t, 'prune.finished')).map(([o]) => o)).toEqual(['success', 'success']);
-    const what = `1 item (Documents/letter.txt) from snapshot ${snapshot!.id.slice(0, 8)} of ${snapshot!.time.slice(0, 16).replace('T', ' ')} of ${repo} to ${target}; stops at an existing file`;
+    const what = `1 item (Documents/letter.txt) from snapshot ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC of ${repo} to ${target}; stops at an existing file`;
     expect(await rows(t, 'restore.started')).toEqual([['info', what]]);
     expect(await rows(t, 'restore.finished')).toEqual([['success', `${what}: 1 file(s), 12 bytes, 0 skipped, 0 error(s)`]]);
     expect(await rows(t, 'repository.password-changed')).toEqual([['success', `${repo}: 1 old key(s) removed`]]);

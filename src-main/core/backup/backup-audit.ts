@@ -27,7 +27,12 @@ export function clip(text: string, max = 500): string {
 
 export const repoText = (r: Pick<RepositoryRow, 'name' | 'path'>): string => `“${r.name}” (${r.path})`;
 
-export const snapshotText = (s: Pick<SnapshotWithId, 'id' | 'time'>): string => `${s.id.slice(0, 8)} of ${s.time.slice(0, 16).replace('T', ' ')}`;
+/** A snapshot in the audit log: its short id and its time in UTC ("3f2a91c0 of 2026-11-22 12:00 UTC"). */
+export function snapshotText(s: Pick<SnapshotWithId, 'id' | 'time'>): string {
+  const d = new Date(s.time);
+  const when = Number.isNaN(d.getTime()) ? s.time : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `${s.id.slice(0, 8)} of ${when}`;
+}
 
 const list = (items: readonly string[]): string => (items.length ? items.join(', ') : 'none');
 
