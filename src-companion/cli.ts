@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { currentOtp, listen, pair, PairingError, type IncomingRequest, type PairingRecord } from '../src-shared/push/companion.js';
+import { shortDigest } from '../src-shared/digest.js';
 import { DECISIONS, type Decision } from '../src-shared/push/messages.js';
 import { formatComparisonCode } from '../src-shared/push/pairing.js';
 import type { SocketFactory, SocketLike } from '../src-shared/push/relay-connection.js';
@@ -139,6 +140,11 @@ async function listenCommand(): Promise<void> {
       void drain();
     },
     onClosed: (txId, outcome) => out(`Request ${txId.slice(0, 8)} closed on the computer: ${outcome}.`),
+    onUnsupported: (p, version) =>
+      out(
+        `A request from ${p.account} on ${p.workstation} was refused: it uses request format ${version}, which this companion does not speak. ` +
+          'Update Twofold Backup and the companion to the same version; meanwhile use a one-time password (npm run companion -- otp).',
+      ),
   });
 
   async function drain(): Promise<void> {
@@ -152,6 +158,12 @@ async function listenCommand(): Promise<void> {
       out('');
       out(`Request ${request.txId.slice(0, 8)} from ${request.app} ${request.appVersion} on ${request.workstation} (IP ${request.ip})`);
       out(`  ${request.action}, account ${request.account}, at ${new Date(request.time).toISOString()}, ${left} s left`);
+      if (request.confirm) {
+        // What the computer will do if this is approved, and the start of the digest its confirmation is bound to.
+        out(`  Confirms: ${request.confirm.title}`);
+        if (request.confirm.consequence) out(`  Then: ${request.confirm.consequence}`);
+        out(`  Check code: ${shortDigest(request.confirm.digest)} (the computer's dialog shows the same)`);
+      }
       out(`  Choices: ${request.choices.join(' ')}`);
       let decision: Decision;
       let number: number | null = null;

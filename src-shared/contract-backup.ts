@@ -39,6 +39,27 @@ export const RetentionSchema = z
   })
   .strict();
 
+type Retention = z.infer<typeof RetentionSchema>;
+const RETENTION_WORDS = [
+  ['last', 'keep last'],
+  ['hourly', 'hourly'],
+  ['daily', 'daily'],
+  ['weekly', 'weekly'],
+  ['monthly', 'monthly'],
+  ['yearly', 'yearly'],
+] as const;
+
+/** A retention policy in words ("keep last 5, daily 7"), as the screens and the confirmations say it. */
+export function retentionText(r: Retention): string {
+  const parts = RETENTION_WORDS.filter(([k]) => (r[k] ?? 0) > 0).map(([k, label]) => `${label} ${r[k]}`);
+  return parts.length ? parts.join(', ') : 'keep everything';
+}
+
+/** True when a policy forgets anything at all. */
+export function hasRetention(r: Retention): boolean {
+  return RETENTION_WORDS.some(([k]) => (r[k] ?? 0) > 0);
+}
+
 export const RepositoryViewSchema = z.object({ id: z.string(), name: z.string(), path: z.string(), createdAt: z.number().int() });
 
 export const RunViewSchema = z.object({
@@ -277,6 +298,7 @@ export const backupMethods = {
   }),
   'backup.sets.update': method({
     level: 'unlocked',
+    stepUpWhen: "the set has retention and the change touches its folders, excludes, repository or schedule (retention would then delete snapshots of what was backed up before)",
     action: 'Change a backup set',
     input: z
       .object({
@@ -350,6 +372,7 @@ export const backupMethods = {
   }),
   'backup.restore.start': method({
     level: 'unlocked',
+    stepUpWhen: 'files that already exist at the target are to be overwritten',
     action: 'Restore files',
     input: z
       .object({

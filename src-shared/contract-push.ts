@@ -78,7 +78,7 @@ export const pushMethods = {
   }),
   'push.beginPairing': method({
     level: 'step-up',
-    freeWithoutTwoFactor: true,
+    freeDuringSetup: true,
     action: 'Pair a companion device',
     input: Empty,
     output: z.object({

@@ -92,7 +92,25 @@ export const AUDIT_ACTIONS = [
   'step-up.ok',
   'step-up.failed',
   'twofa.disabled',
+  'factor.replayed',
   'locked',
+  'settings.changed',
+  'repository.created',
+  'repository.connected',
+  'repository.password-changed',
+  'repository.removed',
+  'set.created',
+  'set.changed',
+  'set.retention-changed',
+  'set.deleted',
+  'snapshots.forgotten',
+  'prune.finished',
+  'repair.finished',
+  'restore.started',
+  'restore.finished',
+  'integrity.failed',
+  'app.quit',
+  'app.stopped',
 ] as const;
 export const AuditFilterSchema = z
   .object({
@@ -117,6 +135,23 @@ export const AuditRowSchema = z.object({
 export type AuditRowView = z.infer<typeof AuditRowSchema>;
 
 const Unlocked = z.object({ level: SessionLevelSchema, recoveryCodesLeft: z.number().int().nonnegative() });
+
+/**
+ * What a confirmation shows, on screen and on the companion: the concrete target and what
+ * happens to it, made by the core from the exact input the proof is bound to, and the start of
+ * that binding's digest, so the two screens can be compared.
+ */
+export const ConfirmationSchema = z.object({
+  /** The action with its target: "Remove the device “Pixel 8”". */
+  title: z.string().min(1).max(300),
+  /** What happens to the target: "Its codes stop working at once." */
+  consequence: z.string().max(600),
+  /** SHA-256 (hex) of the method and its canonical input: what the proof is bound to. */
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type Confirmation = z.infer<typeof ConfirmationSchema>;
+
+export { shortDigest } from './digest.js';
 
 export const contract = {
   'app.status': method({
@@ -178,7 +213,17 @@ export const contract = {
       .refine((v) => [v.password, v.code, v.recoveryCode].filter((x) => x !== undefined).length === 1, {
         message: 'Confirm with exactly one of: password, code, recovery code.',
       }),
-    output: z.object({ proof: z.string(), expiresAt: z.number().int(), action: z.string() }),
+    output: z.object({ proof: z.string(), expiresAt: z.number().int(), action: z.string(), confirmation: ConfirmationSchema }),
+  }),
+  'gate.describeStepUp': method({
+    level: 'unlocked',
+    action: 'Describe a sensitive action',
+    input: z.object({ method: z.string().min(1).max(100), input: z.unknown() }).strict(),
+    output: z.object({
+      /** False when this call needs no confirmation (a `stepUpWhen` method with a harmless input). */
+      needed: z.boolean(),
+      confirmation: ConfirmationSchema,
+    }),
   }),
   'settings.get': method({
     level: 'unlocked',
@@ -187,7 +232,8 @@ export const contract = {
     output: SettingsSchema,
   }),
   'settings.update': method({
-    level: 'unlocked',
+    // The relay decides where pushes go and auto-lock how long the gate stays open.
+    level: 'step-up',
     action: 'Change settings',
     input: SettingsSchema.partial().strict(),
     output: SettingsSchema,
@@ -206,7 +252,7 @@ export const contract = {
   }),
   'devices.beginTotp': method({
     level: 'step-up',
-    freeWithoutTwoFactor: true,
+    freeDuringSetup: true,
     action: 'Add an authenticator app',
     input: z.object({ name: DeviceNameSchema }).strict(),
     output: z.object({
@@ -288,6 +334,19 @@ export type ParsedInputOf<M extends MethodName> = z.output<Contract[M]['input']>
 export type OutputOf<M extends MethodName> = z.output<Contract[M]['output']>;
 
 export const METHOD_NAMES = Object.keys(contract) as MethodName[];
+
+/** Methods that always need a step-up proof. */
+export type StepUpMethodName = { [M in MethodName]: Contract[M]['level'] extends 'step-up' ? M : never }[MethodName];
+/** Unlocked methods that need one for some calls (`stepUpWhen`). */
+export type ConditionalMethodName = { [M in MethodName]: Contract[M] extends { stepUpWhen: string } ? M : never }[MethodName];
+/** Every method a step-up proof can be asked for. */
+export type ConfirmableMethodName = StepUpMethodName | ConditionalMethodName;
+
+export function isConfirmable(name: string): name is ConfirmableMethodName {
+  if (!isMethodName(name)) return false;
+  const spec: MethodSpec = contract[name];
+  return spec.level === 'step-up' || spec.stepUpWhen !== undefined;
+}
 
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(contract, name);

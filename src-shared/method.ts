@@ -19,16 +19,29 @@ export interface MethodSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   level: GateLevel;
   input: I;
   output: O;
-  /** A human name of the action, shown when a step-up or push asks the user to confirm it. */
+  /** A human name of the action; a confirmation names its concrete target beside it (docs/security.md). */
   action: string;
   /**
-   * For step-up methods: no proof is needed while no second factor is active (so the first
-   * device can be added right after set-up). Once any device exists, the step-up applies.
+   * For step-up methods that add the first device: no proof is needed in the session set-up
+   * opened, before any device exists (the first-run wizard). Anywhere else they need a step-up:
+   * by the password while 2FA is off, by a second factor once it is on.
    */
-  freeWithoutTwoFactor?: boolean;
+  freeDuringSetup?: boolean;
+  /**
+   * For `unlocked` methods that some calls make sensitive: says which. The router asks the core
+   * for each call (src-main/api/step-up-conditions.ts) and then requires a step-up proof.
+   */
+  stepUpWhen?: string;
 }
 
-export function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpec<I, O>): MethodSpec<I, O> {
+/** Declares a method; its level, and whether it has `stepUpWhen`, stay in its type, so the step-up methods can be listed by type. */
+export function method<L extends GateLevel, I extends z.ZodType, O extends z.ZodType>(
+  spec: MethodSpec<I, O> & { level: L; stepUpWhen: string },
+): MethodSpec<I, O> & { level: L; stepUpWhen: string };
+export function method<L extends GateLevel, I extends z.ZodType, O extends z.ZodType>(
+  spec: MethodSpec<I, O> & { level: L; stepUpWhen?: undefined },
+): MethodSpec<I, O> & { level: L; stepUpWhen?: undefined };
+export function method(spec: MethodSpec): MethodSpec {
   return spec;
 }
 

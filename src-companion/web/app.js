@@ -5,6 +5,7 @@
  * is kept beside them. Plain JS (built by vite with the TS it imports), so the page needs no
  * framework and the relay can serve it under a strict CSP.
  */
+import { shortDigest } from '../../src-shared/digest.ts';
 import { currentOtp, listen, pair } from '../../src-shared/push/companion.ts';
 import { formatComparisonCode, parsePairingLink } from '../../src-shared/push/pairing.ts';
 import { newSigningKeyPair } from '../../src-shared/push/suite.ts';
@@ -43,7 +44,13 @@ function showRequest(incoming) {
   const { request } = incoming;
   const li = $('request-template').content.firstElementChild.cloneNode(true);
   li.dataset.txId = request.txId;
-  li.querySelector('.r-action').textContent = request.action;
+  li.querySelector('.r-action').textContent = request.confirm ? request.confirm.title : request.action;
+  if (request.confirm) {
+    // What the computer does once this is approved, and the check code its dialog shows too.
+    li.querySelector('.r-confirm').hidden = false;
+    li.querySelector('.r-consequence').textContent = request.confirm.consequence;
+    li.querySelector('.r-digest').textContent = shortDigest(request.confirm.digest);
+  }
   li.querySelector('.r-account').textContent = request.account;
   li.querySelector('.r-workstation').textContent = request.workstation;
   li.querySelector('.r-app').textContent = `${request.app} ${request.appVersion}`;
@@ -145,6 +152,11 @@ async function startListening() {
     socket,
     onRequest: showRequest,
     onClosed: closeRequest,
+    onUnsupported: (p, version) => {
+      $('connection').textContent =
+        `A request from ${p.account} on ${p.workstation} was refused: it uses request format ${version}, which this page does not speak. ` +
+        'Update Twofold Backup and reload this page; meanwhile use the one-time password.';
+    },
     onState: (_p, state) => {
       $('connection').textContent = state === 'ready' ? 'Connected: waiting for requests.' : 'Connecting to the relay…';
     },

@@ -1,7 +1,10 @@
 /** The core plus its router: what every face (Electron, console, tests) starts. */
 import { createCore, type Core, type CoreOptions } from '../core/composition.js';
+import { assertKeychainWorks, createOsKeychain } from '../core/keychain.js';
 import type { LockReason } from '../core/gate.js';
+import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
+import { createStepUpConditions } from './step-up-conditions.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { createTrayActions, type TrayActions } from './tray.js';
 
@@ -12,11 +15,25 @@ export interface App {
   readonly tray: TrayActions;
   /** Lock from the shell: the OS locked the screen or went to sleep, or the tray asked. */
   lock(reason: LockReason): void;
-  close(): void;
+  /** Stop; `reason` (the OS ended the app, a signal) goes to the audit log. */
+  close(reason?: string): void;
+}
+
+/**
+ * Start the app the way a face does: first ask the OS keychain whether it answers at all, and
+ * stop (KEYCHAIN_UNAVAILABLE, with how to get one) before the data folder, the database or the
+ * log is written; then build everything.
+ */
+export async function openApp(options: CoreOptions, wrapHandlers?: (h: Handlers) => Handlers): Promise<App> {
+  const keychain = options.keychain ?? createOsKeychain();
+  await assertKeychainWorks(keychain);
+  return createApp({ ...options, keychain }, wrapHandlers);
 }
 
 export function createApp(options: CoreOptions, wrapHandlers: (h: Handlers) => Handlers = (h) => h): App {
   const core = createCore(options);
-  const router = createRouter({ handlers: wrapHandlers(createHandlers(core)), gate: core.gate, logger: core.logger });
-  return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: () => core.close() };
+  const conditions = createStepUpConditions(core);
+  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, conditions)));
+  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, conditions, ready: core.ready });
+  return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };
 }

@@ -3,7 +3,11 @@ import type { backupMethods, BackupSetView, JobViewDto } from '../../src-shared/
 import type { Core } from '../core/composition.js';
 import { nextDue, type BackupSet } from '../core/backup/backup-sets.js';
 import type { JobView } from '../core/backup/jobs.js';
-import type { Handlers } from './router.js';
+import type { CallerInfo } from '../core/backup/service.js';
+import type { CallContext, Handlers } from './router.js';
+
+/** What the service needs of the call: who made it, and whether the router spent a proof on it. */
+const caller = (ctx: CallContext): CallerInfo => ({ ctx: { ip: ctx.ip, workstation: ctx.workstation }, confirmed: ctx.confirmed === true });
 
 export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof backupMethods> {
   const service = core.backup;
@@ -33,38 +37,38 @@ export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof ba
       repositories: service.repositories().map(({ id, name, path, createdAt }) => ({ id, name, path, createdAt })),
     }),
 
-    'backup.repositories.init': async ({ name, path }) => {
-      const { repository, password } = await service.initRepository(name, path);
+    'backup.repositories.init': async ({ name, path }, ctx) => {
+      const { repository, password } = await service.initRepository(name, path, caller(ctx));
       const { id, createdAt } = repository;
       return { repository: { id, name: repository.name, path: repository.path, createdAt }, password };
     },
 
-    'backup.repositories.connect': async ({ name, path, password }) => {
-      const r = await service.connectRepository(name, path, password);
+    'backup.repositories.connect': async ({ name, path, password }, ctx) => {
+      const r = await service.connectRepository(name, path, password, caller(ctx));
       return { repository: { id: r.id, name: r.name, path: r.path, createdAt: r.createdAt } };
     },
 
-    'backup.repositories.changePassword': ({ repositoryId }) => service.changeRepositoryPassword(repositoryId),
+    'backup.repositories.changePassword': ({ repositoryId }, ctx) => service.changeRepositoryPassword(repositoryId, caller(ctx)),
 
-    'backup.repositories.remove': async ({ repositoryId, deleteFiles }) => {
-      await service.removeRepository(repositoryId, deleteFiles);
+    'backup.repositories.remove': async ({ repositoryId, deleteFiles }, ctx) => {
+      await service.removeRepository(repositoryId, deleteFiles, caller(ctx));
       return { removed: true as const };
     },
 
     'backup.sets.list': () => ({ sets: service.sets.sets().map(setView) }),
 
-    'backup.sets.create': (input) => setView(service.createSet(input)),
+    'backup.sets.create': (input, ctx) => setView(service.createSet(input, caller(ctx))),
 
-    'backup.sets.update': ({ setId, ...patch }) => setView(service.updateSet(setId, patch)),
+    'backup.sets.update': ({ setId, ...patch }, ctx) => setView(service.updateSet(setId, patch, caller(ctx))),
 
-    'backup.sets.setRetention': ({ setId, retention }) => setView(service.setRetention(setId, retention)),
+    'backup.sets.setRetention': ({ setId, retention }, ctx) => setView(service.setRetention(setId, retention, caller(ctx))),
 
-    'backup.sets.delete': ({ setId }) => {
-      service.deleteSet(setId);
+    'backup.sets.delete': ({ setId }, ctx) => {
+      service.deleteSet(setId, caller(ctx));
       return { deleted: true as const };
     },
 
-    'backup.sets.run': ({ setId }) => ({ jobId: service.runSet(setId, 'manual') }),
+    'backup.sets.run': ({ setId }, ctx) => ({ jobId: service.runSet(setId, 'manual', caller(ctx)) }),
 
     'backup.history': ({ setId, limit }) => ({ runs: service.sets.runs(setId ?? null, limit) }),
 
@@ -95,16 +99,17 @@ export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof ba
 
     'backup.snapshots.diff': ({ repositoryId, from, to, limit }) => service.diff(repositoryId, from, to, limit),
 
-    'backup.snapshots.forget': async ({ repositoryId, snapshotIds }) => ({
-      removed: await service.forget(repositoryId, snapshotIds),
+    'backup.snapshots.forget': async ({ repositoryId, snapshotIds }, ctx) => ({
+      removed: await service.forget(repositoryId, snapshotIds, caller(ctx)),
     }),
 
-    'backup.restore.start': ({ repositoryId, snapshotId, paths, target, onExisting }) => ({
-      jobId: service.startRestore(repositoryId, snapshotId, {
-        paths,
-        targetDir: target.kind === 'folder' ? target.path : null,
-        onExisting,
-      }),
+    'backup.restore.start': async ({ repositoryId, snapshotId, paths, target, onExisting }, ctx) => ({
+      jobId: await service.startRestore(
+        repositoryId,
+        snapshotId,
+        { paths, targetDir: target.kind === 'folder' ? target.path : null, onExisting },
+        caller(ctx),
+      ),
     }),
 
     'backup.check.start': ({ repositoryId, readData, subsetPercent }) => ({
@@ -114,10 +119,10 @@ export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof ba
       ),
     }),
 
-    'backup.prune.start': ({ repositoryId }) => ({ jobId: service.startPrune(repositoryId) }),
+    'backup.prune.start': ({ repositoryId }, ctx) => ({ jobId: service.startPrune(repositoryId, caller(ctx)) }),
 
-    'backup.repair.start': ({ repositoryId, packs, index, snapshots }) => ({
-      jobId: service.startRepair(repositoryId, { packs, index, snapshots }),
+    'backup.repair.start': ({ repositoryId, packs, index, snapshots }, ctx) => ({
+      jobId: service.startRepair(repositoryId, { packs, index, snapshots }, caller(ctx)),
     }),
 
     'backup.jobs.list': () => ({ jobs: service.jobs.list().map(jobView) }),

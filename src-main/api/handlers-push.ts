@@ -1,11 +1,11 @@
 /** Push approval and pairing: contract method -> service call (the router checked the level). */
-import { contract, isMethodName } from '../../src-shared/contract.js';
+import { contract } from '../../src-shared/contract.js';
 import type { pushMethods } from '../../src-shared/contract-push.js';
 import type { Core } from '../core/composition.js';
-import { CoreError } from '../core/errors.js';
-import { stepUpDigest, type Handler } from './router.js';
+import type { Confirmations } from './confirmations.js';
+import type { Handler } from './router.js';
 
-export function createPushHandlers(core: Core): { [M in keyof typeof pushMethods]: Handler<M> } {
+export function createPushHandlers(core: Core, confirmations: Confirmations): { [M in keyof typeof pushMethods]: Handler<M> } {
   const { gate, push, pairing } = core;
   const session = () => gate.unlocked();
 
@@ -21,13 +21,12 @@ export function createPushHandlers(core: Core): { [M in keyof typeof pushMethods
 
     'push.cancel': async ({ requestId }) => ({ state: (await push.cancel(requestId)).state }),
 
-    'push.startStepUp': ({ method, input }, ctx) => {
-      if (!isMethodName(method) || contract[method].level !== 'step-up') {
-        throw new CoreError('BAD_INPUT', 'That action does not need a confirmation.');
-      }
-      const parsed = contract[method].input.safeParse(input);
-      if (!parsed.success) throw new CoreError('BAD_INPUT', 'The action to confirm has invalid input.');
-      return push.start({ kind: 'step-up', method, inputDigest: stepUpDigest(method, parsed.data), action: contract[method].action }, ctx);
+    'push.startStepUp': async ({ method, input }, ctx) => {
+      const request = await confirmations.describe(method, input);
+      return push.start(
+        { kind: 'step-up', method: request.method, inputDigest: request.digest, action: contract[request.method].action, confirmation: request.confirmation },
+        ctx,
+      );
     },
 
     'push.pollStepUp': async ({ requestId, waitMs }) => {

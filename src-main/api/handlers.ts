@@ -1,13 +1,22 @@
 /** Contract method -> service call. No gate checks here: the router did them before we run. */
-import { contract, isMethodName, type AuditRowView } from '../../src-shared/contract.js';
+import { contract, type AuditRowView, type Settings } from '../../src-shared/contract.js';
 import type { Core } from '../core/composition.js';
-import { CoreError } from '../core/errors.js';
 import type { StepUpFactor } from '../core/gate.js';
+import type { Confirmations } from './confirmations.js';
 import { createBackupHandlers } from './handlers-backup.js';
 import { createPushHandlers } from './handlers-push.js';
-import { stepUpDigest, type Handlers } from './router.js';
+import type { Handlers } from './router.js';
 
-export function createHandlers(core: Core): Handlers {
+/** What a settings change changes, for the audit log ("auto-lock 10 → 1440 min; relay built-in → wss://…"). */
+function settingsChange(before: Settings, after: Settings): string {
+  const relay = (url: string | null | undefined) => url ?? 'built-in';
+  const parts: string[] = [];
+  if (before.autoLockMinutes !== after.autoLockMinutes) parts.push(`auto-lock ${before.autoLockMinutes} → ${after.autoLockMinutes} min`);
+  if ((before.relayUrl ?? null) !== (after.relayUrl ?? null)) parts.push(`push relay ${relay(before.relayUrl)} → ${relay(after.relayUrl)}`);
+  return parts.length ? parts.join('; ') : 'saved unchanged';
+}
+
+export function createHandlers(core: Core, confirmations: Confirmations): Handlers {
   const { accounts, gate, settings, throttle, clock, devices, audit } = core;
   const session = () => gate.unlocked();
   const auditLog = () => audit.open();
@@ -39,8 +48,7 @@ export function createHandlers(core: Core): Handlers {
       core.passwordPolicy.check(password, accountName ? [accountName] : []),
 
     'account.setup': async ({ accountName, password }, ctx) => {
-      const { account, recordKey } = await accounts.setup(accountName, password);
-      await gate.openAfterSetup(account, recordKey, ctx);
+      await accounts.setup(accountName, password, (account, recordKey) => gate.openAfterSetup(account, recordKey, ctx));
       return { level: gate.level() };
     },
 
@@ -56,26 +64,32 @@ export function createHandlers(core: Core): Handlers {
       return { level, recoveryCodesLeft };
     },
 
-    'gate.lock': () => {
-      gate.lock('user');
+    'gate.lock': (_input, ctx) => {
+      gate.lock('user', ctx);
       return { level: gate.level() };
     },
 
     'gate.stepUp': async ({ method, input, password, code, recoveryCode }, ctx) => {
-      if (!isMethodName(method) || contract[method].level !== 'step-up') {
-        throw new CoreError('BAD_INPUT', 'That action does not need a confirmation.');
-      }
-      const parsed = contract[method].input.safeParse(input);
-      if (!parsed.success) throw new CoreError('BAD_INPUT', 'The action to confirm has invalid input.');
+      const request = await confirmations.describe(method, input);
       const factor: StepUpFactor =
         password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode! };
-      const grant = await gate.issueStepUp(method, stepUpDigest(method, parsed.data), factor, ctx);
-      return { ...grant, action: contract[method].action };
+      const grant = await gate.issueStepUp(request.method, request.digest, factor, ctx, request.confirmation.title);
+      return { ...grant, action: contract[request.method].action, confirmation: request.confirmation };
+    },
+
+    'gate.describeStepUp': async ({ method, input }) => {
+      const { needed, confirmation } = await confirmations.describe(method, input);
+      return { needed, confirmation };
     },
 
     'settings.get': () => settings.get(),
 
-    'settings.update': (patch) => settings.update(patch),
+    'settings.update': async (patch, ctx) => {
+      const before = settings.get();
+      const after = settings.update(patch);
+      await audit.record(ctx, { action: 'settings.changed', outcome: 'success', account: accounts.current()?.name ?? null, detail: settingsChange(before, after) });
+      return after;
+    },
 
     'account.changePassword': async ({ currentPassword, newPassword }, ctx) => {
       const { account } = session();
@@ -119,7 +133,7 @@ export function createHandlers(core: Core): Handlers {
         : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason };
     },
 
-    ...createPushHandlers(core),
+    ...createPushHandlers(core, confirmations),
 
     ...createBackupHandlers(core),
   };

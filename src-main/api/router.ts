@@ -12,6 +12,7 @@ import {
   METHOD_RANK,
   RequestSchema,
   SESSION_RANK,
+  type ConditionalMethodName,
   type MethodName,
   type MethodSpec,
   type OutputOf,
@@ -28,6 +29,8 @@ export interface CallContext {
   face: 'electron' | 'console' | 'test';
   ip: string;
   workstation: string;
+  /** Set by the router, never by a face: a step-up proof was spent on this very call. */
+  confirmed?: boolean;
 }
 
 export type Handler<M extends MethodName> = (
@@ -35,6 +38,9 @@ export type Handler<M extends MethodName> = (
   ctx: CallContext,
 ) => OutputOf<M> | Promise<OutputOf<M>>;
 export type Handlers = { [M in MethodName]: Handler<M> };
+
+/** For each `stepUpWhen` method: does this call need a step-up proof? (src-main/api/step-up-conditions.ts) */
+export type StepUpConditions = { [M in ConditionalMethodName]: (input: ParsedInputOf<M>) => boolean | Promise<boolean> };
 
 export interface Router {
   call(request: unknown, ctx: CallContext): Promise<ApiResult<unknown>>;
@@ -45,11 +51,28 @@ export function stepUpDigest(method: MethodName, parsedInput: unknown): string {
   return sha256(`${method}\n${canonicalJson(parsedInput)}`).toString('hex');
 }
 
-export function createRouter(deps: { handlers: Handlers; gate: Gate; logger: Logger }): Router {
-  const { handlers, gate, logger } = deps;
+export function createRouter(deps: {
+  handlers: Handlers;
+  gate: Gate;
+  logger: Logger;
+  conditions: StepUpConditions;
+  /** Settles once the core has read what it needs from the keychain (the state seal's key). */
+  ready?: Promise<void>;
+}): Router {
+  const { handlers, gate, logger, conditions } = deps;
+
+  /** Whether this call needs a proof: every step-up call (but the first device during set-up), and the sensitive calls of `stepUpWhen` methods. */
+  const needsProof = async (method: MethodName, spec: MethodSpec, parsed: unknown): Promise<boolean> => {
+    if (spec.level === 'step-up') return !(spec.freeDuringSetup === true && gate.inSetupGrace());
+    if (spec.stepUpWhen === undefined) return false;
+    const condition = (conditions as Record<string, (input: unknown) => boolean | Promise<boolean>>)[method];
+    // A method that says it may need a proof but has no condition fails closed: always needs one.
+    return condition ? condition(parsed) : true;
+  };
 
   return {
     async call(request, ctx) {
+      await deps.ready;
       const envelope = RequestSchema.safeParse(request);
       if (!envelope.success) return fail('BAD_INPUT', 'The request is not a well-formed method call.');
       const { method, input, stepUpProof } = envelope.data;
@@ -65,18 +88,18 @@ export function createRouter(deps: { handlers: Handlers; gate: Gate; logger: Log
       const parsed = spec.input.safeParse(input);
       if (!parsed.success) return fail('BAD_INPUT', describeIssues(parsed.error));
 
-      const freeNow = (spec as MethodSpec).freeWithoutTwoFactor === true && !gate.twoFactorEnabled();
-      if (spec.level === 'step-up' && !freeNow) {
-        const digest = stepUpDigest(method, parsed.data);
-        if (!stepUpProof || !gate.consumeStepUp(stepUpProof, method, digest)) {
-          return fail('STEP_UP_REQUIRED', `Confirm this action first: ${spec.action}.`);
-        }
-      }
-      if (METHOD_RANK[spec.level] >= METHOD_RANK.unlocked) gate.touch();
-
       try {
+        const confirmed = await needsProof(method, spec, parsed.data);
+        if (confirmed) {
+          const digest = stepUpDigest(method, parsed.data);
+          if (!stepUpProof || !gate.consumeStepUp(stepUpProof, method, digest)) {
+            return fail('STEP_UP_REQUIRED', `Confirm this action first: ${spec.action}.`);
+          }
+        }
+        if (METHOD_RANK[spec.level] >= METHOD_RANK.unlocked) gate.touch();
+
         const handler = handlers[method] as Handler<MethodName>;
-        const output = await handler(parsed.data as never, ctx);
+        const output = await handler(parsed.data as never, { ...ctx, confirmed });
         const checked = spec.output.safeParse(output);
         if (!checked.success) {
           logger.error('handler output failed its schema', { method });

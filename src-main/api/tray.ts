@@ -1,10 +1,21 @@
 /**
  * What the desktop shell's tray menu may do without the window: show a one-line status, start
- * every backup set now, and lock. "Back up now" works while the app is locked, as the scheduler
- * does: it only runs the sets already configured, into their own repositories, and reveals or
- * changes nothing behind the gate.
+ * every backup set now, lock, and quit. "Back up now" works while the app is locked, as the
+ * scheduler does: it only runs the sets already configured, into their own repositories, and
+ * reveals or changes nothing behind the gate. Quitting stops every schedule, so it is refused
+ * while the app is locked (docs/security.md); the OS ending the app is not asked, only logged.
  */
+import { hostname } from 'node:os';
 import type { Core } from '../core/composition.js';
+
+export const QUIT_REFUSED_MESSAGE =
+  'Unlock Twofold Backup to quit it. While it is locked it keeps running, so that its scheduled backups go on.';
+
+export interface QuitDecision {
+  allowed: boolean;
+  /** Why not, for the shell to show. */
+  message: string | null;
+}
 
 export interface TrayStatus {
   /** One line for the tray menu's first, disabled item. */
@@ -17,10 +28,13 @@ export interface TrayActions {
   status(): TrayStatus;
   /** Start every set that is not already running; returns how many started. */
   backUpNow(): number;
+  /** The user asked to quit (tray, app menu): allowed only while unlocked; audited either way. */
+  quit(): QuitDecision;
 }
 
 export function createTrayActions(core: Core): TrayActions {
-  const { backup, gate, logger, clock } = core;
+  const { backup, gate, logger, clock, audit, accounts } = core;
+  const here = { ip: 'local', workstation: hostname() };
   const runningCount = () => backup.sets.sets().filter((s) => backup.isRunning(s.id)).length;
   return {
     status() {
@@ -51,6 +65,16 @@ export function createTrayActions(core: Core): TrayActions {
         }
       }
       return started;
+    },
+    quit() {
+      const allowed = gate.level() === 'unlocked';
+      audit.recordSoon(here, {
+        action: 'app.quit',
+        outcome: allowed ? 'success' : 'failure',
+        account: accounts.current()?.name ?? null,
+        detail: allowed ? 'quit from the desktop app' : 'refused: the app is locked',
+      });
+      return { allowed, message: allowed ? null : QUIT_REFUSED_MESSAGE };
     },
   };
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installProcessGuards } from '../../src-shared/process-guards.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
-import { createApp } from '../api/app.js';
+import { openApp } from '../api/app.js';
 import { startConsole } from './server.js';
 
 const { values } = parseArgs({
@@ -63,7 +63,11 @@ function packageRoot(): string {
 const rendererDir = join(packageRoot(), 'dist', 'renderer');
 const version = process.env.npm_package_version ?? '0.0.0';
 
-const app = createApp({ dataDir, appVersion: version });
+// Without a keychain this stops here, before the data folder, the database or a log is written.
+const app = await openApp({ dataDir, appVersion: version }).catch((error: Error) => {
+  process.stderr.write(`Twofold Backup cannot start: ${error.message}\n`);
+  process.exit(1);
+});
 // Whatever slips through is logged and the console keeps serving (src-shared/process-guards.ts).
 installProcessGuards(process, (message, fields) => app.core.logger.error(message, fields));
 
@@ -94,11 +98,11 @@ process.stdout.write(`Twofold Backup console ${version}
 This link works once. Press Ctrl+C to stop.
 `);
 
-const stop = async () => {
+const stop = async (signal: string) => {
   await server.close();
   await relay?.close();
-  app.close();
+  app.close(`the OS ended the app (${signal})`);
   process.exit(0);
 };
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -3,7 +3,7 @@
  * password change. A correct password yields the record key; the gate decides what it unlocks.
  */
 import type { Clock } from './clock.js';
-import { wipe } from './crypto.js';
+import { constantTimeEqual, wipe } from './crypto.js';
 import { AUTH_FAILED_MESSAGE, CoreError } from './errors.js';
 import type { Logger } from './logger.js';
 import { calibrateKdf, type KdfCost } from './password-kdf.js';
@@ -30,10 +30,20 @@ export interface AccountDeps {
   logger: Logger;
   /** Argon2id calibration target; the cost is measured once per process. */
   kdfTargetMs: number;
+  /** Told the vault key at set-up, before the account is written (the state seal keys itself from it). */
+  onVaultKey?: (vaultKey: Buffer) => void;
 }
+
+/** The meta row that records which vault key the database was set up with (Vault.keyCheck). */
+export const VAULT_KEY_CHECK = 'vault_key_check';
+
+const KEYCHAIN_MISMATCH_MESSAGE = (item: string) =>
+  `The vault key "${item}" in the OS keychain is not the one this data folder was set up with, so nothing can be opened. ` +
+  'Restore the keychain item from a backup of the keychain, or reset the app data to start again.';
 
 export class AccountService {
   private cost: Promise<KdfCost> | null = null;
+  private setups: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: AccountDeps) {}
 
@@ -50,8 +60,23 @@ export class AccountService {
     return account;
   }
 
-  /** First run: create the account and return its record key (the caller holds it while unlocked). */
-  async setup(name: string, password: string): Promise<{ account: Account; recordKey: Buffer }> {
+  /**
+   * First run: create the account and return its record key (the caller holds it while
+   * unlocked). Set-ups run one at a time, so parallel calls make one account and one vault key:
+   * the keychain item is created first (and never replaced), then the account row and the
+   * key's check value are written in one transaction; every later call gets SETUP_DONE.
+   */
+  setup(name: string, password: string, opened?: (account: Account, recordKey: Buffer) => Promise<void>): Promise<{ account: Account; recordKey: Buffer }> {
+    const run = this.setups.then(() => this.setupNow(name, password, opened));
+    this.setups = run.catch(() => undefined);
+    return run;
+  }
+
+  private async setupNow(
+    name: string,
+    password: string,
+    opened?: (account: Account, recordKey: Buffer) => Promise<void>,
+  ): Promise<{ account: Account; recordKey: Buffer }> {
     const { store, vault, policy, factors, clock, logger } = this.deps;
     if (this.current()) throw new CoreError('SETUP_DONE', 'An account already exists; unlock it instead.');
     const refusal = policy.rejection(await policy.check(password, [name]), password);
@@ -61,9 +86,13 @@ export class AccountService {
     const lock = await vault.newPasswordLock(password, await this.kdfCost(), vaultKey);
     const recordKey = randomKey();
     try {
+      this.deps.onVaultKey?.(vaultKey);
       const account = store.tx(() => {
         if (this.current()) throw new CoreError('SETUP_DONE', 'An account already exists; unlock it instead.');
         const createdAt = clock.now();
+        store.db
+          .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+          .run(VAULT_KEY_CHECK, vault.keyCheck(vaultKey));
         const id = Number(
           store.db
             .prepare('INSERT INTO accounts (name, created_at, kdf, verifier, wrapped_dek) VALUES (?, ?, ?, ?, ?)')
@@ -75,6 +104,8 @@ export class AccountService {
         return { id, name, createdAt };
       });
       logger.info('account created', { accountId: account.id, kdfMemoryKiB: lock.kdf.memoryKiB, kdfIterations: lock.kdf.iterations });
+      // Still inside the queue: a parallel set-up sees SETUP_DONE only once this session is open.
+      await opened?.(account, recordKey);
       return { account, recordKey };
     } catch (error) {
       wipe(recordKey);
@@ -95,6 +126,7 @@ export class AccountService {
     const stored = this.storedLock(accountId);
     const vaultKey = await vault.vaultKey(false);
     try {
+      this.assertVaultKeyMatches(vaultKey);
       const wrapKey = await vault.checkPassword(password, stored, vaultKey);
       if (!wrapKey) {
         const view = throttle.recordFailure(accountId, clock.now());
@@ -130,6 +162,31 @@ export class AccountService {
       logger.info('password changed', { accountId });
     } finally {
       wipe(recordKey, vaultKey, lock.wrapKey);
+    }
+  }
+
+  /** Read the vault key from the keychain and check it is this database's (KEYCHAIN_ITEM_MISSING / _MISMATCH otherwise). */
+  async assertVaultKey(): Promise<void> {
+    const vaultKey = await this.deps.vault.vaultKey(false);
+    try {
+      this.assertVaultKeyMatches(vaultKey);
+    } finally {
+      wipe(vaultKey);
+    }
+  }
+
+  /** The keychain's vault key is the one this database was set up with (a mismatch is not a wrong password). */
+  assertVaultKeyMatches(vaultKey: Buffer): void {
+    const { store, vault } = this.deps;
+    const recorded = store.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(VAULT_KEY_CHECK) as string | undefined;
+    const actual = vault.keyCheck(vaultKey);
+    if (recorded === undefined) {
+      // Set up by a version that did not record it: the first unlock records it.
+      store.tx(() => store.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(VAULT_KEY_CHECK, actual));
+      return;
+    }
+    if (!constantTimeEqual(Buffer.from(recorded, 'utf8'), Buffer.from(actual, 'utf8'))) {
+      throw new CoreError('KEYCHAIN_ITEM_MISMATCH', KEYCHAIN_MISMATCH_MESSAGE(vault.keychainAccount));
     }
   }
 

@@ -8,6 +8,20 @@ import type { Clock } from './clock.js';
 import type { RequestContext } from './context.js';
 import type { Store } from './store.js';
 import type { Vault } from './vault.js';
+import { CoreError } from './errors.js';
+import type { Logger } from './logger.js';
+
+function append(log: AuditLog, ctx: RequestContext, event: GateEvent): void {
+  log.append({
+    account: event.account ?? null,
+    device: event.device ?? null,
+    action: event.action,
+    outcome: event.outcome,
+    detail: event.detail ?? null,
+    workstation: ctx.workstation,
+    ip: ctx.ip,
+  });
+}
 
 export interface GateEvent {
   action: AuditAction;
@@ -20,32 +34,50 @@ export interface GateEvent {
 
 export class AuditRecorder {
   private log: Promise<AuditLog> | null = null;
+  private opened: AuditLog | null = null;
 
   constructor(
     private readonly store: Store,
     private readonly vault: Vault,
     private readonly clock: Clock,
+    private readonly logger?: Logger,
   ) {}
 
   /** The log itself, for queries; opening it needs the keychain item. */
   open(): Promise<AuditLog> {
     if (!this.log) {
-      this.log = this.vault.derivedKey('twofold/v1/audit-mac').then((key) => new AuditLog(this.store, key, this.clock));
+      this.log = this.vault.derivedKey('twofold/v1/audit-mac').then((key) => (this.opened = new AuditLog(this.store, key, this.clock)));
       this.log.catch(() => (this.log = null)); // a keychain hiccup must not poison every later call
     }
     return this.log;
   }
 
   async record(ctx: RequestContext, event: GateEvent): Promise<void> {
-    const log = await this.open();
-    log.append({
-      account: event.account ?? null,
-      device: event.device ?? null,
-      action: event.action,
-      outcome: event.outcome,
-      detail: event.detail ?? null,
-      workstation: ctx.workstation,
-      ip: ctx.ip,
-    });
+    append(await this.open(), ctx, event);
+  }
+
+  /**
+   * Record without waiting (from a timer, an OS event, a job): at once when the log is open,
+   * else as soon as it is; a failure goes to the application log.
+   */
+  recordSoon(ctx: RequestContext, event: GateEvent): void {
+    if (this.recordNow(ctx, event)) return;
+    this.record(ctx, event).catch((error: unknown) =>
+      this.logger?.error('audit event not recorded', { action: event.action, code: error instanceof CoreError ? error.code : 'unknown' }),
+    );
+  }
+
+  /**
+   * Record at once, when the log is already open (the app is stopping and cannot wait for the
+   * keychain); returns false when it was not open, so nothing could be recorded.
+   */
+  recordNow(ctx: RequestContext, event: GateEvent): boolean {
+    if (!this.opened) return false;
+    try {
+      append(this.opened, ctx, event);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

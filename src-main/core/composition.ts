@@ -3,6 +3,7 @@
  * No module keeps a hidden singleton; every face (Electron, console, tests) calls createCore.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { APP_NAME } from '../../src-shared/product.js';
 import { AccountService } from './accounts.js';
 import { AuditRecorder } from './audit-recorder.js';
@@ -20,6 +21,8 @@ import { SettingsService } from './settings.js';
 import { metaValue, openStore, type Store } from './store.js';
 import { Throttle } from './throttle.js';
 import { Vault } from './vault.js';
+import { CoreError } from './errors.js';
+import { StateSeal } from './state-seal.js';
 import { Scheduler } from './backup/scheduler.js';
 import { BackupService } from './backup/service.js';
 import { favourMemory } from './backup/gc.js';
@@ -65,7 +68,12 @@ export interface Core {
   readonly push: PushApprovals;
   readonly clock: Clock;
   readonly logger: Logger;
-  close(): void;
+  /** The database's tamper and rollback seal. */
+  readonly seal: StateSeal;
+  /** Settles once the seal has read its key from the keychain; the router waits for it. */
+  readonly ready: Promise<void>;
+  /** Stop: lock, record why in the audit log (`reason`, e.g. "the OS ended the app"), close the store. */
+  close(reason?: string): void;
 }
 
 export function createCore(options: CoreOptions): Core {
@@ -77,6 +85,7 @@ export function createCore(options: CoreOptions): Core {
   const store = openStore(options.dataDir);
   const installId = metaValue(store, 'install_id', () => randomUUID());
   const vault = new Vault(keychain, installId);
+  const seal = new StateSeal({ store, vault, keychain, installId, logger });
   const records = new SealedRecords(store, vault);
   const factors = new FactorListStore(records);
   const throttle = new Throttle(store);
@@ -91,11 +100,13 @@ export function createCore(options: CoreOptions): Core {
     clock,
     logger,
     kdfTargetMs: options.kdfTargetMs ?? DEFAULT_TARGET_MS,
+    onVaultKey: (vaultKey) => seal.useVaultKey(vaultKey),
   });
-  const audit = new AuditRecorder(store, vault, clock);
+  const audit = new AuditRecorder(store, vault, clock, logger);
+  const localContext = { ip: 'local', workstation: hostname() };
   const secondFactor = new SecondFactor({ store, factors, throttle, clock, audit });
   const devices = new DeviceService({ store, factors, clock, audit });
-  const gate = new Gate({ accounts, factors, secondFactor, throttle, settings, audit, clock, logger });
+  const gate = new Gate({ accounts, factors, secondFactor, throttle, settings, audit, clock, logger, localContext, integrity: seal });
   const pushRelay = new DesktopRelay({ configuredUrl: () => settings.get().relayUrl, clock, logger });
   const sessionHandle = () => gate.sessionHandle();
   const pairing = new PairingService({ store, factors, relay: pushRelay, audit, clock, logger, sessionHandle, appVersion: options.appVersion });
@@ -103,13 +114,23 @@ export function createCore(options: CoreOptions): Core {
 
   // Tests ask for the cheapest password KDF; repository passwords follow (they are 150-bit random anyway).
   const cheapKdf = (options.kdfTargetMs ?? DEFAULT_TARGET_MS) < 50;
-  const backup = new BackupService({ store, vault, clock, logger, ...(cheapKdf ? { repoKdfCost: OWASP_MINIMUM } : {}) });
+  const backup = new BackupService({
+    store,
+    vault,
+    clock,
+    logger,
+    dataDir: options.dataDir,
+    audit: (ctx, event) => audit.recordSoon(ctx ?? localContext, { ...event, account: accounts.current()?.name ?? null }),
+    ...(cheapKdf ? { repoKdfCost: OWASP_MINIMUM } : {}),
+  });
   const scheduler = new Scheduler({ service: backup, clock, logger, intervalMs: options.schedulerIntervalMs ?? 30_000 });
   scheduler.start();
 
   const idleCheckMs = options.idleCheckMs ?? 15_000;
   const idleTimer = idleCheckMs > 0 ? setInterval(() => gate.checkIdle(), idleCheckMs) : null;
   idleTimer?.unref();
+
+  const ready = seal.load().catch((error: unknown) => logger.error('state seal not loaded', { code: error instanceof CoreError ? error.code : 'unknown' }));
 
   logger.info('core started', { version: options.appVersion });
   return {
@@ -132,7 +153,9 @@ export function createCore(options: CoreOptions): Core {
     push,
     clock,
     logger,
-    close() {
+    seal,
+    ready,
+    close(reason) {
       if (idleTimer) clearInterval(idleTimer);
       scheduler.stop();
       void backup.close();
@@ -140,6 +163,7 @@ export function createCore(options: CoreOptions): Core {
       push.close();
       pushRelay.close();
       gate.lock('shutdown');
+      if (reason) audit.recordNow(localContext, { action: 'app.stopped', outcome: 'info', account: accounts.current()?.name ?? null, detail: reason });
       store.close();
     },
   };

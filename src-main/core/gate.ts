@@ -18,11 +18,22 @@ import { recoveryCodesLeft, twoFactorEnabled, type FactorList, type FactorListSt
 import type { Logger } from './logger.js';
 import type { FactorAttempt, SecondFactor, Verified } from './second-factor.js';
 import type { SettingsService } from './settings.js';
-import type { Throttle } from './throttle.js';
+import { throttleStepDetail, type Throttle } from './throttle.js';
 
 export const STEP_UP_TTL_MS = 2 * 60_000;
 
 export type LockReason = 'user' | 'idle' | 'os-lock' | 'suspend' | 'shutdown';
+
+/** How long, after set-up, the first device may be added without confirming the password again. */
+export const SETUP_GRACE_MS = 15 * 60_000;
+
+const LOCK_DETAIL: Record<LockReason, string> = {
+  user: 'locked by the user',
+  idle: 'locked after the idle time',
+  'os-lock': 'locked because the computer locked its screen',
+  suspend: 'locked because the computer went to sleep',
+  shutdown: 'locked because the app stopped',
+};
 
 /**
  * What confirms a step-up: the password while 2FA is off; a device or recovery code once it is
@@ -38,6 +49,8 @@ interface OpenSession {
   account: Account;
   recordKey: Buffer;
   lastActivity: number;
+  /** Only the session set-up opened: until then, the first device is added as part of set-up. */
+  setupGraceUntil?: number;
 }
 
 interface StepUpGrant {
@@ -55,6 +68,10 @@ export interface GateDeps {
   audit: AuditRecorder;
   clock: Clock;
   logger: Logger;
+  /** Who is acting when nobody called: the idle timer, the OS, the app stopping. */
+  localContext: RequestContext;
+  /** The database's seal (state-seal.ts), checked at every unlock before the password. */
+  integrity?: { verify(): Promise<void> };
 }
 
 export class Gate {
@@ -85,14 +102,30 @@ export class Gate {
 
   /** Called right after first-run setup: the person who just chose the password is unlocked. */
   async openAfterSetup(account: Account, recordKey: Buffer, ctx: RequestContext): Promise<void> {
-    this.replaceSession({ level: 'unlocked', account, recordKey, lastActivity: this.deps.clock.now() });
+    const now = this.deps.clock.now();
+    this.replaceSession({ level: 'unlocked', account, recordKey, lastActivity: now, setupGraceUntil: now + SETUP_GRACE_MS });
     await this.deps.audit.record(ctx, { action: 'setup', outcome: 'success', account: account.name });
+  }
+
+  /**
+   * True while the session set-up opened may still add the first device without a step-up: no
+   * device yet, no lock since, and not long after (docs/security.md, "the first device").
+   */
+  inSetupGrace(): boolean {
+    const s = this.session;
+    if (s?.level !== 'unlocked' || s.setupGraceUntil === undefined) return false;
+    if (this.deps.clock.now() >= s.setupGraceUntil || this.twoFactorEnabled()) {
+      delete s.setupGraceUntil;
+      return false;
+    }
+    return true;
   }
 
   submitPassword(password: string, ctx: RequestContext): Promise<SessionLevel> {
     return this.serialise(async () => {
       const { accounts, throttle, clock, logger } = this.deps;
       const account = accounts.require();
+      await this.checkIntegrity(account, ctx);
       const recordKey = await this.checkPassword(account, password, ctx, 'unlock');
       let list: FactorList;
       try {
@@ -104,7 +137,7 @@ export class Gate {
       const level = twoFactorEnabled(list) ? 'second-factor' : 'unlocked';
       if (level === 'unlocked') throttle.reset(account.id);
       this.replaceSession({ level, account, recordKey, lastActivity: clock.now() });
-      logger.info('password accepted', { accountId: account.id, level });
+      logger.info('password accepted', { accountId: account.id, sessionLevel: level });
       return level;
     });
   }
@@ -165,9 +198,15 @@ export class Gate {
     });
   }
 
-  lock(reason: LockReason): void {
-    if (this.session) this.deps.logger.info('locked', { accountId: this.session.account.id, reason });
+  /** Lock now, and say so in the audit log (at shutdown, before the store closes). */
+  lock(reason: LockReason, ctx: RequestContext = this.deps.localContext): void {
+    const s = this.session;
     this.replaceSession(null);
+    if (!s) return;
+    this.deps.logger.info('locked', { accountId: s.account.id, reason });
+    const event = { action: 'locked', outcome: 'info', account: s.account.name, detail: LOCK_DETAIL[reason] } as const;
+    if (reason === 'shutdown') this.deps.audit.recordNow(ctx, event);
+    else this.deps.audit.recordSoon(ctx, event);
   }
 
   /** The open, unlocked session; services that need the record key ask here. */
@@ -195,6 +234,8 @@ export class Gate {
     inputDigest: string,
     factor: StepUpFactor,
     ctx: RequestContext,
+    /** What is confirmed, in words, for the audit log (never the input itself: it may hold a password). */
+    title?: string,
   ): Promise<{ proof: string; expiresAt: number }> {
     return this.serialise(async () => {
       const { account, recordKey } = this.unlocked();
@@ -214,7 +255,8 @@ export class Gate {
       const proof = randomBytes(32).toString('base64url');
       const expiresAt = this.deps.clock.now() + STEP_UP_TTL_MS;
       this.stepUps.set(proofId(proof), { method, inputDigest, expiresAt });
-      await this.deps.audit.record(ctx, { action: 'step-up.ok', outcome: 'success', account: account.name, detail: method });
+      const detail = (title ? `${method}: ${title}` : method).slice(0, 500);
+      await this.deps.audit.record(ctx, { action: 'step-up.ok', outcome: 'success', account: account.name, detail });
       return { proof, expiresAt };
     });
   }
@@ -234,6 +276,25 @@ export class Gate {
     return list ? recoveryCodesLeft(list) : 0;
   }
 
+  /**
+   * Before a password is looked at: the keychain holds the vault key this database was set up
+   * with, and the database is neither edited nor an older copy (docs/security.md). Refusals are
+   * audited, and count no failure.
+   */
+  private async checkIntegrity(account: Account, ctx: RequestContext): Promise<void> {
+    await this.deps.accounts.assertVaultKey();
+    try {
+      await this.deps.integrity?.verify();
+    } catch (error) {
+      if (error instanceof CoreError) {
+        await this.deps.audit
+          .record(ctx, { action: 'integrity.failed', outcome: 'failure', account: account.name, detail: error.message.slice(0, 500) })
+          .catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
   private async checkPassword(account: Account, password: string, ctx: RequestContext, purpose: string): Promise<Buffer> {
     const { accounts, audit, throttle, clock } = this.deps;
     const before = throttle.view(account.id, clock.now());
@@ -244,10 +305,8 @@ export class Gate {
     } catch (error) {
       if (error instanceof CoreError && error.code === 'AUTH_FAILED') {
         await audit.record(ctx, { action: 'password.failed', outcome: 'failure', account: account.name, detail: purpose });
-        const after = throttle.view(account.id, clock.now());
-        if (after.hardStop && !before.hardStop) {
-          await audit.record(ctx, { action: 'lockout', outcome: 'failure', account: account.name, detail: 'hard stop' });
-        }
+        const step = throttleStepDetail(before, throttle.view(account.id, clock.now()));
+        if (step) await audit.record(ctx, { action: 'lockout', outcome: 'failure', account: account.name, detail: step });
       }
       throw error;
     }

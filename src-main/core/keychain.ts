@@ -5,6 +5,7 @@
  * There is deliberately no plaintext fallback: without a keychain, the app stops and says why.
  */
 import { AsyncEntry } from '@napi-rs/keyring';
+import { randomBytes } from 'node:crypto';
 import { APP_NAME } from '../../src-shared/product.js';
 import { CoreError } from './errors.js';
 
@@ -24,6 +25,27 @@ export const NO_KEYCHAIN_MESSAGE =
 function unavailable(cause: unknown): CoreError {
   return new CoreError('KEYCHAIN_UNAVAILABLE', NO_KEYCHAIN_MESSAGE, { cause });
 }
+
+/**
+ * Check that the keychain really stores secrets: write a random probe item, read it back, and
+ * delete it. A read alone is not enough: a keychain can answer reads and still not keep what is
+ * written (a locked or read-only collection), and an unpinned binding answered a read with "no
+ * such item" when there was no Secret Service at all.
+ */
+export async function assertKeychainWorks(keychain: Keychain): Promise<void> {
+  const probe = randomBytes(16);
+  try {
+    await keychain.set(PROBE_ACCOUNT, probe);
+    const back = await keychain.get(PROBE_ACCOUNT);
+    if (!back || !back.equals(probe)) throw new Error('the keychain did not keep what was written');
+  } catch (cause) {
+    throw cause instanceof CoreError ? cause : unavailable(cause);
+  } finally {
+    await keychain.delete(PROBE_ACCOUNT).catch(() => false);
+  }
+}
+
+const PROBE_ACCOUNT = 'availability-check';
 
 /**
  * On Linux the binding would otherwise fall back, silently, to the kernel's keyutils store when no

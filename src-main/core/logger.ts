@@ -1,9 +1,10 @@
 /**
  * The application log: JSON lines in `<dataDir>/logs/twofold.log`. Fields are plain values
  * chosen at each call site; a secret, code or password is never passed here (tests read the
- * log file to hold us to that).
+ * log file to hold us to that). `time`, `level` and `message` belong to the logger: a field of
+ * the same name is kept as `field.<name>`, so `level` is always a severity.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LogFields = Record<string, string | number | boolean | null>;
@@ -16,12 +17,30 @@ export interface Logger {
 
 export const LOG_FILE = join('logs', 'twofold.log');
 
+export type LogLevel = 'info' | 'warn' | 'error';
+
+const RESERVED = new Set(['time', 'level', 'message']);
+
+/** One log line: the logger's own keys first, then the call site's fields (renamed where they clash). */
+export function logLine(time: string, level: LogLevel, message: string, fields: LogFields = {}): string {
+  const line: Record<string, unknown> = { time, level, message };
+  for (const [key, value] of Object.entries(fields)) line[RESERVED.has(key) ? `field.${key}` : key] = value;
+  return JSON.stringify(line);
+}
+
 export function createFileLogger(dataDir: string, now: () => number = Date.now): Logger {
-  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  const folder = join(dataDir, 'logs');
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  // Earlier versions (and a umask) may have left them readable by others.
+  chmodSync(folder, 0o700);
   const file = join(dataDir, LOG_FILE);
-  const write = (level: string, message: string, fields?: LogFields) => {
-    const line = JSON.stringify({ time: new Date(now()).toISOString(), level, message, ...fields });
-    appendFileSync(file, `${line}\n`, { mode: 0o600 });
+  let checked = false;
+  const write = (level: LogLevel, message: string, fields?: LogFields) => {
+    appendFileSync(file, `${logLine(new Date(now()).toISOString(), level, message, fields)}\n`, { mode: 0o600 });
+    if (!checked) {
+      chmodSync(file, 0o600);
+      checked = true;
+    }
   };
   return {
     info: (m, f) => write('info', m, f),

@@ -12,7 +12,7 @@ import { AUTH_FAILED_MESSAGE, CoreError } from './errors.js';
 import { recoveryCodesLeft, type FactorList, type FactorListStore } from './factor-list.js';
 import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
 import type { Store } from './store.js';
-import type { Throttle } from './throttle.js';
+import { throttleStepDetail, type Throttle } from './throttle.js';
 import { base32Decode, matchTotp, nextDrift } from '../../src-shared/totp.js';
 
 export type FactorAttempt = { code: string } | { recoveryCode: string };
@@ -22,6 +22,9 @@ export interface Verified {
   deviceName: string | null;
   recoveryCodesLeft: number;
 }
+
+/** A code accepted a moment ago, sent again (a double submit, a second tab): not a guess, so not a failure. */
+export const REPLAY_MESSAGE = 'That code was just used. Wait for the next code on your device.';
 
 export const HARD_STOP_MESSAGE =
   'Too many failed attempts. Only a recovery code can finish unlocking now; codes from devices are not accepted.';
@@ -60,17 +63,20 @@ export class SecondFactor {
     const verified = store.tx(() => {
       const list = factors.read(account.id, recordKey);
       const result = 'code' in attempt ? matchDeviceCode(list, attempt.code, now) : matchRecoveryCode(list, attempt.recoveryCode, recordKey);
-      if (result) factors.write(account.id, recordKey, list, now);
+      if (result && result !== 'replay') factors.write(account.id, recordKey, list, now);
       return result;
     });
 
+    if (verified === 'replay') {
+      await audit.record(ctx, { action: 'factor.replayed', outcome: 'info', account: account.name, detail: `${purpose}, a code already accepted` });
+      throw new CoreError('AUTH_FAILED', REPLAY_MESSAGE);
+    }
     if (!verified) {
       const after = throttle.recordFailure(account.id, now);
       const kind = 'code' in attempt ? 'device code' : 'recovery code';
       await audit.record(ctx, { action: 'factor.failed', outcome: 'failure', account: account.name, detail: `${purpose}, ${kind}` });
-      if (after.hardStop && !view.hardStop) {
-        await audit.record(ctx, { action: 'lockout', outcome: 'failure', account: account.name, detail: 'hard stop' });
-      }
+      const step = throttleStepDetail(view, after);
+      if (step) await audit.record(ctx, { action: 'lockout', outcome: 'failure', account: account.name, detail: step });
       throw new CoreError('AUTH_FAILED', AUTH_FAILED_MESSAGE, { retryAfterMs: after.retryAfterMs });
     }
     throttle.reset(account.id);
@@ -85,20 +91,29 @@ export class SecondFactor {
   }
 }
 
-/** Try every active device (a companion's one-time passwords too); on a match, record the step and the learned drift in `list`. */
-function matchDeviceCode(list: FactorList, code: string, now: number): Verified | null {
+/**
+ * Try every active device (a companion's one-time passwords too); on a match, record the step
+ * and the learned drift in `list`. The code of a device's last accepted step is a replay: it is
+ * refused, but it is not a guess (whoever sends it has already seen it accepted).
+ */
+function matchDeviceCode(list: FactorList, code: string, now: number): Verified | 'replay' | null {
+  let replay = false;
   for (const device of list.devices) {
     if (!device.active) continue;
     const seed = device.kind === 'totp' ? device.secret : device.otpSeed;
     const match = matchTotp(base32Decode(seed), code, now, device.drift);
+    if (!match) continue;
     // Only a later step than the last accepted one: each (device, step) passes once.
-    if (!match || (device.lastStep !== null && match.step <= device.lastStep)) continue;
+    if (device.lastStep !== null && match.step <= device.lastStep) {
+      replay ||= match.step === device.lastStep;
+      continue;
+    }
     device.lastStep = match.step;
     device.drift = nextDrift(device.drift, match.offset);
     device.lastUsedAt = now;
     return { via: 'totp', deviceName: device.name, recoveryCodesLeft: recoveryCodesLeft(list) };
   }
-  return null;
+  return replay ? 'replay' : null;
 }
 
 function matchRecoveryCode(list: FactorList, typed: string, recordKey: Buffer): Verified | null {

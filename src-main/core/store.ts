@@ -1,19 +1,33 @@
 /**
  * The store: one SQLite file in the user data folder, WAL mode, migrations applied at open.
  * Every multi-step change goes through `tx`, so a crash leaves either all of it or none.
+ * The folder is 0700 and the files 0600: SQLite gives its -wal and -shm files the database
+ * file's mode, so the database is created 0600 before SQLite opens it.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
+
+/**
+ * Runs around every outermost transaction of `tx` (the state seal, state-seal.ts): `before`
+ * and `after` inside it, `committed` once it has committed.
+ */
+export interface WriteGuard {
+  before(): void;
+  after(): void;
+  committed(): void;
+}
 
 export interface Store {
   readonly db: Db;
   readonly path: string;
   /** Run `fn` in one IMMEDIATE transaction (takes the write lock first, so checks and writes agree). */
   tx<T>(fn: () => T): T;
+  /** Install the guard that every outermost transaction runs (one at most). */
+  guard(guard: WriteGuard): void;
   close(): void;
 }
 
@@ -21,7 +35,10 @@ export const DATABASE_FILE = 'twofold.db';
 
 export function openStore(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const path = join(dataDir, DATABASE_FILE);
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL: a committed change survives power loss, which the throttle and password change rely on.
@@ -29,10 +46,29 @@ export function openStore(dataDir: string): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  let writeGuard: WriteGuard | null = null;
   return {
     db,
     path,
-    tx: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    tx<T>(fn: () => T): T {
+      const guard = writeGuard;
+      // Nested calls run as savepoints inside the outer transaction, which the guard covers.
+      if (!guard || db.inTransaction) return db.transaction(fn).immediate();
+      const result = db
+        .transaction(() => {
+          guard.before();
+          const value = fn();
+          guard.after();
+          return value;
+        })
+        .immediate();
+      guard.committed();
+      return result;
+    },
+    guard(guard) {
+      if (writeGuard) throw new Error('The store already has a write guard.');
+      writeGuard = guard;
+    },
     close: () => db.close(),
   };
 }

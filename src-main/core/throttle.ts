@@ -2,6 +2,22 @@
 import type { Store } from './store.js';
 import { isHardStopped, retryAfterMs, type ThrottleState } from './throttle-policy.js';
 
+/** A wait in words, for the audit log: "1 s", "8 min", "1 h". */
+export function waitText(ms: number): string {
+  if (ms < 60_000) return `${Math.ceil(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
+
+/** The audit detail of the throttle step a failure started (every failure that brings a wait), or null. */
+export function throttleStepDetail(before: ThrottleView, after: ThrottleView): string | null {
+  if (after.hardStop && !before.hardStop) {
+    return `${after.failures} failed attempts in a row: hard stop; one attempt an hour, and only a recovery code finishes an unlock`;
+  }
+  if (after.retryAfterMs > 0) return `${after.failures} failed attempts in a row: next attempt in ${waitText(after.retryAfterMs)}`;
+  return null;
+}
+
 export interface ThrottleView {
   failures: number;
   retryAfterMs: number;
@@ -37,6 +53,6 @@ export class Throttle {
   }
 
   reset(accountId: number): void {
-    this.store.db.prepare('DELETE FROM throttle WHERE account_id = ?').run(accountId);
+    this.store.tx(() => this.store.db.prepare('DELETE FROM throttle WHERE account_id = ?').run(accountId));
   }
 }

@@ -52,7 +52,20 @@ export class Vault {
     }
     const key = randomKey();
     await this.keychain.set(this.keychainAccount, key);
-    return key;
+    // What the keychain holds now is the key, whoever wrote last; the database records which (keyCheck).
+    const stored = await this.keychain.get(this.keychainAccount);
+    if (!stored || stored.length !== 32) throw new CoreError('KEYCHAIN_UNAVAILABLE', 'The OS keychain did not keep the vault key.');
+    if (!stored.equals(key)) wipe(key);
+    return stored;
+  }
+
+  /**
+   * A short value derived from the vault key, recorded in the database at set-up: a keychain
+   * item that is not the one the database was made with is named as such, instead of every
+   * password looking wrong. It says nothing about the key (HKDF, 128 of 256 bits).
+   */
+  keyCheck(vaultKey: Buffer): string {
+    return deriveKey(vaultKey, Buffer.from(this.installId, 'utf8'), 'twofold/v1/vault-key-check', 16).toString('hex');
   }
 
   /** A key for one purpose derived from the vault key alone (usable while the app is locked). */

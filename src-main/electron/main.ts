@@ -4,13 +4,13 @@
  * desktop: context isolation, sandbox, no Node integration, a strict CSP, a custom app://
  * protocol instead of file://, navigation, new windows and permission requests denied.
  */
-import { app, BrowserWindow, ipcMain, Menu, net, powerMonitor, protocol, session, Tray, nativeImage } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, powerMonitor, protocol, session, Tray, nativeImage } from 'electron';
 import { hostname } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installProcessGuards } from '../../src-shared/process-guards.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
-import { createApp, type App } from '../api/app.js';
+import { openApp, type App } from '../api/app.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -39,6 +39,27 @@ if (!app.requestSingleInstanceLock()) {
   let twofold: App | null = null;
   let relay: Relay | null = null;
   let quitting = false;
+  /** Why the app stops, for the audit log; set once a quit is allowed or the OS ends the app. */
+  let stopReason = 'quit';
+
+  /** A quit the user asked for: refused while locked (the tray's Quit, the app menu, Cmd+Q). */
+  const requestQuit = () => {
+    const decision = twofold?.tray.quit() ?? { allowed: true, message: null };
+    if (!decision.allowed) {
+      showWindow();
+      void dialog.showMessageBox({ type: 'info', message: decision.message ?? 'Unlock first.', buttons: ['OK'] });
+      return false;
+    }
+    quitting = true;
+    stopReason = 'quit from the desktop app';
+    return true;
+  };
+  /** The OS ends the app (shutdown, log-out, a signal): not asked, only logged. */
+  const osQuit = (why: string) => {
+    quitting = true;
+    stopReason = `the OS ended the app (${why})`;
+    app.quit();
+  };
 
   const showWindow = () => {
     if (!window) window = createWindow();
@@ -50,7 +71,13 @@ if (!app.requestSingleInstanceLock()) {
   app.on('second-instance', showWindow);
 
   app.whenReady().then(async () => {
-    twofold = createApp({ dataDir: app.getPath('userData'), appVersion: app.getVersion() });
+    // Without a keychain this stops before anything is written (openApp checks it first).
+    twofold = await openApp({ dataDir: app.getPath('userData'), appVersion: app.getVersion() }).catch((error: Error) => {
+      dialog.showErrorBox('Twofold Backup cannot start', error.message);
+      app.exit(1);
+      return null;
+    });
+    if (!twofold) return;
     twofoldLogger = twofold.core.logger;
     const running = twofold;
 
@@ -91,6 +118,8 @@ if (!app.requestSingleInstanceLock()) {
 
     powerMonitor.on('lock-screen', () => running.lock('os-lock'));
     powerMonitor.on('suspend', () => running.lock('suspend'));
+    powerMonitor.on('shutdown', () => osQuit('shutdown'));
+    process.on('SIGTERM', () => osQuit('SIGTERM'));
 
     tray = new Tray(nativeImage.createFromPath(join(packageRoot, 'assets', 'tray.png')));
     tray.setToolTip('Twofold Backup');
@@ -104,10 +133,9 @@ if (!app.requestSingleInstanceLock()) {
         { label: 'Lock now', click: () => running.lock('user') },
         { type: 'separator' },
         {
-          label: 'Quit',
+          label: running.tray.status().locked ? 'Quit (unlock first)' : 'Quit',
           click: () => {
-            quitting = true;
-            app.quit();
+            if (requestQuit()) app.quit();
           },
         },
       ]);
@@ -149,6 +177,8 @@ if (!app.requestSingleInstanceLock()) {
         win.hide();
       }
     });
+    // Windows ends a session through the window, not powerMonitor.
+    win.on('session-end', () => osQuit('session end'));
     win.on('closed', () => {
       if (window === win) window = null;
     });
@@ -157,10 +187,14 @@ if (!app.requestSingleInstanceLock()) {
     return win;
   }
 
-  app.on('before-quit', () => {
-    quitting = true;
+  app.on('before-quit', (event) => {
+    if (!quitting && !requestQuit()) {
+      event.preventDefault();
+      return;
+    }
     void relay?.close();
-    twofold?.close();
+    twofold?.close(stopReason);
+    twofold = null;
   });
   app.on('window-all-closed', () => {
     // Stay in the tray: backups keep running while the window is closed.

@@ -84,7 +84,6 @@ export function AddAuthenticator(props: {
           <StepUpDialog
             method="devices.beginTotp"
             input={{ name }}
-            actionLabel={`Add the authenticator app “${name.trim()}”`}
             onProof={(proof) => {
               setNeedStepUp(false);
               void begin(proof);

@@ -144,7 +144,6 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
         <StepUpDialog
           method="push.beginPairing"
           input={{}}
-          actionLabel="Pair a companion device"
           onProof={(proof) => {
             setNeedStepUp(false);
             void begin(proof);

@@ -1,44 +1,56 @@
 /**
- * Confirms one sensitive action. The core grants a proof bound to this exact method and input;
- * the dialog names the action so the user knows what they are confirming. While 2FA is off the
- * password confirms; once it is on, only a fresh code from a device or a recovery code does.
+ * Confirms one sensitive action. What it says comes from the core (`gate.describeStepUp`): the
+ * concrete target and consequence made from the exact input the proof will be bound to, and the
+ * start of that binding's digest, which a companion asked by push shows too. While 2FA is off
+ * the password confirms (adding the first device outside set-up too); once it is on, only a
+ * fresh code from a device, a recovery code or a push does.
  */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { InputOf, MethodName } from '../../src-shared/contract.js';
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import type { Confirmation, InputOf, MethodName } from '../../src-shared/contract.js';
+import { shortDigest } from '../../src-shared/digest.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from './CodeForm.js';
 import { Dialog } from './Dialog.js';
 import { ErrorText, Field } from './Field.js';
 import { PushApproval } from './PushApproval.js';
 
+const FIRST_DEVICE: readonly string[] = ['devices.beginTotp', 'push.beginPairing'];
+
 export function StepUpDialog<M extends MethodName>(props: {
   method: M;
   input: InputOf<M>;
-  actionLabel: string;
   onProof: (proof: string) => void;
   onCancel: () => void;
 }) {
   const [twoFactor, setTwoFactor] = useState<boolean | null>(null);
   const [hasPush, setHasPush] = useState(false);
+  const [confirmation, setConfirmation] = useState<Confirmation | null>(null);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { method, onProof } = props;
+  // Callers pass the input inline: what it says, not which object, decides when to ask again.
+  const inputKey = JSON.stringify(props.input);
+  const input = useMemo(() => JSON.parse(inputKey) as InputOf<M>, [inputKey]);
 
   useEffect(() => {
     void call('devices.list', {}).then((r) => {
       setTwoFactor(r.ok ? r.value.twoFactorEnabled : false);
       setHasPush(r.ok && r.value.devices.some((d) => d.kind === 'push'));
     });
-  }, []);
-  const { method, input, onProof } = props;
+    void call('gate.describeStepUp', { method, input }).then((r) => {
+      if (r.ok) setConfirmation(r.value.confirmation);
+      else setError(r.error.message);
+    });
+  }, [method, input]);
   const startPush = useCallback(() => call('push.startStepUp', { method, input }), [method, input]);
   const pollPush = useCallback((requestId: string, waitMs: number) => call('push.pollStepUp', { requestId, waitMs }), []);
   const pushApproved = useCallback((answer: { proof: string | null }) => answer.proof && onProof(answer.proof), [onProof]);
 
   const request = async (factor: { password: string } | FactorInput): Promise<string | null> => {
-    const result = await call('gate.stepUp', { method: props.method, input: props.input, ...factor });
+    const result = await call('gate.stepUp', { method, input, ...factor });
     if (result.ok) {
-      props.onProof(result.value.proof);
+      onProof(result.value.proof);
       return null;
     }
     return result.error.message;
@@ -53,39 +65,63 @@ export function StepUpDialog<M extends MethodName>(props: {
     setError(message);
   };
 
+  const ready = twoFactor !== null && confirmation !== null;
   return (
     <Dialog labelledBy="stepup-title" onCancel={props.onCancel}>
-        <h2 id="stepup-title">Confirm: {props.actionLabel}</h2>
-        {twoFactor === null && <p className="muted">Loading…</p>}
-        {twoFactor === true && (
-          <>
-            <p>This is a sensitive action. Confirm it with a fresh code or push; it is valid for this action only.</p>
-            {hasPush && <PushApproval start={startPush} poll={pollPush} onApproved={pushApproved} autoStart={false} startLabel="Confirm by push" />}
-            <CodeForm submitLabel="Confirm" onSubmit={request} onCancel={props.onCancel} autoFocus />
-          </>
-        )}
-        {twoFactor === false && (
-          <form onSubmit={submitPassword}>
-            <p>This is a sensitive action. Confirm it is you.</p>
-            <Field
-              label="Password"
-              type="password"
-              autoComplete="current-password"
-              autoFocus
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-            <ErrorText message={error} />
-            <div className="actions">
-              <button type="button" onClick={props.onCancel}>
-                Cancel
-              </button>
-              <button type="submit" className="primary" disabled={busy || !password}>
-                Confirm
-              </button>
-            </div>
-          </form>
-        )}
+      <h2 id="stepup-title">{confirmation ? `Confirm: ${confirmation.title}` : 'Confirm a sensitive action'}</h2>
+      {confirmation && (
+        <div className="confirmation" data-testid="stepup-target">
+          {confirmation.consequence && <p>{confirmation.consequence}</p>}
+          <p className="small muted">
+            Check code <strong className="code" data-testid="stepup-digest">{shortDigest(confirmation.digest)}</strong>
+            {hasPush ? ': a companion asked by push shows the same.' : '.'} The confirmation is good for exactly this, once, for two minutes.
+          </p>
+        </div>
+      )}
+      {!ready && !error && <p className="muted">Loading…</p>}
+      {!ready && error && (
+        <>
+          <ErrorText message={error} />
+          <div className="actions">
+            <button type="button" onClick={props.onCancel}>
+              Close
+            </button>
+          </div>
+        </>
+      )}
+      {ready && twoFactor && (
+        <>
+          <p>Confirm it with a fresh code from one of your devices, a recovery code{hasPush ? ', or by push' : ''}.</p>
+          {hasPush && <PushApproval start={startPush} poll={pollPush} onApproved={pushApproved} autoStart={false} startLabel="Confirm by push" />}
+          <CodeForm submitLabel="Confirm" onSubmit={request} onCancel={props.onCancel} autoFocus />
+        </>
+      )}
+      {ready && !twoFactor && (
+        <form onSubmit={submitPassword}>
+          <p>
+            {FIRST_DEVICE.includes(method)
+              ? 'Two-factor authentication is off, and adding a first device turns it on: enter your password to show it is you.'
+              : 'Enter your password to show it is you.'}
+          </p>
+          <Field
+            label="Password"
+            type="password"
+            autoComplete="current-password"
+            autoFocus
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <ErrorText message={error} />
+          <div className="actions">
+            <button type="button" onClick={props.onCancel}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={busy || !password}>
+              Confirm
+            </button>
+          </div>
+        </form>
+      )}
     </Dialog>
   );
 }

@@ -12,6 +12,7 @@ import { PairCompanion } from '../components/PairCompanion.js';
 import { ErrorText, Field } from '../components/Field.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
+import { useConfirmedCall } from '../components/useConfirmedCall.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 
 export function SecuritySettings({ accountName }: { accountName: string }) {
@@ -44,17 +45,20 @@ function Relay() {
   const [url, setUrl] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const { run, dialog } = useConfirmedCall();
   useEffect(() => {
     void call('settings.get', {}).then((r) => r.ok && setUrl(r.value.relayUrl ?? ''));
   }, []);
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (url === null) return;
-    const r = await call('settings.update', { relayUrl: url.trim() === '' ? null : url.trim() });
+    // Where pushes go is a step-up: the router asks for a confirmation, the dialog names the new relay.
+    const r = await run('settings.update', { relayUrl: url.trim() === '' ? null : url.trim() });
     setError(r.ok ? null : r.error.message);
     setMessage(r.ok ? (r.value.relayUrl ? `Saved: pushes go through ${r.value.relayUrl}.` : 'Saved: pushes go through the relay built into this app.') : null);
   };
   return (
+    <>
     <form className="card" onSubmit={save} aria-labelledby="relay-title">
       <h2 id="relay-title">Push relay</h2>
       <Field
@@ -72,6 +76,8 @@ function Relay() {
         </button>
       </div>
     </form>
+    {dialog}
+    </>
   );
 }
 
@@ -213,7 +219,6 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
         <StepUpDialog
           method="devices.remove"
           input={{ deviceId: removing.device.id, confirmDisableTwoFactor: removing.confirmDisableTwoFactor }}
-          actionLabel={`Remove the device “${removing.device.name}”`}
           onProof={(proof) => void remove(proof)}
           onCancel={() => setRemoving(null)}
         />
@@ -280,7 +285,6 @@ function RecoveryCodesCard({ overview, accountName, onChange }: { overview: Devi
         <StepUpDialog
           method="recovery.regenerate"
           input={{}}
-          actionLabel="Make new recovery codes (the old ones stop working)"
           onProof={(proof) => void regenerate(proof)}
           onCancel={() => setConfirming(false)}
         />
@@ -312,7 +316,6 @@ function TurnOffTwoFactor({ onChange }: { onChange: () => void }) {
         <StepUpDialog
           method="twofa.disable"
           input={{}}
-          actionLabel="Turn two-factor authentication off"
           onProof={(proof) => void turnOff(proof)}
           onCancel={() => setConfirming(false)}
         />
@@ -325,17 +328,19 @@ function AutoLock() {
   const [minutes, setMinutes] = useState<number | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const { run, dialog } = useConfirmedCall();
   useEffect(() => {
     void call('settings.get', {}).then((r) => r.ok && setMinutes(r.value.autoLockMinutes));
   }, []);
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (minutes === null) return;
-    const result = await call('settings.update', { autoLockMinutes: minutes });
+    const result = await run('settings.update', { autoLockMinutes: minutes });
     setError(result.ok ? null : result.error.message);
     setMessage(result.ok ? `Saved: locks after ${result.value.autoLockMinutes} idle minutes.` : null);
   };
   return (
+    <>
     <form className="card" onSubmit={save} aria-labelledby="autolock-title">
       <h2 id="autolock-title">Auto-lock</h2>
       <Field
@@ -356,6 +361,8 @@ function AutoLock() {
         </button>
       </div>
     </form>
+    {dialog}
+    </>
   );
 }
 
@@ -407,7 +414,6 @@ function ChangePassword() {
       <StepUpDialog
         method="account.changePassword"
         input={pending}
-        actionLabel="Change the password"
         onProof={(proof) => void finish(proof)}
         onCancel={() => setPending(null)}
       />

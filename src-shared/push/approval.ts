@@ -7,6 +7,8 @@
 import { canonicalJson } from '../canonical-json.js';
 import { b64u, randomBytes, utf8, type Bytes } from './encoding.js';
 import {
+  AnyApprovalSchema,
+  APPROVAL_VERSION,
   ApprovalRequestSchema,
   CHOICE_COUNT,
   ClosedInnerSchema,
@@ -58,17 +60,23 @@ export async function sealRequest(reqKey: Key, request: ApprovalRequest): Promis
   return { body: canonicalJson({ k: 'req', v: PROTOCOL_VERSION, ...sealed }), hash };
 }
 
+export type OpenedRequest =
+  | { request: ApprovalRequest; hash: string }
+  /** Sealed by our desktop, but an R of a version this companion does not speak: refused, never shown. */
+  | { unsupported: { v: number; txId: string | null } };
+
 /** Companion: open a request meant for `deviceId`; null for anything not from our desktop. */
-export async function openRequest(
-  reqKey: Key,
-  deviceId: string,
-  body: Body,
-): Promise<{ request: ApprovalRequest; hash: string } | null> {
+export async function openRequest(reqKey: Key, deviceId: string, body: Body): Promise<OpenedRequest | null> {
   if (body.k !== 'req') return null;
   const plain = await decrypt(reqKey, body, aad('req', deviceId));
-  const parsed = plain && ApprovalRequestSchema.safeParse(safeJson(plain));
-  if (!parsed?.success || parsed.data.deviceId !== deviceId) return null;
-  return { request: parsed.data, hash: await requestHash(parsed.data) };
+  if (!plain) return null;
+  const json = safeJson(plain);
+  const parsed = ApprovalRequestSchema.safeParse(json);
+  if (parsed.success) return parsed.data.deviceId === deviceId ? { request: parsed.data, hash: await requestHash(parsed.data) } : null;
+  const other = AnyApprovalSchema.safeParse(json);
+  // Only the desktop holds kReq, so this came from it: say that it cannot be shown, rather than drop it silently.
+  if (other.success && other.data.v !== APPROVAL_VERSION) return { unsupported: { v: other.data.v, txId: other.data.txId ?? null } };
+  return null;
 }
 
 function answerData(answer: ApprovalAnswer): Bytes {

@@ -154,6 +154,11 @@ export interface ListenOptions {
   onRequest: (request: IncomingRequest) => void;
   /** The desktop closed a request (answered elsewhere, expired, cancelled). */
   onClosed?: (txId: string, outcome: string) => void;
+  /**
+   * The desktop sent a request in a version this companion does not speak (docs/protocol.md
+   * §5.1): it is not shown and not answered; tell the user to update one side.
+   */
+  onUnsupported?: (pairing: PairingRecord, version: number) => void;
   onState?: (pairing: PairingRecord, state: 'connecting' | 'ready' | 'closed') => void;
   /** Connect through this relay address instead of each pairing's own. */
   relayUrl?: string;
@@ -189,6 +194,14 @@ export function listen(pairings: PairingRecord[], options: ListenOptions): { sto
     }
     const opened = await openRequest(p.reqKey, p.deviceId, body);
     if (!opened) return;
+    if ('unsupported' in opened) {
+      connection.done(msg.id);
+      const tx = opened.unsupported.txId;
+      if (tx !== null && seen.has(tx)) return;
+      if (tx !== null) seen.set(tx, now() + 120_000);
+      options.onUnsupported?.(p, opened.unsupported.v);
+      return;
+    }
     const { request, hash } = opened;
     const t = now();
     for (const [tx, exp] of seen) if (exp < t) seen.delete(tx);

@@ -167,10 +167,28 @@ export const PairDoneInnerSchema = z
 export type PairDoneInner = z.infer<typeof PairDoneInnerSchema>;
 
 export const CHOICE_COUNT = 3;
+
+/**
+ * The version of the approval request R (docs/protocol.md §5.1). Version 2 added `confirm`;
+ * frames and the other bodies keep PROTOCOL_VERSION. A companion refuses an R of any other
+ * version instead of showing it without what it confirms.
+ */
+export const APPROVAL_VERSION = 2;
+
+/** What a step-up confirms: the target with its action, the consequence, and the digest the proof binds to. */
+export const ConfirmSchema = z
+  .object({
+    title: z.string().min(1).max(300),
+    consequence: z.string().max(600),
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type Confirm = z.infer<typeof ConfirmSchema>;
+
 export const ApprovalRequestSchema = z
   .object({
     type: z.literal('approval'),
-    v: V,
+    v: z.literal(APPROVAL_VERSION),
     txId: z.string().uuid(),
     nonce: b64u(22, 22),
     deviceId: z.string().uuid(),
@@ -187,9 +205,14 @@ export const ApprovalRequestSchema = z
       .length(CHOICE_COUNT)
       .refine((c) => new Set(c).size === c.length, 'choices must differ'),
     replyTo: RouteIdSchema,
+    /** Null for an unlock; for a step-up, what it confirms (shown before the choices). */
+    confirm: ConfirmSchema.nullable(),
   })
   .strict();
 export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+
+/** Enough of a decrypted R to tell that it is an approval request of another version. */
+export const AnyApprovalSchema = z.object({ type: z.literal('approval'), v: z.number().int(), txId: z.string().uuid().optional() });
 
 export const DECISIONS = ['approve', 'deny', 'not-me'] as const;
 export type Decision = (typeof DECISIONS)[number];

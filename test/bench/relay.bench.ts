@@ -175,7 +175,7 @@ async function pushRoundTrips(relayUrl: string, n: number): Promise<{ samples: n
     const now = Date.now();
     const request: ApprovalRequest = {
       type: 'approval',
-      v: 1,
+      v: 2,
       txId: randomUUID(),
       nonce: newNonce(),
       deviceId: record.deviceId,
@@ -189,6 +189,7 @@ async function pushRoundTrips(relayUrl: string, n: number): Promise<{ samples: n
       expiresAt: now + 60_000,
       choices,
       replyTo: desktop.route!,
+      confirm: null,
     };
     const { body, hash } = await sealRequest(desktopKeys.req, request);
     requestBytes = body.length;

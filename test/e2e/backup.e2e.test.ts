@@ -249,6 +249,18 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByText('Saved “Documents” with the new retention (keep last 5).').waitFor();
   });
 
+  it('changes what a set with retention backs up only after a step-up that says what changes', async () => {
+    await page.getByRole('button', { name: 'Edit Documents' }).click();
+    await page.getByLabel('Leave out').fill('*.log');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm: Change the backup set “Documents”' });
+    await dialog.getByText(/^Changes: excludes .* → \*\.log\. It keeps keep last 5, so once the changed set has run/).waitFor();
+    expect(await dialog.getByTestId('stepup-digest').textContent()).toMatch(/^[0-9a-f]{4} [0-9a-f]{4}$/);
+    await a11y();
+    await confirmStepUp('Confirm: Change the backup set “Documents”');
+    await page.getByText('Saved “Documents”.').waitFor();
+  });
+
   it('checks all the data of the repository and finds no problem', async () => {
     await section('Check & repair', 'Check & repair');
     await page.getByLabel('All data').check();
@@ -364,7 +376,11 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await screenshot(page, '15-repair');
     await a11y();
     await card.getByRole('button', { name: 'Repair…' }).click();
-    await confirmStepUp(/^Confirm: Repair “Local disk”: remove 1 damaged pack \(saving what it holds\), rebuild the index, rewrite damaged snapshots without what they lost$/);
+    const dialog = page.getByRole('dialog', { name: 'Confirm: Repair the repository “Local disk”' });
+    expect(await dialog.innerText()).toMatch(
+      /1 damaged pack \([0-9a-f]{8}\): what still verifies is saved, then it is deleted; the index is rebuilt from the packs and the old index files are deleted; snapshots that lost data are rewritten without it/,
+    );
+    await confirmStepUp('Confirm: Repair the repository “Local disk”');
     const verdict = page.getByTestId('repair-verdict');
     await verdict.waitFor({ timeout: 30_000 });
     expect(await verdict.textContent()).toMatch(/^Repair finished in .+\. Lost: \d+ blobs? of data, \d+ (file or folder|files and folders) in snapshots\./);

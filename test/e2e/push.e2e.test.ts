@@ -59,6 +59,11 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
 
     await desktop.getByLabel('Relay address').fill(relay.url);
     await desktop.getByRole('button', { name: 'Save relay' }).click();
+    // Where pushes go is a step-up: the dialog names the new relay, the password confirms it.
+    const confirm = desktop.getByRole('dialog', { name: /^Confirm: Change the push relay from .+ to ws:\/\// });
+    await confirm.getByText(`Push requests and pairings go through ${relay.url} from now on.`).waitFor();
+    await confirm.getByLabel('Password').fill(STRONG_PASSWORD);
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
     await desktop.getByText(`Saved: pushes go through ${relay.url}.`).waitFor();
 
     await desktop.getByRole('button', { name: 'Pair a companion' }).click();
@@ -140,5 +145,25 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     await table.waitFor();
     const events = await table.locator('tbody tr td:nth-child(2)').allTextContents();
     for (const action of ['device.added', 'push.sent', 'push.approved', 'push.denied']) expect(events).toContain(action);
+  });
+
+  it('confirms a sensitive action by push: the phone shows the same target, consequence and check code as the dialog', async () => {
+    await desktop.getByRole('button', { name: 'Security', exact: true }).click();
+    await desktop.getByRole('button', { name: 'Make new recovery codes' }).click();
+    const dialog = desktop.getByRole('dialog', { name: 'Confirm: Make new recovery codes (the old ones stop working)' });
+    const consequence = 'The 10 recovery codes you have now stop working at once; ten new ones are shown once.';
+    await dialog.getByText(consequence).waitFor();
+    const check = (await dialog.getByTestId('stepup-digest').textContent())!;
+    expect(check).toMatch(/^[0-9a-f]{4} [0-9a-f]{4}$/);
+    await dialog.getByRole('button', { name: 'Confirm by push' }).click();
+    const number = (await dialog.getByTestId('push-number').textContent())!;
+    const card = phone.locator('.request').filter({ has: phone.getByRole('button', { name: `Approve with ${number}`, disabled: false }) });
+    await card.waitFor();
+    expect(await card.locator('.r-action').textContent()).toBe('Make new recovery codes (the old ones stop working)');
+    expect(await card.locator('.r-consequence').textContent()).toBe(consequence);
+    expect(await card.locator('.r-digest').textContent()).toBe(check);
+    await screenshot(phone, '22-companion-step-up');
+    await card.getByRole('button', { name: `Approve with ${number}` }).click();
+    await desktop.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
   });
 });

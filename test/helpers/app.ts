@@ -29,6 +29,8 @@ export interface TestApp {
   call<M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string): Promise<ApiResult<OutputOf<M>>>;
   /** Call and expect success; fails the test with the error code otherwise. */
   ok<M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string): Promise<OutputOf<M>>;
+  /** A step-up proof confirmed with the password (while 2FA is off), for exactly this call. */
+  passwordProof<M extends MethodName>(method: M, input: InputOf<M>, password?: string): Promise<string>;
   reopen(): TestApp;
   close(): void;
   remove(): void;
@@ -54,6 +56,9 @@ export function makeTestApp(
       const result = await call(method, input, stepUpProof);
       if (!result.ok) throw new Error(`${method} failed: ${result.error.code} ${result.error.message}`);
       return result.value;
+    },
+    async passwordProof(method, input, password = STRONG_PASSWORD) {
+      return (await testApp.ok('gate.stepUp', { method, input, password })).proof;
     },
     reopen() {
       app.close();

@@ -10,7 +10,7 @@ import type { CliCompanion } from './relay.js';
 export async function appWithRelay(relayUrl: string): Promise<TestApp> {
   const app = makeTestApp({ clock: new FakeClock(Date.now()) });
   await app.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
-  await app.ok('settings.update', { relayUrl });
+  await app.ok('settings.update', { relayUrl }, await app.passwordProof('settings.update', { relayUrl }));
   return app;
 }
 

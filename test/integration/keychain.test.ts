@@ -1,11 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createOsKeychain, NO_KEYCHAIN_MESSAGE } from '../../src-main/core/keychain.js';
 import { STRONG_PASSWORD } from '../helpers/app.js';
 import { results, runChild } from '../helpers/child.js';
+
+const CONSOLE_MAIN = fileURLToPath(new URL('../../src-main/console/main.ts', import.meta.url));
 
 describe('the keychain port', () => {
   it('stores, reads and deletes a secret in the real OS keychain', async () => {
@@ -34,7 +37,31 @@ describe('the keychain port', () => {
     expect(out.trim().split('\n')).toEqual(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_UNAVAILABLE']);
   });
 
-  it('stops with a clear error, and creates nothing, when no keychain is reachable', async () => {
+  it('stops the console before it writes anything (no data folder, database or log) when no keychain is reachable', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'twofold-nokeychain-'));
+    const dataDir = join(parent, 'data');
+    try {
+      const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(parent, 'no-bus-here')}` };
+      const child = spawn(process.execPath, ['--import', 'tsx', CONSOLE_MAIN, '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // A console that started anyway would serve forever: give it a bounded time to stop.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      clearTimeout(timer);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`Twofold Backup cannot start: ${NO_KEYCHAIN_MESSAGE}`);
+      expect(stdout).not.toContain('open:');
+      expect(existsSync(dataDir)).toBe(false);
+      expect(readdirSync(parent)).toEqual([]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses every call, and creates no account, when the keychain goes away after the app started', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'twofold-nokeychain-'));
     try {
       const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dataDir, 'no-bus-here')}` };

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { shortDigest } from '../../src-shared/digest.js';
 import { LOG_FILE } from '../../src-main/core/logger.js';
 import { PUSH_MUTE_MS } from '../../src-main/core/push/push-approvals.js';
 import type { TestApp } from '../helpers/app.js';
@@ -237,8 +238,16 @@ describe('step-up by push', () => {
     const proc = await listening(companion);
     const push = await app.ok('push.startStepUp', { method: 'devices.remove', input });
     expect(push.action).toBe('Remove a device');
+    const { confirmation } = await app.ok('gate.describeStepUp', { method: 'devices.remove', input });
     await choicesShown(proc);
-    expect(proc.lines.join('\n')).toContain('  Remove a device, account Ada');
+    // The companion shows the concrete target and consequence, and the same check code as the computer's dialog.
+    const shown = proc.lines.join('\n');
+    expect(shown).toContain('  Remove a device, account Ada');
+    expect(shown).toContain('  Confirms: Remove the device “Phone”');
+    expect(shown).toContain(
+      '  Then: It is your last device (companion): two-factor authentication turns off and your 10 recovery codes are deleted; the password alone unlocks.',
+    );
+    expect(shown).toContain(`  Check code: ${shortDigest(confirmation.digest)} (the computer's dialog shows the same)`);
     proc.write(String(push.number));
     const result = await app.ok('push.pollStepUp', { requestId: push.requestId, waitMs: 20_000 });
     expect(result).toMatchObject({ state: 'approved', proof: expect.any(String) });
@@ -250,7 +259,7 @@ describe('step-up by push', () => {
   it('refuses to push for methods that need no confirmation', async () => {
     const { app, companion } = await pairedAtSecondFactor();
     await app.ok('gate.submitCode', { code: await companion.otp() });
-    const result = await app.call('push.startStepUp', { method: 'settings.update', input: {} });
+    const result = await app.call('push.startStepUp', { method: 'devices.list', input: {} });
     expect(result).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: 'That action does not need a confirmation.' } });
   });
 });

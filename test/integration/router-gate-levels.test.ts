@@ -11,6 +11,7 @@ const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
   'gate.submitPassword': { password: STRONG_PASSWORD },
   'gate.lock': {},
   'gate.stepUp': { method: 'account.changePassword', input: {}, password: STRONG_PASSWORD },
+  'gate.describeStepUp': { method: 'recovery.regenerate', input: {} },
   'settings.get': {},
   'settings.update': { autoLockMinutes: 5 },
   'account.changePassword': { currentPassword: STRONG_PASSWORD, newPassword: OTHER_STRONG_PASSWORD },
@@ -89,8 +90,8 @@ async function appAt(level: 'locked' | 'unlocked'): Promise<TestApp> {
 
 describe('the router enforces gate levels for every method of the contract', () => {
   const aboveLocked = METHOD_NAMES.filter((m) => METHOD_RANK[contract[m].level] > SESSION_RANK.locked);
-  // Methods free while 2FA is off are checked with 2FA on in second-factor.test.ts.
-  const stepUp = METHOD_NAMES.filter((m) => contract[m].level === 'step-up' && !(contract[m] as MethodSpec).freeWithoutTwoFactor);
+  // Methods free during set-up are checked outside it in second-factor.test.ts and pairing.test.ts.
+  const stepUp = METHOD_NAMES.filter((m) => contract[m].level === 'step-up' && !(contract[m] as MethodSpec).freeDuringSetup);
 
   it('has methods at every level it guards', () => {
     expect(aboveLocked.length).toBeGreaterThan(0);

@@ -106,6 +106,48 @@ describe('enrolling an authenticator app', () => {
   });
 });
 
+describe('the first device outside the first-run wizard', () => {
+  it('is added without a confirmation only in the session set-up opened', async () => {
+    t = makeTestApp();
+    await t.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+    expect(await t.ok('gate.describeStepUp', { method: 'devices.beginTotp', input: { name: 'Pixel 8' } })).toMatchObject({ needed: false });
+    await t.ok('gate.lock', {});
+    expect(await t.ok('gate.submitPassword', { password: STRONG_PASSWORD })).toEqual({ level: 'unlocked' });
+    // 2FA is still off, but this is not set-up: someone at an unlocked app must not turn 2FA on and lock the owner out.
+    const bare = await t.call('devices.beginTotp', { name: 'Pixel 8' });
+    expect(bare).toEqual({ ok: false, error: { code: 'STEP_UP_REQUIRED', message: 'Confirm this action first: Add an authenticator app.' } });
+    const described = await t.ok('gate.describeStepUp', { method: 'devices.beginTotp', input: { name: 'Pixel 8' } });
+    expect(described).toMatchObject({
+      needed: true,
+      confirmation: {
+        title: 'Add the authenticator app “Pixel 8”',
+        consequence: 'Two-factor authentication turns on: from then on, unlocking needs a code or a push from a device after the password.',
+      },
+    });
+    const device = await enrol(t, 'Pixel 8', await t.passwordProof('devices.beginTotp', { name: 'Pixel 8' }));
+    expect(device.recoveryCodes).toHaveLength(10);
+  });
+
+  it('needs the password once the set-up session has gone on for 15 minutes', async () => {
+    t = makeTestApp();
+    await t.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(5 * 60_000);
+      await t.ok('devices.list', {}); // in use all along, so it does not auto-lock
+    }
+    const bare = await t.call('devices.beginTotp', { name: 'Pixel 8' });
+    expect(bare.ok ? 'ok' : bare.error.code).toBe('STEP_UP_REQUIRED');
+  });
+
+  it('ends the set-up exemption once a device is added', async () => {
+    t = makeTestApp();
+    await t.ok('account.setup', { accountName: 'Ada', password: STRONG_PASSWORD });
+    await enrol(t, 'Pixel 8');
+    const second = await t.call('devices.beginTotp', { name: 'iPad' });
+    expect(second.ok ? 'ok' : second.error.code).toBe('STEP_UP_REQUIRED');
+  });
+});
+
 describe('unlocking with a device code', () => {
   it('accepts codes oathtool makes for the current step and one step either side, and refuses two steps away', async () => {
     const { app, device } = await withTotp();
@@ -133,6 +175,23 @@ describe('unlocking with a device code', () => {
     await toSecondFactor(t);
     const again = await t.call('gate.submitCode', { code });
     expect(again.ok ? 'ok' : again.error.code).toBe('AUTH_FAILED');
+  });
+
+  it('refuses a code sent again right after it was accepted without counting a failure (a double submit)', async () => {
+    const device = await unlockedWithTotp();
+    nextStep(t);
+    const code = oathtoolCode(device.secret, t.clock.now());
+    const input = { method: 'recovery.regenerate', input: {}, code };
+    const [a, b] = await Promise.all([t.call('gate.stepUp', input), t.call('gate.stepUp', input)]);
+    expect([a.ok, b.ok].sort()).toEqual([false, true]);
+    const refused = (a.ok ? b : a) as { ok: false; error: unknown };
+    expect(refused.error).toEqual({ code: 'AUTH_FAILED', message: 'That code was just used. Wait for the next code on your device.' });
+    expect((await t.ok('app.status', {})).throttle?.failures).toBe(0);
+    const { rows } = await t.ok('audit.query', { filter: { action: 'factor.replayed' } });
+    expect(rows.map((r) => [r.outcome, r.detail])).toEqual([['info', 'step-up, a code already accepted']]);
+    // A wrong code still counts.
+    await t.call('gate.stepUp', { ...input, code: '000000' });
+    expect((await t.ok('app.status', {})).throttle?.failures).toBe(1);
   });
 
   it('refuses the code of a removed device', async () => {
@@ -346,13 +405,14 @@ describe('the audit log of the gate', () => {
       'setup:success',
       'device.added:success',
       'recovery.regenerated:success',
+      'locked:info',
       'password.failed:failure',
       'password.ok:success',
       'factor.failed:failure',
       'factor.ok:success',
     ]);
     expect(rows[0]).toMatchObject({ account: 'Ada', device: 'Pixel 8', workstation: 'test-workstation', ip: '127.0.0.1' });
-    expect(await t.ok('audit.verify', {})).toEqual({ ok: true, rows: 7, firstBrokenId: null, reason: null });
+    expect(await t.ok('audit.verify', {})).toEqual({ ok: true, rows: 8, firstBrokenId: null, reason: null });
   });
 
   it('reports the first edited row when the database file is tampered with', async () => {

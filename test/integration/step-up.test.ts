@@ -69,7 +69,7 @@ describe('step-up proofs', () => {
 
   it('are not granted for methods that need none, or for input the method would refuse', async () => {
     t = await unlocked();
-    const notStepUp = await t.call('gate.stepUp', { method: 'settings.update', input: {}, password: STRONG_PASSWORD });
+    const notStepUp = await t.call('gate.stepUp', { method: 'devices.list', input: {}, password: STRONG_PASSWORD });
     expect(notStepUp).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: 'That action does not need a confirmation.' } });
     const badInput = await t.call('gate.stepUp', { method: 'account.changePassword', input: { x: 1 }, password: STRONG_PASSWORD });
     expect(badInput).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: 'The action to confirm has invalid input.' } });

@@ -8,6 +8,7 @@ import { LOG_FILE } from '../../src-main/core/logger.js';
 import { FACTOR_LIST_KIND } from '../../src-main/core/factor-list.js';
 import { randomKey } from '../../src-main/core/crypto.js';
 import { createOsKeychain } from '../../src-main/core/keychain.js';
+import { TAMPERED_MESSAGE } from '../../src-main/core/state-seal.js';
 
 let t: TestApp;
 afterEach(() => t?.remove());
@@ -58,11 +59,20 @@ describe('the vault', () => {
     expect((await t.ok('app.status', {})).level).toBe('locked');
   });
 
-  it('cannot open the records with a different vault key, even with the right password', async () => {
+  it('cannot open the records with a different vault key, says so, and counts no failed attempt', async () => {
     t = await setupLocked();
     await createOsKeychain().set(t.app.core.vault.keychainAccount, randomKey());
     const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
-    expect(result.ok ? 'unlocked' : result.error.code).toBe('AUTH_FAILED');
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'KEYCHAIN_ITEM_MISMATCH',
+        message:
+          `The vault key "${t.app.core.vault.keychainAccount}" in the OS keychain is not the one this data folder was set up with, so nothing can be opened. ` +
+          'Restore the keychain item from a backup of the keychain, or reset the app data to start again.',
+      },
+    });
+    expect((await t.ok('app.status', {})).throttle?.failures).toBe(0);
   });
 
   it('cannot open the records without the password: a wrong password unwraps nothing', async () => {
@@ -85,22 +95,38 @@ describe('the vault', () => {
     t = await setupLocked();
     const blob = column(t, `SELECT blob FROM sealed_records WHERE kind = '${FACTOR_LIST_KIND}'`);
     tamper(t, 'UPDATE sealed_records SET blob = ? WHERE kind = ?', flipByte(blob, index < 0 ? blob.length + index : index), FACTOR_LIST_KIND);
+    // The database's seal sees the edit before the password is looked at.
     const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.error.code).toBe('VAULT_CORRUPT');
-    expect(result.error.message).toMatch(/^A sealed record (is damaged|failed its integrity check)/);
+    expect(result).toEqual({ ok: false, error: { code: 'VAULT_CORRUPT', message: TAMPERED_MESSAGE } });
     expect((await t.ok('app.status', {})).level).toBe('locked');
+  });
+
+  it.each([0, 13, -1])('cannot open a sealed factor list with byte %i flipped, even past the seal', async (index) => {
+    t = await setupLocked();
+    await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
+    const { account, recordKey } = t.app.core.gate.unlocked();
+    const blob = column(t, `SELECT blob FROM sealed_records WHERE kind = '${FACTOR_LIST_KIND}'`);
+    tamper(t, 'UPDATE sealed_records SET blob = ? WHERE kind = ?', flipByte(blob, index < 0 ? blob.length + index : index), FACTOR_LIST_KIND);
+    expect(() => t.app.core.factors.read(account.id, recordKey)).toThrow(
+      expect.objectContaining({ code: 'VAULT_CORRUPT', message: expect.stringMatching(/^A sealed record (is damaged|failed its integrity check)/) }),
+    );
   });
 
   it('fails closed when the sealed factor list is deleted (2FA cannot be switched off by editing the file)', async () => {
     t = await setupLocked();
     tamper(t, 'DELETE FROM sealed_records');
     const result = await t.call('gate.submitPassword', { password: STRONG_PASSWORD });
-    expect(result).toEqual({
-      ok: false,
-      error: { code: 'VAULT_CORRUPT', message: 'The sealed list of second-factor devices is missing.' },
-    });
+    expect(result).toEqual({ ok: false, error: { code: 'VAULT_CORRUPT', message: TAMPERED_MESSAGE } });
+  });
+
+  it('cannot read a deleted factor list, even past the seal', async () => {
+    t = await setupLocked();
+    await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
+    const { account, recordKey } = t.app.core.gate.unlocked();
+    tamper(t, 'DELETE FROM sealed_records');
+    expect(() => t.app.core.factors.read(account.id, recordKey)).toThrow(
+      expect.objectContaining({ code: 'VAULT_CORRUPT', message: 'The sealed list of second-factor devices is missing.' }),
+    );
   });
 
   it('fails closed when the wrapped record key is flipped', async () => {

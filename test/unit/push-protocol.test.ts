@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeAnswer, newChoices, openAnswer, openRequest, sealAnswer, sealRequest } from '../../src-shared/push/approval.js';
-import { b64u, fromB64u, randomBytes } from '../../src-shared/push/encoding.js';
+import { canonicalJson } from '../../src-shared/canonical-json.js';
+import { b64u, fromB64u, randomBytes, utf8 } from '../../src-shared/push/encoding.js';
 import { parseBody, type ApprovalAnswer, type ApprovalRequest } from '../../src-shared/push/messages.js';
 import {
   acceptPairHello,
@@ -20,7 +21,7 @@ import {
   startPairing,
   verifyPairAck,
 } from '../../src-shared/push/pairing.js';
-import { importAesKey, importVerifyKey, exportPublicKey, newSigningKeyPair, routeIdOf } from '../../src-shared/push/suite.js';
+import { encrypt, importAesKey, importVerifyKey, exportPublicKey, newSigningKeyPair, routeIdOf } from '../../src-shared/push/suite.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -121,16 +122,16 @@ describe('approval requests and answers', () => {
     const desktopAns = await importAesKey(accepted!.keys.ansKey);
     const { choices, number } = newChoices();
     const request: ApprovalRequest = {
-      type: 'approval', v: 1, txId: '00000000-0000-4000-8000-00000000000a', nonce: b64u(randomBytes(16)), deviceId,
+      type: 'approval', v: 2, txId: '00000000-0000-4000-8000-00000000000a', nonce: b64u(randomBytes(16)), deviceId,
       action: 'Unlock', account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '1.0.0', ip: '10.0.0.7',
-      time: NOW, expiresAt: NOW + 60_000, choices, replyTo: 'R'.repeat(22),
+      time: NOW, expiresAt: NOW + 60_000, choices, replyTo: 'R'.repeat(22), confirm: null,
     };
     const sealed = await sealRequest(desktopReq, request);
     const opened = await openRequest(await importAesKey(accepted!.keys.reqKey), deviceId, parseBody(sealed.body)!);
     expect(opened).toEqual({ request, hash: sealed.hash });
     const answerBody = await sealAnswer({
       ansKey: await importAesKey(accepted!.keys.ansKey), deviceKey: device.privateKey, deviceId, txId: request.txId,
-      requestHash: opened!.hash, decision, number: pick(request, number), now: NOW + 1_000,
+      requestHash: sealed.hash, decision, number: pick(request, number), now: NOW + 1_000,
     });
     const answer = await openAnswer(desktopAns, await importVerifyKey(accepted!.deviceKey), deviceId, parseBody(answerBody)!);
     return { answer: answer!, pending: { txId: request.txId, hash: sealed.hash, number, expiresAt: request.expiresAt } };
@@ -159,6 +160,40 @@ describe('approval requests and answers', () => {
       expect(answer.number).toBeNull();
       expect(judgeAnswer(pending, answer, NOW + 1_000)).toBe(decision);
     }
+  });
+
+  it('carries what a step-up confirms inside the sealed request, and the answer signs over it', async () => {
+    const { accepted } = await paired();
+    const deviceId = '00000000-0000-4000-8000-000000000001';
+    const key = await importAesKey(accepted!.keys.reqKey);
+    const confirm = { title: 'Remove the device “Pixel 8”', consequence: 'This authenticator app stops working at once.', digest: 'ab'.repeat(32) };
+    const request: ApprovalRequest = {
+      type: 'approval', v: 2, txId: '00000000-0000-4000-8000-00000000000c', nonce: b64u(randomBytes(16)), deviceId,
+      action: 'Remove a device', account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '1.0.0', ip: '10.0.0.7',
+      time: NOW, expiresAt: NOW + 60_000, choices: [11, 22, 33], replyTo: 'R'.repeat(22), confirm,
+    };
+    const sealed = await sealRequest(key, request);
+    expect(sealed.body).not.toContain('Pixel 8');
+    expect(await openRequest(key, deviceId, parseBody(sealed.body)!)).toEqual({ request, hash: sealed.hash });
+    // The hash the answer signs covers the confirmation: another target is another request.
+    const other = await sealRequest(key, { ...request, confirm: { ...confirm, title: 'Remove the device “iPad”' } });
+    expect(other.hash).not.toBe(sealed.hash);
+  });
+
+  it('refuses, without showing it, a request of another version from its own desktop; drops one it cannot open', async () => {
+    const { accepted } = await paired();
+    const deviceId = '00000000-0000-4000-8000-000000000001';
+    const key = await importAesKey(accepted!.keys.reqKey);
+    const old = {
+      type: 'approval', v: 1, txId: '00000000-0000-4000-8000-00000000000d', nonce: b64u(randomBytes(16)), deviceId,
+      action: 'Unlock', account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '0.1.0', ip: '10.0.0.7',
+      time: NOW, expiresAt: NOW + 60_000, choices: [11, 22, 33], replyTo: 'R'.repeat(22),
+    };
+    const sealed = await encrypt(key, utf8(canonicalJson(old)), `twofold/v1/req\n${deviceId}`);
+    const body = parseBody(canonicalJson({ k: 'req', v: 1, ...sealed }))!;
+    expect(await openRequest(key, deviceId, body)).toEqual({ unsupported: { v: 1, txId: old.txId } });
+    const stranger = await importAesKey(randomBytes(32));
+    expect(await openRequest(stranger, deviceId, body)).toBeNull();
   });
 
   it('ignores an answer for another transaction or another request', async () => {

@@ -1,12 +1,19 @@
 /**
  * The backup service: what the contract's backup methods and the scheduler call. It opens
  * repositories with the vault-wrapped master key (no gate session needed), runs long work as
- * jobs, and records each backup set's runs in the history.
+ * jobs, and records each backup set's runs in the history. It holds the line of
+ * docs/security.md ("Nothing below step-up destroys what a step-up protects") on its own too:
+ * a change of a set that retention would turn against its snapshots, and a restore that
+ * overwrites files, need `confirmed` (a step-up proof the router spent); a restore never writes
+ * into a repository or the data folder. Every change and every read-out or removal of backed-up
+ * data goes to the audit log.
  */
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../clock.js';
+import type { RequestContext } from '../context.js';
 import { CoreError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KdfCost } from '../password-kdf.js';
@@ -16,12 +23,14 @@ import { backup, type BackupResult } from './backup.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './messages.js';
 import { repair, type RepairReport, type RepairRequest } from './repair.js';
+import { clip, repairText, repoText, restoreText, retentionChange, setChanges, snapshotText, type BackupAuditEvent, type BackupAuditSink } from './backup-audit.js';
 import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, type SetInput } from './backup-sets.js';
 import { diffSnapshots, findEntries, listFolder } from './browse.js';
 import { check, type CheckReport, type ReadData } from './check.js';
 import { JobRegistry } from './jobs.js';
 import { RepoLock } from './lock.js';
 import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './prune.js';
+import { assertRepositoryPathAllowed, assertRestoreAllowed, type ProtectedFolder } from './protected-paths.js';
 import { REPO_KDF_COST, Repository, type RepoProblem } from './repository.js';
 import { restore, type OnExisting, type RestoreSummary } from './restore.js';
 import type { SnapshotWithId } from './snapshot.js';
@@ -44,8 +53,25 @@ export interface BackupServiceDeps {
   vault: Vault;
   clock: Clock;
   logger: Logger;
+  /** The app's data folder: a restore never writes into it, and no repository lives in it. */
+  dataDir?: string;
+  audit?: BackupAuditSink;
   repoKdfCost?: KdfCost;
   threads?: number;
+}
+
+/** Who asked, and whether the router spent a step-up proof on this call. */
+export interface CallerInfo {
+  ctx?: RequestContext;
+  confirmed?: boolean;
+}
+
+export type SetPatch = Partial<Omit<SetInput, 'retention'>>;
+
+/** A set change that retention could turn against the set's snapshots (docs/security.md). */
+export function setChangeNeedsConfirmation(set: BackupSet, patch: SetPatch): boolean {
+  if (!hasRetention(set.retention)) return false;
+  return setChanges(set, { ...patch, name: undefined }, (id) => id).length > 0;
 }
 
 export interface BackupJobResult {
@@ -83,14 +109,27 @@ export class BackupService {
     return this.sets.repositories();
   }
 
+  /** The folders a restore never writes into and no repository is put into. */
+  protectedFolders(): ProtectedFolder[] {
+    const folders: ProtectedFolder[] = this.repositories().map((r) => ({ path: r.path, label: `the repository “${r.name}”` }));
+    if (this.deps.dataDir) folders.push({ path: this.deps.dataDir, label: "Twofold Backup's data folder" });
+    return folders;
+  }
+
+  private record(caller: CallerInfo | undefined, event: BackupAuditEvent): void {
+    this.deps.audit?.(caller?.ctx ?? null, { ...event, detail: clip(event.detail) });
+  }
+
   /** Create a repository; its password is returned here once and stored nowhere. */
-  async initRepository(name: string, path: string): Promise<{ repository: RepositoryRow; password: string }> {
+  async initRepository(name: string, path: string, caller?: CallerInfo): Promise<{ repository: RepositoryRow; password: string }> {
     requireAbsolute(path);
+    assertRepositoryPathAllowed(path, this.protectedFolders());
     const password = newRepositoryPassword();
     const { repo, master } = await Repository.init(path, password, this.kdfCost);
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository created', { repository: repository.id });
+      this.record(caller, { action: 'repository.created', outcome: 'success', detail: repoText(repository) });
       return { repository, password };
     } finally {
       master.fill(0);
@@ -98,12 +137,14 @@ export class BackupService {
   }
 
   /** Connect an existing repository (a new machine, or after a reinstall) with its password. */
-  async connectRepository(name: string, path: string, password: string): Promise<RepositoryRow> {
+  async connectRepository(name: string, path: string, password: string, caller?: CallerInfo): Promise<RepositoryRow> {
     requireAbsolute(path);
+    assertRepositoryPathAllowed(path, this.protectedFolders());
     const { repo, master } = await Repository.openWithPassword(path, password);
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository connected', { repository: repository.id });
+      this.record(caller, { action: 'repository.connected', outcome: 'success', detail: repoText(repository) });
       return repository;
     } finally {
       master.fill(0);
@@ -111,7 +152,7 @@ export class BackupService {
   }
 
   /** Replace every password key of the repository by one new password, returned once. */
-  async changeRepositoryPassword(id: string): Promise<{ password: string }> {
+  async changeRepositoryPassword(id: string, caller?: CallerInfo): Promise<{ password: string }> {
     const row = this.sets.repository(id);
     const master = await this.sets.masterKey(id);
     try {
@@ -121,6 +162,7 @@ export class BackupService {
       const added = await repo.addKey(master, password, this.kdfCost);
       for (const k of old) if (k !== added) await repo.removeKey(k);
       this.deps.logger.info('repository password changed', { repository: id });
+      this.record(caller, { action: 'repository.password-changed', outcome: 'success', detail: `${repoText(row)}: ${old.length} old key(s) removed` });
       return { password };
     } finally {
       master.fill(0);
@@ -128,7 +170,7 @@ export class BackupService {
   }
 
   /** Forget the repository here; with `deleteFiles`, also delete its folder (under the exclusive lock). */
-  async removeRepository(id: string, deleteFiles: boolean): Promise<void> {
+  async removeRepository(id: string, deleteFiles: boolean, caller?: CallerInfo): Promise<void> {
     const row = this.sets.repository(id);
     if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
     if (deleteFiles) {
@@ -141,6 +183,11 @@ export class BackupService {
       this.sets.removeRepository(id);
     }
     this.deps.logger.info('repository removed', { repository: id, deleteFiles });
+    this.record(caller, {
+      action: 'repository.removed',
+      outcome: 'success',
+      detail: `${repoText(row)}: ${deleteFiles ? 'its folder and every snapshot in it deleted' : 'forgotten here; its folder is kept'}`,
+    });
   }
 
   async openRepo(id: string): Promise<Repository> {
@@ -163,24 +210,54 @@ export class BackupService {
 
   // ---- backup sets ----
 
-  createSet(input: SetInput): BackupSet {
+  private repoName = (id: string): string => {
+    const r = this.repositories().find((x) => x.id === id);
+    return r ? `“${r.name}”` : 'a removed repository';
+  };
+
+  createSet(input: SetInput, caller?: CallerInfo): BackupSet {
     input.sources.forEach(requireAbsolute);
-    return this.sets.createSet(input);
+    const set = this.sets.createSet(input);
+    this.record(caller, {
+      action: 'set.created',
+      outcome: 'success',
+      detail: `“${set.name}” into ${this.repoName(set.repositoryId)}: folders ${set.sources.join(', ')}; retention ${retentionText(set.retention)}`,
+    });
+    return set;
   }
 
-  updateSet(id: string, patch: Partial<Omit<SetInput, 'retention'>>): BackupSet {
+  /** Whether this change of the set needs a step-up (the router asks before it runs). */
+  updateNeedsConfirmation(id: string, patch: SetPatch): boolean {
+    const set = this.sets.sets().find((s) => s.id === id);
+    // No such set: nothing to protect; the change itself says NOT_FOUND.
+    return set !== undefined && setChangeNeedsConfirmation(set, patch);
+  }
+
+  updateSet(id: string, patch: SetPatch, caller?: CallerInfo): BackupSet {
     patch.sources?.forEach(requireAbsolute);
-    return this.sets.updateSet(id, patch);
+    const current = this.sets.set(id);
+    if (setChangeNeedsConfirmation(current, patch) && caller?.confirmed !== true) {
+      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.');
+    }
+    const set = this.sets.updateSet(id, patch);
+    const changes = setChanges(current, patch, this.repoName);
+    if (changes.length) this.record(caller, { action: 'set.changed', outcome: 'success', detail: `“${current.name}”: ${changes.join('; ')}` });
+    return set;
   }
 
   /** Retention removes snapshots, so the contract puts this behind a step-up. */
-  setRetention(id: string, retention: Retention): BackupSet {
-    return this.sets.updateSet(id, { retention });
+  setRetention(id: string, retention: Retention, caller?: CallerInfo): BackupSet {
+    const current = this.sets.set(id);
+    const set = this.sets.updateSet(id, { retention });
+    this.record(caller, { action: 'set.retention-changed', outcome: 'success', detail: retentionChange(current, retention) });
+    return set;
   }
 
-  deleteSet(id: string): void {
+  deleteSet(id: string, caller?: CallerInfo): void {
     if (this.jobs.running((j) => j.setId === id)) throw new CoreError('JOB_RUNNING', 'Wait for this set\'s running backup to finish.');
+    const set = this.sets.set(id);
     this.sets.deleteSet(id);
+    this.record(caller, { action: 'set.deleted', outcome: 'success', detail: `“${set.name}” (its snapshots stay in ${this.repoName(set.repositoryId)})` });
   }
 
   isRunning(setId: string): boolean {
@@ -191,7 +268,7 @@ export class BackupService {
    * Start a backup of a set; returns the job id. Retention (forget, then prune) follows a
    * success; the run counts as succeeded once its snapshot is written, whatever retention does.
    */
-  runSet(setId: string, trigger: RunTrigger = 'manual'): string {
+  runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo): string {
     const set = this.sets.set(setId);
     if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', 'This backup set is already running.');
     const runId = this.sets.startRun(setId, trigger);
@@ -214,7 +291,7 @@ export class BackupService {
         this.deps.logger.warn('backup did not finish', { set: set.id, trigger, code: error.code });
         throw error;
       }
-      const { forgotten, pruned, note } = await this.applyRetention(set, result.snapshotId);
+      const { forgotten, pruned, note } = await this.applyRetention(set, result.snapshotId, trigger, caller);
       const s = result.summary;
       const damage = result.damage.map(({ kind, id, message }) => ({ kind, id, message }));
       // A snapshot that left something out is not a plain success (docs/user-guide.md).
@@ -235,14 +312,27 @@ export class BackupService {
    * repository (another set backing up into it) postpones it to the next run: never a failure
    * of the run whose snapshot is written.
    */
-  private async applyRetention(set: BackupSet, snapshotId: string): Promise<{ forgotten: number; pruned: PruneResult | null; note: string | null }> {
+  private async applyRetention(
+    set: BackupSet,
+    snapshotId: string,
+    trigger: RunTrigger,
+    caller: CallerInfo | undefined,
+  ): Promise<{ forgotten: number; pruned: PruneResult | null; note: string | null }> {
     if (!Object.values(set.retention).some((n) => (n ?? 0) > 0)) return { forgotten: 0, pruned: null, note: null };
     let forgotten = 0;
     try {
       const repo = await this.openRepo(set.repositoryId);
       const removed = await forgetByPolicy(repo, set.retention, (s) => s.tags.includes(setTag(set.id)));
       forgotten = removed.length;
-      return { forgotten, pruned: forgotten > 0 ? await prune(repo) : null, note: null };
+      if (forgotten === 0) return { forgotten, pruned: null, note: null };
+      this.record(caller, {
+        action: 'snapshots.forgotten',
+        outcome: 'success',
+        detail: `${forgotten} snapshot(s) of “${set.name}” in ${this.repoName(set.repositoryId)} by its retention (${trigger} run): ${removed.map((id) => id.slice(0, 8)).join(', ')}`,
+      });
+      const pruned = await prune(repo);
+      this.recordPrune(caller, set.repositoryId, pruned);
+      return { forgotten, pruned, note: null };
     } catch (e) {
       const error = toUserError(e);
       this.deps.logger.warn('retention did not run', { set: set.id, snapshot: snapshotId.slice(0, 12), code: error.code });
@@ -285,25 +375,65 @@ export class BackupService {
   }
 
   /** Delete snapshot files by id (or unique prefix): a damaged one too, which cannot be opened. */
-  async forget(repositoryId: string, snapshotIds: string[]): Promise<number> {
+  async forget(repositoryId: string, snapshotIds: string[], caller?: CallerInfo): Promise<number> {
+    const row = this.sets.repository(repositoryId);
     const repo = await this.openRepo(repositoryId);
     const ids = await Promise.all(snapshotIds.map((s) => repo.resolveSnapshotId(s)));
-    return forget(repo, ids);
+    // Named for the audit log as they were; a damaged file by its id alone.
+    const named = await Promise.all(ids.map((id) => repo.loadSnapshot(id).then(snapshotText, () => `${id.slice(0, 8)} (damaged)`)));
+    const removed = await forget(repo, ids);
+    this.record(caller, {
+      action: 'snapshots.forgotten',
+      outcome: 'success',
+      detail: `${removed} snapshot(s) from ${repoText(row)}: ${named.join(', ')}`,
+    });
+    return removed;
   }
 
-  startRestore(
+  /**
+   * Start a restore. Overwriting existing files needs `confirmed`; writing into a repository
+   * or the data folder is refused outright (protected-paths.ts). Both checks run before the
+   * job starts, so the caller hears of a refusal at once.
+   */
+  async startRestore(
     repositoryId: string,
     snapshotId: string,
     options: { paths: string[]; targetDir: string | null; onExisting: OnExisting },
-  ): string {
-    this.sets.repository(repositoryId);
+    caller?: CallerInfo,
+  ): Promise<string> {
+    const row = this.sets.repository(repositoryId);
     if (options.targetDir !== null) requireAbsolute(options.targetDir);
+    if (options.onExisting === 'overwrite' && caller?.confirmed !== true) {
+      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: overwriting existing files needs a confirmation.');
+    }
+    const repo = await this.openRepo(repositoryId);
+    const snapshot = await repo.findSnapshot(snapshotId);
+    // Around packs that are gone, cut short or known damaged, whenever another copy exists.
+    const { index } = await repo.readingIndex(this.damagedPacks.of(repositoryId));
+    await assertRestoreAllowed(repo, index, snapshot, options, this.protectedFolders());
+    const what = restoreText(row, snapshot, options);
+    this.record(caller, { action: 'restore.started', outcome: 'info', detail: what });
     return this.jobs.start({ kind: 'restore', repositoryId }, async (signal, progress): Promise<RestoreSummary> => {
-      const repo = await this.openRepo(repositoryId);
-      const snapshot = await repo.findSnapshot(snapshotId);
-      // Around packs that are gone, cut short or known damaged, whenever another copy exists.
-      const { index } = await repo.readingIndex(this.damagedPacks.of(repositoryId));
-      return restore(repo, index, snapshot, { ...options, signal, onProgress: progress, threads: this.deps.threads });
+      try {
+        const summary = await restore(repo, index, snapshot, { ...options, signal, onProgress: progress, threads: this.deps.threads });
+        this.record(caller, {
+          action: 'restore.finished',
+          outcome: summary.errors.length ? 'failure' : 'success',
+          detail: `${what}: ${summary.files} file(s), ${summary.bytes} bytes, ${summary.skipped} skipped, ${summary.errors.length} error(s)`,
+        });
+        return summary;
+      } catch (e) {
+        this.record(caller, { action: 'restore.finished', outcome: 'failure', detail: `${what}: ${toUserError(e).message}` });
+        throw e;
+      }
+    });
+  }
+
+  private recordPrune(caller: CallerInfo | undefined, repositoryId: string, result: PruneResult): void {
+    this.record(caller, {
+      action: 'prune.finished',
+      outcome: 'success',
+      detail: `${this.repoName(repositoryId)}: ${result.packsRemoved} pack(s) removed, ${result.packsRewritten} rewritten, ${result.bytesFreed} bytes freed`,
     });
   }
 
@@ -330,9 +460,13 @@ export class BackupService {
     this.damagedPacks.clear(repositoryId, cleared);
   }
 
-  startPrune(repositoryId: string): string {
+  startPrune(repositoryId: string, caller?: CallerInfo): string {
     this.sets.repository(repositoryId);
-    return this.jobs.start({ kind: 'prune', repositoryId }, async (): Promise<PruneResult> => prune(await this.openRepo(repositoryId)));
+    return this.jobs.start({ kind: 'prune', repositoryId }, async (): Promise<PruneResult> => {
+      const result = await prune(await this.openRepo(repositoryId));
+      this.recordPrune(caller, repositoryId, result);
+      return result;
+    });
   }
 
   /**
@@ -340,13 +474,20 @@ export class BackupService {
    * rewrite snapshots without what they lost. It deletes files, so the contract puts it behind a
    * step-up; the report says what was saved and what was lost.
    */
-  startRepair(repositoryId: string, request: RepairRequest): string {
+  startRepair(repositoryId: string, request: RepairRequest, caller?: CallerInfo): string {
     this.sets.repository(repositoryId);
     if (this.jobs.running((j) => j.repositoryId === repositoryId)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
     return this.jobs.start({ kind: 'repair', repositoryId }, async (signal, progress): Promise<RepairReport> => {
       const repo = await this.openRepo(repositoryId);
-      const report = await repair(repo, request, { signal, onProgress: progress });
+      let report: RepairReport;
+      try {
+        report = await repair(repo, request, { signal, onProgress: progress });
+      } catch (e) {
+        this.record(caller, { action: 'repair.finished', outcome: 'failure', detail: `${this.repoName(repositoryId)}: ${toUserError(e).message}` });
+        throw e;
+      }
       this.damagedPacks.clear(repositoryId, report.packs.filter((p) => p.outcome !== 'intact').map((p) => p.id));
+      this.record(caller, { action: 'repair.finished', outcome: 'success', detail: `${this.repoName(repositoryId)}: ${repairText(report)}` });
       this.deps.logger.info('repository repaired', {
         repository: repositoryId,
         packsRemoved: report.packs.filter((p) => p.outcome === 'removed').length,

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_NAME } from '../../../src-shared/product.js';
 import { judgeAnswer, newChoices, newNonce, openAnswer, PUSH_TTL_MS, sealClosed, sealRequest } from '../../../src-shared/push/approval.js';
 import { fromB64u } from '../../../src-shared/push/encoding.js';
-import { parseBody, type ApprovalRequest, type ClosedInner, type MsgFrame } from '../../../src-shared/push/messages.js';
+import { APPROVAL_VERSION, parseBody, type ApprovalRequest, type ClosedInner, type MsgFrame } from '../../../src-shared/push/messages.js';
 import { importAesKey, importVerifyKey } from '../../../src-shared/push/suite.js';
 import type { Account } from '../accounts.js';
 import type { AuditRecorder } from '../audit-recorder.js';
@@ -21,7 +21,7 @@ import type { Gate } from '../gate.js';
 import type { Logger } from '../logger.js';
 import type { Verified } from '../second-factor.js';
 import type { Store } from '../store.js';
-import type { Throttle } from '../throttle.js';
+import { throttleStepDetail, type Throttle } from '../throttle.js';
 import type { DesktopRelay } from './relay-client.js';
 
 export const PUSH_MUTE_MS = 20 * 60_000;
@@ -31,7 +31,10 @@ export const PUSH_MAX_WAIT_MS = 25_000;
 
 export type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled';
 
-export type PushPurpose = { kind: 'unlock' } | { kind: 'step-up'; method: string; inputDigest: string; action: string };
+/** A step-up push carries what it confirms, made from the input its proof is bound to (src-main/api/confirmations.ts). */
+export type PushPurpose =
+  | { kind: 'unlock' }
+  | { kind: 'step-up'; method: string; inputDigest: string; action: string; confirmation: { title: string; consequence: string; digest: string } };
 
 interface SentTo {
   device: PushDevice;
@@ -179,7 +182,7 @@ export class PushApprovals {
     for (const device of devices) {
       const message: ApprovalRequest = {
         type: 'approval',
-        v: 1,
+        v: APPROVAL_VERSION,
         txId: request.id,
         nonce,
         deviceId: device.id,
@@ -193,6 +196,10 @@ export class PushApprovals {
         expiresAt: request.expiresAt,
         choices,
         replyTo: reply.route,
+        confirm:
+          purpose.kind === 'step-up'
+            ? { title: purpose.confirmation.title, consequence: purpose.confirmation.consequence, digest: purpose.inputDigest }
+            : null,
       };
       outgoing.push({ device, ...(await sealRequest(await importAesKey(fromB64u(device.reqKey)), message)) });
     }
@@ -213,7 +220,7 @@ export class PushApprovals {
       outcome: 'info',
       account: account.name,
       device: devices.map((d) => d.name).join(', ').slice(0, 200),
-      detail: action,
+      detail: purpose.kind === 'step-up' ? `${action}: ${purpose.confirmation.title}`.slice(0, 500) : action,
     });
     return started(request);
   }
@@ -295,9 +302,8 @@ export class PushApprovals {
         const before = this.deps.throttle.view(request.accountId, now);
         const after = this.deps.throttle.recordFailure(request.accountId, now);
         await this.record(request, 'push.denied', 'failure', device.name, 'the number picked did not match');
-        if (after.hardStop && !before.hardStop) {
-          await this.deps.audit.record(request.ctx, { action: 'lockout', outcome: 'failure', account: request.accountName, detail: 'hard stop' });
-        }
+        const step = throttleStepDetail(before, after);
+        if (step) await this.deps.audit.record(request.ctx, { action: 'lockout', outcome: 'failure', account: request.accountName, detail: step });
         return this.finish(request, 'refused');
       }
       case 'not-me': {
@@ -335,6 +341,7 @@ export class PushApprovals {
             },
           },
           request.ctx,
+          purpose.confirmation.title,
         );
       }
     } catch (error) {

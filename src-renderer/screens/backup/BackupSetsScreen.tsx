@@ -3,11 +3,12 @@
  * its progress; create, edit (retention changes are a step-up: they delete snapshots) and delete.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import type { BackupSetView } from '../../../src-shared/contract-backup.js';
+import { retentionText, type BackupSetView } from '../../../src-shared/contract-backup.js';
 import type { InputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { useConfirmedCall } from '../../components/useConfirmedCall.js';
 import { dateTime, formatBytes, lines } from '../../components/backup/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { presetOf, SCHEDULE_PRESETS, scheduleLabel, type PresetId } from '../../components/backup/schedule.js';
@@ -32,10 +33,6 @@ const STATE_LABEL: Record<NonNullable<BackupSetView['lastRun']>['state'], string
   interrupted: 'Interrupted',
 };
 
-export function retentionText(r: Retention): string {
-  const parts = RETENTION_KEYS.filter(([k]) => (r[k] ?? 0) > 0).map(([k, label]) => `${label.toLowerCase()} ${r[k]}`);
-  return parts.length ? parts.join(', ') : 'keep everything';
-}
 
 function sameRetention(a: Retention, b: Retention): boolean {
   return RETENTION_KEYS.every(([k]) => (a[k] ?? 0) === (b[k] ?? 0));
@@ -209,7 +206,6 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
         <StepUpDialog
           method="backup.sets.delete"
           input={{ setId: deleting.id }}
-          actionLabel={`Delete the backup set “${deleting.name}”`}
           onProof={(proof) => void remove(deleting, proof)}
           onCancel={() => setDeleting(null)}
         />
@@ -231,6 +227,7 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
   const [pendingRetention, setPendingRetention] = useState<{ setId: string; retention: Retention; name: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { run, dialog } = useConfirmedCall();
   const ids = { title: useId(), repo: useId(), sources: useId(), excludes: useId(), preset: useId(), cron: useId(), retention: useId() };
 
   const schedule = preset === 'custom' ? cron.trim() || null : (SCHEDULE_PRESETS.find((p) => p.id === preset)?.cron ?? null);
@@ -254,7 +251,8 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
       if (!r.ok) return setError(r.error.message);
       return onDone(`Created the backup set “${r.value.name}”.`);
     }
-    const r = await call('backup.sets.update', { setId: set.id, ...input });
+    // A set with retention needs a confirmation to change what, where or when it backs up.
+    const r = await run('backup.sets.update', { setId: set.id, ...input });
     setBusy(false);
     if (!r.ok) return setError(r.error.message);
     if (!sameRetention(want, set.retention)) setPendingRetention({ setId: set.id, retention: want, name: r.value.name });
@@ -399,11 +397,11 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
           </button>
         </div>
       </form>
+        {dialog}
         {pendingRetention && (
           <StepUpDialog
             method="backup.sets.setRetention"
             input={{ setId: pendingRetention.setId, retention: pendingRetention.retention }}
-            actionLabel={`Change the retention of “${pendingRetention.name}” to ${retentionText(pendingRetention.retention)}`}
             onProof={(proof) => void applyRetention(proof)}
             onCancel={() => {
               setPendingRetention(null);

@@ -135,7 +135,6 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
           <RepairCard
             key={`${repositoryId}:${lastCheck?.repositoryId === repositoryId ? lastCheck.jobId : ''}`}
             repositoryId={repositoryId}
-            repoName={repoName}
             report={lastCheck?.repositoryId === repositoryId ? lastCheck.report : null}
             onStarted={(jobId) => addJob(jobId, `Repairing “${repoName}”`)}
             onError={setError}
@@ -162,17 +161,16 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
 /**
  * What to repair, preselected from the last check: its damaged packs (to save what they hold,
  * then remove), the index (when an index file or a pack was damaged or missing), the snapshots
- * (when one lost data or cannot be opened). Confirmed with a step-up that names each part.
+ * (when one lost data or cannot be opened). The step-up's confirmation, written by the core,
+ * names each part.
  */
 function RepairCard({
   repositoryId,
-  repoName,
   report,
   onStarted,
   onError,
 }: {
   repositoryId: string;
-  repoName: string;
   report: CheckReportDto | null;
   onStarted: (jobId: string) => void;
   onError: (message: string | null) => void;
@@ -185,12 +183,6 @@ function RepairCard({
   const id = useId();
   const input = { repositoryId, packs: packs ? damagedPacks : [], index, snapshots };
   const chosen = input.packs.length > 0 || index || snapshots;
-
-  const parts = [
-    ...(input.packs.length > 0 ? [`remove ${plural(input.packs.length, 'damaged pack')} (saving what ${input.packs.length === 1 ? 'it holds' : 'they hold'})`] : []),
-    ...(index || input.packs.length > 0 ? ['rebuild the index'] : []),
-    ...(snapshots ? ['rewrite damaged snapshots without what they lost'] : []),
-  ];
 
   const start = async (proof: string) => {
     setConfirming(false);
@@ -242,7 +234,6 @@ function RepairCard({
         <StepUpDialog
           method="backup.repair.start"
           input={input}
-          actionLabel={`Repair “${repoName}”: ${parts.join(', ')}`}
           onProof={(proof) => void start(proof)}
           onCancel={() => setConfirming(false)}
         />

@@ -124,7 +124,6 @@ export function RepositoriesScreen() {
         <StepUpDialog
           method="backup.repositories.changePassword"
           input={{ repositoryId: changing.id }}
-          actionLabel={`Change the password of the repository “${changing.name}”`}
           onProof={(proof) => void changePassword(changing, proof)}
           onCancel={() => setChanging(null)}
         />
@@ -140,11 +139,6 @@ export function RepositoriesScreen() {
         <StepUpDialog
           method="backup.repositories.remove"
           input={{ repositoryId: removing.repo.id, deleteFiles: removing.deleteFiles }}
-          actionLabel={
-            removing.deleteFiles
-              ? `Remove the repository “${removing.repo.name}” and delete its files`
-              : `Remove the repository “${removing.repo.name}”`
-          }
           onProof={(proof) => void remove(removing.repo, removing.deleteFiles, proof)}
           onCancel={() => setRemoving(null)}
         />

@@ -1,0 +1,15 @@
+/**
+ * When a `stepUpWhen` method needs a step-up proof (docs/security.md, "Nothing below step-up
+ * destroys what a step-up protects"). The router asks before the handler runs; the services
+ * check the same rule again with what the router tells them (`confirmed`).
+ */
+import type { Core } from '../core/composition.js';
+import type { StepUpConditions } from './router.js';
+
+export function createStepUpConditions(core: Core): StepUpConditions {
+  return {
+    // A set with retention deletes snapshots as new ones arrive: what, where and when it backs up is theirs to keep.
+    'backup.sets.update': ({ setId, ...patch }) => core.backup.updateNeedsConfirmation(setId, patch),
+    'backup.restore.start': ({ onExisting }) => onExisting === 'overwrite',
+  };
+}
