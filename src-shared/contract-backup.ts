@@ -8,13 +8,26 @@
  */
 import { z } from 'zod';
 import { Empty, method, type MethodSpec } from './method.js';
+import { absolutePathProblem, isAbsoluteInEitherStyle } from './paths.js';
 
+/**
+ * A full path of either family (src-shared/paths.ts): the contract does not know the machine,
+ * so the core checks again that the path is of its own family.
+ */
 export const AbsolutePathSchema = z
   .string()
   .min(1, 'Enter a folder.')
   .max(4096, 'That path is too long.')
-  .refine((p) => p.startsWith('/'), 'Use a full path (starting with /).')
-  .refine((p) => !p.includes('\0'), 'Paths cannot contain NUL characters.');
+  .superRefine((p, ctx) => {
+    if (isAbsoluteInEitherStyle(p)) return;
+    // The reason of the family the path looks like it was meant for.
+    const style = /^[A-Za-z]:|^\\\\/.test(p) ? 'win32' : 'posix';
+    const posixOnly = style === 'posix' && !p.startsWith('/');
+    ctx.addIssue({
+      code: 'custom',
+      message: posixOnly ? 'Use a full path, such as /home/you/Documents or C:\\Users\\you\\Documents.' : (absolutePathProblem(p, style) ?? 'Use a full path.'),
+    });
+  });
 const NameSchema = z
   .string()
   .trim()

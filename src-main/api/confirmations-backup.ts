@@ -5,6 +5,7 @@ import type { Core } from '../core/composition.js';
 import { setChanges } from '../core/backup/backup-audit.js';
 import { applyRetention } from '../core/backup/prune.js';
 import type { SnapshotWithId } from '../core/backup/snapshot.js';
+import { displayPaths } from '../core/backup/snapshot-paths.js';
 import type { Described } from './confirmations.js';
 
 /** "1 snapshot", "3 snapshots". */
@@ -110,7 +111,7 @@ export function describeBackup(core: Core): { [M in BackupConfirmable]: (input: 
       const r = repository(repositoryId);
       const snapshot = await (await service.openRepo(repositoryId)).findSnapshot(snapshotId);
       const what = paths.length === 0 ? 'everything' : paths.length === 1 ? `“${paths[0]}”` : `${paths.length} items`;
-      const where = target.kind === 'folder' ? target.path : `their original places (${snapshot.paths.join(', ')})`;
+      const where = target.kind === 'folder' ? target.path : `their original places (${displayPaths(snapshot).join(', ')})`;
       const existing =
         onExisting === 'overwrite'
           ? 'Files that exist there are replaced by the snapshot’s copies.'

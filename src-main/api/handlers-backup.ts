@@ -3,6 +3,7 @@ import type { backupMethods, BackupSetView, JobViewDto } from '../../src-shared/
 import type { Core } from '../core/composition.js';
 import { nextDue, type BackupSet } from '../core/backup/backup-sets.js';
 import type { JobView } from '../core/backup/jobs.js';
+import { displayPaths } from '../core/backup/snapshot-paths.js';
 import type { CallerInfo } from '../core/backup/service.js';
 import type { CallContext, Handlers } from './router.js';
 
@@ -79,7 +80,7 @@ export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof ba
           id: s.id,
           time: s.time,
           host: s.host,
-          paths: s.paths,
+          paths: displayPaths(s),
           tags: s.tags,
           setId: s.tags.find((t) => t.startsWith('set:'))?.slice(4) ?? null,
           summary: s.summary,

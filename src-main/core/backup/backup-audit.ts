@@ -10,6 +10,7 @@ import type { RequestContext } from '../context.js';
 import type { BackupSet, RepositoryRow, SetInput } from './backup-sets.js';
 import type { Retention } from './prune.js';
 import type { SnapshotWithId } from './snapshot.js';
+import { displayPaths } from './snapshot-paths.js';
 import type { RepairReport } from './repair.js';
 
 export interface BackupAuditEvent {
@@ -65,7 +66,7 @@ export function restoreText(
   options: { paths: readonly string[]; targetDir: string | null; onExisting: string },
 ): string {
   const what = options.paths.length === 0 ? 'everything' : `${options.paths.length} item${options.paths.length === 1 ? '' : 's'} (${options.paths.join(', ')})`;
-  const where = options.targetDir === null ? `the original places (${list(snapshot.paths)})` : options.targetDir;
+  const where = options.targetDir === null ? `the original places (${list(displayPaths(snapshot))})` : options.targetDir;
   const existing = { skip: 'existing files kept', overwrite: 'existing files overwritten', fail: 'stops at an existing file' }[options.onExisting] ?? options.onExisting;
   return `${what} from snapshot ${snapshotText(snapshot)} of ${repoText(repo)} to ${where}; ${existing}`;
 }

@@ -33,6 +33,8 @@ import type { FinishedPack } from './pack-writer.js';
 import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
 import { errnoCode, errnoNumber } from './errno.js';
 import { fsPath, readLink } from './fs-names.js';
+import { toSnapshotPath, type PathStyle } from '../../../src-shared/paths.js';
+import { HOST_PATH_STYLE } from './path-style.js';
 import { readXattrs } from './native.js';
 import { dirNode, fileNode, nodeMeta, sameNodes, specialNode, symlinkNode, xattrsFrom, type NodeMeta } from './nodes.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
@@ -422,7 +424,7 @@ class BackupRun {
     const sources = this.options.sources.map((s) => resolve(s));
     const names = sources.map((s) => basename(s));
     if (names.includes('')) throw new CoreError('BAD_INPUT', 'Choose the folders under / rather than / itself.');
-    if (new Set(names).size !== names.length) {
+    if (new Set(names.map((n) => sameNameKey(n, HOST_PATH_STYLE))).size !== names.length) {
       throw new CoreError('BAD_INPUT', 'Two sources have the same folder name; back them up in separate sets.');
     }
     try {
@@ -476,7 +478,9 @@ class BackupRun {
         time: new Date().toISOString(),
         host: hostname(),
         username: safeUser(),
-        paths: [...sources].sort(),
+        // The platform-neutral form (docs/repository-format.md §9): POSIX paths as they are.
+        paths: [...sources].sort().map((p) => toSnapshotPath(p, HOST_PATH_STYLE)),
+        ...(HOST_PATH_STYLE === 'win32' ? { pathStyle: 'win32' as const } : {}),
         tags: this.options.tags ?? [],
         tree: rootId,
         parent: parent?.id ?? null,
@@ -976,15 +980,28 @@ class BackupRun {
 
 /** The snapshot an incremental backup compares against: the newest of this host with the same sources. */
 export async function findParent(repo: Repository, sources: readonly string[], damage: RepoProblem[] = []): Promise<SnapshotWithId | null> {
-  const key = JSON.stringify(sources.map((s) => resolve(s)).sort());
+  const key = sourcesKey(
+    sources.map((s) => toSnapshotPath(resolve(s), HOST_PATH_STYLE)),
+    HOST_PATH_STYLE,
+  );
   const host = hostname();
   const { snapshots: all, damaged } = await repo.loadSnapshots();
   damage.push(...damaged);
   for (let i = all.length - 1; i >= 0; i--) {
     const s = all[i]!;
-    if (s.host === host && JSON.stringify(s.paths) === key) return s;
+    if (s.host === host && (s.pathStyle ?? 'posix') === HOST_PATH_STYLE && sourcesKey(s.paths, HOST_PATH_STYLE) === key) return s;
   }
   return null;
+}
+
+/** A set of snapshot paths as one comparable string: sorted, and without case on Windows. */
+function sourcesKey(paths: readonly string[], style: PathStyle): string {
+  return JSON.stringify(paths.map((p) => sameNameKey(p, style)).sort());
+}
+
+/** What two names or paths compare as on `style`'s file systems (src-shared/paths.ts). */
+function sameNameKey(name: string, style: PathStyle): string {
+  return style === 'win32' ? name.toLowerCase() : name;
 }
 
 /** The same hard-link facts: link count and file system, kept only for more than one link. */

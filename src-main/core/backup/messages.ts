@@ -78,6 +78,12 @@ export class PackHeaderError extends CoreError {
 // ---- a job that stops ----
 
 export const stopped = {
+  /** A restore to the original places of a snapshot made on the other path family. */
+  otherPathFamily: (made: 'posix' | 'win32') =>
+    new CoreError(
+      'BAD_INPUT',
+      `This snapshot was made on ${made === 'win32' ? 'Windows' : 'Linux or macOS'}, so its original places do not exist on this computer. Restore it into a folder instead.`,
+    ),
   cancelled: (what: 'backup' | 'restore' | 'repair') => new CoreError('CANCELLED', `The ${what} was cancelled.`),
   /** A pool task that never ran: the pool was closed first (the job ends with its own reason). */
   poolClosed: () => new CoreError('CANCELLED', 'The worker pool was closed.'),

@@ -9,7 +9,10 @@
  * collide with the folders on the way to it).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { isInsidePath } from '../../../src-shared/paths.js';
+import { HOST_PATH_STYLE } from './path-style.js';
+import { originalPlace } from './snapshot-paths.js';
 import { CoreError } from '../errors.js';
 import type { MasterIndex } from './index.js';
 import type { Repository } from './repository.js';
@@ -41,10 +44,9 @@ export function resolvePath(path: string): string {
   return rest.length ? join(real, ...rest) : real;
 }
 
-/** True when `inner` is `outer` or lies below it. */
+/** True when `inner` is `outer` or lies below it (without regard to case on Windows, as Windows compares). */
 export function isInside(inner: string, outer: string): boolean {
-  const rel = relative(outer, inner);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  return isInsidePath(inner, outer, HOST_PATH_STYLE);
 }
 
 /** A folder that holds a Twofold repository, whether or not this app has it connected. */
@@ -97,9 +99,7 @@ function restoreStarts(
 ): Start[] {
   const top = (name: string): string => {
     if (targetDir !== null) return join(targetDir, name);
-    const original = snapshot.paths.find((p) => basename(p) === name);
-    if (!original) throw new CoreError('REPO_DAMAGED', 'The snapshot does not say where one of its entries came from.');
-    return original;
+    return originalPlace(snapshot, name);
   };
   if (paths.length === 0) return root.map((node) => ({ parts: [node.name], dest: top(node.name) }));
   return paths.map((p) => {

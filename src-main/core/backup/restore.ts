@@ -12,7 +12,7 @@
  * everything else is restored. Only a root that cannot be read, a cancel or a full disk stop it.
  */
 import { lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CoreError } from '../errors.js';
 import type { Progress } from './backup.js';
 import type { MasterIndex } from './index.js';
@@ -26,6 +26,7 @@ import { HardLinks, linkInPlace, type Member } from './restore-links.js';
 import { applyMeta } from './restore-meta.js';
 import { placeSpecial, specialError } from './restore-special.js';
 import { RestoreTemps } from './restore-temps.js';
+import { originalPlace } from './snapshot-paths.js';
 import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
 import { RestoreBatches } from './restore-batches.js';
 import type { RestoreBlob } from './worker.js';
@@ -372,9 +373,7 @@ async function selectionStarts(
   const root = await repo.loadTree(snapshot.tree, index, { cache: false });
   const topTarget = (name: string): string => {
     if (options.targetDir !== null) return join(options.targetDir, name);
-    const original = snapshot.paths.find((p) => basename(p) === name);
-    if (!original) throw damage.snapshotOrigin();
-    return original;
+    return originalPlace(snapshot, name);
   };
   const chosen = (options.paths ?? []).map((p) => p.split('/').filter((s) => s.length > 0));
   if (chosen.length === 0) return root.nodes.map((node) => ({ node, target: topTarget(node.name), whole: true }));

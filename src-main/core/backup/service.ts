@@ -10,7 +10,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { absolutePathProblem } from '../../../src-shared/paths.js';
+import { HOST_PATH_STYLE } from './path-style.js';
 import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../context.js';
@@ -505,6 +506,8 @@ export class BackupService {
 }
 
 /** The run's one line on what it could not keep (each item is named in the snapshot's summary). */
+/** A full path of this machine's own family: a Windows path on Linux (or the reverse) is refused. */
 function requireAbsolute(path: string): void {
-  if (!isAbsolute(path)) throw new CoreError('BAD_INPUT', 'Use a full path (starting with /).');
+  const problem = absolutePathProblem(path, HOST_PATH_STYLE);
+  if (problem) throw new CoreError('BAD_INPUT', problem);
 }

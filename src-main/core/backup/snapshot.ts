@@ -38,8 +38,13 @@ export const SnapshotSchema = z.object({
   time: z.string().datetime(),
   host: z.string(),
   username: z.string(),
-  /** The absolute source paths, each stored as a top-level node of `tree` named by its base name. */
+  /**
+   * The absolute source paths, each stored as a top-level node of `tree` named by its base name,
+   * in the platform-neutral form of src-shared/paths.ts (`/C/Users/Ada` for `C:\Users\Ada`).
+   */
   paths: z.array(z.string()),
+  /** The path family of the machine that made it; absent: POSIX (docs/repository-format.md §9). */
+  pathStyle: z.enum(['posix', 'win32']).optional(),
   tags: z.array(z.string()),
   tree: Hex64,
   parent: Hex64.nullable(),
