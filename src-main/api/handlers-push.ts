@@ -42,5 +42,9 @@ export function createPushHandlers(core: Core): { [M in keyof typeof pushMethods
     'push.finishPairing': ({ pairingId, name }, ctx) => pairing.finish(session(), pairingId, name, ctx),
 
     'push.cancelPairing': async ({ pairingId }) => ({ state: (await pairing.cancel(pairingId)).state }),
+
+    'push.webCompanion': () => pairing.webCompanion(session()),
+
+    'push.setWebCompanion': ({ choice }, ctx) => pairing.setWebCompanion(session(), choice, ctx),
   };
 }

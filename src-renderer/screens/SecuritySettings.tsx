@@ -13,6 +13,7 @@ import { ErrorText, Field } from '../components/Field.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
+import { WebCompanionSettings } from '../components/WebCompanionSettings.js';
 
 export function SecuritySettings({ accountName }: { accountName: string }) {
   const [overview, setOverview] = useState<DeviceOverview | null>(null);
@@ -35,6 +36,7 @@ export function SecuritySettings({ accountName }: { accountName: string }) {
       {overview?.twoFactorEnabled && <TurnOffTwoFactor onChange={refresh} />}
       <AutoLock />
       <Relay />
+      <WebCompanionSettings />
       <ChangePassword />
     </div>
   );
@@ -62,7 +64,7 @@ function Relay() {
         placeholder="wss://relay.example.org/v1"
         value={url ?? ''}
         onChange={(e) => setUrl(e.target.value)}
-        hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages."
+        hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages; where phones get the web companion is a separate choice, below."
       />
       <ErrorText message={error} />
       {message && <p role="status">{message}</p>}

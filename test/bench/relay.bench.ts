@@ -197,8 +197,8 @@ async function pushRoundTrips(relayUrl: string, n: number): Promise<{ samples: n
         answerBytes = text.length;
         const parsed = parseBody(text);
         if (!parsed) return;
-        void openAnswer(desktopKeys.ans, desktopKeys.verify, record.deviceId, parsed).then((answer) => {
-          if (answer) resolve(judgeAnswer({ txId: request.txId, hash, number, expiresAt: request.expiresAt }, answer, Date.now()));
+        void openAnswer(desktopKeys.ans, desktopKeys.verify, record.deviceId, parsed).then((opened) => {
+          if ('answer' in opened) resolve(judgeAnswer({ txId: request.txId, hash, number, time: request.time, expiresAt: request.expiresAt }, opened.answer, Date.now()));
         });
       };
       desktop.send(record.route, body, 60_000);
