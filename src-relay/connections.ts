@@ -45,6 +45,10 @@ interface Conn {
   bucket: Bucket;
   /** Input paused because the send buffer is over its bound; since when. */
   slowSince: number | null;
+  /** Queued messages held back for a full buffer: sent once it drains (after `after`, or all). */
+  backlog: { after: QueuedMessage | null } | null;
+  /** A close was started (its close frame may still be on its way). */
+  closing: boolean;
   closed: boolean;
 }
 
@@ -52,6 +56,11 @@ type Socket = { cork(): void; uncork(): void };
 
 export function routeIdOfToken(token: string): string {
   return createHash('sha256').update(Buffer.from(token, 'base64url')).digest().subarray(0, 16).toString('base64url');
+}
+
+/** The order a route's queue is delivered in: soonest to expire first, then by sender and id. */
+function queueOrder(a: QueuedMessage, b: QueuedMessage): number {
+  return a.exp - b.exp || (a.from < b.from ? -1 : a.from > b.from ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** Ids and routes are base64url (checked by the schema), so only the body needs JSON escaping. */
@@ -106,7 +115,7 @@ export class Connections {
       return;
     }
     const now = Date.now();
-    const conn: Conn = { ws, usage, route: null, openedAt: now, alive: true, badFrames: 0, bucket: new Bucket(this.limits.connBurst, now), slowSince: null, closed: false };
+    const conn: Conn = { ws, usage, route: null, openedAt: now, alive: true, badFrames: 0, bucket: new Bucket(this.limits.connBurst, now), slowSince: null, backlog: null, closing: false, closed: false };
     this.conns.add(conn);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
@@ -119,7 +128,7 @@ export class Connections {
     const holders = this.routes.get(msg.to);
     if (!holders) return;
     const frame = msgFrame(msg);
-    for (const c of holders) this.deliverTo(c, frame);
+    for (const c of holders) if (!this.deliverTo(c, frame)) c.backlog = { after: null }; // all again, once there is room
   }
 
   /** The route's subscription is back after an outage: its holders get what is queued. */
@@ -130,6 +139,7 @@ export class Connections {
   /** Once a second: hello deadlines, keepalive, slow consumers, idle route buckets. */
   tick(now: number, ping: boolean): void {
     for (const c of this.conns) {
+      if (c.closing) continue;
       if (c.route === null && now - c.openedAt >= this.limits.helloTimeoutMs) {
         this.closeWith(c, CLOSE_CODES.helloTimeout, 'no hello');
         continue;
@@ -193,9 +203,16 @@ export class Connections {
   private flushed(conn: Conn, bytes: number): void {
     if (conn.closed) return; // released all at once when it closed
     this.budget.flushed(conn.usage, bytes);
-    if (conn.slowSince !== null && conn.usage.outbound <= this.limits.sendBufferBytes / 2) {
+    if (conn.usage.outbound > this.limits.sendBufferBytes / 2) return;
+    if (conn.slowSince !== null) {
       conn.slowSince = null;
       conn.ws.resume();
+    }
+    // A reader that keeps up gets what was held back, without having to ask.
+    const backlog = conn.backlog;
+    if (backlog) {
+      conn.backlog = null;
+      void this.redeliver(conn, backlog.after);
     }
   }
 
@@ -220,6 +237,8 @@ export class Connections {
   }
 
   private closeWith(conn: Conn, code: number, reason: string): void {
+    if (conn.closing) return;
+    conn.closing = true;
     this.metrics.refused(`close-${code}`);
     conn.ws.close(code, reason);
   }
@@ -335,14 +354,24 @@ export class Connections {
     );
   }
 
-  private async redeliver(conn: Conn): Promise<void> {
+  /** The route's queue, in order, after `after` when resuming; what does not fit waits in `backlog`. */
+  private async redeliver(conn: Conn, after: QueuedMessage | null = null): Promise<void> {
     if (!conn.route || conn.closed) return;
     let queued: QueuedMessage[];
     try {
-      queued = await this.broker!.fetch(conn.route);
+      queued = (await this.broker!.fetch(conn.route)).sort(queueOrder);
     } catch {
       return this.refuse(conn, 'UNAVAILABLE', 'The relay cannot read queued messages right now.');
     }
-    for (const m of queued) if (conn.closed || !this.deliverTo(conn, msgFrame(m))) return;
+    let last = after;
+    for (const m of queued) {
+      if (conn.closed) return;
+      if (after && queueOrder(m, after) <= 0) continue;
+      if (!this.deliverTo(conn, msgFrame(m))) {
+        conn.backlog = { after: last };
+        return;
+      }
+      last = m;
+    }
   }
 }

@@ -4,6 +4,25 @@
  * counter of every refusal by its reason (docs/protocol.md §2.4 lists the reasons).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CLOSE_CODES, RELAY_ERROR_CODES } from '../src-shared/push/messages.js';
+
+/**
+ * Every reason the relay refuses something, listed at 0 from the start so each has a series:
+ * the error codes of refused frames (OVER_QUOTA split by whose quota), deliveries held back, the
+ * send buffer filling, and each close code.
+ */
+export const REFUSAL_REASONS = [
+  ...RELAY_ERROR_CODES.filter((c) => c !== 'OVER_QUOTA'),
+  'OVER_QUOTA_CONNECTION',
+  'OVER_QUOTA_ADDRESS',
+  'send-buffer-full',
+  'delivery-held-send-buffer',
+  'delivery-held-budget',
+  'ping-timeout',
+  ...Object.values(CLOSE_CODES)
+    .filter((c) => c >= 1009)
+    .map((c) => `close-${c}`),
+];
 
 export interface RelayGauges {
   connections(): number;
@@ -47,7 +66,8 @@ export function createMetrics(gauges: RelayGauges): RelayMetrics {
   const bytes = new Counter({ name: 'relay_bytes_received_total', help: 'Bytes received in frames.', registers: [registry] });
   // Bound once: a labelled inc() per frame would hash its labels every time.
   const byType = { hello: frames.labels('hello'), send: frames.labels('send'), done: frames.labels('done'), pending: frames.labels('pending') };
-  const byReason = new Map<string, Counter.Internal>();
+  for (const reason of REFUSAL_REASONS) refused.inc({ reason }, 0);
+  const byReason = new Map<string, Counter.Internal>(REFUSAL_REASONS.map((r) => [r, refused.labels(r)]));
   return {
     registry,
     frame: (type) => byType[type].inc(),

@@ -14,6 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RELAY_MAIN = join(ROOT, 'src-relay/main.ts');
 const COMPANION_CLI = join(ROOT, 'src-companion/cli.ts');
+const CONSOLE_MAIN = join(ROOT, 'src-main/console/main.ts');
 
 /** A child process whose output lines a test can wait for. */
 export class Proc {
@@ -104,6 +105,7 @@ export async function freePort(): Promise<number> {
 
 export interface RelayProcess {
   proc: Proc;
+  pid: number;
   port: number;
   url: string;
   httpOrigin: string;
@@ -115,9 +117,14 @@ export async function startRelayProcess(options: { port?: number; redis?: string
   const port = options.port ?? (await freePort());
   const args = ['--port', String(port), ...(options.redis ? ['--redis', options.redis] : []), ...(options.args ?? [])];
   const proc = tsx(RELAY_MAIN, args);
-  await proc.waitFor(/^relay ready/);
+  const exited = proc.exited.then((code) => {
+    throw new Error(`the relay exited (${code}) before it was ready:\n${proc.lines.join('\n')}`);
+  });
+  await Promise.race([proc.waitFor(/^relay ready/), exited]);
+  exited.catch(() => undefined);
   return {
     proc,
+    pid: proc.child.pid!,
     port,
     url: `ws://127.0.0.1:${port}/v1`,
     httpOrigin: `http://127.0.0.1:${port}`,
@@ -125,20 +132,56 @@ export async function startRelayProcess(options: { port?: number; redis?: string
   };
 }
 
-export interface RedisProcess {
-  url: string;
+export interface ConsoleProcess {
+  proc: Proc;
+  pid: number;
+  /** The relay embedded in the console's process. */
+  relay: { url: string; port: number };
+  /** A contract call through the console's HTTP API, with the session from its one-time link. */
+  call(method: string, input: unknown): Promise<{ ok: boolean }>;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
+/** `npm run console` as its own process, with its embedded relay (no relay address is set). */
+export async function startConsoleProcess(dataDir: string): Promise<ConsoleProcess> {
+  const proc = tsx(CONSOLE_MAIN, ['--data-dir', dataDir]);
+  const relayLine = await proc.waitFor(/^ {2}relay: (ws:\/\/127\.0\.0\.1:(\d+)\/v1) \(embedded\)$/, 60_000);
+  const login = (await proc.waitFor(/^ {2}open: {2}(\S+)$/))[1]!;
+  const signedIn = await fetch(login, { redirect: 'manual' });
+  const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const origin = new URL(login).origin;
+  return {
+    proc,
+    pid: proc.child.pid!,
+    relay: { url: relayLine[1]!, port: Number(relayLine[2]) },
+    async call(method, input) {
+      const res = await fetch(`${origin}/api/call`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie },
+        body: JSON.stringify({ method, input }),
+      });
+      return (await res.json()) as { ok: boolean };
+    },
+    stop: () => proc.stop(),
+  };
+}
+
+export interface RedisProcess {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A redis-server on loopback; `port` to start one again where a stopped one was (an outage that ends). */
+export async function startRedis(port?: number): Promise<RedisProcess> {
+  const p = port ?? (await freePort());
   const proc = new Proc(
-    spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    spawn('/usr/bin/redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
   await proc.waitFor(/Ready to accept connections/);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => proc.stop() };
+  return { url: `redis://127.0.0.1:${p}`, port: p, stop: () => proc.stop() };
 }
 
 /** A CLI companion with a state folder of its own. */
