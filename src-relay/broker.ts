@@ -14,6 +14,8 @@ export interface QueuedMessage {
   body: string;
   /** Relay time at which the message is dropped. */
   exp: number;
+  /** What it holds against its sender's quotas (set by the server; never stored in Redis). */
+  charge?: unknown;
 }
 
 /** A message's identity: ids are scoped to their sender, so nobody can replace another's message. */
@@ -24,8 +26,11 @@ export function messageKey(to: string, from: string, id: string): string {
 export interface BrokerEvents {
   /** A message for a route held here (published here or on another instance). */
   deliver(msg: QueuedMessage): void;
-  /** A message left the queue before its expiry (done, or displaced by its sender's newer one). */
-  removed(key: string): void;
+  /**
+   * A message left the queue: done, replaced or displaced by its sender, or (in memory) expired.
+   * In memory it is the queued object itself, with its charge; from Redis only its identity.
+   */
+  removed(msg: Pick<QueuedMessage, 'to' | 'from' | 'id' | 'charge'>): void;
   /** A route's subscription came back after an outage: its holders may have missed messages. */
   recovered(route: string): void;
 }
@@ -39,12 +44,15 @@ export interface BrokerHealth {
 }
 
 export interface Broker {
-  /** Queue `msg` until it expires and hand it to whoever holds its route; 'full' when the route's queue is. */
-  publish(msg: QueuedMessage): Promise<'ok' | 'full'>;
+  /**
+   * Queue `msg` until it expires and hand it to whoever holds its route; 'full' when the route's
+   * queue is. In memory this is synchronous (no promise per message on the hot path).
+   */
+  publish(msg: QueuedMessage): 'ok' | 'full' | Promise<'ok' | 'full'>;
   /** Unexpired queued messages of a route, soonest to expire first. */
   fetch(route: string): Promise<QueuedMessage[]>;
   /** Remove a handled message: `from`'s, or every message with that id when `from` is not given. */
-  remove(route: string, id: string, from?: string): Promise<void>;
+  remove(route: string, id: string, from?: string): void | Promise<void>;
   /** This instance now holds `route`; resolves once what is published to it arrives here. */
   subscribe(route: string): Promise<void>;
   unsubscribe(route: string): void;

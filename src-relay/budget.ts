@@ -1,7 +1,7 @@
 /**
  * What each connection, each remote address and the whole relay hold in memory
  * (docs/protocol.md §2.3): bytes of queued messages (charged to the connection and address that
- * sent them until they expire or leave the queue), bytes written to a socket and not yet handed
+ * sent them until they leave the queue or expire), bytes written to a socket and not yet handed
  * to the OS, and a fixed share per open connection. Pure bookkeeping; the server decides what to
  * refuse with it.
  */
@@ -21,10 +21,11 @@ export interface ConnUsage {
   outbound: number;
 }
 
-interface Charge {
-  conn: ConnUsage;
-  bytes: number;
-  exp: number;
+/** What one queued message holds against its sender's quotas until it is released. */
+export interface Charge {
+  readonly conn: ConnUsage;
+  readonly bytes: number;
+  released: boolean;
 }
 
 export type OpenRefusal = 'address' | 'budget';
@@ -47,17 +48,8 @@ export class Budget {
   private outbound = 0;
   private connections = 0;
   private readonly addresses = new Map<string, AddressUsage>();
-  private readonly charges = new Map<string, Charge>();
-  /** Charge keys by the second they expire in, so expiry costs nothing per message per tick. */
-  private readonly expiries = new Map<number, string[]>();
-  private sweptUpTo: number;
 
-  constructor(
-    private readonly limits: Pick<RelayLimits, 'connQueueBytes' | 'addressQueueBytes' | 'addressConnections' | 'memoryBudgetBytes'>,
-    now: number,
-  ) {
-    this.sweptUpTo = Math.floor(now / 1000);
-  }
+  constructor(private readonly limits: Pick<RelayLimits, 'connQueueBytes' | 'addressQueueBytes' | 'addressConnections' | 'memoryBudgetBytes'>) {}
 
   used(): number {
     return this.queued + this.outbound + this.connections * CONNECTION_COST_BYTES;
@@ -83,53 +75,32 @@ export class Budget {
     return { address, queued: 0, outbound: 0 };
   }
 
-  /** The connection is gone; what it queued stays charged to it (and its address) until it expires. */
+  /** The connection is gone; what it queued stays charged to it (and its address) until released. */
   close(conn: ConnUsage): void {
     this.connections--;
     conn.address.connections--;
     this.forgetIfIdle(conn.address);
   }
 
-  /** Charge a message of `bytes` to its sender until `exp` (or `release`); a reason when it does not fit. */
-  charge(key: string, conn: ConnUsage, bytes: number, exp: number): QueueRefusal | null {
-    const previous = this.charges.get(key);
-    const credit = previous?.conn === conn ? previous.bytes : 0; // a re-send replaces its earlier copy
-    if (conn.queued - credit + bytes > this.limits.connQueueBytes) return 'connection';
-    if (conn.address.queued - credit + bytes > this.limits.addressQueueBytes) return 'address';
-    if (!this.fits(bytes - credit)) return 'budget';
-    if (previous) this.release(key);
-    this.charges.set(key, { conn, bytes, exp });
+  /** Charge a message of `bytes` to its sender; the reason when it does not fit. */
+  charge(conn: ConnUsage, bytes: number): Charge | QueueRefusal {
+    if (conn.queued + bytes > this.limits.connQueueBytes) return 'connection';
+    if (conn.address.queued + bytes > this.limits.addressQueueBytes) return 'address';
+    if (!this.fits(bytes)) return 'budget';
     conn.queued += bytes;
     conn.address.queued += bytes;
     this.queued += bytes;
-    const second = Math.ceil(exp / 1000);
-    const bucket = this.expiries.get(second);
-    if (bucket) bucket.push(key);
-    else this.expiries.set(second, [key]);
-    return null;
+    return { conn, bytes, released: false };
   }
 
-  release(key: string): void {
-    const charge = this.charges.get(key);
-    if (!charge) return;
-    this.charges.delete(key);
+  /** The message left the queue (handled, displaced by its sender, or expired). Once per charge. */
+  release(charge: Charge): void {
+    if (charge.released) return;
+    charge.released = true;
     charge.conn.queued -= charge.bytes;
     charge.conn.address.queued -= charge.bytes;
     this.queued -= charge.bytes;
     this.forgetIfIdle(charge.conn.address);
-  }
-
-  /** Release every charge whose message has expired by `now`. */
-  sweep(now: number): void {
-    const upTo = Math.floor(now / 1000);
-    for (let s = this.sweptUpTo + 1; s <= upTo; s++) {
-      const keys = this.expiries.get(s);
-      if (!keys) continue;
-      this.expiries.delete(s);
-      // A key re-charged since (a re-send) carries its new expiry and waits for it.
-      for (const key of keys) if ((this.charges.get(key)?.exp ?? 0) <= now) this.release(key);
-    }
-    this.sweptUpTo = Math.max(this.sweptUpTo, upTo);
   }
 
   wrote(conn: ConnUsage, bytes: number): void {
@@ -144,5 +115,51 @@ export class Budget {
 
   private forgetIfIdle(address: AddressUsage): void {
     if (address.connections === 0 && address.queued <= 0) this.addresses.delete(address.key);
+  }
+}
+
+/**
+ * Charges of messages that live elsewhere (in Redis), by message key: released when this
+ * instance learns they left the queue, or at their expiry at the latest. Keys are grouped by the
+ * second they expire in, so expiry costs nothing per message per tick.
+ */
+export class ChargeLedger {
+  private readonly charges = new Map<string, { charge: Charge; exp: number }>();
+  private readonly expiries = new Map<number, string[]>();
+  private sweptUpTo: number;
+
+  constructor(
+    private readonly budget: Budget,
+    now: number,
+  ) {
+    this.sweptUpTo = Math.floor(now / 1000);
+  }
+
+  track(key: string, charge: Charge, exp: number): void {
+    this.release(key); // a re-send replaces its earlier copy
+    this.charges.set(key, { charge, exp });
+    const second = Math.ceil(exp / 1000);
+    const bucket = this.expiries.get(second);
+    if (bucket) bucket.push(key);
+    else this.expiries.set(second, [key]);
+  }
+
+  release(key: string): void {
+    const entry = this.charges.get(key);
+    if (!entry) return;
+    this.charges.delete(key);
+    this.budget.release(entry.charge);
+  }
+
+  sweep(now: number): void {
+    const upTo = Math.floor(now / 1000);
+    for (let s = this.sweptUpTo + 1; s <= upTo; s++) {
+      const keys = this.expiries.get(s);
+      if (!keys) continue;
+      this.expiries.delete(s);
+      // A key re-charged since (a re-send) carries its new expiry and waits for it.
+      for (const key of keys) if ((this.charges.get(key)?.exp ?? 0) <= now) this.release(key);
+    }
+    this.sweptUpTo = Math.max(this.sweptUpTo, upTo);
   }
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES, ClientFrameSchema, PROTOCOL_VERSION, type RelayErrorCode } from '../src-shared/push/messages.js';
 import { messageKey, type Broker, type QueuedMessage } from './broker.js';
-import type { Budget, ConnUsage, QueueRefusal } from './budget.js';
+import type { Budget, Charge, ChargeLedger, ConnUsage, QueueRefusal } from './budget.js';
 import type { RelayLimits } from './limits.js';
 import type { RelayMetrics } from './metrics.js';
 
@@ -50,6 +50,11 @@ interface Conn {
   /** A close was started (its close frame may still be on its way). */
   closing: boolean;
   closed: boolean;
+  /** Sizes of writes not yet handed to the OS, oldest first (write callbacks come in order). */
+  writes: number[];
+  writesHead: number;
+  /** One callback for all of this connection's writes, so none is allocated per message. */
+  onWritten: () => void;
 }
 
 type Socket = { cork(): void; uncork(): void };
@@ -68,6 +73,8 @@ function msgFrame(m: QueuedMessage): string {
   return `{"t":"msg","id":"${m.id}","from":"${m.from}","body":${JSON.stringify(m.body)},"exp":${m.exp}}`;
 }
 
+const TEXT = { binary: false } as const;
+
 const QUOTA_REFUSALS: Record<QueueRefusal, { code: RelayErrorCode; reason: string; message: string }> = {
   connection: { code: 'OVER_QUOTA', reason: 'OVER_QUOTA_CONNECTION', message: 'This connection has too much queued; wait until it is handled or expires.' },
   address: { code: 'OVER_QUOTA', reason: 'OVER_QUOTA_ADDRESS', message: 'Your address has too much queued; wait until it is handled or expires.' },
@@ -79,6 +86,8 @@ export class Connections {
   private readonly routes = new Map<string, Set<Conn>>();
   private readonly routeBuckets = new Map<string, Bucket>();
   private broker: Broker | null = null;
+  /** With Redis: charges of messages stored there, by key. */
+  private ledger: ChargeLedger | null = null;
   // Writes made while handling one batch of input go out together: a sender pipelining frames
   // makes one ack and one delivery per frame; corking each socket until the I/O phase ends turns
   // those into one writev per socket instead of one per frame.
@@ -91,8 +100,15 @@ export class Connections {
     private readonly metrics: RelayMetrics,
   ) {}
 
-  attach(broker: Broker): void {
+  attach(broker: Broker, ledger: ChargeLedger | null): void {
     this.broker = broker;
+    this.ledger = ledger;
+  }
+
+  /** A message left the queue: its sender's quota has that much room again. */
+  released(msg: Pick<QueuedMessage, 'to' | 'from' | 'id' | 'charge'>): void {
+    if (msg.charge) this.budget.release(msg.charge as Charge);
+    else this.ledger?.release(messageKey(msg.to, msg.from, msg.id));
   }
 
   count(): number {
@@ -115,7 +131,22 @@ export class Connections {
       return;
     }
     const now = Date.now();
-    const conn: Conn = { ws, usage, route: null, openedAt: now, alive: true, badFrames: 0, bucket: new Bucket(this.limits.connBurst, now), slowSince: null, backlog: null, closing: false, closed: false };
+    const conn: Conn = {
+      ws,
+      usage,
+      route: null,
+      openedAt: now,
+      alive: true,
+      badFrames: 0,
+      bucket: new Bucket(this.limits.connBurst, now),
+      slowSince: null,
+      backlog: null,
+      closing: false,
+      closed: false,
+      writes: [],
+      writesHead: 0,
+      onWritten: () => this.flushed(conn),
+    };
     this.conns.add(conn);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
@@ -183,9 +214,10 @@ export class Connections {
         setImmediate(this.flush);
       }
     }
-    const bytes = Buffer.byteLength(data);
-    this.budget.wrote(conn.usage, bytes);
-    conn.ws.send(data, () => this.flushed(conn, bytes));
+    const buffer = Buffer.from(data); // encoded once: its length is what the socket will hold
+    this.budget.wrote(conn.usage, buffer.length);
+    conn.writes.push(buffer.length);
+    conn.ws.send(buffer, TEXT, conn.onWritten);
     if (conn.slowSince === null && conn.usage.outbound > this.limits.sendBufferBytes) {
       // Stop reading it: whatever it asks for next would only be written into the same full buffer.
       conn.slowSince = Date.now();
@@ -200,8 +232,13 @@ export class Connections {
     this.corked.clear();
   };
 
-  private flushed(conn: Conn, bytes: number): void {
+  private flushed(conn: Conn): void {
     if (conn.closed) return; // released all at once when it closed
+    const bytes = conn.writes[conn.writesHead++]!;
+    if (conn.writesHead > 1024 && conn.writesHead * 2 > conn.writes.length) {
+      conn.writes = conn.writes.slice(conn.writesHead);
+      conn.writesHead = 0;
+    }
     this.budget.flushed(conn.usage, bytes);
     if (conn.usage.outbound > this.limits.sendBufferBytes / 2) return;
     if (conn.slowSince !== null) {
@@ -299,7 +336,7 @@ export class Connections {
         return void this.redeliver(conn);
       case 'done':
         // Only the route's holder reaches here for its own route: it may clear its own queue.
-        return void this.broker?.remove(conn.route, frame.id, frame.from).catch(() => undefined);
+        return void this.broker?.remove(conn.route, frame.id, frame.from)?.catch(() => undefined);
       case 'send':
         return this.send(conn, conn.route, frame, now);
     }
@@ -331,27 +368,37 @@ export class Connections {
       bucket.tokens += 1; // a refused message does not count against the route
       return this.refuse(conn, 'ROUTE_BUSY', 'That route is receiving too much; try later.', frame.id);
     }
-    const msg: QueuedMessage = { id: frame.id, to: frame.to, from, body: frame.body, exp: now + frame.ttlMs };
-    const key = messageKey(msg.to, from, msg.id);
-    const refusal = this.budget.charge(key, conn.usage, frame.body.length + MESSAGE_OVERHEAD_BYTES, msg.exp);
-    if (refusal) {
-      const r = QUOTA_REFUSALS[refusal];
+    const charge = this.budget.charge(conn.usage, frame.body.length + MESSAGE_OVERHEAD_BYTES);
+    if (typeof charge === 'string') {
+      const r = QUOTA_REFUSALS[charge];
       return this.refuse(conn, r.code, r.message, frame.id, r.reason);
     }
-    this.broker!.publish(msg).then(
-      (result) => {
-        if (result === 'full') {
-          this.budget.release(key);
-          return this.refuse(conn, 'QUEUE_FULL', 'That route has too much queued from others; try later.', frame.id);
-        }
-        this.metrics.routed();
-        this.write(conn, `{"t":"ack","id":"${frame.id}"}`);
-      },
+    const msg: QueuedMessage = { id: frame.id, to: frame.to, from, body: frame.body, exp: now + frame.ttlMs };
+    let result: 'ok' | 'full' | Promise<'ok' | 'full'>;
+    if (this.ledger) {
+      this.ledger.track(messageKey(msg.to, from, msg.id), charge, msg.exp);
+      result = this.broker!.publish(msg);
+    } else {
+      msg.charge = charge;
+      result = this.broker!.publish(msg);
+    }
+    if (typeof result === 'string') return this.published(conn, msg, result);
+    result.then(
+      (r) => this.published(conn, msg, r),
       () => {
-        this.budget.release(key);
-        this.refuse(conn, 'UNAVAILABLE', 'The relay cannot store messages right now.', frame.id);
+        this.released(msg);
+        this.refuse(conn, 'UNAVAILABLE', 'The relay cannot store messages right now.', msg.id);
       },
     );
+  }
+
+  private published(conn: Conn, msg: QueuedMessage, result: 'ok' | 'full'): void {
+    if (result === 'full') {
+      this.released(msg);
+      return this.refuse(conn, 'QUEUE_FULL', 'That route has too much queued from others; try later.', msg.id);
+    }
+    this.metrics.routed();
+    this.write(conn, `{"t":"ack","id":"${msg.id}"}`);
   }
 
   /** The route's queue, in order, after `after` when resuming; what does not fit waits in `backlog`. */

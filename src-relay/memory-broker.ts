@@ -1,14 +1,15 @@
 /**
- * The queue of one relay instance, in memory: per route, messages by (sender, id) in arrival
- * order, at most `queuePerSender` from one sender (its own soonest-expiring one makes room) and
- * `queuePerRoute` in all (then QUEUE_FULL: nobody's message is dropped for a newcomer).
+ * The queue of one relay instance, in memory: per route, per sender, messages by id. At most
+ * `queuePerSender` from one sender (its own soonest-expiring one makes room) and `queuePerRoute`
+ * in all (then QUEUE_FULL: nobody's message is dropped for a newcomer). Synchronous, and keyed
+ * without building strings, because every routed message passes through here.
  */
-import { messageKey, type Broker, type BrokerEvents, type BrokerHealth, type QueueLimits, type QueuedMessage } from './broker.js';
+import type { Broker, BrokerEvents, BrokerHealth, QueueLimits, QueuedMessage } from './broker.js';
 
 interface RouteQueue {
-  /** By messageKey, in arrival order. */
-  messages: Map<string, QueuedMessage>;
-  perSender: Map<string, number>;
+  /** By sender route, then by message id. */
+  senders: Map<string, Map<string, QueuedMessage>>;
+  size: number;
 }
 
 export class MemoryBroker implements Broker {
@@ -25,21 +26,24 @@ export class MemoryBroker implements Broker {
     this.sweeper.unref();
   }
 
-  async publish(msg: QueuedMessage): Promise<'ok' | 'full'> {
+  publish(msg: QueuedMessage): 'ok' | 'full' {
     let queue = this.queues.get(msg.to);
-    if (!queue) this.queues.set(msg.to, (queue = { messages: new Map(), perSender: new Map() }));
-    const key = messageKey(msg.to, msg.from, msg.id);
-    if (queue.messages.has(key)) {
-      this.drop(queue, key, false); // the sender re-sent its own message: the new copy replaces it
-    } else if ((queue.perSender.get(msg.from) ?? 0) >= this.limits.queuePerSender) {
-      this.drop(queue, this.soonestOf(queue, msg.from), true);
-    } else if (queue.messages.size >= this.limits.queuePerRoute) {
+    if (!queue) this.queues.set(msg.to, (queue = { senders: new Map(), size: 0 }));
+    let own = queue.senders.get(msg.from);
+    const previous = own?.get(msg.id);
+    if (own && previous) {
+      this.drop(queue, own, previous); // the sender re-sent its own message: the new copy replaces it
+    } else if (own && own.size >= this.limits.queuePerSender) {
+      this.drop(queue, own, soonest(own));
+    } else if (queue.size >= this.limits.queuePerRoute) {
       this.expire(msg.to, queue);
-      if (queue.messages.size >= this.limits.queuePerRoute) return 'full';
+      if (queue.size >= this.limits.queuePerRoute) return 'full';
     }
     this.queues.set(msg.to, queue); // expiring may have just emptied and forgotten it
-    queue.messages.set(key, msg);
-    queue.perSender.set(msg.from, (queue.perSender.get(msg.from) ?? 0) + 1);
+    own = queue.senders.get(msg.from);
+    if (!own) queue.senders.set(msg.from, (own = new Map()));
+    own.set(msg.id, msg);
+    queue.size++;
     this.count++;
     this.events.deliver(msg);
     return 'ok';
@@ -49,19 +53,20 @@ export class MemoryBroker implements Broker {
     const queue = this.queues.get(route);
     if (!queue) return [];
     this.expire(route, queue);
-    return [...queue.messages.values()].sort((a, b) => a.exp - b.exp);
+    const out: QueuedMessage[] = [];
+    for (const own of queue.senders.values()) for (const m of own.values()) out.push(m);
+    return out.sort((a, b) => a.exp - b.exp);
   }
 
-  async remove(route: string, id: string, from?: string): Promise<void> {
+  remove(route: string, id: string, from?: string): void {
     const queue = this.queues.get(route);
     if (!queue) return;
-    if (from !== undefined) {
-      const key = messageKey(route, from, id);
-      if (queue.messages.has(key)) this.drop(queue, key, true);
-    } else {
-      for (const [key, m] of queue.messages) if (m.id === id) this.drop(queue, key, true);
+    for (const [sender, own] of queue.senders) {
+      if (from !== undefined && sender !== from) continue;
+      const m = own.get(id);
+      if (m) this.drop(queue, own, m);
     }
-    if (queue.messages.size === 0) this.queues.delete(route);
+    if (queue.size === 0) this.queues.delete(route);
   }
 
   async subscribe(): Promise<void> {}
@@ -81,36 +86,28 @@ export class MemoryBroker implements Broker {
     this.count = 0;
   }
 
-  private soonestOf(queue: RouteQueue, from: string): string {
-    let best: QueuedMessage | null = null;
-    let bestKey = '';
-    for (const [key, m] of queue.messages) {
-      if (m.from === from && (best === null || m.exp < best.exp)) {
-        best = m;
-        bestKey = key;
-      }
-    }
-    return bestKey;
-  }
-
-  private drop(queue: RouteQueue, key: string, notify: boolean): void {
-    const m = queue.messages.get(key);
-    if (!m) return;
-    queue.messages.delete(key);
-    const left = (queue.perSender.get(m.from) ?? 1) - 1;
-    if (left > 0) queue.perSender.set(m.from, left);
-    else queue.perSender.delete(m.from);
+  private drop(queue: RouteQueue, own: Map<string, QueuedMessage>, m: QueuedMessage): void {
+    if (!own.delete(m.id)) return;
+    if (own.size === 0) queue.senders.delete(m.from);
+    queue.size--;
     this.count--;
-    if (notify) this.events.removed(key);
+    this.events.removed(m);
   }
 
   private expire(route: string, queue: RouteQueue): void {
     const now = this.now();
-    for (const [key, m] of queue.messages) if (m.exp <= now) this.drop(queue, key, true);
-    if (queue.messages.size === 0) this.queues.delete(route);
+    for (const own of queue.senders.values()) for (const m of own.values()) if (m.exp <= now) this.drop(queue, own, m);
+    if (queue.size === 0) this.queues.delete(route);
   }
 
   private sweep(): void {
     for (const [route, queue] of this.queues) this.expire(route, queue);
   }
+}
+
+/** A sender's message that expires first: the one it gives up for a newer one. */
+function soonest(own: Map<string, QueuedMessage>): QueuedMessage {
+  let best: QueuedMessage | null = null;
+  for (const m of own.values()) if (best === null || m.exp < best.exp) best = m;
+  return best!;
 }

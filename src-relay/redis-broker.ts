@@ -11,7 +11,7 @@
 // app's embedded relay) starts without paying for it.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { messageKey, type Broker, type BrokerEvents, type BrokerHealth, type QueueLimits, type QueuedMessage } from './broker.js';
+import type { Broker, BrokerEvents, BrokerHealth, QueueLimits, QueuedMessage } from './broker.js';
 
 const PREFIX = 'twofold:';
 const channelOf = (route: string) => `${PREFIX}r:${route}`;
@@ -116,14 +116,14 @@ export class RedisBroker implements Broker {
       msg.to,
       msg.from,
       msg.id,
-      JSON.stringify(msg),
+      JSON.stringify({ id: msg.id, to: msg.to, from: msg.from, body: msg.body, exp: msg.exp }),
       this.now(),
       msg.exp,
       this.limits.queuePerSender,
       this.limits.queuePerRoute,
       this.limits.maxTtlMs,
     );
-    if (evicted) this.events.removed(messageKey(msg.to, msg.from, evicted));
+    if (evicted) this.events.removed({ to: msg.to, from: msg.from, id: evicted });
     return result === 'FULL' ? 'full' : 'ok';
   }
 
@@ -160,7 +160,7 @@ export class RedisBroker implements Broker {
         .zrem(queueKey(route), `${sender} ${id}`)
         .zrem(senderKey(route, sender), id)
         .exec();
-      this.events.removed(messageKey(route, sender, id));
+      this.events.removed({ to: route, from: sender, id });
     }
   }
 

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CLOSE_CODES } from '../src-shared/push/messages.js';
 import type { Broker, BrokerEvents } from './broker.js';
-import { Budget } from './budget.js';
+import { Budget, ChargeLedger } from './budget.js';
 import { COMPANION_PATH, serveCompanion, textResponse } from './companion-host.js';
 import { Connections } from './connections.js';
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js';
@@ -55,7 +55,8 @@ export interface Relay {
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? (() => undefined);
-  const budget = new Budget(limits, Date.now());
+  const budget = new Budget(limits);
+  const ledger = options.redisUrl ? new ChargeLedger(budget, Date.now()) : null;
   let draining = false;
   let broker: Broker | null = null;
 
@@ -72,12 +73,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const connections = new Connections(limits, budget, metrics);
   const events: BrokerEvents = {
     deliver: (msg) => connections.deliver(msg),
-    removed: (key) => budget.release(key),
+    removed: (msg) => connections.released(msg),
     recovered: (route) => connections.recovered(route),
   };
   const queueLimits = { queuePerRoute: limits.queuePerRoute, queuePerSender: limits.queuePerSender, maxTtlMs: limits.maxTtlMs };
   broker = options.redisUrl ? await RedisBroker.connect(options.redisUrl, events, queueLimits) : new MemoryBroker(events, queueLimits);
-  connections.attach(broker);
+  connections.attach(broker, ledger);
 
   // ---- HTTP
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -131,7 +132,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     const ping = now - lastPing >= limits.pingIntervalMs;
     if (ping) lastPing = now;
     connections.tick(now, ping);
-    budget.sweep(now);
+    ledger?.sweep(now);
   }, Math.min(1_000, limits.helloTimeoutMs, limits.pingIntervalMs));
   ticker.unref();
 

@@ -5,7 +5,6 @@
  * the middle of a request ends in a clean result rather than a hang. It takes a WebSocket
  * factory, so Node passes `ws` and browsers their own WebSocket.
  */
-import { canonicalJson } from '../canonical-json.js';
 import { randomToken } from './encoding.js';
 import { PROTOCOL_VERSION, ServerFrameSchema, type MsgFrame, type RelayErrorCode } from './messages.js';
 
@@ -185,6 +184,7 @@ export class RelayConnection {
 
   private sendFrame(frame: object): void {
     const s = this.socket;
-    if (s && s.readyState === OPEN) s.send(canonicalJson(frame));
+    // Relay frames are not signed: plain JSON, no canonical key order to compute on every send.
+    if (s && s.readyState === OPEN) s.send(JSON.stringify(frame));
   }
 }
