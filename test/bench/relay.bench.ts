@@ -378,7 +378,7 @@ async function main(): Promise<void> {
     ];
     const body = `Run: \`npm run bench:relay\` (test/bench/relay.bench.ts), ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
 ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}. The relay runs in its own process (one Node process: one core
-for its JavaScript), with its rate limits raised out of the way; the desktop, the companion and the load
+for its JavaScript), with its rate limits and per-address quotas raised out of the way (every client here is on one address; send buffers, queues and the memory budget stay at their defaults); the desktop, the companion and the load
 generators share the other process. Loopback only. Load average (1 min) ${loadBefore.toFixed(1)} at the start and
 ${loadAfter.toFixed(1)} at the end: other work shared the two cores, so tails carry noise.
 
