@@ -124,10 +124,12 @@ async function listenCommand(): Promise<void> {
 
   const queue: IncomingRequest[] = [];
   let busy = false;
+  let showing: IncomingRequest | null = null;
   const lines = scripted ? null : createInterface({ input: process.stdin });
-  const lineWaiters: ((line: string) => void)[] = [];
+  const lineWaiters: ((line: string | null) => void)[] = [];
   lines?.on('line', (line) => lineWaiters.shift()?.(line.trim()));
-  const nextLine = () => new Promise<string>((resolve) => lineWaiters.push(resolve));
+  /** The next line typed, or null if the request on screen was closed meanwhile. */
+  const nextLine = () => new Promise<string | null>((resolve) => lineWaiters.push(resolve));
 
   const listener = listen(pairings, {
     socket,
@@ -139,7 +141,13 @@ async function listenCommand(): Promise<void> {
       queue.push(incoming);
       void drain();
     },
-    onClosed: (txId, outcome) => out(`Request ${txId.slice(0, 8)} closed on the computer: ${outcome}.`),
+    onClosed: (txId, outcome) => {
+      // A closed request leaves the screen: not shown if still queued, no longer asked if shown.
+      const queued = queue.findIndex((q) => q.request.txId === txId);
+      if (queued >= 0) queue.splice(queued, 1);
+      out(`Request ${txId.slice(0, 8)} closed on the computer: ${outcome}.`);
+      if (showing?.request.txId === txId) lineWaiters.splice(0).forEach((wake) => wake(null));
+    },
     onUnsupported: (p, version) =>
       out(
         `A request from ${p.account} on ${p.workstation} was refused: it uses request format ${version}, which this companion does not speak. ` +
@@ -154,7 +162,8 @@ async function listenCommand(): Promise<void> {
       const incoming = queue.shift()!;
       const { request } = incoming;
       const left = Math.round((request.expiresAt - Date.now()) / 1000);
-      if (left <= 0) continue;
+      if (left <= 0 || incoming.closed()) continue;
+      showing = incoming;
       out('');
       out(`Request ${request.txId.slice(0, 8)} from ${request.app} ${request.appVersion} on ${request.workstation} (IP ${request.ip})`);
       out(`  ${request.action}, account ${request.account}, at ${new Date(request.time).toISOString()}, ${left} s left`);
@@ -173,6 +182,7 @@ async function listenCommand(): Promise<void> {
       } else {
         out('  Type the number shown on the computer to approve, d to deny, n if this wasn\'t you:');
         const answer = await nextLine();
+        if (answer === null || incoming.closed()) continue;
         if (answer === 'd') decision = 'deny';
         else if (answer === 'n') decision = 'not-me';
         else {
@@ -180,6 +190,7 @@ async function listenCommand(): Promise<void> {
           number = Number(answer);
         }
       }
+      showing = null;
       if (decision === 'approve' && (number === null || !request.choices.includes(number))) {
         out('  That is not one of the choices. Pick the number shown on the computer.');
         if (!scripted) queue.unshift(incoming);
@@ -197,6 +208,7 @@ async function listenCommand(): Promise<void> {
         process.exit(0);
       }
     }
+    showing = null;
     busy = false;
   }
 

@@ -1,16 +1,38 @@
 /**
  * `npm run relay`: the standalone notification relay. Flags win over environment variables.
  * Prints one line `relay listening on <origin>` when ready; stops cleanly on SIGINT/SIGTERM.
+ * It is a WebSocket endpoint only, unless --serve-companion says its users trust it to serve
+ * the web companion's code as well (docs/security.md §4a).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LIMITS, type RelayLimits } from '../src-shared/push/messages.js';
+import { DEFAULT_LIMITS, type RelayLimits } from './limits.js';
 import { installProcessGuards } from '../src-shared/process-guards.js';
 import { startRelay } from './server.js';
 
 const env = process.env;
+const LIMIT_FLAGS: { key: keyof RelayLimits; flag: string; env: string; size?: true; help: string }[] = [
+  { key: 'maxFrameBytes', flag: 'max-frame', env: 'RELAY_MAX_FRAME', size: true, help: 'largest frame' },
+  { key: 'maxBodyChars', flag: 'max-body', env: 'RELAY_MAX_BODY', help: 'largest body, in characters' },
+  { key: 'maxTtlMs', flag: 'max-ttl', env: 'RELAY_MAX_TTL_MS', help: 'longest message lifetime, ms' },
+  { key: 'queuePerRoute', flag: 'queue', env: 'RELAY_QUEUE_PER_ROUTE', help: 'messages queued per route, all senders' },
+  { key: 'queuePerSender', flag: 'queue-per-sender', env: 'RELAY_QUEUE_PER_SENDER', help: 'messages one sender may queue per route' },
+  { key: 'connRatePerSec', flag: 'rate', env: 'RELAY_RATE', help: 'frames per second per connection' },
+  { key: 'connBurst', flag: 'burst', env: 'RELAY_BURST', help: 'burst of frames per connection' },
+  { key: 'routeRatePerSec', flag: 'route-rate', env: 'RELAY_ROUTE_RATE', help: 'messages per second to one route' },
+  { key: 'routeBurst', flag: 'route-burst', env: 'RELAY_ROUTE_BURST', help: 'burst of messages to one route' },
+  { key: 'pingIntervalMs', flag: 'ping-interval', env: 'RELAY_PING_INTERVAL_MS', help: 'keepalive ping interval, ms' },
+  { key: 'helloTimeoutMs', flag: 'hello-timeout', env: 'RELAY_HELLO_TIMEOUT_MS', help: 'time to say hello, ms' },
+  { key: 'sendBufferBytes', flag: 'send-buffer', env: 'RELAY_SEND_BUFFER', size: true, help: 'unsent output per connection before it is paused' },
+  { key: 'slowCloseMs', flag: 'slow-close', env: 'RELAY_SLOW_CLOSE_MS', help: 'paused this long: closed 4008, ms' },
+  { key: 'connQueueBytes', flag: 'connection-queue', env: 'RELAY_CONNECTION_QUEUE', size: true, help: 'queued bytes one connection may send' },
+  { key: 'addressQueueBytes', flag: 'address-queue', env: 'RELAY_ADDRESS_QUEUE', size: true, help: 'queued bytes one address may send' },
+  { key: 'addressConnections', flag: 'address-connections', env: 'RELAY_ADDRESS_CONNECTIONS', help: 'open connections per address' },
+  { key: 'memoryBudgetBytes', flag: 'memory-budget', env: 'RELAY_MEMORY_BUDGET', size: true, help: 'queued + send buffers + connections' },
+];
+
 const { values } = parseArgs({
   options: {
     host: { type: 'string', default: env.RELAY_HOST ?? '127.0.0.1' },
@@ -18,20 +40,17 @@ const { values } = parseArgs({
     'tls-cert': { type: 'string', default: env.RELAY_TLS_CERT },
     'tls-key': { type: 'string', default: env.RELAY_TLS_KEY },
     redis: { type: 'string', default: env.RELAY_REDIS_URL },
+    'serve-companion': { type: 'boolean', default: env.RELAY_SERVE_COMPANION === '1' },
     'companion-dir': { type: 'string', default: env.RELAY_COMPANION_DIR },
-    'max-frame': { type: 'string', default: env.RELAY_MAX_FRAME },
-    'max-body': { type: 'string', default: env.RELAY_MAX_BODY },
-    'max-ttl': { type: 'string', default: env.RELAY_MAX_TTL_MS },
-    queue: { type: 'string', default: env.RELAY_QUEUE_PER_ROUTE },
-    rate: { type: 'string', default: env.RELAY_RATE },
-    burst: { type: 'string', default: env.RELAY_BURST },
-    'route-rate': { type: 'string', default: env.RELAY_ROUTE_RATE },
-    'route-burst': { type: 'string', default: env.RELAY_ROUTE_BURST },
-    'ping-interval': { type: 'string', default: env.RELAY_PING_INTERVAL_MS },
-    'hello-timeout': { type: 'string', default: env.RELAY_HELLO_TIMEOUT_MS },
     help: { type: 'boolean', default: false },
+    ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const, default: env[f.env] }])),
   },
 });
+
+const show = (f: (typeof LIMIT_FLAGS)[number]) => {
+  const d = DEFAULT_LIMITS[f.key];
+  return f.size ? (d % (1024 * 1024) === 0 ? `${d / 1024 / 1024}M` : `${d / 1024}K`) : String(d);
+};
 
 if (values.help) {
   process.stdout.write(`Usage: npm run relay -- [options]
@@ -42,14 +61,12 @@ The Twofold push relay: routes end-to-end encrypted messages between desktops an
   --tls-cert FILE      PEM certificate: serve wss:// and https://                    env RELAY_TLS_CERT
   --tls-key FILE       PEM private key for --tls-cert                                env RELAY_TLS_KEY
   --redis URL          redis://host:port: share routes and queues with other relays  env RELAY_REDIS_URL
+  --serve-companion    also serve the web companion at /companion/ (build it first:  env RELAY_SERVE_COMPANION=1
+                       npm run build:companion). Only for a relay your users trust
+                       as much as their computers: whoever serves the page holds its keys.
   --companion-dir DIR  the built web companion (default dist/companion)             env RELAY_COMPANION_DIR
-Limits (defaults in brackets):
-  --max-frame BYTES [${DEFAULT_LIMITS.maxFrameBytes}]  --max-body CHARS [${DEFAULT_LIMITS.maxBodyChars}]  --max-ttl MS [${DEFAULT_LIMITS.maxTtlMs}]
-  --queue N [${DEFAULT_LIMITS.queuePerRoute}] per route  --rate N [${DEFAULT_LIMITS.connRatePerSec}]/s  --burst N [${DEFAULT_LIMITS.connBurst}] per connection
-  --route-rate N [${DEFAULT_LIMITS.routeRatePerSec}]/s  --route-burst N [${DEFAULT_LIMITS.routeBurst}] per destination route
-  --ping-interval MS [${DEFAULT_LIMITS.pingIntervalMs}]  --hello-timeout MS [${DEFAULT_LIMITS.helloTimeoutMs}]
-  (env RELAY_MAX_FRAME, RELAY_MAX_BODY, RELAY_MAX_TTL_MS, RELAY_QUEUE_PER_ROUTE, RELAY_RATE, RELAY_BURST,
-   RELAY_ROUTE_RATE, RELAY_ROUTE_BURST, RELAY_PING_INTERVAL_MS, RELAY_HELLO_TIMEOUT_MS)
+Limits (sizes take K or M; defaults in brackets):
+${LIMIT_FLAGS.map((f) => `  --${`${f.flag} N`.padEnd(24)} ${`${f.help} [${show(f)}]`.padEnd(62)} env ${f.env}`).join('\n')}
 `);
   process.exit(0);
 }
@@ -59,33 +76,24 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function positive(flag: string, value: string | undefined): number | undefined {
+/** A positive number; sizes may end in K or M (binary). */
+function positive(flag: string, value: string | undefined, size: boolean): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) fail(`--${flag} must be a positive number, not "${value}".`);
-  return n;
+  const m = /^(\d+(?:\.\d+)?)([KM]?)$/i.exec(value.trim());
+  const unit = !m?.[2] ? 1 : m[2].toUpperCase() === 'K' ? 1024 : 1024 * 1024;
+  const n = m ? Number(m[1]) * unit : NaN;
+  if (!Number.isFinite(n) || n <= 0 || (!size && m?.[2])) fail(`--${flag} must be a positive number${size ? ' (K or M allowed)' : ''}, not "${value}".`);
+  return Math.floor(n);
 }
 
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a whole number from 0 to 65535, not "${values.port}".`);
 if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('Give both --tls-cert and --tls-key, or neither.');
 
-const limitFlags: [keyof RelayLimits, string][] = [
-  ['maxFrameBytes', 'max-frame'],
-  ['maxBodyChars', 'max-body'],
-  ['maxTtlMs', 'max-ttl'],
-  ['queuePerRoute', 'queue'],
-  ['connRatePerSec', 'rate'],
-  ['connBurst', 'burst'],
-  ['routeRatePerSec', 'route-rate'],
-  ['routeBurst', 'route-burst'],
-  ['pingIntervalMs', 'ping-interval'],
-  ['helloTimeoutMs', 'hello-timeout'],
-];
 const limits: Partial<RelayLimits> = {};
-for (const [key, flag] of limitFlags) {
-  const v = positive(flag, values[flag as keyof typeof values] as string | undefined);
-  if (v !== undefined) limits[key] = v;
+for (const f of LIMIT_FLAGS) {
+  const v = positive(f.flag, (values as Record<string, unknown>)[f.flag] as string | undefined, f.size === true);
+  if (v !== undefined) limits[f.key] = v;
 }
 
 function packageRoot(): string {
@@ -97,23 +105,30 @@ function packageRoot(): string {
   }
   return dir;
 }
-const companionDir = values['companion-dir'] ?? join(packageRoot(), 'dist', 'companion');
+
+let companionDir: string | undefined;
+if (values['serve-companion']) {
+  companionDir = (values['companion-dir'] as string | undefined) ?? join(packageRoot(), 'dist', 'companion');
+  if (!existsSync(join(companionDir, 'index.html'))) fail(`No built web companion in ${companionDir}: run npm run build:companion first.`);
+}
 
 // Whatever slips through (a hostile peer finding a path nothing catches) is logged and the
 // relay keeps serving everyone else (src-shared/process-guards.ts).
 installProcessGuards(process, (message, fields) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message, ...fields })}\n`));
 
 const relay = await startRelay({
-  host: values.host,
+  host: values.host as string,
   port,
-  tls: values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined,
-  redisUrl: values.redis,
+  tls: values['tls-cert'] ? { cert: readFileSync(values['tls-cert'] as string), key: readFileSync(values['tls-key'] as string) } : undefined,
+  redisUrl: values.redis as string | undefined,
   limits,
-  companionDir: existsSync(companionDir) ? companionDir : undefined,
+  companionDir,
   log: (line) => process.stdout.write(`${line}\n`),
 }).catch((error: Error) => fail(`Could not start the relay: ${error.message}`));
 
-process.stdout.write(`relay ready: endpoints connect to ${relay.url}; web companion at ${relay.httpOrigin}/companion/\n`);
+process.stdout.write(
+  `relay ready: endpoints connect to ${relay.url}${relay.companionUrl ? `; web companion at ${relay.companionUrl}` : ''}\n`,
+);
 
 let stopping = false;
 const stop = async () => {

@@ -5,12 +5,14 @@
 import { z } from 'zod';
 import { DeviceNameSchema, DeviceViewSchema } from './devices.js';
 import { Empty, method, type MethodSpec } from './method.js';
+import { isTrustedCompanionUrl } from './push/companion-origin.js';
 
 const Uuid = z.string().uuid('That is not a request id.');
 /** Long-poll: wait up to this long for a change before answering (the UI calls again). */
 const WaitMs = z.number().int().min(0).max(25_000).default(0);
 
-export const PushStateSchema = z.enum(['pending', 'approved', 'denied', 'reported', 'refused', 'expired', 'cancelled']);
+/** `unavailable`: the relay refused or could not take the request for every companion; use a code. */
+export const PushStateSchema = z.enum(['pending', 'approved', 'denied', 'reported', 'refused', 'expired', 'cancelled', 'unavailable']);
 export const PairingStateSchema = z.enum(['waiting', 'confirm', 'finishing', 'paired', 'expired', 'cancelled', 'failed']);
 
 export const PushStartedSchema = z.object({
@@ -21,6 +23,29 @@ export const PushStartedSchema = z.object({
   /** How many companions the request went to. */
   devices: z.number().int().nonnegative(),
   action: z.string(),
+});
+
+/** Where the web companion's code comes from: the app itself, a web server the user names, or (explicitly) the relay. */
+export const WebCompanionChoiceSchema = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('app') }).strict(),
+  z
+    .object({
+      source: z.literal('url'),
+      url: z.string().trim().max(500).refine(isTrustedCompanionUrl, 'Enter an https:// address (or http://localhost on this machine), without a # part.'),
+    })
+    .strict(),
+  z.object({ source: z.literal('relay') }).strict(),
+]);
+export type WebCompanionChoice = z.infer<typeof WebCompanionChoiceSchema>;
+
+const WebCompanionViewSchema = z.object({
+  choice: WebCompanionChoiceSchema,
+  /** What a pairing link opens now: the page a phone trusts with its keys; null: no web companion (CLI only). */
+  url: z.string().nullable(),
+  /** The app's own address for it, where the app serves one. */
+  appUrl: z.string().nullable(),
+  /** The relay in use; it carries only ciphertext. */
+  relayUrl: z.string().nullable(),
 });
 
 export const pushMethods = {
@@ -85,6 +110,10 @@ export const pushMethods = {
       pairingId: z.string(),
       /** Opens the web companion, or paste into `npm run companion -- pair <link>`. Valid once, for at most 120 s. */
       link: z.string(),
+      /** The page the link opens, which the phone trusts with the pairing; null: no web companion, CLI only. */
+      webCompanion: z.object({ source: z.enum(['app', 'url', 'relay']), url: z.string() }).nullable(),
+      /** The relay both sides use (named in the link separately); it sees only ciphertext. */
+      relayUrl: z.string(),
       qrSvg: z.string(),
       qrPngDataUrl: z.string(),
       expiresAt: z.number().int(),
@@ -117,5 +146,17 @@ export const pushMethods = {
     action: 'Cancel a pairing',
     input: z.object({ pairingId: Uuid }).strict(),
     output: z.object({ state: PairingStateSchema }),
+  }),
+  'push.webCompanion': method({
+    level: 'unlocked',
+    action: 'Read where the web companion comes from',
+    input: Empty,
+    output: WebCompanionViewSchema,
+  }),
+  'push.setWebCompanion': method({
+    level: 'step-up',
+    action: 'Change where the web companion comes from',
+    input: z.object({ choice: WebCompanionChoiceSchema }).strict(),
+    output: WebCompanionViewSchema,
   }),
 } satisfies Record<string, MethodSpec>;

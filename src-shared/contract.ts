@@ -83,6 +83,11 @@ export const AUDIT_ACTIONS = [
   'push.denied',
   'push.expired',
   'push.reported',
+  // Attacks on push and pairing, each with its reason (docs/security.md §4a).
+  'push.answer-refused',
+  'push.unavailable',
+  'pairing.failed',
+  'push.web-companion-changed',
   'device.added',
   'device.removed',
   'device.renamed',

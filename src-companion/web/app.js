@@ -1,4 +1,4 @@
-/* global document, window, indexedDB, location, history, WebSocket, setInterval, clearInterval */
+/* global document, window, indexedDB, location, history, WebSocket, URL, setInterval, clearInterval */
 /**
  * The web companion: the DOM around the shared protocol implementation (src-shared/push).
  * Keys are made on this device and kept as non-extractable CryptoKeys in IndexedDB; the OTP seed
@@ -100,11 +100,13 @@ function showRequest(incoming) {
   li.querySelector('.choices button')?.focus();
 }
 
+/** The computer closed the request: it can no longer be answered; the card says how it ended. */
 function closeRequest(txId, outcome) {
   const entry = cards.get(txId);
   if (!entry) return;
   clearInterval(entry.timer);
   entry.li.querySelectorAll('button').forEach((b) => (b.disabled = true));
+  entry.li.classList.add('closed');
   const result = entry.li.querySelector('.r-result');
   if (!result.textContent) result.textContent = `Closed on the computer: ${outcome}.`;
 }
@@ -176,6 +178,8 @@ async function offerPairing() {
   }
   $('pair').hidden = false;
   $('pair-who').textContent = `${payload.account} on ${payload.workstation} wants to add this device for push approval.`;
+  // What this page is trusted with, and what only carries ciphertext.
+  $('pair-trust').textContent = `This page comes from ${location.origin}. Messages go through the relay at ${new URL(payload.relay).host}, which sees only encrypted data.`;
   $('pair-start').addEventListener('click', async () => {
     $('pair-start').disabled = true;
     $('pair-result').textContent = '';
@@ -191,6 +195,7 @@ async function offerPairing() {
           $('pair-code').textContent = formatComparisonCode(code);
           $('pair-code-box').hidden = false;
         },
+        // Paired only once the computer says it added this device (pair-result), never before.
       });
       await savePairing(record);
       history.replaceState(null, '', location.pathname); // the link is spent; keep it out of history

@@ -65,6 +65,21 @@ function describeGate(core: Core): Omit<Describers, keyof ReturnType<typeof desc
           ? `${turnsOn} Pairing shows a QR code that works once, for two minutes.`
           : 'The companion can approve unlocks and sensitive actions. Pairing shows a QR code that works once, for two minutes.',
     }),
+    'push.setWebCompanion': ({ choice }) =>
+      choice.source === 'app'
+        ? {
+            title: 'Serve the web companion from this app',
+            consequence: 'Phones that pair from now on load the companion from this computer; the relay only carries sealed messages.',
+          }
+        : choice.source === 'url'
+          ? {
+              title: `Load the web companion from ${choice.url}`,
+              consequence: `Whoever runs ${choice.url} can read the pairing secret and every request of the phones that pair from now on: trust it as you trust this computer.`,
+            }
+          : {
+              title: 'Trust the relay to serve the web companion',
+              consequence: `Whoever runs ${relayName(settings.get().relayUrl)} can then read the pairing secret and every request of the phones that pair from now on, and approve as them.`,
+            },
     'devices.remove': ({ deviceId, confirmDisableTwoFactor }) => {
       const device = list().devices.find((d) => d.id === deviceId);
       if (!device) throw new CoreError('NOT_FOUND', 'There is no such device.');

@@ -41,5 +41,9 @@ export function createPushHandlers(core: Core, confirmations: Confirmations): { 
     'push.finishPairing': ({ pairingId, name }, ctx) => pairing.finish(session(), pairingId, name, ctx),
 
     'push.cancelPairing': async ({ pairingId }) => ({ state: (await pairing.cancel(pairingId)).state }),
+
+    'push.webCompanion': () => pairing.webCompanion(session()),
+
+    'push.setWebCompanion': ({ choice }, ctx) => pairing.setWebCompanion(session(), choice, ctx),
   };
 }

@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installProcessGuards } from '../../src-shared/process-guards.js';
+import { startCompanionHost, type CompanionHost } from '../../src-relay/companion-host.js';
+import { EMBEDDED_LIMITS } from '../../src-relay/limits.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
+import { relayCompanionUrl } from '../../src-shared/push/companion-origin.js';
 import { openApp } from '../api/app.js';
 import { startConsole } from './server.js';
 
@@ -20,6 +23,9 @@ const { values } = parseArgs({
     'relay-host': { type: 'string', default: process.env.TWOFOLD_RELAY_HOST ?? '127.0.0.1' },
     'relay-port': { type: 'string', default: process.env.TWOFOLD_RELAY_PORT ?? '0' },
     'relay-public-url': { type: 'string', default: process.env.TWOFOLD_RELAY_PUBLIC_URL },
+    'companion-host': { type: 'string', default: process.env.TWOFOLD_COMPANION_HOST ?? '127.0.0.1' },
+    'companion-port': { type: 'string', default: process.env.TWOFOLD_COMPANION_PORT ?? '0' },
+    'companion-public-url': { type: 'string', default: process.env.TWOFOLD_COMPANION_PUBLIC_URL },
     help: { type: 'boolean', default: false },
   },
 });
@@ -39,6 +45,11 @@ Starts Twofold Backup without a desktop and prints a one-time link to open it in
   --relay-public-url
                the ws(s):// address companions use to reach the embedded relay, for
                pairing links (default: its loopback address; env TWOFOLD_RELAY_PUBLIC_URL)
+  --companion-host, --companion-port, --companion-public-url
+               where this app serves the web companion itself when the relay is another
+               one (set in the settings); the embedded relay serves it otherwise, as this
+               app (env TWOFOLD_COMPANION_HOST, TWOFOLD_COMPANION_PORT,
+               TWOFOLD_COMPANION_PUBLIC_URL)
 `);
   process.exit(0);
 }
@@ -71,19 +82,34 @@ const app = await openApp({ dataDir, appVersion: version }).catch((error: Error)
 // Whatever slips through is logged and the console keeps serving (src-shared/process-guards.ts).
 installProcessGuards(process, (message, fields) => app.core.logger.error(message, fields));
 
-// Push needs a relay: without one in the settings, run the embedded one in this process.
+// Push needs a relay: without one in the settings, run the embedded one in this process, with
+// limits that protect this process. The web companion's code comes from this app either way
+// (docs/security.md §4a): the embedded relay is this app; beside another relay, a static host.
+const companionDir = join(packageRoot(), 'dist', 'companion');
+const haveCompanion = existsSync(join(companionDir, 'index.html'));
 let relay: Relay | null = null;
+let companionHost: CompanionHost | null = null;
 if (!app.core.settings.get().relayUrl) {
-  const companionDir = join(packageRoot(), 'dist', 'companion');
   relay = await startRelay({
     host: values['relay-host'],
     port: Number(values['relay-port']) || 0,
-    companionDir: existsSync(companionDir) ? companionDir : undefined,
+    limits: EMBEDDED_LIMITS,
+    companionDir: haveCompanion ? companionDir : undefined,
   }).catch((error: Error) => {
     process.stderr.write(`Could not start the embedded push relay (push stays off): ${error.message}\n`);
     return null;
   });
-  app.core.pushRelay.setEmbedded(relay ? (values['relay-public-url'] ?? relay.url) : null);
+  const publicUrl = values['relay-public-url'] ?? relay?.url ?? null;
+  app.core.pushRelay.setEmbedded(relay ? publicUrl : null);
+  app.core.pushRelay.setAppCompanion(relay && haveCompanion && publicUrl ? relayCompanionUrl(publicUrl) : null);
+} else if (haveCompanion) {
+  companionHost = await startCompanionHost({ companionDir, host: values['companion-host'], port: Number(values['companion-port']) || 0 }).catch(
+    (error: Error) => {
+      process.stderr.write(`Could not serve the web companion (the CLI companion still pairs): ${error.message}\n`);
+      return null;
+    },
+  );
+  app.core.pushRelay.setAppCompanion(companionHost ? (values['companion-public-url'] ?? companionHost.url) : null);
 }
 const server = await startConsole({ router: app.router, rendererDir, host: values.host, port }).catch((error: Error) => {
   process.stderr.write(`Could not start the console: ${error.message}\n`);
@@ -95,12 +121,14 @@ process.stdout.write(`Twofold Backup console ${version}
   data:  ${dataDir}
   open:  ${server.loginUrl}
   relay: ${relay ? `${relay.url} (embedded)` : (app.core.settings.get().relayUrl ?? 'none')}
+  web companion: ${app.core.pushRelay.appCompanionUrl() ?? 'not served (npm run build:companion)'}
 This link works once. Press Ctrl+C to stop.
 `);
 
 const stop = async (signal: string) => {
   await server.close();
   await relay?.close();
+  await companionHost?.close();
   app.close(`the OS ended the app (${signal})`);
   process.exit(0);
 };

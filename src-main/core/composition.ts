@@ -111,6 +111,7 @@ export function createCore(options: CoreOptions): Core {
   const sessionHandle = () => gate.sessionHandle();
   const pairing = new PairingService({ store, factors, relay: pushRelay, audit, clock, logger, sessionHandle, appVersion: options.appVersion });
   const push = new PushApprovals({ store, factors, gate, throttle, relay: pushRelay, audit, clock, logger, appVersion: options.appVersion });
+  gate.onUnlocked((accountId) => push.unlocked(accountId));
 
   // Tests ask for the cheapest password KDF; repository passwords follow (they are 150-bit random anyway).
   const cheapKdf = (options.kdfTargetMs ?? DEFAULT_TARGET_MS) < 50;

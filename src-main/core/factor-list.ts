@@ -4,6 +4,7 @@
  * database cannot add a device or switch 2FA off: a missing or altered record fails closed.
  */
 import { z } from 'zod';
+import { WebCompanionChoiceSchema } from '../../src-shared/contract-push.js';
 import { CoreError } from './errors.js';
 import type { SealedRecords } from './sealed-records.js';
 
@@ -66,6 +67,8 @@ export const FactorListSchema = z.object({
   recovery: RecoverySchema.nullable(),
   /** Set by "this wasn't me" on a companion: no push until then (sealed, so a restart does not lift it). */
   pushMutedUntil: z.number().int().optional(),
+  /** Where pairing links send a phone for the web companion (sealed: editing the database cannot redirect it). Absent: the app's own. */
+  webCompanion: WebCompanionChoiceSchema.optional(),
 });
 export type FactorList = z.infer<typeof FactorListSchema>;
 

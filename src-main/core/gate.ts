@@ -79,8 +79,18 @@ export class Gate {
   private readonly stepUps = new Map<string, StepUpGrant>();
   private attempts: Promise<unknown> = Promise.resolve();
   private readonly handles = new WeakMap<OpenSession, object>();
+  private readonly unlockListeners = new Set<(accountId: number) => void>();
 
   constructor(private readonly deps: GateDeps) {}
+
+  /** Told of every completed unlock, whatever finished it (push uses it to restart its growing delay). */
+  onUnlocked(listener: (accountId: number) => void): void {
+    this.unlockListeners.add(listener);
+  }
+
+  private unlockedNow(accountId: number): void {
+    for (const l of this.unlockListeners) l(accountId);
+  }
 
   /** The caller's level right now; an idle session is locked first. */
   level(): SessionLevel {
@@ -137,6 +147,7 @@ export class Gate {
       const level = twoFactorEnabled(list) ? 'second-factor' : 'unlocked';
       if (level === 'unlocked') throttle.reset(account.id);
       this.replaceSession({ level, account, recordKey, lastActivity: clock.now() });
+      if (level === 'unlocked') this.unlockedNow(account.id);
       logger.info('password accepted', { accountId: account.id, sessionLevel: level });
       return level;
     });
@@ -152,6 +163,7 @@ export class Gate {
       s.level = 'unlocked';
       s.lastActivity = this.deps.clock.now();
       this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
+      this.unlockedNow(s.account.id);
       return { ...verified, level: s.level };
     });
   }
@@ -194,6 +206,7 @@ export class Gate {
       s.level = 'unlocked';
       s.lastActivity = this.deps.clock.now();
       this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
+      this.unlockedNow(s.account.id);
       return { ...verified, level: s.level };
     });
   }

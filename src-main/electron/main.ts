@@ -8,8 +8,12 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, powerMonitor, protocol,
 import { hostname } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { installProcessGuards } from '../../src-shared/process-guards.js';
+import { startCompanionHost, type CompanionHost } from '../../src-relay/companion-host.js';
+import { EMBEDDED_LIMITS } from '../../src-relay/limits.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
+import { relayCompanionUrl } from '../../src-shared/push/companion-origin.js';
 import { openApp, type App } from '../api/app.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
 
@@ -38,6 +42,7 @@ if (!app.requestSingleInstanceLock()) {
   let tray: Tray | null = null;
   let twofold: App | null = null;
   let relay: Relay | null = null;
+  let companionHost: CompanionHost | null = null;
   let quitting = false;
   /** Why the app stops, for the audit log; set once a quit is allowed or the OS ends the app. */
   let stopReason = 'quit';
@@ -82,14 +87,27 @@ if (!app.requestSingleInstanceLock()) {
     const running = twofold;
 
     // Push needs a relay: without one in the settings, run the embedded one in this process,
-    // as the console does (same environment variables; 0.0.0.0 lets phones on the LAN reach it).
+    // as the console does (same environment variables; 0.0.0.0 lets phones on the LAN reach it),
+    // with limits that protect this process. The web companion comes from this app either way.
+    const companionDir = join(packageRoot, 'dist', 'companion');
+    const haveCompanion = existsSync(join(companionDir, 'index.html'));
     if (!running.core.settings.get().relayUrl) {
       relay = await startRelay({
         host: process.env.TWOFOLD_RELAY_HOST ?? '127.0.0.1',
         port: Number(process.env.TWOFOLD_RELAY_PORT) || 0,
-        companionDir: join(packageRoot, 'dist', 'companion'),
+        limits: EMBEDDED_LIMITS,
+        companionDir: haveCompanion ? companionDir : undefined,
       }).catch(() => null);
-      running.core.pushRelay.setEmbedded(relay ? (process.env.TWOFOLD_RELAY_PUBLIC_URL ?? relay.url) : null);
+      const publicUrl = process.env.TWOFOLD_RELAY_PUBLIC_URL ?? relay?.url ?? null;
+      running.core.pushRelay.setEmbedded(relay ? publicUrl : null);
+      running.core.pushRelay.setAppCompanion(relay && haveCompanion && publicUrl ? relayCompanionUrl(publicUrl) : null);
+    } else if (haveCompanion) {
+      companionHost = await startCompanionHost({
+        companionDir,
+        host: process.env.TWOFOLD_COMPANION_HOST ?? '127.0.0.1',
+        port: Number(process.env.TWOFOLD_COMPANION_PORT) || 0,
+      }).catch(() => null);
+      running.core.pushRelay.setAppCompanion(companionHost ? (process.env.TWOFOLD_COMPANION_PUBLIC_URL ?? companionHost.url) : null);
     }
 
     protocol.handle(APP_SCHEME, async (request) => {
@@ -193,6 +211,7 @@ if (!app.requestSingleInstanceLock()) {
       return;
     }
     void relay?.close();
+    void companionHost?.close();
     twofold?.close(stopReason);
     twofold = null;
   });

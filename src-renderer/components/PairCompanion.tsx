@@ -1,7 +1,9 @@
 /**
  * Pairs a companion (the web companion on a phone, or the CLI): a one-time QR code and link,
  * valid once and for at most two minutes; then both screens show a short comparison code, and
- * the person names the device once the codes match. Once 2FA is on, starting is a step-up.
+ * the person names the device once the codes match. Once 2FA is on, starting is a step-up. It
+ * says what the person is trusting: the page the QR opens holds the pairing's secrets; the relay
+ * only carries ciphertext.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
@@ -13,10 +15,43 @@ import { StepUpDialog } from './StepUpDialog.js';
 type Offer = OutputOf<'push.beginPairing'>;
 type PairingState = OutputOf<'push.pairingStatus'>['state'];
 
+const SOURCE_LABEL: Record<NonNullable<Offer['webCompanion']>['source'], string> = {
+  app: 'this app',
+  url: 'the web server you chose in Security settings',
+  relay: 'the relay, which you marked as trusted in Security settings',
+};
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** What the phone trusts with this pairing, in words: the page's origin, and the relay apart from it. */
+function TrustNote({ offer }: { offer: Offer }) {
+  if (!offer.webCompanion) {
+    return (
+      <p className="small" data-testid="pairing-trust">
+        No web companion is served here, so the QR code is for the command-line companion only. Choose where phones get
+        it under Web companion in Security settings.
+      </p>
+    );
+  }
+  return (
+    <p className="small" data-testid="pairing-trust">
+      Your phone opens the companion from <strong>{new URL(offer.webCompanion.url).origin}</strong> ({SOURCE_LABEL[offer.webCompanion.source]}) and
+      trusts that page with this pairing. Messages travel through the relay at <strong>{hostOf(offer.relayUrl)}</strong>, which sees only
+      encrypted data.
+    </p>
+  );
+}
+
 const ENDED: Partial<Record<PairingState, string>> = {
   expired: 'The pairing link expired before a companion used it. Start again.',
   cancelled: 'The pairing was cancelled.',
-  failed: 'The pairing failed: the companion could not prove it scanned this code. Start again.',
+  failed: 'The pairing failed: the companion did not confirm it (or the relay did not pass its keys on). Start again.',
 };
 
 export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes: string[] | null, name: string) => void; onCancel: () => void }) {
@@ -90,8 +125,9 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
       {offer && state === 'waiting' && (
         <ol className="steps">
           <li>
-            On your phone, scan this code with the camera; it opens the web companion. Or run{' '}
+            {offer.webCompanion ? 'On your phone, scan this code with the camera; it opens the web companion. Or run ' : 'Run '}
             <code>npm run companion -- pair &lt;link&gt;</code> with the link below.
+            <TrustNote offer={offer} />
             <div className="qr">
               <img src={offer.qrPngDataUrl} alt="QR code for pairing a companion" data-testid="pairing-qr" width={232} height={232} />
             </div>

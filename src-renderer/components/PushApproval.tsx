@@ -8,7 +8,7 @@ import type { ApiResult } from '../../src-shared/errors.js';
 import { formatWait, useCountdown } from './Countdown.js';
 import { ErrorText } from './Field.js';
 
-type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled';
+type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled' | 'unavailable';
 export interface PushStarted {
   requestId: string;
   number: number;
@@ -28,6 +28,7 @@ const ENDED: Record<Exclude<PushState, 'pending' | 'approved'>, string> = {
   refused: 'The answer did not match this request (wrong number or an unknown device), so it was refused.',
   expired: 'No answer arrived in time.',
   cancelled: 'The request was cancelled.',
+  unavailable: 'Push is unavailable: the relay could not deliver the request. Use a code from your companion or an authenticator app.',
 };
 
 export function PushApproval<P extends PushPolled>(props: {

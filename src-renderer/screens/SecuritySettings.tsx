@@ -14,6 +14,7 @@ import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
 import { useConfirmedCall } from '../components/useConfirmedCall.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
+import { WebCompanionSettings } from '../components/WebCompanionSettings.js';
 
 export function SecuritySettings({ accountName }: { accountName: string }) {
   const [overview, setOverview] = useState<DeviceOverview | null>(null);
@@ -36,6 +37,7 @@ export function SecuritySettings({ accountName }: { accountName: string }) {
       {overview?.twoFactorEnabled && <TurnOffTwoFactor onChange={refresh} />}
       <AutoLock />
       <Relay />
+      <WebCompanionSettings />
       <ChangePassword />
     </div>
   );
@@ -66,7 +68,7 @@ function Relay() {
         placeholder="wss://relay.example.org/v1"
         value={url ?? ''}
         onChange={(e) => setUrl(e.target.value)}
-        hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages."
+        hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages; where phones get the web companion is a separate choice, below."
       />
       <ErrorText message={error} />
       {message && <p role="status">{message}</p>}

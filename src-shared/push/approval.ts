@@ -24,6 +24,11 @@ import { safeJson } from './pairing.js';
 import { decrypt, encrypt, sha256, sign, verify, type Key } from './suite.js';
 
 export const PUSH_TTL_MS = 60_000;
+/**
+ * How far an answer's `time` (the companion's clock) may lie outside the request's life: phone
+ * and computer clocks disagree a little; `time: 0` or a time from another day is refused.
+ */
+export const ANSWER_CLOCK_SKEW_MS = 120_000;
 
 const aad = (kind: 'req' | 'ans' | 'closed', deviceId: string) => `twofold/v1/${kind}\n${deviceId}`;
 
@@ -102,33 +107,45 @@ export async function sealAnswer(options: {
   };
   const sig = await sign(options.deviceKey, answerData(answer));
   const sealed = await encrypt(options.ansKey, utf8(canonicalJson({ answer, sig })), aad('ans', options.deviceId));
-  return canonicalJson({ k: 'ans', v: PROTOCOL_VERSION, d: options.deviceId, ...sealed });
+  // No device id in the clear: the desktop knows which of its devices it asked.
+  return canonicalJson({ k: 'ans', v: PROTOCOL_VERSION, ...sealed });
 }
 
-/** Desktop: decrypt an answer and check the device's signature; null for anything else. */
-export async function openAnswer(ansKey: Key, verifyKey: Key, deviceId: string, body: Body): Promise<ApprovalAnswer | null> {
-  if (body.k !== 'ans' || body.d !== deviceId) return null;
+/** Why an answer did not open: its tag (wrong key or altered), its content, or its signature. */
+export type OpenFailure = 'bad-mac' | 'malformed' | 'bad-signature';
+
+/** Desktop: decrypt an answer as `deviceId`'s and check that device's signature. */
+export async function openAnswer(
+  ansKey: Key,
+  verifyKey: Key,
+  deviceId: string,
+  body: Body,
+): Promise<{ answer: ApprovalAnswer } | { failure: OpenFailure }> {
+  if (body.k !== 'ans') return { failure: 'malformed' };
   const plain = await decrypt(ansKey, body, aad('ans', deviceId));
-  const parsed = plain && SignedAnswerSchema.safeParse(safeJson(plain));
-  if (!parsed?.success) return null;
-  return (await verify(verifyKey, parsed.data.sig, answerData(parsed.data.answer))) ? parsed.data.answer : null;
+  if (!plain) return { failure: 'bad-mac' };
+  const parsed = SignedAnswerSchema.safeParse(safeJson(plain));
+  if (!parsed.success) return { failure: 'malformed' };
+  return (await verify(verifyKey, parsed.data.sig, answerData(parsed.data.answer))) ? { answer: parsed.data.answer } : { failure: 'bad-signature' };
 }
 
-export type Judgement = 'approve' | 'deny' | 'not-me' | 'number-mismatch' | 'ignore';
+export type Judgement = 'approve' | 'deny' | 'not-me' | 'number-mismatch' | 'wrong-request' | 'late' | 'bad-time';
 
 /**
  * The desktop's acceptance rule for an authenticated answer: it must name the pending
- * transaction and the exact request this device was sent, arrive before expiry, and for an
- * approval carry the number shown on the desktop. Anything else is ignored (a replay, an
- * answer to another request); a wrong number refuses the request.
+ * transaction and the exact request this device was sent, arrive before expiry, carry a time
+ * within the request's life (give or take ANSWER_CLOCK_SKEW_MS), and for an approval carry the
+ * number shown on the desktop. A wrong number refuses the request; anything else is refused
+ * and the request keeps waiting.
  */
 export function judgeAnswer(
-  pending: { txId: string; hash: string; number: number; expiresAt: number },
+  pending: { txId: string; hash: string; number: number; time: number; expiresAt: number },
   answer: ApprovalAnswer,
   now: number,
 ): Judgement {
-  if (answer.txId !== pending.txId || answer.requestHash !== pending.hash) return 'ignore';
-  if (now >= pending.expiresAt) return 'ignore';
+  if (answer.txId !== pending.txId || answer.requestHash !== pending.hash) return 'wrong-request';
+  if (now >= pending.expiresAt) return 'late';
+  if (answer.time < pending.time - ANSWER_CLOCK_SKEW_MS || answer.time > pending.expiresAt + ANSWER_CLOCK_SKEW_MS) return 'bad-time';
   if (answer.decision !== 'approve') return answer.decision;
   return answer.number === pending.number ? 'approve' : 'number-mismatch';
 }

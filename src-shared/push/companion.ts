@@ -4,9 +4,9 @@
  * the faces' business; this module only holds keys as CryptoKeys (non-extractable in browsers).
  */
 import { totpCode } from '../totp.js';
-import { sealAnswer, openClosed, openRequest } from './approval.js';
-import { parseBody, type ApprovalRequest, type Decision, type MsgFrame } from './messages.js';
-import { companionHello, openPairDone, openPairRefused, pairAckBody, parsePairingLink } from './pairing.js';
+import { sealAnswer, openClosed, openRequest, PUSH_TTL_MS } from './approval.js';
+import { parseBody, type ApprovalRequest, type Decision, type MsgFrame, type PairDoneInner } from './messages.js';
+import { companionHello, openPairDone, openPairRefused, openPairResult, pairAckBody, parsePairingLink, type CompanionPairing } from './pairing.js';
 import { RelayConnection, type SocketFactory } from './relay-connection.js';
 import { base32Decode } from '../totp.js';
 import { importAesKey, type Key, type KeyPair } from './suite.js';
@@ -31,7 +31,7 @@ export interface PairingRecord {
 
 export class PairingError extends Error {
   constructor(
-    readonly reason: 'expired' | 'used' | 'cancelled' | 'timeout' | 'bad-link',
+    readonly reason: 'expired' | 'used' | 'cancelled' | 'failed' | 'timeout' | 'unavailable' | 'bad-link',
     message: string,
   ) {
     super(message);
@@ -52,7 +52,21 @@ export interface PairOptions {
   now?: () => number;
 }
 
-/** Pair with a desktop from its QR link. Resolves once the desktop has added this device. */
+/** How long pair-hello, pair-ack are kept by the relay; the desktop waits 30 s for the ack. */
+export const PAIR_ACK_TTL_MS = 30_000;
+/** After its ack, how long the companion waits for the desktop's pair-result before it gives up. */
+export const PAIR_RESULT_TIMEOUT_MS = 60_000;
+
+const REFUSED_TEXT = {
+  used: 'This pairing code was already used. Start pairing again on the computer.',
+  expired: 'This pairing code has expired. Start pairing again on the computer.',
+  cancelled: 'Pairing was cancelled on the computer.',
+} as const;
+
+/**
+ * Pair with a desktop from its QR link. Resolves only once the desktop said it added this device
+ * (pair-result), never on the ack alone: a lost ack must not leave a pairing the desktop lacks.
+ */
 export async function pair(options: PairOptions): Promise<PairingRecord> {
   const now = options.now ?? Date.now;
   let payload;
@@ -61,70 +75,50 @@ export async function pair(options: PairOptions): Promise<PairingRecord> {
   } catch (error) {
     throw new PairingError('bad-link', (error as Error).message);
   }
-  if (payload.exp <= now()) throw new PairingError('expired', 'This pairing code has expired. Start pairing again on the computer.');
+  if (payload.exp <= now()) throw new PairingError('expired', REFUSED_TEXT.expired);
   const pairing = await companionHello(payload, options.device, now());
 
   return new Promise<PairingRecord>((resolve, reject) => {
     let finished = false;
+    let done: PairDoneInner | null = null;
     const finish = (fn: () => void) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      connection.close();
       fn();
     };
+    const fail = (reason: PairingError['reason'], text: string) => finish(() => reject(new PairingError(reason, text)));
     // The desktop has until the QR expires to see the hello, and then the user a while to compare codes.
-    const timer = setTimeout(
-      () => finish(() => {
-        connection.close();
-        reject(new PairingError('timeout', 'The computer did not finish pairing in time.'));
-      }),
-      Math.max(0, payload.exp - now()) + 5 * 60_000,
-    );
+    let timer = setTimeout(() => fail('timeout', 'The computer did not finish pairing in time.'), Math.max(0, payload.exp - now()) + 5 * 60_000);
+
     const onMessage = async (msg: MsgFrame) => {
       const body = parseBody(msg.body);
-      if (!body) return;
+      if (!body || finished) return;
       const refused = await openPairRefused(pairing, body);
       if (refused) {
-        connection.done(msg.id);
-        const text =
-          refused === 'used'
-            ? 'This pairing code was already used. Start pairing again on the computer.'
-            : refused === 'expired'
-              ? 'This pairing code has expired. Start pairing again on the computer.'
-              : 'Pairing was cancelled on the computer.';
-        finish(() => {
-          connection.close();
-          reject(new PairingError(refused, text));
-        });
-        return;
+        connection.done(msg.id, msg.from);
+        return fail(refused, REFUSED_TEXT[refused]);
       }
-      const done = await openPairDone(pairing, body);
-      if (!done || finished) return;
-      connection.done(msg.id);
-      const ack = connection.send(payload.mailbox, await pairAckBody(options.device, pairing.keys.th), 60_000);
-      await ack.acked;
-      const record: PairingRecord = {
-        deviceId: done.deviceId,
-        name: done.name,
-        account: done.account,
-        workstation: done.workstation,
-        app: done.app,
-        appVersion: done.appVersion,
-        relay: payload.relay,
-        routeToken: pairing.routeToken,
-        route: pairing.route,
-        otpSeed: done.otpSeed,
-        pairedAt: now(),
-        reqKey: await importAesKey(pairing.keys.reqKey, options.extractableKeys),
-        ansKey: await importAesKey(pairing.keys.ansKey, options.extractableKeys),
-        device: options.device,
-      };
-      pairing.keys.reqKey.fill(0);
-      pairing.keys.ansKey.fill(0);
-      finish(() => {
-        connection.close();
-        resolve(record);
-      });
+      if (done) {
+        const outcome = await openPairResult(pairing, done.deviceId, body);
+        if (!outcome) return;
+        connection.done(msg.id, msg.from);
+        if (outcome === 'failed') return fail('failed', 'The computer could not add this device. Start pairing again on the computer.');
+        const record = await toRecord(pairing, done, options, now());
+        return finish(() => resolve(record));
+      }
+      const opened = await openPairDone(pairing, body);
+      if (!opened || done) return;
+      done = opened;
+      connection.done(msg.id, msg.from);
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => fail('timeout', 'The computer did not confirm the pairing. Start again; if the computer lists this device, remove it there.'),
+        PAIR_RESULT_TIMEOUT_MS,
+      );
+      const refusal = await connection.send(payload.mailbox, await pairAckBody(options.device, pairing.keys.th), PAIR_ACK_TTL_MS).acked;
+      if (refusal) fail('unavailable', 'The relay did not take this device\'s confirmation. Start pairing again on the computer.');
     };
     const connection = new RelayConnection({
       url: options.relayUrl ?? payload.relay,
@@ -133,12 +127,36 @@ export async function pair(options: PairOptions): Promise<PairingRecord> {
       now,
       onMessage: (msg) => void onMessage(msg),
     });
-    void connection.whenReady().then(() => {
+    void connection.whenReady().then(async () => {
       if (finished) return;
-      connection.send(payload.mailbox, pairing.helloBody, Math.max(1, payload.exp - now()));
+      const sent = connection.send(payload.mailbox, pairing.helloBody, Math.max(1, payload.exp - now()));
       options.onCode(pairing.keys.code);
+      const refusal = await sent.acked;
+      if (refusal) fail('unavailable', 'The relay did not take the pairing request. Try again in a moment.');
     });
   });
+}
+
+async function toRecord(pairing: CompanionPairing, done: PairDoneInner, options: PairOptions, pairedAt: number): Promise<PairingRecord> {
+  const record: PairingRecord = {
+    deviceId: done.deviceId,
+    name: done.name,
+    account: done.account,
+    workstation: done.workstation,
+    app: done.app,
+    appVersion: done.appVersion,
+    relay: pairing.payload.relay,
+    routeToken: pairing.routeToken,
+    route: pairing.route,
+    otpSeed: done.otpSeed,
+    pairedAt,
+    reqKey: await importAesKey(pairing.keys.reqKey, options.extractableKeys),
+    ansKey: await importAesKey(pairing.keys.ansKey, options.extractableKeys),
+    device: options.device,
+  };
+  pairing.keys.reqKey.fill(0);
+  pairing.keys.ansKey.fill(0);
+  return record;
 }
 
 /** A request on screen, with what the user may do about it. */
@@ -146,13 +164,15 @@ export interface IncomingRequest {
   pairing: PairingRecord;
   request: ApprovalRequest;
   hash: string;
+  /** Set once the desktop closed it: it leaves the screen and cannot be answered. */
+  closed(): string | null;
   answer(decision: Decision, number: number | null): Promise<void>;
 }
 
 export interface ListenOptions {
   socket: SocketFactory;
   onRequest: (request: IncomingRequest) => void;
-  /** The desktop closed a request (answered elsewhere, expired, cancelled). */
+  /** The desktop closed a request (answered elsewhere, expired, cancelled): take it off the screen. */
   onClosed?: (txId: string, outcome: string) => void;
   /**
    * The desktop sent a request in a version this companion does not speak (docs/protocol.md
@@ -165,10 +185,20 @@ export interface ListenOptions {
   now?: () => number;
 }
 
-/** Listen on every pairing's route until `stop()`; each request is shown once. */
+/** What the companion remembers of a transaction, so neither a re-delivery nor a late request shows it again. */
+interface Seen {
+  until: number;
+  closed: string | null;
+}
+
+/**
+ * Listen on every pairing's route until `stop()`. Each request is shown once; after its `closed`
+ * it is taken off the screen, cannot be answered, and a re-delivered copy (or one that arrives
+ * after its `closed`) is not shown at all.
+ */
 export function listen(pairings: PairingRecord[], options: ListenOptions): { stop(): void; checkPending(): void } {
   const now = options.now ?? Date.now;
-  const seen = new Map<string, number>(); // txId -> expiresAt, so a re-delivered request is not shown twice
+  const seen = new Map<string, Seen>(); // by txId
   const connections = pairings.map((p) => {
     const connection: RelayConnection = new RelayConnection({
       url: options.relayUrl ?? p.relay,
@@ -181,44 +211,56 @@ export function listen(pairings: PairingRecord[], options: ListenOptions): { sto
     return connection;
   });
 
+  const remember = (txId: string, until: number): Seen => {
+    const t = now();
+    for (const [tx, s] of seen) if (s.until < t) seen.delete(tx);
+    let entry = seen.get(txId);
+    if (!entry) seen.set(txId, (entry = { until, closed: null }));
+    entry.until = Math.max(entry.until, until);
+    return entry;
+  };
+
   async function handle(p: PairingRecord, connection: RelayConnection, msg: MsgFrame): Promise<void> {
     const body = parseBody(msg.body);
     if (!body) return;
     if (body.k === 'closed') {
       const closed = await openClosed(p.reqKey, p.deviceId, body);
-      if (closed) {
-        connection.done(msg.id);
-        options.onClosed?.(closed.txId, closed.outcome);
-      }
+      if (!closed) return;
+      connection.done(msg.id, msg.from);
+      const entry = remember(closed.txId, now() + 2 * PUSH_TTL_MS);
+      if (entry.closed) return;
+      entry.closed = closed.outcome;
+      options.onClosed?.(closed.txId, closed.outcome);
       return;
     }
     const opened = await openRequest(p.reqKey, p.deviceId, body);
     if (!opened) return;
     if ('unsupported' in opened) {
-      connection.done(msg.id);
+      connection.done(msg.id, msg.from);
       const tx = opened.unsupported.txId;
       if (tx !== null && seen.has(tx)) return;
-      if (tx !== null) seen.set(tx, now() + 120_000);
+      if (tx !== null) remember(tx, now() + 120_000);
       options.onUnsupported?.(p, opened.unsupported.v);
       return;
     }
     const { request, hash } = opened;
-    const t = now();
-    for (const [tx, exp] of seen) if (exp < t) seen.delete(tx);
-    if (request.expiresAt <= t || seen.has(request.txId)) return;
-    seen.set(request.txId, request.expiresAt);
+    connection.done(msg.id, msg.from);
+    if (request.expiresAt <= now() || seen.has(request.txId)) return;
+    const entry = remember(request.txId, request.expiresAt + PUSH_TTL_MS);
     let answered = false;
     options.onRequest({
       pairing: p,
       request,
       hash,
+      closed: () => entry.closed,
       answer: async (decision, number) => {
+        if (entry.closed) throw new Error('This request was closed on the computer.');
         if (answered) throw new Error('This request was already answered.');
         if (decision === 'approve' && (number === null || !request.choices.includes(number))) {
           throw new Error('Pick the number shown on the computer.');
         }
         answered = true;
-        const body = await sealAnswer({
+        const sealed = await sealAnswer({
           ansKey: p.ansKey,
           deviceKey: p.device.privateKey,
           deviceId: p.deviceId,
@@ -228,9 +270,8 @@ export function listen(pairings: PairingRecord[], options: ListenOptions): { sto
           number: decision === 'approve' ? number : null,
           now: now(),
         });
-        const sent = connection.send(request.replyTo, body, Math.max(1, request.expiresAt - now()));
-        connection.done(msg.id);
-        await sent.acked;
+        const refusal = await connection.send(request.replyTo, sealed, Math.max(1, request.expiresAt - now())).acked;
+        if (refusal) throw new Error('The relay did not take the answer. Use the one-time password instead.');
       },
     });
   }

@@ -7,21 +7,6 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
-export const DEFAULT_LIMITS = {
-  maxFrameBytes: 32 * 1024,
-  maxBodyChars: 16 * 1024,
-  maxTtlMs: 120_000,
-  queuePerRoute: 64,
-  connRatePerSec: 20,
-  connBurst: 40,
-  routeRatePerSec: 20,
-  routeBurst: 40,
-  helloTimeoutMs: 10_000,
-  pingIntervalMs: 25_000,
-  maxBadFrames: 5,
-} as const;
-export type RelayLimits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
-
 export const CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,
@@ -29,7 +14,13 @@ export const CLOSE_CODES = {
   badHello: 4000,
   helloTimeout: 4001,
   badFrames: 4002,
+  /** The connection's send buffer stayed over its bound (it does not read what it is sent). */
+  slowConsumer: 4008,
+  /** The relay's memory budget is used up: connect again later. */
+  relayFull: 4013,
   flooding: 4029,
+  /** Too many connections from this address. */
+  addressConnections: 4030,
 } as const;
 
 export const RELAY_ERROR_CODES = [
@@ -40,6 +31,9 @@ export const RELAY_ERROR_CODES = [
   'BAD_TTL',
   'RATE_LIMITED',
   'ROUTE_BUSY',
+  'QUEUE_FULL',
+  'OVER_QUOTA',
+  'RELAY_FULL',
   'UNAVAILABLE',
 ] as const;
 export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
@@ -64,7 +58,8 @@ export const SendFrameSchema = z
     body: z.string().max(64 * 1024),
   })
   .strict();
-export const DoneFrameSchema = z.object({ t: z.literal('done'), id: MessageIdSchema }).strict();
+/** `from` names the sender of the handled message (ids are scoped to their sender); without it, every message with that id. */
+export const DoneFrameSchema = z.object({ t: z.literal('done'), id: MessageIdSchema, from: RouteIdSchema.optional() }).strict();
 export const PendingFrameSchema = z.object({ t: z.literal('pending') }).strict();
 export const ClientFrameSchema = z.discriminatedUnion('t', [HelloFrameSchema, SendFrameSchema, DoneFrameSchema, PendingFrameSchema]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
@@ -110,13 +105,16 @@ export const PairRefusedSchema = z
 export const PairDoneSchema = z.object({ k: z.literal('pair-done'), v: V, iv: Iv, ct: Ct }).strict();
 export const PairAckSchema = z.object({ k: z.literal('pair-ack'), v: V, sig: Sig }).strict();
 export const RequestBodySchema = z.object({ k: z.literal('req'), v: V, iv: Iv, ct: Ct }).strict();
-export const AnswerBodySchema = z.object({ k: z.literal('ans'), v: V, d: z.string().uuid(), iv: Iv, ct: Ct }).strict();
+export const AnswerBodySchema = z.object({ k: z.literal('ans'), v: V, iv: Iv, ct: Ct }).strict();
+/** The desktop's last word on a pairing, after the companion's ack: added, or not (then the companion forgets it). */
+export const PairResultSchema = z.object({ k: z.literal('pair-result'), v: V, iv: Iv, ct: Ct }).strict();
 export const ClosedBodySchema = z.object({ k: z.literal('closed'), v: V, iv: Iv, ct: Ct }).strict();
 export const BodySchema = z.discriminatedUnion('k', [
   PairHelloSchema,
   PairRefusedSchema,
   PairDoneSchema,
   PairAckSchema,
+  PairResultSchema,
   RequestBodySchema,
   AnswerBodySchema,
   ClosedBodySchema,
@@ -151,6 +149,10 @@ export const PairingPayloadSchema = z
   })
   .strict();
 export type PairingPayload = z.infer<typeof PairingPayloadSchema>;
+
+export const PAIR_RESULT_OUTCOMES = ['added', 'failed'] as const;
+export const PairResultInnerSchema = z.object({ deviceId: z.string().uuid(), outcome: z.enum(PAIR_RESULT_OUTCOMES) }).strict();
+export type PairResultInner = z.infer<typeof PairResultInnerSchema>;
 
 export const PairHelloInnerSchema = z.object({ dk: PublicKeyB64, sig: Sig }).strict();
 export const PairDoneInnerSchema = z
@@ -230,7 +232,7 @@ export const ApprovalAnswerSchema = z
 export type ApprovalAnswer = z.infer<typeof ApprovalAnswerSchema>;
 
 export const SignedAnswerSchema = z.object({ answer: ApprovalAnswerSchema, sig: Sig }).strict();
-export const ClosedInnerSchema = z
-  .object({ txId: z.string().uuid(), outcome: z.enum(['approved', 'denied', 'reported', 'expired', 'refused', 'cancelled']) })
-  .strict();
+/** How a request ended, as `closed` tells the companions (docs/protocol.md §5.2). */
+export const CLOSED_OUTCOMES = ['approved', 'denied', 'reported', 'expired', 'refused', 'cancelled'] as const;
+export const ClosedInnerSchema = z.object({ txId: z.string().uuid(), outcome: z.enum(CLOSED_OUTCOMES) }).strict();
 export type ClosedInner = z.infer<typeof ClosedInnerSchema>;

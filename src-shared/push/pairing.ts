@@ -11,11 +11,13 @@ import {
   PairDoneInnerSchema,
   PairHelloInnerSchema,
   PairingPayloadSchema,
+  PairResultInnerSchema,
   PROTOCOL_VERSION,
   type Body,
   type PairDoneInner,
   type PairingPayload,
   type PairRefusedReason,
+  type PairResultInner,
 } from './messages.js';
 import {
   decrypt,
@@ -44,6 +46,7 @@ export const PAIR_LINK_FRAGMENT = 'pair';
 
 const AAD_HELLO = 'twofold/v1/pair-hello';
 const AAD_DONE = 'twofold/v1/pair-done';
+const AAD_RESULT = 'twofold/v1/pair-result';
 
 /** What both sides derive from one pair-hello. Raw push keys are kept by the desktop (sealed) and the CLI. */
 export interface PairingKeys {
@@ -172,6 +175,12 @@ export async function verifyPairAck(deviceKey: string, th: Bytes, body: Body): P
   return verify(await importVerifyKey(deviceKey), body.sig, concatBytes(utf8('twofold/v1/pair-ack\n'), th));
 }
 
+/** After a valid ack (or instead of one): whether the device was added. Sealed like pair-done, so only the companion can read it. */
+export async function pairResultBody(d2c: Key, inner: PairResultInner): Promise<string> {
+  const sealed = await encrypt(d2c, utf8(canonicalJson(PairResultInnerSchema.parse(inner))), AAD_RESULT);
+  return canonicalJson({ k: 'pair-result', v: PROTOCOL_VERSION, ...sealed });
+}
+
 // ---------------------------------------------------------------- companion side
 
 /** Read a pairing link (or the bare fragment value); throws a readable error for anything else. */
@@ -220,6 +229,14 @@ export async function openPairDone(pairing: CompanionPairing, body: Body): Promi
   const plain = await decrypt(pairing.keys.d2c, body, AAD_DONE);
   const inner = plain && PairDoneInnerSchema.safeParse(safeJson(plain));
   return inner?.success ? inner.data : null;
+}
+
+/** The desktop's word on the pairing, for the device it named in pair-done; null for anything else. */
+export async function openPairResult(pairing: CompanionPairing, deviceId: string, body: Body): Promise<PairResultInner['outcome'] | null> {
+  if (body.k !== 'pair-result') return null;
+  const plain = await decrypt(pairing.keys.d2c, body, AAD_RESULT);
+  const inner = plain && PairResultInnerSchema.safeParse(safeJson(plain));
+  return inner?.success && inner.data.deviceId === deviceId ? inner.data.outcome : null;
 }
 
 /** A refusal counts only with a MAC under the QR secret: the relay cannot fake one. */

@@ -5,7 +5,6 @@
  * the middle of a request ends in a clean result rather than a hang. It takes a WebSocket
  * factory, so Node passes `ws` and browsers their own WebSocket.
  */
-import { canonicalJson } from '../canonical-json.js';
 import { randomToken } from './encoding.js';
 import { PROTOCOL_VERSION, ServerFrameSchema, type MsgFrame, type RelayErrorCode } from './messages.js';
 
@@ -30,7 +29,7 @@ interface Outgoing {
   to: string;
   body: string;
   expiresAt: number;
-  acked: () => void;
+  settle: (refusal: RelayErrorCode | null) => void;
 }
 
 export interface RelayConnectionOptions {
@@ -71,16 +70,17 @@ export class RelayConnection {
 
   /**
    * Send `body` to route `to`, kept by the relay for `ttlMs`. Also kept here until then and re-sent
-   * after every reconnect (receivers deduplicate by content). Resolves when the relay acknowledged it.
+   * after every reconnect (receivers deduplicate by content). `acked` resolves with null once the
+   * relay queued it, or with the relay's error code if it refused it (then it is not re-sent).
    */
-  send(to: string, body: string, ttlMs: number): { id: string; acked: Promise<void> } {
+  send(to: string, body: string, ttlMs: number): { id: string; acked: Promise<RelayErrorCode | null> } {
     const id = randomToken(16);
-    let acked!: () => void;
-    const promise = new Promise<void>((resolve) => (acked = resolve));
+    let settle!: (refusal: RelayErrorCode | null) => void;
+    const acked = new Promise<RelayErrorCode | null>((resolve) => (settle = resolve));
     const ttl = Math.max(1, Math.floor(ttlMs));
-    this.outbox.set(id, { id, to, body, expiresAt: this.now() + ttl, acked });
+    this.outbox.set(id, { id, to, body, expiresAt: this.now() + ttl, settle });
     if (this.ready) this.sendFrame({ t: 'send', id, to, ttlMs: ttl, body });
-    return { id, acked: promise };
+    return { id, acked };
   }
 
   /** Stop re-sending a message (its answer came, or it no longer matters). */
@@ -88,9 +88,9 @@ export class RelayConnection {
     this.outbox.delete(id);
   }
 
-  /** Tell the relay a message to this route is handled, so it is not delivered again. */
-  done(id: string): void {
-    if (this.ready) this.sendFrame({ t: 'done', id });
+  /** Tell the relay a message to this route is handled, so it is not delivered again (ids are per sender). */
+  done(id: string, from: string): void {
+    if (this.ready) this.sendFrame({ t: 'done', id, from });
   }
 
   /** "Check pending": ask the relay to deliver again everything queued for this route. */
@@ -160,11 +160,17 @@ export class RelayConnection {
         this.options.onMessage(frame);
         break;
       case 'ack':
-        this.outbox.get(frame.id)?.acked();
+        this.outbox.get(frame.id)?.settle(null);
         break;
-      case 'error':
+      case 'error': {
+        const refused = frame.id === undefined ? undefined : this.outbox.get(frame.id);
+        if (refused) {
+          this.outbox.delete(refused.id);
+          refused.settle(frame.code);
+        }
         this.options.onError?.(frame.code, frame.id);
         break;
+      }
     }
   }
 
@@ -178,6 +184,7 @@ export class RelayConnection {
 
   private sendFrame(frame: object): void {
     const s = this.socket;
-    if (s && s.readyState === OPEN) s.send(canonicalJson(frame));
+    // Relay frames are not signed: plain JSON, no canonical key order to compute on every send.
+    if (s && s.readyState === OPEN) s.send(JSON.stringify(frame));
   }
 }

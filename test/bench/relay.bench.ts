@@ -6,6 +6,8 @@
  *      echo round trip, with 1,000 other devices connected.
  *   2. Memory per idle connection with 10,000 connections (the relay process's RSS and heap).
  *   3. Routed messages per second, and per second of relay CPU (one process = one core).
+ *   4. The relay's resident memory above idle while 20 clients stop reading (each asking for a
+ *      full queue again and again), and the push round trip p99 meanwhile.
  * The relay and the echo server run in child processes; everything is on loopback.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -23,6 +25,7 @@ import { parseBody, type ApprovalRequest } from '../../src-shared/push/messages.
 import { RelayConnection, type SocketFactory, type SocketLike } from '../../src-shared/push/relay-connection.js';
 import { exportPublicKey, importAesKey, importVerifyKey, newSigningKeyPair, routeIdOf } from '../../src-shared/push/suite.js';
 import { base32Encode } from '../../src-shared/totp.js';
+import { NonReadingClient, rssBytes } from '../helpers/relay-clients.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,9 +55,12 @@ function startChild(args: string[], file = SELF): Promise<{ child: ChildProcess;
 
 async function startRelay(port: number): Promise<ChildProcess> {
   const high = '100000000';
+  // Rates and per-client quotas out of the way (every client here is on one address); the send
+  // buffer bound, the queues and the memory budget stay at their defaults.
   const child = fork(
     `${ROOT}src-relay/main.ts`,
-    ['--port', String(port), '--rate', high, '--burst', high, '--route-rate', high, '--route-burst', high],
+    ['--port', String(port), '--rate', high, '--burst', high, '--route-rate', high, '--route-burst', high,
+      '--address-connections', high, '--address-queue', '1000M', '--connection-queue', '1000M'],
     { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   await new Promise<void>((resolve) => {
@@ -198,8 +204,8 @@ async function pushRoundTrips(relayUrl: string, n: number): Promise<{ samples: n
         answerBytes = text.length;
         const parsed = parseBody(text);
         if (!parsed) return;
-        void openAnswer(desktopKeys.ans, desktopKeys.verify, record.deviceId, parsed).then((answer) => {
-          if (answer) resolve(judgeAnswer({ txId: request.txId, hash, number, expiresAt: request.expiresAt }, answer, Date.now()));
+        void openAnswer(desktopKeys.ans, desktopKeys.verify, record.deviceId, parsed).then((opened) => {
+          if ('answer' in opened) resolve(judgeAnswer({ txId: request.txId, hash, number, time: request.time, expiresAt: request.expiresAt }, opened.answer, Date.now()));
         });
       };
       desktop.send(record.route, body, 60_000);
@@ -210,6 +216,46 @@ async function pushRoundTrips(relayUrl: string, n: number): Promise<{ samples: n
   desktop.close();
   stopCompanion();
   return { samples, requestBytes, answerBytes };
+}
+
+/**
+ * Twenty clients stop reading, each with a queue of 16 × 16 KB that it asks for ("pending") ten
+ * times a second; meanwhile push round trips as above. The relay's RSS is sampled throughout.
+ */
+async function underNonReaders(port: number, url: string, relayPid: number): Promise<{ idle: number; peak: number; push: number[] }> {
+  const idle = rssBytes(relayPid);
+  let peak = idle;
+  const clients: NonReadingClient[] = [];
+  const senders: WebSocket[] = [];
+  const body = 'b'.repeat(16_000);
+  for (let i = 0; i < 20; i++) {
+    const client = await NonReadingClient.connect(port);
+    clients.push(client);
+    const [sender] = await connectIdle(url, 1);
+    senders.push(sender!);
+    const to = await client.route();
+    let acked = 0;
+    await new Promise<void>((resolve) => {
+      sender!.on('message', () => ++acked === 16 && resolve());
+      for (let k = 0; k < 16; k++) sender!.send(JSON.stringify({ t: 'send', id: randomToken(16), to, ttlMs: 120_000, body }));
+    });
+  }
+  let running = true;
+  const attack = (async () => {
+    while (running) {
+      for (const c of clients) c.send({ t: 'pending' });
+      peak = Math.max(peak, rssBytes(relayPid));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 2000)); // the buffers fill and the clients are paused
+  const push = (await pushRoundTrips(url, 500)).samples;
+  peak = Math.max(peak, rssBytes(relayPid));
+  running = false;
+  await attack;
+  for (const c of clients) c.destroy();
+  for (const s of senders) s.close();
+  return { idle, peak, push };
 }
 
 /** Senders blast to receivers with a window of unacknowledged sends; count deliveries for `ms`. */
@@ -299,6 +345,12 @@ async function main(): Promise<void> {
     const push = await pushRoundTrips(url, 1000);
     const pushStats = stats(push.samples);
 
+    out('20 clients that stop reading…');
+    const slow = await underNonReaders(port, url, relay.pid!);
+    const slowPush = stats(slow.push);
+    const slowRss = slow.peak - slow.idle;
+    await new Promise((r) => setTimeout(r, 1000));
+
     out('connecting 9,000 more idle devices…');
     idle.push(...(await connectIdle(url, 9000)));
     await new Promise((r) => setTimeout(r, 2000));
@@ -320,13 +372,14 @@ async function main(): Promise<void> {
     const rows = [
       `| Push round trip p50 / p99, 1,000 other devices connected | ${ms(pushStats.p50)} ms / ${ms(pushStats.p99)} ms | p99 < 10 ms | ${verdict(pushStats.p99 < 10)} |`,
       `| Bare \`ws\` echo round trip p50 / p99 (700 B) | ${ms(echoStats.p50)} ms / ${ms(echoStats.p99)} ms | baseline | |`,
+      `| Relay RSS above idle with 20 clients that stop reading; push round trip p99 meanwhile | ${(slowRss / 1024 / 1024).toFixed(1)} MiB; p99 ${ms(slowPush.p99)} ms (p50 ${ms(slowPush.p50)} ms) | < 64 MiB; p99 < 10 ms | ${verdict(slowRss < 64 * 1024 * 1024 && slowPush.p99 < 10)} |`,
       `| Memory per idle connection, ${conns.toLocaleString('en')} connections (RSS / JS heap) | ${kib(perConnRss)} KiB / ${kib(perConnHeap)} KiB | ≤ 16 KiB | ${verdict(perConnRss <= 16 * 1024)} |`,
       `| Routed messages per second (8 senders → 8 receivers, ~800 B bodies), wall clock | ${Math.round(tp.perSec).toLocaleString('en')} /s (relay at ${(tp.cpuShare * 100).toFixed(0)}% of a core, load generator at ${(tp.generatorShare * 100).toFixed(0)}%) | ≥ 20,000 /s | ${verdict(tp.perSec >= 20_000)} |`,
       `| Routed messages per second of relay CPU (what one core sustains) | ${Math.round(tp.perCpuSec).toLocaleString('en')} /CPU-s | ≥ 20,000 /s | ${verdict(tp.perCpuSec >= 20_000)} |`,
     ];
     const body = `Run: \`npm run bench:relay\` (test/bench/relay.bench.ts), ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
 ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}. The relay runs in its own process (one Node process: one core
-for its JavaScript), with its rate limits raised out of the way; the desktop, the companion and the load
+for its JavaScript), with its rate limits and per-address quotas raised out of the way (every client here is on one address; send buffers, queues and the memory budget stay at their defaults); the desktop, the companion and the load
 generators share the other process. Loopback only. Load average (1 min) ${loadBefore.toFixed(1)} at the start and
 ${loadAfter.toFixed(1)} at the end: other work shared the two cores, so tails carry noise.
 
@@ -340,6 +393,11 @@ ${rows.join('\n')}
   desktop's SQLite and audit writes are not in it). Request ${push.requestBytes} B, answer ${push.answerBytes} B on the wire;
   1,000 round trips after 50 to warm up, one at a time. The difference to the echo baseline is two relay
   hops (each with JSON parsing and zod validation) plus four WebCrypto operations on each side.
+- **Clients that stop reading**: twenty connections say hello and never read again; a sender on
+  another connection queues 16 messages of 16 KB for each, and each asks for its queue ("pending")
+  ten times a second. The relay pauses a connection whose unsent output passes 256 KiB and holds
+  its deliveries back (it closes it with 4008 after 10 s), so its memory stays near idle; 500 push
+  round trips run meanwhile. "Idle" is the relay's RSS just before, with the 1,000 devices connected.
 - **Memory**: the relay process's resident set and V8 heap before any connection and with
   ${conns.toLocaleString('en')} idle connections that said hello (each holds a route), divided by the
   connection count. One process-wide timer serves keepalive and hello deadlines, so an idle connection

@@ -1,7 +1,8 @@
 /**
  * Push approval from the desktop UI: the console in one browser context, the web companion in a
- * second one at a phone's width, a real relay process between them. Pair by the QR code and
- * the comparison code, unlock by picking the number on the phone, and see a denied push.
+ * second one at a phone's width (served by the app's own companion host, as the console runs
+ * it), a real relay process between them. Pair by the QR code and the comparison code, seeing
+ * what the phone trusts, unlock by picking the number on the phone, and see a denied push.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCompanionHost, type CompanionHost } from '../../src-relay/companion-host.js';
 import { STRONG_PASSWORD } from '../helpers/app.js';
 import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { readQr, screenshot, seriousA11yViolations } from '../helpers/e2e.js';
@@ -18,6 +20,7 @@ import { startRelayProcess, type RelayProcess } from '../helpers/relay.js';
 const CONFIG = fileURLToPath(new URL('../../src-companion/web/vite.config.ts', import.meta.url));
 let outDir: string;
 let relay: RelayProcess;
+let host: CompanionHost;
 let browser: Browser;
 let c: TestConsole;
 let desktop: Page;
@@ -26,9 +29,11 @@ let phone: Page;
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'twofold-companion-web-'));
   await build({ configFile: CONFIG, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  relay = await startRelayProcess({ args: ['--companion-dir', outDir] });
+  relay = await startRelayProcess();
+  host = await startCompanionHost({ companionDir: outDir });
   browser = await launchChromium();
   c = await startTestConsole();
+  c.app.core.pushRelay.setAppCompanion(host.url);
   desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
   await desktop.goto(c.server.loginUrl);
@@ -36,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await c?.close();
+  await host?.close();
   await relay?.stop();
   rmSync(outDir, { recursive: true, force: true });
 });
@@ -66,12 +72,25 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     await confirm.getByRole('button', { name: 'Confirm' }).click();
     await desktop.getByText(`Saved: pushes go through ${relay.url}.`).waitFor();
 
+    // Where phones get the companion is its own choice, next to the relay: this app, by default.
+    await expect.poll(() => desktop.getByTestId('web-companion-now').textContent()).toBe(`Pairing links open ${host.url}.`);
+    expect(await desktop.getByLabel('This app').isChecked()).toBe(true);
+    await desktop.getByLabel('A web server you trust').check();
+    await desktop.getByLabel('Companion address').fill('http://office.example/companion/');
+    await desktop.getByRole('button', { name: 'Save web companion' }).click();
+    await desktop.getByText('Enter an https:// address (or http://localhost on this machine), without a # part.').waitFor();
+    await desktop.getByLabel('This app').check();
+
     await desktop.getByRole('button', { name: 'Pair a companion' }).click();
     const qr = desktop.getByTestId('pairing-qr');
     await qr.waitFor();
     const link = await readQr(qr);
     expect(link).toBe(await desktop.getByTestId('pairing-link').inputValue());
     expect(await desktop.getByTestId('pairing-countdown').textContent()).toMatch(/^[12]:\d\d$|^0:\d\d$/);
+    expect(new URL(link).origin).toBe(host.origin);
+    expect(await desktop.getByTestId('pairing-trust').textContent()).toBe(
+      `Your phone opens the companion from ${host.origin} (this app) and trusts that page with this pairing. Messages travel through the relay at ${new URL(relay.url).host}, which sees only encrypted data.`,
+    );
     await screenshot(desktop, '09-pair-companion');
     expect(await seriousA11yViolations(desktop)).toEqual([]);
 

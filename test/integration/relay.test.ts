@@ -4,78 +4,17 @@
  * keeps being served, health and metrics, TLS, clean shutdown, and scale-out over Redis.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket, type ClientOptions } from 'ws';
+import { WebSocket } from 'ws';
 import { randomToken } from '../../src-shared/push/encoding.js';
 import { routeIdOf } from '../../src-shared/push/suite.js';
 import type { TestApp } from '../helpers/app.js';
 import { appWithRelay, toSecondFactor } from '../helpers/push.js';
 import { CliCompanion, startRedis, startRelayProcess, type RedisProcess, type RelayProcess } from '../helpers/relay.js';
-
-type Frame = Record<string, unknown> & { t: string };
-
-/** A raw endpoint: collects frames and its close code. */
-class Endpoint {
-  readonly ws: WebSocket;
-  readonly frames: Frame[] = [];
-  readonly closed: Promise<number>;
-  readonly opened: Promise<void>;
-  private waiters: (() => void)[] = [];
-  token = randomToken(32);
-
-  constructor(url: string, options?: ClientOptions) {
-    this.ws = new WebSocket(url, options);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-    this.ws.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame);
-      this.waiters.splice(0).forEach((w) => w());
-    });
-    this.ws.on('error', () => undefined);
-    this.closed = new Promise((resolve) => this.ws.once('close', (code) => resolve(code)));
-  }
-
-  static async ready(url: string, options?: ClientOptions): Promise<Endpoint> {
-    const e = new Endpoint(url, options);
-    await e.opened;
-    e.send({ t: 'hello', v: 1, token: e.token });
-    await e.next((f) => f.t === 'ready');
-    return e;
-  }
-
-  send(frame: object | string): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  /** The first frame (seen or to come) that matches. */
-  async next(match: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.frames.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(this.frames).slice(0, 500)}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  }
-
-  async route(): Promise<string> {
-    return routeIdOf(this.token);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-const msgTo = (to: string, body = 'x', ttlMs = 30_000) => ({ t: 'send', id: randomToken(16), to, ttlMs, body });
+import { Endpoint, msgTo } from '../helpers/relay-clients.js';
 
 let relay: RelayProcess;
 const open: Endpoint[] = [];
@@ -203,7 +142,7 @@ describe('limits', () => {
 });
 
 describe('operations', () => {
-  it('answers /healthz and /metrics, and serves nothing else but the companion', async () => {
+  it('answers /healthz and /metrics, and by default serves nothing else: not the web companion either', async () => {
     await endpoint();
     const health = await fetch(`${relay.httpOrigin}/healthz`);
     expect([health.status, await health.text()]).toEqual([200, 'ok']);
@@ -214,6 +153,29 @@ describe('operations', () => {
     expect(metrics).toContain('process_resident_memory_bytes');
     expect((await fetch(`${relay.httpOrigin}/v1`)).status).toBe(404);
     expect((await fetch(`${relay.httpOrigin}/etc/passwd`)).status).toBe(404);
+    // Whoever serves the companion's page holds its keys: a relay does so only when told to.
+    expect((await fetch(`${relay.httpOrigin}/companion/`)).status).toBe(404);
+    expect(relay.proc.lines.join('\n')).toContain('web companion: not served');
+  });
+
+  it('serves the web companion only with --serve-companion, with its CSP, and refuses to start without a built one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twofold-companion-dir-'));
+    try {
+      const missing = await startRelayProcess({ args: ['--serve-companion', '--companion-dir', dir] }).catch((e: Error) => e);
+      expect(String(missing)).toContain(`No built web companion in ${dir}: run npm run build:companion first.`);
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><title>companion</title>');
+      const own = await startRelayProcess({ args: ['--serve-companion', '--companion-dir', dir] });
+      try {
+        const page = await fetch(`${own.httpOrigin}/companion/`);
+        expect([page.status, await page.text()]).toEqual([200, '<!doctype html><title>companion</title>']);
+        expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+        expect((await fetch(`${own.httpOrigin}/companion/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
+      } finally {
+        await own.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps answering connections alive with ping/pong and ends one that stops answering', async () => {

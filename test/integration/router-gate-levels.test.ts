@@ -37,6 +37,8 @@ const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
   'push.pairingStatus': { pairingId: '00000000-0000-4000-8000-000000000000' },
   'push.finishPairing': { pairingId: '00000000-0000-4000-8000-000000000000', name: 'Pixel 8' },
   'push.cancelPairing': { pairingId: '00000000-0000-4000-8000-000000000000' },
+  'push.webCompanion': {},
+  'push.setWebCompanion': { choice: { source: 'url', url: 'https://companion.example/' } },
   'backup.repositories.list': {},
   'backup.repositories.init': { name: 'Home', path: '/tmp/twofold-no-such-parent/repo' },
   'backup.repositories.connect': { name: 'Home', path: '/tmp/twofold-no-such-parent/repo', password: 'AAAAA-BBBBB' },

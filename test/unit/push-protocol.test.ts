@@ -4,7 +4,7 @@
  * the same functions over a real relay.
  */
 import { describe, expect, it } from 'vitest';
-import { judgeAnswer, newChoices, openAnswer, openRequest, sealAnswer, sealRequest } from '../../src-shared/push/approval.js';
+import { ANSWER_CLOCK_SKEW_MS, judgeAnswer, newChoices, openAnswer, openRequest, sealAnswer, sealRequest } from '../../src-shared/push/approval.js';
 import { canonicalJson } from '../../src-shared/canonical-json.js';
 import { b64u, fromB64u, randomBytes, utf8 } from '../../src-shared/push/encoding.js';
 import { parseBody, type ApprovalAnswer, type ApprovalRequest } from '../../src-shared/push/messages.js';
@@ -13,10 +13,12 @@ import {
   companionHello,
   openPairDone,
   openPairRefused,
+  openPairResult,
   pairAckBody,
   pairDoneBody,
   pairingLink,
   pairRefusedBody,
+  pairResultBody,
   parsePairingLink,
   startPairing,
   verifyPairAck,
@@ -112,6 +114,20 @@ describe('pairing, both sides in memory', () => {
     const forged = parseBody(await pairRefusedBody(randomBytes(16), accepted!.keys.th, 'used'))!;
     expect(await openPairRefused(companion, forged)).toBeNull();
   });
+
+  it('tells the companion whether its device was added, readable only by it and only for its device id', async () => {
+    const { companion, accepted } = await paired();
+    const deviceId = '00000000-0000-4000-8000-000000000001';
+    const added = parseBody(await pairResultBody(accepted!.keys.d2c, { deviceId, outcome: 'added' }))!;
+    expect(await openPairResult(companion, deviceId, added)).toBe('added');
+    const failed = parseBody(await pairResultBody(accepted!.keys.d2c, { deviceId, outcome: 'failed' }))!;
+    expect(await openPairResult(companion, deviceId, failed)).toBe('failed');
+    // For another device id, or sealed under another pairing's key: not this pairing's result.
+    expect(await openPairResult(companion, '00000000-0000-4000-8000-000000000002', added)).toBeNull();
+    const other = await paired();
+    const foreign = parseBody(await pairResultBody(other.accepted!.keys.d2c, { deviceId, outcome: 'added' }))!;
+    expect(await openPairResult(companion, deviceId, foreign)).toBeNull();
+  });
 });
 
 describe('approval requests and answers', () => {
@@ -133,8 +149,14 @@ describe('approval requests and answers', () => {
       ansKey: await importAesKey(accepted!.keys.ansKey), deviceKey: device.privateKey, deviceId, txId: request.txId,
       requestHash: sealed.hash, decision, number: pick(request, number), now: NOW + 1_000,
     });
-    const answer = await openAnswer(desktopAns, await importVerifyKey(accepted!.deviceKey), deviceId, parseBody(answerBody)!);
-    return { answer: answer!, pending: { txId: request.txId, hash: sealed.hash, number, expiresAt: request.expiresAt } };
+    const opened2 = await openAnswer(desktopAns, await importVerifyKey(accepted!.deviceKey), deviceId, parseBody(answerBody)!);
+    if (!('answer' in opened2)) throw new Error(`the answer did not open: ${opened2.failure}`);
+    return {
+      answer: opened2.answer,
+      body: answerBody,
+      keys: { desktopAns, verify: await importVerifyKey(accepted!.deviceKey), deviceId },
+      pending: { txId: request.txId, hash: sealed.hash, number, time: request.time, expiresAt: request.expiresAt },
+    };
   }
 
   it('offers three distinct two-digit choices that include the number shown', () => {
@@ -149,7 +171,7 @@ describe('approval requests and answers', () => {
   it('approves only with the number shown, before expiry', async () => {
     const { answer, pending } = await exchange('approve', (_r, shown) => shown);
     expect(judgeAnswer(pending, answer, NOW + 1_000)).toBe('approve');
-    expect(judgeAnswer(pending, answer, pending.expiresAt)).toBe('ignore');
+    expect(judgeAnswer(pending, answer, pending.expiresAt)).toBe('late');
     const wrong = await exchange('approve', (r, shown) => r.choices.find((c) => c !== shown)!);
     expect(judgeAnswer(wrong.pending, wrong.answer, NOW + 1_000)).toBe('number-mismatch');
   });
@@ -196,10 +218,35 @@ describe('approval requests and answers', () => {
     expect(await openRequest(stranger, deviceId, body)).toBeNull();
   });
 
-  it('ignores an answer for another transaction or another request', async () => {
+  it('refuses an answer for another transaction or another request', async () => {
     const { answer, pending } = await exchange('approve', (_r, shown) => shown);
     const other: ApprovalAnswer = { ...answer };
-    expect(judgeAnswer({ ...pending, txId: '00000000-0000-4000-8000-00000000000b' }, other, NOW)).toBe('ignore');
-    expect(judgeAnswer({ ...pending, hash: b64u(randomBytes(32)) }, other, NOW)).toBe('ignore');
+    expect(judgeAnswer({ ...pending, txId: '00000000-0000-4000-8000-00000000000b' }, other, NOW)).toBe('wrong-request');
+    expect(judgeAnswer({ ...pending, hash: b64u(randomBytes(32)) }, other, NOW)).toBe('wrong-request');
+  });
+
+  it('checks the answer\'s time against the request\'s life, give or take the allowed clock skew', async () => {
+    const { answer, pending } = await exchange('approve', (_r, shown) => shown);
+    const at = (time: number) => judgeAnswer(pending, { ...answer, time }, NOW + 1_000);
+    expect(at(0)).toBe('bad-time');
+    expect(at(pending.time - ANSWER_CLOCK_SKEW_MS - 1)).toBe('bad-time');
+    expect(at(pending.time - ANSWER_CLOCK_SKEW_MS)).toBe('approve');
+    expect(at(pending.expiresAt + ANSWER_CLOCK_SKEW_MS)).toBe('approve');
+    expect(at(pending.expiresAt + ANSWER_CLOCK_SKEW_MS + 1)).toBe('bad-time');
+  });
+
+  it('carries no device id in the clear, and says why an answer does not open', async () => {
+    const { body, keys } = await exchange('deny', () => null);
+    expect(body).not.toContain(keys.deviceId);
+    expect(Object.keys(JSON.parse(body) as object).sort()).toEqual(['ct', 'iv', 'k', 'v']);
+    const parsed = parseBody(body)!;
+    if (parsed.k !== 'ans') throw new Error('not an answer');
+    const flipped = Buffer.from(parsed.ct, 'base64url');
+    flipped[5]! ^= 1;
+    expect(await openAnswer(keys.desktopAns, keys.verify, keys.deviceId, { ...parsed, ct: flipped.toString('base64url') })).toEqual({ failure: 'bad-mac' });
+    // Sealed for another device id (the id is in the associated data): the tag fails too.
+    expect(await openAnswer(keys.desktopAns, keys.verify, '00000000-0000-4000-8000-000000000009', parsed)).toEqual({ failure: 'bad-mac' });
+    const stranger = await newSigningKeyPair(false);
+    expect(await openAnswer(keys.desktopAns, stranger.publicKey, keys.deviceId, parsed)).toEqual({ failure: 'bad-signature' });
   });
 });

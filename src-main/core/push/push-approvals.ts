@@ -1,16 +1,17 @@
 /**
- * Push approval, desktop side (docs/protocol.md §5; DESIGN.md §6): send a request to every
- * paired companion, and finish an unlock or a step-up when one of them approves it. One request
- * pending per account; expiry 60 s; growing delays between pushes; "this wasn't me" mutes push
- * for 20 minutes. Each answer must pass `judgeAnswer` after its tag and signature checked; every
- * outcome goes to the audit log.
+ * Push approval, desktop side (docs/protocol.md §5): send a request to every paired companion,
+ * and finish an unlock or a step-up when one of them approves it. One request pending per
+ * account; expiry 60 s; growing delays between pushes (reset by any completed unlock); "this
+ * wasn't me" mutes push for 20 minutes. Each answer must open under a device's keys and pass
+ * `judgeAnswer`; every outcome, every refused answer and every relay refusal goes to the audit
+ * log, and a request the relay took for no companion ends at once as `unavailable`.
  */
 import { randomUUID } from 'node:crypto';
 import { APP_NAME } from '../../../src-shared/product.js';
-import { judgeAnswer, newChoices, newNonce, openAnswer, PUSH_TTL_MS, sealClosed, sealRequest } from '../../../src-shared/push/approval.js';
+import { newChoices, newNonce, PUSH_TTL_MS, sealClosed, sealRequest } from '../../../src-shared/push/approval.js';
 import { fromB64u } from '../../../src-shared/push/encoding.js';
-import { APPROVAL_VERSION, parseBody, type ApprovalRequest, type ClosedInner, type MsgFrame } from '../../../src-shared/push/messages.js';
-import { importAesKey, importVerifyKey } from '../../../src-shared/push/suite.js';
+import { APPROVAL_VERSION, parseBody, type ApprovalRequest, type ClosedInner, type MsgFrame, type RelayErrorCode } from '../../../src-shared/push/messages.js';
+import { importAesKey } from '../../../src-shared/push/suite.js';
 import type { Account } from '../accounts.js';
 import type { AuditRecorder } from '../audit-recorder.js';
 import type { Clock } from '../clock.js';
@@ -22,6 +23,8 @@ import type { Logger } from '../logger.js';
 import type { Verified } from '../second-factor.js';
 import type { Store } from '../store.js';
 import { throttleStepDetail, type Throttle } from '../throttle.js';
+import { judgeIncoming, type Candidate } from './push-answers.js';
+import { PushAudit, type PushAuditTarget } from './push-audit.js';
 import type { DesktopRelay } from './relay-client.js';
 
 export const PUSH_MUTE_MS = 20 * 60_000;
@@ -29,7 +32,7 @@ export const PUSH_MUTE_MS = 20 * 60_000;
 export const PUSH_DELAYS_MS = [0, 0, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000];
 export const PUSH_MAX_WAIT_MS = 25_000;
 
-export type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled';
+export type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled' | 'unavailable';
 
 /** A step-up push carries what it confirms, made from the input its proof is bound to (src-main/api/confirmations.ts). */
 export type PushPurpose =
@@ -42,19 +45,20 @@ interface SentTo {
   messageId: string;
 }
 
-interface PushRequest {
+interface PushRequest extends PushAuditTarget {
   id: string;
   accountId: number;
-  accountName: string;
   handle: object;
   purpose: PushPurpose;
   number: number;
+  time: number;
   expiresAt: number;
+  /** Devices the relay refused to take the request for. */
+  undelivered: Set<string>;
   sentTo: Map<string, SentTo>;
   state: PushState;
   /** Set by the first valid answer, before anything is awaited: a second device's answer is ignored. */
   answered: boolean;
-  ctx: RequestContext;
   proof: { proof: string; expiresAt: number } | null;
   waiters: Set<() => void>;
   expiryTimer: ReturnType<typeof setTimeout> | null;
@@ -105,8 +109,17 @@ export class PushApprovals {
   private readonly accounts = new Map<number, AccountPushState>();
   private readonly requests = new Map<string, PushRequest>();
   private unsubscribe: (() => void) | null = null;
+  private readonly log: PushAudit;
 
-  constructor(private readonly deps: PushDeps) {}
+  constructor(private readonly deps: PushDeps) {
+    this.log = new PushAudit(deps.audit);
+  }
+
+  /** Any completed unlock (push, code, recovery code, or the password alone) restarts the growing delay. */
+  unlocked(accountId: number): void {
+    const state = this.accounts.get(accountId);
+    if (state) state.sent = 0;
+  }
 
   status(): PushStatus {
     const list = this.deps.gate.factorList();
@@ -127,7 +140,7 @@ export class PushApprovals {
 
   /** Send a request to every companion of the open session's account. */
   async start(purpose: PushPurpose, ctx: RequestContext): Promise<PushStarted> {
-    const { gate, clock, throttle, relay, audit } = this.deps;
+    const { gate, clock, throttle, relay } = this.deps;
     const handle = gate.sessionHandle();
     const list = gate.factorList();
     if (!handle || !list) throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
@@ -156,8 +169,14 @@ export class PushApprovals {
 
     // Finished requests are kept a while for late polls, then forgotten.
     for (const [id, r] of this.requests) if (r.state !== 'pending' && r.expiresAt < now - PUSH_TTL_MS) this.requests.delete(id);
-    const reply = await relay.reply();
-    if (!reply.route) throw new CoreError('RELAY_UNAVAILABLE', 'The relay cannot be reached. Use a code from a device instead.');
+    let reply;
+    try {
+      reply = await relay.reply();
+      if (!reply.route) throw new CoreError('RELAY_UNAVAILABLE', 'Push is unavailable: the relay cannot be reached. Use a code from a device instead.');
+    } catch (error) {
+      await this.log.unavailable(ctx, account.name, null, 'unreachable');
+      throw error;
+    }
     this.listen();
     const { choices, number } = newChoices();
     const action = purpose.kind === 'unlock' ? 'Unlock' : purpose.action;
@@ -168,7 +187,10 @@ export class PushApprovals {
       handle,
       purpose,
       number,
+      time: now,
       expiresAt: now + PUSH_TTL_MS,
+      undelivered: new Set(),
+      refusals: 0,
       sentTo: new Map(),
       state: 'pending',
       answered: false,
@@ -208,6 +230,7 @@ export class PushApprovals {
     for (const { device, body, hash } of outgoing) {
       const sent = reply.send(device.route, body, PUSH_TTL_MS);
       request.sentTo.set(device.id, { device, hash, messageId: sent.id });
+      void sent.acked.then((refusal) => refusal && this.undelivered(request, device, refusal)).catch(() => undefined);
     }
     state.pending = request;
     state.sent += 1;
@@ -215,13 +238,13 @@ export class PushApprovals {
     // A backstop so an unanswered request is logged as expired even if nobody polls.
     request.expiryTimer = setTimeout(() => this.settle(request), PUSH_TTL_MS + 50);
     request.expiryTimer.unref();
-    await audit.record(ctx, {
-      action: 'push.sent',
-      outcome: 'info',
-      account: account.name,
-      device: devices.map((d) => d.name).join(', ').slice(0, 200),
-      detail: purpose.kind === 'step-up' ? `${action}: ${purpose.confirmation.title}`.slice(0, 500) : action,
-    });
+    await this.log.outcome(
+      request,
+      'push.sent',
+      'info',
+      devices.map((d) => d.name).join(', ').slice(0, 200),
+      purpose.kind === 'step-up' ? `${action}: ${purpose.confirmation.title}`.slice(0, 500) : action,
+    );
     return started(request);
   }
 
@@ -268,40 +291,47 @@ export class PushApprovals {
   private async onReply(msg: MsgFrame): Promise<void> {
     const body = parseBody(msg.body);
     if (body?.k !== 'ans') return;
-    // Every request still waiting on this device: there can be several (a resend, a second
-    // screen), so the answer names its own, by the transaction id inside the sealed answer.
-    const waiting = [...this.requests.values()].filter((r) => r.state === 'pending' && !r.answered && r.sentTo.has(body.d));
+    // Every request sent lately, open or finished: a finished one's answer again is a replay.
+    const candidates: (Candidate & { request: PushRequest })[] = [];
+    for (const request of this.requests.values()) {
+      const open = this.settle(request) === 'pending' && !request.answered;
+      for (const sent of request.sentTo.values()) {
+        candidates.push({ request, requestId: request.id, device: sent.device, hash: sent.hash, number: request.number, time: request.time, expiresAt: request.expiresAt, open });
+      }
+    }
+    const waiting = candidates.filter((c) => c.open);
     if (waiting.length === 0) {
-      // Late, replayed, or for nothing of ours.
+      // Late, re-sent or replayed while nothing waits: it can change nothing.
       this.deps.logger.warn('push answer refused', { reason: 'no pending request' });
       return;
     }
-    const { device } = waiting[0]!.sentTo.get(body.d)!;
-    const answer = await openAnswer(await importAesKey(fromB64u(device.ansKey)), await importVerifyKey(device.publicKey), device.id, body);
-    if (!answer) {
-      this.deps.logger.warn('push answer refused', { reason: 'tag or signature' });
+    const verdict = await judgeIncoming(body, msg.from, candidates, this.deps.clock.now());
+    if (verdict.kind === 'refused') {
+      this.deps.logger.warn('push answer refused', { reason: verdict.reason });
+      // What the relay or a peer can send at will: recorded against each waiting request, and
+      // counted like a push towards the growing delay.
+      for (const request of new Set(waiting.map((c) => c.request))) {
+        this.stateFor(request.accountId).sent += 1;
+        await this.log.refused(request, verdict.reason, verdict.device?.name ?? null);
+      }
       return;
     }
-    const request = waiting.find((r) => r.id === answer.txId) ?? waiting[0]!;
-    const sent = request.sentTo.get(body.d)!;
-    const now = this.deps.clock.now();
-    const judgement = judgeAnswer({ txId: request.id, hash: sent.hash, number: request.number, expiresAt: request.expiresAt }, answer, now);
-    if (this.settle(request) !== 'pending' || judgement === 'ignore' || request.answered) {
-      if (judgement === 'ignore') this.deps.logger.warn('push answer refused', { reason: 'not for the pending request' });
-      return;
-    }
+    const request = (verdict.candidate as Candidate & { request: PushRequest }).request;
+    const device = verdict.candidate.device;
+    if (this.settle(request) !== 'pending' || request.answered) return;
     request.answered = true;
-    switch (judgement) {
+    const now = this.deps.clock.now();
+    switch (verdict.judgement) {
       case 'approve':
         return this.approve(request, device);
       case 'deny':
-        await this.record(request, 'push.denied', 'failure', device.name, 'denied on the companion');
+        await this.log.outcome(request, 'push.denied', 'failure', device.name, 'denied on the companion');
         return this.finish(request, 'denied');
       case 'number-mismatch': {
         // A guess at the number counts like a wrong code, under the same throttle.
         const before = this.deps.throttle.view(request.accountId, now);
         const after = this.deps.throttle.recordFailure(request.accountId, now);
-        await this.record(request, 'push.denied', 'failure', device.name, 'the number picked did not match');
+        await this.log.outcome(request, 'push.denied', 'failure', device.name, 'the number picked did not match');
         const step = throttleStepDetail(before, after);
         if (step) await this.deps.audit.record(request.ctx, { action: 'lockout', outcome: 'failure', account: request.accountName, detail: step });
         return this.finish(request, 'refused');
@@ -310,9 +340,19 @@ export class PushApprovals {
         await this.deps.gate
           .withSession(request.handle, async (account, recordKey) => this.mute(account, recordKey, now + PUSH_MUTE_MS))
           .catch(() => undefined);
-        await this.record(request, 'push.reported', 'failure', device.name, 'reported as not me; push paused for 20 minutes');
+        await this.log.outcome(request, 'push.reported', 'failure', device.name, 'reported as not me; push paused for 20 minutes');
         return this.finish(request, 'reported');
       }
+    }
+  }
+
+  /** The relay refused the request for one device; once it took it for none, the request ends. */
+  private async undelivered(request: PushRequest, device: PushDevice, code: RelayErrorCode): Promise<void> {
+    if (request.state !== 'pending') return;
+    request.undelivered.add(device.id);
+    await this.log.unavailable(request.ctx, request.accountName, device.name, code);
+    if (request.undelivered.size === request.sentTo.size && request.state === 'pending' && !request.answered) {
+      await this.finish(request, 'unavailable');
     }
   }
 
@@ -327,7 +367,6 @@ export class PushApprovals {
       if (request.purpose.kind === 'unlock') {
         await gate.completeSecondFactor(request.handle, verify);
         this.deps.throttle.reset(request.accountId);
-        this.stateFor(request.accountId).sent = 0;
       } else {
         const purpose = request.purpose;
         const handle = request.handle;
@@ -349,7 +388,7 @@ export class PushApprovals {
       if (request.state === 'pending') await this.finish(request, 'cancelled');
       return;
     }
-    await this.record(request, 'push.approved', 'success', device.name, request.purpose.kind === 'unlock' ? 'unlock' : `step-up ${request.purpose.method}`);
+    await this.log.outcome(request, 'push.approved', 'success', device.name, request.purpose.kind === 'unlock' ? 'unlock' : `step-up ${request.purpose.method}`);
     await this.finish(request, 'approved');
   }
 
@@ -379,7 +418,7 @@ export class PushApprovals {
   /** Bring a request's state up to date with the clock; an expiry is logged once. */
   private settle(request: PushRequest): PushState {
     if (request.state === 'pending' && this.deps.clock.now() >= request.expiresAt) {
-      void this.record(request, 'push.expired', 'failure', null, 'no answer within 60 seconds').catch(() => undefined);
+      void this.log.outcome(request, 'push.expired', 'failure', null, 'no answer within 60 seconds').catch(() => undefined);
       void this.finish(request, 'expired');
     }
     return request.state;
@@ -392,10 +431,11 @@ export class PushApprovals {
     for (const w of [...request.waiters]) w();
     const account = this.accounts.get(request.accountId);
     if (account?.pending === request) account.pending = null;
+    await this.log.refusalsSummary(request).catch(() => undefined);
     // Tell every companion the request is over, so their screens clear; best effort.
     try {
       const reply = await this.deps.relay.reply();
-      const outcome: ClosedInner['outcome'] = state === 'pending' ? 'cancelled' : state;
+      const outcome: ClosedInner['outcome'] = state === 'pending' || state === 'unavailable' ? 'cancelled' : state;
       for (const sent of request.sentTo.values()) {
         reply.forget(sent.messageId);
         const body = await sealClosed(await importAesKey(fromB64u(sent.device.reqKey)), sent.device.id, { txId: request.id, outcome });
@@ -404,16 +444,6 @@ export class PushApprovals {
     } catch {
       // The relay is gone; companions see the request expire on their own.
     }
-  }
-
-  private record(
-    request: PushRequest,
-    action: 'push.approved' | 'push.denied' | 'push.expired' | 'push.reported',
-    outcome: 'success' | 'failure',
-    device: string | null,
-    detail: string,
-  ): Promise<void> {
-    return this.deps.audit.record(request.ctx, { action, outcome, account: request.accountName, device, detail });
   }
 
   private find(requestId: string): PushRequest {

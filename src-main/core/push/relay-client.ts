@@ -1,9 +1,13 @@
 /**
  * The desktop's connections to the relay: one reply route per run (answers to pushes arrive
  * there) and one mailbox per pairing. The relay URL is the user's setting, or the embedded
- * relay the shell started; without either, push is unavailable and says so.
+ * relay the shell started; without either, push is unavailable and says so. Also where the web
+ * companion comes from, which is a separate question (docs/security.md §4a): the app's own copy,
+ * a web server the user trusts, or the relay only when the user says it is trusted.
  */
 import { WebSocket } from 'ws';
+import type { WebCompanionChoice } from '../../../src-shared/contract-push.js';
+import { relayCompanionUrl } from '../../../src-shared/push/companion-origin.js';
 import { randomToken } from '../../../src-shared/push/encoding.js';
 import type { MsgFrame } from '../../../src-shared/push/messages.js';
 import { RelayConnection, type SocketFactory, type SocketLike } from '../../../src-shared/push/relay-connection.js';
@@ -16,23 +20,9 @@ export const RELAY_CONNECT_TIMEOUT_MS = 5_000;
 
 export const nodeSocket: SocketFactory = (url) => new WebSocket(url, { maxPayload: 64 * 1024 }) as unknown as SocketLike;
 
-/** The web companion's address on the relay that serves it: ws(s)://host/v1 -> http(s)://host/companion/. */
-export function companionUrlOf(relayUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(relayUrl);
-  } catch {
-    throw new CoreError('RELAY_UNAVAILABLE', 'The relay address in the settings is not valid. Use ws://host:port/v1 or wss://host/v1.');
-  }
-  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
-  url.pathname = '/companion/';
-  url.search = '';
-  url.hash = '';
-  return url.toString();
-}
-
 export class DesktopRelay {
   private embeddedUrl: string | null = null;
+  private appCompanion: string | null = null;
   private replyConn: RelayConnection | null = null;
   private replyUrl: string | null = null;
   private readonly listeners = new Set<(msg: MsgFrame) => void>();
@@ -44,6 +34,23 @@ export class DesktopRelay {
   /** The shell started an in-process relay (console, one machine or a LAN). */
   setEmbedded(url: string | null): void {
     this.embeddedUrl = url;
+  }
+
+  /** The shell serves the web companion itself (its embedded relay or a companion host) at this address. */
+  setAppCompanion(url: string | null): void {
+    this.appCompanion = url;
+  }
+
+  appCompanionUrl(): string | null {
+    return this.appCompanion;
+  }
+
+  /** The page a pairing link opens under `choice`; null when there is none (the CLI companion still pairs). */
+  webCompanionUrl(choice: WebCompanionChoice): string | null {
+    if (choice.source === 'app') return this.appCompanion;
+    if (choice.source === 'url') return choice.url;
+    const relay = this.url();
+    return relay ? relayCompanionUrl(relay) : null;
   }
 
   url(): string | null {
@@ -75,7 +82,7 @@ export class DesktopRelay {
         now: () => Date.now(),
         onMessage: (msg) => {
           for (const l of this.listeners) l(msg);
-          conn.done(msg.id);
+          conn.done(msg.id, msg.from);
         },
         onState: (state, code) => {
           if (state === 'closed') this.deps.logger.warn('relay connection closed', { code: code ?? null });
@@ -115,7 +122,7 @@ async function ready(conn: RelayConnection): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new CoreError('RELAY_UNAVAILABLE', 'The relay cannot be reached. Use a code from a device instead.')),
+      () => reject(new CoreError('RELAY_UNAVAILABLE', 'Push is unavailable: the relay cannot be reached. Use a code from a device instead.')),
       RELAY_CONNECT_TIMEOUT_MS,
     );
   });

@@ -1,0 +1,122 @@
+/**
+ * Serving the built web companion (dist/companion) under /companion/, with its CSP. Whoever
+ * serves these files controls the companion, keys and all (docs/security.md §4a), so only a
+ * party the user trusts serves them: the app itself (`startCompanionHost`, or its embedded
+ * relay, which is the app too), or a standalone relay started with --serve-companion, which the
+ * user must then trust as much as the computer. A relay does not serve them by default.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+
+export const COMPANION_PATH = '/companion/';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** The same policy the page carries in its own <meta> (src-companion/web/index.html), plus what only a header can say. */
+export const COMPANION_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  // The relay is wherever the pairing link says: any WebSocket endpoint, nothing else.
+  "connect-src ws: wss:",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function textResponse(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+/** Answer GET /companion and /companion/… from `dir`; false when the path is not the companion's. */
+export async function serveCompanion(dir: string, path: string, res: ServerResponse): Promise<boolean> {
+  if (path === '/companion') {
+    res.writeHead(301, { Location: COMPANION_PATH });
+    res.end();
+    return true;
+  }
+  if (!path.startsWith(COMPANION_PATH)) return false;
+  const rel = path.slice(COMPANION_PATH.length);
+  let file: string;
+  try {
+    file = normalize(join(dir, rel === '' ? 'index.html' : decodeURIComponent(rel)));
+  } catch {
+    textResponse(res, 404, 'Not found.');
+    return true;
+  }
+  if (!file.startsWith(normalize(dir) + sep)) {
+    textResponse(res, 404, 'Not found.');
+    return true;
+  }
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch {
+    textResponse(res, 404, 'Not found.');
+    return true;
+  }
+  res.writeHead(200, {
+    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Security-Policy': COMPANION_CSP,
+    'Cache-Control': extname(file) === '.html' ? 'no-store' : 'public, max-age=3600',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  res.end(data);
+  return true;
+}
+
+export interface CompanionHostOptions {
+  companionDir: string;
+  host?: string;
+  port?: number;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+}
+
+export interface CompanionHost {
+  /** The companion's address: <origin>/companion/. */
+  readonly url: string;
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+/** The app's own static server for the web companion, when the relay it uses is not its own. */
+export async function startCompanionHost(options: CompanionHostOptions): Promise<CompanionHost> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return textResponse(res, 405, 'Method not allowed.');
+    const path = new URL(req.url ?? '/', 'http://companion').pathname;
+    void serveCompanion(options.companionDir, path, res)
+      .then((served) => served || textResponse(res, 404, 'Not found.'))
+      .catch(() => (res.headersSent ? res.destroy() : textResponse(res, 500, 'Internal error.')));
+  };
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const origin = `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`;
+  return {
+    url: `${origin}${COMPANION_PATH}`,
+    origin,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
