@@ -1,5 +1,5 @@
 /*
- * The chunker's inner loop (src-main/core/backup/chunker.ts, `nextCut`), in C: the same cut
+ * The chunker's inner loop (src-main/core/backup/engine/chunker.ts, `nextCut`), in C: the same cut
  * points, byte for byte (the unit tests compare both on random data), at about twice the
  * speed of the JavaScript, which matters as it runs on the thread that feeds the whole backup.
  * Pure: it reads the gear table and the bytes it is given and returns a length.

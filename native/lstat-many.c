@@ -1,6 +1,6 @@
 /*
  * lstatMany(folder, names, numbers, bigints, errnos[, xattrs]): lstat every entry of one folder
- * listing (src-main/core/backup/walk.ts, `listFolder`) in one call, writing straight into the
+ * listing (src-main/core/backup/engine/walk.ts, `listFolder`) in one call, writing straight into the
  * listing's typed arrays. Node's `lstatSync(path, { bigint: true })` builds a BigIntStats object
  * with a dozen BigInts and four Dates per entry, which cost more than the system call itself: in
  * an incremental backup of ~53,000 files the walker thread spent ~0.5 s in that JavaScript

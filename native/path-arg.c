@@ -2,7 +2,7 @@
  * A path (or a path component, or an extended attribute's name) handed to the addon: a string,
  * or the exact bytes in a Buffer or Uint8Array. A name that is not valid UTF-8 cannot travel as
  * a JavaScript string (Node would turn its bytes into U+FFFD and name another file), so the
- * engine passes such names as bytes (src-main/core/backup/fs-names.ts).
+ * engine passes such names as bytes (src-main/core/backup/engine/fs-names.ts).
  */
 #ifndef _WIN32
 #define NAPI_VERSION 8

@@ -2,7 +2,7 @@
  * Extended attributes (POSIX ACLs among them: system.posix_acl_access and _default), read and
  * written without following symlinks. Node has no API for them. Reading costs one listxattr per
  * entry when there are none, which is most of them; a backup reads them only for entries it
- * stores anew (src-main/core/backup/backup.ts), so an unchanged tree costs nothing here.
+ * stores anew (src-main/core/backup/engine/backup.ts), so an unchanged tree costs nothing here.
  *
  * readXattrs(path) -> null (none) | [name, value, name, value, ...] as Buffers | errno (number)
  * setXattr(target, name, value) -> 0 | errno; target is a file descriptor (number) or a path

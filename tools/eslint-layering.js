@@ -1,36 +1,64 @@
 /**
- * local/layering: the import arrows of DESIGN.md §2, checked on every import, export-from,
- * dynamic import and require. Like VS Code's local/code-layering, a layer is a folder, and a
- * file may import only from the layers its folder allows.
+ * local/layering: the import arrows of docs/design.md ("The house"), checked on every import,
+ * export-from, dynamic import and require. Like VS Code's local/code-layering, a layer is a
+ * folder (the most specific one that holds the file), and a file may import only from the
+ * layers its folder allows. Like Signal Desktop's, npm packages are classified: each layer
+ * names the packages it may use, so a Node-only binding cannot reach the renderer and a UI
+ * library cannot reach the engine.
  */
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 
 const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
-/** Folder -> the folders it may import from, and what else it may not touch. */
+const SHARED = 'src-shared';
+const PLATFORM = 'src-main/core/platform';
+const GATE = 'src-main/core/gate';
+const ENGINE = 'src-main/core/backup/engine';
+const BACKUP = 'src-main/core/backup';
+const CORE = 'src-main/core';
+const CORE_LAYERS = [PLATFORM, GATE, ENGINE, BACKUP, CORE];
+
+/**
+ * Folder -> the folders it may import from, the npm packages it may use (a list, 'any', or
+ * 'any-but-electron'), and whether it may use Node's built-ins.
+ */
 export const LAYERS = [
-  // src-shared runs in Node and in browsers: only pure, runtime-neutral packages.
-  { dir: 'src-shared', allow: ['src-shared'], packages: ['zod', 'otplib'], builtins: false },
-  { dir: 'src-main/core', allow: ['src-shared', 'src-main/core'], packages: 'any-but-electron', builtins: true },
-  { dir: 'src-main/api', allow: ['src-shared', 'src-main/core', 'src-main/api'], packages: 'any-but-electron', builtins: true },
-  // The shells may start the relay in-process (embedded mode, DESIGN.md §6).
-  { dir: 'src-main/electron', allow: ['src-shared', 'src-main/api', 'src-main/electron', 'src-relay'], packages: 'any', builtins: true },
-  { dir: 'src-main/console', allow: ['src-shared', 'src-main/api', 'src-main/console', 'src-relay'], packages: 'any-but-electron', builtins: true },
-  { dir: 'src-renderer', allow: ['src-shared', 'src-renderer'], packages: 'any-but-electron', builtins: false },
-  { dir: 'src-relay', allow: ['src-shared', 'src-relay'], packages: 'any-but-electron', builtins: true },
-  { dir: 'src-companion', allow: ['src-shared', 'src-companion'], packages: 'any-but-electron', builtins: true },
+  // Runs in Node and in browsers: only pure, runtime-neutral packages.
+  { dir: SHARED, allow: [SHARED], packages: ['zod', 'otplib'], builtins: false },
+  // The core, inside: platform below everything; the gate and the backups side by side, never
+  // importing each other; the engine pure (its repository format and storage only).
+  { dir: PLATFORM, allow: [SHARED, PLATFORM], packages: ['zod', 'better-sqlite3', '@napi-rs/keyring', '@node-rs/argon2'], builtins: true },
+  { dir: GATE, allow: [SHARED, PLATFORM, GATE], packages: ['zod', 'otplib', '@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'qrcode', 'ws'], builtins: true },
+  { dir: ENGINE, allow: [SHARED, PLATFORM, ENGINE], packages: ['zod', 'zstd-napi', 'picomatch'], builtins: true },
+  { dir: BACKUP, allow: [SHARED, PLATFORM, ENGINE, BACKUP], packages: ['zod', 'croner'], builtins: true },
+  // The composition root: the one place that sees every part of the core.
+  { dir: CORE, allow: [SHARED, ...CORE_LAYERS], packages: ['zod'], builtins: true },
+  { dir: 'src-main/api', allow: [SHARED, ...CORE_LAYERS, 'src-main/api'], packages: ['zod'], builtins: true },
+  // The shells may start the relay in-process (embedded mode).
+  { dir: 'src-main/electron', allow: [SHARED, 'src-main/api', 'src-main/electron', 'src-relay'], packages: 'any', builtins: true },
+  { dir: 'src-main/console', allow: [SHARED, 'src-main/api', 'src-main/console', 'src-relay'], packages: 'any-but-electron', builtins: true },
+  { dir: 'src-renderer', allow: [SHARED, 'src-renderer'], packages: ['react', 'react-dom', 'zod'], builtins: false },
+  { dir: 'src-relay', allow: [SHARED, 'src-relay'], packages: ['ws', 'ioredis', 'prom-client', 'zod'], builtins: true },
+  { dir: 'src-companion', allow: [SHARED, 'src-companion'], packages: ['ws', 'zod', 'vite'], builtins: true },
 ];
 
+/** The most specific layer that holds the file: src-main/core/backup/engine before src-main/core/backup. */
 function layerOf(relativeFile) {
   const posix = relativeFile.split(path.sep).join('/');
-  return LAYERS.find((l) => posix === l.dir || posix.startsWith(`${l.dir}/`)) ?? null;
+  let best = null;
+  for (const l of LAYERS) {
+    if ((posix === l.dir || posix.startsWith(`${l.dir}/`)) && (!best || l.dir.length > best.dir.length)) best = l;
+  }
+  return best;
 }
 
 function packageName(spec) {
   const parts = spec.split('/');
   return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
+
+const WHY = '(docs/design.md, "The house")';
 
 /** Why `spec` may not be imported from `file`, or null when it may. */
 export function layeringViolation(root, file, spec) {
@@ -40,23 +68,22 @@ export function layeringViolation(root, file, spec) {
     const target = path.relative(root, path.resolve(path.dirname(file), spec));
     const to = layerOf(target);
     if (!to) return `${from.dir} may not import "${spec}": it is outside the layered folders.`;
-    return from.allow.includes(to.dir) ? null : `${from.dir} may not import from ${to.dir} (DESIGN.md §2).`;
+    return from.allow.includes(to.dir) ? null : `${from.dir} may not import from ${to.dir} ${WHY}.`;
   }
   if (NODE_BUILTINS.has(spec)) {
     return from.builtins ? null : `${from.dir} runs in the browser too, so it may not import the Node built-in "${spec}".`;
   }
   const pkg = packageName(spec);
   if (from.packages === 'any') return null;
-  if (from.packages === 'any-but-electron') {
-    return pkg === 'electron' ? `${from.dir} must not import electron; only src-main/electron may (DESIGN.md §2).` : null;
-  }
+  if (pkg === 'electron') return `${from.dir} must not import electron; only src-main/electron may ${WHY}.`;
+  if (from.packages === 'any-but-electron') return null;
   return from.packages.includes(pkg) ? null : `${from.dir} may import only ${from.packages.join(', ')}, not "${spec}".`;
 }
 
 export const layeringRule = {
   meta: {
     type: 'problem',
-    docs: { description: 'Enforce the import arrows between the layers of DESIGN.md §2.' },
+    docs: { description: 'Enforce the import arrows between the layers of docs/design.md.' },
     schema: [],
   },
   create(context) {

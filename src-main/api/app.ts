@@ -1,7 +1,7 @@
 /** The core plus its router: what every face (Electron, console, tests) starts. */
 import { createCore, type Core, type CoreOptions } from '../core/composition.js';
-import { assertKeychainWorks, createOsKeychain } from '../core/keychain.js';
-import type { LockReason } from '../core/gate.js';
+import { assertKeychainWorks, createOsKeychain } from '../core/platform/keychain.js';
+import type { LockReason } from '../core/gate/gate.js';
 import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
 import { createStepUpConditions } from './step-up-conditions.js';

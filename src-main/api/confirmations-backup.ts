@@ -3,9 +3,9 @@ import { retentionText } from '../../src-shared/contract-backup.js';
 import type { ParsedInputOf } from '../../src-shared/contract.js';
 import type { Core } from '../core/composition.js';
 import { setChanges } from '../core/backup/backup-audit.js';
-import { applyRetention } from '../core/backup/prune.js';
-import type { SnapshotWithId } from '../core/backup/snapshot.js';
-import { displayPaths } from '../core/backup/snapshot-paths.js';
+import { applyRetention } from '../core/backup/engine/prune.js';
+import type { SnapshotWithId } from '../core/backup/engine/snapshot.js';
+import { displayPaths } from '../core/backup/engine/snapshot-paths.js';
 import type { Described } from './confirmations.js';
 
 /** "1 snapshot", "3 snapshots". */

@@ -14,8 +14,8 @@ import {
   type ParsedInputOf,
 } from '../../src-shared/contract.js';
 import type { Core } from '../core/composition.js';
-import { CoreError } from '../core/errors.js';
-import type { Device } from '../core/factor-list.js';
+import { CoreError } from '../core/platform/errors.js';
+import type { Device } from '../core/gate/factor-list.js';
 import { describeBackup, plural } from './confirmations-backup.js';
 import { stepUpDigest, type StepUpConditions } from './router.js';
 

@@ -3,7 +3,7 @@ import type { backupMethods, BackupSetView, JobViewDto } from '../../src-shared/
 import type { Core } from '../core/composition.js';
 import { nextDue, type BackupSet } from '../core/backup/backup-sets.js';
 import type { JobView } from '../core/backup/jobs.js';
-import { displayPaths } from '../core/backup/snapshot-paths.js';
+import { displayPaths } from '../core/backup/engine/snapshot-paths.js';
 import type { CallerInfo } from '../core/backup/service.js';
 import type { CallContext, Handlers } from './router.js';
 

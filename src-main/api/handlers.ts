@@ -1,7 +1,7 @@
 /** Contract method -> service call. No gate checks here: the router did them before we run. */
 import { contract, type AuditRowView, type Settings } from '../../src-shared/contract.js';
 import type { Core } from '../core/composition.js';
-import type { StepUpFactor } from '../core/gate.js';
+import type { StepUpFactor } from '../core/gate/gate.js';
 import type { Confirmations } from './confirmations.js';
 import { createBackupHandlers } from './handlers-backup.js';
 import { createPushHandlers } from './handlers-push.js';

@@ -19,10 +19,10 @@ import {
   type ParsedInputOf,
 } from '../../src-shared/contract.js';
 import type { ApiError, ApiResult } from '../../src-shared/errors.js';
-import { sha256 } from '../core/crypto.js';
-import { CoreError } from '../core/errors.js';
-import type { Gate } from '../core/gate.js';
-import type { Logger } from '../core/logger.js';
+import { sha256 } from '../core/platform/crypto.js';
+import { CoreError } from '../core/platform/errors.js';
+import type { Gate } from '../core/gate/gate.js';
+import type { Logger } from '../core/platform/logger.js';
 
 /** Who is calling, for the audit log and for the faces' own sender checks. */
 export interface CallContext {

@@ -3,10 +3,10 @@
  * process under /usr/bin/time, like restic and borg. The password comes in TWOFOLD_PASSWORD.
  *   init <repo> | backup <repo> <path>... | restore <repo> <target>
  */
-import { backup } from '../../src-main/core/backup/backup.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
-import { favourMemory } from '../../src-main/core/backup/gc.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
+import { favourMemory } from '../../src-main/core/backup/engine/gc.js';
 
 // As the app's composition root does (src-main/core/composition.ts).
 favourMemory();

@@ -253,7 +253,7 @@ function main(): void {
   }
   say(`work folder: ${work}`);
   // Twofold as it ships: compiled, not through tsx.
-  run('npx', ['esbuild', 'test/bench/backup-cli.ts', 'src-main/core/backup/worker.ts', 'src-main/core/backup/scan.ts', 'src-main/core/backup/walk.ts', '--bundle', '--platform=node', '--format=esm',
+  run('npx', ['esbuild', 'test/bench/backup-cli.ts', 'src-main/core/backup/engine/worker.ts', 'src-main/core/backup/engine/scan.ts', 'src-main/core/backup/engine/walk.ts', '--bundle', '--platform=node', '--format=esm',
     '--packages=external', `--outdir=${OUT}`, '--entry-names=[name]', '--log-level=warning'], { cwd: ROOT });
 
   mkdirSync(data, { recursive: true });

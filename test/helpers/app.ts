@@ -6,7 +6,7 @@ import type { InputOf, MethodName, OutputOf } from '../../src-shared/contract.js
 import type { ApiResult } from '../../src-shared/errors.js';
 import { createApp, type App } from '../../src-main/api/app.js';
 import type { CallContext, Handlers } from '../../src-main/api/router.js';
-import type { Clock } from '../../src-main/core/clock.js';
+import type { Clock } from '../../src-main/core/platform/clock.js';
 
 export class FakeClock implements Clock {
   constructor(private t = Date.UTC(2026, 10, 22, 12, 0, 0)) {}

@@ -3,8 +3,8 @@
  * random moment. Arguments: repository path, source folder. The master key comes in the
  * environment (TWOFOLD_TEST_MASTER, hex), so no Argon2 run slows each start.
  */
-import { backup } from '../../src-main/core/backup/backup.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
 
 const [repoPath, source] = process.argv.slice(2);
 const master = Buffer.from(process.env.TWOFOLD_TEST_MASTER ?? '', 'hex');

@@ -4,7 +4,7 @@
  * process in the middle of a change. Usage: node --import tsx child-app.ts <json script>
  */
 import { createApp } from '../../src-main/api/app.js';
-import type { Clock } from '../../src-main/core/clock.js';
+import type { Clock } from '../../src-main/core/platform/clock.js';
 
 interface Script {
   dataDir: string;

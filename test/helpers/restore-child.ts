@@ -3,8 +3,8 @@
  * random moment. Arguments: repository path, snapshot id, target folder. The master key comes in
  * the environment (TWOFOLD_TEST_MASTER, hex), so no Argon2 run slows each start.
  */
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 
 const [repoPath, snapshotId, target] = process.argv.slice(2);
 const master = Buffer.from(process.env.TWOFOLD_TEST_MASTER ?? '', 'hex');

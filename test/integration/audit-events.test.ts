@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRowView } from '../../src-shared/contract.js';
 import { QUIT_REFUSED_MESSAGE } from '../../src-main/api/tray.js';
-import { HARD_STOP_FAILURES } from '../../src-main/core/throttle-policy.js';
+import { HARD_STOP_FAILURES } from '../../src-main/core/gate/throttle-policy.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AUDIT_CSV_HEADER, AuditLog, type AuditEvent } from '../../src-main/core/audit.js';
-import type { Clock } from '../../src-main/core/clock.js';
-import { randomKey } from '../../src-main/core/crypto.js';
-import { openStore, type Store } from '../../src-main/core/store.js';
+import { AUDIT_CSV_HEADER, AuditLog, type AuditEvent } from '../../src-main/core/gate/audit.js';
+import type { Clock } from '../../src-main/core/platform/clock.js';
+import { randomKey } from '../../src-main/core/platform/crypto.js';
+import { openStore, type Store } from '../../src-main/core/platform/store.js';
 
 class TestClock implements Clock {
   constructor(public t = Date.UTC(2026, 0, 2, 3, 4, 5, 678)) {}

@@ -10,10 +10,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backup, type BackupOptions } from '../../src-main/core/backup/backup.js';
-import { SEGMENT_BYTES } from '../../src-main/core/backup/file-read.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { backup, type BackupOptions } from '../../src-main/core/backup/engine/backup.js';
+import { SEGMENT_BYTES } from '../../src-main/core/backup/engine/file-read.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;

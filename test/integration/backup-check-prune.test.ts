@@ -5,12 +5,12 @@ import { rmSync, truncateSync, writeFileSync, mkdirSync, statSync } from 'node:f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backup } from '../../src-main/core/backup/backup.js';
-import { check } from '../../src-main/core/backup/check.js';
-import { RepoLock } from '../../src-main/core/backup/lock.js';
-import { forget, prune } from '../../src-main/core/backup/prune.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { check } from '../../src-main/core/backup/engine/check.js';
+import { RepoLock } from '../../src-main/core/backup/engine/lock.js';
+import { forget, prune } from '../../src-main/core/backup/engine/prune.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;

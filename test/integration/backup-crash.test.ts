@@ -9,10 +9,10 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup } from '../../src-main/core/backup/backup.js';
-import { check } from '../../src-main/core/backup/check.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { check } from '../../src-main/core/backup/engine/check.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/backup-child.ts', import.meta.url));

@@ -8,10 +8,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup } from '../../src-main/core/backup/backup.js';
-import { check } from '../../src-main/core/backup/check.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { check } from '../../src-main/core/backup/engine/check.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { diffTree, makeEdgeTree, reportTree, type TreeReport } from '../helpers/edge-tree.js';
 

@@ -8,12 +8,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup, type Progress } from '../../src-main/core/backup/backup.js';
-import { check } from '../../src-main/core/backup/check.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { backup, type Progress } from '../../src-main/core/backup/engine/backup.js';
+import { check } from '../../src-main/core/backup/engine/check.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
-import { CoreError } from '../../src-main/core/errors.js';
+import { CoreError } from '../../src-main/core/platform/errors.js';
 
 let work: string;
 let source: string;

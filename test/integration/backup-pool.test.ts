@@ -8,13 +8,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chunkAll } from '../../src-main/core/backup/chunker.js';
-import { ClaimTable } from '../../src-main/core/backup/claims.js';
-import { openBlob } from '../../src-main/core/backup/blob.js';
-import { blobId } from '../../src-main/core/backup/format.js';
-import type { FinishedPack } from '../../src-main/core/backup/pack-writer.js';
-import { WorkerPool } from '../../src-main/core/backup/pool.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
+import { chunkAll } from '../../src-main/core/backup/engine/chunker.js';
+import { ClaimTable } from '../../src-main/core/backup/engine/claims.js';
+import { openBlob } from '../../src-main/core/backup/engine/blob.js';
+import { blobId } from '../../src-main/core/backup/engine/format.js';
+import type { FinishedPack } from '../../src-main/core/backup/engine/pack-writer.js';
+import { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;

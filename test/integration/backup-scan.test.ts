@@ -5,9 +5,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup, type Progress } from '../../src-main/core/backup/backup.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { countTree } from '../../src-main/core/backup/scan.js';
+import { backup, type Progress } from '../../src-main/core/backup/engine/backup.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { countTree } from '../../src-main/core/backup/engine/scan.js';
 import { removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutputOf } from '../../src-shared/contract.js';
-import { RepoLock } from '../../src-main/core/backup/lock.js';
+import { RepoLock } from '../../src-main/core/backup/engine/lock.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 

@@ -8,7 +8,7 @@ import { linkSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutputOf } from '../../src-shared/contract.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 

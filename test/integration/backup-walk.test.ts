@@ -5,8 +5,8 @@
 import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeExcluder } from '../../src-main/core/backup/excludes.js';
-import { fileKind, listFolder, statAt, statOf, Walker, type FolderListing } from '../../src-main/core/backup/walk.js';
+import { makeExcluder } from '../../src-main/core/backup/engine/excludes.js';
+import { fileKind, listFolder, statAt, statOf, Walker, type FolderListing } from '../../src-main/core/backup/engine/walk.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 
 let work: string;

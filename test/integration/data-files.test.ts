@@ -3,8 +3,8 @@ import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { logLine } from '../../src-main/core/logger.js';
-import { DATABASE_FILE } from '../../src-main/core/store.js';
+import { logLine } from '../../src-main/core/platform/logger.js';
+import { DATABASE_FILE } from '../../src-main/core/platform/store.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 
 let t: TestApp | undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createOsKeychain, NO_KEYCHAIN_MESSAGE } from '../../src-main/core/keychain.js';
+import { createOsKeychain, NO_KEYCHAIN_MESSAGE } from '../../src-main/core/platform/keychain.js';
 import { STRONG_PASSWORD } from '../helpers/app.js';
 import { results, runChild } from '../helpers/child.js';
 
@@ -22,7 +22,7 @@ describe('the keychain port', () => {
 
   it('never falls back to the kernel keyring: with no Secret Service even a read fails', () => {
     // The binding's default on Linux is to fall back silently to keyutils, whose keys are gone at reboot.
-    const keychainModule = new URL('../../src-main/core/keychain.ts', import.meta.url).href;
+    const keychainModule = new URL('../../src-main/core/platform/keychain.ts', import.meta.url).href;
     const script =
       `import { createOsKeychain } from ${JSON.stringify(keychainModule)};\n` +
       'const k = createOsKeychain();\n' +

@@ -13,7 +13,7 @@ import { companionHello, parsePairingLink } from '../../src-shared/push/pairing.
 import { b64u, randomToken } from '../../src-shared/push/encoding.js';
 import { canonicalJson } from '../../src-shared/canonical-json.js';
 import { newSigningKeyPair } from '../../src-shared/push/suite.js';
-import { LOG_FILE } from '../../src-main/core/logger.js';
+import { LOG_FILE } from '../../src-main/core/platform/logger.js';
 import { startRelay } from '../../src-relay/server.js';
 import { FakeClock, makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { appWithRelay, pairCli, toSecondFactor } from '../helpers/push.js';

@@ -9,12 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbsolutePathSchema } from '../../src-shared/contract-backup.js';
-import { backup, findParent } from '../../src-main/core/backup/backup.js';
-import { makeExcluder } from '../../src-main/core/backup/excludes.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
-import type { SnapshotWithId } from '../../src-main/core/backup/snapshot.js';
-import { displayPaths } from '../../src-main/core/backup/snapshot-paths.js';
+import { backup, findParent } from '../../src-main/core/backup/engine/backup.js';
+import { makeExcluder } from '../../src-main/core/backup/engine/excludes.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
+import type { SnapshotWithId } from '../../src-main/core/backup/engine/snapshot.js';
+import { displayPaths } from '../../src-main/core/backup/engine/snapshot-paths.js';
 import { makeTestApp, STRONG_PASSWORD } from '../helpers/app.js';
 import { diffTrees, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 

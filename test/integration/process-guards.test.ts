@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobViewDto } from '../../src-shared/contract-backup.js';
 import type { InputOf, MethodName, OutputOf } from '../../src-shared/contract.js';
 import type { ApiResult } from '../../src-shared/errors.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { flipByte, pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { STRONG_PASSWORD } from '../helpers/app.js';
 

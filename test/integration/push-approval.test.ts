@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shortDigest } from '../../src-shared/digest.js';
-import { PUSH_MUTE_MS } from '../../src-main/core/push/push-approvals.js';
+import { PUSH_MUTE_MS } from '../../src-main/core/gate/push/push-approvals.js';
 import type { TestApp } from '../helpers/app.js';
 import { appWithRelay, pairCli, toSecondFactor } from '../helpers/push.js';
 import { CliCompanion, freePort, startRelayProcess, type Proc, type RelayProcess } from '../helpers/relay.js';

@@ -16,7 +16,7 @@ import { b64u, randomBytes, randomToken } from '../../src-shared/push/encoding.j
 import { parseBody } from '../../src-shared/push/messages.js';
 import type { SocketFactory, SocketLike } from '../../src-shared/push/relay-connection.js';
 import { encrypt, importAesKey, newSigningKeyPair } from '../../src-shared/push/suite.js';
-import { LOG_FILE } from '../../src-main/core/logger.js';
+import { LOG_FILE } from '../../src-main/core/platform/logger.js';
 import type { TestApp } from '../helpers/app.js';
 import { appWithRelay, toSecondFactor } from '../helpers/push.js';
 import { flipByte, HostileRelay, startRelayProcess, type RelayProcess } from '../helpers/relay.js';

@@ -8,12 +8,12 @@
 import { mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backup } from '../../src-main/core/backup/backup.js';
-import { check } from '../../src-main/core/backup/check.js';
-import { forget, forgetByPolicy, prune } from '../../src-main/core/backup/prune.js';
-import { repair } from '../../src-main/core/backup/repair.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { check } from '../../src-main/core/backup/engine/check.js';
+import { forget, forgetByPolicy, prune } from '../../src-main/core/backup/engine/prune.js';
+import { repair } from '../../src-main/core/backup/engine/repair.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;

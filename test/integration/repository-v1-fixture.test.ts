@@ -11,9 +11,9 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check } from '../../src-main/core/backup/check.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
+import { check } from '../../src-main/core/backup/engine/check.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { removeTree, statTree, tempDir } from '../helpers/backup-fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/repo-v1', import.meta.url));

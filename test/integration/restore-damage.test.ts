@@ -8,12 +8,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup } from '../../src-main/core/backup/backup.js';
-import { Repository } from '../../src-main/core/backup/repository.js';
-import { restore } from '../../src-main/core/backup/restore.js';
-import { RestoreBatches } from '../../src-main/core/backup/restore-batches.js';
-import type { WorkerPool } from '../../src-main/core/backup/pool.js';
-import { CHUNK_MAX } from '../../src-main/core/backup/format.js';
+import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { restore } from '../../src-main/core/backup/engine/restore.js';
+import { RestoreBatches } from '../../src-main/core/backup/engine/restore-batches.js';
+import type { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
+import { CHUNK_MAX } from '../../src-main/core/backup/engine/format.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 
 let work: string;

@@ -9,9 +9,9 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOsKeychain } from '../../src-main/core/keychain.js';
-import { ROLLED_BACK_MESSAGE, TAMPERED_MESSAGE } from '../../src-main/core/state-seal.js';
-import { DATABASE_FILE } from '../../src-main/core/store.js';
+import { createOsKeychain } from '../../src-main/core/platform/keychain.js';
+import { ROLLED_BACK_MESSAGE, TAMPERED_MESSAGE } from '../../src-main/core/gate/state-seal.js';
+import { DATABASE_FILE } from '../../src-main/core/platform/store.js';
 import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 
 let t: TestApp | undefined;

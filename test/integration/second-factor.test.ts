@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HARD_STOP_FAILURES } from '../../src-main/core/throttle-policy.js';
-import { LOG_FILE } from '../../src-main/core/logger.js';
-import { DATABASE_FILE } from '../../src-main/core/store.js';
+import { HARD_STOP_FAILURES } from '../../src-main/core/gate/throttle-policy.js';
+import { LOG_FILE } from '../../src-main/core/platform/logger.js';
+import { DATABASE_FILE } from '../../src-main/core/platform/store.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { oathtoolCode } from '../helpers/oathtool.js';
 

@@ -4,7 +4,7 @@
  * opens after it locks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOsKeychain } from '../../src-main/core/keychain.js';
+import { createOsKeychain } from '../../src-main/core/platform/keychain.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 
 let t: TestApp | undefined;

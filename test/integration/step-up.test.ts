@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEP_UP_TTL_MS } from '../../src-main/core/gate.js';
+import { STEP_UP_TTL_MS } from '../../src-main/core/gate/gate.js';
 import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../src-main/core/migrations.js';
-import { DATABASE_FILE, openStore, schemaVersion } from '../../src-main/core/store.js';
+import { MIGRATIONS } from '../../src-main/core/platform/migrations.js';
+import { DATABASE_FILE, openStore, schemaVersion } from '../../src-main/core/platform/store.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

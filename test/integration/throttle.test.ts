@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { results, runChild } from '../helpers/child.js';
-import { HARD_STOP_DELAY_MS, HARD_STOP_FAILURES, MAX_DELAY_MS } from '../../src-main/core/throttle-policy.js';
+import { HARD_STOP_DELAY_MS, HARD_STOP_FAILURES, MAX_DELAY_MS } from '../../src-main/core/gate/throttle-policy.js';
 
 let t: TestApp;
 afterEach(() => t?.remove());

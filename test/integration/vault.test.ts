@@ -3,12 +3,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
-import { DATABASE_FILE } from '../../src-main/core/store.js';
-import { LOG_FILE } from '../../src-main/core/logger.js';
-import { FACTOR_LIST_KIND } from '../../src-main/core/factor-list.js';
-import { randomKey } from '../../src-main/core/crypto.js';
-import { createOsKeychain } from '../../src-main/core/keychain.js';
-import { TAMPERED_MESSAGE } from '../../src-main/core/state-seal.js';
+import { DATABASE_FILE } from '../../src-main/core/platform/store.js';
+import { LOG_FILE } from '../../src-main/core/platform/logger.js';
+import { FACTOR_LIST_KIND } from '../../src-main/core/gate/factor-list.js';
+import { randomKey } from '../../src-main/core/platform/crypto.js';
+import { createOsKeychain } from '../../src-main/core/platform/keychain.js';
+import { TAMPERED_MESSAGE } from '../../src-main/core/gate/state-seal.js';
 
 let t: TestApp;
 afterEach(() => t?.remove());

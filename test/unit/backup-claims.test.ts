@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ClaimTable, fingerprint } from '../../src-main/core/backup/claims.js';
+import { ClaimTable, fingerprint } from '../../src-main/core/backup/engine/claims.js';
 
 const id = (n: number) => createHash('sha256').update(`blob ${n}`).digest();
 
@@ -57,7 +57,7 @@ describe('ClaimTable', () => {
     const table = ClaimTable.create(20_000);
     const ids = Array.from({ length: 20_000 }, (_, n) => id(n));
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const claims = JSON.stringify(new URL('../../src-main/core/backup/claims.ts', import.meta.url).href);
+    const claims = JSON.stringify(new URL('../../src-main/core/backup/engine/claims.ts', import.meta.url).href);
     const code = `
       const { parentPort, workerData } = await import('node:worker_threads');
       const api = await import(${tsx});

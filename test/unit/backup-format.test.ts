@@ -1,12 +1,12 @@
 /** Pure parts of the repository format: pack headers, sealing, tree encoding and retention rules. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-main/core/backup/format.js';
-import { decodeIndexFile, IndexFileSchema } from '../../src-main/core/backup/index.js';
-import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/pack.js';
-import { applyRetention } from '../../src-main/core/backup/prune.js';
-import { nameBytes, nameFromBytes } from '../../src-main/core/backup/fs-names.js';
-import { decodeTree, encodeTree, TreeSchema, type TreeNode } from '../../src-main/core/backup/tree.js';
+import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-main/core/backup/engine/format.js';
+import { decodeIndexFile, IndexFileSchema } from '../../src-main/core/backup/engine/index.js';
+import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/engine/pack.js';
+import { applyRetention } from '../../src-main/core/backup/engine/prune.js';
+import { nameBytes, nameFromBytes } from '../../src-main/core/backup/engine/fs-names.js';
+import { decodeTree, encodeTree, TreeSchema, type TreeNode } from '../../src-main/core/backup/engine/tree.js';
 
 const keys = deriveRepoKeys(Buffer.alloc(32, 9), 'ab'.repeat(32));
 

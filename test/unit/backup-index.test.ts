@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blobKey, MasterIndex, type BlobLocation } from '../../src-main/core/backup/index.js';
-import type { BlobType } from '../../src-main/core/backup/format.js';
-import type { PackEntry } from '../../src-main/core/backup/pack.js';
+import { blobKey, MasterIndex, type BlobLocation } from '../../src-main/core/backup/engine/index.js';
+import type { BlobType } from '../../src-main/core/backup/engine/format.js';
+import type { PackEntry } from '../../src-main/core/backup/engine/pack.js';
 
 const hex = () => randomBytes(32).toString('hex');
 

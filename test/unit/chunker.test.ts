@@ -5,9 +5,9 @@
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chunkAll, gearTable, nextCut, type ChunkerParams } from '../../src-main/core/backup/chunker.js';
-import { CHUNK_MAX, CHUNK_MIN } from '../../src-main/core/backup/format.js';
-import { nextCutNative } from '../../src-main/core/backup/native.js';
+import { chunkAll, gearTable, nextCut, type ChunkerParams } from '../../src-main/core/backup/engine/chunker.js';
+import { CHUNK_MAX, CHUNK_MIN } from '../../src-main/core/backup/engine/format.js';
+import { nextCutNative } from '../../src-main/core/backup/engine/native.js';
 
 const keyA = Buffer.alloc(32, 1);
 const keyB = Buffer.alloc(32, 2);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src-shared/canonical-json.js';
-import { constantTimeEqual, deriveKey, open, randomKey, seal } from '../../src-main/core/crypto.js';
-import { calibrateKdf, OWASP_MINIMUM } from '../../src-main/core/password-kdf.js';
+import { constantTimeEqual, deriveKey, open, randomKey, seal } from '../../src-main/core/platform/crypto.js';
+import { calibrateKdf, OWASP_MINIMUM } from '../../src-main/core/platform/password-kdf.js';
 
 describe('sealing with AES-256-GCM', () => {
   const key = randomKey();

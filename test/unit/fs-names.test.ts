@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { displayName, fsPath, isWellFormed, nameBytes, nameFromBytes, readLink, readNames } from '../../src-main/core/backup/fs-names.js';
+import { displayName, fsPath, isWellFormed, nameBytes, nameFromBytes, readLink, readNames } from '../../src-main/core/backup/engine/fs-names.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');

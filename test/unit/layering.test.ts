@@ -12,10 +12,10 @@ async function layering(path: string, code: string): Promise<string[]> {
   return result!.messages.filter((m) => m.ruleId === 'local/layering').map((m) => m.message);
 }
 
-describe('the layering rule (DESIGN.md §2) fails the lint', () => {
+describe('the layering rule (docs/design.md, "The house") fails the lint', () => {
   it('when src-main/core imports electron', async () => {
     expect(await layering('src-main/core/bad.ts', "import { app } from 'electron';\nexport const x = app;\n")).toEqual([
-      'src-main/core must not import electron; only src-main/electron may (DESIGN.md §2).',
+      'src-main/core must not import electron; only src-main/electron may (docs/design.md, "The house").',
     ]);
   });
 
@@ -26,7 +26,7 @@ describe('the layering rule (DESIGN.md §2) fails the lint', () => {
   it('when src-renderer imports src-main', async () => {
     expect(
       await layering('src-renderer/bad.tsx', "import { createCore } from '../src-main/core/composition.js';\nexport const c = createCore;\n"),
-    ).toEqual(['src-renderer may not import from src-main/core (DESIGN.md §2).']);
+    ).toEqual(['src-renderer may not import from src-main/core (docs/design.md, "The house").']);
   });
 
   it('when src-renderer imports a Node built-in', async () => {
@@ -36,8 +36,8 @@ describe('the layering rule (DESIGN.md §2) fails the lint', () => {
   });
 
   it('when src-shared imports anything but src-shared and its pure packages (zod, otplib)', async () => {
-    expect(await layering('src-shared/bad.ts', "export { Gate } from '../src-main/core/gate.js';\n")).toEqual([
-      'src-shared may not import from src-main/core (DESIGN.md §2).',
+    expect(await layering('src-shared/bad.ts', "export { Gate } from '../src-main/core/gate/gate.js';\n")).toEqual([
+      'src-shared may not import from src-main/core/gate (docs/design.md, "The house").',
     ]);
     expect(await layering('src-shared/bad.ts', "import { WebSocket } from 'ws';\nexport const w = WebSocket;\n")).toEqual([
       'src-shared may import only zod, otplib, not "ws".',
@@ -46,10 +46,10 @@ describe('the layering rule (DESIGN.md §2) fails the lint', () => {
 
   it('when the core reaches up into the router, or a shell past the router into the core', async () => {
     expect(await layering('src-main/core/bad.ts', "export * from '../api/router.js';\n")).toEqual([
-      'src-main/core may not import from src-main/api (DESIGN.md §2).',
+      'src-main/core may not import from src-main/api (docs/design.md, "The house").',
     ]);
-    expect(await layering('src-main/console/bad.ts', "export * from '../core/gate.js';\n")).toEqual([
-      'src-main/console may not import from src-main/core (DESIGN.md §2).',
+    expect(await layering('src-main/console/bad.ts', "export * from '../core/gate/gate.js';\n")).toEqual([
+      'src-main/console may not import from src-main/core/gate (docs/design.md, "The house").',
     ]);
   });
 
@@ -57,22 +57,62 @@ describe('the layering rule (DESIGN.md §2) fails the lint', () => {
     expect(await layering('src-relay/bad.ts', "export * from '../src-main/api/app.js';\n")).toHaveLength(1);
     expect(await layering('src-companion/bad.ts', "export * from '../src-main/core/totp.js';\n")).toHaveLength(1);
   });
+
+  it('when the engine imports a gate file, or the backup services do', async () => {
+    expect(await layering('src-main/core/backup/engine/bad.ts', "export { Vault } from '../../gate/vault.js';\n")).toEqual([
+      'src-main/core/backup/engine may not import from src-main/core/gate (docs/design.md, "The house").',
+    ]);
+    expect(await layering('src-main/core/backup/bad.ts', "export { Gate } from '../gate/gate.js';\n")).toEqual([
+      'src-main/core/backup may not import from src-main/core/gate (docs/design.md, "The house").',
+    ]);
+  });
+
+  it('when the gate imports the backups, or the engine the backup services above it', async () => {
+    expect(await layering('src-main/core/gate/bad.ts', "export * from '../backup/engine/repository.js';\n")).toEqual([
+      'src-main/core/gate may not import from src-main/core/backup/engine (docs/design.md, "The house").',
+    ]);
+    expect(await layering('src-main/core/backup/engine/bad.ts', "export * from '../service.js';\n")).toEqual([
+      'src-main/core/backup/engine may not import from src-main/core/backup (docs/design.md, "The house").',
+    ]);
+  });
+
+  it('when platform reaches up into the gate', async () => {
+    expect(await layering('src-main/core/platform/bad.ts', "export * from '../gate/audit.js';\n")).toHaveLength(1);
+  });
+
+  it('when a package is used where it cannot run, or does not belong', async () => {
+    expect(await layering('src-renderer/bad.tsx', "import Database from 'better-sqlite3';\nexport const d = Database;\n")).toEqual([
+      'src-renderer may import only react, react-dom, zod, not "better-sqlite3".',
+    ]);
+    expect(await layering('src-main/core/backup/engine/bad.ts', "import { useState } from 'react';\nexport const u = useState;\n")).toEqual([
+      'src-main/core/backup/engine may import only zod, zstd-napi, picomatch, not "react".',
+    ]);
+    expect(await layering('src-main/core/backup/engine/bad.ts', "import Database from 'better-sqlite3';\nexport const d = Database;\n")).toHaveLength(1);
+  });
 });
 
-describe('the layering rule allows the arrows DESIGN.md §2 draws', () => {
+describe('the layering rule allows the arrows docs/design.md draws', () => {
   it.each([
     ['src-main/electron/main.ts', 'electron'],
     ['src-main/electron/main.ts', '../api/app.js'],
     ['src-main/console/server.ts', '../api/app.js'],
-    ['src-main/api/router.ts', '../core/gate.js'],
-    ['src-main/core/gate.ts', '../../src-shared/contract.js'],
-    ['src-main/core/store.ts', 'node:fs'],
+    ['src-main/api/router.ts', '../core/gate/gate.js'],
+    ['src-main/core/gate/gate.ts', '../../../src-shared/contract.js'],
+    ['src-main/core/gate/gate.ts', '../platform/store.js'],
+    ['src-main/core/gate/push/pairing.ts', '../vault.js'],
+    ['src-main/core/platform/store.ts', 'node:fs'],
+    ['src-main/core/platform/store.ts', 'better-sqlite3'],
+    ['src-main/core/backup/engine/repository.ts', '../../platform/crypto.js'],
+    ['src-main/core/backup/engine/blob.ts', 'zstd-napi/binding.js'],
+    ['src-main/core/backup/service.ts', './engine/repository.js'],
+    ['src-main/core/composition.ts', './gate/gate.js'],
+    ['src-main/core/composition.ts', './backup/service.js'],
     ['src-renderer/App.tsx', '../src-shared/contract.js'],
     ['src-renderer/App.tsx', 'react'],
     ['src-relay/server.ts', 'ws'],
     ['src-companion/cli.ts', '../src-shared/contract.js'],
     ['src-shared/contract.ts', 'zod'],
-    ['test/anything.test.ts', '../src-main/core/gate.js'],
+    ['test/anything.test.ts', '../src-main/core/gate/gate.js'],
   ])('%s may import %s', (file, spec) => {
     expect(layeringViolation(root, `${root}${file}`, spec)).toBeNull();
   });

@@ -4,7 +4,7 @@
  * changes nothing and says so.
  */
 import { describe, expect, it } from 'vitest';
-import { tuneAllocator } from '../../src-main/core/backup/native.js';
+import { tuneAllocator } from '../../src-main/core/backup/engine/native.js';
 
 const glibc = Boolean((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime);
 

@@ -9,9 +9,9 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, symlinkSync, 
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nameFromBytes } from '../../src-main/core/backup/fs-names.js';
-import { lstatMany, makeNode, readXattrs, renameNoReplace, setTimes, setXattr, type XattrSlot } from '../../src-main/core/backup/native.js';
-import { BIGINTS, lstatEach, NUMBERS } from '../../src-main/core/backup/walk.js';
+import { nameFromBytes } from '../../src-main/core/backup/engine/fs-names.js';
+import { lstatMany, makeNode, readXattrs, renameNoReplace, setTimes, setXattr, type XattrSlot } from '../../src-main/core/backup/engine/native.js';
+import { BIGINTS, lstatEach, NUMBERS } from '../../src-main/core/backup/engine/walk.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 
 let work: string;

@@ -8,8 +8,8 @@ import { chmodSync, linkSync, mkdirSync, symlinkSync, utimesSync, writeFileSync 
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lstatMany } from '../../src-main/core/backup/native.js';
-import { BIGINTS, lstatEach, NUMBERS } from '../../src-main/core/backup/walk.js';
+import { lstatMany } from '../../src-main/core/backup/engine/native.js';
+import { BIGINTS, lstatEach, NUMBERS } from '../../src-main/core/backup/engine/walk.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 
 let work: string;

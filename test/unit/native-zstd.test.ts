@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { decompress } from 'zstd-napi';
 import { describe, expect, it } from 'vitest';
 import { compressBound } from 'zstd-napi/binding.js';
-import { compressAsync } from '../../src-main/core/backup/native.js';
-import { ZSTD_LEVEL } from '../../src-main/core/backup/format.js';
+import { compressAsync } from '../../src-main/core/backup/engine/native.js';
+import { ZSTD_LEVEL } from '../../src-main/core/backup/engine/format.js';
 
 /** Compressible bytes of about `size`: a log-like text that differs by `seed`. */
 const text = (size: number, seed: number) => {

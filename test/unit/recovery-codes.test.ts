@@ -6,7 +6,7 @@ import {
   normalizeRecoveryCode,
   RECOVERY_CODE_BITS,
   RECOVERY_CODE_COUNT,
-} from '../../src-main/core/recovery-codes.js';
+} from '../../src-main/core/gate/recovery-codes.js';
 
 describe('recovery codes', () => {
   it('come ten at a time, distinct, in four groups of five unambiguous characters', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delayAfter, HARD_STOP_FAILURES, isHardStopped, retryAfterMs } from '../../src-main/core/throttle-policy.js';
+import { delayAfter, HARD_STOP_FAILURES, isHardStopped, retryAfterMs } from '../../src-main/core/gate/throttle-policy.js';
 
 describe('the throttle policy', () => {
   it('lets the first four failures through without a wait', () => {

@@ -6,12 +6,12 @@
  */
 import { retentionText } from '../../../src-shared/contract-backup.js';
 import type { AUDIT_ACTIONS } from '../../../src-shared/contract.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext } from '../platform/context.js';
 import type { BackupSet, RepositoryRow, SetInput } from './backup-sets.js';
-import type { Retention } from './prune.js';
-import type { SnapshotWithId } from './snapshot.js';
-import { displayPaths } from './snapshot-paths.js';
-import type { RepairReport } from './repair.js';
+import type { Retention } from './engine/prune.js';
+import type { SnapshotWithId } from './engine/snapshot.js';
+import { displayPaths } from './engine/snapshot-paths.js';
+import type { RepairReport } from './engine/repair.js';
 
 export interface BackupAuditEvent {
   action: (typeof AUDIT_ACTIONS)[number];

@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { open, seal } from '../crypto.js';
-import { CoreError } from '../errors.js';
-import type { Store } from '../store.js';
-import type { Vault } from '../vault.js';
+import type { Clock } from '../platform/clock.js';
+import { open, seal } from '../platform/crypto.js';
+import { CoreError } from '../platform/errors.js';
+import type { Store } from '../platform/store.js';
+import type { RepositoryKeySource } from './key-source.js';
 import { RetentionSchema } from '../../../src-shared/contract-backup.js';
-import type { Retention } from './prune.js';
+import type { Retention } from './engine/prune.js';
 
 const WRAP_LABEL = 'twofold/v1/backup-repository-wrap';
 
@@ -98,7 +98,7 @@ interface SetDbRow {
 export class BackupSetStore {
   constructor(
     private readonly store: Store,
-    private readonly vault: Vault,
+    private readonly vault: RepositoryKeySource,
     private readonly clock: Clock,
   ) {}
 

@@ -4,8 +4,8 @@
  * their data again, so new snapshots never depend on them; restores read another copy first;
  * repair removes them, and a later check that reads one whole and finds it sound clears it.
  */
-import type { Clock } from '../clock.js';
-import type { Store } from '../store.js';
+import type { Clock } from '../platform/clock.js';
+import type { Store } from '../platform/store.js';
 
 export class DamagedPacks {
   constructor(

@@ -3,10 +3,10 @@
  * polls `get` for progress and state, and `cancel` aborts it through its AbortSignal.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
-import { CoreError } from '../errors.js';
-import type { Progress } from './backup.js';
-import { toUserError } from './messages.js';
+import type { Clock } from '../platform/clock.js';
+import { CoreError } from '../platform/errors.js';
+import type { Progress } from './engine/backup.js';
+import { toUserError } from './engine/messages.js';
 
 export type JobKind = 'backup' | 'restore' | 'check' | 'prune' | 'repair';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -11,13 +11,13 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { isInsidePath } from '../../../src-shared/paths.js';
-import { HOST_PATH_STYLE } from './path-style.js';
-import { originalPlace } from './snapshot-paths.js';
-import { CoreError } from '../errors.js';
-import type { MasterIndex } from './index.js';
-import type { Repository } from './repository.js';
-import type { SnapshotWithId } from './snapshot.js';
-import type { TreeNode } from './tree.js';
+import { HOST_PATH_STYLE } from './engine/path-style.js';
+import { originalPlace } from './engine/snapshot-paths.js';
+import { CoreError } from '../platform/errors.js';
+import type { MasterIndex } from './engine/index.js';
+import type { Repository } from './engine/repository.js';
+import type { SnapshotWithId } from './engine/snapshot.js';
+import type { TreeNode } from './engine/tree.js';
 
 export interface ProtectedFolder {
   path: string;

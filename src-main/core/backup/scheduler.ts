@@ -3,8 +3,8 @@
  * unlocked the app (the service opens repositories with the vault-wrapped key). A run missed
  * while the app was closed is caught up once at start, not once per missed time.
  */
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../platform/logger.js';
 import { nextDue } from './backup-sets.js';
 import type { BackupService } from './service.js';
 

@@ -11,30 +11,30 @@
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { absolutePathProblem } from '../../../src-shared/paths.js';
-import { HOST_PATH_STYLE } from './path-style.js';
+import { HOST_PATH_STYLE } from './engine/path-style.js';
 import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
-import type { Clock } from '../clock.js';
-import type { RequestContext } from '../context.js';
-import { CoreError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { KdfCost } from '../password-kdf.js';
-import type { Store } from '../store.js';
-import type { Vault } from '../vault.js';
-import { backup, type BackupResult } from './backup.js';
+import type { Clock } from '../platform/clock.js';
+import type { RequestContext } from '../platform/context.js';
+import { CoreError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { KdfCost } from '../platform/password-kdf.js';
+import type { Store } from '../platform/store.js';
+import type { RepositoryKeySource } from './key-source.js';
+import { backup, type BackupResult } from './engine/backup.js';
 import { DamagedPacks } from './damaged-packs.js';
-import { retentionNote, runNote, toUserError } from './messages.js';
-import { repair, type RepairReport, type RepairRequest } from './repair.js';
+import { retentionNote, runNote, toUserError } from './engine/messages.js';
+import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
 import { clip, repairText, repoText, restoreText, retentionChange, setChanges, snapshotText, type BackupAuditEvent, type BackupAuditSink } from './backup-audit.js';
 import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, type SetInput } from './backup-sets.js';
-import { diffSnapshots, findEntries, listFolder } from './browse.js';
-import { check, type CheckReport, type ReadData } from './check.js';
+import { diffSnapshots, findEntries, listFolder } from './engine/browse.js';
+import { check, type CheckReport, type ReadData } from './engine/check.js';
 import { JobRegistry } from './jobs.js';
-import { RepoLock } from './lock.js';
-import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './prune.js';
+import { RepoLock } from './engine/lock.js';
+import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './engine/prune.js';
 import { assertRepositoryPathAllowed, assertRestoreAllowed, type ProtectedFolder } from './protected-paths.js';
-import { REPO_KDF_COST, Repository, type RepoProblem } from './repository.js';
-import { restore, type OnExisting, type RestoreSummary } from './restore.js';
-import type { SnapshotWithId } from './snapshot.js';
+import { REPO_KDF_COST, Repository, type RepoProblem } from './engine/repository.js';
+import { restore, type OnExisting, type RestoreSummary } from './engine/restore.js';
+import type { SnapshotWithId } from './engine/snapshot.js';
 
 const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
@@ -51,7 +51,7 @@ export function newRepositoryPassword(): string {
 
 export interface BackupServiceDeps {
   store: Store;
-  vault: Vault;
+  vault: RepositoryKeySource;
   clock: Clock;
   logger: Logger;
   /** The app's data folder: a restore never writes into it, and no repository lives in it. */

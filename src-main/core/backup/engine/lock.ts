@@ -1,0 +1,101 @@
+/**
+ * Repository locks, as restic has them: adding data takes a shared lock (many at once), removing
+ * data (forget, prune) takes an exclusive one. A lock is a small plain JSON file in locks/,
+ * refreshed while held. It is stale when its process is gone (same host) or it has not been
+ * refreshed for STALE_MS; stale locks are removed by whoever finds them.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { CoreError } from '../../platform/errors.js';
+import { writeFileAtomic } from './atomic.js';
+import type { Repository } from './repository.js';
+
+export const REFRESH_MS = 5 * 60_000;
+export const STALE_MS = 30 * 60_000;
+
+const LockSchema = z.object({
+  host: z.string(),
+  pid: z.number().int(),
+  time: z.number().int(),
+  exclusive: z.boolean(),
+});
+export type LockInfo = z.infer<typeof LockSchema>;
+
+export function isStale(lock: LockInfo, now: number, thisHost: string, alive: (pid: number) => boolean): boolean {
+  if (now - lock.time > STALE_MS) return true;
+  return lock.host === thisHost && !alive(lock.pid);
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class RepoLock {
+  private timer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly repo: Repository,
+    readonly id: string,
+    private readonly info: LockInfo,
+  ) {}
+
+  static async acquire(repo: Repository, exclusive: boolean): Promise<RepoLock> {
+    const info: LockInfo = { host: hostname(), pid: process.pid, time: Date.now(), exclusive };
+    const id = randomBytes(32).toString('hex');
+    await writeFileAtomic(repo.dir('tmp'), join(repo.dir('locks'), id), [Buffer.from(JSON.stringify(info))]);
+    const lock = new RepoLock(repo, id, info);
+    // Check after writing ours, so two racing takers both see each other and one backs off.
+    for (const other of await repo.list('locks')) {
+      if (other === id) continue;
+      const theirs = await readLock(repo, other);
+      if (!theirs) continue;
+      if (isStale(theirs, Date.now(), info.host, pidAlive)) {
+        await rm(join(repo.dir('locks'), other), { force: true });
+        continue;
+      }
+      if (exclusive || theirs.exclusive) {
+        await lock.release();
+        throw new CoreError(
+          'REPO_LOCKED',
+          theirs.exclusive
+            ? 'The repository is being cleaned up by another process. Try again when it has finished.'
+            : 'The repository is in use by another backup. Try again when it has finished.',
+        );
+      }
+    }
+    lock.timer = setInterval(() => void lock.refresh(), REFRESH_MS);
+    lock.timer.unref();
+    return lock;
+  }
+
+  private async refresh(): Promise<void> {
+    this.info.time = Date.now();
+    await writeFileAtomic(this.repo.dir('tmp'), join(this.repo.dir('locks'), this.id), [Buffer.from(JSON.stringify(this.info))]).catch(
+      () => undefined,
+    );
+  }
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await rm(join(this.repo.dir('locks'), this.id), { force: true });
+  }
+}
+
+async function readLock(repo: Repository, id: string): Promise<LockInfo | null> {
+  try {
+    const parsed = LockSchema.safeParse(JSON.parse(await readFile(join(repo.dir('locks'), id), 'utf8')));
+    // Locks are written atomically, so a malformed one was not written by us: ignore it.
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
