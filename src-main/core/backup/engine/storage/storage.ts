@@ -1,0 +1,72 @@
+/**
+ * Where a repository's files live. The engine names every file by its path inside the repository,
+ * with `/` separators and no leading slash (`config`, `keys/<id>`, `data/<ab>/<id>`, `index/<id>`,
+ * `snapshots/<id>`, `locks/<id>`); a Storage maps those names onto a folder, an SFTP server or an
+ * S3 bucket (docs/repository-format.md, "Storage"). Every storage is treated as hostile: what it
+ * returns is authenticated by the engine, never trusted by the storage layer.
+ *
+ * The contract every implementation keeps:
+ * - `write` is atomic and create-only: a reader sees no object or the whole object, never a part;
+ *   an object that already exists with the same name is left alone and the write succeeds when its
+ *   size matches (content-addressed names make a repeat the same bytes), so a resumed upload is
+ *   harmless and an append-only account (which may not overwrite) is enough for backups.
+ *   `config` is the one object rewritten in place (format upgrade): `replace` does that.
+ * - `list(dir)` returns every object below `dir` (recursive), names relative to the repository root.
+ * - `read` of a missing object throws StorageError('NOT_FOUND').
+ * - `delete` of a missing object succeeds (a prune that was interrupted runs again).
+ * - Transient failures (reset, timeout, 5xx, throttling) are retried inside the storage with
+ *   backoff; what reaches the caller is final, classified by StorageErrorCode.
+ */
+
+export interface StorageObject {
+  /** Path inside the repository, `/`-separated, e.g. `data/3f/3f0c…`. */
+  readonly name: string;
+  readonly size: number;
+}
+
+export type StorageKind = 'folder' | 'sftp' | 's3';
+
+export interface Storage {
+  readonly kind: StorageKind;
+  /** Where it is, for people: `/mnt/nas/backups`, `sftp://backup@nas:22/srv/twofold`, `s3://bucket/prefix (endpoint)`. Never a secret. */
+  readonly location: string;
+  /** True when these credentials can add but not delete or overwrite (append-only accounts). */
+  readonly appendOnly: boolean;
+  /** Make the folders a new repository needs (folders only; object stores have none). Idempotent. */
+  prepare(): Promise<void>;
+  stat(name: string): Promise<StorageObject | null>;
+  list(dir: string): Promise<StorageObject[]>;
+  read(name: string, range?: { offset: number; length: number }): Promise<Buffer>;
+  /** Atomic, create-only (see above). `data` may be a local file to upload (large packs). */
+  write(name: string, data: Buffer | { file: string; size: number }): Promise<void>;
+  /** Atomic replace of an existing object (only `config`, on a format upgrade). */
+  replace(name: string, data: Buffer): Promise<void>;
+  delete(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StorageErrorCode =
+  | 'NOT_FOUND' // the object (or the repository) is not there
+  | 'UNREACHABLE' // host down, DNS, refused, timed out after retries
+  | 'AUTH_FAILED' // wrong key, password, passphrase or access key
+  | 'HOST_KEY_UNKNOWN' // SFTP: first connection, the fingerprint must be confirmed by the user
+  | 'HOST_KEY_CHANGED' // SFTP: the server's key is not the pinned one: refused, never accepted silently
+  | 'BUCKET_MISSING' // S3: no such bucket
+  | 'PERMISSION_DENIED' // authenticated, but not allowed (e.g. delete on an append-only account)
+  | 'NO_SPACE' // disk full / quota
+  | 'FAILED'; // anything else, with technical detail
+
+/** A storage failure: `code` is stable, `detail` is short technical text (never a secret). */
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    readonly detail: string,
+    options: { cause?: unknown; fingerprint?: string } = {},
+  ) {
+    super(`${code}: ${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StorageError';
+    this.fingerprint = options.fingerprint;
+  }
+  /** HOST_KEY_UNKNOWN / HOST_KEY_CHANGED: the server's key, `SHA256:…` as OpenSSH prints it. */
+  readonly fingerprint: string | undefined;
+}
