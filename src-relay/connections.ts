@@ -41,6 +41,9 @@ interface Conn {
   route: string | null;
   openedAt: number;
   alive: boolean;
+  /** Each connection's keepalive falls due on its own, counted from when it opened: pings to thousands of
+   *  connections never go out in one burst (which would stall every delivery behind them). */
+  nextPingAt: number;
   badFrames: number;
   bucket: Bucket;
   /** Input paused because the send buffer is over its bound; since when. */
@@ -137,6 +140,9 @@ export class Connections {
       route: null,
       openedAt: now,
       alive: true,
+      // The first ping at a random point of the second half of the interval: a crowd that (re)connects at
+      // once after a restart is spread out from the start.
+      nextPingAt: now + this.limits.pingIntervalMs * (0.5 + Math.random() / 2),
       badFrames: 0,
       bucket: new Bucket(this.limits.connBurst, now),
       slowSince: null,
@@ -168,7 +174,7 @@ export class Connections {
   }
 
   /** Once a second: hello deadlines, keepalive, slow consumers, idle route buckets. */
-  tick(now: number, ping: boolean): void {
+  tick(now: number): void {
     for (const c of this.conns) {
       if (c.closing) continue;
       if (c.route === null && now - c.openedAt >= this.limits.helloTimeoutMs) {
@@ -180,7 +186,8 @@ export class Connections {
         setTimeout(() => c.ws.terminate(), SLOW_TERMINATE_MS).unref();
         continue;
       }
-      if (!ping) continue;
+      if (now < c.nextPingAt) continue;
+      c.nextPingAt = now + this.limits.pingIntervalMs;
       if (!c.alive) {
         this.metrics.refused('ping-timeout');
         c.ws.terminate();

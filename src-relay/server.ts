@@ -126,14 +126,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   });
 
   // One timer for every connection: keepalive pings, hello deadlines, slow consumers, expiries.
-  let lastPing = Date.now();
   const ticker = setInterval(() => {
     const now = Date.now();
-    const ping = now - lastPing >= limits.pingIntervalMs;
-    if (ping) lastPing = now;
-    connections.tick(now, ping);
+    connections.tick(now);
     ledger?.sweep(now);
-  }, Math.min(1_000, limits.helloTimeoutMs, limits.pingIntervalMs));
+  }, Math.min(1_000, limits.helloTimeoutMs, limits.pingIntervalMs / 4));
   ticker.unref();
 
   const host = options.host ?? '127.0.0.1';

@@ -195,6 +195,23 @@ describe('operations', () => {
     }
   });
 
+  it('spreads keepalive pings: forty connections opened at once are not all pinged in one burst', async () => {
+    const own = await startRelayProcess({ args: ['--ping-interval', '2000'] });
+    try {
+      const started = Date.now();
+      const crowd = await Promise.all(Array.from({ length: 40 }, () => Endpoint.ready(own.url)));
+      const firstPing = await Promise.all(crowd.map((e) => new Promise<number>((resolve) => e.ws.once('ping', () => resolve(Date.now() - started)))));
+      // The first ping falls in the second half of the interval (1-2 s here), at each connection's own time.
+      for (const at of firstPing) expect(at).toBeGreaterThanOrEqual(900);
+      for (const at of firstPing) expect(at).toBeLessThan(2_900);
+      const ticks = new Set(firstPing.map((at) => Math.floor(at / 450)));
+      expect(ticks.size).toBeGreaterThan(1);
+      for (const e of crowd) e.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('shuts down cleanly: endpoints get 1001 and the process exits 0', async () => {
     const own = await startRelayProcess();
     const e = await Endpoint.ready(own.url);
