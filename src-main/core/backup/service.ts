@@ -21,6 +21,8 @@ import type { KdfCost } from '../platform/password-kdf.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { backup, type BackupResult } from './engine/backup.js';
+import { folderStorage } from './engine/storage/folder.js';
+import type { Storage } from './engine/storage/storage.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
@@ -126,7 +128,7 @@ export class BackupService {
     requireAbsolute(path);
     assertRepositoryPathAllowed(path, this.protectedFolders());
     const password = newRepositoryPassword();
-    const { repo, master } = await Repository.init(path, password, this.kdfCost);
+    const { repo, master } = await Repository.init(this.storageAt(path), password, this.kdfCost);
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository created', { repository: repository.id });
@@ -141,7 +143,7 @@ export class BackupService {
   async connectRepository(name: string, path: string, password: string, caller?: CallerInfo): Promise<RepositoryRow> {
     requireAbsolute(path);
     assertRepositoryPathAllowed(path, this.protectedFolders());
-    const { repo, master } = await Repository.openWithPassword(path, password);
+    const { repo, master } = await Repository.openWithPassword(this.storageAt(path), password);
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository connected', { repository: repository.id });
@@ -157,7 +159,7 @@ export class BackupService {
     const row = this.sets.repository(id);
     const master = await this.sets.masterKey(id);
     try {
-      const repo = this.open(row, master);
+      const repo = await this.open(row, master);
       const old = await repo.keyIds();
       const password = newRepositoryPassword();
       const added = await repo.addKey(master, password, this.kdfCost);
@@ -195,14 +197,19 @@ export class BackupService {
     const row = this.sets.repository(id);
     const master = await this.sets.masterKey(id);
     try {
-      return this.open(row, master);
+      return await this.open(row, master);
     } finally {
       master.fill(0);
     }
   }
 
-  private open(row: RepositoryRow, master: Buffer): Repository {
-    const repo = Repository.openWithMaster(row.path, master);
+  /** The Storage of a repository's location (a folder, for now). */
+  private storageAt(path: string): Storage {
+    return folderStorage(path);
+  }
+
+  private async open(row: RepositoryRow, master: Buffer): Promise<Repository> {
+    const repo = await Repository.openWithMaster(this.storageAt(row.path), master);
     if (repo.id !== row.repoId) {
       throw new CoreError('REPO_DAMAGED', `The folder ${row.path} now holds a different repository than the one connected.`);
     }

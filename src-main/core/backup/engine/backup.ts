@@ -10,26 +10,25 @@
  * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
  * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
  */
-import { closeSync, fsync, lstatSync, open, openSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { promisify } from 'node:util';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, hostname, userInfo } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../../platform/errors.js';
 import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
-import { indexFileFor, type MasterIndex } from './index.js';
+import type { MasterIndex } from './index.js';
 import { readFile, SEGMENT_BYTES, type Read, type ReadIo, type ReadOutcome } from './file-read.js';
 import { readProblem, stopped } from './messages.js';
-import { RepoLock, pidAlive } from './lock.js';
-import { packFooter, type PackEntry } from './pack.js';
-import { fsyncDir, tempName } from './atomic.js';
+import { RepoLock } from './lock.js';
+import type { PackEntry } from './pack.js';
+import { backupIndex, cleanTemp } from './maintenance.js';
+import { PackInstaller } from './pack-installer.js';
+import { closePack, finishTreePack, TreePacker, type WriteBudget } from './tree-packer.js';
+import { FolderWait, Later, PendingFile, settleAll, type Outcome } from './backup-wait.js';
 import { makeExcluder, type Excluder } from './excludes.js';
 import { WorkerPool } from './pool.js';
 import { ClaimTable } from './claims.js';
-import type { FinishedPack } from './pack-writer.js';
 import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
 import { errnoCode, errnoNumber } from './errno.js';
 import { fsPath, readLink } from './fs-names.js';
@@ -95,18 +94,8 @@ export interface BackupResult {
 }
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
-const TEMP_MAX_AGE_MS = 24 * 3600_000;
-const fsyncAsync = promisify(fsync);
-const openAsync = promisify(open);
-const writeAsync = promisify(write);
-const writevAsync = promisify(writev);
-/** Blobs are gathered into writes of about this size (and at most this many blobs: IOV_MAX is 1024). */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-const WRITE_BATCH_BLOBS = 512;
 /** Blob bytes waiting for the disk before the walk pauses (page-cache writes drain fast). */
 const MAX_PENDING_WRITE_BYTES = 16 * 1024 * 1024;
-/** Index new packs once they list this many blobs (small files make packs of thousands). */
-const INDEX_EVERY_BLOBS = 16_384;
 /** Claim-table room for chunks a run adds (the table grows when half full). */
 const CLAIMS_HEADROOM = 32_768;
 /**
@@ -116,199 +105,9 @@ const CLAIMS_HEADROOM = 32_768;
  */
 const defaultLanes = () => Math.max(1, Math.min(Math.floor(availableParallelism() / 2), 4));
 
-/**
- * A node still being worked on: a folder holding files still in the pool, or a large file.
- * Everything else is settled on the spot: an incremental run walks most of the tree without
- * allocating a promise per entry.
- */
-class Later {
-  value: TreeNode | null = null;
-  readonly done: Promise<void>;
-  constructor(node: Promise<TreeNode | null>) {
-    this.done = node.then((n) => {
-      this.value = n;
-    });
-    // Its folder awaits `done` and so sees a failure. But when the walk stops first (a cancel,
-    // a failed write), no folder ever will, and a large file's segments still fail afterwards:
-    // observed here, that is not an unhandled rejection (which ends a Node process).
-    this.done.catch(() => undefined);
-  }
-}
-
-/**
- * A file whose contents are in the pool: its node is set when its batch is answered. No promise
- * per file: a folder of 18,000 small files held 18,000 promise chains at once, a large part of
- * a first backup's peak memory (docs/benchmarks.md). Its folder waits for all of them at once.
- */
-class PendingFile {
-  node: TreeNode | null = null;
-  constructor(
-    readonly folder: FolderWait,
-    readonly meta: NodeMeta,
-    readonly changed: boolean,
-    /** The file as the walk saw it: what its read is checked against. */
-    readonly state: EntryStat,
-  ) {
-    folder.count++;
-  }
-
-  arrive(node: TreeNode | null): void {
-    this.node = node;
-    this.folder.arrived();
-  }
-}
-
-/** The files of one folder still in the pool. */
-class FolderWait {
-  count = 0;
-  private wake: (() => void) | null = null;
-
-  arrived(): void {
-    if (--this.count === 0) this.wake?.();
-  }
-
-  /** Settles once every file counted so far has arrived. */
-  all(): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-}
-
-type Outcome = TreeNode | null | Later | PendingFile;
-
-/** The nodes of a folder's entries, once its files and subfolders are done. */
-async function settleAll(children: Outcome[], folder: FolderWait): Promise<(TreeNode | null)[]> {
-  await folder.all();
-  const later = children.filter((c): c is Later => c instanceof Later);
-  if (later.length > 0) await Promise.all(later.map((l) => l.done));
-  return children.map(nodeOf);
-}
-const nodeOf = (o: Outcome): TreeNode | null => (o instanceof Later ? o.value : o instanceof PendingFile ? o.node : o);
-
 interface FileContent {
   ids: string[];
   size: number;
-}
-
-/** Tree bytes handed to the file system but not yet written (for backpressure). */
-interface WriteBudget {
-  pending: number;
-  wake(): void;
-}
-
-/**
- * The tree pack being filled (data packs are written by the worker threads, pack-writer.ts).
- * Blobs go to its temp file as they come, gathered into writes of about WRITE_BATCH_BYTES (one
- * writev each, off this thread, in order): no pack is ever held in memory whole, and a pack of
- * small blobs costs a few dozen writes rather than thousands. `take` hands the file over to be
- * closed, fsynced and renamed into data/.
- */
-class Packer {
-  private file: OpenPackFile | null = null;
-  private gathered: Uint8Array[] = [];
-  private gatheredBytes = 0;
-
-  constructor(
-    private readonly tmpDir: string,
-    private readonly budget: WriteBudget,
-  ) {}
-
-  get size(): number {
-    return this.file?.size ?? 0;
-  }
-
-  add(id: string, type: BlobType, data: Uint8Array, rawLength: number, compressed: boolean): void {
-    if (!this.file) {
-      const tmp = tempName(this.tmpDir);
-      this.file = { tmp, fd: openSync(tmp, 'wx', 0o600), entries: [], size: 0, hash: createHash('sha256'), writes: Promise.resolve() };
-    }
-    const f = this.file;
-    this.budget.pending += data.length;
-    this.gathered.push(data);
-    this.gatheredBytes += data.length;
-    f.hash.update(data);
-    f.entries.push({ id, type, compressed, length: data.length, rawLength, offset: f.size });
-    f.size += data.length;
-    if (this.gatheredBytes >= WRITE_BATCH_BYTES || this.gathered.length >= WRITE_BATCH_BLOBS) this.flush();
-  }
-
-  take(): OpenPackFile | null {
-    this.flush();
-    const f = this.file;
-    this.file = null;
-    return f;
-  }
-
-  /** After a failure: drop the unfinished pack. */
-  async abandon(): Promise<void> {
-    const f = this.take();
-    if (f) await closePack(f);
-  }
-
-  /** Queue what was gathered as one write, after the pack's earlier ones. */
-  private flush(): void {
-    const f = this.file;
-    if (!f || this.gathered.length === 0) return;
-    const chunks = this.gathered;
-    const bytes = this.gatheredBytes;
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    const budget = this.budget;
-    f.writes = f.writes
-      .then(() => writevAll(f.fd, chunks))
-      .finally(() => {
-        budget.pending -= bytes;
-        budget.wake();
-      });
-    // Marked handled here; whoever finishes the pack awaits it and sees the error.
-    f.writes.catch(() => undefined);
-  }
-}
-
-/** Wait for a pack's writes, then close and delete its temp file (an abandoned pack). */
-async function closePack(f: OpenPackFile): Promise<void> {
-  await f.writes.catch(() => undefined);
-  closeSync(f.fd);
-  rmSync(f.tmp, { force: true });
-}
-
-interface OpenPackFile {
-  tmp: string;
-  fd: number;
-  entries: PackEntry[];
-  size: number;
-  hash: Hash;
-  /** The chain of this pack's writes, in order. */
-  writes: Promise<void>;
-}
-
-async function writeAllAsync(fd: number, data: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < data.length) done += (await writeAsync(fd, data, done, data.length - done, null)).bytesWritten;
-}
-
-/** Write every chunk, in order, at the file's position; a short write continues where it stopped. */
-async function writevAll(fd: number, chunks: Uint8Array[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    let written = (await writevAsync(fd, rest)).bytesWritten;
-    let i = 0;
-    while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length;
-    rest = rest.slice(i);
-    if (written > 0) rest[0] = rest[0]!.subarray(written);
-  }
-}
-
-/** Remove temp files whose writer is gone (same host, dead pid) or that are a day old. */
-export async function cleanTemp(repo: Repository): Promise<void> {
-  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
-  for (const name of await readdir(repo.dir('tmp')).catch(() => [] as string[])) {
-    const m = /^(.*)-(\d+)-[0-9a-f]{16}\.tmp$/.exec(name);
-    const path = join(repo.dir('tmp'), name);
-    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    const orphan = m ? m[1] === host && !pidAlive(Number(m[2])) : false;
-    if (orphan || age > TEMP_MAX_AGE_MS) await rm(path, { force: true });
-  }
 }
 
 /**
@@ -329,12 +128,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
     }
     await cleanTemp(repo);
-    // One listing of data/ serves both: which packs the index may rely on (present, of the
-    // size their entries add up to), and which packs a killed run left unindexed.
-    const packs = await repo.listPacks();
-    const loaded = await repo.loadIndex({ packs, avoid: options.avoidPacks });
-    const recovered = new Map([...loaded.recovered, ...(await repo.indexUnlisted(loaded, packs))]);
-    damage.push(...loaded.damaged, ...loaded.excluded);
+    const { loaded, recovered, damage: found } = await backupIndex(repo, options.avoidPacks);
+    damage.push(...found);
     const run = new BackupRun(repo, loaded.index, { ...options, parent }, walker, recovered);
     const { snapshotId, summary } = await run.execute();
     return { snapshotId, summary, damage };
@@ -349,7 +144,9 @@ class BackupRun {
   private poolInstance: WorkerPool | null = null;
   private scanThread: Worker | null = null;
   private readonly writeBudget: WriteBudget;
-  private readonly treePacker: Packer;
+  private readonly treePacker: TreePacker;
+  /** Stores finished packs, indexes them, writes index files; its `error` is the run's first failure. */
+  private readonly installer: PackInstaller;
   /** Blobs in a pack not yet written whole and indexed (data and trees apart, as in the index). */
   private readonly pending: Record<BlobType, Set<string>> = { data: new Set(), tree: new Set() };
   /** Which chunks the worker threads have stored or are storing (claims.ts); made with the pool. */
@@ -358,11 +155,6 @@ class BackupRun {
   private stopped = false;
   /** Chunk tasks not yet answered and absorbed. */
   private readonly chunking = new Set<Promise<unknown>>();
-  private unsaved = new Map<string, PackEntry[]>();
-  private unsavedBlobs = 0;
-  private writeChain: Promise<void> = Promise.resolve();
-  private writesQueued = 0;
-  private writeError: unknown = null;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private batch: { file: ChunkFile; pending: PendingFile }[] = [];
@@ -415,7 +207,12 @@ class BackupRun {
   ) {
     const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
     this.writeBudget = budget;
-    this.treePacker = new Packer(repo.dir('tmp'), budget);
+    this.treePacker = new TreePacker(repo.stagingDir(), budget);
+    this.installer = new PackInstaller(repo, index, this.pending, {
+      indexEvery: options.indexEvery,
+      stored: (bytes) => (this.summary.dataAdded += bytes),
+      wake: () => this.wake(),
+    });
     this.excluded = makeExcluder(options.excludes ?? []);
     this.parentComplete = options.parent?.version === SNAPSHOT_VERSION;
   }
@@ -429,7 +226,7 @@ class BackupRun {
     }
     try {
       // Packs a killed run wrote (or a damaged index file listed): indexed already, written now.
-      for (const [id, entries] of this.recovered) this.unsaved.set(id, entries);
+      this.installer.adopt(this.recovered);
 
       const parent = this.options.parent ?? null; // found by backup()
       const parentRoot = parent ? await this.tryTree(parent.tree) : null;
@@ -459,18 +256,18 @@ class BackupRun {
       if (this.poolInstance) {
         const { packs, error } = await this.poolInstance.finishPacks();
         // After a failure the packs are queued all the same: the write queue deletes them.
-        if (error) this.writeError ??= error;
-        for (const pack of packs) this.queueFinished(pack);
+        if (error) this.fail(error);
+        for (const pack of packs) this.installer.queueFinished(pack);
       }
-      this.sealPack(this.treePacker);
-      await this.drainWrites();
+      this.sealTreePack();
+      await this.installer.drain();
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
       // pack unfinished: then the snapshot would name chunks that were never written.
       if (this.pending.data.size + this.pending.tree.size > 0) throw stopped.threadLost();
       // A cancel that came after the last file was handed out still stops the snapshot (what
       // was stored is indexed below all the same, for the next run to reuse).
       this.checkCancel();
-      await this.saveIndex();
+      await this.installer.flushIndex();
 
       this.summary.durationMs = Date.now() - this.started;
       const snapshotId = await this.repo.saveSnapshot({
@@ -493,8 +290,8 @@ class BackupRun {
       await this.poolInstance?.abandonPacks();
       await this.treePacker.abandon();
       // Whatever happened, index the packs already on disk so the next run reuses them.
-      await this.drainWrites().catch(() => undefined);
-      await this.saveIndex().catch(() => undefined);
+      await this.installer.drain().catch(() => undefined);
+      await this.installer.flushIndex().catch(() => undefined);
       await this.poolInstance?.close();
       await this.scanThread?.terminate();
     }
@@ -511,7 +308,12 @@ class BackupRun {
 
   private checkCancel(): void {
     if (this.options.signal?.aborted) throw stopped.cancelled('backup');
-    if (this.writeError) throw this.writeError;
+    if (this.installer.error) throw this.installer.error;
+  }
+
+  /** The run fails with its first failure; packs still queued are dropped (pack-installer.ts). */
+  private fail(e: unknown): void {
+    this.installer.error ??= e;
   }
 
   /**
@@ -738,7 +540,7 @@ class BackupRun {
         });
       },
       (e) => {
-        this.writeError ??= e;
+        this.fail(e);
         for (const b of batch) b.pending.arrive(null);
       },
     );
@@ -750,7 +552,7 @@ class BackupRun {
       (r) => pending.arrive(this.readDone(path, pending.meta, pending.changed, r)),
       (e: unknown) => {
         // The run stopped (a cancel, a failed write): it fails with that error.
-        this.writeError ??= e;
+        this.fail(e);
         pending.arrive(null);
       },
     );
@@ -792,7 +594,7 @@ class BackupRun {
         // Stored under an older table: let the current one know too.
         if (this.claims !== claims) this.claims!.claim(Buffer.from(id, 'hex'));
       }
-      for (const pack of result.packs) this.queueFinished(pack);
+      for (const pack of result.packs) this.installer.queueFinished(pack);
       return result;
     });
     // Tracked settled either way: whoever awaits `task` sees its error.
@@ -821,7 +623,7 @@ class BackupRun {
 
   /** Wait while the pool or the pack writer is full: bounds memory, whatever the tree. */
   private async capacity(): Promise<void> {
-    while (this.inFlight >= this.threads * 2 || this.writesQueued > 2 || this.writeBudget.pending > MAX_PENDING_WRITE_BYTES) {
+    while (this.inFlight >= this.threads * 2 || this.installer.queued > 2 || this.writeBudget.pending > MAX_PENDING_WRITE_BYTES) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
       this.checkCancel();
     }
@@ -840,95 +642,17 @@ class BackupRun {
     const sealed = encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id));
     this.pending.tree.add(hex);
     this.treePacker.add(hex, 'tree', sealed, plain.length, useZstd);
-    if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealPack(this.treePacker);
+    if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealTreePack();
     return hex;
   }
 
-  private sealPack(packer: Packer): void {
-    const file = packer.take();
+  private sealTreePack(): void {
+    const file = this.treePacker.take();
     if (!file) return;
-    this.queueWrite(
-      () => this.writeTreePack(file),
+    this.installer.queue(
+      () => finishTreePack(file, this.repo.keys.data),
       () => closePack(file),
     );
-  }
-
-  /** A data pack a worker thread wrote whole and closed: fsync, rename and index it in turn. */
-  private queueFinished(pack: FinishedPack): void {
-    this.queueWrite(
-      async () => this.installPack(pack.tmp, await openAsync(pack.tmp, 'r'), pack.id, pack.entries),
-      async () => rmSync(pack.tmp, { force: true }),
-    );
-  }
-
-  /** Packs are installed one at a time, in order; after a failure the rest are dropped. */
-  private queueWrite(install: () => Promise<void>, drop: () => Promise<void>): void {
-    this.writesQueued++;
-    this.writeChain = this.writeChain.then(async () => {
-      try {
-        if (!this.writeError) await install();
-        else await drop();
-      } catch (e) {
-        this.writeError ??= e;
-      } finally {
-        this.writesQueued--;
-        this.wake();
-      }
-    });
-  }
-
-  /** The tree pack's last writes and footer, then install it. */
-  private async writeTreePack(file: OpenPackFile): Promise<void> {
-    try {
-      await file.writes;
-      const footer = packFooter(this.repo.keys.data, file.entries);
-      await writeAllAsync(file.fd, footer);
-      file.hash.update(footer);
-    } catch (e) {
-      closeSync(file.fd);
-      throw e;
-    }
-    await this.installPack(file.tmp, file.fd, file.hash.digest('hex'), file.entries);
-  }
-
-  /** Fsync, close, rename into data/, fsync the folder: only then is the pack indexed. */
-  private async installPack(tmp: string, fd: number, packId: string, entries: PackEntry[]): Promise<void> {
-    try {
-      await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const dest = this.repo.packPath(packId);
-    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-    renameSync(tmp, dest);
-    fsyncDir(dirname(dest));
-    this.summary.dataAdded += statSync(dest).size;
-    this.index.addPack(packId, entries);
-    for (const e of entries) this.pending[e.type].delete(e.id);
-    this.unsaved.set(packId, entries);
-    this.unsavedBlobs += entries.length;
-    if (this.unsaved.size >= (this.options.indexEvery ?? 32) || this.unsavedBlobs >= INDEX_EVERY_BLOBS) await this.saveIndex();
-  }
-
-  private async drainWrites(): Promise<void> {
-    await this.writeChain;
-    if (this.writeError) throw this.writeError;
-  }
-
-  private async saveIndex(): Promise<void> {
-    if (this.unsaved.size === 0) return;
-    const packs = this.unsaved;
-    this.unsaved = new Map();
-    this.unsavedBlobs = 0;
-    try {
-      await this.repo.saveSealed('index', indexFileFor(packs));
-    } catch (e) {
-      for (const [k, v] of packs) {
-        this.unsaved.set(k, v);
-        this.unsavedBlobs += v.length;
-      }
-      throw e;
-    }
   }
 
   // ---- progress ----

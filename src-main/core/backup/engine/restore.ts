@@ -170,7 +170,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     check();
   };
   const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
-    const blobs = blobsOf(repo, index, node);
+    const blobs = await blobsOf(repo, index, node);
     if (!blobs) {
       summary.errors.push({ path: target, message: damage.dataNotIndexed().message });
       links.written(node, target, false);
@@ -297,13 +297,17 @@ function restoreFile(node: TreeNode, target: string, blobs: RestoreBlob[], tmp: 
   return { target, tmp, replace, inNewFolder, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
 }
 
-/** Where each chunk of a file lies, or null when some chunk is in no index (its data is lost). */
-function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): RestoreBlob[] | null {
+/**
+ * Where each chunk of a file lies (the local file of its pack: Repository.localPack), or null
+ * when some chunk is in no index (its data is lost).
+ */
+async function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): Promise<RestoreBlob[] | null> {
   const blobs: RestoreBlob[] = [];
   for (const id of node.content ?? []) {
     const loc = index.get(id, 'data');
     if (!loc) return null;
-    blobs.push({ id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
+    const pack = await repo.localPack(loc.pack);
+    blobs.push({ id, pack, offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
   }
   return blobs;
 }
