@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/core/backup/engine/backup.js';
+import { RepoLock } from '../../src-main/core/backup/engine/lock.js';
 import { check } from '../../src-main/core/backup/engine/check.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
@@ -65,6 +66,27 @@ describe('a repository on a storage with no folder behind it', () => {
     expect(existsSync(staging)).toBe(true);
     await opened.close();
     expect(existsSync(staging)).toBe(false);
+  });
+
+  it('holds a lock as an object, refreshed by a new object before the old one goes, and refuses a second exclusive one', async () => {
+    const { repo } = await Repository.init(storage, 'repository password', TEST_KDF);
+    const lock = await RepoLock.acquire(repo, false);
+    const before = await storage.list('locks');
+    expect(before.map((o) => o.name)).toEqual([`locks/${lock.id}`]);
+    const deletes = storage.count('delete', 'locks/');
+    await lock.refresh();
+    const after = await storage.list('locks');
+    expect(after).toHaveLength(1);
+    expect(after[0]!.name).not.toBe(before[0]!.name);
+    expect(after[0]!.name).toBe(`locks/${lock.id}`);
+    // Written first, then the old one deleted: never a moment without a lock.
+    const lockCalls = storage.calls.filter((c) => c.name.startsWith('locks/') && (c.call === 'write' || c.call === 'delete'));
+    expect(lockCalls.slice(-2).map((c) => c.call)).toEqual(['write', 'delete']);
+    expect(storage.count('delete', 'locks/')).toBe(deletes + 1);
+    await expect(RepoLock.acquire(repo, true)).rejects.toMatchObject({ code: 'REPO_LOCKED' });
+    expect(await storage.list('locks')).toHaveLength(1);
+    await lock.release();
+    expect(await storage.list('locks')).toEqual([]);
   });
 
   it('after its writes failed mid-backup, the next backup reuses the packs stored and checks clean', async () => {
