@@ -6,9 +6,11 @@
  *
  * Incremental: a file whose size, mtime, ctime and inode match the parent snapshot keeps the
  * parent's chunk list without being read; a directory whose tree encodes to the same bytes has
- * the same id and is not stored again. Crash safety: each pack, index and snapshot is written
- * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
- * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
+ * the same id and is not stored again. Crash safety: each pack, index and snapshot is stored
+ * whole through the repository's Storage (atomic, create-only), in that order, so a kill at any
+ * moment leaves a repository that checks clean; the next run indexes packs a killed run stored
+ * and reuses them (maintenance.ts). Packs: tree-packer.ts, pack-installer.ts; file contents to
+ * the pool: file-feed.ts.
  */
 import { lstatSync } from 'node:fs';
 import { hostname } from 'node:os';

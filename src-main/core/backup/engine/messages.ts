@@ -5,7 +5,7 @@
  * carries a stable code (src-shared/errors.ts); the engine calls these builders and never
  * words a message itself. Ids appear as their first 12 hex digits, never contents or keys.
  *
- * Imported by the worker threads too, so it depends on nothing but CoreError.
+ * Imported by the worker threads too, so it depends on nothing but CoreError and StorageError.
  */
 import { CoreError } from '../../platform/errors.js';
 import { ERROR_CODES, type ErrorCode } from '../../../../src-shared/errors.js';
