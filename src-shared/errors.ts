@@ -39,6 +39,10 @@ export const ERROR_CODES = [
   'DISK_FULL',
   // The repository's storage failed: read-only, gone, not answering, refusing access.
   'STORAGE_UNAVAILABLE',
+  // The repository's storage (SFTP, S3) refused the credentials.
+  'STORAGE_AUTH_FAILED',
+  // An SFTP server's key is unknown (to be confirmed) or not the one confirmed before.
+  'STORAGE_HOST_KEY',
   'INTERNAL',
 ] as const;
 

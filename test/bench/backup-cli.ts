@@ -7,6 +7,7 @@ import { backup } from '../../src-main/core/backup/engine/backup.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { favourMemory } from '../../src-main/core/backup/engine/gc.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 // As the app's composition root does (src-main/core/composition.ts).
 favourMemory();
@@ -15,13 +16,13 @@ const [command, repoPath, ...rest] = process.argv.slice(2);
 const password = process.env.TWOFOLD_PASSWORD ?? '';
 
 if (command === 'init') {
-  await Repository.init(repoPath!, password);
+  await Repository.init(folderStorage(repoPath!), password);
 } else if (command === 'backup') {
-  const { repo } = await Repository.openWithPassword(repoPath!, password);
+  const { repo } = await Repository.openWithPassword(folderStorage(repoPath!), password);
   const { snapshotId, summary } = await backup(repo, { sources: rest });
   process.stdout.write(`${JSON.stringify({ snapshotId, files: summary.files, errors: summary.errors.length, dataAdded: summary.dataAdded })}\n`);
 } else if (command === 'restore') {
-  const { repo } = await Repository.openWithPassword(repoPath!, password);
+  const { repo } = await Repository.openWithPassword(folderStorage(repoPath!), password);
   const snapshots = await repo.snapshots();
   const { index } = await repo.loadIndex();
   const summary = await restore(repo, index, snapshots.at(-1)!, { targetDir: rest[0]!, onExisting: 'fail' });

@@ -5,10 +5,11 @@
  */
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 const [repoPath, snapshotId, target] = process.argv.slice(2);
 const master = Buffer.from(process.env.TWOFOLD_TEST_MASTER ?? '', 'hex');
-const repo = Repository.openWithMaster(repoPath!, master);
+const repo = await Repository.openWithMaster(folderStorage(repoPath!), master);
 const { index } = await repo.loadIndex();
 const snapshot = await repo.loadSnapshot(snapshotId!);
 process.stdout.write('started\n');

@@ -15,6 +15,7 @@ import { SEGMENT_BYTES } from '../../src-main/core/backup/engine/file-read.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let work: string;
 let source: string;
@@ -30,7 +31,7 @@ beforeEach(async () => {
   mkdirSync(source);
   writeFileSync(join(source, 'big.bin'), OLD);
   writeFileSync(join(source, 'note.txt'), 'a note\n');
-  repo = (await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF)).repo;
 });
 afterEach(() => removeTree(work));
 

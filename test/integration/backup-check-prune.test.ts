@@ -12,13 +12,15 @@ import { forget, prune } from '../../src-main/core/backup/engine/prune.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { packFile, repoFile } from '../helpers/repo-files.js';
 
 let work: string;
 let repo: Repository;
 
 beforeEach(async () => {
   work = tempDir('check');
-  repo = (await Repository.init(join(work, 'repo'), 'pw', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'pw', TEST_KDF)).repo;
 });
 afterEach(() => removeTree(work));
 
@@ -44,7 +46,7 @@ describe('check', () => {
     expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
 
     const pack = await packOf(snapshotId, 'report.pdf');
-    flipByte(repo.packPath(pack), 1000);
+    flipByte(packFile(repo, pack), 1000);
 
     const structural = await check(repo, { readData: { kind: 'none' } });
     expect(structural.ok).toBe(true); // the header is intact: only reading data can see this
@@ -60,7 +62,7 @@ describe('check', () => {
     writeTree(source, { 'one.bin': pseudoRandom('one', 100_000) });
     const { snapshotId } = await backup(repo, { sources: [source] });
     const pack = await packOf(snapshotId, 'one.bin');
-    const path = repo.packPath(pack);
+    const path = packFile(repo, pack);
     // Cut into the trailer only: the header is lost, every blob is still whole.
     truncateSync(path, statSync(path).size - 3);
     let report = await check(repo, { readData: { kind: 'none' } });
@@ -125,7 +127,7 @@ describe('forget and prune', () => {
     await held.release();
     // A lock left by a process that no longer exists on this host is stale.
     writeFileSync(
-      join(repo.dir('locks'), 'a'.repeat(64)),
+      join(repoFile(repo, 'locks'), 'a'.repeat(64)),
       JSON.stringify({ host: hostname(), pid: 2 ** 22 + 12345, time: Date.now(), exclusive: true }),
     );
     await expect(prune(repo)).resolves.toMatchObject({ packsRemoved: 0 });

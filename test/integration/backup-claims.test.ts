@@ -19,6 +19,8 @@ import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { encodeTree } from '../../src-main/core/backup/engine/tree.js';
 import type { MasterIndex } from '../../src-main/core/backup/engine/index.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { repoFile, repoPath } from '../helpers/repo-files.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/backup-child.ts', import.meta.url));
 
@@ -30,7 +32,7 @@ beforeAll(() => {
 afterAll(() => removeTree(work));
 
 async function freshRepo(name: string): Promise<Repository> {
-  return (await Repository.init(join(work, name), 'repository password', TEST_KDF)).repo;
+  return (await Repository.init(folderStorage(join(work, name)), 'repository password', TEST_KDF)).repo;
 }
 
 /** The chunk ids of every file under a snapshot's tree. */
@@ -129,7 +131,7 @@ describe('chunks stored by the worker threads', () => {
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(filesDone).toBeGreaterThanOrEqual(1);
     expect(filesDone).toBeLessThan(120);
-    expect(readdirSync(repo.dir('tmp'))).toEqual([]);
+    expect(readdirSync(repoFile(repo, 'tmp'))).toEqual([]);
     expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
   });
 
@@ -138,11 +140,11 @@ describe('chunks stored by the worker threads', () => {
     mkdirSync(source, { recursive: true });
     writeFileSync(join(source, 'big.bin'), pseudoRandom('too big for the limit', 8 * 1024 * 1024));
     writeFileSync(join(source, 'small.txt'), 'small enough');
-    const { repo, master } = await Repository.init(join(work, 'limited-repo'), 'repository password', TEST_KDF);
+    const { repo, master } = await Repository.init(folderStorage(join(work, 'limited-repo')), 'repository password', TEST_KDF);
 
     // Files this process writes may not grow past 3 MiB (Node ignores SIGXFSZ, so writes fail
     // with EFBIG): the index, tree pack and snapshot stay under it, a data pack does not.
-    const child = spawnSync('bash', ['-c', 'ulimit -f 3072; exec "$0" --import tsx "$1" "$2" "$3"', process.execPath, CHILD, repo.path, source], {
+    const child = spawnSync('bash', ['-c', 'ulimit -f 3072; exec "$0" --import tsx "$1" "$2" "$3"', process.execPath, CHILD, repoPath(repo), source], {
       env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex') },
       encoding: 'utf8',
     });
@@ -150,7 +152,7 @@ describe('chunks stored by the worker threads', () => {
     expect(child.stdout).not.toContain('done');
     expect(child.stderr).toContain('EFBIG');
     expect(await repo.snapshots()).toEqual([]);
-    expect(readdirSync(repo.dir('tmp'))).toEqual([]);
+    expect(readdirSync(repoFile(repo, 'tmp'))).toEqual([]);
     expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
   });
 

@@ -14,6 +14,8 @@ import { check } from '../../src-main/core/backup/engine/check.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { repoPath } from '../helpers/repo-files.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/backup-child.ts', import.meta.url));
 const RUNS = 20;
@@ -27,7 +29,7 @@ beforeAll(async () => {
   work = tempDir('crash');
   source = join(work, 'source');
   mkdirSync(source);
-  ({ repo, master } = await Repository.init(join(work, 'repo'), 'pw', TEST_KDF));
+  ({ repo, master } = await Repository.init(folderStorage(join(work, 'repo')), 'pw', TEST_KDF));
 });
 afterAll(() => removeTree(work));
 
@@ -37,7 +39,7 @@ afterAll(() => removeTree(work));
  * start-up does not push every kill past the end of the work.
  */
 function runChild(killAfterMs: number): Promise<{ killed: boolean; stdout: string; backupMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, repo.path, source], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, repoPath(repo), source], {
     env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,13 +101,13 @@ describe('a backup killed at random moments', () => {
     expect(report.problems).toEqual([]);
     expect(report.unindexedPacks).toEqual([]);
     // Packs written by killed runs were indexed and reused, not written again.
-    expect(dataBytes(repo.path)).toBeLessThan(sourceBytes * 1.12);
+    expect(dataBytes(repoPath(repo))).toBeLessThan(sourceBytes * 1.12);
 
     const target = join(work, 'restored');
     const { index } = await repo.loadIndex();
     const result = await restore(repo, index, await repo.loadSnapshot(snapshotId), { targetDir: target, onExisting: 'fail' });
     expect(result.errors).toEqual([]);
     expect(diffTrees(source, join(target, 'source'))).toBe('');
-    expect(readdirSync(join(repo.path, 'tmp')).filter((n) => n.includes(`-${process.pid}-`))).toEqual([]);
+    expect(readdirSync(join(repoPath(repo), 'tmp')).filter((n) => n.includes(`-${process.pid}-`))).toEqual([]);
   }, 240_000);
 });

@@ -14,6 +14,7 @@ import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { diffTree, makeEdgeTree, reportTree, type TreeReport } from '../helpers/edge-tree.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let work: string;
 let source: string;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   makeEdgeTree(source);
   // What the tools say before any backup reads the tree.
   before = reportTree(source);
-  repo = (await Repository.init(join(work, 'repo'), 'pw', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'pw', TEST_KDF)).repo;
 });
 afterAll(() => removeTree(work));
 

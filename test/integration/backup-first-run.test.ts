@@ -14,6 +14,7 @@ import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { CoreError } from '../../src-main/core/platform/errors.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let work: string;
 let source: string;
@@ -28,7 +29,7 @@ beforeAll(() => {
 afterAll(() => removeTree(work));
 
 async function newRepo(name: string): Promise<Repository> {
-  return (await Repository.init(join(work, name), 'repository password', TEST_KDF)).repo;
+  return (await Repository.init(folderStorage(join(work, name)), 'repository password', TEST_KDF)).repo;
 }
 
 describe('a first backup', () => {

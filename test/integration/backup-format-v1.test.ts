@@ -21,6 +21,7 @@ import { restore } from '../../src-main/core/backup/engine/restore.js';
 import type { SnapshotWithId } from '../../src-main/core/backup/engine/snapshot.js';
 import { encodeTree, type TreeNode } from '../../src-main/core/backup/engine/tree.js';
 import { removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/repo-v1-letters', import.meta.url));
 const T = 1_620_285_289; // the fixture's times, in seconds (2021-05-06T07:14:49Z)
@@ -33,7 +34,7 @@ beforeAll(async () => {
   cpSync(FIXTURE, join(work, 'repo'), { recursive: true });
   // Git keeps no empty folders: the layout's are made as a copied repository would have them.
   for (const d of ['locks', 'tmp']) mkdirSync(join(work, 'repo', d), { recursive: true });
-  repo = (await Repository.openWithPassword(join(work, 'repo'), 'version one password')).repo;
+  repo = (await Repository.openWithPassword(folderStorage(join(work, 'repo')), 'version one password')).repo;
 });
 afterAll(() => removeTree(work));
 
@@ -85,9 +86,9 @@ describe('a version-1 repository', () => {
     const { snapshotId, summary } = await backup(repo, { sources: [source] });
     expect(summary.errors).toEqual([]);
     expect(repo.config.version).toBe(2);
-    expect(Repository.readConfig(repo.path)).toEqual({ ...repo.config, version: 2 });
+    expect(await Repository.readConfig(repo.storage)).toEqual({ ...repo.config, version: 2 });
     expect((await repo.loadSnapshot(snapshotId)).version).toBe(2);
-    const reopened = (await Repository.openWithPassword(repo.path, 'version one password')).repo;
+    const reopened = (await Repository.openWithPassword(repo.storage, 'version one password')).repo;
     const { index } = await reopened.loadIndex();
     const old = (await reopened.snapshots()).find((s) => s.version === 1)!;
     const target = join(work, 'restored-after-upgrade');
@@ -130,7 +131,7 @@ async function asVersion1(r: Repository, snapshot: SnapshotWithId): Promise<Snap
 
 describe('a backup whose parent snapshot is version 1', () => {
   it('reads again what the parent did not record, for unchanged files too, and keeps their stored contents', async () => {
-    const r = (await Repository.init(join(work, 'repo-parent'), 'pw', TEST_KDF)).repo;
+    const r = (await Repository.init(folderStorage(join(work, 'repo-parent')), 'pw', TEST_KDF)).repo;
     const source = join(work, 'tagged');
     mkdirSync(source);
     writeFileSync(join(source, 'tagged.txt'), 'tagged\n');

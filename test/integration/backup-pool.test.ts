@@ -16,13 +16,15 @@ import type { FinishedPack } from '../../src-main/core/backup/engine/pack-writer
 import { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { repoFile } from '../helpers/repo-files.js';
 
 let work: string;
 let repo: Repository;
 
 beforeAll(async () => {
   work = tempDir('pool');
-  repo = (await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF)).repo;
 });
 afterAll(() => removeTree(work));
 
@@ -77,7 +79,7 @@ describe('a pool with one inline lane', () => {
       expect(result.files[1]!.error).toBeUndefined();
       expect(result.files[1]!.ids).toEqual(chunkIds(Buffer.from('readable')));
       await pool.abandonPacks();
-      expect(readdirSync(repo.dir('tmp'))).toEqual([]);
+      expect(readdirSync(repoFile(repo, 'tmp'))).toEqual([]);
     } finally {
       await pool.close();
     }
@@ -177,10 +179,10 @@ describe('a pool with one inline lane', () => {
     const source = join(work, 'five');
     mkdirSync(source);
     writeFileSync(join(source, 'data.bin'), pseudoRandom('unwritable', 2 * 1024 * 1024));
-    const { repo: broken } = await Repository.init(join(work, 'broken-repo'), 'repository password', TEST_KDF);
+    const { repo: broken } = await Repository.init(folderStorage(join(work, 'broken-repo')), 'repository password', TEST_KDF);
     const pool = new WorkerPool(broken, 1, { inline: true });
     try {
-      rmSync(broken.dir('tmp'), { recursive: true }); // where the lane's pack would be created
+      rmSync(repoFile(broken, 'tmp'), { recursive: true }); // where the lane's pack would be created
       const claims = ClaimTable.create(1024).buffer;
       const result = await pool.chunk({ kind: 'chunk', claims, files: [{ path: join(source, 'data.bin'), start: 0, limit: Number.MAX_SAFE_INTEGER }] });
       expect(result.files[0]!.error).toBeUndefined();

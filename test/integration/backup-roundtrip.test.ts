@@ -12,6 +12,7 @@ import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import type { Progress } from '../../src-main/core/backup/engine/backup.js';
 import { diffTrees, makeSourceTree, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let work: string;
 let source: string;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   work = tempDir('roundtrip');
   source = join(work, 'source');
   makeSourceTree(source, 100);
-  repo = (await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF)).repo;
 });
 afterAll(() => removeTree(work));
 
@@ -157,7 +158,7 @@ describe('a backup of a generated tree', () => {
     // "caf\xe9.txt": Latin-1, not UTF-8.
     const latin1 = Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('.txt')]);
     writeFileSync(Buffer.concat([Buffer.from(`${odd}/`), latin1]), 'latin-1 name');
-    const oddRepo = (await Repository.init(join(work, 'odd-repo'), 'repository password', TEST_KDF)).repo;
+    const oddRepo = (await Repository.init(folderStorage(join(work, 'odd-repo')), 'repository password', TEST_KDF)).repo;
     const { snapshotId, summary } = await backup(oddRepo, { sources: [odd] });
     expect(summary.errors).toEqual([]);
     expect(summary.files).toBe(2);
@@ -178,11 +179,11 @@ describe('a backup of a generated tree', () => {
   });
 
   it('refuses a wrong repository password with a clear error, and opens with the right one', async () => {
-    await expect(Repository.openWithPassword(repo.path, 'not the password')).rejects.toMatchObject({
+    await expect(Repository.openWithPassword(repo.storage, 'not the password')).rejects.toMatchObject({
       code: 'REPO_PASSWORD_WRONG',
       message: 'That is not the password of this repository.',
     });
-    const { repo: reopened } = await Repository.openWithPassword(repo.path, 'repository password');
+    const { repo: reopened } = await Repository.openWithPassword(repo.storage, 'repository password');
     expect(reopened.id).toBe(repo.id);
     expect((await reopened.snapshots()).length).toBe(5);
   });

@@ -9,6 +9,7 @@ import { backup, type Progress } from '../../src-main/core/backup/engine/backup.
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { countTree } from '../../src-main/core/backup/engine/scan.js';
 import { removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let work: string;
 let source: string;
@@ -44,7 +45,7 @@ describe('counting a tree for the ETA', () => {
   });
 
   it('agrees with what the backup stores, and a first backup reports those totals', async () => {
-    const { repo } = await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF);
+    const { repo } = await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF);
     const excludes = ['*.tmp', 'node_modules'];
     const progress: Progress[] = [];
     const { summary } = await backup(repo, { sources: [source], excludes, onProgress: (p) => progress.push(p) });

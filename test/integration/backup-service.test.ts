@@ -11,6 +11,7 @@ import type { OutputOf } from '../../src-shared/contract.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let t: TestApp;
 let work: string;
@@ -158,8 +159,8 @@ describe('backup through the contract', () => {
     const { proof } = await t.ok('gate.stepUp', { method: 'backup.repositories.changePassword', input, password: STRONG_PASSWORD });
     const { password: fresh } = await t.ok('backup.repositories.changePassword', input, proof);
     expect(fresh).not.toBe(password);
-    await expect(Repository.openWithPassword(join(work, 'repo'), password)).rejects.toMatchObject({ code: 'REPO_PASSWORD_WRONG' });
-    await expect(Repository.openWithPassword(join(work, 'repo'), fresh)).resolves.toBeTruthy();
+    await expect(Repository.openWithPassword(folderStorage(join(work, 'repo')), password)).rejects.toMatchObject({ code: 'REPO_PASSWORD_WRONG' });
+    await expect(Repository.openWithPassword(folderStorage(join(work, 'repo')), fresh)).resolves.toBeTruthy();
   });
 
   it('refuses an invalid schedule and a relative source with clear messages', async () => {

@@ -17,6 +17,7 @@ import type { SnapshotWithId } from '../../src-main/core/backup/engine/snapshot.
 import { displayPaths } from '../../src-main/core/backup/engine/snapshot-paths.js';
 import { makeTestApp, STRONG_PASSWORD } from '../helpers/app.js';
 import { diffTrees, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 let work: string;
 let source: string;
@@ -36,7 +37,7 @@ beforeAll(async () => {
   mkdirSync(join(source, 'Taxes'), { recursive: true });
   writeFileSync(join(source, 'Taxes', '2026.txt'), 'filed\n');
   writeFileSync(join(source, 'letter.txt'), 'Dear Grace,\n');
-  repo = (await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF)).repo;
   posixSnapshot = await repo.loadSnapshot((await backup(repo, { sources: [source] })).snapshotId);
   windowsSnapshot = await asMadeOnWindows(posixSnapshot, ['/C/Users/Ada/Documents']);
 });

@@ -16,6 +16,8 @@ import type { ApiResult } from '../../src-shared/errors.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { flipByte, pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { STRONG_PASSWORD } from '../helpers/app.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { packFile } from '../helpers/repo-files.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -138,15 +140,15 @@ describe('the console process and a damaged repository', () => {
     if (backedUp.kind !== 'backup' || !backedUp.result) throw new Error(`the backup did not finish: ${backedUp.error?.message}`);
 
     // Damage the listing of letters/ and the data of papers/thesis.pdf.
-    const { repo } = await Repository.openWithPassword(join(work, 'repo'), password);
+    const { repo } = await Repository.openWithPassword(folderStorage(join(work, 'repo')), password);
     const { index } = await repo.loadIndex();
     const top = (await repo.loadTree((await repo.loadSnapshot(backedUp.result.snapshotId)).tree, index)).nodes[0]!;
     const docs = (await repo.loadTree(top.subtree!, index)).nodes;
     const letters = index.get(docs.find((n) => n.name === 'letters')!.subtree!, 'tree')!;
     const papers = (await repo.loadTree(docs.find((n) => n.name === 'papers')!.subtree!, index)).nodes;
     const thesis = index.get(papers[0]!.content![1]!, 'data')!;
-    flipByte(repo.packPath(letters.pack), letters.offset + 25);
-    flipByte(repo.packPath(thesis.pack), thesis.offset + 25);
+    flipByte(packFile(repo, letters.pack), letters.offset + 25);
+    flipByte(packFile(repo, thesis.pack), thesis.offset + 25);
 
     const target = join(work, 'restored');
     const restored = await c.job(

@@ -15,6 +15,8 @@ import { repair } from '../../src-main/core/backup/engine/repair.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { packFile, repoFile } from '../helpers/repo-files.js';
 
 let work: string;
 let source: string;
@@ -34,15 +36,15 @@ beforeEach(async () => {
   writeFileSync(join(source, 'big', 'three.bin'), pseudoRandom('three', 12 * MiB));
   for (let i = 0; i < 20; i++) writeFileSync(join(source, 'letters', `letter-${i}.txt`), `Dear reader ${i},\n`.repeat(50 + i));
   writeFileSync(join(source, 'letters', 'old', '1999.txt'), 'an old letter\n');
-  ({ repo, master } = await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF));
+  ({ repo, master } = await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF));
 });
 afterEach(() => removeTree(work));
 
 const short = (id: string) => id.slice(0, 12);
 
 /** Open the repository afresh after damaging it, as every job does (no tree or pack cached from before). */
-function reopen(): void {
-  repo = Repository.openWithMaster(join(work, 'repo'), master);
+async function reopen(): Promise<void> {
+  repo = await Repository.openWithMaster(folderStorage(join(work, 'repo')), master);
 }
 
 /** The repository's packs by what they hold: data packs (largest first) and tree packs. */
@@ -99,8 +101,8 @@ describe('a deleted pack', () => {
     const gone = (await packs()).data[0]!;
     const hit = await filesIn(first.snapshotId, gone);
     expect(hit.length).toBeGreaterThan(0);
-    rmSync(repo.packPath(gone));
-    reopen();
+    rmSync(packFile(repo, gone));
+    await reopen();
 
     const before = await check(repo, { readData: { kind: 'none' } });
     expect(before.problems).toContainEqual({ kind: 'pack', id: gone, message: `Pack ${short(gone)} is missing.` });
@@ -126,8 +128,8 @@ describe('a deleted pack', () => {
     const original = await repo.loadSnapshot(first.snapshotId);
     const gone = (await packs()).data[0]!;
     const hit = await filesIn(first.snapshotId, gone);
-    rmSync(repo.packPath(gone));
-    reopen();
+    rmSync(packFile(repo, gone));
+    await reopen();
 
     const report = await repair(repo, { packs: [], index: true, snapshots: true });
     expect(report.index!.packsDropped).toEqual([gone]);
@@ -154,8 +156,8 @@ describe('a deleted pack', () => {
     writeFileSync(join(source, 'letters', 'new.txt'), 'a new letter\n');
     await backup(repo, { sources: [source] });
     const gone = (await packs()).data[0]!;
-    rmSync(repo.packPath(gone));
-    reopen();
+    rmSync(packFile(repo, gone));
+    await reopen();
     expect(await forget(repo, [first.snapshotId])).toBe(1);
     const pruned = await prune(repo);
     expect(pruned.packsLeft).toEqual([gone]);
@@ -169,9 +171,9 @@ describe('a truncated pack', () => {
   it('is not relied on by the next backup; repair saves the blobs before the cut and removes it', async () => {
     const first = await backup(repo, { sources: [source] });
     const cut = (await packs()).data[0]!;
-    const path = repo.packPath(cut);
+    const path = packFile(repo, cut);
     truncateSync(path, Math.floor(statSync(path).size / 2));
-    reopen();
+    await reopen();
     const before = await check(repo, { readData: { kind: 'none' } });
     expect(before.damagedPacks).toEqual([cut]);
     expect(before.problems[0]).toEqual({ kind: 'pack', id: cut, message: `Pack ${short(cut)}: its header has no valid trailer.` });
@@ -185,7 +187,7 @@ describe('a truncated pack', () => {
     expect(report.packs[0]!.blobsSaved).toBeGreaterThan(0);
     // The removed pack is the salvage's to report, not the index's.
     expect(report.index).toMatchObject({ packsDropped: [], blobsLost: 0 });
-    expect(readdirSync(join(repo.dir('data'), cut.slice(0, 2)))).not.toContain(cut);
+    expect(readdirSync(join(repoFile(repo, 'data'), cut.slice(0, 2)))).not.toContain(cut);
     await expectClean();
   });
 });
@@ -194,8 +196,8 @@ describe('a flipped byte in an index file', () => {
   it('is reported and skipped: the next backup indexes its packs again; repair index replaces it', async () => {
     const first = await backup(repo, { sources: [source] });
     const [indexFile] = await repo.list('index');
-    flipByte(join(repo.dir('index'), indexFile!), 40);
-    reopen();
+    flipByte(join(repoFile(repo, 'index'), indexFile!), 40);
+    await reopen();
 
     const before = await check(repo, { readData: { kind: 'none' } });
     expect(before.problems).toEqual([{ kind: 'index', id: indexFile, message: `Index file ${short(indexFile!)} is damaged (its bytes do not match its name).` }]);
@@ -217,8 +219,8 @@ describe('a flipped byte in a snapshot file', () => {
     const first = await backup(repo, { sources: [source] });
     writeFileSync(join(source, 'letters', 'new.txt'), 'a new letter\n');
     const second = await backup(repo, { sources: [source] });
-    flipByte(join(repo.dir('snapshots'), first.snapshotId), 30);
-    reopen();
+    flipByte(join(repoFile(repo, 'snapshots'), first.snapshotId), 30);
+    await reopen();
 
     const listed = await repo.loadSnapshots();
     expect(listed.snapshots.map((s) => s.id)).toEqual([second.snapshotId]);
@@ -236,7 +238,7 @@ describe('a flipped byte in a snapshot file', () => {
     await expectClean();
     // forget removes a damaged file by id as well.
     const fourth = await backup(repo, { sources: [source] });
-    flipByte(join(repo.dir('snapshots'), fourth.snapshotId), 30);
+    flipByte(join(repoFile(repo, 'snapshots'), fourth.snapshotId), 30);
     expect(await forget(repo, [fourth.snapshotId])).toBe(1);
   });
 });
@@ -245,8 +247,8 @@ describe('a flipped byte in a data blob', () => {
   it('is stored again by a backup told to avoid the pack; repair saves the rest of the pack and loses the blob', async () => {
     await backup(repo, { sources: [source] });
     const bad = (await packs()).data[0]!;
-    flipByte(repo.packPath(bad), 5000);
-    reopen();
+    flipByte(packFile(repo, bad), 5000);
+    await reopen();
     const found = await check(repo, { readData: { kind: 'all' } });
     expect(found.damagedPacks).toEqual([bad]);
 
@@ -281,8 +283,8 @@ describe('a flipped byte in a tree', () => {
     const top = (await repo.loadTree((await repo.loadSnapshot(first.snapshotId)).tree, index)).nodes[0]!;
     const letters = (await repo.loadTree(top.subtree!, index)).nodes.find((n) => n.name === 'letters')!;
     const loc = index.get(letters.subtree!, 'tree')!;
-    flipByte(repo.packPath(loc.pack), loc.offset + 20);
-    reopen();
+    flipByte(packFile(repo, loc.pack), loc.offset + 20);
+    await reopen();
     rmSync(join(source, 'letters'), { recursive: true }); // gone from disk too: no backup can store it again
 
     const found = await check(repo, { readData: { kind: 'none' } });

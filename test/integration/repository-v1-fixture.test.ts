@@ -15,6 +15,7 @@ import { check } from '../../src-main/core/backup/engine/check.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { removeTree, statTree, tempDir } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/repo-v1', import.meta.url));
 const PASSWORD = 'frozen fixture password';
@@ -70,7 +71,7 @@ beforeAll(async () => {
   work = tempDir('fixture-v1');
   // A copy: opening, restoring and checking may write locks, and the fixture must stay as frozen.
   cpSync(FIXTURE, join(work, 'repo'), { recursive: true });
-  repo = (await Repository.openWithPassword(join(work, 'repo'), PASSWORD)).repo;
+  repo = (await Repository.openWithPassword(folderStorage(join(work, 'repo')), PASSWORD)).repo;
 });
 afterAll(() => removeTree(work));
 

@@ -16,6 +16,8 @@ import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { diffTree, makeEdgeTree, reportTree, type TreeReport } from '../helpers/edge-tree.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { repoPath } from '../helpers/repo-files.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/restore-child.ts', import.meta.url));
 const RUNS = 10;
@@ -40,7 +42,7 @@ beforeAll(async () => {
   }
   writeFileSync(join(source, 'large.bin'), pseudoRandom('large', 24 * 1024 * 1024));
   before = reportTree(source);
-  ({ repo, master } = await Repository.init(join(work, 'repo'), 'pw', TEST_KDF));
+  ({ repo, master } = await Repository.init(folderStorage(join(work, 'repo')), 'pw', TEST_KDF));
   const result = await backup(repo, { sources: [source] });
   expect(result.summary.errors).toEqual([]);
   snapshotId = result.snapshotId;
@@ -49,7 +51,7 @@ afterAll(() => removeTree(work));
 
 /** Run the child, and kill it `killAfterMs` after it reports that it started restoring (if it still runs). */
 function runChild(target: string, killAfterMs: number): Promise<{ killed: boolean; stdout: string; restoreMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, repo.path, snapshotId, target], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, repoPath(repo), snapshotId, target], {
     env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

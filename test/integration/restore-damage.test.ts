@@ -15,6 +15,8 @@ import { RestoreBatches } from '../../src-main/core/backup/engine/restore-batche
 import type { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
 import { CHUNK_MAX } from '../../src-main/core/backup/engine/format.js';
 import { diffTrees, flipByte, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { packFile } from '../helpers/repo-files.js';
 
 let work: string;
 let source: string;
@@ -32,7 +34,7 @@ beforeAll(async () => {
   writeFileSync(join(source, 'medium.bin'), pseudoRandom('medium', CHUNK_MAX)); // one chunk at most
   writeFileSync(join(source, 'big.bin'), pseudoRandom('big', BIG));
   for (let i = 0; i < 200; i++) writeFileSync(join(source, `many-${i}.txt`), `file ${i}\n`.repeat(i + 1));
-  repo = (await Repository.init(join(work, 'repo'), 'repository password', TEST_KDF)).repo;
+  repo = (await Repository.init(folderStorage(join(work, 'repo')), 'repository password', TEST_KDF)).repo;
   ({ snapshotId } = await backup(repo, { sources: [source] }));
 });
 afterAll(() => removeTree(work));
@@ -45,7 +47,7 @@ async function blobsOf(fileName: string): Promise<{ pack: string; offset: number
   const node = (await repo.loadTree(top.subtree!, index)).nodes.find((n) => n.name === fileName)!;
   return node.content!.map((id) => {
     const loc = index.get(id, 'data')!;
-    return { pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length };
+    return { pack: packFile(repo, loc.pack), offset: loc.offset, length: loc.length };
   });
 }
 
@@ -116,7 +118,7 @@ describe('a restore over a damaged repository', () => {
     writeFileSync(join(src, 'sub', 'deeper', 'below.txt'), 'below the damaged folder\n');
     writeFileSync(join(src, 'data', 'hit.bin'), pseudoRandom('hit', 300_000));
     writeFileSync(join(src, 'data', 'spared.bin'), pseudoRandom('spared', 300_000));
-    ({ repo: damaged, master } = await Repository.init(join(root, 'repo'), 'repository password', TEST_KDF));
+    ({ repo: damaged, master } = await Repository.init(folderStorage(join(root, 'repo')), 'repository password', TEST_KDF));
     ({ snapshotId: snap } = await backup(damaged, { sources: [src] }));
   });
   afterAll(() => removeTree(root));
@@ -133,11 +135,11 @@ describe('a restore over a damaged repository', () => {
 
   it('with a flipped byte in a tree, in a data pack and in a pack header: restores everything else and names exactly what it could not', async () => {
     const { sub, hit } = await locate();
-    flipByte(damaged.packPath(sub.pack), sub.offset + 30); // the listing of docs/sub
-    flipByte(damaged.packPath(hit.pack), hit.offset + 30); // a chunk of docs/data/hit.bin
-    const size = statSync(damaged.packPath(hit.pack)).size;
-    flipByte(damaged.packPath(hit.pack), size - 40); // the data pack's header: restore reads by the index, not by it
-    const fresh = Repository.openWithMaster(join(root, 'repo'), master);
+    flipByte(packFile(damaged, sub.pack), sub.offset + 30); // the listing of docs/sub
+    flipByte(packFile(damaged, hit.pack), hit.offset + 30); // a chunk of docs/data/hit.bin
+    const size = statSync(packFile(damaged, hit.pack)).size;
+    flipByte(packFile(damaged, hit.pack), size - 40); // the data pack's header: restore reads by the index, not by it
+    const fresh = await Repository.openWithMaster(folderStorage(join(root, 'repo')), master);
     const { index } = await fresh.readingIndex();
     const target = join(root, 'out');
     const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), { targetDir: target, onExisting: 'fail' });
@@ -155,8 +157,8 @@ describe('a restore over a damaged repository', () => {
 
   it('with a pack cut short: names the pack as truncated for each file whose data lay past the cut', async () => {
     const { hit } = await locate();
-    truncateSync(damaged.packPath(hit.pack), 10);
-    const fresh = Repository.openWithMaster(join(root, 'repo'), master);
+    truncateSync(packFile(damaged, hit.pack), 10);
+    const fresh = await Repository.openWithMaster(folderStorage(join(root, 'repo')), master);
     const { index } = await fresh.readingIndex();
     const target = join(root, 'out-cut');
     const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), { targetDir: target, onExisting: 'fail', paths: ['docs/data', 'docs/top.txt'] });
@@ -170,8 +172,8 @@ describe('a restore over a damaged repository', () => {
 
   it('with a pack deleted: names the pack as missing for each file that needed it, and restores the rest', async () => {
     const { hit } = await locate();
-    rmSync(damaged.packPath(hit.pack));
-    const fresh = Repository.openWithMaster(join(root, 'repo'), master);
+    rmSync(packFile(damaged, hit.pack));
+    const fresh = await Repository.openWithMaster(folderStorage(join(root, 'repo')), master);
     const { index } = await fresh.readingIndex();
     const target = join(root, 'out-missing');
     const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), { targetDir: target, onExisting: 'fail', paths: ['docs/data', 'docs/top.txt'] });

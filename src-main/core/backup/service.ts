@@ -8,10 +8,7 @@
  * into a repository or the data folder. Every change and every read-out or removal of backed-up
  * data goes to the audit log.
  */
-import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { absolutePathProblem } from '../../../src-shared/paths.js';
-import { HOST_PATH_STYLE } from './engine/path-style.js';
 import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../platform/clock.js';
 import type { RequestContext } from '../platform/context.js';
@@ -21,6 +18,7 @@ import type { KdfCost } from '../platform/password-kdf.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { backup, type BackupResult } from './engine/backup.js';
+import { newRepositoryPassword, openConnected, requireAbsolute, storageAt, userFacing } from './repository-access.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
@@ -36,18 +34,7 @@ import { REPO_KDF_COST, Repository, type RepoProblem } from './engine/repository
 import { restore, type OnExisting, type RestoreSummary } from './engine/restore.js';
 import type { SnapshotWithId } from './engine/snapshot.js';
 
-const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-
-/** 30 symbols of 5 bits (150 bits), in groups of five: easy to copy onto paper, hopeless to guess. */
-export function newRepositoryPassword(): string {
-  const groups: string[] = [];
-  for (let g = 0; g < 6; g++) {
-    let s = '';
-    for (let i = 0; i < 5; i++) s += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
-    groups.push(s);
-  }
-  return groups.join('-');
-}
+export { newRepositoryPassword } from './repository-access.js';
 
 export interface BackupServiceDeps {
   store: Store;
@@ -126,7 +113,7 @@ export class BackupService {
     requireAbsolute(path);
     assertRepositoryPathAllowed(path, this.protectedFolders());
     const password = newRepositoryPassword();
-    const { repo, master } = await Repository.init(path, password, this.kdfCost);
+    const { repo, master } = await userFacing(Repository.init(storageAt(path), password, this.kdfCost));
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository created', { repository: repository.id });
@@ -141,7 +128,7 @@ export class BackupService {
   async connectRepository(name: string, path: string, password: string, caller?: CallerInfo): Promise<RepositoryRow> {
     requireAbsolute(path);
     assertRepositoryPathAllowed(path, this.protectedFolders());
-    const { repo, master } = await Repository.openWithPassword(path, password);
+    const { repo, master } = await userFacing(Repository.openWithPassword(storageAt(path), password));
     try {
       const repository = await this.sets.addRepository(name, path, repo.id, master);
       this.deps.logger.info('repository connected', { repository: repository.id });
@@ -157,7 +144,7 @@ export class BackupService {
     const row = this.sets.repository(id);
     const master = await this.sets.masterKey(id);
     try {
-      const repo = this.open(row, master);
+      const repo = await this.open(row, master);
       const old = await repo.keyIds();
       const password = newRepositoryPassword();
       const added = await repo.addKey(master, password, this.kdfCost);
@@ -195,18 +182,14 @@ export class BackupService {
     const row = this.sets.repository(id);
     const master = await this.sets.masterKey(id);
     try {
-      return this.open(row, master);
+      return await this.open(row, master);
     } finally {
       master.fill(0);
     }
   }
 
-  private open(row: RepositoryRow, master: Buffer): Repository {
-    const repo = Repository.openWithMaster(row.path, master);
-    if (repo.id !== row.repoId) {
-      throw new CoreError('REPO_DAMAGED', `The folder ${row.path} now holds a different repository than the one connected.`);
-    }
-    return repo;
+  private open(row: RepositoryRow, master: Buffer): Promise<Repository> {
+    return openConnected(row, master);
   }
 
   // ---- backup sets ----
@@ -503,11 +486,4 @@ export class BackupService {
   async close(): Promise<void> {
     await this.jobs.stopAll();
   }
-}
-
-/** The run's one line on what it could not keep (each item is named in the snapshot's summary). */
-/** A full path of this machine's own family: a Windows path on Linux (or the reverse) is refused. */
-function requireAbsolute(path: string): void {
-  const problem = absolutePathProblem(path, HOST_PATH_STYLE);
-  if (problem) throw new CoreError('BAD_INPUT', problem);
 }

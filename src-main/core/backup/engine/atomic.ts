@@ -1,8 +1,9 @@
 /**
  * Crash-safe file writes: write to tmp/, fsync, rename into place, fsync the folder. A reader
- * sees either no file or the whole file; a kill leaves at most a stray temp file in tmp/.
+ * sees either no file or the whole file; a kill leaves at most a stray temp file in tmp/. Used
+ * by the folder storage (storage/folder.ts) and for the local staging files of packs.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, rename, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -36,19 +37,5 @@ export async function writeFileAtomic(tmpDir: string, dest: string, parts: reado
   }
   await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
   await rename(tmp, dest);
-  fsyncDir(dirname(dest));
-}
-
-export function writeFileAtomicSync(tmpDir: string, dest: string, data: Uint8Array): void {
-  const tmp = tempName(tmpDir);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    let done = 0;
-    while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, dest);
   fsyncDir(dirname(dest));
 }

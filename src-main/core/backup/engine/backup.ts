@@ -6,310 +6,45 @@
  *
  * Incremental: a file whose size, mtime, ctime and inode match the parent snapshot keeps the
  * parent's chunk list without being read; a directory whose tree encodes to the same bytes has
- * the same id and is not stored again. Crash safety: each pack, index and snapshot is written
- * whole (temp file, fsync, rename, fsync dir), in that order, so a kill at any moment leaves a
- * repository that checks clean; the next run indexes packs a killed run wrote and reuses them.
+ * the same id and is not stored again. Crash safety: each pack, index and snapshot is stored
+ * whole through the repository's Storage (atomic, create-only), in that order, so a kill at any
+ * moment leaves a repository that checks clean; the next run indexes packs a killed run stored
+ * and reuses them (maintenance.ts). Packs: tree-packer.ts, pack-installer.ts; file contents to
+ * the pool: file-feed.ts.
  */
-import { closeSync, fsync, lstatSync, open, openSync, renameSync, rmSync, statSync, write, writev } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
-import type { Worker } from 'node:worker_threads';
-import { promisify } from 'node:util';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { availableParallelism, hostname, userInfo } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { compress } from 'zstd-napi';
 import { CoreError } from '../../platform/errors.js';
-import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
-import { indexFileFor, type MasterIndex } from './index.js';
-import { readFile, SEGMENT_BYTES, type Read, type ReadIo, type ReadOutcome } from './file-read.js';
-import { readProblem, stopped } from './messages.js';
-import { RepoLock, pidAlive } from './lock.js';
-import { packFooter, type PackEntry } from './pack.js';
-import { fsyncDir, tempName } from './atomic.js';
-import { makeExcluder, type Excluder } from './excludes.js';
-import { WorkerPool } from './pool.js';
-import { ClaimTable } from './claims.js';
-import type { FinishedPack } from './pack-writer.js';
-import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
+import { toSnapshotPath } from '../../../../src-shared/paths.js';
+import { findParent, sameLinks, sameNameKey, safeUser } from './backup-parent.js';
+import { ProgressMeter } from './backup-progress.js';
+import type { BackupOptions, BackupResult } from './backup-types.js';
+import { FolderWait, Later, PendingFile, settleAll, type Outcome } from './backup-wait.js';
 import { errnoCode, errnoNumber } from './errno.js';
+import { makeExcluder, type Excluder } from './excludes.js';
+import { FileFeed, type FileContent } from './file-feed.js';
+import { readFile, SEGMENT_BYTES, type ReadOutcome } from './file-read.js';
+import { blobAad, blobId, encrypt, PACK_TARGET_BYTES, ZSTD_LEVEL, type BlobType } from './format.js';
 import { fsPath, readLink } from './fs-names.js';
-import { toSnapshotPath, type PathStyle } from '../../../../src-shared/paths.js';
-import { HOST_PATH_STYLE } from './path-style.js';
+import type { MasterIndex } from './index.js';
+import { RepoLock } from './lock.js';
+import { backupIndex, cleanTemp } from './maintenance.js';
+import { readProblem, stopped } from './messages.js';
 import { readXattrs } from './native.js';
 import { dirNode, fileNode, nodeMeta, sameNodes, specialNode, symlinkNode, xattrsFrom, type NodeMeta } from './nodes.js';
-import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
-import type { ScanRequest, ScanTotals } from './scan.js';
+import type { PackEntry } from './pack.js';
+import { PackInstaller } from './pack-installer.js';
+import { HOST_PATH_STYLE } from './path-style.js';
 import type { RepoProblem, Repository } from './repository.js';
-import { SNAPSHOT_VERSION, type SnapshotSummary, type SnapshotWithId } from './snapshot.js';
+import { SNAPSHOT_VERSION, type SnapshotSummary } from './snapshot.js';
 import { encodeTree, type Tree, type TreeNode, type Xattr } from './tree.js';
-import type { ChunkFile, ChunkResult } from './worker.js';
+import { closePack, finishTreePack, TreePacker, type WriteBudget } from './tree-packer.js';
+import { fileKind, listFolder, statAt, statOf, Walker, type EntryStat, type FolderListing } from './walk.js';
 
-export interface Progress {
-  filesDone: number;
-  filesTotal: number | null;
-  bytesDone: number;
-  bytesTotal: number | null;
-  currentFile: string | null;
-  bytesPerSecond: number;
-  etaSeconds: number | null;
-}
-
-export interface BackupOptions {
-  sources: string[];
-  excludes?: string[];
-  tags?: string[];
-  /** The snapshot to compare against; by default the newest one of the same host and paths. */
-  parent?: SnapshotWithId | null;
-  signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
-  threads?: number;
-  /** Index new packs every this many packs, so a killed run loses little. */
-  indexEvery?: number;
-  /**
-   * For tests: blob ids the workers are to find claimed from the start, as a wrong claim (two
-   * ids sharing a fingerprint) would make them (claims.ts). The run must store them anyway.
-   */
-  staleClaims?: Uint8Array[];
-  /**
-   * Packs known to be damaged (a check found blobs in them that fail): their data
-   * counts as absent, so this backup stores it again and its snapshot does not depend on them.
-   */
-  avoidPacks?: ReadonlySet<string>;
-  /** For tests: a file can be changed at these moments, to see that what is stored is one version of it. */
-  testHooks?: {
-    /** Before a file is handed to the pool to be read. */
-    beforeRead?: (path: string) => void;
-    /** After each segment of a large file but its last. */
-    afterSegment?: (path: string, offset: number) => void | Promise<void>;
-  };
-}
-
-export interface BackupResult {
-  snapshotId: string;
-  summary: SnapshotSummary;
-  /**
-   * Damage the backup found in the repository and worked around: index or snapshot files it
-   * skipped, packs it did not rely on (their data was stored again where still on disk).
-   */
-  damage: RepoProblem[];
-}
-const BATCH_FILES = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
-const TEMP_MAX_AGE_MS = 24 * 3600_000;
-const fsyncAsync = promisify(fsync);
-const openAsync = promisify(open);
-const writeAsync = promisify(write);
-const writevAsync = promisify(writev);
-/** Blobs are gathered into writes of about this size (and at most this many blobs: IOV_MAX is 1024). */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-const WRITE_BATCH_BLOBS = 512;
-/** Blob bytes waiting for the disk before the walk pauses (page-cache writes drain fast). */
-const MAX_PENDING_WRITE_BYTES = 16 * 1024 * 1024;
-/** Index new packs once they list this many blobs (small files make packs of thousands). */
-const INDEX_EVERY_BLOBS = 16_384;
-/** Claim-table room for chunks a run adds (the table grows when half full). */
-const CLAIMS_HEADROOM = 32_768;
-/**
- * Lanes of a backup's pool: one per two cores. A lane's thread chunks, hashes and encrypts while
- * libuv's pool compresses for it (worker.ts), so one lane keeps two cores busy, and every lane
- * past the inline one is a worker thread with its own heap and buffers (~20 MiB).
- */
-const defaultLanes = () => Math.max(1, Math.min(Math.floor(availableParallelism() / 2), 4));
-
-/**
- * A node still being worked on: a folder holding files still in the pool, or a large file.
- * Everything else is settled on the spot: an incremental run walks most of the tree without
- * allocating a promise per entry.
- */
-class Later {
-  value: TreeNode | null = null;
-  readonly done: Promise<void>;
-  constructor(node: Promise<TreeNode | null>) {
-    this.done = node.then((n) => {
-      this.value = n;
-    });
-    // Its folder awaits `done` and so sees a failure. But when the walk stops first (a cancel,
-    // a failed write), no folder ever will, and a large file's segments still fail afterwards:
-    // observed here, that is not an unhandled rejection (which ends a Node process).
-    this.done.catch(() => undefined);
-  }
-}
-
-/**
- * A file whose contents are in the pool: its node is set when its batch is answered. No promise
- * per file: a folder of 18,000 small files held 18,000 promise chains at once, a large part of
- * a first backup's peak memory (docs/benchmarks.md). Its folder waits for all of them at once.
- */
-class PendingFile {
-  node: TreeNode | null = null;
-  constructor(
-    readonly folder: FolderWait,
-    readonly meta: NodeMeta,
-    readonly changed: boolean,
-    /** The file as the walk saw it: what its read is checked against. */
-    readonly state: EntryStat,
-  ) {
-    folder.count++;
-  }
-
-  arrive(node: TreeNode | null): void {
-    this.node = node;
-    this.folder.arrived();
-  }
-}
-
-/** The files of one folder still in the pool. */
-class FolderWait {
-  count = 0;
-  private wake: (() => void) | null = null;
-
-  arrived(): void {
-    if (--this.count === 0) this.wake?.();
-  }
-
-  /** Settles once every file counted so far has arrived. */
-  all(): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-}
-
-type Outcome = TreeNode | null | Later | PendingFile;
-
-/** The nodes of a folder's entries, once its files and subfolders are done. */
-async function settleAll(children: Outcome[], folder: FolderWait): Promise<(TreeNode | null)[]> {
-  await folder.all();
-  const later = children.filter((c): c is Later => c instanceof Later);
-  if (later.length > 0) await Promise.all(later.map((l) => l.done));
-  return children.map(nodeOf);
-}
-const nodeOf = (o: Outcome): TreeNode | null => (o instanceof Later ? o.value : o instanceof PendingFile ? o.node : o);
-
-interface FileContent {
-  ids: string[];
-  size: number;
-}
-
-/** Tree bytes handed to the file system but not yet written (for backpressure). */
-interface WriteBudget {
-  pending: number;
-  wake(): void;
-}
-
-/**
- * The tree pack being filled (data packs are written by the worker threads, pack-writer.ts).
- * Blobs go to its temp file as they come, gathered into writes of about WRITE_BATCH_BYTES (one
- * writev each, off this thread, in order): no pack is ever held in memory whole, and a pack of
- * small blobs costs a few dozen writes rather than thousands. `take` hands the file over to be
- * closed, fsynced and renamed into data/.
- */
-class Packer {
-  private file: OpenPackFile | null = null;
-  private gathered: Uint8Array[] = [];
-  private gatheredBytes = 0;
-
-  constructor(
-    private readonly tmpDir: string,
-    private readonly budget: WriteBudget,
-  ) {}
-
-  get size(): number {
-    return this.file?.size ?? 0;
-  }
-
-  add(id: string, type: BlobType, data: Uint8Array, rawLength: number, compressed: boolean): void {
-    if (!this.file) {
-      const tmp = tempName(this.tmpDir);
-      this.file = { tmp, fd: openSync(tmp, 'wx', 0o600), entries: [], size: 0, hash: createHash('sha256'), writes: Promise.resolve() };
-    }
-    const f = this.file;
-    this.budget.pending += data.length;
-    this.gathered.push(data);
-    this.gatheredBytes += data.length;
-    f.hash.update(data);
-    f.entries.push({ id, type, compressed, length: data.length, rawLength, offset: f.size });
-    f.size += data.length;
-    if (this.gatheredBytes >= WRITE_BATCH_BYTES || this.gathered.length >= WRITE_BATCH_BLOBS) this.flush();
-  }
-
-  take(): OpenPackFile | null {
-    this.flush();
-    const f = this.file;
-    this.file = null;
-    return f;
-  }
-
-  /** After a failure: drop the unfinished pack. */
-  async abandon(): Promise<void> {
-    const f = this.take();
-    if (f) await closePack(f);
-  }
-
-  /** Queue what was gathered as one write, after the pack's earlier ones. */
-  private flush(): void {
-    const f = this.file;
-    if (!f || this.gathered.length === 0) return;
-    const chunks = this.gathered;
-    const bytes = this.gatheredBytes;
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    const budget = this.budget;
-    f.writes = f.writes
-      .then(() => writevAll(f.fd, chunks))
-      .finally(() => {
-        budget.pending -= bytes;
-        budget.wake();
-      });
-    // Marked handled here; whoever finishes the pack awaits it and sees the error.
-    f.writes.catch(() => undefined);
-  }
-}
-
-/** Wait for a pack's writes, then close and delete its temp file (an abandoned pack). */
-async function closePack(f: OpenPackFile): Promise<void> {
-  await f.writes.catch(() => undefined);
-  closeSync(f.fd);
-  rmSync(f.tmp, { force: true });
-}
-
-interface OpenPackFile {
-  tmp: string;
-  fd: number;
-  entries: PackEntry[];
-  size: number;
-  hash: Hash;
-  /** The chain of this pack's writes, in order. */
-  writes: Promise<void>;
-}
-
-async function writeAllAsync(fd: number, data: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < data.length) done += (await writeAsync(fd, data, done, data.length - done, null)).bytesWritten;
-}
-
-/** Write every chunk, in order, at the file's position; a short write continues where it stopped. */
-async function writevAll(fd: number, chunks: Uint8Array[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    let written = (await writevAsync(fd, rest)).bytesWritten;
-    let i = 0;
-    while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length;
-    rest = rest.slice(i);
-    if (written > 0) rest[0] = rest[0]!.subarray(written);
-  }
-}
-
-/** Remove temp files whose writer is gone (same host, dead pid) or that are a day old. */
-export async function cleanTemp(repo: Repository): Promise<void> {
-  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
-  for (const name of await readdir(repo.dir('tmp')).catch(() => [] as string[])) {
-    const m = /^(.*)-(\d+)-[0-9a-f]{16}\.tmp$/.exec(name);
-    const path = join(repo.dir('tmp'), name);
-    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    const orphan = m ? m[1] === host && !pidAlive(Number(m[2])) : false;
-    if (orphan || age > TEMP_MAX_AGE_MS) await rm(path, { force: true });
-  }
-}
+export type { BackupOptions, BackupResult, Progress } from './backup-types.js';
+export { findParent } from './backup-parent.js';
 
 /**
  * A backup on the calling thread, which walks the tree, stores folders and runs one lane of the
@@ -329,12 +64,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
     }
     await cleanTemp(repo);
-    // One listing of data/ serves both: which packs the index may rely on (present, of the
-    // size their entries add up to), and which packs a killed run left unindexed.
-    const packs = await repo.listPacks();
-    const loaded = await repo.loadIndex({ packs, avoid: options.avoidPacks });
-    const recovered = new Map([...loaded.recovered, ...(await repo.indexUnlisted(loaded, packs))]);
-    damage.push(...loaded.damaged, ...loaded.excluded);
+    const { loaded, recovered, damage: found } = await backupIndex(repo, options.avoidPacks);
+    damage.push(...found);
     const run = new BackupRun(repo, loaded.index, { ...options, parent }, walker, recovered);
     const { snapshotId, summary } = await run.execute();
     return { snapshotId, summary, damage };
@@ -345,28 +76,17 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 }
 
 class BackupRun {
-  /** Started on the first file that needs reading: a backup with nothing new starts no threads. */
-  private poolInstance: WorkerPool | null = null;
-  private scanThread: Worker | null = null;
   private readonly writeBudget: WriteBudget;
-  private readonly treePacker: Packer;
+  /** File contents to the worker pool, in batches, with backpressure (file-feed.ts). */
+  private readonly feed: FileFeed;
+  private readonly meter: ProgressMeter;
+  private readonly treePacker: TreePacker;
+  /** Stores finished packs, indexes them, writes index files; its `error` is the run's first failure. */
+  private readonly installer: PackInstaller;
   /** Blobs in a pack not yet written whole and indexed (data and trees apart, as in the index). */
   private readonly pending: Record<BlobType, Set<string>> = { data: new Set(), tree: new Set() };
-  /** Which chunks the worker threads have stored or are storing (claims.ts); made with the pool. */
-  private claims: ClaimTable | null = null;
   /** Set once the run ends: folders still settling after a failure store nothing. */
   private stopped = false;
-  /** Chunk tasks not yet answered and absorbed. */
-  private readonly chunking = new Set<Promise<unknown>>();
-  private unsaved = new Map<string, PackEntry[]>();
-  private unsavedBlobs = 0;
-  private writeChain: Promise<void> = Promise.resolve();
-  private writesQueued = 0;
-  private writeError: unknown = null;
-  private inFlight = 0;
-  private waiters: (() => void)[] = [];
-  private batch: { file: ChunkFile; pending: PendingFile }[] = [];
-  private batchBytes = 0;
   private readonly started = Date.now();
   private readonly summary: SnapshotSummary = {
     files: 0,
@@ -380,30 +100,12 @@ class BackupRun {
     errors: [],
     warnings: [],
   };
-  private readonly progress: Progress = {
-    filesDone: 0,
-    filesTotal: null,
-    bytesDone: 0,
-    bytesTotal: null,
-    currentFile: null,
-    bytesPerSecond: 0,
-    etaSeconds: null,
-  };
-  private lastProgress = 0;
   private readonly excluded: Excluder;
   /**
    * Whether the parent snapshot's nodes hold everything a node holds now (extended attributes,
    * hard links): a version-1 parent did not record them, so its nodes are built anew, once.
    */
   private readonly parentComplete: boolean;
-  /** What reading a file alone needs (file-read.ts). */
-  private readonly reads: ReadIo = {
-    chunk: (files) => this.runChunk(files),
-    capacity: () => this.capacity(),
-    progress: (bytes) => this.addProgressBytes(bytes),
-    afterSegment: (path, offset) => this.options.testHooks?.afterSegment?.(path, offset),
-  };
-
   constructor(
     private readonly repo: Repository,
     private readonly index: MasterIndex,
@@ -413,9 +115,30 @@ class BackupRun {
     /** Packs on disk no readable index file listed, indexed from their headers: this run writes their index file. */
     private readonly recovered: ReadonlyMap<string, PackEntry[]> = new Map(),
   ) {
-    const budget: WriteBudget = { pending: 0, wake: () => this.wake() };
+    const budget: WriteBudget = { pending: 0, wake: () => this.feed.wake() };
     this.writeBudget = budget;
-    this.treePacker = new Packer(repo.dir('tmp'), budget);
+    this.treePacker = new TreePacker(repo.stagingDir(), budget);
+    this.installer = new PackInstaller(repo, index, this.pending, {
+      indexEvery: options.indexEvery,
+      stored: (bytes) => (this.summary.dataAdded += bytes),
+      wake: () => this.feed.wake(),
+    });
+    this.meter = new ProgressMeter(this.started, options.onProgress);
+    this.feed = new FileFeed({
+      repo,
+      index,
+      pending: this.pending,
+      installer: this.installer,
+      budget,
+      summary: this.summary,
+      meter: this.meter,
+      threads: options.threads,
+      staleClaims: options.staleClaims,
+      afterSegment: (path, offset) => options.testHooks?.afterSegment?.(path, offset),
+      checkCancel: () => this.checkCancel(),
+      storedFile: (meta, changed, r) => this.storedFile(meta, changed, r),
+      readDone: (path, meta, changed, r) => this.readDone(path, meta, changed, r),
+    });
     this.excluded = makeExcluder(options.excludes ?? []);
     this.parentComplete = options.parent?.version === SNAPSHOT_VERSION;
   }
@@ -429,15 +152,15 @@ class BackupRun {
     }
     try {
       // Packs a killed run wrote (or a damaged index file listed): indexed already, written now.
-      for (const [id, entries] of this.recovered) this.unsaved.set(id, entries);
+      this.installer.adopt(this.recovered);
 
       const parent = this.options.parent ?? null; // found by backup()
       const parentRoot = parent ? await this.tryTree(parent.tree) : null;
       if (parent) {
-        this.progress.filesTotal = parent.summary.files;
-        this.progress.bytesTotal = parent.summary.bytes;
+        this.meter.progress.filesTotal = parent.summary.files;
+        this.meter.progress.bytesTotal = parent.summary.bytes;
       } else {
-        this.scanTotals(sources);
+        this.meter.scanTotals(sources, this.options.excludes ?? []);
       }
 
       const rootChildren: Outcome[] = [];
@@ -453,24 +176,25 @@ class BackupRun {
         const prev = parentRoot?.nodes.find((n) => n.name === basename(source));
         rootChildren.push(await this.entry(source, basename(source), st, prev, rootFiles));
       }
-      this.flushBatch();
+      this.feed.flushBatch();
       const nodes = (await settleAll(rootChildren, rootFiles)).filter((n): n is TreeNode => n !== null);
       const rootId = this.storeTree(nodes);
-      if (this.poolInstance) {
-        const { packs, error } = await this.poolInstance.finishPacks();
+      const pool = this.feed.started;
+      if (pool) {
+        const { packs, error } = await pool.finishPacks();
         // After a failure the packs are queued all the same: the write queue deletes them.
-        if (error) this.writeError ??= error;
-        for (const pack of packs) this.queueFinished(pack);
+        if (error) this.fail(error);
+        for (const pack of packs) this.installer.queueFinished(pack);
       }
-      this.sealPack(this.treePacker);
-      await this.drainWrites();
+      this.sealTreePack();
+      await this.installer.drain();
       // Every stored blob is in an installed pack by now, unless a worker thread died with its
       // pack unfinished: then the snapshot would name chunks that were never written.
       if (this.pending.data.size + this.pending.tree.size > 0) throw stopped.threadLost();
       // A cancel that came after the last file was handed out still stops the snapshot (what
       // was stored is indexed below all the same, for the next run to reuse).
       this.checkCancel();
-      await this.saveIndex();
+      await this.installer.flushIndex();
 
       this.summary.durationMs = Date.now() - this.started;
       const snapshotId = await this.repo.saveSnapshot({
@@ -486,17 +210,17 @@ class BackupRun {
         parent: parent?.id ?? null,
         summary: this.summary,
       });
-      this.emit(true);
+      this.meter.emit(true);
       return { snapshotId, summary: this.summary };
     } finally {
       this.stopped = true;
-      await this.poolInstance?.abandonPacks();
+      await this.feed.started?.abandonPacks();
       await this.treePacker.abandon();
       // Whatever happened, index the packs already on disk so the next run reuses them.
-      await this.drainWrites().catch(() => undefined);
-      await this.saveIndex().catch(() => undefined);
-      await this.poolInstance?.close();
-      await this.scanThread?.terminate();
+      await this.installer.drain().catch(() => undefined);
+      await this.installer.flushIndex().catch(() => undefined);
+      await this.feed.started?.close();
+      await this.meter.close();
     }
   }
 
@@ -511,7 +235,12 @@ class BackupRun {
 
   private checkCancel(): void {
     if (this.options.signal?.aborted) throw stopped.cancelled('backup');
-    if (this.writeError) throw this.writeError;
+    if (this.installer.error) throw this.installer.error;
+  }
+
+  /** The run fails with its first failure; packs still queued are dropped (pack-installer.ts). */
+  private fail(e: unknown): void {
+    this.installer.error ??= e;
   }
 
   /**
@@ -529,7 +258,7 @@ class BackupRun {
       this.summary.files++;
       this.summary.filesUnmodified++;
       this.summary.bytes += size;
-      this.fileDone(size);
+      this.meter.fileDone(size);
       // ctime moves with every change of mode, owner, link count or extended attribute, so equal
       // ctimes mean an identical node, when the parent recorded all of that (snapshot version 2).
       const same = this.parentComplete && prev.mode === st.mode && prev.uid === st.uid && prev.gid === st.gid && sameLinks(prev, st);
@@ -557,10 +286,10 @@ class BackupRun {
       const node = specialNode(meta, kind);
       return prev && sameNodes([node], [prev]) ? prev : node;
     }
-    this.progress.currentFile = path;
+    this.meter.progress.currentFile = path;
     this.options.testHooks?.beforeRead?.(path);
-    if (size > SEGMENT_BYTES) return new Later(readFile(path, st, this.reads).then((r) => this.readDone(path, meta, prev !== undefined, r)));
-    return this.scheduleFile(new PendingFile(folder, meta, prev !== undefined, st), path, size);
+    if (size > SEGMENT_BYTES) return new Later(readFile(path, st, this.feed.reads).then((r) => this.readDone(path, meta, prev !== undefined, r)));
+    return this.feed.scheduleFile(new PendingFile(folder, meta, prev !== undefined, st), path, size);
   }
 
   /**
@@ -574,7 +303,7 @@ class BackupRun {
       return null;
     }
     if (r.warning) this.summary.warnings.push({ path, message: r.warning });
-    this.fileDone(0);
+    this.meter.fileDone(0);
     return this.storedFile(nodeMeta(meta.name, r.state, meta.xattrs), changed, { ids: r.ids, size: r.size });
   }
 
@@ -674,160 +403,6 @@ class BackupRun {
     return new Later(settleAll(children, files).then(finish));
   }
 
-  // ---- file contents through the pool ----
-
-  private pool(): WorkerPool {
-    if (!this.poolInstance) {
-      // One lane runs on this thread, between walking and installing packs (pool.ts).
-      this.poolInstance = new WorkerPool(this.repo, this.options.threads ?? defaultLanes(), { inline: true });
-      this.claims = this.newClaims(this.index.blobCount);
-    }
-    return this.poolInstance;
-  }
-
-  /**
-   * A claim table holding every data blob the index and this run know, with room to spare.
-   * Replaced by a larger one when half full; tasks already running finish on the old one (a
-   * chunk both store is a harmless duplicate).
-   */
-  private newClaims(known: number): ClaimTable {
-    const table = ClaimTable.create(known * 2 + CLAIMS_HEADROOM);
-    this.index.forEachDataId((id) => table.claim(id));
-    for (const hex of this.pending.data) table.claim(Buffer.from(hex, 'hex'));
-    for (const seed of this.options.staleClaims ?? []) table.claim(seed);
-    return table;
-  }
-
-  private get threads(): number {
-    return this.poolInstance?.threads ?? this.options.threads ?? defaultLanes();
-  }
-
-  /**
-   * Queue a file for the pool; its node arrives with its batch's answer. A promise only when
-   * the batch is full and the pool is busy: the walk waits there, which bounds memory.
-   */
-  private scheduleFile(pending: PendingFile, path: string, size: number): PendingFile | Promise<PendingFile> {
-    this.batch.push({ file: { path, start: 0, limit: Number.MAX_SAFE_INTEGER, expect: pending.state }, pending });
-    this.batchBytes += size;
-    if (this.batch.length < BATCH_FILES && this.batchBytes < BATCH_BYTES) return pending;
-    return this.capacity().then(() => {
-      this.flushBatch();
-      return pending;
-    });
-  }
-
-  private flushBatch(): void {
-    if (this.batch.length === 0) return;
-    const batch = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
-    this.runChunk(batch.map((b) => b.file)).then(
-      (result) => {
-        batch.forEach((b, i) => {
-          const f = result.files[i]!;
-          if (f.error) {
-            this.summary.errors.push({ path: b.file.path, message: f.error });
-            b.pending.arrive(null);
-          } else if (f.changed) {
-            this.readAgain(b.file.path, b.pending, { ok: true, ids: f.ids, size: f.end, changed: f.changed });
-          } else {
-            const bytes = f.sizes.reduce((a, n) => a + n, 0);
-            this.fileDone(bytes);
-            b.pending.arrive(this.storedFile(b.pending.meta, b.pending.changed, { ids: f.ids, size: bytes }));
-          }
-        });
-      },
-      (e) => {
-        this.writeError ??= e;
-        for (const b of batch) b.pending.arrive(null);
-      },
-    );
-  }
-
-  /** A file of a batch that changed while it was read: read alone until one read sees it whole. */
-  private readAgain(path: string, pending: PendingFile, first: Read): void {
-    readFile(path, pending.state, this.reads, first).then(
-      (r) => pending.arrive(this.readDone(path, pending.meta, pending.changed, r)),
-      (e: unknown) => {
-        // The run stopped (a cancel, a failed write): it fails with that error.
-        this.writeError ??= e;
-        pending.arrive(null);
-      },
-    );
-  }
-
-  private async runChunk(files: ChunkFile[]): Promise<ChunkResult> {
-    this.inFlight++;
-    try {
-      const result = await this.chunkTask(files, false);
-      // A chunk a thread skipped because another claimed it is in a pack by the time that
-      // thread's task is absorbed; one still missing then was claimed wrongly (claims.ts).
-      let missing = this.missingFiles(result);
-      if (missing.length > 0) {
-        await Promise.allSettled([...this.chunking]);
-        missing = this.missingFiles(result);
-      }
-      if (missing.length > 0) {
-        const again = await this.chunkTask(
-          missing.map((i) => files[i]!),
-          true,
-        );
-        missing.forEach((i, j) => (result.files[i] = again.files[j]!));
-      }
-      return result;
-    } finally {
-      this.inFlight--;
-      this.wake();
-    }
-  }
-
-  /** One task through the pool; its stored chunks become pending and its full packs are queued. */
-  private chunkTask(files: ChunkFile[], storeAll: boolean): Promise<ChunkResult> {
-    const pool = this.pool();
-    if (this.claims!.size * 2 > this.claims!.capacity) this.claims = this.newClaims(this.index.blobCount + this.pending.data.size);
-    const claims = this.claims!;
-    const task = pool.chunk({ kind: 'chunk', files, claims: claims.buffer, storeAll }).then((result) => {
-      for (const id of result.stored) {
-        this.pending.data.add(id);
-        // Stored under an older table: let the current one know too.
-        if (this.claims !== claims) this.claims!.claim(Buffer.from(id, 'hex'));
-      }
-      for (const pack of result.packs) this.queueFinished(pack);
-      return result;
-    });
-    // Tracked settled either way: whoever awaits `task` sees its error.
-    const tracked: Promise<unknown> = task.then(
-      () => this.chunking.delete(tracked),
-      () => this.chunking.delete(tracked),
-    );
-    this.chunking.add(tracked);
-    return task;
-  }
-
-  /** Files of a result (by position) with a chunk neither indexed nor in a pack of this run. */
-  private missingFiles(result: ChunkResult): number[] {
-    const missing: number[] = [];
-    result.files.forEach((f, i) => {
-      if (!f.error && f.ids.some((id) => !this.index.has(id, 'data') && !this.pending.data.has(id))) missing.push(i);
-    });
-    return missing;
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const resume of w) resume();
-  }
-
-  /** Wait while the pool or the pack writer is full: bounds memory, whatever the tree. */
-  private async capacity(): Promise<void> {
-    while (this.inFlight >= this.threads * 2 || this.writesQueued > 2 || this.writeBudget.pending > MAX_PENDING_WRITE_BYTES) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-      this.checkCancel();
-    }
-    this.checkCancel();
-  }
-
   // ---- trees, packs, index ----
 
   private storeTree(nodes: TreeNode[]): string {
@@ -840,179 +415,22 @@ class BackupRun {
     const sealed = encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id));
     this.pending.tree.add(hex);
     this.treePacker.add(hex, 'tree', sealed, plain.length, useZstd);
-    if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealPack(this.treePacker);
+    if (this.treePacker.size >= PACK_TARGET_BYTES) this.sealTreePack();
     return hex;
   }
 
-  private sealPack(packer: Packer): void {
-    const file = packer.take();
+  private sealTreePack(): void {
+    const file = this.treePacker.take();
     if (!file) return;
-    this.queueWrite(
-      () => this.writeTreePack(file),
+    this.installer.queue(
+      () => finishTreePack(file, this.repo.keys.data),
       () => closePack(file),
     );
-  }
-
-  /** A data pack a worker thread wrote whole and closed: fsync, rename and index it in turn. */
-  private queueFinished(pack: FinishedPack): void {
-    this.queueWrite(
-      async () => this.installPack(pack.tmp, await openAsync(pack.tmp, 'r'), pack.id, pack.entries),
-      async () => rmSync(pack.tmp, { force: true }),
-    );
-  }
-
-  /** Packs are installed one at a time, in order; after a failure the rest are dropped. */
-  private queueWrite(install: () => Promise<void>, drop: () => Promise<void>): void {
-    this.writesQueued++;
-    this.writeChain = this.writeChain.then(async () => {
-      try {
-        if (!this.writeError) await install();
-        else await drop();
-      } catch (e) {
-        this.writeError ??= e;
-      } finally {
-        this.writesQueued--;
-        this.wake();
-      }
-    });
-  }
-
-  /** The tree pack's last writes and footer, then install it. */
-  private async writeTreePack(file: OpenPackFile): Promise<void> {
-    try {
-      await file.writes;
-      const footer = packFooter(this.repo.keys.data, file.entries);
-      await writeAllAsync(file.fd, footer);
-      file.hash.update(footer);
-    } catch (e) {
-      closeSync(file.fd);
-      throw e;
-    }
-    await this.installPack(file.tmp, file.fd, file.hash.digest('hex'), file.entries);
-  }
-
-  /** Fsync, close, rename into data/, fsync the folder: only then is the pack indexed. */
-  private async installPack(tmp: string, fd: number, packId: string, entries: PackEntry[]): Promise<void> {
-    try {
-      await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const dest = this.repo.packPath(packId);
-    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-    renameSync(tmp, dest);
-    fsyncDir(dirname(dest));
-    this.summary.dataAdded += statSync(dest).size;
-    this.index.addPack(packId, entries);
-    for (const e of entries) this.pending[e.type].delete(e.id);
-    this.unsaved.set(packId, entries);
-    this.unsavedBlobs += entries.length;
-    if (this.unsaved.size >= (this.options.indexEvery ?? 32) || this.unsavedBlobs >= INDEX_EVERY_BLOBS) await this.saveIndex();
-  }
-
-  private async drainWrites(): Promise<void> {
-    await this.writeChain;
-    if (this.writeError) throw this.writeError;
-  }
-
-  private async saveIndex(): Promise<void> {
-    if (this.unsaved.size === 0) return;
-    const packs = this.unsaved;
-    this.unsaved = new Map();
-    this.unsavedBlobs = 0;
-    try {
-      await this.repo.saveSealed('index', indexFileFor(packs));
-    } catch (e) {
-      for (const [k, v] of packs) {
-        this.unsaved.set(k, v);
-        this.unsavedBlobs += v.length;
-      }
-      throw e;
-    }
   }
 
   // ---- progress ----
 
   private error(path: string, e: unknown): void {
     this.summary.errors.push({ path, message: readProblem(e) });
-  }
-
-  private fileDone(bytes: number): void {
-    this.progress.filesDone++;
-    this.addProgressBytes(bytes);
-  }
-
-  private addProgressBytes(bytes: number): void {
-    this.progress.bytesDone += bytes;
-    this.emit(false);
-  }
-
-  private emit(final: boolean): void {
-    if (!this.options.onProgress) return;
-    const t = Date.now();
-    if (!final && t - this.lastProgress < 200) return;
-    this.lastProgress = t;
-    const p = this.progress;
-    const elapsed = Math.max(0.001, (t - this.started) / 1000);
-    p.bytesPerSecond = Math.round(p.bytesDone / elapsed);
-    p.etaSeconds =
-      final ? 0 : p.bytesTotal !== null && p.bytesPerSecond > 0 ? Math.max(0, Math.round((p.bytesTotal - p.bytesDone) / p.bytesPerSecond)) : null;
-    if (final) p.currentFile = null;
-    this.options.onProgress({ ...p });
-  }
-
-  /** Counts files and bytes for the ETA of a first backup, on a thread of its own (scan.ts). */
-  private scanTotals(sources: string[]): void {
-    const request: ScanRequest = { role: 'twofold-scan', sources, excludes: this.options.excludes ?? [] };
-    const thread = startThread('scan', { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
-    this.scanThread = thread;
-    thread.once('message', (totals: ScanTotals) => {
-      this.progress.filesTotal = totals.files;
-      this.progress.bytesTotal = totals.bytes;
-    });
-    // Totals only feed the ETA: a scan that fails leaves them unknown.
-    thread.once('error', () => undefined);
-    thread.once('exit', () => {
-      if (this.scanThread === thread) this.scanThread = null;
-    });
-  }
-}
-
-/** The snapshot an incremental backup compares against: the newest of this host with the same sources. */
-export async function findParent(repo: Repository, sources: readonly string[], damage: RepoProblem[] = []): Promise<SnapshotWithId | null> {
-  const key = sourcesKey(
-    sources.map((s) => toSnapshotPath(resolve(s), HOST_PATH_STYLE)),
-    HOST_PATH_STYLE,
-  );
-  const host = hostname();
-  const { snapshots: all, damaged } = await repo.loadSnapshots();
-  damage.push(...damaged);
-  for (let i = all.length - 1; i >= 0; i--) {
-    const s = all[i]!;
-    if (s.host === host && (s.pathStyle ?? 'posix') === HOST_PATH_STYLE && sourcesKey(s.paths, HOST_PATH_STYLE) === key) return s;
-  }
-  return null;
-}
-
-/** A set of snapshot paths as one comparable string: sorted, and without case on Windows. */
-function sourcesKey(paths: readonly string[], style: PathStyle): string {
-  return JSON.stringify(paths.map((p) => sameNameKey(p, style)).sort());
-}
-
-/** What two names or paths compare as on `style`'s file systems (src-shared/paths.ts). */
-function sameNameKey(name: string, style: PathStyle): string {
-  return style === 'win32' ? name.toLowerCase() : name;
-}
-
-/** The same hard-link facts: link count and file system, kept only for more than one link. */
-function sameLinks(prev: TreeNode, st: EntryStat): boolean {
-  return st.device === '' ? prev.links === undefined && prev.device === undefined : prev.links === st.links && prev.device === st.device;
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
   }
 }

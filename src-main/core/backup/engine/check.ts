@@ -169,7 +169,7 @@ async function readPacks(
         const loc = index.get(id, type);
         return loc && loc.pack === packId ? [{ id, ...loc }] : [];
       });
-      const task = pool.verify({ kind: 'verify', path: repo.packPath(packId), packId, blobs }).then(
+      const task = pool.verify({ kind: 'verify', path: await repo.localPack(packId), packId, blobs }).then(
         (r) => {
           packsRead++;
           recordVerified(packId, blobs.length, r, found);

@@ -5,12 +5,12 @@
  * or known damaged are set aside. Every caller (backup, restore, check, prune, repair) reads the
  * index through here, by Repository's methods of the same names.
  */
-import { statSync } from 'node:fs';
 import { CoreError } from '../../platform/errors.js';
 import { MasterIndex, type IndexFile } from './index.js';
 import { damage } from './messages.js';
 import { footerBytes, type PackEntry } from './pack.js';
 import type { Repository } from './repository.js';
+import { isNotFound, packName } from './storage/storage.js';
 
 export interface IndexOptions {
   /** The listing of data/ (pack id -> size, or -1 when only names were listed). */
@@ -52,23 +52,17 @@ export function problemOf(kind: RepoProblem['kind'], id: string, e: unknown): Re
 }
 
 /** Why an index file's pack cannot be used as it stands (see loadIndex), or null. */
-function unusablePack(
-  pack: IndexFile['packs'][number],
-  options: IndexOptions,
-  path: string,
-): RepoProblem | null {
+async function unusablePack(repo: Repository, pack: IndexFile['packs'][number], options: IndexOptions): Promise<RepoProblem | null> {
   const problem = (e: CoreError): RepoProblem => ({ kind: 'pack', id: pack.id, message: e.message, certain: true });
   if (options.avoid?.has(pack.id)) return problem(damage.packKnownDamaged(pack.id));
   if (!options.packs) return null;
   let size = options.packs.get(pack.id);
   if (size === undefined) {
     // Not in the listing: gone, or written by another backup since the listing was made (a pack
-    // is renamed into place whole, before any index names it). Its own stat says which.
-    try {
-      size = statSync(path).size;
-    } catch {
-      return problem(damage.packMissing(pack.id));
-    }
+    // is written whole, before any index names it). Its own stat says which.
+    const st = await repo.storage.stat(packName(pack.id)).catch(() => null);
+    if (!st) return problem(damage.packMissing(pack.id));
+    size = st.size;
   }
   const expected = pack.blobs.reduce((a, b) => a + b.length, 0) + footerBytes(pack.blobs.length);
   if (size >= 0 && size !== expected) return problem(size < expected ? damage.packTruncated(pack.id) : damage.packWrongSize(pack.id, size, expected));
@@ -95,12 +89,12 @@ export async function loadIndex(repo: Repository, options: IndexOptions = {}): P
     try {
       file = await repo.loadIndexFile(id);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // superseded and removed meanwhile
+      if (isNotFound(e)) continue; // superseded and removed meanwhile
       damaged.push(problemOf('index', id, e));
       continue;
     }
     for (const pack of file.packs) {
-      const why = unusablePack(pack, options, repo.packPath(pack.id));
+      const why = await unusablePack(repo, pack, options);
       if (!why) index.addPack(pack.id, pack.blobs);
       else {
         excluded.set(pack.id, why);

@@ -1,16 +1,16 @@
 /**
  * Repository locks, as restic has them: adding data takes a shared lock (many at once), removing
- * data (forget, prune) takes an exclusive one. A lock is a small plain JSON file in locks/,
- * refreshed while held. It is stale when its process is gone (same host) or it has not been
- * refreshed for STALE_MS; stale locks are removed by whoever finds them.
+ * data (forget, prune) takes an exclusive one. A lock is a small plain JSON object in locks/,
+ * written through the repository's Storage like any other. While held it is refreshed by
+ * writing a new lock object and then deleting the old one (objects are create-only, and an
+ * object store has no rename). It is stale when its process is gone (same host) or it has not
+ * been refreshed for STALE_MS (the only test another host can make); stale locks are removed
+ * by whoever finds them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { CoreError } from '../../platform/errors.js';
-import { writeFileAtomic } from './atomic.js';
 import type { Repository } from './repository.js';
 
 export const REFRESH_MS = 5 * 60_000;
@@ -41,16 +41,19 @@ export function pidAlive(pid: number): boolean {
 export class RepoLock {
   private timer: NodeJS.Timeout | null = null;
 
+  private refreshing: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly repo: Repository,
-    readonly id: string,
+    /** The lock object's id (a new one after each refresh). */
+    public id: string,
     private readonly info: LockInfo,
   ) {}
 
   static async acquire(repo: Repository, exclusive: boolean): Promise<RepoLock> {
     const info: LockInfo = { host: hostname(), pid: process.pid, time: Date.now(), exclusive };
     const id = randomBytes(32).toString('hex');
-    await writeFileAtomic(repo.dir('tmp'), join(repo.dir('locks'), id), [Buffer.from(JSON.stringify(info))]);
+    await repo.storage.write(`locks/${id}`, Buffer.from(JSON.stringify(info)));
     const lock = new RepoLock(repo, id, info);
     // Check after writing ours, so two racing takers both see each other and one backs off.
     for (const other of await repo.list('locks')) {
@@ -58,7 +61,7 @@ export class RepoLock {
       const theirs = await readLock(repo, other);
       if (!theirs) continue;
       if (isStale(theirs, Date.now(), info.host, pidAlive)) {
-        await rm(join(repo.dir('locks'), other), { force: true });
+        await repo.storage.delete(`locks/${other}`);
         continue;
       }
       if (exclusive || theirs.exclusive) {
@@ -71,28 +74,39 @@ export class RepoLock {
         );
       }
     }
-    lock.timer = setInterval(() => void lock.refresh(), REFRESH_MS);
+    lock.timer = setInterval(() => {
+      lock.refreshing = lock.refreshing.then(() => lock.refresh());
+    }, REFRESH_MS);
     lock.timer.unref();
     return lock;
   }
 
-  private async refresh(): Promise<void> {
-    this.info.time = Date.now();
-    await writeFileAtomic(this.repo.dir('tmp'), join(this.repo.dir('locks'), this.id), [Buffer.from(JSON.stringify(this.info))]).catch(
-      () => undefined,
-    );
+  /** A new lock object with the time of now, then the old one deleted: never a moment without one. */
+  async refresh(): Promise<void> {
+    const info: LockInfo = { ...this.info, time: Date.now() };
+    const id = randomBytes(32).toString('hex');
+    try {
+      await this.repo.storage.write(`locks/${id}`, Buffer.from(JSON.stringify(info)));
+    } catch {
+      return; // the old one stays; the next refresh tries again
+    }
+    const old = this.id;
+    this.id = id;
+    this.info.time = info.time;
+    await this.repo.storage.delete(`locks/${old}`).catch(() => undefined);
   }
 
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await rm(join(this.repo.dir('locks'), this.id), { force: true });
+    await this.refreshing;
+    await this.repo.storage.delete(`locks/${this.id}`);
   }
 }
 
 async function readLock(repo: Repository, id: string): Promise<LockInfo | null> {
   try {
-    const parsed = LockSchema.safeParse(JSON.parse(await readFile(join(repo.dir('locks'), id), 'utf8')));
+    const parsed = LockSchema.safeParse(JSON.parse((await repo.storage.read(`locks/${id}`)).toString('utf8')));
     // Locks are written atomically, so a malformed one was not written by us: ignore it.
     return parsed.success ? parsed.data : null;
   } catch {

@@ -5,15 +5,18 @@
  * carries a stable code (src-shared/errors.ts); the engine calls these builders and never
  * words a message itself. Ids appear as their first 12 hex digits, never contents or keys.
  *
- * Imported by the worker threads too, so it depends on nothing but CoreError.
+ * Imported by the worker threads too, so it depends on nothing but CoreError and StorageError.
  */
 import { CoreError } from '../../platform/errors.js';
 import { ERROR_CODES, type ErrorCode } from '../../../../src-shared/errors.js';
+import { StorageError, type StorageErrorCode } from './storage/storage.js';
 
 export const shortId = (id: string): string => id.slice(0, 12);
 
+/** The errno code of a file-system error, also when a folder storage wrapped it (its cause). */
 const errno = (e: unknown): string | undefined => {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const inner = e instanceof StorageError ? (e.cause ?? e) : e;
+  const code = (inner as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' ? code : undefined;
 };
 
@@ -194,11 +197,39 @@ export function storageError(e: unknown, side: StorageSide = 'repository'): Core
   return null;
 }
 
+/** What a remote storage's failure means for a person, by its code (a folder's are worded by errno above). */
+const REMOTE: Record<StorageErrorCode, [ErrorCode, string]> = {
+  NOT_FOUND: ['NOT_FOUND', 'There is no Twofold repository there (or part of it is missing).'],
+  UNREACHABLE: ['STORAGE_UNAVAILABLE', 'The storage that holds the repository cannot be reached. Check the network and the server, then try again.'],
+  AUTH_FAILED: ['STORAGE_AUTH_FAILED', 'The storage refused the credentials: check the user name, key, password or access key.'],
+  HOST_KEY_UNKNOWN: ['STORAGE_HOST_KEY', "The server's key is not known yet: confirm its fingerprint before connecting."],
+  HOST_KEY_CHANGED: ['STORAGE_HOST_KEY', "The server's key is not the one confirmed before. Twofold refuses to connect: ask whoever runs the server why it changed."],
+  BUCKET_MISSING: ['NOT_FOUND', 'There is no such bucket on that storage.'],
+  PERMISSION_DENIED: ['STORAGE_UNAVAILABLE', 'The storage refuses access (permission denied).'],
+  NO_SPACE: ['DISK_FULL', 'The storage that holds the repository is full (or over its quota). Free some space there, then run it again.'],
+  FAILED: ['STORAGE_UNAVAILABLE', 'The storage that holds the repository failed.'],
+};
+
+/** A StorageError as the typed error a person sees: a folder's by its errno, as ever; a remote's by its code. */
+export function storageFailure(e: StorageError, side: StorageSide = 'repository'): CoreError {
+  const local = e.cause !== undefined ? storageError(e.cause, side) : null;
+  if (local) return local;
+  const [code, message] = REMOTE[e.code];
+  return new CoreError(code, e.fingerprint ? `${message} (${e.fingerprint})` : message, { cause: e });
+}
+
+/** Opening a repository whose config is not there (or cannot be read). */
+export function noRepository(e: unknown): CoreError {
+  if (e instanceof StorageError && e.code !== 'NOT_FOUND' && e.code !== 'FAILED') return storageFailure(e);
+  return new CoreError('NOT_FOUND', 'There is no Twofold repository there (or it cannot be read).', { cause: e });
+}
+
 export const INTERNAL_MESSAGE = 'Something went wrong inside Twofold Backup.';
 
 /** Any error as the typed one a person sees: CoreErrors as they are, storage failures worded, the rest internal. */
 export function toUserError(e: unknown, side: StorageSide = 'repository'): CoreError {
   if (e instanceof CoreError) return e;
+  if (e instanceof StorageError) return storageFailure(e, side);
   const code = errno(e);
   // An engine error that crossed from a worker thread keeps its code (pool.ts).
   if (code && (ERROR_CODES as readonly string[]).includes(code)) return new CoreError(code as ErrorCode, (e as Error).message, { cause: e });

@@ -4,9 +4,9 @@
  * is full. No blob is ever copied to another thread or given a buffer of its own, so a backup's
  * memory does not grow with the blobs in flight (docs/benchmarks.md).
  *
- * `finish` writes the header and trailer (pack.ts), closes the file and hands over its name: the
- * engine fsyncs it, renames it into data/ and only then indexes it (backup.ts), as for every
- * pack. A file descriptor never crosses threads: Node closes a worker's descriptors when the
+ * `finish` writes the header and trailer (pack.ts), closes the file and hands over its name:
+ * the pack installer hands it to the repository's Storage and only then indexes it
+ * (pack-installer.ts), as for every pack. A file descriptor never crosses threads: Node closes a worker's descriptors when the
  * worker exits, which would close whatever reused the number by then.
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';

@@ -66,7 +66,7 @@ export class WorkerPool {
       id: new Uint8Array(repo.keys.id),
       chunker: new Uint8Array(repo.keys.chunker),
       gear: repo.gear,
-      tmpDir: repo.dir('tmp'),
+      tmpDir: repo.stagingDir(),
     };
     exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
     if (options.inline) this.slots.push({ worker: null, lane: createLane(this.workerData), jobs: [], own: [] });

@@ -5,7 +5,6 @@
  * header of every pack on disk replaces all index files, damaged ones included; packs that are
  * gone leave the index, and what only they held is counted as lost.
  */
-import { readFileSync } from 'node:fs';
 import { CoreError } from '../../platform/errors.js';
 import { openBlob } from './blob.js';
 import { fileId } from './format.js';
@@ -13,6 +12,7 @@ import { blobKey, indexFileFor, MasterIndex } from './index.js';
 import { headerLocation, openHeader, TRAILER_BYTES, type PackEntry } from './pack.js';
 import type { PackCopier } from './pack-copier.js';
 import type { Repository } from './repository.js';
+import { packName } from './storage/storage.js';
 
 export interface PackRepair {
   id: string;
@@ -73,7 +73,7 @@ export async function salvagePacks(repo: Repository, ids: readonly string[], cop
       reports.push({ id, outcome: 'missing', blobsSaved: 0, blobsLost: 0 });
       continue;
     }
-    const bytes = readFileSync(repo.packPath(id));
+    const bytes = await repo.storage.read(packName(id));
     const header = headerOf(repo, bytes);
     const entries = header ?? own.get(id) ?? [];
     const good: PackEntry[] = [];

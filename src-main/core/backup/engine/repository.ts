@@ -1,19 +1,18 @@
 /**
- * A repository in a folder (docs/repository-format.md): init, open by password or by master
- * key, key files, sealed JSON files (index, snapshots), packs and blobs. Reading anything checks
- * it: file names are SHA-256 of their bytes, blobs are AEAD-sealed and their ids are HMACs.
+ * A repository on a Storage (docs/repository-format.md): init, open by password or by master
+ * key, key files, sealed JSON files (index, snapshots), packs and blobs. Every byte goes through
+ * the Storage (a folder, an SFTP server, an S3 bucket), which is not trusted: reading anything
+ * checks it (file names are SHA-256 of their bytes, blobs are AEAD-sealed, their ids HMACs).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { CoreError } from '../../platform/errors.js';
 import { derivePasswordKey, KdfParamsSchema, newKdfParams, type KdfCost } from '../../platform/password-kdf.js';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { openBlob } from './blob.js';
 import { gearTable } from './chunker.js';
 import {
@@ -31,7 +30,8 @@ import { decodeIndexFile, type BlobLocation, type IndexFile, type MasterIndex } 
 import { indexUnlisted, loadIndex, packEntriesFromIndex, problemOf, readingIndex, type IndexOptions, type LoadedIndex, type RepoProblem } from './index-load.js';
 
 export type { LoadedIndex, RepoProblem } from './index-load.js';
-import { damage, HEADER_WHY, PackHeaderError, stopped } from './messages.js';
+import { damage, HEADER_WHY, noRepository, PackHeaderError, stopped, storageFailure } from './messages.js';
+import { baseName, isNotFound, isStorageError, packName, StorageError, type Storage } from './storage/storage.js';
 import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -71,8 +71,13 @@ export class Repository {
   /** Trees decompress here (one context and buffer, reused): each is parsed before the next is read. */
   private readonly scratch = { buffer: Buffer.allocUnsafe(1024 * 1024), dctx: new zstdBinding.DCtx() };
 
+  /** A remote storage's local staging folder, made when first needed (removed by close()). */
+  private staging: string | null = null;
+  /** Packs of a remote storage fetched whole for worker threads (check, restore), by id. */
+  private readonly fetched = new Map<string, string>();
+
   private constructor(
-    readonly path: string,
+    readonly storage: Storage,
     private configNow: RepoConfig,
     readonly keys: RepoKeys,
   ) {
@@ -87,6 +92,11 @@ export class Repository {
     return this.config.id;
   }
 
+  /** Where the repository is, for people (never a secret). */
+  get location(): string {
+    return this.storage.location;
+  }
+
   /**
    * Before writing what an older format cannot read (a backup's trees): mark the repository as
    * this format, so an older Twofold refuses it plainly instead of misreading it. The config is
@@ -95,56 +105,90 @@ export class Repository {
   async upgradeFormat(): Promise<void> {
     if (this.configNow.version >= FORMAT_VERSION) return;
     const config: RepoConfig = { ...this.configNow, version: FORMAT_VERSION };
-    await writeFileAtomic(this.dir('tmp'), join(this.path, 'config'), [Buffer.from(JSON.stringify(config, null, 2))]);
+    await this.storage.replace('config', Buffer.from(JSON.stringify(config, null, 2)));
     this.configNow = config;
   }
 
-  // ---- layout ----
-  dir(kind: 'data' | 'index' | 'snapshots' | 'keys' | 'locks' | 'tmp'): string {
-    return join(this.path, kind);
+  // ---- local staging ----
+
+  /**
+   * The local folder packs are written to before they are handed to the storage: a folder
+   * repository's own tmp/ (installing is then a rename), else a private temp folder.
+   */
+  stagingDir(): string {
+    const own = this.storage.stagingDir?.();
+    if (own) return own;
+    this.staging ??= mkdtempSync(join(tmpdir(), 'twofold-staging-'));
+    return this.staging;
   }
 
-  packPath(packId: string): string {
-    return join(this.path, 'data', packId.slice(0, 2), packId);
+  /**
+   * A pack as a local file, for worker threads that read packs themselves (check, restore):
+   * a folder repository's own file; a remote pack fetched whole once into the staging folder.
+   * The name ends with the pack's id either way. A pack that cannot be fetched gets a name
+   * where there is no file, so the worker that reads it reports it as it does a missing pack.
+   */
+  async localPack(packId: string): Promise<string> {
+    const own = this.storage.localPath?.(packName(packId));
+    if (own) return own;
+    let path = this.fetched.get(packId);
+    if (!path) {
+      path = join(this.stagingDir(), `fetched-${packId}`);
+      try {
+        writeFileSync(path, await this.storage.read(packName(packId)), { mode: 0o600 });
+      } catch {
+        return join(this.stagingDir(), `missing-${packId}`);
+      }
+      this.fetched.set(packId, path);
+    }
+    return path;
+  }
+
+  /** Let go of the storage and of what was staged locally for it. */
+  async close(): Promise<void> {
+    if (this.staging) rmSync(this.staging, { recursive: true, force: true });
+    this.staging = null;
+    this.fetched.clear();
+    await this.storage.close();
   }
 
   // ---- init and open ----
 
-  /** Make a new repository in an empty (or missing) folder; returns it with its master key. */
-  static async init(path: string, password: string, cost: KdfCost = REPO_KDF_COST): Promise<{ repo: Repository; master: Buffer }> {
-    if (existsSync(path)) {
-      if (!statSync(path).isDirectory()) throw new CoreError('REPO_EXISTS', 'That path is a file, not a folder.');
-      if (readdirSync(path).length > 0) {
-        throw new CoreError(
-          'REPO_EXISTS',
-          existsSync(join(path, 'config'))
-            ? 'That folder already holds a repository: connect to it instead.'
-            : 'That folder is not empty. Choose an empty or new folder for the repository.',
-        );
-      }
+  /** Make a new repository where there is nothing yet (an empty or missing folder, an empty prefix); returns it with its master key. */
+  static async init(storage: Storage, password: string, cost: KdfCost = REPO_KDF_COST): Promise<{ repo: Repository; master: Buffer }> {
+    const place = storage.kind === 'folder' ? 'folder' : 'location';
+    const there = await storage.list('').catch((e: unknown) => {
+      if (isStorageError(e, 'NOT_FOUND')) return []; // a folder not made yet (prepare checks its parent)
+      throw storageFailure(e as StorageError);
+    });
+    if (there.length > 0) {
+      throw new CoreError(
+        'REPO_EXISTS',
+        there.some((o) => o.name === 'config')
+          ? `That ${place} already holds a repository: connect to it instead.`
+          : `That ${place} is not empty. Choose an empty or new ${place} for the repository.`,
+      );
     }
-    // Never create missing parents: a path on an unmounted drive would land on the system disk.
-    if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory()) {
-      throw new CoreError('NOT_FOUND', `The folder ${dirname(path)} does not exist. Is the drive connected?`);
-    }
-    if (!existsSync(path)) mkdirSync(path, { mode: 0o700 });
+    await storage.prepare().catch((e: unknown) => {
+      if (isStorageError(e, 'NOT_FOUND') && storage.kind === 'folder') throw new CoreError('NOT_FOUND', `The folder ${e.detail} does not exist. Is the drive connected?`);
+      if (isStorageError(e, 'FAILED') && storage.kind === 'folder') throw new CoreError('REPO_EXISTS', 'That path is a file, not a folder.');
+      throw e instanceof StorageError ? storageFailure(e) : e;
+    });
     const config: RepoConfig = { version: FORMAT_VERSION, id: randomBytes(32).toString('hex'), created: new Date().toISOString() };
-    for (const d of ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp']) mkdirSync(join(path, d), { mode: 0o700 });
-    for (let i = 0; i < 256; i++) mkdirSync(join(path, 'data', i.toString(16).padStart(2, '0')), { mode: 0o700 });
     const master = randomBytes(32);
-    const repo = new Repository(path, config, deriveRepoKeys(master, config.id));
+    const repo = new Repository(storage, config, deriveRepoKeys(master, config.id));
     await repo.addKey(master, password, cost);
-    // The config is written last: a folder without it is not (yet) a repository.
-    writeFileAtomicSync(repo.dir('tmp'), join(path, 'config'), Buffer.from(JSON.stringify(config, null, 2)));
+    // The config is written last: a place without it is not (yet) a repository.
+    await storage.write('config', Buffer.from(JSON.stringify(config, null, 2)));
     return { repo, master };
   }
 
-  static readConfig(path: string): RepoConfig {
+  static async readConfig(storage: Storage): Promise<RepoConfig> {
     let raw: string;
     try {
-      raw = readFileSync(join(path, 'config'), 'utf8');
-    } catch {
-      throw new CoreError('NOT_FOUND', 'There is no Twofold repository in that folder (or it cannot be read).');
+      raw = (await storage.read('config')).toString('utf8');
+    } catch (e) {
+      throw noRepository(e);
     }
     const parsed = ConfigSchema.safeParse(safeJson(raw));
     if (!parsed.success) throw damage.config();
@@ -152,23 +196,23 @@ export class Repository {
   }
 
   /** Open with the repository password: tries every key file; a wrong password says so plainly. */
-  static async openWithPassword(path: string, password: string): Promise<{ repo: Repository; master: Buffer }> {
-    const config = Repository.readConfig(path);
-    const names = (await readdir(join(path, 'keys'))).filter(isHexId);
-    for (const name of names) {
-      const parsed = KeyFileSchema.safeParse(safeJson(await readFile(join(path, 'keys', name), 'utf8')));
+  static async openWithPassword(storage: Storage, password: string): Promise<{ repo: Repository; master: Buffer }> {
+    const config = await Repository.readConfig(storage);
+    for (const key of await storage.list('keys')) {
+      if (!isHexId(baseName(key.name))) continue;
+      const parsed = KeyFileSchema.safeParse(safeJson((await storage.read(key.name)).toString('utf8')));
       if (!parsed.success) continue;
       const kek = await derivePasswordKey(password, parsed.data.kdf);
       const master = decrypt(kek, Buffer.from(parsed.data.data, 'base64'), keyAad(config.id));
       kek.fill(0);
-      if (master && master.length === 32) return { repo: new Repository(path, config, deriveRepoKeys(master, config.id)), master };
+      if (master && master.length === 32) return { repo: new Repository(storage, config, deriveRepoKeys(master, config.id)), master };
     }
     throw new CoreError('REPO_PASSWORD_WRONG', 'That is not the password of this repository.');
   }
 
-  static openWithMaster(path: string, master: Buffer): Repository {
-    const config = Repository.readConfig(path);
-    return new Repository(path, config, deriveRepoKeys(master, config.id));
+  static async openWithMaster(storage: Storage, master: Buffer): Promise<Repository> {
+    const config = await Repository.readConfig(storage);
+    return new Repository(storage, config, deriveRepoKeys(master, config.id));
   }
 
   // ---- key files ----
@@ -182,16 +226,16 @@ export class Repository {
       JSON.stringify({ version: 1, created: new Date().toISOString(), host: hostname(), kdf, data: sealed.toString('base64') }, null, 2),
     );
     const id = fileId(body);
-    await writeFileAtomic(this.dir('tmp'), join(this.dir('keys'), id), [body]);
+    await this.storage.write(`keys/${id}`, body);
     return id;
   }
 
   async keyIds(): Promise<string[]> {
-    return (await readdir(this.dir('keys'))).filter(isHexId);
+    return this.list('keys');
   }
 
   async removeKey(id: string): Promise<void> {
-    await unlink(join(this.dir('keys'), id));
+    await this.storage.delete(`keys/${id}`);
   }
 
   // ---- sealed JSON files ----
@@ -200,16 +244,16 @@ export class Repository {
     const plain = compress(Buffer.from(JSON.stringify(value), 'utf8'), { compressionLevel: 3 });
     const body = Buffer.concat([Buffer.from([SEALED_FILE_VERSION]), encrypt(this.keys.data, plain, SEALED_AAD[kind])]);
     const id = fileId(body);
-    await writeFileAtomic(this.dir('tmp'), join(this.dir(kind), id), [body]);
+    await this.storage.write(`${kind}/${id}`, body);
     return id;
   }
 
   /**
    * A sealed file's JSON, verified: its bytes hash to its name and open under the key. Damage
-   * throws REPO_DAMAGED naming the file; a file that cannot be read at all throws its errno.
+   * throws REPO_DAMAGED naming the file; a file that cannot be read at all throws the StorageError.
    */
   async loadSealed(kind: SealedKind, id: string): Promise<unknown> {
-    const body = await readFile(join(this.dir(kind), id));
+    const body = await this.storage.read(`${kind}/${id}`);
     const damaged = (why: 'hash' | 'integrity' | 'shape') => (kind === 'index' ? damage.indexFile(id, why) : damage.snapshotFile(id, why));
     if (fileId(body) !== id || body[0] !== SEALED_FILE_VERSION) throw damaged('hash');
     const plain = decrypt(this.keys.data, body.subarray(1), SEALED_AAD[kind]);
@@ -221,16 +265,18 @@ export class Repository {
     }
   }
 
-  async list(kind: SealedKind | 'locks'): Promise<string[]> {
+  /** The ids of the files of one kind (names that are not ids are left out). */
+  async list(kind: SealedKind | 'locks' | 'keys'): Promise<string[]> {
     try {
-      return (await readdir(this.dir(kind))).filter(isHexId);
-    } catch {
-      throw stopped.repositoryUnreadable();
+      return (await this.storage.list(kind)).map((o) => baseName(o.name)).filter(isHexId);
+    } catch (e) {
+      if (this.storage.kind === 'folder' || !(e instanceof StorageError)) throw stopped.repositoryUnreadable();
+      throw storageFailure(e);
     }
   }
 
   async removeFile(kind: SealedKind, id: string): Promise<void> {
-    await rm(join(this.dir(kind), id), { force: true });
+    await this.storage.delete(`${kind}/${id}`);
   }
 
   // ---- snapshots ----
@@ -257,7 +303,7 @@ export class Repository {
           return await this.loadSnapshot(id);
         } catch (e) {
           // Removed meanwhile (a forget elsewhere): simply not there any more.
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          if (isNotFound(e)) return null;
           damaged.push(problemOf('snapshot', id, e));
           return null;
         }
@@ -314,29 +360,26 @@ export class Repository {
 
   // ---- packs ----
 
-  /** Every pack file in data/ and its size: one listing of the 256 sub-folders. */
+  /** Every pack in data/ and its size: one listing (only `data/<ab>/<id>` with `<id>` starting `<ab>` counts). */
   async listPacks(): Promise<Map<string, number>> {
     const packs = new Map<string, number>();
-    for (const [sub, names] of await this.packFolders()) {
-      const sizes = await Promise.all(names.map((name) => stat(join(this.dir('data'), sub, name)).then((st) => st.size, () => -1)));
-      names.forEach((name, i) => {
-        if (sizes[i]! >= 0) packs.set(name, sizes[i]!); // -1: removed between the listing and its stat
-      });
+    let objects;
+    try {
+      objects = await this.storage.list('data');
+    } catch (e) {
+      if (this.storage.kind === 'folder' || !(e instanceof StorageError)) throw stopped.repositoryUnreadable();
+      throw storageFailure(e);
+    }
+    for (const o of objects) {
+      const id = baseName(o.name);
+      if (isHexId(id) && o.name === packName(id)) packs.set(id, o.size);
     }
     return packs;
   }
 
-  /** Every pack file in data/, by name only (no stat): enough to know which packs are there. */
-  async packNames(): Promise<Map<string, number>> {
-    const packs = new Map<string, number>();
-    for (const [, names] of await this.packFolders()) for (const name of names) packs.set(name, -1);
-    return packs;
-  }
-
-  private async packFolders(): Promise<[string, string[]][]> {
-    const root = this.dir('data');
-    const subs = (await readdir(root)).filter((sub) => /^[0-9a-f]{2}$/.test(sub));
-    return Promise.all(subs.map(async (sub) => [sub, (await readdir(join(root, sub))).filter((n) => isHexId(n) && n.startsWith(sub))] as [string, string[]]));
+  /** Which packs are there (a listing gives their sizes too). */
+  packNames(): Promise<Map<string, number>> {
+    return this.listPacks();
   }
 
   /** Write one pack (blobs, sealed header, trailer) crash-safely; returns its id. */
@@ -346,31 +389,30 @@ export class Repository {
     for (const b of blobs) hash.update(b);
     hash.update(footer);
     const id = hash.digest('hex');
-    await writeFileAtomic(this.dir('tmp'), this.packPath(id), [...blobs, footer]);
+    await this.storage.write(packName(id), Buffer.concat([...blobs, footer]));
     return { id, bytes: blobs.reduce((a, b) => a + b.length, 0) + footer.length };
   }
 
   async removePack(packId: string): Promise<void> {
-    await rm(this.packPath(packId), { force: true });
+    await this.storage.delete(packName(packId));
   }
 
-  /** A pack's header entries, read from its end only; damage names the pack. */
+  /** A pack's header entries, read from its end only (two range reads); damage names the pack. */
   async readPackHeader(packId: string): Promise<PackEntry[]> {
-    const fh = await this.openPack(packId);
+    const st = await this.storage.stat(packName(packId)).catch((e: unknown) => {
+      throw damage.packUnreadable(packId, e);
+    });
+    if (!st) throw damage.packMissing(packId);
     try {
-      const size = (await fh.stat()).size;
+      const size = st.size;
       if (size < TRAILER_BYTES) throw damage.packTruncated(packId);
-      const trailer = Buffer.alloc(TRAILER_BYTES);
-      await fh.read(trailer, 0, TRAILER_BYTES, size - TRAILER_BYTES);
+      const trailer = await this.readPack(packId, size - TRAILER_BYTES, TRAILER_BYTES);
       const where = headerLocation(trailer, size);
-      const sealed = Buffer.alloc(where.length);
-      await fh.read(sealed, 0, where.length, where.offset);
+      const sealed = await this.readPack(packId, where.offset, where.length);
       return openHeader(this.keys.data, sealed, where.offset);
     } catch (e) {
       if (e instanceof PackHeaderError) throw damage.packHeader(packId, HEADER_WHY[e.why]);
       throw e;
-    } finally {
-      await fh.close();
     }
   }
 
@@ -381,24 +423,19 @@ export class Repository {
 
   /** A blob's sealed bytes as the pack holds them (not verified). */
   async readSealed(loc: Pick<BlobLocation, 'pack' | 'offset' | 'length'>): Promise<Buffer> {
-    const fh = await this.openPack(loc.pack);
-    try {
-      const sealed = Buffer.alloc(loc.length);
-      const { bytesRead } = await fh.read(sealed, 0, loc.length, loc.offset);
-      if (bytesRead !== loc.length) throw damage.packTruncated(loc.pack);
-      return sealed;
-    } finally {
-      await fh.close();
-    }
+    return this.readPack(loc.pack, loc.offset, loc.length);
   }
 
-  private async openPack(packId: string) {
+  /** Bytes of a pack, by range: all of them, or the pack is missing, unreadable or truncated. */
+  private async readPack(packId: string, offset: number, length: number): Promise<Buffer> {
+    let bytes: Buffer;
     try {
-      return await open(this.packPath(packId), 'r');
+      bytes = await this.storage.read(packName(packId), { offset, length });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw damage.packMissing(packId);
-      throw damage.packUnreadable(packId, e);
+      throw isNotFound(e) ? damage.packMissing(packId) : damage.packUnreadable(packId, e);
     }
+    if (bytes.length !== length) throw damage.packTruncated(packId);
+    return bytes;
   }
 
   /**
@@ -411,7 +448,7 @@ export class Repository {
     if (cached) return cached;
     const loc = index.get(id, 'tree');
     if (!loc) throw damage.treeNotIndexed(id);
-    const pack = this.treePack(loc.pack);
+    const pack = await this.treePack(loc.pack);
     if (loc.offset + loc.length > pack.length) throw damage.packTruncated(loc.pack);
     const sealed = pack.subarray(loc.offset, loc.offset + loc.length);
     const plain = openBlob(this.keys, id, 'tree', loc.compressed, loc.rawLength, sealed, loc.pack, this.scratch);
@@ -431,22 +468,18 @@ export class Repository {
    * Tree packs are read whole and kept (a few at a time): walking a snapshot touches thousands
    * of small trees, and one read per pack beats one open and read per tree.
    */
-  private treePack(packId: string): Buffer {
+  private async treePack(packId: string): Promise<Buffer> {
     let buf = this.packCache.get(packId);
     if (!buf) {
       try {
-        buf = readFileSync(this.packPath(packId));
+        buf = await this.storage.read(packName(packId));
       } catch (e) {
-        throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? damage.packMissing(packId) : damage.packUnreadable(packId, e);
+        throw isNotFound(e) ? damage.packMissing(packId) : damage.packUnreadable(packId, e);
       }
       if (this.packCache.size >= 4) this.packCache.delete(this.packCache.keys().next().value!);
       this.packCache.set(packId, buf);
     }
     return buf;
-  }
-
-  async ensureLayout(): Promise<void> {
-    for (const d of ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp'] as const) await mkdir(this.dir(d), { recursive: true, mode: 0o700 });
   }
 }
 

@@ -77,62 +77,11 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     if (batches?.fatal) throw batches.fatal;
   };
 
-  // First pass: totals for the progress bar, and, when the caller asked to fail on an existing
-  // file, every conflict, before anything is written. The snapshot is streamed, never held: a
-  // folder that does not exist has no entries, so nothing below one is looked up. A whole
-  // snapshot restored where none of its top-level entries exists (a new or empty folder) needs
-  // no pass: nothing can conflict, and its summary has the totals.
   const fresh = (options.paths ?? []).length === 0 && starts.every((s) => lstatOrNull(s.target) === null);
-  let filesTotal = fresh ? snapshot.summary.files : 0;
-  let bytesTotal = fresh ? snapshot.summary.bytes : 0;
-  let conflicts = 0;
-  let example = '';
+  const { filesTotal, bytesTotal } = await firstPass(fresh ? null : walk(), fresh ? snapshot.summary : { files: 0, bytes: 0 }, options, check);
   const absent = new Set<string>();
-  for await (const item of fresh ? [] : walk()) {
-    check();
-    if ('lost' in item) continue; // named by the second pass
-    const { node, target } = item;
-    if (node.type === 'file') {
-      filesTotal++;
-      bytesTotal += node.size;
-    }
-    if (options.onExisting !== 'fail') continue;
-    const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
-    if (!st) {
-      if (node.type === 'dir') absent.add(target);
-    } else if (node.type !== 'dir' || !st.isDirectory()) {
-      conflicts++;
-      example ||= target;
-    }
-  }
-  absent.clear();
-  if (conflicts > 0) {
-    throw new CoreError(
-      'RESTORE_CONFLICT',
-      `${conflicts} item(s) already exist at the target, for example ${example}. ` +
-        'Choose to skip or to overwrite existing files, or restore into an empty folder.',
-    );
-  }
-
-  const started = Date.now();
-  let filesDone = 0;
-  let bytesDone = 0;
-  let last = 0;
-  const emit = (current: string | null, final = false) => {
-    const t = Date.now();
-    if (!options.onProgress || (!final && t - last < 200)) return;
-    last = t;
-    const rate = Math.round(bytesDone / Math.max(0.001, (t - started) / 1000));
-    options.onProgress({
-      filesDone,
-      filesTotal,
-      bytesDone,
-      bytesTotal,
-      currentFile: final ? null : current,
-      bytesPerSecond: rate,
-      etaSeconds: final ? 0 : rate > 0 ? Math.round((bytesTotal - bytesDone) / rate) : null,
-    });
-  };
+  const counts = { filesDone: 0, bytesDone: 0 };
+  const emit = progressEmitter(options, counts, filesTotal, bytesTotal);
 
   // Second pass, parents before children: folders are made (owner-writable until their files
   // are in) as they come, files go to the pool in batches, other entries are made here; each
@@ -156,10 +105,10 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       } else {
         summary.files++;
         summary.bytes += f.bytes;
-        bytesDone += f.bytes;
+        counts.bytesDone += f.bytes;
         for (const message of f.notKept ?? []) summary.errors.push({ path: target, message });
       }
-      filesDone++;
+      counts.filesDone++;
     },
     batchDone: (last) => emit(last.target),
   });
@@ -170,7 +119,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     check();
   };
   const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
-    const blobs = blobsOf(repo, index, node);
+    const blobs = await blobsOf(repo, index, node);
     if (!blobs) {
       summary.errors.push({ path: target, message: damage.dataNotIndexed().message });
       links.written(node, target, false);
@@ -223,22 +172,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
       await queueFile(node, target, st !== null);
     }
     await drain();
-    // Hard links last: each group's file is complete by now (or failed: then another is written).
-    for (;;) {
-      const { link, write } = links.take();
-      for (const m of link) {
-        check();
-        const linked = linkMember(m, temps.next(dirname(m.target)), summary);
-        if (linked === 'copy') await queueFile(m.node, m.target, m.replace);
-        else if (linked) {
-          bytesDone += m.node.size;
-          filesDone++;
-        }
-      }
-      for (const m of write) await queueFile(m.node, m.target, m.replace);
-      await drain();
-      if (link.length === 0 && write.length === 0) break;
-    }
+    await restoreLinks(links, { temps, summary, counts, check, queueFile, drain });
   } finally {
     // Every task answers before the pool closes: none is left to fail unheard.
     await queued.drain();
@@ -249,6 +183,102 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   setFolderMeta(dirs, summary);
   emit(null, true);
   return summary;
+}
+
+/** Hard links last: each group's file is complete by now (or failed: then another is written). */
+async function restoreLinks(
+  links: HardLinks,
+  run: {
+    temps: RestoreTemps;
+    summary: RestoreSummary;
+    counts: { filesDone: number; bytesDone: number };
+    check: () => void;
+    queueFile: (node: TreeNode, target: string, replace: boolean) => Promise<void>;
+    drain: () => Promise<void>;
+  },
+): Promise<void> {
+  for (;;) {
+    const { link, write } = links.take();
+    for (const m of link) {
+      run.check();
+      const linked = linkMember(m, run.temps.next(dirname(m.target)), run.summary);
+      if (linked === 'copy') await run.queueFile(m.node, m.target, m.replace);
+      else if (linked) {
+        run.counts.bytesDone += m.node.size;
+        run.counts.filesDone++;
+      }
+    }
+    for (const m of write) await run.queueFile(m.node, m.target, m.replace);
+    await run.drain();
+    if (link.length === 0 && write.length === 0) break;
+  }
+}
+
+/**
+ * First pass: totals for the progress bar, and, when the caller asked to fail on an existing
+ * file, every conflict, before anything is written. The snapshot is streamed, never held: a
+ * folder that does not exist has no entries, so nothing below one is looked up. A whole
+ * snapshot restored where none of its top-level entries exists (a new or empty folder) needs
+ * no pass (`walk` null): nothing can conflict, and its summary has the totals.
+ */
+async function firstPass(
+  walk: AsyncIterable<Item | Lost> | null,
+  known: { files: number; bytes: number },
+  options: RestoreOptions,
+  check: () => void,
+): Promise<{ filesTotal: number; bytesTotal: number }> {
+  let filesTotal = known.files;
+  let bytesTotal = known.bytes;
+  let conflicts = 0;
+  let example = '';
+  const absent = new Set<string>();
+  for await (const item of walk ?? []) {
+    check();
+    if ('lost' in item) continue; // named by the second pass
+    const { node, target } = item;
+    if (node.type === 'file') {
+      filesTotal++;
+      bytesTotal += node.size;
+    }
+    if (options.onExisting !== 'fail') continue;
+    const st = absent.has(dirname(target)) ? null : lstatOrNull(target);
+    if (!st) {
+      if (node.type === 'dir') absent.add(target);
+    } else if (node.type !== 'dir' || !st.isDirectory()) {
+      conflicts++;
+      example ||= target;
+    }
+  }
+  if (conflicts > 0) {
+    throw new CoreError(
+      'RESTORE_CONFLICT',
+      `${conflicts} item(s) already exist at the target, for example ${example}. ` +
+        'Choose to skip or to overwrite existing files, or restore into an empty folder.',
+    );
+  }
+  return { filesTotal, bytesTotal };
+}
+
+/** Progress, at most every 200 ms and once at the end. */
+function progressEmitter(options: RestoreOptions, counts: { filesDone: number; bytesDone: number }, filesTotal: number, bytesTotal: number) {
+  const started = Date.now();
+  let last = 0;
+  return (current: string | null, final = false): void => {
+    const t = Date.now();
+    if (!options.onProgress || (!final && t - last < 200)) return;
+    last = t;
+    const { filesDone, bytesDone } = counts;
+    const rate = Math.round(bytesDone / Math.max(0.001, (t - started) / 1000));
+    options.onProgress({
+      filesDone,
+      filesTotal,
+      bytesDone,
+      bytesTotal,
+      currentFile: final ? null : current,
+      bytesPerSecond: rate,
+      etaSeconds: final ? 0 : rate > 0 ? Math.round((bytesTotal - bytesDone) / rate) : null,
+    });
+  };
 }
 
 /**
@@ -297,13 +327,17 @@ function restoreFile(node: TreeNode, target: string, blobs: RestoreBlob[], tmp: 
   return { target, tmp, replace, inNewFolder, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
 }
 
-/** Where each chunk of a file lies, or null when some chunk is in no index (its data is lost). */
-function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): RestoreBlob[] | null {
+/**
+ * Where each chunk of a file lies (the local file of its pack: Repository.localPack), or null
+ * when some chunk is in no index (its data is lost).
+ */
+async function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): Promise<RestoreBlob[] | null> {
   const blobs: RestoreBlob[] = [];
   for (const id of node.content ?? []) {
     const loc = index.get(id, 'data');
     if (!loc) return null;
-    blobs.push({ id, pack: repo.packPath(loc.pack), offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
+    const pack = await repo.localPack(loc.pack);
+    blobs.push({ id, pack, offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
   }
   return blobs;
 }

@@ -37,12 +37,28 @@ export interface Storage {
   stat(name: string): Promise<StorageObject | null>;
   list(dir: string): Promise<StorageObject[]>;
   read(name: string, range?: { offset: number; length: number }): Promise<Buffer>;
-  /** Atomic, create-only (see above). `data` may be a local file to upload (large packs). */
+  /**
+   * Atomic, create-only (see above). `data` may be a local file to upload (large packs): the
+   * storage may consume it (a folder storage renames it into place); the caller removes
+   * whatever is left of it afterwards.
+   */
   write(name: string, data: Buffer | { file: string; size: number }): Promise<void>;
   /** Atomic replace of an existing object (only `config`, on a format upgrade). */
   replace(name: string, data: Buffer): Promise<void>;
   delete(name: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Where the engine stages packs before `write({ file })`: a local folder. A folder storage
+   * gives its own `tmp/`, so installing a pack is a rename; a remote one leaves it out and the
+   * engine uses a local temp folder (docs/repository-format.md, "Storage").
+   */
+  stagingDir?(): string;
+  /**
+   * The local file that holds an object, when there is one (a folder storage): worker threads
+   * then read packs straight from it. Remote storages leave it out; the engine fetches the
+   * objects it must read whole (a pack to verify, a restore's packs) through `read`.
+   */
+  localPath?(name: string): string;
 }
 
 export type StorageErrorCode =
@@ -69,4 +85,23 @@ export class StorageError extends Error {
   }
   /** HOST_KEY_UNKNOWN / HOST_KEY_CHANGED: the server's key, `SHA256:…` as OpenSSH prints it. */
   readonly fingerprint: string | undefined;
+}
+
+export function isStorageError(e: unknown, code?: StorageErrorCode): e is StorageError {
+  return e instanceof StorageError && (code === undefined || e.code === code);
+}
+
+/** A missing object, as a Storage says it (or as the file system did before it). */
+export function isNotFound(e: unknown): boolean {
+  return isStorageError(e, 'NOT_FOUND') || (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/** The name of a pack: under data/, in the folder of its first two hex digits. */
+export function packName(packId: string): string {
+  return `data/${packId.slice(0, 2)}/${packId}`;
+}
+
+/** The last part of a name (`data/3f/3f0c…` -> `3f0c…`). */
+export function baseName(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
 }
