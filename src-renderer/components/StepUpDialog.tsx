@@ -11,7 +11,8 @@ import { shortDigest } from '../../src-shared/digest.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from './CodeForm.js';
 import { Dialog } from './Dialog.js';
-import { ErrorText, Field } from './Field.js';
+import { ErrorText } from './Field.js';
+import { PasswordField } from './PasswordField.js';
 import { PushApproval } from './PushApproval.js';
 
 const FIRST_DEVICE: readonly string[] = ['devices.beginTotp', 'push.beginPairing'];
@@ -103,9 +104,8 @@ export function StepUpDialog<M extends MethodName>(props: {
               ? 'Two-factor authentication is off, and adding a first device turns it on: enter your password to show it is you.'
               : 'Enter your password to show it is you.'}
           </p>
-          <Field
+          <PasswordField
             label="Password"
-            type="password"
             autoComplete="current-password"
             autoFocus
             value={password}

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { AUDIT_ACTIONS, type AuditRowView, type InputOf, type OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
-import { downloadText } from '../components/download.js';
+import { downloadText } from '../lib/download.js';
 import { ErrorText } from '../components/Field.js';
 
 const PAGE = 50;

@@ -3,7 +3,8 @@ import { useState, type FormEvent } from 'react';
 import type { Status } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { formatWait, useCountdown } from '../components/Countdown.js';
-import { ErrorText, Field } from '../components/Field.js';
+import { ErrorText } from '../components/Field.js';
+import { PasswordField } from '../components/PasswordField.js';
 
 export function LockScreen({ status, onChange }: { status: Status; onChange: () => void }) {
   const [password, setPassword] = useState('');
@@ -32,9 +33,8 @@ export function LockScreen({ status, onChange }: { status: Status; onChange: () 
       <p>
         Unlock <strong>{status.accountName}</strong> to work with your backups. Scheduled backups keep running while locked.
       </p>
-      <Field
+      <PasswordField
         label="Password"
-        type="password"
         autoComplete="current-password"
         autoFocus
         value={password}

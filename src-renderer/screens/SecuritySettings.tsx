@@ -10,9 +10,10 @@ import { AddAuthenticator } from '../components/AddAuthenticator.js';
 import { Dialog } from '../components/Dialog.js';
 import { PairCompanion } from '../components/PairCompanion.js';
 import { ErrorText, Field } from '../components/Field.js';
+import { PasswordField } from '../components/PasswordField.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
-import { useConfirmedCall } from '../components/useConfirmedCall.js';
+import { useConfirmedCall } from '../hooks/useConfirmedCall.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 import { WebCompanionSettings } from '../components/WebCompanionSettings.js';
 
@@ -400,10 +401,10 @@ function ChangePassword() {
     <>
     <form className="card" onSubmit={start} aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
-      <Field label="Current password" type="password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} required />
-      <Field label="New password" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} required />
+      <PasswordField label="Current password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} required />
+      <PasswordField label="New password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} required />
       <StrengthMeter strength={strength} />
-      <Field label="Repeat the new password" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required />
+      <PasswordField label="Repeat the new password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required />
       <ErrorText message={error} />
       {done && <p role="status">Password changed.</p>}
       <div className="actions">

@@ -6,9 +6,9 @@
 import { useId, useState } from 'react';
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { ErrorText } from '../Field.js';
-import { formatBytes, formatCount, formatDuration, formatRate, formatSeconds, plural, shortId } from './format.js';
+import { formatBytes, formatCount, formatDuration, formatRate, formatSeconds, plural, shortId } from '../../lib/format.js';
 import { RepairOutcome } from './RepairOutcome.js';
-import { useJob } from './useJob.js';
+import { useJob } from '../../hooks/useJob.js';
 
 const KIND_LABEL: Record<JobViewDto['kind'], string> = {
   backup: 'Backup',

@@ -7,7 +7,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../../src-shared/contract.js';
 import { ErrorText, Field } from '../Field.js';
-import { useConfirmedCall } from '../useConfirmedCall.js';
+import { useConfirmedCall } from '../../hooks/useConfirmedCall.js';
 
 type Snapshot = OutputOf<'backup.snapshots.list'>['snapshots'][number];
 

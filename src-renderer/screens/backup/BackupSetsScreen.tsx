@@ -8,11 +8,11 @@ import type { InputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { useConfirmedCall } from '../../components/useConfirmedCall.js';
-import { dateTime, formatBytes, lines } from '../../components/backup/format.js';
+import { useConfirmedCall } from '../../hooks/useConfirmedCall.js';
+import { dateTime, formatBytes, lines } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { presetOf, SCHEDULE_PRESETS, scheduleLabel, type PresetId } from '../../components/backup/schedule.js';
-import { useRepositories, type RepositoryView } from '../../components/backup/useRepositories.js';
+import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
 
 type Retention = InputOf<'backup.sets.setRetention'>['retention'];
 const RETENTION_KEYS = [

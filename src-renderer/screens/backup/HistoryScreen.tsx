@@ -7,7 +7,7 @@ import type { BackupSetView } from '../../../src-shared/contract-backup.js';
 import type { OutputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
-import { dateTime, formatBytes, formatCount, formatDuration, shortId } from '../../components/backup/format.js';
+import { dateTime, formatBytes, formatCount, formatDuration, shortId } from '../../lib/format.js';
 
 type Run = OutputOf<'backup.history'>['runs'][number];
 

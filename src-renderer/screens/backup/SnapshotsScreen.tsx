@@ -9,11 +9,11 @@ import type { OutputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { dateTime, formatBytes, formatCount, formatMode, shortId } from '../../components/backup/format.js';
+import { dateTime, formatBytes, formatCount, formatMode, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
 import { RestoreForm } from '../../components/backup/RestoreForm.js';
-import { useRepositories } from '../../components/backup/useRepositories.js';
+import { useRepositories } from '../../hooks/useRepositories.js';
 
 type Snapshot = OutputOf<'backup.snapshots.list'>['snapshots'][number];
 type Entry = OutputOf<'backup.snapshots.browse'>['entries'][number];
