@@ -6,6 +6,7 @@
 import { useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { CopyButton } from './CopyButton.js';
 import { ErrorText, Field } from './Field.js';
 import { StepUpDialog } from './StepUpDialog.js';
 
@@ -105,11 +106,12 @@ export function AddAuthenticator(props: {
             <img src={enrolment.qrPngDataUrl} alt={`QR code for adding “${enrolment.name}”`} data-testid="totp-qr" width={232} height={232} />
           </div>
           Or type this key (time-based, 6 digits, 30 seconds):
-          <p>
+          <div className="secret-row">
             <code className="secret" data-testid="totp-secret">
               {enrolment.secretGrouped}
             </code>
-          </p>
+            <CopyButton text={enrolment.secretGrouped.replace(/\s/g, '')} label="Copy key" testId="copy-totp-key" />
+          </div>
         </li>
         <li>Enter the code the app now shows.</li>
       </ol>

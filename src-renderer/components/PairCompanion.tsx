@@ -8,6 +8,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { CopyButton } from './CopyButton.js';
 import { formatWait, useCountdown } from './Countdown.js';
 import { ErrorText, Field } from './Field.js';
 import { StepUpDialog } from './StepUpDialog.js';
@@ -134,7 +135,10 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
             <label className="small" htmlFor="pairing-link">
               Pairing link (works once)
             </label>
-            <input id="pairing-link" className="link-field" readOnly value={offer.link} onFocus={(e) => e.target.select()} data-testid="pairing-link" />
+            <div className="secret-row">
+              <input id="pairing-link" className="link-field" readOnly value={offer.link} onFocus={(e) => e.target.select()} data-testid="pairing-link" />
+              <CopyButton text={offer.link} label="Copy link" testId="copy-pairing-link" />
+            </div>
           </li>
           <li>
             Valid for <span data-testid="pairing-countdown">{formatWait(left)}</span> more.
