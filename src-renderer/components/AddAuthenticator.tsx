@@ -6,6 +6,7 @@
 import { useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { useLoad } from '../hooks/useMethod.js';
 import { CopyButton } from './CopyButton.js';
 import { ErrorText, Field } from './Field.js';
 import { StepUpDialog } from './StepUpDialog.js';
@@ -22,8 +23,13 @@ export function AddAuthenticator(props: {
   const [error, setError] = useState<string | null>(null);
   const [needStepUp, setNeedStepUp] = useState(false);
   const [busy, setBusy] = useState(false);
+  // A name already in use is refused here, before a confirmation is asked for (the core refuses it too).
+  const { data: devices } = useLoad('devices.list', {});
+  const taken = devices?.devices.find((d) => d.name.trim().toLowerCase() === name.trim().toLowerCase());
+  const nameError = taken ? `You already have a device named “${taken.name}”. Choose another name.` : null;
 
   const begin = async (proof?: string) => {
+    if (nameError) return;
     setBusy(true);
     const result = await call('devices.beginTotp', { name }, proof);
     setBusy(false);
@@ -65,10 +71,16 @@ export function AddAuthenticator(props: {
             label="Device name"
             value={name}
             maxLength={40}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => (setName(e.target.value), setError(null))}
             hint="So you can tell your devices apart, for example “Pixel 8” or “Work iPhone”."
+            aria-invalid={nameError !== null}
             required
           />
+          {nameError && (
+            <p className="small field-error" role="alert" data-testid="device-name-error">
+              {nameError}
+            </p>
+          )}
           <ErrorText message={error} />
           <div className="actions">
             {props.onCancel && (
@@ -76,7 +88,7 @@ export function AddAuthenticator(props: {
                 Cancel
               </button>
             )}
-            <button type="submit" className="primary" disabled={busy || name.trim() === ''}>
+            <button type="submit" className="primary" disabled={busy || name.trim() === '' || nameError !== null}>
               Continue
             </button>
           </div>

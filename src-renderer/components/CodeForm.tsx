@@ -16,6 +16,8 @@ export function CodeForm(props: {
   recoveryOnly?: boolean;
   onCancel?: () => void;
   autoFocus?: boolean;
+  /** The action cannot be undone: the submit button is red. */
+  danger?: boolean;
 }) {
   const [mode, setMode] = useState<'code' | 'recovery'>(props.recoveryOnly ? 'recovery' : 'code');
   const [value, setValue] = useState('');
@@ -71,7 +73,7 @@ export function CodeForm(props: {
             Cancel
           </button>
         )}
-        <button type="submit" className="primary" disabled={busy || props.disabled || value.trim() === ''}>
+        <button type="submit" className={props.danger ? 'danger solid' : 'primary'} disabled={busy || props.disabled || value.trim() === ''}>
           {props.submitLabel}
         </button>
       </div>

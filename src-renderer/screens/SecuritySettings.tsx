@@ -212,7 +212,7 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
               <button type="button" onClick={() => setRemoving(null)}>
                 Keep it
               </button>
-              <button type="button" className="danger" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
+              <button type="button" className="danger solid" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
                 Remove and turn 2FA off
               </button>
             </div>

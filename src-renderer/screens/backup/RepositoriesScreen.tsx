@@ -256,7 +256,7 @@ function RemoveRepositoryDialog({
           <button type="button" onClick={onCancel} autoFocus>
             Keep it
           </button>
-          <button type="button" className="danger" onClick={() => onContinue(deleteFiles)}>
+          <button type="button" className="danger solid" onClick={() => onContinue(deleteFiles)}>
             {deleteFiles ? 'Remove and delete files' : 'Remove'}
           </button>
         </div>
