@@ -14,6 +14,7 @@ import { Dialog } from './Dialog.js';
 import { ErrorText } from './Field.js';
 import { PasswordField } from './PasswordField.js';
 import { PushApproval } from './PushApproval.js';
+import { refusalText } from '../lib/messages.js';
 
 const FIRST_DEVICE: readonly string[] = ['devices.beginTotp', 'push.beginPairing'];
 /** What cannot be undone: the dialog and its button are red for these. */
@@ -65,7 +66,7 @@ export function StepUpDialog<M extends MethodName>(props: {
       onProof(result.value.proof);
       return null;
     }
-    return result.error.message;
+    return refusalText(result.error, 'password' in factor ? 'password' : 'code' in factor ? 'code' : 'recovery');
   };
 
   const submitPassword = async (e: FormEvent) => {

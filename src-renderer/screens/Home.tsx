@@ -63,12 +63,16 @@ export function Home({
           <div className="notice banner" role="alert">
             <p>
               You unlocked with a recovery code; that code no longer works. <strong>{unlockedVia.left}</strong> recovery
-              code{unlockedVia.left === 1 ? '' : 's'} left. If a device is lost, remove it below and add a new one
-              {unlockedVia.left <= 3 ? ', and make new recovery codes' : ''}.
+              code{unlockedVia.left === 1 ? '' : 's'} left. If a device is lost, remove it in Security under Devices and add a new one
+              {unlockedVia.left <= 3 ? ', and make new recovery codes there' : ''}.
             </p>
             <div className="actions">
+              <button type="button" onClick={onDismissUnlockNotice}>
+                Dismiss
+              </button>
               <button
                 type="button"
+                className="primary"
                 onClick={() => {
                   setSection('security');
                   onDismissUnlockNotice();

@@ -7,6 +7,8 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { DeviceOverview, DeviceView, InputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { AddAuthenticator } from '../components/AddAuthenticator.js';
+import { Banner } from '../components/Banner.js';
+import { isAre, plural } from '../lib/plural.js';
 import { Dialog } from '../components/Dialog.js';
 import { PairCompanion } from '../components/PairCompanion.js';
 import { ErrorText, Field } from '../components/Field.js';
@@ -274,9 +276,12 @@ function RecoveryCodesCard({ overview, accountName, onChange }: { overview: Devi
         <strong>{overview.recoveryCodesLeft}</strong> of 10 recovery codes left.
       </p>
       {overview.recoveryCodesLow && (
-        <p className="notice" role="status">
-          Few recovery codes are left. Make new ones before you run out; the old ones then stop working.
-        </p>
+        <Banner action={{ label: 'Make new recovery codes now', onClick: () => setConfirming(true) }} testId="recovery-low">
+          <p>
+            Only {plural(overview.recoveryCodesLeft, 'recovery code')} {isAre(overview.recoveryCodesLeft)} left. Make new ones here before you
+            run out; the old ones then stop working.
+          </p>
+        </Banner>
       )}
       <ErrorText message={error} />
       <div className="actions">
