@@ -24,7 +24,8 @@ export function RestoreForm({
   selected: string[];
   busy: boolean;
   onClear: () => void;
-  onStarted: (jobId: string) => void;
+  /** `destination` is where the files go, in words (a folder, or their original places). */
+  onStarted: (jobId: string, destination: string) => void;
 }) {
   const [target, setTarget] = useState<'original' | 'folder'>('folder');
   const [folder, setFolder] = useState('');
@@ -45,7 +46,7 @@ export function RestoreForm({
     });
     if (!r.ok) return setError(r.error.message);
     setError(null);
-    onStarted(r.value.jobId);
+    onStarted(r.value.jobId, target === 'original' ? 'their original places' : folder.trim());
   };
 
   const label =

@@ -34,7 +34,7 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
-  const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean } | null>(null);
+  const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string } | null>(null);
 
   useEffect(() => {
     void call('backup.sets.list', {}).then((r) => r.ok && setSets(r.value.sets));
@@ -195,7 +195,7 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
           initialPath={open.path}
           initialSelection={open.select}
           busy={restoreJob?.running ?? false}
-          onRestoreStarted={(id) => setRestoreJob({ id, running: true })}
+          onRestoreStarted={(id, destination) => setRestoreJob({ id, running: true, destination })}
           onClose={() => setOpen(null)}
         />
       )}
@@ -203,7 +203,8 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
         <JobPanel
           key={restoreJob.id}
           jobId={restoreJob.id}
-          title="Restore"
+          title="Restoring"
+          destination={restoreJob.destination}
           onEnd={() => setRestoreJob((j) => (j ? { ...j, running: false } : j))}
           onClose={() => setRestoreJob(null)}
         />
@@ -246,7 +247,7 @@ function SnapshotBrowser({
   initialPath: string;
   initialSelection?: string;
   busy: boolean;
-  onRestoreStarted: (jobId: string) => void;
+  onRestoreStarted: (jobId: string, destination: string) => void;
   onClose: () => void;
 }) {
   const [path, setPath] = useState(initialPath);
