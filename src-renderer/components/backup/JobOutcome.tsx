@@ -14,7 +14,7 @@ const KIND_LABEL: Record<JobViewDto['kind'], string> = {
   repair: 'Repair',
 };
 
-export function JobOutcome({ job, destination }: { job: JobViewDto; destination?: string | undefined }) {
+export function JobOutcome({ job, destination }: { job: JobViewDto; destination?: string | null | undefined }) {
   if (job.state === 'cancelled') {
     return (
       <p className="notice" role="status" data-testid="job-outcome">
@@ -86,7 +86,7 @@ function BackupOutcome({ result: r, took }: { result: Result<'backup'>; took: st
   );
 }
 
-function RestoreOutcome({ result: r, took, destination }: { result: Result<'restore'>; took: string; destination: string | undefined }) {
+function RestoreOutcome({ result: r, took, destination }: { result: Result<'restore'>; took: string; destination: string | null | undefined }) {
   return (
     <div data-testid="job-outcome" role="status">
       <p className={r.errors.length > 0 ? 'notice' : 'ok-text'}>
@@ -97,9 +97,15 @@ function RestoreOutcome({ result: r, took, destination }: { result: Result<'rest
         {r.skipped > 0 && ` ${plural(r.skipped, 'existing item')} ${wasWere(r.skipped)} skipped.`}
         {r.errors.length > 0 && ` ${plural(r.errors.length, 'item')} could not be restored in full (listed below).`}
       </p>
-      {destination && (
+      {destination !== undefined && (
         <p data-testid="restore-destination">
-          The files are in <code>{destination}</code>.
+          {destination === null ? (
+            'The files are back in their original places.'
+          ) : (
+            <>
+              The files are in <code>{destination}</code>.
+            </>
+          )}
         </p>
       )}
       <PathErrors errors={r.errors} />

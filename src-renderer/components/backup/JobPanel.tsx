@@ -37,8 +37,8 @@ export function JobPanel({
   jobId: string;
   /** The title while the job runs ("Backing up “Documents”"). */
   title: string;
-  /** For a restore: where the files go, in words ("/home/ada/restored", "their original places"). */
-  destination?: string;
+  /** For a restore: the folder the files go to, or null for their original places. */
+  destination?: string | null;
   onEnd?: (job: JobViewDto) => void;
   onClose?: () => void;
 }) {

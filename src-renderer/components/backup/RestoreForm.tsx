@@ -24,8 +24,8 @@ export function RestoreForm({
   selected: string[];
   busy: boolean;
   onClear: () => void;
-  /** `destination` is where the files go, in words (a folder, or their original places). */
-  onStarted: (jobId: string, destination: string) => void;
+  /** `destination` is the folder the files go to, or null for their original places. */
+  onStarted: (jobId: string, destination: string | null) => void;
 }) {
   const [target, setTarget] = useState<'original' | 'folder'>('folder');
   const [folder, setFolder] = useState('');
@@ -46,7 +46,7 @@ export function RestoreForm({
     });
     if (!r.ok) return setError(r.error.message);
     setError(null);
-    onStarted(r.value.jobId, target === 'original' ? 'their original places' : folder.trim());
+    onStarted(r.value.jobId, target === 'original' ? null : folder.trim());
   };
 
   const label =

@@ -34,7 +34,7 @@ export function SnapshotsScreen({ onOpenRepositories }: { onOpenRepositories: ()
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
-  const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string } | null>(null);
+  const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string | null } | null>(null);
 
   useEffect(() => {
     void call('backup.sets.list', {}).then((r) => r.ok && setSets(r.value.sets));
@@ -247,7 +247,7 @@ function SnapshotBrowser({
   initialPath: string;
   initialSelection?: string;
   busy: boolean;
-  onRestoreStarted: (jobId: string, destination: string) => void;
+  onRestoreStarted: (jobId: string, destination: string | null) => void;
   onClose: () => void;
 }) {
   const [path, setPath] = useState(initialPath);
