@@ -7,7 +7,7 @@ import { BackupSetsScreen } from './backup/BackupSetsScreen.js';
 import { CheckScreen } from './backup/CheckScreen.js';
 import { HistoryScreen } from './backup/HistoryScreen.js';
 import { RepositoriesScreen } from './backup/RepositoriesScreen.js';
-import { SnapshotsScreen } from './backup/SnapshotsScreen.js';
+import { SnapshotsScreen, type SnapshotTarget } from './backup/SnapshotsScreen.js';
 import { SecuritySettings } from './SecuritySettings.js';
 
 const SECTIONS = [
@@ -33,6 +33,7 @@ export function Home({
   onDismissUnlockNotice: () => void;
 }) {
   const [section, setSection] = useState<SectionId | null>(null);
+  const [snapshotTarget, setSnapshotTarget] = useState<SnapshotTarget | null>(null);
   // Open on the backup sets once a repository exists; a fresh account starts on Security.
   useEffect(() => {
     void call('backup.repositories.list', {}).then((r) =>
@@ -84,8 +85,8 @@ export function Home({
           </div>
         )}
         {section === 'backups' && <BackupSetsScreen onOpenRepositories={() => setSection('repositories')} />}
-        {section === 'snapshots' && <SnapshotsScreen onOpenRepositories={() => setSection('repositories')} />}
-        {section === 'history' && <HistoryScreen />}
+        {section === 'snapshots' && <SnapshotsScreen onOpenRepositories={() => setSection('repositories')} target={snapshotTarget} />}
+        {section === 'history' && <HistoryScreen onOpenSnapshot={(t) => (setSnapshotTarget(t), setSection('snapshots'))} />}
         {section === 'repositories' && <RepositoriesScreen />}
         {section === 'check' && <CheckScreen onOpenRepositories={() => setSection('repositories')} />}
         {section === 'security' && <SecuritySettings accountName={status.accountName ?? ''} />}
