@@ -50,7 +50,7 @@ export function Home({
         <ul>
           {SECTIONS.map((s) => (
             <li key={s.id}>
-              <button className={section === s.id ? 'nav active' : 'nav'} aria-current={section === s.id ? 'page' : undefined} onClick={() => setSection(s.id)}>
+              <button className={section === s.id ? 'nav active' : 'nav'} aria-current={section === s.id ? 'page' : undefined} onClick={() => (setSection(s.id), setSnapshotTarget(null))}>
                 {s.label}
               </button>
             </li>
