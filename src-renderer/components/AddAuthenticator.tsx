@@ -109,7 +109,31 @@ export function AddAuthenticator(props: {
   }
 
   return (
-    <form onSubmit={confirm} aria-label="Confirm the authenticator app">
+    <ConfirmAuthenticator
+      enrolment={enrolment}
+      code={code}
+      onCode={setCode}
+      error={error}
+      busy={busy}
+      onSubmit={confirm}
+      onCancel={() => (setEnrolment(null), props.onCancel?.())}
+    />
+  );
+}
+
+/** The second step: scan or type the key, then enter the app's first code. */
+function ConfirmAuthenticator(props: {
+  enrolment: Enrolment;
+  code: string;
+  onCode: (code: string) => void;
+  error: string | null;
+  busy: boolean;
+  onSubmit: (e: FormEvent) => void;
+  onCancel: () => void;
+}) {
+  const { enrolment, code, error, busy } = props;
+  return (
+    <form onSubmit={props.onSubmit} aria-label="Confirm the authenticator app">
       <ol className="steps">
         <li>Open your authenticator app (Google Authenticator, Microsoft Authenticator, Authy, 2FAS, Aegis, …) and add an account.</li>
         <li>
@@ -133,12 +157,12 @@ export function AddAuthenticator(props: {
         autoComplete="one-time-code"
         maxLength={8}
         value={code}
-        onChange={(e) => setCode(e.target.value.replace(/\s/g, ''))}
+        onChange={(e) => props.onCode(e.target.value.replace(/\s/g, ''))}
         required
       />
       <ErrorText message={error} />
       <div className="actions">
-        <button type="button" onClick={() => (setEnrolment(null), props.onCancel?.())}>
+        <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
         <button type="submit" className="primary" disabled={busy || code === ''}>

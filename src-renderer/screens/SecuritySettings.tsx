@@ -15,6 +15,7 @@ import { ErrorText, Field } from '../components/Field.js';
 import { PasswordField } from '../components/PasswordField.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
+import { Table, type Column } from '../components/Table.js';
 import { useConfirmedCall } from '../hooks/useConfirmedCall.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 import { WebCompanionSettings } from '../components/WebCompanionSettings.js';
@@ -90,8 +91,6 @@ const dateTime = (ms: number | null) => (ms === null ? 'never' : new Date(ms).to
 const KIND_LABEL: Record<DeviceView['kind'], string> = { totp: 'Authenticator app', push: 'Companion (push)' };
 
 function Devices({ overview, accountName, onChange }: { overview: DeviceOverview; accountName: string; onChange: () => void }) {
-  const [adding, setAdding] = useState<'totp' | 'push' | null>(null);
-  const [newCodes, setNewCodes] = useState<string[] | null>(null);
   const [removing, setRemoving] = useState<{ device: DeviceView; confirmDisableTwoFactor: boolean } | null>(null);
   const [renaming, setRenaming] = useState<DeviceView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -116,42 +115,7 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
           : 'Two-factor authentication is off: the password alone unlocks. Add a device to turn it on.'}
       </p>
       {overview.devices.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Added</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {overview.devices.map((d) => (
-              <tr key={d.id}>
-                <td>{d.name}</td>
-                <td>{KIND_LABEL[d.kind]}</td>
-                <td>{dateTime(d.addedAt)}</td>
-                <td>{dateTime(d.lastUsedAt)}</td>
-                <td className="row-actions">
-                  <button type="button" onClick={() => setRenaming(d)} aria-label={`Rename ${d.name}`}>
-                    Rename
-                  </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    aria-label={`Remove ${d.name}`}
-                    onClick={() => setRemoving({ device: d, confirmDisableTwoFactor: false })}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DevicesTable devices={overview.devices} onRename={setRenaming} onRemove={(d) => setRemoving({ device: d, confirmDisableTwoFactor: false })} />
       )}
       <ErrorText message={error} />
       {message && <p role="status">{message}</p>}
@@ -165,44 +129,11 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
           }}
         />
       )}
-      {newCodes ? (
-        <RecoveryCodes accountName={accountName} codes={newCodes} onSaved={() => setNewCodes(null)} />
-      ) : adding === 'totp' ? (
-        <div className="subcard">
-          <h3>Add an authenticator app</h3>
-          <AddAuthenticator
-            onAdded={(codes) => {
-              setAdding(null);
-              setNewCodes(codes);
-              setMessage('Device added.');
-              onChange();
-            }}
-            onCancel={() => setAdding(null)}
-          />
-        </div>
-      ) : adding === 'push' ? (
-        <div className="subcard">
-          <h3>Pair a companion for push approval</h3>
-          <PairCompanion
-            onPaired={(codes, name) => {
-              setAdding(null);
-              setNewCodes(codes);
-              setMessage(`Companion “${name}” paired.`);
-              onChange();
-            }}
-            onCancel={() => setAdding(null)}
-          />
-        </div>
-      ) : (
-        <div className="actions">
-          <button type="button" onClick={() => (setAdding('push'), setMessage(null))}>
-            Pair a companion
-          </button>
-          <button type="button" className="primary" onClick={() => (setAdding('totp'), setMessage(null))}>
-            Add an authenticator app
-          </button>
-        </div>
-      )}
+      <AddDevice
+        accountName={accountName}
+        onAdded={(msg) => (setMessage(msg), onChange())}
+        onStart={() => setMessage(null)}
+      />
       {removing && lastActive && !removing.confirmDisableTwoFactor && (
         <Dialog role="alertdialog" labelledBy="last-device-title" onCancel={() => setRemoving(null)}>
             <h2 id="last-device-title">Remove your last device?</h2>
@@ -230,6 +161,73 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
       )}
     </section>
   );
+}
+
+/** Adding a device: an authenticator app or a companion; the first one brings recovery codes, shown once. */
+function AddDevice({ accountName, onAdded, onStart }: { accountName: string; onAdded: (message: string) => void; onStart: () => void }) {
+  const [adding, setAdding] = useState<'totp' | 'push' | null>(null);
+  const [newCodes, setNewCodes] = useState<string[] | null>(null);
+  return newCodes ? (
+    <RecoveryCodes accountName={accountName} codes={newCodes} onSaved={() => setNewCodes(null)} />
+  ) : adding === 'totp' ? (
+    <div className="subcard">
+      <h3>Add an authenticator app</h3>
+      <AddAuthenticator
+        onAdded={(codes) => {
+          setAdding(null);
+          setNewCodes(codes);
+          onAdded('Device added.');
+        }}
+        onCancel={() => setAdding(null)}
+      />
+    </div>
+  ) : adding === 'push' ? (
+    <div className="subcard">
+      <h3>Pair a companion for push approval</h3>
+      <PairCompanion
+        onPaired={(codes, name) => {
+          setAdding(null);
+          setNewCodes(codes);
+          onAdded(`Companion “${name}” paired.`);
+        }}
+        onCancel={() => setAdding(null)}
+      />
+    </div>
+  ) : (
+    <div className="actions">
+      <button type="button" onClick={() => (setAdding('push'), onStart())}>
+        Pair a companion
+      </button>
+      <button type="button" className="primary" onClick={() => (setAdding('totp'), onStart())}>
+        Add an authenticator app
+      </button>
+    </div>
+  );
+}
+
+function DevicesTable({ devices, onRename, onRemove }: { devices: DeviceView[]; onRename: (d: DeviceView) => void; onRemove: (d: DeviceView) => void }) {
+  const columns: Column<DeviceView>[] = [
+    { header: 'Name', cell: (d) => d.name },
+    { header: 'Type', cell: (d) => KIND_LABEL[d.kind] },
+    { header: 'Added', cell: (d) => dateTime(d.addedAt) },
+    { header: 'Last used', cell: (d) => dateTime(d.lastUsedAt) },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      className: 'row-actions-cell',
+      cell: (d) => (
+        <div className="row-actions">
+          <button type="button" onClick={() => onRename(d)} aria-label={`Rename ${d.name}`}>
+            Rename
+          </button>
+          <button type="button" className="danger" aria-label={`Remove ${d.name}`} onClick={() => onRemove(d)}>
+            Remove
+          </button>
+        </div>
+      ),
+    },
+  ];
+  return <Table rows={devices} columns={columns} rowKey={(d) => d.id} testId="devices-table" />;
 }
 
 function RenameDevice({ device, onDone }: { device: DeviceView; onDone: (message: string | null) => void }) {

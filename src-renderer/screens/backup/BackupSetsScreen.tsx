@@ -9,7 +9,7 @@ import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
 import { useConfirmedCall } from '../../hooks/useConfirmedCall.js';
-import { dateTime, formatBytes, lines } from '../../lib/format.js';
+import { dateTime, formatBytes, lines, plural } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { presetOf, SCHEDULE_PRESETS, scheduleLabel, type PresetId } from '../../components/backup/schedule.js';
 import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
@@ -160,7 +160,7 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
                           <code>{src}</code>
                         </div>
                       ))}
-                      {s.excludes.length > 0 && <div className="small muted">{s.excludes.length} exclude pattern(s)</div>}
+                      {s.excludes.length > 0 && <div className="small muted">{plural(s.excludes.length, 'exclude pattern')}</div>}
                     </td>
                     <td>{repoName(s.repositoryId)}</td>
                     <td>{scheduleLabel(s.schedule)}</td>
