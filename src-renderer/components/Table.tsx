@@ -12,6 +12,8 @@ export interface Column<T> {
   /** A header heard but not seen, for a column of buttons. */
   hideHeader?: boolean;
   className?: string;
+  /** A test id on each of the column's cells. */
+  testId?: string;
 }
 
 export function Table<T>(props: {
@@ -40,7 +42,7 @@ export function Table<T>(props: {
           {props.rows.map((row) => (
             <tr key={props.rowKey(row)} className={props.rowClassName?.(row)} {...props.rowProps?.(row)}>
               {props.columns.map((c) => (
-                <td key={c.header} className={c.className}>
+                <td key={c.header} className={c.className} data-testid={c.testId}>
                   {c.cell(row)}
                 </td>
               ))}

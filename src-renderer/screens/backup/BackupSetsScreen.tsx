@@ -9,10 +9,11 @@ import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
 import { useConfirmedCall } from '../../hooks/useConfirmedCall.js';
-import { dateTime, formatBytes, lines, plural } from '../../lib/format.js';
+import { lines } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
-import { presetOf, SCHEDULE_PRESETS, scheduleLabel, type PresetId } from '../../components/backup/schedule.js';
+import { presetOf, SCHEDULE_PRESETS, type PresetId } from '../../components/backup/schedule.js';
 import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
+import { SetsTable } from './SetsTable.js';
 
 type Retention = InputOf<'backup.sets.setRetention'>['retention'];
 const RETENTION_KEYS = [
@@ -24,14 +25,6 @@ const RETENTION_KEYS = [
   ['yearly', 'Yearly'],
 ] as const;
 
-const STATE_LABEL: Record<NonNullable<BackupSetView['lastRun']>['state'], string> = {
-  running: 'Running',
-  succeeded: 'Succeeded',
-  incomplete: 'Incomplete',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
 
 
 function sameRetention(a: Retention, b: Retention): boolean {
@@ -132,74 +125,13 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
       )}
       {sets && sets.length > 0 && (
         <div className="card">
-          <div className="table-scroll">
-            <table className="table" data-testid="sets-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Folders</th>
-                  <th scope="col">Repository</th>
-                  <th scope="col">Schedule</th>
-                  <th scope="col">Last run</th>
-                  <th scope="col">Next run</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {sets.map((s) => (
-                  <tr key={s.id}>
-                    <td>
-                      <strong>{s.name}</strong>
-                      <div className="small muted">Retention: {retentionText(s.retention)}</div>
-                    </td>
-                    <td>
-                      {s.sources.map((src) => (
-                        <div key={src}>
-                          <code>{src}</code>
-                        </div>
-                      ))}
-                      {s.excludes.length > 0 && <div className="small muted">{plural(s.excludes.length, 'exclude pattern')}</div>}
-                    </td>
-                    <td>{repoName(s.repositoryId)}</td>
-                    <td>{scheduleLabel(s.schedule)}</td>
-                    <td data-testid="set-last-run">
-                      {s.running ? (
-                        <span className="badge running">Running</span>
-                      ) : s.lastRun ? (
-                        <>
-                          <span className={`badge ${s.lastRun.state}`}>{STATE_LABEL[s.lastRun.state]}</span>
-                          <div className="small">{dateTime(s.lastRun.finishedAt ?? s.lastRun.startedAt)}</div>
-                          {s.lastRun.bytes !== null && (
-                            <div className="small muted">
-                              {formatBytes(s.lastRun.bytes)}, {formatBytes(s.lastRun.dataAdded)} added
-                            </div>
-                          )}
-                        </>
-                      ) : (
-                        <span className="muted">Never</span>
-                      )}
-                    </td>
-                    <td>{s.nextRunAt === null ? <span className="muted">Manual</span> : dateTime(s.nextRunAt)}</td>
-                    <td>
-                      <div className="row-actions nowrap">
-                        <button type="button" className="primary" disabled={s.running} aria-label={`Run ${s.name} now`} onClick={() => void run(s)}>
-                          Run now
-                        </button>
-                        <button type="button" aria-label={`Edit ${s.name}`} onClick={() => (setEditing(s), setMessage(null))}>
-                          Edit
-                        </button>
-                        <button type="button" className="danger" aria-label={`Delete ${s.name}`} onClick={() => setDeleting(s)}>
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <SetsTable
+            sets={sets}
+            repoName={repoName}
+            onRun={(set) => void run(set)}
+            onEdit={(set) => (setEditing(set), setMessage(null))}
+            onDelete={setDeleting}
+          />
         </div>
       )}
       {deleting && (

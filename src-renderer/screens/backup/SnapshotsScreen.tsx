@@ -9,7 +9,7 @@ import type { OutputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { shortId } from '../../lib/format.js';
+import { formatCount, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
 import { CompareSnapshots } from './snapshots/CompareSnapshots.js';
@@ -103,20 +103,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
           </div>
         </div>
       )}
-      {damaged.length > 0 && (
-        <div className="notice" role="status" data-testid="damaged-snapshots">
-          <p>
-            {damaged.length === 1 ? 'One snapshot file cannot be opened' : `${damaged.length} snapshot files cannot be opened`}: nothing
-            in {damaged.length === 1 ? 'it' : 'them'} can be read. The others are listed below. “Check &amp; repair” removes{' '}
-            {damaged.length === 1 ? 'it' : 'them'}.
-          </p>
-          <ul>
-            {damaged.map((d) => (
-              <li key={d.id}>{d.message}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <DamagedSnapshots damaged={damaged} />
       {snapshots && snapshots.length === 0 && damaged.length === 0 && <p className="muted">This repository holds no snapshots yet. Run a backup set first.</p>}
       {snapshots && snapshots.length > 0 && (
         <section className="card" aria-labelledby="snapshots-title">
@@ -172,6 +159,25 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
           onCancel={() => setForgetting(null)}
         />
       )}
+    </div>
+  );
+}
+
+/** Snapshot files that cannot be opened at all, and where to deal with them. */
+function DamagedSnapshots({ damaged }: { damaged: OutputOf<'backup.snapshots.list'>['damaged'] }) {
+  if (damaged.length === 0) return null;
+  const one = damaged.length === 1;
+  return (
+    <div className="notice" role="status" data-testid="damaged-snapshots">
+      <p>
+        {one ? 'One snapshot file cannot be opened' : `${formatCount(damaged.length)} snapshot files cannot be opened`}: nothing in{' '}
+        {one ? 'it' : 'them'} can be read. The others are listed below. “Check &amp; repair” removes {one ? 'it' : 'them'}.
+      </p>
+      <ul>
+        {damaged.map((d) => (
+          <li key={d.id}>{d.message}</li>
+        ))}
+      </ul>
     </div>
   );
 }

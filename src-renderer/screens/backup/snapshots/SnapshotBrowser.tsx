@@ -65,33 +65,7 @@ export function SnapshotBrowser({
           Close
         </button>
       </div>
-      <nav aria-label="Folder path" className="breadcrumbs">
-        <ol>
-          <li>
-            {crumbs.length === 0 ? (
-              <span aria-current="location">All folders</span>
-            ) : (
-              <button type="button" className="link" onClick={() => setPath('')}>
-                All folders
-              </button>
-            )}
-          </li>
-          {crumbs.map((c, i) => {
-            const to = crumbs.slice(0, i + 1).join('/');
-            return (
-              <li key={to}>
-                {i === crumbs.length - 1 ? (
-                  <span aria-current="location">{c}</span>
-                ) : (
-                  <button type="button" className="link" onClick={() => setPath(to)}>
-                    {c}
-                  </button>
-                )}
-              </li>
-            );
-          })}
-        </ol>
-      </nav>
+      <FolderPath crumbs={crumbs} onOpen={setPath} />
       <ErrorText message={error} />
       {entries === null && !error && <p className="muted">Loading…</p>}
       {entries && entries.length === 0 && <p className="muted">This folder is empty.</p>}
@@ -193,3 +167,36 @@ const KIND_NOTE: Partial<Record<Entry['type'], string>> = {
   chardev: 'character device',
   blockdev: 'block device',
 };
+
+/** Where in the snapshot the browser is: each folder up to here, a link back to it. */
+function FolderPath({ crumbs, onOpen }: { crumbs: string[]; onOpen: (path: string) => void }) {
+  return (
+      <nav aria-label="Folder path" className="breadcrumbs">
+      <ol>
+        <li>
+          {crumbs.length === 0 ? (
+            <span aria-current="location">All folders</span>
+          ) : (
+            <button type="button" className="link" onClick={() => onOpen('')}>
+              All folders
+            </button>
+          )}
+        </li>
+        {crumbs.map((c, i) => {
+          const to = crumbs.slice(0, i + 1).join('/');
+          return (
+            <li key={to}>
+              {i === crumbs.length - 1 ? (
+                <span aria-current="location">{c}</span>
+              ) : (
+                <button type="button" className="link" onClick={() => onOpen(to)}>
+                  {c}
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </nav>
+  );
+}
