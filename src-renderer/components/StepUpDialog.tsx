@@ -17,7 +17,7 @@ import { PushApproval } from './PushApproval.js';
 import { refusalText } from '../lib/messages.js';
 
 const FIRST_DEVICE: readonly string[] = ['devices.beginTotp', 'push.beginPairing'];
-/** What cannot be undone: the dialog and its button are red for these. */
+/** What cannot be undone: the dialog and its confirming button are red for these. */
 const DESTRUCTIVE: ReadonlySet<MethodName> = new Set<MethodName>([
   'devices.remove',
   'twofa.disable',
@@ -81,7 +81,7 @@ export function StepUpDialog<M extends MethodName>(props: {
   const ready = twoFactor !== null && confirmation !== null;
   const destructive = DESTRUCTIVE.has(method);
   return (
-    <Dialog labelledBy="stepup-title" role={destructive ? 'alertdialog' : 'dialog'} onCancel={props.onCancel} className={destructive ? 'destructive' : undefined}>
+    <Dialog labelledBy="stepup-title" onCancel={props.onCancel} className={destructive ? 'destructive' : undefined}>
       <h2 id="stepup-title">{confirmation ? `Confirm: ${confirmation.title}` : 'Confirm a sensitive action'}</h2>
       {confirmation && (
         <div className="confirmation" data-testid="stepup-target">

@@ -262,61 +262,8 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
             </div>
           </div>
           <div>
-            <div className="field">
-              <label htmlFor={ids.preset}>Schedule</label>
-              <select id={ids.preset} value={preset} onChange={(e) => setPreset(e.target.value as PresetId)}>
-                {SCHEDULE_PRESETS.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.label}
-                  </option>
-                ))}
-                <option value="custom">Custom (cron expression)</option>
-              </select>
-            </div>
-            {preset === 'custom' && (
-              <div className="field">
-                <label htmlFor={ids.cron}>Cron expression</label>
-                <input
-                  id={ids.cron}
-                  value={cron}
-                  spellCheck={false}
-                  required
-                  aria-describedby={`${ids.cron}-hint`}
-                  onChange={(e) => setCron(e.target.value)}
-                />
-                <p id={`${ids.cron}-hint`} className="small muted">
-                  Minute, hour, day of month, month, day of week, in local time: <code>30 1 * * *</code> is 01:30 every day,{' '}
-                  <code>0 */4 * * 1-5</code> every four hours on weekdays.
-                </p>
-              </div>
-            )}
-            {preset !== 'custom' && schedule && (
-              <p className="small muted">
-                Cron: <code>{schedule}</code>. A run missed while the computer was off starts when it is next on.
-              </p>
-            )}
-            <fieldset className="retention" aria-describedby={`${ids.retention}-hint`}>
-              <legend>Retention</legend>
-              <p id={`${ids.retention}-hint`} className="small muted">
-                After each backup, keep this many of the newest snapshots, and the newest one of each of this many hours, days, weeks,
-                months and years; older ones are deleted. Leave all empty to keep everything.
-                {set && ' Changing retention needs confirmation, as it deletes snapshots.'}
-              </p>
-              <div className="retention-grid">
-                {RETENTION_KEYS.map(([k, label]) => (
-                  <Field
-                    key={k}
-                    label={label}
-                    type="number"
-                    inputMode="numeric"
-                    min={0}
-                    max={10000}
-                    value={retention[k] ?? ''}
-                    onChange={(e) => setRetention((r) => ({ ...r, [k]: e.target.value }))}
-                  />
-                ))}
-              </div>
-            </fieldset>
+            <ScheduleFields preset={preset} onPreset={setPreset} cron={cron} onCron={setCron} schedule={schedule} />
+            <RetentionFields retention={retention} onChange={setRetention} editing={set !== null} />
           </div>
         </div>
         <ErrorText message={error} />
@@ -342,5 +289,80 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
           />
         )}
     </>
+  );
+}
+
+function ScheduleFields(props: { preset: PresetId; onPreset: (p: PresetId) => void; cron: string; onCron: (c: string) => void; schedule: string | null }) {
+  const ids = { preset: useId(), cron: useId() };
+  const { preset, cron, schedule } = props;
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={ids.preset}>Schedule</label>
+        <select id={ids.preset} value={preset} onChange={(e) => props.onPreset(e.target.value as PresetId)}>
+          {SCHEDULE_PRESETS.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.label}
+            </option>
+          ))}
+          <option value="custom">Custom (cron expression)</option>
+        </select>
+      </div>
+      {preset === 'custom' && (
+        <div className="field">
+          <label htmlFor={ids.cron}>Cron expression</label>
+          <input
+            id={ids.cron}
+            value={cron}
+            spellCheck={false}
+            required
+            aria-describedby={`${ids.cron}-hint`}
+            onChange={(e) => props.onCron(e.target.value)}
+          />
+          <p id={`${ids.cron}-hint`} className="small muted">
+            Minute, hour, day of month, month, day of week, in local time: <code>30 1 * * *</code> is 01:30 every day,{' '}
+            <code>0 */4 * * 1-5</code> every four hours on weekdays.
+          </p>
+        </div>
+      )}
+      {preset !== 'custom' && schedule && (
+        <p className="small muted">
+          Cron: <code>{schedule}</code>. A run missed while the computer was off starts when it is next on.
+        </p>
+      )}
+    </>
+  );
+}
+
+function RetentionFields(props: {
+  retention: Record<string, string>;
+  onChange: (update: (r: Record<string, string>) => Record<string, string>) => void;
+  editing: boolean;
+}) {
+  const ids = { retention: useId() };
+  const { retention } = props;
+  return (
+    <fieldset className="retention" aria-describedby={`${ids.retention}-hint`}>
+      <legend>Retention</legend>
+      <p id={`${ids.retention}-hint`} className="small muted">
+        After each backup, keep this many of the newest snapshots, and the newest one of each of this many hours, days, weeks,
+        months and years; older ones are deleted. Leave all empty to keep everything.
+        {props.editing && ' Changing retention needs confirmation, as it deletes snapshots.'}
+      </p>
+      <div className="retention-grid">
+        {RETENTION_KEYS.map(([k, label]) => (
+          <Field
+            key={k}
+            label={label}
+            type="number"
+            inputMode="numeric"
+            min={0}
+            max={10000}
+            value={retention[k] ?? ''}
+            onChange={(e) => props.onChange((r) => ({ ...r, [k]: e.target.value }))}
+          />
+        ))}
+      </div>
+    </fieldset>
   );
 }
