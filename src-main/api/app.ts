@@ -5,7 +5,7 @@ import type { LockReason } from '../core/gate/gate.js';
 import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
 import { createStepUpConditions } from './step-up-conditions.js';
-import { createRouter, type Handlers, type Router } from './router.js';
+import { createRouter, createStepUpPolicy, type Handlers, type Router } from './router.js';
 import { createTrayActions, type TrayActions } from './tray.js';
 
 export interface App {
@@ -32,8 +32,8 @@ export async function openApp(options: CoreOptions, wrapHandlers?: (h: Handlers)
 
 export function createApp(options: CoreOptions, wrapHandlers: (h: Handlers) => Handlers = (h) => h): App {
   const core = createCore(options);
-  const conditions = createStepUpConditions(core);
-  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, conditions)));
-  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, conditions, ready: core.ready });
+  const needsProof = createStepUpPolicy(core.gate, createStepUpConditions(core.backup));
+  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, needsProof)));
+  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, needsProof, ready: core.ready });
   return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };
 }

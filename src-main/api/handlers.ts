@@ -16,8 +16,14 @@ function settingsChange(before: Settings, after: Settings): string {
   return parts.length ? parts.join('; ') : 'saved unchanged';
 }
 
-export function createHandlers(core: Core, confirmations: Confirmations): Handlers {
-  const { accounts, gate, settings, throttle, clock, devices, audit } = core;
+/** What the handlers use of the core: no more (the store, the vault and the seal stay behind the services). */
+export type HandlerDeps = Pick<
+  Core,
+  'appName' | 'appVersion' | 'accounts' | 'gate' | 'settings' | 'throttle' | 'clock' | 'devices' | 'audit' | 'passwordPolicy' | 'push' | 'pairing' | 'backup'
+>;
+
+export function createHandlers(deps: HandlerDeps, confirmations: Confirmations): Handlers {
+  const { accounts, gate, settings, throttle, clock, devices, audit } = deps;
   const session = () => gate.unlocked();
   const auditLog = () => audit.open();
 
@@ -27,8 +33,8 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
       const level = gate.level();
       const list = level === 'second-factor' ? gate.factorList() : null;
       return {
-        appName: core.appName,
-        version: core.appVersion,
+        appName: deps.appName,
+        version: deps.appVersion,
         setupNeeded: account === null,
         level,
         accountName: account?.name ?? null,
@@ -45,7 +51,7 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
     },
 
     'account.checkPasswordStrength': ({ password, accountName }) =>
-      core.passwordPolicy.check(password, accountName ? [accountName] : []),
+      deps.passwordPolicy.check(password, accountName ? [accountName] : []),
 
     'account.setup': async ({ accountName, password }, ctx) => {
       await accounts.setup(accountName, password, (account, recordKey) => gate.openAfterSetup(account, recordKey, ctx));
@@ -133,9 +139,9 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
         : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason };
     },
 
-    ...createPushHandlers(core, confirmations),
+    ...createPushHandlers(deps, confirmations),
 
-    ...createBackupHandlers(core),
+    ...createBackupHandlers(deps.backup),
   };
 }
 

@@ -3,13 +3,13 @@
  * destroys what a step-up protects"). The router asks before the handler runs; the services
  * check the same rule again with what the router tells them (`confirmed`).
  */
-import type { Core } from '../core/composition.js';
+import type { BackupService } from '../core/backup/service.js';
 import type { StepUpConditions } from './router.js';
 
-export function createStepUpConditions(core: Core): StepUpConditions {
+export function createStepUpConditions(backup: Pick<BackupService, 'updateNeedsConfirmation'>): StepUpConditions {
   return {
     // A set with retention deletes snapshots as new ones arrive: what, where and when it backs up is theirs to keep.
-    'backup.sets.update': ({ setId, ...patch }) => core.backup.updateNeedsConfirmation(setId, patch),
+    'backup.sets.update': ({ setId, ...patch }) => backup.updateNeedsConfirmation(setId, patch),
     'backup.restore.start': ({ onExisting }) => onExisting === 'overwrite',
   };
 }

@@ -15,6 +15,7 @@ import { EMBEDDED_LIMITS } from '../../src-relay/limits.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
 import { relayCompanionUrl } from '../../src-shared/push/companion-origin.js';
 import { openApp, type App } from '../api/app.js';
+import { tuneProcess } from '../api/process-tuning.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -24,6 +25,9 @@ const rendererDir = join(packageRoot, 'dist', 'renderer');
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; " +
   "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+// This process holds the keys and runs the backups: tune it before the core starts.
+tuneProcess();
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
