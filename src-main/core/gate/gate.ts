@@ -1,5 +1,5 @@
 /**
- * The gate state machine (DESIGN.md §5): locked -> second-factor -> unlocked, lock now, and
+ * The gate state machine (docs/design.md, "The contract and the gate levels"): locked -> second-factor -> unlocked, lock now, and
  * auto-lock after the idle time the user set. The session holds the record key while open;
  * locking wipes it. Step-up proofs are fresh verifications bound to one method and its exact
  * input, valid once and briefly: the password while 2FA is off, a second factor once it is on.
