@@ -15,6 +15,14 @@ export default tseslint.config(
     },
   },
   {
+    // docs/design.md: no file under src-* over 500 lines, no function over 120.
+    files: ['src-*/**/*.{ts,tsx,cts,mts,js}'],
+    rules: {
+      'max-lines': ['error', { max: 500 }],
+      'max-lines-per-function': ['error', { max: 120 }],
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
