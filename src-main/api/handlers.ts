@@ -25,7 +25,6 @@ export type HandlerDeps = Pick<
 export function createHandlers(deps: HandlerDeps, confirmations: Confirmations): Handlers {
   const { accounts, gate, settings, throttle, clock, devices, audit } = deps;
   const session = () => gate.unlocked();
-  const auditLog = () => audit.open();
 
   return {
     'app.status': () => {
@@ -122,6 +121,18 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
       return devices.overview(session());
     },
 
+    ...createAuditHandlers(deps),
+
+    ...createPushHandlers(deps, confirmations),
+
+    ...createBackupHandlers(deps.backup),
+  };
+}
+
+/** The audit log: query, export and verify (unlocked; the router checked). */
+function createAuditHandlers({ audit, clock }: Pick<HandlerDeps, 'audit' | 'clock'>): Pick<Handlers, 'audit.query' | 'audit.exportCsv' | 'audit.verify'> {
+  const auditLog = () => audit.open();
+  return {
     'audit.query': async ({ filter, limit, offset }) => {
       const { rows, total } = (await auditLog()).query({ ...filter, limit, offset });
       return { rows: rows.map(auditRowView), total };
@@ -138,10 +149,6 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
         ? { ok: true, rows: result.rows, firstBrokenId: null, reason: null }
         : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason };
     },
-
-    ...createPushHandlers(deps, confirmations),
-
-    ...createBackupHandlers(deps.backup),
   };
 }
 
