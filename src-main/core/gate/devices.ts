@@ -17,6 +17,7 @@ import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_COD
 import { recoveryKey } from './second-factor.js';
 import type { Store } from '../platform/store.js';
 import { base32Decode, base32Encode, groupForTyping, matchTotp, newTotpSecret, nextDrift, otpauthUri } from '../../../src-shared/totp.js';
+import { GATE_MESSAGES } from './messages.js';
 
 /** A pending enrolment is dropped after this long, or after this many wrong codes. */
 export const ENROLMENT_TTL_MS = 15 * 60_000;
@@ -246,7 +247,7 @@ export function overviewOf(list: FactorList): DeviceOverview {
 
 function findDevice(list: FactorList, deviceId: string): Device {
   const device = list.devices.find((d) => d.id === deviceId);
-  if (!device) throw new CoreError('NOT_FOUND', 'There is no such device.');
+  if (!device) throw new CoreError('NOT_FOUND', GATE_MESSAGES.noSuchDevice);
   return device;
 }
 
