@@ -35,6 +35,7 @@ import { assertRepositoryPathAllowed, assertRestoreAllowed, type ProtectedFolder
 import { REPO_KDF_COST, Repository, type RepoProblem } from './engine/repository.js';
 import { restore, type OnExisting, type RestoreSummary } from './engine/restore.js';
 import type { SnapshotWithId } from './engine/snapshot.js';
+import { BACKUP_MESSAGES } from './messages.js';
 
 const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
@@ -173,7 +174,7 @@ export class BackupService {
   /** Forget the repository here; with `deleteFiles`, also delete its folder (under the exclusive lock). */
   async removeRepository(id: string, deleteFiles: boolean, caller?: CallerInfo): Promise<void> {
     const row = this.sets.repository(id);
-    if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
+    if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.repositoryBusy);
     if (deleteFiles) {
       const repo = await this.openRepo(id);
       const lock = await RepoLock.acquire(repo, true);
@@ -204,7 +205,7 @@ export class BackupService {
   private open(row: RepositoryRow, master: Buffer): Repository {
     const repo = Repository.openWithMaster(row.path, master);
     if (repo.id !== row.repoId) {
-      throw new CoreError('REPO_DAMAGED', `The folder ${row.path} now holds a different repository than the one connected.`);
+      throw new CoreError('REPO_DAMAGED', BACKUP_MESSAGES.differentRepository(row.path));
     }
     return repo;
   }
@@ -238,7 +239,7 @@ export class BackupService {
     patch.sources?.forEach(requireAbsolute);
     const current = this.sets.set(id);
     if (setChangeNeedsConfirmation(current, patch) && caller?.confirmed !== true) {
-      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.');
+      throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.retentionNeedsConfirmation);
     }
     const set = this.sets.updateSet(id, patch);
     const changes = setChanges(current, patch, this.repoName);
@@ -255,7 +256,7 @@ export class BackupService {
   }
 
   deleteSet(id: string, caller?: CallerInfo): void {
-    if (this.jobs.running((j) => j.setId === id)) throw new CoreError('JOB_RUNNING', 'Wait for this set\'s running backup to finish.');
+    if (this.jobs.running((j) => j.setId === id)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.setBusy);
     const set = this.sets.set(id);
     this.sets.deleteSet(id);
     this.record(caller, { action: 'set.deleted', outcome: 'success', detail: `“${set.name}” (its snapshots stay in ${this.repoName(set.repositoryId)})` });
@@ -271,7 +272,7 @@ export class BackupService {
    */
   runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo): string {
     const set = this.sets.set(setId);
-    if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', 'This backup set is already running.');
+    if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.setRunning);
     const runId = this.sets.startRun(setId, trigger);
     return this.jobs.start({ kind: 'backup', repositoryId: set.repositoryId, setId }, async (signal, progress): Promise<BackupJobResult> => {
       let result: BackupResult;
@@ -405,7 +406,7 @@ export class BackupService {
     const row = this.sets.repository(repositoryId);
     if (options.targetDir !== null) requireAbsolute(options.targetDir);
     if (options.onExisting === 'overwrite' && caller?.confirmed !== true) {
-      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: overwriting existing files needs a confirmation.');
+      throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.overwriteNeedsConfirmation);
     }
     const repo = await this.openRepo(repositoryId);
     const snapshot = await repo.findSnapshot(snapshotId);
@@ -477,7 +478,7 @@ export class BackupService {
    */
   startRepair(repositoryId: string, request: RepairRequest, caller?: CallerInfo): string {
     this.sets.repository(repositoryId);
-    if (this.jobs.running((j) => j.repositoryId === repositoryId)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
+    if (this.jobs.running((j) => j.repositoryId === repositoryId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.repositoryBusy);
     return this.jobs.start({ kind: 'repair', repositoryId }, async (signal, progress): Promise<RepairReport> => {
       const repo = await this.openRepo(repositoryId);
       let report: RepairReport;
