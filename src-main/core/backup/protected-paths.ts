@@ -10,7 +10,7 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { isInsidePath } from '../../../src-shared/paths.js';
+import { absolutePathProblem, isInsidePath } from '../../../src-shared/paths.js';
 import { HOST_PATH_STYLE } from './engine/path-style.js';
 import { originalPlace } from './engine/snapshot-paths.js';
 import { CoreError } from '../platform/errors.js';
@@ -155,4 +155,10 @@ export async function assertRestoreAllowed(
       }
     }
   }
+}
+
+/** A full path of this machine's own family: a Windows path on Linux (or the reverse) is refused. */
+export function requireAbsolute(path: string): void {
+  const problem = absolutePathProblem(path, HOST_PATH_STYLE);
+  if (problem) throw new CoreError('BAD_INPUT', problem);
 }

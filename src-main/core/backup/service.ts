@@ -8,10 +8,7 @@
  * into a repository or the data folder. Every change and every read-out or removal of backed-up
  * data goes to the audit log.
  */
-import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { absolutePathProblem } from '../../../src-shared/paths.js';
-import { HOST_PATH_STYLE } from './engine/path-style.js';
 import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../platform/clock.js';
 import type { RequestContext } from '../platform/context.js';
@@ -31,24 +28,14 @@ import { check, type CheckReport, type ReadData } from './engine/check.js';
 import { JobRegistry } from './jobs.js';
 import { RepoLock } from './engine/lock.js';
 import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './engine/prune.js';
-import { assertRepositoryPathAllowed, assertRestoreAllowed, type ProtectedFolder } from './protected-paths.js';
+import { assertRepositoryPathAllowed, assertRestoreAllowed, requireAbsolute, type ProtectedFolder } from './protected-paths.js';
+import { newRepositoryPassword } from './repository-password.js';
 import { REPO_KDF_COST, Repository, type RepoProblem } from './engine/repository.js';
 import { restore, type OnExisting, type RestoreSummary } from './engine/restore.js';
 import type { SnapshotWithId } from './engine/snapshot.js';
 import { BACKUP_MESSAGES } from './messages.js';
 
-const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-
-/** 30 symbols of 5 bits (150 bits), in groups of five: easy to copy onto paper, hopeless to guess. */
-export function newRepositoryPassword(): string {
-  const groups: string[] = [];
-  for (let g = 0; g < 6; g++) {
-    let s = '';
-    for (let i = 0; i < 5; i++) s += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
-    groups.push(s);
-  }
-  return groups.join('-');
-}
+export { newRepositoryPassword };
 
 export interface BackupServiceDeps {
   store: Store;
@@ -504,11 +491,4 @@ export class BackupService {
   async close(): Promise<void> {
     await this.jobs.stopAll();
   }
-}
-
-/** The run's one line on what it could not keep (each item is named in the snapshot's summary). */
-/** A full path of this machine's own family: a Windows path on Linux (or the reverse) is refused. */
-function requireAbsolute(path: string): void {
-  const problem = absolutePathProblem(path, HOST_PATH_STYLE);
-  if (problem) throw new CoreError('BAD_INPUT', problem);
 }
