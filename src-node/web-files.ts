@@ -35,7 +35,7 @@ export function fileInside(root: string, urlPath: string): string | null {
     return null;
   }
   const base = normalize(root);
-  const file = join(base, relative || 'index.html');
+  const file = join(base, relative === '' || relative === '.' ? 'index.html' : relative);
   return file.startsWith(base + sep) ? file : null;
 }
 
