@@ -9,33 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname } from 'node:path';
+import { BASE_HEADERS, COMPANION_CSP, contentType, fileInside, setHeaders } from '../src-node/web-files.js';
 
 export const COMPANION_PATH = '/companion/';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.webmanifest': 'application/manifest+json',
-};
-
-/** The same policy the page carries in its own <meta> (src-companion/web/index.html), plus what only a header can say. */
-export const COMPANION_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  // The relay is wherever the pairing link says: any WebSocket endpoint, nothing else.
-  "connect-src ws: wss:",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { COMPANION_CSP };
 
 export function textResponse(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -51,14 +30,8 @@ export async function serveCompanion(dir: string, path: string, res: ServerRespo
   }
   if (!path.startsWith(COMPANION_PATH)) return false;
   const rel = path.slice(COMPANION_PATH.length);
-  let file: string;
-  try {
-    file = normalize(join(dir, rel === '' ? 'index.html' : decodeURIComponent(rel)));
-  } catch {
-    textResponse(res, 404, 'Not found.');
-    return true;
-  }
-  if (!file.startsWith(normalize(dir) + sep)) {
+  const file = fileInside(dir, rel);
+  if (file === null) {
     textResponse(res, 404, 'Not found.');
     return true;
   }
@@ -70,7 +43,7 @@ export async function serveCompanion(dir: string, path: string, res: ServerRespo
     return true;
   }
   res.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Type': contentType(file),
     'Content-Security-Policy': COMPANION_CSP,
     'Cache-Control': extname(file) === '.html' ? 'no-store' : 'public, max-age=3600',
     'X-Frame-Options': 'DENY',
@@ -97,8 +70,7 @@ export interface CompanionHost {
 /** The app's own static server for the web companion, when the relay it uses is not its own. */
 export async function startCompanionHost(options: CompanionHostOptions): Promise<CompanionHost> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    setHeaders(res, BASE_HEADERS);
     if (req.method !== 'GET' && req.method !== 'HEAD') return textResponse(res, 405, 'Method not allowed.');
     const path = new URL(req.url ?? '/', 'http://companion').pathname;
     void serveCompanion(options.companionDir, path, res)

@@ -16,6 +16,7 @@ import { WebSocketServer } from 'ws';
 import { CLOSE_CODES } from '../src-shared/push/messages.js';
 import type { Broker, BrokerEvents } from './broker.js';
 import { Budget, ChargeLedger } from './budget.js';
+import { BASE_HEADERS, setHeaders } from '../src-node/web-files.js';
 import { COMPANION_PATH, serveCompanion, textResponse } from './companion-host.js';
 import { Connections } from './connections.js';
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js';
@@ -90,8 +91,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    setHeaders(res, BASE_HEADERS);
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return textResponse(res, 405, 'Method not allowed.');
     if (path === '/healthz') {

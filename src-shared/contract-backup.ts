@@ -1,5 +1,5 @@
 /**
- * The backup methods of the contract (DESIGN.md §3, §7): repositories, backup sets, snapshots,
+ * The backup methods of the contract (docs/design.md, "The contract and the gate levels"; docs/repository-format.md): repositories, backup sets, snapshots,
  * restore, check, repair and the jobs that run long work. Reading, running and restoring are
  * `unlocked`; deleting a set, a snapshot or a repository, changing a repository's password (or a
  * set's retention, which deletes snapshots) and repairing a repository (which deletes damaged

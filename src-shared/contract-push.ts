@@ -1,5 +1,5 @@
 /**
- * Contract methods of push approval (issue 4, docs/protocol.md): pairing a companion, unlocking
+ * Contract methods of push approval (docs/protocol.md): pairing a companion, unlocking
  * and confirming sensitive actions by push. Spread into the contract in contract.ts.
  */
 import { z } from 'zod';

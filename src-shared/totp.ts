@@ -1,7 +1,7 @@
 /**
  * TOTP (RFC 6238) over HOTP (RFC 4226), through otplib. Pure and runtime-neutral: the desktop
  * core checks codes with it, and the companions (CLI and web) make their one-time passwords
- * with it. The defaults are what every authenticator app honours (DESIGN.md §5): SHA-1,
+ * with it. The defaults are what every authenticator app honours (docs/security.md, "Second factors"): SHA-1,
  * 6 digits, 30-second steps, 20-byte secrets.
  */
 import { generateSync, ScureBase32Plugin, verifySync, type HashAlgorithm } from 'otplib';

@@ -12,6 +12,8 @@ import path from 'node:path';
 const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
 const SHARED = 'src-shared';
+/** Node-side helpers for the servers of every shell (static files, security headers): Node only, no app logic. */
+const NODE = 'src-node';
 const PLATFORM = 'src-main/core/platform';
 const GATE = 'src-main/core/gate';
 const ENGINE = 'src-main/core/backup/engine';
@@ -26,6 +28,7 @@ const CORE_LAYERS = [PLATFORM, GATE, ENGINE, BACKUP, CORE];
 export const LAYERS = [
   // Runs in Node and in browsers: only pure, runtime-neutral packages.
   { dir: SHARED, allow: [SHARED], packages: ['zod', 'otplib'], builtins: false },
+  { dir: NODE, allow: [SHARED, NODE], packages: [], builtins: true },
   // The core, inside: platform below everything; the gate and the backups side by side, never
   // importing each other; the engine pure (its repository format and storage only).
   { dir: PLATFORM, allow: [SHARED, PLATFORM], packages: ['zod', 'better-sqlite3', '@napi-rs/keyring', '@node-rs/argon2'], builtins: true },
@@ -36,10 +39,10 @@ export const LAYERS = [
   { dir: CORE, allow: [SHARED, ...CORE_LAYERS], packages: ['zod'], builtins: true },
   { dir: 'src-main/api', allow: [SHARED, ...CORE_LAYERS, 'src-main/api'], packages: ['zod'], builtins: true },
   // The shells may start the relay in-process (embedded mode).
-  { dir: 'src-main/electron', allow: [SHARED, 'src-main/api', 'src-main/electron', 'src-relay'], packages: 'any', builtins: true },
-  { dir: 'src-main/console', allow: [SHARED, 'src-main/api', 'src-main/console', 'src-relay'], packages: 'any-but-electron', builtins: true },
+  { dir: 'src-main/electron', allow: [SHARED, NODE, 'src-main/api', 'src-main/electron', 'src-relay'], packages: 'any', builtins: true },
+  { dir: 'src-main/console', allow: [SHARED, NODE, 'src-main/api', 'src-main/console', 'src-relay'], packages: 'any-but-electron', builtins: true },
   { dir: 'src-renderer', allow: [SHARED, 'src-renderer'], packages: ['react', 'react-dom', 'zod'], builtins: false },
-  { dir: 'src-relay', allow: [SHARED, 'src-relay'], packages: ['ws', 'ioredis', 'prom-client', 'zod'], builtins: true },
+  { dir: 'src-relay', allow: [SHARED, NODE, 'src-relay'], packages: ['ws', 'ioredis', 'prom-client', 'zod'], builtins: true },
   { dir: 'src-companion', allow: [SHARED, 'src-companion'], packages: ['ws', 'zod', 'vite'], builtins: true },
 ];
 

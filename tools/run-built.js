@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'dist', '.build-stamp');
-const SOURCES = ['src-shared', 'src-main', 'src-renderer', 'src-relay', 'src-companion', 'package.json', 'vite.config.ts', 'tsconfig.build.json'];
+const SOURCES = ['src-shared', 'src-node', 'src-main', 'src-renderer', 'src-relay', 'src-companion', 'package.json', 'vite.config.ts', 'tsconfig.build.json'];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;

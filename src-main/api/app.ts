@@ -5,7 +5,7 @@ import type { LockReason } from '../core/gate/gate.js';
 import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
 import { createStepUpConditions, createStepUpPrechecks } from './step-up-conditions.js';
-import { createRouter, type Handlers, type Router } from './router.js';
+import { createRouter, createStepUpPolicy, type Handlers, type Router } from './router.js';
 import { createTrayActions, type TrayActions } from './tray.js';
 
 export interface App {
@@ -32,9 +32,9 @@ export async function openApp(options: CoreOptions, wrapHandlers?: (h: Handlers)
 
 export function createApp(options: CoreOptions, wrapHandlers: (h: Handlers) => Handlers = (h) => h): App {
   const core = createCore(options);
-  const conditions = createStepUpConditions(core);
-  const prechecks = createStepUpPrechecks(core);
-  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, conditions, prechecks)));
-  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, conditions, prechecks, ready: core.ready });
+  const needsProof = createStepUpPolicy(core.gate, createStepUpConditions(core.backup));
+  const prechecks = createStepUpPrechecks(core.gate);
+  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, needsProof, prechecks)));
+  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, needsProof, prechecks, ready: core.ready });
   return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };
 }

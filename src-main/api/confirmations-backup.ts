@@ -1,7 +1,7 @@
 /** The confirmations of the backup methods that need one (see confirmations.ts). */
 import { retentionText } from '../../src-shared/contract-backup.js';
 import type { ParsedInputOf } from '../../src-shared/contract.js';
-import type { Core } from '../core/composition.js';
+import type { BackupService } from '../core/backup/service.js';
 import { setChanges } from '../core/backup/backup-audit.js';
 import { applyRetention } from '../core/backup/engine/prune.js';
 import type { SnapshotWithId } from '../core/backup/engine/snapshot.js';
@@ -31,8 +31,7 @@ type BackupConfirmable =
   | 'backup.restore.start'
   | 'backup.repair.start';
 
-export function describeBackup(core: Core): { [M in BackupConfirmable]: (input: ParsedInputOf<M>) => Promise<Described> | Described } {
-  const service = core.backup;
+export function describeBackup(service: BackupService): { [M in BackupConfirmable]: (input: ParsedInputOf<M>) => Promise<Described> | Described } {
   const repository = (id: string) => service.sets.repository(id);
   /** The snapshots of a repository, or null when it cannot be read now (the confirmation says so). */
   const snapshotsOf = async (id: string): Promise<SnapshotWithId[] | null> =>

@@ -17,7 +17,7 @@ import type { Core } from '../core/composition.js';
 import { CoreError } from '../core/platform/errors.js';
 import type { Device } from '../core/gate/factor-list.js';
 import { describeBackup, plural } from './confirmations-backup.js';
-import { stepUpDigest, type StepUpConditions, type StepUpPrechecks } from './router.js';
+import { stepUpDigest, type NeedsProof, type StepUpPrechecks } from './router.js';
 
 export interface Described {
   title: string;
@@ -37,8 +37,10 @@ export interface ConfirmationRequest {
 
 const KIND: Record<Device['kind'], string> = { totp: 'authenticator app', push: 'companion' };
 
-function describeGate(core: Core): Omit<Describers, keyof ReturnType<typeof describeBackup>> {
-  const { gate, accounts, settings, pushRelay } = core;
+/** What the gate's confirmations read: the factor list, the account, the settings and the relay in use. */
+export type GateDescriberDeps = Pick<Core, 'gate' | 'accounts' | 'settings' | 'pushRelay'>;
+
+function describeGate({ gate, accounts, settings, pushRelay }: GateDescriberDeps): Omit<Describers, keyof ReturnType<typeof describeBackup>> {
   const list = () => {
     const l = gate.factorList();
     if (!l) throw new CoreError('NOT_ALLOWED', 'Unlock Twofold Backup first.');
@@ -123,8 +125,8 @@ function describeGate(core: Core): Omit<Describers, keyof ReturnType<typeof desc
 }
 
 /** The confirmations of every confirmable method, and the one entry point that uses them. */
-export function createConfirmations(core: Core, conditions: StepUpConditions, prechecks: StepUpPrechecks = {}) {
-  const describers: Describers = { ...describeGate(core), ...describeBackup(core) };
+export function createConfirmations(deps: GateDescriberDeps & Pick<Core, 'backup'>, needsProof: NeedsProof, prechecks: StepUpPrechecks = {}) {
+  const describers: Describers = { ...describeGate(deps), ...describeBackup(deps.backup) };
   return {
     /** Check a (method, input) pair the way the router will, and say what confirming it means. */
     async describe(method: string, input: unknown): Promise<ConfirmationRequest> {
@@ -136,9 +138,7 @@ export function createConfirmations(core: Core, conditions: StepUpConditions, pr
       await (prechecks[method] as ((input: unknown) => void | Promise<void>) | undefined)?.(parsed.data);
       const describer = describers[method] as (input: unknown) => Described | Promise<Described>;
       const { title, consequence } = await describer(parsed.data);
-      const condition = (conditions as Record<string, ((input: unknown) => boolean | Promise<boolean>) | undefined>)[method];
-      const needed =
-        spec.level === 'step-up' ? !(spec.freeDuringSetup === true && core.gate.inSetupGrace()) : condition ? await condition(parsed.data) : true;
+      const needed = await needsProof(method, parsed.data);
       const digest = stepUpDigest(method, parsed.data);
       return {
         method,

@@ -1,35 +1,36 @@
 /** Backup methods -> the backup service. The router has checked gate level and input already. */
 import type { backupMethods, BackupSetView, JobViewDto } from '../../src-shared/contract-backup.js';
-import type { Core } from '../core/composition.js';
 import { nextDue, type BackupSet } from '../core/backup/backup-sets.js';
 import type { JobView } from '../core/backup/jobs.js';
 import { displayPaths } from '../core/backup/engine/snapshot-paths.js';
-import type { CallerInfo } from '../core/backup/service.js';
+import type { BackupService, CallerInfo } from '../core/backup/service.js';
 import type { CallContext, Handlers } from './router.js';
 
 /** What the service needs of the call: who made it, and whether the router spent a proof on it. */
 const caller = (ctx: CallContext): CallerInfo => ({ ctx: { ip: ctx.ip, workstation: ctx.workstation }, confirmed: ctx.confirmed === true });
 
-export function createBackupHandlers(core: Core): Pick<Handlers, keyof typeof backupMethods> {
-  const service = core.backup;
-
-  const setView = (set: BackupSet): BackupSetView => {
-    const lastRun = service.sets.runs(set.id, 1)[0] ?? null;
-    return {
-      id: set.id,
-      name: set.name,
-      repositoryId: set.repositoryId,
-      sources: set.sources,
-      excludes: set.excludes,
-      schedule: set.schedule,
-      retention: set.retention,
-      createdAt: set.createdAt,
-      updatedAt: set.updatedAt,
-      nextRunAt: nextDue(set.schedule, set.lastScheduledAt ?? set.createdAt),
-      running: service.isRunning(set.id),
-      lastRun,
-    };
+/** A set as the contract shows it: its next run, whether it runs now, and its last run. */
+function backupSetView(service: BackupService, set: BackupSet): BackupSetView {
+  const lastRun = service.sets.runs(set.id, 1)[0] ?? null;
+  return {
+    id: set.id,
+    name: set.name,
+    repositoryId: set.repositoryId,
+    sources: set.sources,
+    excludes: set.excludes,
+    schedule: set.schedule,
+    retention: set.retention,
+    createdAt: set.createdAt,
+    updatedAt: set.updatedAt,
+    nextRunAt: nextDue(set.schedule, set.lastScheduledAt ?? set.createdAt),
+    running: service.isRunning(set.id),
+    lastRun,
   };
+}
+
+export function createBackupHandlers(service: BackupService): Pick<Handlers, keyof typeof backupMethods> {
+
+  const setView = (set: BackupSet) => backupSetView(service, set);
   // The router validates the result against the contract's discriminated union.
   const jobView = (job: JobView): JobViewDto => job as JobViewDto;
 

@@ -5,8 +5,10 @@ import type { Core } from '../core/composition.js';
 import type { Confirmations } from './confirmations.js';
 import type { Handler } from './router.js';
 
-export function createPushHandlers(core: Core, confirmations: Confirmations): { [M in keyof typeof pushMethods]: Handler<M> } {
-  const { gate, push, pairing } = core;
+export function createPushHandlers(
+  { gate, push, pairing }: Pick<Core, 'gate' | 'push' | 'pairing'>,
+  confirmations: Confirmations,
+): { [M in keyof typeof pushMethods]: Handler<M> } {
   const session = () => gate.unlocked();
 
   return {

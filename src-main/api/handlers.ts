@@ -16,10 +16,15 @@ function settingsChange(before: Settings, after: Settings): string {
   return parts.length ? parts.join('; ') : 'saved unchanged';
 }
 
-export function createHandlers(core: Core, confirmations: Confirmations): Handlers {
-  const { accounts, gate, settings, throttle, clock, devices, audit } = core;
+/** What the handlers use of the core: no more (the store, the vault and the seal stay behind the services). */
+export type HandlerDeps = Pick<
+  Core,
+  'appName' | 'appVersion' | 'accounts' | 'gate' | 'settings' | 'throttle' | 'clock' | 'devices' | 'audit' | 'passwordPolicy' | 'push' | 'pairing' | 'backup'
+>;
+
+export function createHandlers(deps: HandlerDeps, confirmations: Confirmations): Handlers {
+  const { accounts, gate, settings, throttle, clock, devices, audit } = deps;
   const session = () => gate.unlocked();
-  const auditLog = () => audit.open();
 
   return {
     'app.status': () => {
@@ -27,8 +32,8 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
       const level = gate.level();
       const list = level === 'second-factor' ? gate.factorList() : null;
       return {
-        appName: core.appName,
-        version: core.appVersion,
+        appName: deps.appName,
+        version: deps.appVersion,
         setupNeeded: account === null,
         level,
         accountName: account?.name ?? null,
@@ -45,7 +50,7 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
     },
 
     'account.checkPasswordStrength': ({ password, accountName }) =>
-      core.passwordPolicy.check(password, accountName ? [accountName] : []),
+      deps.passwordPolicy.check(password, accountName ? [accountName] : []),
 
     'account.setup': async ({ accountName, password }, ctx) => {
       await accounts.setup(accountName, password, (account, recordKey) => gate.openAfterSetup(account, recordKey, ctx));
@@ -116,6 +121,18 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
       return devices.overview(session());
     },
 
+    ...createAuditHandlers(deps),
+
+    ...createPushHandlers(deps, confirmations),
+
+    ...createBackupHandlers(deps.backup),
+  };
+}
+
+/** The audit log: query, export and verify (unlocked; the router checked). */
+function createAuditHandlers({ audit, clock }: Pick<HandlerDeps, 'audit' | 'clock'>): Pick<Handlers, 'audit.query' | 'audit.exportCsv' | 'audit.verify'> {
+  const auditLog = () => audit.open();
+  return {
     'audit.query': async ({ filter, limit, offset }) => {
       const { rows, total } = (await auditLog()).query({ ...filter, limit, offset });
       return { rows: rows.map(auditRowView), total };
@@ -132,10 +149,6 @@ export function createHandlers(core: Core, confirmations: Confirmations): Handle
         ? { ok: true, rows: result.rows, firstBrokenId: null, reason: null }
         : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason };
     },
-
-    ...createPushHandlers(core, confirmations),
-
-    ...createBackupHandlers(core),
   };
 }
 

@@ -54,25 +54,33 @@ export function stepUpDigest(method: MethodName, parsedInput: unknown): string {
   return sha256(`${method}\n${canonicalJson(parsedInput)}`).toString('hex');
 }
 
+/** Whether a call with this validated input needs a step-up proof: the one rule the router and the confirmations both use. */
+export type NeedsProof = (method: MethodName, parsed: unknown) => Promise<boolean>;
+
+/**
+ * Every step-up call needs a proof (but the first device during set-up), and so do the sensitive
+ * calls of `stepUpWhen` methods. A confirmable method that has no condition fails closed.
+ */
+export function createStepUpPolicy(gate: Pick<Gate, 'inSetupGrace'>, conditions: StepUpConditions): NeedsProof {
+  return async (method, parsed) => {
+    const spec: MethodSpec = contract[method];
+    if (spec.level === 'step-up') return !(spec.freeDuringSetup === true && gate.inSetupGrace());
+    if (spec.stepUpWhen === undefined) return false;
+    const condition = (conditions as Record<string, ((input: unknown) => boolean | Promise<boolean>) | undefined>)[method];
+    return condition ? condition(parsed) : true;
+  };
+}
+
 export function createRouter(deps: {
   handlers: Handlers;
-  gate: Gate;
+  gate: Pick<Gate, 'level' | 'consumeStepUp' | 'touch'>;
   logger: Logger;
-  conditions: StepUpConditions;
+  needsProof: NeedsProof;
   prechecks?: StepUpPrechecks;
   /** Settles once the core has read what it needs from the keychain (the state seal's key). */
   ready?: Promise<void>;
 }): Router {
-  const { handlers, gate, logger, conditions } = deps;
-
-  /** Whether this call needs a proof: every step-up call (but the first device during set-up), and the sensitive calls of `stepUpWhen` methods. */
-  const needsProof = async (method: MethodName, spec: MethodSpec, parsed: unknown): Promise<boolean> => {
-    if (spec.level === 'step-up') return !(spec.freeDuringSetup === true && gate.inSetupGrace());
-    if (spec.stepUpWhen === undefined) return false;
-    const condition = (conditions as Record<string, (input: unknown) => boolean | Promise<boolean>>)[method];
-    // A method that says it may need a proof but has no condition fails closed: always needs one.
-    return condition ? condition(parsed) : true;
-  };
+  const { handlers, gate, logger, needsProof } = deps;
 
   return {
     async call(request, ctx) {
@@ -95,7 +103,7 @@ export function createRouter(deps: {
       try {
         const precheck = deps.prechecks?.[method] as ((input: unknown) => void | Promise<void>) | undefined;
         await precheck?.(parsed.data);
-        const confirmed = await needsProof(method, spec, parsed.data);
+        const confirmed = await needsProof(method, parsed.data);
         if (confirmed) {
           const digest = stepUpDigest(method, parsed.data);
           if (!stepUpProof || !gate.consumeStepUp(stepUpProof, method, digest)) {

@@ -32,8 +32,7 @@ export interface TrayActions {
   quit(): QuitDecision;
 }
 
-export function createTrayActions(core: Core): TrayActions {
-  const { backup, gate, logger, clock, audit, accounts } = core;
+export function createTrayActions({ backup, gate, logger, clock, audit, accounts }: Pick<Core, 'backup' | 'gate' | 'logger' | 'clock' | 'audit' | 'accounts'>): TrayActions {
   const here = { ip: 'local', workstation: hostname() };
   const runningCount = () => backup.sets.sets().filter((s) => backup.isRunning(s.id)).length;
   return {

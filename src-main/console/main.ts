@@ -13,6 +13,7 @@ import { EMBEDDED_LIMITS } from '../../src-relay/limits.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
 import { relayCompanionUrl } from '../../src-shared/push/companion-origin.js';
 import { openApp } from '../api/app.js';
+import { tuneProcess } from '../api/process-tuning.js';
 import { startConsole } from './server.js';
 
 const { values } = parseArgs({
@@ -73,6 +74,9 @@ function packageRoot(): string {
 }
 const rendererDir = join(packageRoot(), 'dist', 'renderer');
 const version = process.env.npm_package_version ?? '0.0.0';
+
+// This process holds the keys and runs the backups: tune it before the core starts.
+tuneProcess();
 
 // Without a keychain this stops here, before the data folder, the database or a log is written.
 const app = await openApp({ dataDir, appVersion: version }).catch((error: Error) => {

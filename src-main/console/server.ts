@@ -9,35 +9,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { BASE_HEADERS, CONSOLE_CSP, contentType, fileInside, PAGE_HEADERS, setHeaders } from '../../src-node/web-files.js';
 import type { Router } from '../api/router.js';
 
 export const SESSION_COOKIE = 'twofold_console';
 const MAX_BODY_BYTES = 256 * 1024;
 
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+export { CONSOLE_CSP };
 
 export interface ConsoleOptions {
   router: Router;
@@ -92,7 +70,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     }
     if (url.pathname === '/api/call') return apiCall(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.');
-    return serveStatic(url.pathname, res);
+    return serveStatic(options.rendererDir, url.pathname, res);
   }
 
   function login(url: URL, res: ServerResponse): void {
@@ -142,22 +120,6 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     sendJson(res, 200, result);
   }
 
-  async function serveStatic(pathname: string, res: ServerResponse): Promise<void> {
-    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
-    const root = normalize(options.rendererDir);
-    let file = join(root, relative || 'index.html');
-    if (!file.startsWith(root + sep) && file !== root) return send(res, 404, 'text/plain; charset=utf-8', 'Not found.');
-    const info = await stat(file).catch(() => null);
-    // Unknown paths get the app shell, so a reload on any screen works.
-    if (!info?.isFile()) file = join(root, 'index.html');
-    const content = await readFile(file).catch(() => null);
-    if (!content) {
-      return send(res, 500, 'text/plain; charset=utf-8', 'The UI is not built. Run `npm run build:renderer` first.');
-    }
-    res.setHeader('Cache-Control', file.endsWith('index.html') ? 'no-store' : 'public, max-age=31536000, immutable');
-    send(res, 200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', content);
-  }
-
   function allowedOrigins(): Set<string> {
     return new Set([...allowedHosts].map((h) => `http://${h}`));
   }
@@ -189,13 +151,23 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   };
 }
 
+/** A file of the built UI; any other path gets the app shell. */
+async function serveStatic(rendererDir: string, pathname: string, res: ServerResponse): Promise<void> {
+  let file = fileInside(rendererDir, pathname);
+  if (file === null) return send(res, 404, 'text/plain; charset=utf-8', 'Not found.');
+  const info = await stat(file).catch(() => null);
+  // Unknown paths get the app shell, so a reload on any screen works.
+  if (!info?.isFile()) file = fileInside(rendererDir, '/index.html')!;
+  const content = await readFile(file).catch(() => null);
+  if (!content) {
+    return send(res, 500, 'text/plain; charset=utf-8', 'The UI is not built. Run `npm run build:renderer` first.');
+  }
+  res.setHeader('Cache-Control', file.endsWith('index.html') ? 'no-store' : 'public, max-age=31536000, immutable');
+  send(res, 200, contentType(file), content);
+}
+
 function setSecurityHeaders(res: ServerResponse): void {
-  res.setHeader('Content-Security-Policy', CONSOLE_CSP);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  setHeaders(res, { 'Content-Security-Policy': CONSOLE_CSP }, BASE_HEADERS, PAGE_HEADERS);
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {

@@ -25,7 +25,6 @@ import { CoreError } from './platform/errors.js';
 import { StateSeal } from './gate/state-seal.js';
 import { Scheduler } from './backup/scheduler.js';
 import { BackupService } from './backup/service.js';
-import { favourMemory } from './backup/engine/gc.js';
 import { PairingService } from './gate/push/pairing.js';
 import { PushApprovals } from './gate/push/push-approvals.js';
 import { DesktopRelay } from './gate/push/relay-client.js';
@@ -77,8 +76,7 @@ export interface Core {
 }
 
 export function createCore(options: CoreOptions): Core {
-  // This process runs backups, often unattended beside the person's own work: favour memory.
-  favourMemory();
+  // Process tuning (V8 and allocator flags) is the shells' start-up, not the core's: src-main/api/process-tuning.ts.
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createFileLogger(options.dataDir, () => clock.now());
   const keychain = options.keychain ?? createOsKeychain();

@@ -6,24 +6,25 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, powerMonitor, protocol, session, Tray, nativeImage } from 'electron';
 import { hostname } from 'node:os';
-import { join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { installProcessGuards } from '../../src-shared/process-guards.js';
+import { BASE_HEADERS, DESKTOP_CSP, fileInside, setHeaders } from '../../src-node/web-files.js';
 import { startCompanionHost, type CompanionHost } from '../../src-relay/companion-host.js';
 import { EMBEDDED_LIMITS } from '../../src-relay/limits.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
 import { relayCompanionUrl } from '../../src-shared/push/companion-origin.js';
 import { openApp, type App } from '../api/app.js';
+import { tuneProcess } from '../api/process-tuning.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const packageRoot = join(here, '..', '..', '..', '..');
 const rendererDir = join(packageRoot, 'dist', 'renderer');
 
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; " +
-  "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// This process holds the keys and runs the backups: tune it before the core starts.
+tuneProcess();
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -112,12 +113,11 @@ if (!app.requestSingleInstanceLock()) {
 
     protocol.handle(APP_SCHEME, async (request) => {
       const url = new URL(request.url);
-      const file = normalize(join(rendererDir, decodeURIComponent(url.pathname) || 'index.html'));
-      if (url.host !== APP_HOST || !file.startsWith(rendererDir + sep)) return new Response('Not found', { status: 404 });
-      const response = await net.fetch(pathToFileURL(url.pathname === '/' ? join(rendererDir, 'index.html') : file).toString());
+      const file = fileInside(rendererDir, url.pathname);
+      if (url.host !== APP_HOST || file === null) return new Response('Not found', { status: 404 });
+      const response = await net.fetch(pathToFileURL(file).toString());
       const headers = new Headers(response.headers);
-      headers.set('Content-Security-Policy', CSP);
-      headers.set('X-Content-Type-Options', 'nosniff');
+      setHeaders({ setHeader: (name, value) => headers.set(name, value) }, { 'Content-Security-Policy': DESKTOP_CSP }, BASE_HEADERS);
       return new Response(response.body, { status: response.status, headers });
     });
 

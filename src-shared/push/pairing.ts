@@ -40,7 +40,7 @@ import {
   type KeyPair,
 } from './suite.js';
 
-/** The longest a pairing QR code lives (DESIGN.md §6). */
+/** The longest a pairing QR code lives (docs/protocol.md §4). */
 export const PAIRING_MAX_TTL_MS = 120_000;
 export const PAIR_LINK_FRAGMENT = 'pair';
 

@@ -27,7 +27,7 @@ export async function sha256(data: Bytes): Promise<Bytes> {
   return new Uint8Array(await subtle().digest('SHA-256', data));
 }
 
-/** A route id: the first 16 bytes of SHA-256 of the route token (protocol §2.1). */
+/** A route id: the first 16 bytes of SHA-256 of the route token (docs/protocol.md §2.1). */
 export async function routeIdOf(token: string): Promise<string> {
   return b64u((await sha256(fromB64u(token))).slice(0, 16));
 }
@@ -64,7 +64,7 @@ export async function ecdh(privateKey: Key, peerPublic: Key): Promise<Bytes> {
   return new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: peerPublic }, privateKey, 256));
 }
 
-/** HKDF-SHA-256 (protocol §1): info = "twofold/v1/<label>" ‖ transcript hash. */
+/** HKDF-SHA-256 (docs/protocol.md §1): info = "twofold/v1/<label>" ‖ transcript hash. */
 export async function hkdf(ikm: Bytes, salt: Bytes, label: string, th: Bytes): Promise<Bytes> {
   const key = await subtle().importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
   const info = concatBytes(utf8(`twofold/v1/${label}`), th);

@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue 5): a backup process killed with SIGKILL at random moments, again and
+ * Crash safety (docs/repository-format.md, "Writing files (crash safety)"): a backup process killed with SIGKILL at random moments, again and
  * again, leaves a repository that checks clean every time; the next backup succeeds, reuses the
  * packs the killed runs wrote, and what it stored restores byte for byte.
  */

@@ -53,6 +53,19 @@ describe('the layering rule (docs/design.md, "The house") fails the lint', () =>
     ]);
   });
 
+  it('when the Node-side web helpers (src-node) reach into the app, or use a package', async () => {
+    expect(await layering('src-node/bad.ts', "export * from '../src-main/api/app.js';\n")).toEqual([
+      'src-node may not import from src-main/api (docs/design.md, "The house").',
+    ]);
+    expect(await layering('src-node/bad.ts', "export * from '../src-relay/server.js';\n")).toEqual([
+      'src-node may not import from src-relay (docs/design.md, "The house").',
+    ]);
+    expect(await layering('src-node/bad.ts', "import { WebSocket } from 'ws';\nexport const w = WebSocket;\n")).toHaveLength(1);
+    expect(await layering('src-node/ok.ts', "import { join } from 'node:path';\nexport const j = join;\n")).toEqual([]);
+    expect(await layering('src-relay/ok.ts', "export * from '../src-node/web-files.js';\n")).toEqual([]);
+    expect(await layering('src-renderer/bad.tsx', "export * from '../src-node/web-files.js';\n")).toHaveLength(1);
+  });
+
   it('when the relay or the companion import the desktop app', async () => {
     expect(await layering('src-relay/bad.ts', "export * from '../src-main/api/app.js';\n")).toHaveLength(1);
     expect(await layering('src-companion/bad.ts', "export * from '../src-main/core/totp.js';\n")).toHaveLength(1);

@@ -13,6 +13,7 @@ import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { RetentionSchema } from '../../../src-shared/contract-backup.js';
 import type { Retention } from './engine/prune.js';
+import { BACKUP_MESSAGES } from './messages.js';
 
 const WRAP_LABEL = 'twofold/v1/backup-repository-wrap';
 
@@ -71,7 +72,7 @@ export function validateSchedule(schedule: string | null): void {
   try {
     new Cron(schedule, { paused: true });
   } catch {
-    throw new CoreError('BAD_INPUT', 'That schedule is not a valid cron expression (for example "0 3 * * *" for 03:00 daily).');
+    throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.badSchedule);
   }
 }
 
@@ -116,7 +117,7 @@ export class BackupSetStore {
 
   repository(id: string): RepositoryRow {
     const r = this.repositories().find((x) => x.id === id);
-    if (!r) throw new CoreError('NOT_FOUND', 'There is no such repository.');
+    if (!r) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
     return r;
   }
 
@@ -131,7 +132,7 @@ export class BackupSetStore {
           .run(id, name, path, repoId, wrapped, createdAt),
       );
     } catch (e) {
-      if (String(e).includes('UNIQUE')) throw new CoreError('NAME_TAKEN', 'A repository with that name or folder is already connected.');
+      if (String(e).includes('UNIQUE')) throw new CoreError('NAME_TAKEN', BACKUP_MESSAGES.repositoryTaken);
       throw e;
     }
     return { id, name, path, repoId, createdAt };
@@ -142,16 +143,16 @@ export class BackupSetStore {
     const row = this.store.db.prepare('SELECT repo_id, wrapped_key FROM backup_repositories WHERE id = ?').get(id) as
       | { repo_id: string; wrapped_key: Buffer }
       | undefined;
-    if (!row) throw new CoreError('NOT_FOUND', 'There is no such repository.');
+    if (!row) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
     return open(await this.wrapKey(), row.wrapped_key, wrapAad(id, row.repo_id));
   }
 
   removeRepository(id: string): void {
     this.store.tx(() => {
       const used = this.store.db.prepare('SELECT COUNT(*) AS n FROM backup_sets WHERE repository_id = ?').get(id) as { n: number };
-      if (used.n > 0) throw new CoreError('BAD_INPUT', 'Backup sets still use this repository. Delete them first.');
+      if (used.n > 0) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.repositoryInUse);
       const r = this.store.db.prepare('DELETE FROM backup_repositories WHERE id = ?').run(id);
-      if (r.changes === 0) throw new CoreError('NOT_FOUND', 'There is no such repository.');
+      if (r.changes === 0) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
     });
   }
 
@@ -167,7 +168,7 @@ export class BackupSetStore {
 
   set(id: string): BackupSet {
     const row = this.store.db.prepare('SELECT * FROM backup_sets WHERE id = ?').get(id) as SetDbRow | undefined;
-    if (!row) throw new CoreError('NOT_FOUND', 'There is no such backup set.');
+    if (!row) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchSet);
     return setFromRow(row);
   }
 
@@ -216,7 +217,7 @@ export class BackupSetStore {
 
   deleteSet(id: string): void {
     const r = this.store.tx(() => this.store.db.prepare('DELETE FROM backup_sets WHERE id = ?').run(id));
-    if (r.changes === 0) throw new CoreError('NOT_FOUND', 'There is no such backup set.');
+    if (r.changes === 0) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchSet);
   }
 
   markScheduled(id: string, at: number): void {
@@ -227,7 +228,7 @@ export class BackupSetStore {
     try {
       this.store.tx(fn);
     } catch (e) {
-      if (String(e).includes('UNIQUE')) throw new CoreError('NAME_TAKEN', 'A backup set with that name already exists.');
+      if (String(e).includes('UNIQUE')) throw new CoreError('NAME_TAKEN', BACKUP_MESSAGES.setNameTaken);
       throw e;
     }
   }

@@ -7,6 +7,7 @@ import type { Clock } from '../platform/clock.js';
 import { CoreError } from '../platform/errors.js';
 import type { Progress } from './engine/backup.js';
 import { toUserError } from './engine/messages.js';
+import { BACKUP_MESSAGES } from './messages.js';
 
 export type JobKind = 'backup' | 'restore' | 'check' | 'prune' | 'repair';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -87,7 +88,7 @@ export class JobRegistry {
 
   get(id: string): JobView {
     const job = this.jobs.get(id);
-    if (!job) throw new CoreError('NOT_FOUND', 'There is no such job (finished jobs are kept for a while only).');
+    if (!job) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchJobKept);
     return view(job);
   }
 
@@ -101,7 +102,7 @@ export class JobRegistry {
 
   cancel(id: string): JobView {
     const job = this.jobs.get(id);
-    if (!job) throw new CoreError('NOT_FOUND', 'There is no such job (finished jobs are kept for a while only).');
+    if (!job) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchJobKept);
     job.controller.abort();
     return view(job);
   }
@@ -109,7 +110,7 @@ export class JobRegistry {
   /** Wait for a job to end (tests and shutdown). */
   async settled(id: string): Promise<JobView> {
     const job = this.jobs.get(id);
-    if (!job) throw new CoreError('NOT_FOUND', 'There is no such job.');
+    if (!job) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchJob);
     await job.done;
     return view(job);
   }

@@ -10,7 +10,7 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { isInsidePath } from '../../../src-shared/paths.js';
+import { absolutePathProblem, isInsidePath } from '../../../src-shared/paths.js';
 import { HOST_PATH_STYLE } from './engine/path-style.js';
 import { originalPlace } from './engine/snapshot-paths.js';
 import { CoreError } from '../platform/errors.js';
@@ -18,6 +18,7 @@ import type { MasterIndex } from './engine/index.js';
 import type { Repository } from './engine/repository.js';
 import type { SnapshotWithId } from './engine/snapshot.js';
 import type { TreeNode } from './engine/tree.js';
+import { BACKUP_MESSAGES } from './messages.js';
 
 export interface ProtectedFolder {
   path: string;
@@ -67,7 +68,7 @@ function enclosingRepository(path: string): string | null {
 }
 
 function refused(what: string): CoreError {
-  return new CoreError('RESTORE_REFUSED', `Restoring there would write into ${what}, which a restore never touches. Choose another folder.`);
+  return new CoreError('RESTORE_REFUSED', BACKUP_MESSAGES.restoreInto(what));
 }
 
 /** A repository is never made or connected inside a protected folder, nor around one. */
@@ -76,11 +77,11 @@ export function assertRepositoryPathAllowed(path: string, protectedFolders: read
   for (const folder of protectedFolders) {
     const p = resolvePath(folder.path);
     if (isInside(real, p) || isInside(p, real)) {
-      throw new CoreError('BAD_INPUT', `That folder overlaps ${folder.label} (${folder.path}). Choose a folder of its own.`);
+      throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.overlaps(folder.label, folder.path));
     }
   }
   const enclosing = enclosingRepository(dirname(real));
-  if (enclosing) throw new CoreError('BAD_INPUT', `That folder is inside another repository (${enclosing}). Choose a folder of its own.`);
+  if (enclosing) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.insideRepository(enclosing));
 }
 
 interface Start {
@@ -104,7 +105,7 @@ function restoreStarts(
   if (paths.length === 0) return root.map((node) => ({ parts: [node.name], dest: top(node.name) }));
   return paths.map((p) => {
     const parts = p.split('/').filter((s) => s.length > 0);
-    if (parts.length === 0) throw new CoreError('NOT_FOUND', 'There is no such path in this snapshot.');
+    if (parts.length === 0) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchPath);
     return { parts, dest: join(top(parts[0]!), ...parts.slice(1)) };
   });
 }
@@ -154,4 +155,10 @@ export async function assertRestoreAllowed(
       }
     }
   }
+}
+
+/** A full path of this machine's own family: a Windows path on Linux (or the reverse) is refused. */
+export function requireAbsolute(path: string): void {
+  const problem = absolutePathProblem(path, HOST_PATH_STYLE);
+  if (problem) throw new CoreError('BAD_INPUT', problem);
 }

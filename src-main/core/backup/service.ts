@@ -18,7 +18,7 @@ import type { KdfCost } from '../platform/password-kdf.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { backup, type BackupResult } from './engine/backup.js';
-import { newRepositoryPassword, openConnected, requireAbsolute, storageAt, userFacing } from './repository-access.js';
+import { openConnected, storageAt, userFacing } from './repository-access.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
@@ -29,12 +29,14 @@ import { check, type CheckReport, type ReadData } from './engine/check.js';
 import { JobRegistry } from './jobs.js';
 import { RepoLock } from './engine/lock.js';
 import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './engine/prune.js';
-import { assertRepositoryPathAllowed, assertRestoreAllowed, type ProtectedFolder } from './protected-paths.js';
+import { assertRepositoryPathAllowed, assertRestoreAllowed, requireAbsolute, type ProtectedFolder } from './protected-paths.js';
+import { newRepositoryPassword } from './repository-password.js';
 import { REPO_KDF_COST, Repository, type RepoProblem } from './engine/repository.js';
 import { restore, type OnExisting, type RestoreSummary } from './engine/restore.js';
 import type { SnapshotWithId } from './engine/snapshot.js';
+import { BACKUP_MESSAGES } from './messages.js';
 
-export { newRepositoryPassword } from './repository-access.js';
+export { newRepositoryPassword };
 
 export interface BackupServiceDeps {
   store: Store;
@@ -160,7 +162,7 @@ export class BackupService {
   /** Forget the repository here; with `deleteFiles`, also delete its folder (under the exclusive lock). */
   async removeRepository(id: string, deleteFiles: boolean, caller?: CallerInfo): Promise<void> {
     const row = this.sets.repository(id);
-    if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
+    if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.repositoryBusy);
     if (deleteFiles) {
       const repo = await this.openRepo(id);
       const lock = await RepoLock.acquire(repo, true);
@@ -221,7 +223,7 @@ export class BackupService {
     patch.sources?.forEach(requireAbsolute);
     const current = this.sets.set(id);
     if (setChangeNeedsConfirmation(current, patch) && caller?.confirmed !== true) {
-      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.');
+      throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.retentionNeedsConfirmation);
     }
     const set = this.sets.updateSet(id, patch);
     const changes = setChanges(current, patch, this.repoName);
@@ -238,7 +240,7 @@ export class BackupService {
   }
 
   deleteSet(id: string, caller?: CallerInfo): void {
-    if (this.jobs.running((j) => j.setId === id)) throw new CoreError('JOB_RUNNING', 'Wait for this set\'s running backup to finish.');
+    if (this.jobs.running((j) => j.setId === id)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.setBusy);
     const set = this.sets.set(id);
     this.sets.deleteSet(id);
     this.record(caller, { action: 'set.deleted', outcome: 'success', detail: `“${set.name}” (its snapshots stay in ${this.repoName(set.repositoryId)})` });
@@ -254,7 +256,7 @@ export class BackupService {
    */
   runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo): string {
     const set = this.sets.set(setId);
-    if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', 'This backup set is already running.');
+    if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.setRunning);
     const runId = this.sets.startRun(setId, trigger);
     return this.jobs.start({ kind: 'backup', repositoryId: set.repositoryId, setId }, async (signal, progress): Promise<BackupJobResult> => {
       let result: BackupResult;
@@ -388,7 +390,7 @@ export class BackupService {
     const row = this.sets.repository(repositoryId);
     if (options.targetDir !== null) requireAbsolute(options.targetDir);
     if (options.onExisting === 'overwrite' && caller?.confirmed !== true) {
-      throw new CoreError('STEP_UP_REQUIRED', 'Confirm this action first: overwriting existing files needs a confirmation.');
+      throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.overwriteNeedsConfirmation);
     }
     const repo = await this.openRepo(repositoryId);
     const snapshot = await repo.findSnapshot(snapshotId);
@@ -460,7 +462,7 @@ export class BackupService {
    */
   startRepair(repositoryId: string, request: RepairRequest, caller?: CallerInfo): string {
     this.sets.repository(repositoryId);
-    if (this.jobs.running((j) => j.repositoryId === repositoryId)) throw new CoreError('JOB_RUNNING', 'Wait for the running job on this repository to finish.');
+    if (this.jobs.running((j) => j.repositoryId === repositoryId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.repositoryBusy);
     return this.jobs.start({ kind: 'repair', repositoryId }, async (signal, progress): Promise<RepairReport> => {
       const repo = await this.openRepo(repositoryId);
       let report: RepairReport;

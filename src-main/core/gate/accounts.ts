@@ -13,6 +13,7 @@ import type { Throttle } from './throttle.js';
 import type { StoredLock, Vault } from './vault.js';
 import { randomKey } from '../platform/crypto.js';
 import { EMPTY_FACTOR_LIST, type FactorListStore } from './factor-list.js';
+import { GATE_MESSAGES } from './messages.js';
 
 export interface Account {
   id: number;
@@ -56,7 +57,7 @@ export class AccountService {
 
   require(): Account {
     const account = this.current();
-    if (!account) throw new CoreError('NO_ACCOUNT', 'No account has been set up yet.');
+    if (!account) throw new CoreError('NO_ACCOUNT', GATE_MESSAGES.noAccount);
     return account;
   }
 
@@ -78,7 +79,7 @@ export class AccountService {
     opened?: (account: Account, recordKey: Buffer) => Promise<void>,
   ): Promise<{ account: Account; recordKey: Buffer }> {
     const { store, vault, policy, factors, clock, logger } = this.deps;
-    if (this.current()) throw new CoreError('SETUP_DONE', 'An account already exists; unlock it instead.');
+    if (this.current()) throw new CoreError('SETUP_DONE', GATE_MESSAGES.setupDone);
     const refusal = policy.rejection(await policy.check(password, [name]), password);
     if (refusal) throw new CoreError('WEAK_PASSWORD', refusal);
 
@@ -88,7 +89,7 @@ export class AccountService {
     try {
       this.deps.onVaultKey?.(vaultKey);
       const account = store.tx(() => {
-        if (this.current()) throw new CoreError('SETUP_DONE', 'An account already exists; unlock it instead.');
+        if (this.current()) throw new CoreError('SETUP_DONE', GATE_MESSAGES.setupDone);
         const createdAt = clock.now();
         store.db
           .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
@@ -193,7 +194,7 @@ export class AccountService {
   assertNotThrottled(accountId: number): void {
     const wait = this.deps.throttle.view(accountId, this.deps.clock.now()).retryAfterMs;
     if (wait > 0) {
-      throw new CoreError('THROTTLED', 'Too many failed attempts. Wait before trying again.', { retryAfterMs: wait });
+      throw new CoreError('THROTTLED', GATE_MESSAGES.throttled, { retryAfterMs: wait });
     }
   }
 
@@ -201,7 +202,7 @@ export class AccountService {
     const row = this.deps.store.db
       .prepare('SELECT kdf, verifier, wrapped_dek AS wrappedDek FROM accounts WHERE id = ?')
       .get(accountId) as StoredLock | undefined;
-    if (!row) throw new CoreError('NO_ACCOUNT', 'No account has been set up yet.');
+    if (!row) throw new CoreError('NO_ACCOUNT', GATE_MESSAGES.noAccount);
     return row;
   }
 

@@ -1,5 +1,5 @@
 /**
- * The audit log of gate events (DESIGN.md §5): append-only and hash-chained. Each row's MAC
+ * The audit log of gate events (docs/security.md, "The audit log"): append-only and hash-chained. Each row's MAC
  * covers the previous row's MAC and the row itself, so an edited, inserted or deleted row breaks
  * the chain from that row on. The SQLite triggers (migration 2) refuse UPDATE and DELETE; the
  * chain is what still shows an edit made by someone who dropped them.

@@ -17,6 +17,8 @@ import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_COD
 import { recoveryKey } from './second-factor.js';
 import type { Store } from '../platform/store.js';
 import { base32Decode, base32Encode, groupForTyping, matchTotp, newTotpSecret, nextDrift, otpauthUri } from '../../../src-shared/totp.js';
+import { GATE_MESSAGES } from './messages.js';
+import type { DeviceOverview, DeviceView } from '../../../src-shared/contract.js';
 
 /** A pending enrolment is dropped after this long, or after this many wrong codes. */
 export const ENROLMENT_TTL_MS = 15 * 60_000;
@@ -27,21 +29,8 @@ export interface Session {
   recordKey: Buffer;
 }
 
-export interface DeviceView {
-  id: string;
-  kind: Device['kind'];
-  name: string;
-  addedAt: number;
-  lastUsedAt: number | null;
-  active: boolean;
-}
-
-export interface DeviceOverview {
-  devices: DeviceView[];
-  twoFactorEnabled: boolean;
-  recoveryCodesLeft: number;
-  recoveryCodesLow: boolean;
-}
+/** The wire shapes, declared once in the contract (src-shared): the core returns exactly these. */
+export type { DeviceOverview, DeviceView } from '../../../src-shared/contract.js';
 
 export interface TotpEnrolment {
   deviceId: string;
@@ -246,7 +235,7 @@ export function overviewOf(list: FactorList): DeviceOverview {
 
 function findDevice(list: FactorList, deviceId: string): Device {
   const device = list.devices.find((d) => d.id === deviceId);
-  if (!device) throw new CoreError('NOT_FOUND', 'There is no such device.');
+  if (!device) throw new CoreError('NOT_FOUND', GATE_MESSAGES.noSuchDevice);
   return device;
 }
 

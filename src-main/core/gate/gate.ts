@@ -1,5 +1,5 @@
 /**
- * The gate state machine (DESIGN.md §5): locked -> second-factor -> unlocked, lock now, and
+ * The gate state machine (docs/design.md, "The contract and the gate levels"): locked -> second-factor -> unlocked, lock now, and
  * auto-lock after the idle time the user set. The session holds the record key while open;
  * locking wipes it. Step-up proofs are fresh verifications bound to one method and its exact
  * input, valid once and briefly: the password while 2FA is off, a second factor once it is on.
@@ -19,6 +19,7 @@ import type { Logger } from '../platform/logger.js';
 import type { FactorAttempt, SecondFactor, Verified } from './second-factor.js';
 import type { SettingsService } from './settings.js';
 import { throttleStepDetail, type Throttle } from './throttle.js';
+import { GATE_MESSAGES } from './messages.js';
 
 export const STEP_UP_TTL_MS = 2 * 60_000;
 
@@ -157,9 +158,9 @@ export class Gate {
   submitSecondFactor(attempt: FactorAttempt, ctx: RequestContext): Promise<Verified & { level: SessionLevel }> {
     return this.serialise(async () => {
       const s = this.session;
-      if (s?.level !== 'second-factor') throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
+      if (s?.level !== 'second-factor') throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.enterPasswordFirst);
       const verified = await this.deps.secondFactor.verify(s.account, s.recordKey, attempt, ctx, 'unlock');
-      if (this.session !== s) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      if (this.session !== s) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
       s.level = 'unlocked';
       s.lastActivity = this.deps.clock.now();
       this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
@@ -189,7 +190,7 @@ export class Gate {
   withSession<T>(handle: object, fn: ExternalVerifier<T>): Promise<T> {
     return this.serialise(async () => {
       const s = this.session;
-      if (!s || this.sessionHandle() !== handle) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      if (!s || this.sessionHandle() !== handle) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
       return fn(s.account, s.recordKey);
     });
   }
@@ -199,10 +200,10 @@ export class Gate {
     return this.serialise(async () => {
       const s = this.session;
       if (!s || this.sessionHandle() !== handle || s.level !== 'second-factor') {
-        throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+        throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
       }
       const verified = await verify(s.account, s.recordKey);
-      if (this.session !== s) throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      if (this.session !== s) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
       s.level = 'unlocked';
       s.lastActivity = this.deps.clock.now();
       this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
@@ -226,7 +227,7 @@ export class Gate {
   unlocked(): { account: Account; recordKey: Buffer } {
     this.checkIdle();
     const s = this.session;
-    if (s?.level !== 'unlocked') throw new CoreError('NOT_ALLOWED', 'Unlock Twofold Backup first.');
+    if (s?.level !== 'unlocked') throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.unlockFirst);
     return { account: s.account, recordKey: s.recordKey };
   }
 

@@ -1,6 +1,6 @@
 /**
  * Recovery codes: 10 single-use codes for when every device is lost. Each is 20 characters
- * of Crockford Base32 (100 bits, above the 80 DESIGN.md §5 asks for), shown in four groups of
+ * of Crockford Base32 (100 bits, above the 80 docs/security.md, "Second factors" asks for), shown in four groups of
  * five. Crockford's alphabet has no I, L, O or U, and reading accepts the look-alikes
  * (O for 0, I and L for 1), lower case, spaces and dashes, so a code typed from paper works.
  * Only keyed hashes (HMAC-SHA-256) are stored.

@@ -14,6 +14,7 @@ import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
 import type { Store } from '../platform/store.js';
 import { throttleStepDetail, type Throttle } from './throttle.js';
 import { base32Decode, matchTotp, nextDrift } from '../../../src-shared/totp.js';
+import { GATE_MESSAGES } from './messages.js';
 
 export type FactorAttempt = { code: string } | { recoveryCode: string };
 
@@ -24,10 +25,9 @@ export interface Verified {
 }
 
 /** A code accepted a moment ago, sent again (a double submit, a second tab): not a guess, so not a failure. */
-export const REPLAY_MESSAGE = 'That code was just used. Wait for the next code on your device.';
+export const REPLAY_MESSAGE = GATE_MESSAGES.replay;
 
-export const HARD_STOP_MESSAGE =
-  'Too many failed attempts. Only a recovery code can finish unlocking now; codes from devices are not accepted.';
+export const HARD_STOP_MESSAGE = GATE_MESSAGES.hardStop;
 
 /** The key recovery codes are hashed under: derived from the record key, so only an open vault can check them. */
 export function recoveryKey(recordKey: Buffer): Buffer {
@@ -56,7 +56,7 @@ export class SecondFactor {
     const now = clock.now();
     const view = throttle.view(account.id, now);
     if (view.retryAfterMs > 0) {
-      throw new CoreError('THROTTLED', 'Too many failed attempts. Wait before trying again.', { retryAfterMs: view.retryAfterMs });
+      throw new CoreError('THROTTLED', GATE_MESSAGES.throttled, { retryAfterMs: view.retryAfterMs });
     }
     if (view.hardStop && 'code' in attempt) throw new CoreError('HARD_STOP', HARD_STOP_MESSAGE);
 

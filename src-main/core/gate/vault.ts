@@ -1,5 +1,5 @@
 /**
- * The vault (DESIGN.md §4). Three keys:
+ * The vault (docs/design.md, "Keys and secrets"). Three keys:
  *  - the vault key: 256 random bits in the OS keychain, one per installation;
  *  - the password key: Argon2id(password), never stored;
  *  - the record key: 256 random bits that seal the account's records (factor secrets and the

@@ -43,6 +43,7 @@ import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from '../re
 import { recoveryKey } from '../second-factor.js';
 import type { Store } from '../../platform/store.js';
 import type { DesktopRelay } from './relay-client.js';
+import { GATE_MESSAGES } from '../messages.js';
 
 /** After the scan, how long the user has to compare codes and name the device. */
 export const PAIRING_CONFIRM_MS = 5 * 60_000;
@@ -260,7 +261,7 @@ export class PairingService {
     }
     if (this.deps.sessionHandle() !== pairing.handle) {
       await this.fail(pairing, 'cancelled', 'the app was locked before the companion confirmed');
-      throw new CoreError('NOT_ALLOWED', 'The app was locked meanwhile. Start again.');
+      throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
     }
 
     let codes: string[] | null = null;
@@ -418,7 +419,7 @@ export class PairingService {
 
   private requireHandle(): object {
     const handle = this.deps.sessionHandle();
-    if (!handle) throw new CoreError('NOT_ALLOWED', 'Unlock Twofold Backup first.');
+    if (!handle) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.unlockFirst);
     return handle;
   }
 

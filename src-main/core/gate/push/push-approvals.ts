@@ -26,6 +26,7 @@ import { throttleStepDetail, type Throttle } from '../throttle.js';
 import { judgeIncoming, type Candidate } from './push-answers.js';
 import { PushAudit, type PushAuditTarget } from './push-audit.js';
 import type { DesktopRelay } from './relay-client.js';
+import { GATE_MESSAGES } from '../messages.js';
 
 export const PUSH_MUTE_MS = 20 * 60_000;
 /** Wait before the n-th push (0-based) since the last completed unlock. */
@@ -143,9 +144,9 @@ export class PushApprovals {
     const { gate, clock, throttle, relay } = this.deps;
     const handle = gate.sessionHandle();
     const list = gate.factorList();
-    if (!handle || !list) throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
+    if (!handle || !list) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.enterPasswordFirst);
     const account = gate.sessionAccount();
-    if (!account) throw new CoreError('NOT_ALLOWED', 'Enter the password first.');
+    if (!account) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.enterPasswordFirst);
     const devices = pushDevices(list);
     if (devices.length === 0) throw new CoreError('NOT_FOUND', 'No companion is paired. Use a code from a device instead.');
     const now = clock.now();
@@ -155,8 +156,8 @@ export class PushApprovals {
       });
     }
     const view = throttle.view(account.id, now);
-    if (view.retryAfterMs > 0) throw new CoreError('THROTTLED', 'Too many failed attempts. Wait before trying again.', { retryAfterMs: view.retryAfterMs });
-    if (view.hardStop) throw new CoreError('HARD_STOP', 'Too many failed attempts. Only a recovery code can finish unlocking now.');
+    if (view.retryAfterMs > 0) throw new CoreError('THROTTLED', GATE_MESSAGES.throttled, { retryAfterMs: view.retryAfterMs });
+    if (view.hardStop) throw new CoreError('HARD_STOP', GATE_MESSAGES.hardStop);
 
     const state = this.stateFor(account.id);
     const existing = state.pending;
