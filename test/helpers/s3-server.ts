@@ -6,13 +6,14 @@
  * AUTH_FAILED use an unknown access key, and SignatureDoesNotMatch is covered by the classifier's
  * unit test only.
  *
- * `stop()` and `start()` take the server down and bring it back on the same port with the same
- * buckets, for the tests of an unreachable server.
+ * It runs in a child process (test/helpers/s3-server-child.ts); `stop()` and `start()` take it
+ * down and bring it back on the same port with the same buckets, for the tests of an unreachable
+ * server.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import S3rver from 's3rver';
-import account from 's3rver/lib/models/account.js';
+import { fileURLToPath } from 'node:url';
 import { S3Storage, type S3StorageOptions } from '../../src-main/core/backup/engine/storage/s3.js';
 import { removeTree, tempDir } from './backup-fixtures.js';
 
@@ -31,6 +32,8 @@ export interface S3Server {
   close(): Promise<void>;
 }
 
+const CHILD = fileURLToPath(new URL('./s3-server-child.ts', import.meta.url));
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -47,18 +50,30 @@ export async function startS3Server(bucket = 'twofold-test'): Promise<S3Server> 
   const port = await freePort();
   const accessKeyId = `AKTEST${randomBytes(6).toString('hex').toUpperCase()}`;
   const secretAccessKey = `secret-${randomBytes(18).toString('base64url')}`;
-  account.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
-  let server: S3rver | null = null;
+  const args = JSON.stringify({ directory, port, bucket, accessKeyId });
+  let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
-    if (server) return;
-    const s = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket }] });
-    await s.run();
-    server = s;
+    if (child) return;
+    const c = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', CHILD, args], {
+      env: { ...process.env, S3_TEST_SECRET: secretAccessKey },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = c;
+    await new Promise<void>((resolve, reject) => {
+      c.once('exit', (code) => reject(new Error(`the S3 server exited (${code}) before it was ready`)));
+      c.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+    });
   };
   const stop = async (): Promise<void> => {
-    const s = server;
-    server = null;
-    if (s) await s.close();
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
   };
   await start();
   const endpoint = `http://127.0.0.1:${port}`;

@@ -1,13 +1,10 @@
-/** The parts of s3rver (an S3 API server on the local file system) the tests use. */
+/** The parts of s3rver (an S3 API server on the local file system) test/helpers/s3-server-child.ts uses. */
 declare module 's3rver' {
   interface S3rverOptions {
     address?: string;
     port?: number;
     silent?: boolean;
     directory: string;
-    resetOnClose?: boolean;
-    allowMismatchedSignatures?: boolean;
-    vhostBuckets?: boolean;
     configureBuckets?: { name: string }[];
   }
   export default class S3rver {
@@ -17,5 +14,6 @@ declare module 's3rver' {
   }
 }
 declare module 's3rver/lib/models/account.js' {
-  export const DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  const account: { DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void } };
+  export default account;
 }

@@ -145,6 +145,9 @@ export class S3Storage implements Storage {
     } catch (e) {
       // HEAD answers have no body: a 404 is a missing object (or bucket; the next call says which).
       if (httpStatus(e) === 404 || s3Code(e) === 'NotFound') return null;
+      // A refused HEAD says no more than 403: a listing says whether the key is unknown, the
+      // signature wrong or this object out of bounds.
+      if (httpStatus(e) === 403) await this.prepare();
       throw classifiedS3(e, `stat ${name}`);
     }
   }
