@@ -17,9 +17,10 @@ const NODE = 'src-node';
 const PLATFORM = 'src-main/core/platform';
 const GATE = 'src-main/core/gate';
 const ENGINE = 'src-main/core/backup/engine';
+const STORAGE = 'src-main/core/backup/engine/storage';
 const BACKUP = 'src-main/core/backup';
 const CORE = 'src-main/core';
-const CORE_LAYERS = [PLATFORM, GATE, ENGINE, BACKUP, CORE];
+const CORE_LAYERS = [PLATFORM, GATE, ENGINE, STORAGE, BACKUP, CORE];
 
 /**
  * Folder -> the folders it may import from, the npm packages it may use (a list, 'any', or
@@ -33,8 +34,10 @@ export const LAYERS = [
   // importing each other; the engine pure (its repository format and storage only).
   { dir: PLATFORM, allow: [SHARED, PLATFORM], packages: ['zod', 'better-sqlite3', '@napi-rs/keyring', '@node-rs/argon2'], builtins: true },
   { dir: GATE, allow: [SHARED, PLATFORM, GATE], packages: ['zod', 'otplib', '@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'qrcode', 'ws'], builtins: true },
-  { dir: ENGINE, allow: [SHARED, PLATFORM, ENGINE], packages: ['zod', 'zstd-napi', 'picomatch'], builtins: true },
-  { dir: BACKUP, allow: [SHARED, PLATFORM, ENGINE, BACKUP], packages: ['zod', 'croner'], builtins: true },
+  { dir: ENGINE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', 'zstd-napi', 'picomatch'], builtins: true },
+  // The storages inside it are the engine's one door to the network: only they use a protocol client.
+  { dir: STORAGE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', '@aws-sdk/client-s3'], builtins: true },
+  { dir: BACKUP, allow: [SHARED, PLATFORM, ENGINE, STORAGE, BACKUP], packages: ['zod', 'croner'], builtins: true },
   // The composition root: the one place that sees every part of the core.
   { dir: CORE, allow: [SHARED, ...CORE_LAYERS], packages: ['zod'], builtins: true },
   { dir: 'src-main/api', allow: [SHARED, ...CORE_LAYERS, 'src-main/api'], packages: ['zod'], builtins: true },

@@ -102,6 +102,15 @@ describe('the layering rule (docs/design.md, "The house") fails the lint', () =>
     ]);
     expect(await layering('src-main/core/backup/engine/bad.ts', "import Database from 'better-sqlite3';\nexport const d = Database;\n")).toHaveLength(1);
   });
+
+  it('when the engine outside its storages uses the S3 client: only a storage talks to a server', async () => {
+    const s3 = "import { S3Client } from '@aws-sdk/client-s3';\nexport const c = S3Client;\n";
+    expect(await layering('src-main/core/backup/engine/repository-s3.ts', s3)).toEqual([
+      'src-main/core/backup/engine may import only zod, zstd-napi, picomatch, not "@aws-sdk/client-s3".',
+    ]);
+    expect(await layering('src-main/core/backup/engine/storage/s3-other.ts', s3)).toEqual([]);
+    expect(await layering('src-main/core/backup/engine/storage/s3-other.ts', "export * from '../../service.js';\n")).toHaveLength(1);
+  });
 });
 
 describe('the layering rule allows the arrows docs/design.md draws', () => {
