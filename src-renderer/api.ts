@@ -4,7 +4,7 @@
  * decides what is allowed; the UI only shows what it is told.
  */
 import type { InputOf, MethodName, OutputOf, Request } from '../src-shared/contract.js';
-import type { ApiError, ApiResult } from '../src-shared/errors.js';
+import type { ApiResult } from '../src-shared/errors.js';
 
 declare global {
   interface Window {
@@ -30,17 +30,4 @@ async function transport(request: Request): Promise<ApiResult<unknown>> {
 export function call<M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string): Promise<ApiResult<OutputOf<M>>> {
   const request: Request = stepUpProof ? { method, input, stepUpProof } : { method, input };
   return transport(request) as Promise<ApiResult<OutputOf<M>>>;
-}
-
-/** An error carrying the router's typed error, for code paths that prefer exceptions. */
-export class CallError extends Error {
-  constructor(readonly error: ApiError) {
-    super(error.message);
-  }
-}
-
-export async function must<M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string): Promise<OutputOf<M>> {
-  const result = await call(method, input, stepUpProof);
-  if (!result.ok) throw new CallError(result.error);
-  return result.value;
 }

@@ -122,6 +122,8 @@ export const AuditFilterSchema = z
     from: z.number().int().nonnegative().optional(),
     to: z.number().int().nonnegative().optional(),
     action: z.enum(AUDIT_ACTIONS).optional(),
+    /** Any of these events (what a person looks for: "locks and lockouts" is two actions). */
+    actions: z.array(z.enum(AUDIT_ACTIONS)).min(1).max(AUDIT_ACTIONS.length).optional(),
     outcome: z.enum(['success', 'failure', 'info']).optional(),
     account: z.string().max(64).optional(),
   })

@@ -4,7 +4,7 @@ import { assertKeychainWorks, createOsKeychain } from '../core/platform/keychain
 import type { LockReason } from '../core/gate/gate.js';
 import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
-import { createStepUpConditions } from './step-up-conditions.js';
+import { createStepUpConditions, createStepUpPrechecks } from './step-up-conditions.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { createTrayActions, type TrayActions } from './tray.js';
 
@@ -33,7 +33,8 @@ export async function openApp(options: CoreOptions, wrapHandlers?: (h: Handlers)
 export function createApp(options: CoreOptions, wrapHandlers: (h: Handlers) => Handlers = (h) => h): App {
   const core = createCore(options);
   const conditions = createStepUpConditions(core);
-  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, conditions)));
-  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, conditions, ready: core.ready });
+  const prechecks = createStepUpPrechecks(core);
+  const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, conditions, prechecks)));
+  const router = createRouter({ handlers, gate: core.gate, logger: core.logger, conditions, prechecks, ready: core.ready });
   return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };
 }

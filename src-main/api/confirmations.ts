@@ -17,7 +17,7 @@ import type { Core } from '../core/composition.js';
 import { CoreError } from '../core/platform/errors.js';
 import type { Device } from '../core/gate/factor-list.js';
 import { describeBackup, plural } from './confirmations-backup.js';
-import { stepUpDigest, type StepUpConditions } from './router.js';
+import { stepUpDigest, type StepUpConditions, type StepUpPrechecks } from './router.js';
 
 export interface Described {
   title: string;
@@ -123,7 +123,7 @@ function describeGate(core: Core): Omit<Describers, keyof ReturnType<typeof desc
 }
 
 /** The confirmations of every confirmable method, and the one entry point that uses them. */
-export function createConfirmations(core: Core, conditions: StepUpConditions) {
+export function createConfirmations(core: Core, conditions: StepUpConditions, prechecks: StepUpPrechecks = {}) {
   const describers: Describers = { ...describeGate(core), ...describeBackup(core) };
   return {
     /** Check a (method, input) pair the way the router will, and say what confirming it means. */
@@ -132,6 +132,8 @@ export function createConfirmations(core: Core, conditions: StepUpConditions) {
       const spec: MethodSpec = contract[method];
       const parsed = spec.input.safeParse(input);
       if (!parsed.success) throw new CoreError('BAD_INPUT', 'The action to confirm has invalid input.');
+      // What the call would refuse anyway is refused now, before a code is spent on it.
+      await (prechecks[method] as ((input: unknown) => void | Promise<void>) | undefined)?.(parsed.data);
       const describer = describers[method] as (input: unknown) => Described | Promise<Described>;
       const { title, consequence } = await describer(parsed.data);
       const condition = (conditions as Record<string, ((input: unknown) => boolean | Promise<boolean>) | undefined>)[method];

@@ -42,6 +42,9 @@ export type Handlers = { [M in MethodName]: Handler<M> };
 /** For each `stepUpWhen` method: does this call need a step-up proof? (src-main/api/step-up-conditions.ts) */
 export type StepUpConditions = { [M in ConditionalMethodName]: (input: ParsedInputOf<M>) => boolean | Promise<boolean> };
 
+/** Refusals a call would meet in its handler, checked before its step-up proof (src-main/api/step-up-conditions.ts). */
+export type StepUpPrechecks = { [M in MethodName]?: (input: ParsedInputOf<M>) => void | Promise<void> };
+
 export interface Router {
   call(request: unknown, ctx: CallContext): Promise<ApiResult<unknown>>;
 }
@@ -56,6 +59,7 @@ export function createRouter(deps: {
   gate: Gate;
   logger: Logger;
   conditions: StepUpConditions;
+  prechecks?: StepUpPrechecks;
   /** Settles once the core has read what it needs from the keychain (the state seal's key). */
   ready?: Promise<void>;
 }): Router {
@@ -89,6 +93,8 @@ export function createRouter(deps: {
       if (!parsed.success) return fail('BAD_INPUT', describeIssues(parsed.error));
 
       try {
+        const precheck = deps.prechecks?.[method] as ((input: unknown) => void | Promise<void>) | undefined;
+        await precheck?.(parsed.data);
         const confirmed = await needsProof(method, spec, parsed.data);
         if (confirmed) {
           const digest = stepUpDigest(method, parsed.data);

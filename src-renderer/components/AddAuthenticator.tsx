@@ -6,6 +6,8 @@
 import { useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { useLoad } from '../hooks/useMethod.js';
+import { CopyButton } from './CopyButton.js';
 import { ErrorText, Field } from './Field.js';
 import { StepUpDialog } from './StepUpDialog.js';
 
@@ -21,8 +23,13 @@ export function AddAuthenticator(props: {
   const [error, setError] = useState<string | null>(null);
   const [needStepUp, setNeedStepUp] = useState(false);
   const [busy, setBusy] = useState(false);
+  // A name already in use is refused here, before a confirmation is asked for (the core refuses it too).
+  const { data: devices } = useLoad('devices.list', {});
+  const taken = devices?.devices.find((d) => d.name.trim().toLowerCase() === name.trim().toLowerCase());
+  const nameError = taken ? `You already have a device named “${taken.name}”. Choose another name.` : null;
 
   const begin = async (proof?: string) => {
+    if (nameError) return;
     setBusy(true);
     const result = await call('devices.beginTotp', { name }, proof);
     setBusy(false);
@@ -64,10 +71,16 @@ export function AddAuthenticator(props: {
             label="Device name"
             value={name}
             maxLength={40}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => (setName(e.target.value), setError(null))}
             hint="So you can tell your devices apart, for example “Pixel 8” or “Work iPhone”."
+            aria-invalid={nameError !== null}
             required
           />
+          {nameError && (
+            <p className="small field-error" role="alert" data-testid="device-name-error">
+              {nameError}
+            </p>
+          )}
           <ErrorText message={error} />
           <div className="actions">
             {props.onCancel && (
@@ -75,7 +88,7 @@ export function AddAuthenticator(props: {
                 Cancel
               </button>
             )}
-            <button type="submit" className="primary" disabled={busy || name.trim() === ''}>
+            <button type="submit" className="primary" disabled={busy || name.trim() === '' || nameError !== null}>
               Continue
             </button>
           </div>
@@ -96,7 +109,31 @@ export function AddAuthenticator(props: {
   }
 
   return (
-    <form onSubmit={confirm} aria-label="Confirm the authenticator app">
+    <ConfirmAuthenticator
+      enrolment={enrolment}
+      code={code}
+      onCode={setCode}
+      error={error}
+      busy={busy}
+      onSubmit={confirm}
+      onCancel={() => (setEnrolment(null), props.onCancel?.())}
+    />
+  );
+}
+
+/** The second step: scan or type the key, then enter the app's first code. */
+function ConfirmAuthenticator(props: {
+  enrolment: Enrolment;
+  code: string;
+  onCode: (code: string) => void;
+  error: string | null;
+  busy: boolean;
+  onSubmit: (e: FormEvent) => void;
+  onCancel: () => void;
+}) {
+  const { enrolment, code, error, busy } = props;
+  return (
+    <form onSubmit={props.onSubmit} aria-label="Confirm the authenticator app">
       <ol className="steps">
         <li>Open your authenticator app (Google Authenticator, Microsoft Authenticator, Authy, 2FAS, Aegis, …) and add an account.</li>
         <li>
@@ -105,11 +142,12 @@ export function AddAuthenticator(props: {
             <img src={enrolment.qrPngDataUrl} alt={`QR code for adding “${enrolment.name}”`} data-testid="totp-qr" width={232} height={232} />
           </div>
           Or type this key (time-based, 6 digits, 30 seconds):
-          <p>
+          <div className="secret-row">
             <code className="secret" data-testid="totp-secret">
               {enrolment.secretGrouped}
             </code>
-          </p>
+            <CopyButton text={enrolment.secretGrouped.replace(/\s/g, '')} label="Copy key" testId="copy-totp-key" />
+          </div>
         </li>
         <li>Enter the code the app now shows.</li>
       </ol>
@@ -119,12 +157,12 @@ export function AddAuthenticator(props: {
         autoComplete="one-time-code"
         maxLength={8}
         value={code}
-        onChange={(e) => setCode(e.target.value.replace(/\s/g, ''))}
+        onChange={(e) => props.onCode(e.target.value.replace(/\s/g, ''))}
         required
       />
       <ErrorText message={error} />
       <div className="actions">
-        <button type="button" onClick={() => (setEnrolment(null), props.onCancel?.())}>
+        <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
         <button type="submit" className="primary" disabled={busy || code === ''}>

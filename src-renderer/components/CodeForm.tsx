@@ -2,7 +2,7 @@
  * Entering a second factor: a 6-digit code from a device, or a recovery code. Shared by the
  * unlock screen and the step-up dialog; the core checks the code, this only collects it.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ErrorText, Field } from './Field.js';
 
 export type FactorInput = { code: string } | { recoveryCode: string };
@@ -16,12 +16,18 @@ export function CodeForm(props: {
   recoveryOnly?: boolean;
   onCancel?: () => void;
   autoFocus?: boolean;
+  /** The action cannot be undone: the submit button is red. */
+  danger?: boolean;
 }) {
   const [mode, setMode] = useState<'code' | 'recovery'>(props.recoveryOnly ? 'recovery' : 'code');
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const effective = props.recoveryOnly ? 'recovery' : mode;
+  // A throttle countdown (disabled) replaces the last error: it says what happened and when to retry.
+  useEffect(() => {
+    if (props.disabled) setError(null);
+  }, [props.disabled]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -43,6 +49,7 @@ export function CodeForm(props: {
           pattern="[0-9 ]*"
           maxLength={8}
           autoFocus={props.autoFocus}
+          disabled={props.disabled}
           value={value}
           onChange={(e) => setValue(e.target.value.replace(/\s/g, ''))}
           hint="The 6-digit code your authenticator app or companion shows now."
@@ -54,12 +61,13 @@ export function CodeForm(props: {
           autoComplete="off"
           spellCheck={false}
           autoFocus={props.autoFocus}
+          disabled={props.disabled}
           value={value}
           onChange={(e) => setValue(e.target.value)}
           hint="One of the codes you saved when you turned two-factor authentication on, such as 7K3QX-M9D4H-2PZ8R-T6WNB. Each works once."
         />
       )}
-      <ErrorText message={error} />
+      <ErrorText message={props.disabled ? null : error} />
       <div className="actions">
         {!props.recoveryOnly && (
           <button type="button" className="link" onClick={() => (setMode(effective === 'code' ? 'recovery' : 'code'), setError(null), setValue(''))}>
@@ -71,7 +79,7 @@ export function CodeForm(props: {
             Cancel
           </button>
         )}
-        <button type="submit" className="primary" disabled={busy || props.disabled || value.trim() === ''}>
+        <button type="submit" className={props.danger ? 'danger solid' : 'primary'} disabled={busy || props.disabled || value.trim() === ''}>
           {props.submitLabel}
         </button>
       </div>

@@ -6,7 +6,7 @@ import { useEffect, useRef, type ReactNode } from 'react';
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])';
 
-export function Dialog(props: { labelledBy: string; role?: 'dialog' | 'alertdialog'; onCancel: () => void; children: ReactNode }) {
+export function Dialog(props: { labelledBy: string; role?: 'dialog' | 'alertdialog'; onCancel: () => void; className?: string; children: ReactNode }) {
   const box = useRef<HTMLDivElement>(null);
   const cancel = useRef(props.onCancel);
   cancel.current = props.onCancel;
@@ -45,7 +45,7 @@ export function Dialog(props: { labelledBy: string; role?: 'dialog' | 'alertdial
 
   return (
     <div className="dialog-backdrop">
-      <div ref={box} className="dialog card" role={props.role ?? 'dialog'} aria-modal="true" aria-labelledby={props.labelledBy}>
+      <div ref={box} className={props.className ? `dialog card ${props.className}` : 'dialog card'} role={props.role ?? 'dialog'} aria-modal="true" aria-labelledby={props.labelledBy}>
         {props.children}
       </div>
     </div>

@@ -8,6 +8,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { CopyButton } from './CopyButton.js';
 import { formatWait, useCountdown } from './Countdown.js';
 import { ErrorText, Field } from './Field.js';
 import { StepUpDialog } from './StepUpDialog.js';
@@ -122,25 +123,7 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
 
   return (
     <div>
-      {offer && state === 'waiting' && (
-        <ol className="steps">
-          <li>
-            {offer.webCompanion ? 'On your phone, scan this code with the camera; it opens the web companion. Or run ' : 'Run '}
-            <code>npm run companion -- pair &lt;link&gt;</code> with the link below.
-            <TrustNote offer={offer} />
-            <div className="qr">
-              <img src={offer.qrPngDataUrl} alt="QR code for pairing a companion" data-testid="pairing-qr" width={232} height={232} />
-            </div>
-            <label className="small" htmlFor="pairing-link">
-              Pairing link (works once)
-            </label>
-            <input id="pairing-link" className="link-field" readOnly value={offer.link} onFocus={(e) => e.target.select()} data-testid="pairing-link" />
-          </li>
-          <li>
-            Valid for <span data-testid="pairing-countdown">{formatWait(left)}</span> more.
-          </li>
-        </ol>
-      )}
+      {offer && state === 'waiting' && <PairingOffer offer={offer} left={left} />}
       {state === 'confirm' && comparison && (
         <form onSubmit={finish} aria-label="Compare and name the companion">
           <p>Check that your companion shows this same code:</p>
@@ -188,5 +171,31 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
         />
       )}
     </div>
+  );
+}
+
+/** The offer while it waits: how to scan or paste it, what the phone trusts, and how long it is valid. */
+function PairingOffer({ offer, left }: { offer: Offer; left: number }) {
+  return (
+    <ol className="steps">
+      <li>
+        {offer.webCompanion ? 'On your phone, scan this code with the camera; it opens the web companion. Or run ' : 'Run '}
+        <code>npm run companion -- pair &lt;link&gt;</code> with the link below.
+        <TrustNote offer={offer} />
+        <div className="qr">
+          <img src={offer.qrPngDataUrl} alt="QR code for pairing a companion" data-testid="pairing-qr" width={232} height={232} />
+        </div>
+        <label className="small" htmlFor="pairing-link">
+          Pairing link (works once)
+        </label>
+        <div className="secret-row">
+          <input id="pairing-link" className="link-field" readOnly value={offer.link} onFocus={(e) => e.target.select()} data-testid="pairing-link" />
+          <CopyButton text={offer.link} label="Copy link" testId="copy-pairing-link" />
+        </div>
+      </li>
+      <li>
+        Valid for <span data-testid="pairing-countdown">{formatWait(left)}</span> more.
+      </li>
+    </ol>
   );
 }

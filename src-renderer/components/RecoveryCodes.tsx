@@ -2,6 +2,7 @@
  * Shows freshly made recovery codes, once. The person downloads or prints them and confirms
  * they are saved before moving on; the core keeps only their hashes, so they cannot be shown again.
  */
+import { CopyButton } from './CopyButton.js';
 import { ShownOnce } from './ShownOnce.js';
 
 export function recoveryCodesText(accountName: string, codes: string[], madeAt: Date): string {
@@ -34,6 +35,9 @@ export function RecoveryCodes({ accountName, codes, onSaved }: { accountName: st
           </li>
         ))}
       </ol>
+      <div className="actions no-print">
+        <CopyButton text={codes.join('\n')} label="Copy codes" testId="copy-recovery-codes" />
+      </div>
     </ShownOnce>
   );
 }

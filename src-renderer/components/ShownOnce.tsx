@@ -3,7 +3,7 @@
  * so the person downloads or prints it and confirms it is saved before moving on.
  */
 import { useId, useState, type ReactNode } from 'react';
-import { downloadText } from './download.js';
+import { downloadText } from '../lib/download.js';
 
 export function ShownOnce(props: {
   title: string;

@@ -11,10 +11,23 @@ import { shortDigest } from '../../src-shared/digest.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from './CodeForm.js';
 import { Dialog } from './Dialog.js';
-import { ErrorText, Field } from './Field.js';
+import { ErrorText } from './Field.js';
+import { PasswordField } from './PasswordField.js';
 import { PushApproval } from './PushApproval.js';
+import { refusalText } from '../lib/messages.js';
 
 const FIRST_DEVICE: readonly string[] = ['devices.beginTotp', 'push.beginPairing'];
+/** What cannot be undone: the dialog and its confirming button are red for these. */
+const DESTRUCTIVE: ReadonlySet<MethodName> = new Set<MethodName>([
+  'devices.remove',
+  'twofa.disable',
+  'recovery.regenerate',
+  'backup.repositories.remove',
+  'backup.sets.delete',
+  'backup.snapshots.forget',
+  'backup.restore.start',
+  'backup.repair.start',
+]);
 
 export function StepUpDialog<M extends MethodName>(props: {
   method: M;
@@ -53,7 +66,7 @@ export function StepUpDialog<M extends MethodName>(props: {
       onProof(result.value.proof);
       return null;
     }
-    return result.error.message;
+    return refusalText(result.error, 'password' in factor ? 'password' : 'code' in factor ? 'code' : 'recovery');
   };
 
   const submitPassword = async (e: FormEvent) => {
@@ -66,12 +79,13 @@ export function StepUpDialog<M extends MethodName>(props: {
   };
 
   const ready = twoFactor !== null && confirmation !== null;
+  const destructive = DESTRUCTIVE.has(method);
   return (
-    <Dialog labelledBy="stepup-title" onCancel={props.onCancel}>
+    <Dialog labelledBy="stepup-title" onCancel={props.onCancel} className={destructive ? 'destructive' : undefined}>
       <h2 id="stepup-title">{confirmation ? `Confirm: ${confirmation.title}` : 'Confirm a sensitive action'}</h2>
       {confirmation && (
         <div className="confirmation" data-testid="stepup-target">
-          {confirmation.consequence && <p>{confirmation.consequence}</p>}
+          {confirmation.consequence && <p className={destructive ? 'consequence danger-text' : 'consequence'}>{confirmation.consequence}</p>}
           <p className="small muted">
             Check code <strong className="code" data-testid="stepup-digest">{shortDigest(confirmation.digest)}</strong>
             {hasPush ? ': a companion asked by push shows the same.' : '.'} The confirmation is good for exactly this, once, for two minutes.
@@ -93,7 +107,7 @@ export function StepUpDialog<M extends MethodName>(props: {
         <>
           <p>Confirm it with a fresh code from one of your devices, a recovery code{hasPush ? ', or by push' : ''}.</p>
           {hasPush && <PushApproval start={startPush} poll={pollPush} onApproved={pushApproved} autoStart={false} startLabel="Confirm by push" />}
-          <CodeForm submitLabel="Confirm" onSubmit={request} onCancel={props.onCancel} autoFocus />
+          <CodeForm submitLabel="Confirm" danger={destructive} onSubmit={request} onCancel={props.onCancel} autoFocus />
         </>
       )}
       {ready && !twoFactor && (
@@ -103,9 +117,8 @@ export function StepUpDialog<M extends MethodName>(props: {
               ? 'Two-factor authentication is off, and adding a first device turns it on: enter your password to show it is you.'
               : 'Enter your password to show it is you.'}
           </p>
-          <Field
+          <PasswordField
             label="Password"
-            type="password"
             autoComplete="current-password"
             autoFocus
             value={password}
@@ -116,7 +129,7 @@ export function StepUpDialog<M extends MethodName>(props: {
             <button type="button" onClick={props.onCancel}>
               Cancel
             </button>
-            <button type="submit" className="primary" disabled={busy || !password}>
+            <button type="submit" className={destructive ? 'danger solid' : 'primary'} disabled={busy || !password}>
               Confirm
             </button>
           </div>

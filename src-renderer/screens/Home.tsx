@@ -7,7 +7,7 @@ import { BackupSetsScreen } from './backup/BackupSetsScreen.js';
 import { CheckScreen } from './backup/CheckScreen.js';
 import { HistoryScreen } from './backup/HistoryScreen.js';
 import { RepositoriesScreen } from './backup/RepositoriesScreen.js';
-import { SnapshotsScreen } from './backup/SnapshotsScreen.js';
+import { SnapshotsScreen, type SnapshotTarget } from './backup/SnapshotsScreen.js';
 import { SecuritySettings } from './SecuritySettings.js';
 
 const SECTIONS = [
@@ -33,6 +33,7 @@ export function Home({
   onDismissUnlockNotice: () => void;
 }) {
   const [section, setSection] = useState<SectionId | null>(null);
+  const [snapshotTarget, setSnapshotTarget] = useState<SnapshotTarget | null>(null);
   // Open on the backup sets once a repository exists; a fresh account starts on Security.
   useEffect(() => {
     void call('backup.repositories.list', {}).then((r) =>
@@ -49,7 +50,7 @@ export function Home({
         <ul>
           {SECTIONS.map((s) => (
             <li key={s.id}>
-              <button className={section === s.id ? 'nav active' : 'nav'} aria-current={section === s.id ? 'page' : undefined} onClick={() => setSection(s.id)}>
+              <button className={section === s.id ? 'nav active' : 'nav'} aria-current={section === s.id ? 'page' : undefined} onClick={() => (setSection(s.id), setSnapshotTarget(null))}>
                 {s.label}
               </button>
             </li>
@@ -63,12 +64,16 @@ export function Home({
           <div className="notice banner" role="alert">
             <p>
               You unlocked with a recovery code; that code no longer works. <strong>{unlockedVia.left}</strong> recovery
-              code{unlockedVia.left === 1 ? '' : 's'} left. If a device is lost, remove it below and add a new one
-              {unlockedVia.left <= 3 ? ', and make new recovery codes' : ''}.
+              code{unlockedVia.left === 1 ? '' : 's'} left. If a device is lost, remove it in Security under Devices and add a new one
+              {unlockedVia.left <= 3 ? ', and make new recovery codes there' : ''}.
             </p>
             <div className="actions">
+              <button type="button" onClick={onDismissUnlockNotice}>
+                Dismiss
+              </button>
               <button
                 type="button"
+                className="primary"
                 onClick={() => {
                   setSection('security');
                   onDismissUnlockNotice();
@@ -80,8 +85,8 @@ export function Home({
           </div>
         )}
         {section === 'backups' && <BackupSetsScreen onOpenRepositories={() => setSection('repositories')} />}
-        {section === 'snapshots' && <SnapshotsScreen onOpenRepositories={() => setSection('repositories')} />}
-        {section === 'history' && <HistoryScreen />}
+        {section === 'snapshots' && <SnapshotsScreen onOpenRepositories={() => setSection('repositories')} target={snapshotTarget} />}
+        {section === 'history' && <HistoryScreen onOpenSnapshot={(t) => (setSnapshotTarget(t), setSection('snapshots'))} />}
         {section === 'repositories' && <RepositoriesScreen />}
         {section === 'check' && <CheckScreen onOpenRepositories={() => setSection('repositories')} />}
         {section === 'security' && <SecuritySettings accountName={status.accountName ?? ''} />}

@@ -3,7 +3,9 @@ import { useState, type FormEvent } from 'react';
 import type { Status } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { formatWait, useCountdown } from '../components/Countdown.js';
-import { ErrorText, Field } from '../components/Field.js';
+import { ErrorText } from '../components/Field.js';
+import { refusalText } from '../lib/messages.js';
+import { PasswordField } from '../components/PasswordField.js';
 
 export function LockScreen({ status, onChange }: { status: Status; onChange: () => void }) {
   const [password, setPassword] = useState('');
@@ -22,8 +24,10 @@ export function LockScreen({ status, onChange }: { status: Status; onChange: () 
       setError(null);
       return onChange();
     }
-    setError(result.error.message);
-    setWaitMs(result.error.retryAfterMs ?? 0);
+    const wait = result.error.retryAfterMs ?? 0;
+    // While the countdown runs it says what happened; a stale error beside it would only confuse.
+    setError(wait > 0 ? null : refusalText(result.error, 'password'));
+    setWaitMs(wait);
   };
 
   return (
@@ -32,19 +36,19 @@ export function LockScreen({ status, onChange }: { status: Status; onChange: () 
       <p>
         Unlock <strong>{status.accountName}</strong> to work with your backups. Scheduled backups keep running while locked.
       </p>
-      <Field
+      <PasswordField
         label="Password"
-        type="password"
         autoComplete="current-password"
         autoFocus
         value={password}
         onChange={(e) => setPassword(e.target.value)}
+        disabled={left > 0}
         required
       />
       <ErrorText message={error} />
       {left > 0 && (
         <p className="notice" role="status" data-testid="throttle-wait">
-          Too many failed attempts. You can try again in <strong>{formatWait(left)}</strong>.
+          That did not work, and there were too many failed attempts: you can try again in <strong>{formatWait(left)}</strong>.
         </p>
       )}
       {status.throttle?.hardStop && (

@@ -8,6 +8,7 @@ import { call } from '../api.js';
 import { CodeForm, type FactorInput } from '../components/CodeForm.js';
 import { formatWait, useCountdown } from '../components/Countdown.js';
 import { PushApproval } from '../components/PushApproval.js';
+import { refusalText } from '../lib/messages.js';
 
 export type UnlockedVia = 'code' | 'recovery' | 'push';
 
@@ -41,7 +42,7 @@ export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: S
     setWaitMs(result.error.retryAfterMs ?? 0);
     if (result.error.code === 'HARD_STOP') setHardStop(true);
     if (result.error.code === 'NOT_ALLOWED') onChange();
-    return result.error.message;
+    return refusalText(result.error, 'code' in factor ? 'code' : 'recovery');
   };
 
   const cancel = async () => {
@@ -57,7 +58,7 @@ export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: S
       </p>
       {left > 0 && (
         <p className="notice" role="status" data-testid="throttle-wait">
-          Too many failed attempts. You can try again in <strong>{formatWait(left)}</strong>.
+          That did not work, and there were too many failed attempts: you can try again in <strong>{formatWait(left)}</strong>.
         </p>
       )}
       {push && push.devices > 0 && !hardStop && (

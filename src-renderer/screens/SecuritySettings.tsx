@@ -7,12 +7,16 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { DeviceOverview, DeviceView, InputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { AddAuthenticator } from '../components/AddAuthenticator.js';
+import { Banner } from '../components/Banner.js';
+import { isAre, plural } from '../lib/plural.js';
 import { Dialog } from '../components/Dialog.js';
 import { PairCompanion } from '../components/PairCompanion.js';
 import { ErrorText, Field } from '../components/Field.js';
+import { PasswordField } from '../components/PasswordField.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
-import { useConfirmedCall } from '../components/useConfirmedCall.js';
+import { Table, type Column } from '../components/Table.js';
+import { useConfirmedCall } from '../hooks/useConfirmedCall.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 import { WebCompanionSettings } from '../components/WebCompanionSettings.js';
 
@@ -87,8 +91,6 @@ const dateTime = (ms: number | null) => (ms === null ? 'never' : new Date(ms).to
 const KIND_LABEL: Record<DeviceView['kind'], string> = { totp: 'Authenticator app', push: 'Companion (push)' };
 
 function Devices({ overview, accountName, onChange }: { overview: DeviceOverview; accountName: string; onChange: () => void }) {
-  const [adding, setAdding] = useState<'totp' | 'push' | null>(null);
-  const [newCodes, setNewCodes] = useState<string[] | null>(null);
   const [removing, setRemoving] = useState<{ device: DeviceView; confirmDisableTwoFactor: boolean } | null>(null);
   const [renaming, setRenaming] = useState<DeviceView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -113,42 +115,7 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
           : 'Two-factor authentication is off: the password alone unlocks. Add a device to turn it on.'}
       </p>
       {overview.devices.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Added</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {overview.devices.map((d) => (
-              <tr key={d.id}>
-                <td>{d.name}</td>
-                <td>{KIND_LABEL[d.kind]}</td>
-                <td>{dateTime(d.addedAt)}</td>
-                <td>{dateTime(d.lastUsedAt)}</td>
-                <td className="row-actions">
-                  <button type="button" onClick={() => setRenaming(d)} aria-label={`Rename ${d.name}`}>
-                    Rename
-                  </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    aria-label={`Remove ${d.name}`}
-                    onClick={() => setRemoving({ device: d, confirmDisableTwoFactor: false })}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DevicesTable devices={overview.devices} onRename={setRenaming} onRemove={(d) => setRemoving({ device: d, confirmDisableTwoFactor: false })} />
       )}
       <ErrorText message={error} />
       {message && <p role="status">{message}</p>}
@@ -162,44 +129,11 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
           }}
         />
       )}
-      {newCodes ? (
-        <RecoveryCodes accountName={accountName} codes={newCodes} onSaved={() => setNewCodes(null)} />
-      ) : adding === 'totp' ? (
-        <div className="subcard">
-          <h3>Add an authenticator app</h3>
-          <AddAuthenticator
-            onAdded={(codes) => {
-              setAdding(null);
-              setNewCodes(codes);
-              setMessage('Device added.');
-              onChange();
-            }}
-            onCancel={() => setAdding(null)}
-          />
-        </div>
-      ) : adding === 'push' ? (
-        <div className="subcard">
-          <h3>Pair a companion for push approval</h3>
-          <PairCompanion
-            onPaired={(codes, name) => {
-              setAdding(null);
-              setNewCodes(codes);
-              setMessage(`Companion “${name}” paired.`);
-              onChange();
-            }}
-            onCancel={() => setAdding(null)}
-          />
-        </div>
-      ) : (
-        <div className="actions">
-          <button type="button" onClick={() => (setAdding('push'), setMessage(null))}>
-            Pair a companion
-          </button>
-          <button type="button" className="primary" onClick={() => (setAdding('totp'), setMessage(null))}>
-            Add an authenticator app
-          </button>
-        </div>
-      )}
+      <AddDevice
+        accountName={accountName}
+        onAdded={(msg) => (setMessage(msg), onChange())}
+        onStart={() => setMessage(null)}
+      />
       {removing && lastActive && !removing.confirmDisableTwoFactor && (
         <Dialog role="alertdialog" labelledBy="last-device-title" onCancel={() => setRemoving(null)}>
             <h2 id="last-device-title">Remove your last device?</h2>
@@ -211,7 +145,7 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
               <button type="button" onClick={() => setRemoving(null)}>
                 Keep it
               </button>
-              <button type="button" className="danger" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
+              <button type="button" className="danger solid" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
                 Remove and turn 2FA off
               </button>
             </div>
@@ -227,6 +161,73 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
       )}
     </section>
   );
+}
+
+/** Adding a device: an authenticator app or a companion; the first one brings recovery codes, shown once. */
+function AddDevice({ accountName, onAdded, onStart }: { accountName: string; onAdded: (message: string) => void; onStart: () => void }) {
+  const [adding, setAdding] = useState<'totp' | 'push' | null>(null);
+  const [newCodes, setNewCodes] = useState<string[] | null>(null);
+  return newCodes ? (
+    <RecoveryCodes accountName={accountName} codes={newCodes} onSaved={() => setNewCodes(null)} />
+  ) : adding === 'totp' ? (
+    <div className="subcard">
+      <h3>Add an authenticator app</h3>
+      <AddAuthenticator
+        onAdded={(codes) => {
+          setAdding(null);
+          setNewCodes(codes);
+          onAdded('Device added.');
+        }}
+        onCancel={() => setAdding(null)}
+      />
+    </div>
+  ) : adding === 'push' ? (
+    <div className="subcard">
+      <h3>Pair a companion for push approval</h3>
+      <PairCompanion
+        onPaired={(codes, name) => {
+          setAdding(null);
+          setNewCodes(codes);
+          onAdded(`Companion “${name}” paired.`);
+        }}
+        onCancel={() => setAdding(null)}
+      />
+    </div>
+  ) : (
+    <div className="actions">
+      <button type="button" onClick={() => (setAdding('push'), onStart())}>
+        Pair a companion
+      </button>
+      <button type="button" className="primary" onClick={() => (setAdding('totp'), onStart())}>
+        Add an authenticator app
+      </button>
+    </div>
+  );
+}
+
+function DevicesTable({ devices, onRename, onRemove }: { devices: DeviceView[]; onRename: (d: DeviceView) => void; onRemove: (d: DeviceView) => void }) {
+  const columns: Column<DeviceView>[] = [
+    { header: 'Name', cell: (d) => d.name },
+    { header: 'Type', cell: (d) => KIND_LABEL[d.kind] },
+    { header: 'Added', cell: (d) => dateTime(d.addedAt) },
+    { header: 'Last used', cell: (d) => dateTime(d.lastUsedAt) },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      className: 'row-actions-cell',
+      cell: (d) => (
+        <div className="row-actions">
+          <button type="button" onClick={() => onRename(d)} aria-label={`Rename ${d.name}`}>
+            Rename
+          </button>
+          <button type="button" className="danger" aria-label={`Remove ${d.name}`} onClick={() => onRemove(d)}>
+            Remove
+          </button>
+        </div>
+      ),
+    },
+  ];
+  return <Table rows={devices} columns={columns} rowKey={(d) => d.id} testId="devices-table" />;
 }
 
 function RenameDevice({ device, onDone }: { device: DeviceView; onDone: (message: string | null) => void }) {
@@ -273,9 +274,12 @@ function RecoveryCodesCard({ overview, accountName, onChange }: { overview: Devi
         <strong>{overview.recoveryCodesLeft}</strong> of 10 recovery codes left.
       </p>
       {overview.recoveryCodesLow && (
-        <p className="notice" role="status">
-          Few recovery codes are left. Make new ones before you run out; the old ones then stop working.
-        </p>
+        <Banner action={{ label: 'Make new recovery codes now', onClick: () => setConfirming(true) }} testId="recovery-low">
+          <p>
+            Only {plural(overview.recoveryCodesLeft, 'recovery code')} {isAre(overview.recoveryCodesLeft)} left. Make new ones here before you
+            run out; the old ones then stop working.
+          </p>
+        </Banner>
       )}
       <ErrorText message={error} />
       <div className="actions">
@@ -400,10 +404,10 @@ function ChangePassword() {
     <>
     <form className="card" onSubmit={start} aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
-      <Field label="Current password" type="password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} required />
-      <Field label="New password" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} required />
+      <PasswordField label="Current password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} required />
+      <PasswordField label="New password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} required />
       <StrengthMeter strength={strength} />
-      <Field label="Repeat the new password" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required />
+      <PasswordField label="Repeat the new password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required />
       <ErrorText message={error} />
       {done && <p role="status">Password changed.</p>}
       <div className="actions">

@@ -8,6 +8,7 @@ import { call } from '../api.js';
 import { AddAuthenticator } from '../components/AddAuthenticator.js';
 import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { ErrorText, Field } from '../components/Field.js';
+import { PasswordField } from '../components/PasswordField.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 
 export function SetupWizard({ onAccountCreated, onFinished }: { onAccountCreated: () => void; onFinished: () => void }) {
@@ -90,9 +91,8 @@ function CreateAccount({ onCreated }: { onCreated: (accountName: string) => void
         password is never stored; if you forget it, nobody can recover it.
       </p>
       <Field label="Account name" autoComplete="username" value={accountName} onChange={(e) => setAccountName(e.target.value)} required />
-      <Field
+      <PasswordField
         label="Password"
-        type="password"
         autoComplete="new-password"
         value={password}
         onChange={(e) => setPassword(e.target.value)}
@@ -100,9 +100,8 @@ function CreateAccount({ onCreated }: { onCreated: (accountName: string) => void
         hint="At least 10 characters. Several unrelated words make a strong, memorable password."
       />
       <StrengthMeter strength={strength} />
-      <Field
+      <PasswordField
         label="Repeat the password"
-        type="password"
         autoComplete="new-password"
         value={confirm}
         onChange={(e) => setConfirm(e.target.value)}

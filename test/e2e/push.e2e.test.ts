@@ -34,7 +34,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   c = await startTestConsole();
   c.app.core.pushRelay.setAppCompanion(host.url);
-  desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] })).newPage();
   phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
   await desktop.goto(c.server.loginUrl);
 }, 120_000);
@@ -88,6 +88,9 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     expect(link).toBe(await desktop.getByTestId('pairing-link').inputValue());
     expect(await desktop.getByTestId('pairing-countdown').textContent()).toMatch(/^[12]:\d\d$|^0:\d\d$/);
     expect(new URL(link).origin).toBe(host.origin);
+    await desktop.getByRole('button', { name: 'Copy link' }).click();
+    await desktop.getByText('Copied.').waitFor();
+    expect(await desktop.evaluate<string>('navigator.clipboard.readText()')).toBe(link);
     expect(await desktop.getByTestId('pairing-trust').textContent()).toBe(
       `Your phone opens the companion from ${host.origin} (this app) and trusts that page with this pairing. Messages travel through the relay at ${new URL(relay.url).host}, which sees only encrypted data.`,
     );
@@ -162,8 +165,8 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     await desktop.getByRole('button', { name: 'Audit log' }).click();
     const table = desktop.getByTestId('audit-table');
     await table.waitFor();
-    const events = await table.locator('tbody tr td:nth-child(2)').allTextContents();
-    for (const action of ['device.added', 'push.sent', 'push.approved', 'push.denied']) expect(events).toContain(action);
+    const events = await table.locator('tbody tr .event-name').allTextContents();
+    for (const name of ['Device added', 'Push request sent', 'Push approved', 'Push denied']) expect(events).toContain(name);
   });
 
   it('confirms a sensitive action by push: the phone shows the same target, consequence and check code as the dialog', async () => {

@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRONG_PASSWORD } from '../helpers/app.js';
 import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { a11yFindingsBothThemes } from '../helpers/a11y.js';
 import { readQr, screenshot, seriousA11yViolations, TestAuthenticator } from '../helpers/e2e.js';
 
 let browser: Browser;
@@ -21,7 +22,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   c = await startTestConsole();
   // axe needs a page of an explicit context.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, permissions: ['clipboard-read', 'clipboard-write'] });
   page = await context.newPage();
   await page.goto(c.server.loginUrl);
 });
@@ -29,6 +30,8 @@ afterAll(async () => {
   await browser?.close();
   await c?.close();
 });
+
+const clipboard = () => page.evaluate<string>('navigator.clipboard.readText()');
 
 async function lockNow(): Promise<void> {
   await page.getByRole('button', { name: 'Lock now' }).click();
@@ -44,7 +47,19 @@ async function password(): Promise<void> {
 describe('two-factor authentication in the browser', { timeout: 120_000 }, () => {
   it('sets up the account with an authenticator app read from the QR code, and shows ten recovery codes to save', async () => {
     await page.getByLabel('Account name').fill('Ada');
-    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    const field = page.getByLabel('Password', { exact: true });
+    // The meter rates as the person types, in words and colour, before anything is submitted.
+    await field.fill('abc123');
+    await expect.poll(() => page.getByTestId('strength-label').textContent()).toMatch(/^Very weak — not accepted yet\./);
+    expect(await page.locator('.strength-label').getAttribute('class')).toContain('weak');
+    // Show and Hide switch what the field shows, not what it holds.
+    expect(await field.getAttribute('type')).toBe('password');
+    await page.getByRole('button', { name: 'Show password', exact: true }).click();
+    expect(await field.getAttribute('type')).toBe('text');
+    expect(await page.getByRole('button', { name: 'Hide password', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('button', { name: 'Hide password', exact: true }).click();
+    expect(await field.getAttribute('type')).toBe('password');
+    await field.fill(STRONG_PASSWORD);
     await page.getByLabel('Repeat the password').fill(STRONG_PASSWORD);
     await expect.poll(() => page.getByTestId('strength-label').textContent()).toContain('good to use');
     await screenshot(page, '01-setup-password');
@@ -63,6 +78,9 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     const secret = new URL(uri).searchParams.get('secret')!;
     expect((await page.getByTestId('totp-secret').textContent())?.replace(/ /g, '')).toBe(secret);
     app = new TestAuthenticator(secret);
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await page.getByText('Copied.').waitFor();
+    expect(await clipboard()).toBe(secret);
 
     await page.getByLabel('Code from the new app').fill(await app.code());
     await page.getByRole('button', { name: 'Confirm device' }).click();
@@ -70,6 +88,22 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     recoveryCodes = (await page.getByTestId('recovery-codes').locator('li').allTextContents()).map((t) => t.trim());
     expect(recoveryCodes).toHaveLength(10);
     for (const code of recoveryCodes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/);
+    // One column: every code starts at the same place, on one line, clear of its number ("10." included).
+    const boxes = await page.getByTestId('recovery-codes').locator('li').evaluateAll((items) =>
+      items.map((li) => {
+        const row = li.getBoundingClientRect();
+        const code = li.querySelector('code')!.getBoundingClientRect();
+        return { left: code.left, top: code.top, height: code.height, gap: code.left - row.left, lineHeight: parseFloat(li.ownerDocument.defaultView!.getComputedStyle(li).lineHeight) };
+      }),
+    );
+    expect(new Set(boxes.map((b) => Math.round(b.left))).size).toBe(1);
+    for (const [i, b] of boxes.entries()) {
+      expect(b.height).toBeLessThan(b.lineHeight * 1.5);
+      expect(b.gap).toBeGreaterThanOrEqual(24);
+      if (i > 0) expect(b.top).toBeGreaterThan(boxes[i - 1]!.top);
+    }
+    await page.getByRole('button', { name: 'Copy codes' }).click();
+    await expect.poll(clipboard).toBe(recoveryCodes.join('\n'));
     await screenshot(page, '03-setup-recovery-codes');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download as .txt' }).click()]);
@@ -84,7 +118,19 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await expect.poll(() => page.getByRole('cell', { name: 'Pixel 8', exact: true }).count()).toBe(1);
     expect(await page.getByTestId('recovery-left').textContent()).toBe('10 of 10 recovery codes left.');
     await screenshot(page, '04-security-settings');
-    expect(await seriousA11yViolations(page)).toEqual([]);
+    expect(await a11yFindingsBothThemes(page)).toEqual([]);
+  });
+
+  it('refuses a device name already in use as it is typed, before any code is asked for', async () => {
+    await page.getByRole('button', { name: 'Add an authenticator app' }).click();
+    await page.getByLabel('Device name').fill('pixel 8');
+    expect(await page.getByTestId('device-name-error').textContent()).toBe('You already have a device named “Pixel 8”. Choose another name.');
+    expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await page.getByLabel('Device name').fill('iPad');
+    expect(await page.getByTestId('device-name-error').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Continue' }).isEnabled()).toBe(true);
+    await page.getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('locks, then unlocks with the password and a code from the app', async () => {
@@ -103,17 +149,26 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await lockNow();
     await password();
     const field = page.getByLabel('Code from your authenticator app');
-    for (let i = 0; i < 5; i++) {
+    await field.fill('000000');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    // Generic (it never says which part was wrong), but it says what to do.
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('That code did not work. Enter the code your authenticator app or companion shows right now (it changes every 30 seconds), or use a recovery code.');
+    for (let i = 1; i < 5; i++) {
       await field.fill('000000');
       await page.getByRole('button', { name: 'Unlock' }).click();
       await expect.poll(() => field.inputValue()).toBe('');
     }
-    expect(await page.getByRole('alert').textContent()).toBe('That did not work. Check what you entered and try again.');
     const wait = page.getByTestId('throttle-wait');
     await wait.waitFor();
-    expect(await wait.textContent()).toMatch(/You can try again in 0:0[01]\./);
+    expect(await wait.textContent()).toMatch(/^That did not work, and there were too many failed attempts: you can try again in 0:0[01]\.$/);
+    // The countdown replaces the stale error, and nothing can be typed while it runs.
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await field.isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Unlock' }).isDisabled()).toBe(true);
     await wait.waitFor({ state: 'detached', timeout: 5_000 });
+    expect(await field.isEnabled()).toBe(true);
   });
 
   it('unlocks with a recovery code, which then prompts to review the devices', async () => {
@@ -123,6 +178,8 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     const banner = page.getByRole('alert').filter({ hasText: 'You unlocked with a recovery code' });
     await banner.waitFor();
     expect(await banner.textContent()).toContain('9 recovery codes left');
+    expect(await banner.textContent()).toContain('remove it in Security under Devices');
+    expect(await banner.getByRole('button', { name: 'Dismiss' }).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Review my devices' }).click();
     await expect.poll(() => page.getByTestId('recovery-left').textContent()).toBe('9 of 10 recovery codes left.');
   });
@@ -134,6 +191,11 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await consent.getByRole('button', { name: 'Remove and turn 2FA off' }).click();
     const stepUp = page.getByRole('dialog', { name: 'Confirm: Remove the device “Pixel 8”' });
     await stepUp.getByLabel('Code from your authenticator app').waitFor();
+    // Destructive, so red; no companion is paired, so no push is offered.
+    expect(await stepUp.getAttribute('class')).toContain('destructive');
+    expect(await stepUp.getByRole('button', { name: 'Confirm' }).getAttribute('class')).toContain('danger');
+    expect(await stepUp.getByRole('button', { name: 'Confirm by push' }).count()).toBe(0);
+    expect(await stepUp.getByTestId('stepup-target').textContent()).toContain('This authenticator app stops working at once');
     await screenshot(page, '07-step-up');
     await stepUp.getByLabel('Code from your authenticator app').fill(await app.code());
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
@@ -146,11 +208,26 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await page.getByRole('button', { name: 'Audit log' }).click();
     const table = page.getByTestId('audit-table');
     await table.waitFor();
-    const events = await table.locator('tbody tr td:nth-child(2)').allTextContents();
-    for (const action of ['setup', 'device.added', 'recovery.regenerated', 'factor.ok', 'factor.failed', 'recovery.used', 'step-up.ok', 'device.removed', 'twofa.disabled']) {
-      expect(events).toContain(action);
+    const events = await table.locator('tbody tr .event-name').allTextContents();
+    for (const name of ['Account created', 'Device added', 'New recovery codes made', 'Second factor accepted', 'Wrong code', 'Recovery code used', 'Action confirmed', 'Device removed', 'Two-factor authentication turned off']) {
+      expect(events).toContain(name);
     }
-    await page.getByLabel('Event').selectOption('factor.failed');
+    // Internal names stay out of the main text; the details keep them.
+    const mainText = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    for (const text of mainText) expect(text).not.toMatch(/\b(factor|device|step-up|recovery)\.[a-z]/);
+    const failedRow = table.locator('tbody tr').filter({ hasText: 'Wrong code' }).first();
+    expect(await failedRow.locator('.badge').textContent()).toBe('Failed');
+    expect(await failedRow.locator('.badge').getAttribute('class')).toContain('bad');
+    await failedRow.getByText('Details').click();
+    expect(await failedRow.locator('.row-details code').textContent()).toBe('factor.failed');
+    await page.getByLabel('Event').selectOption({ label: 'Wrong code' });
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
+    // "Locks and lockouts" is what it says: the locks and the throttle's lockouts.
+    await page.getByLabel('Event').selectOption({ label: 'Locks and lockouts' });
+    await expect.poll(async () => new Set(await table.locator('tbody tr .event-name').allTextContents())).toEqual(
+      new Set(['Locked', 'Locked out for a while (too many failed attempts)']),
+    );
+    await page.getByLabel('Event').selectOption({ label: 'Wrong code' });
     await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
     await page.getByRole('button', { name: 'Check integrity' }).click();
     expect(await page.getByTestId('audit-verify').textContent()).toMatch(/^The log is intact: all \d+ rows verify\.$/);
@@ -159,7 +236,7 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     expect(csv[0]).toBe('time,account,device,action,workstation,ip,outcome,detail');
     expect(csv).toHaveLength(6);
     await screenshot(page, '08-audit-log');
-    expect(await seriousA11yViolations(page)).toEqual([]);
+    expect(await a11yFindingsBothThemes(page)).toEqual([]);
     const page_text = await page.content();
     for (const code of recoveryCodes) expect(page_text).not.toContain(code);
   });

@@ -127,16 +127,16 @@ describe('the audit log records', () => {
     expect(await rows(t, 'set.retention-changed')).toEqual([['success', '“Docs”: retention keep everything → keep last 1']]);
     const forgotten = await rows(t, 'snapshots.forgotten');
     expect(forgotten).toHaveLength(2);
-    expect(forgotten[0]![1]).toMatch(/^2 snapshot\(s\) of “Docs” in “Disk” by its retention \(manual run\): [0-9a-f]{8}, [0-9a-f]{8}$/);
-    expect(forgotten[1]![1]).toBe(`1 snapshot(s) from ${repo}: ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+    expect(forgotten[0]![1]).toMatch(/^2 snapshots of “Docs” in “Disk” by its retention \(manual run\): [0-9a-f]{8}, [0-9a-f]{8}$/);
+    expect(forgotten[1]![1]).toBe(`1 snapshot from ${repo}: ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
     expect((await rows(t, 'prune.finished')).map(([o]) => o)).toEqual(['success', 'success']);
     expect(await rows(t, 'repair.finished')).toEqual([
       ['success', expect.stringMatching(/^“Disk”: 0 damaged packs removed; 0 blobs lost; index rebuilt over \d+ packs?; 0 snapshots rewritten; 0 snapshot files deleted$/)],
     ]);
     const what = `1 item (Documents/letter.txt) from snapshot ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC of ${repo} to ${target}; stops at an existing file`;
     expect(await rows(t, 'restore.started')).toEqual([['info', what]]);
-    expect(await rows(t, 'restore.finished')).toEqual([['success', `${what}: 1 file(s), 12 bytes, 0 skipped, 0 error(s)`]]);
-    expect(await rows(t, 'repository.password-changed')).toEqual([['success', `${repo}: 1 old key(s) removed`]]);
+    expect(await rows(t, 'restore.finished')).toEqual([['success', `${what}: 1 file, 12 bytes, 0 skipped, 0 errors`]]);
+    expect(await rows(t, 'repository.password-changed')).toEqual([['success', `${repo}: 1 old key removed`]]);
     expect(await rows(t, 'set.deleted')).toEqual([['success', '“Docs” (its snapshots stay in “Disk”)']]);
     expect(await rows(t, 'repository.removed')).toEqual([['success', `${repo}: its folder and every snapshot in it deleted`]]);
     // Each row also says who: the account, the workstation and the address of the call.

@@ -134,6 +134,15 @@ describe('the audit log', () => {
     expect(log.query({ action: 'push.sent' })).toEqual({ rows: [], total: 0 });
   });
 
+  it('filters by any of several actions, as a person asks for "failed attempts" or "locks and lockouts"', () => {
+    const log = setup();
+    fill(log);
+    expect(ids(log.query({ actions: ['password.failed', 'factor.failed'] }))).toEqual([3, 1]);
+    expect(ids(log.query({ actions: ['factor.ok', 'setup'], account: 'Ada' }))).toEqual([4]);
+    expect(log.exportCsv({ actions: ['password.ok'] }).split('\r\n')).toHaveLength(3); // header, one row, final newline
+    expect(() => log.query({ actions: [] })).toThrow('That audit log filter is not valid.');
+  });
+
   it('pages with limit and offset, and reports the total of all matches', () => {
     const log = setup();
     fill(log);

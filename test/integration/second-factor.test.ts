@@ -101,7 +101,8 @@ describe('enrolling an authenticator app', () => {
     const device = await unlockedWithTotp();
     nextStep(t);
     const input = { name: 'pixel 8' };
-    const result = await t.call('devices.beginTotp', input, await stepUpWithCode(t, 'devices.beginTotp', input, device.secret));
+    // Refused already when the step-up is asked for, before the code is spent.
+    const result = await t.call('gate.stepUp', { method: 'devices.beginTotp', input, code: oathtoolCode(device.secret, t.clock.now()) });
     expect(result).toEqual({ ok: false, error: { code: 'NAME_TAKEN', message: 'A device named "pixel 8" already exists. Choose another name.' } });
   });
 });
@@ -357,6 +358,22 @@ describe('step-up with second factors', () => {
     await unlockedWithTotp();
     const bare = await t.call('devices.beginTotp', { name: 'iPad' });
     expect(bare.ok ? 'ok' : bare.error.code).toBe('STEP_UP_REQUIRED');
+  });
+
+  it('refuses a duplicate device name before any code is asked for or spent', async () => {
+    const device = await unlockedWithTotp();
+    nextStep(t);
+    const bare = await t.call('devices.beginTotp', { name: 'pixel 8' });
+    expect(bare).toEqual({ ok: false, error: { code: 'NAME_TAKEN', message: 'A device named "pixel 8" already exists. Choose another name.' } });
+    const described = await t.call('gate.describeStepUp', { method: 'devices.beginTotp', input: { name: 'Pixel 8' } });
+    expect(described.ok ? 'ok' : described.error.code).toBe('NAME_TAKEN');
+    const code = oathtoolCode(device.secret, t.clock.now());
+    const refused = await t.call('gate.stepUp', { method: 'devices.beginTotp', input: { name: 'Pixel 8' }, code });
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('NAME_TAKEN');
+    // The code was not spent on the refusal: it still confirms a call that can succeed.
+    const grant = await t.ok('gate.stepUp', { method: 'devices.beginTotp', input: { name: 'iPad' }, code });
+    expect((await t.ok('devices.beginTotp', { name: 'iPad' }, grant.proof)).name).toBe('iPad');
+    expect((await t.ok('app.status', {})).throttle?.failures ?? 0).toBe(0);
   });
 
   it('refuses a proof for one action when used for another, and when used twice', async () => {

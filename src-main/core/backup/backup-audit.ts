@@ -71,7 +71,8 @@ export function restoreText(
   return `${what} from snapshot ${snapshotText(snapshot)} of ${repoText(repo)} to ${where}; ${existing}`;
 }
 
-function count(n: number, one: string, many = `${one}s`): string {
+/** "1 snapshot", "3 snapshots": a count with its noun, for audit details. */
+export function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 

@@ -22,7 +22,7 @@ import { newRepositoryPassword, openConnected, requireAbsolute, storageAt, userF
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
-import { clip, repairText, repoText, restoreText, retentionChange, setChanges, snapshotText, type BackupAuditEvent, type BackupAuditSink } from './backup-audit.js';
+import { clip, count, repairText, repoText, restoreText, retentionChange, setChanges, snapshotText, type BackupAuditEvent, type BackupAuditSink } from './backup-audit.js';
 import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, type SetInput } from './backup-sets.js';
 import { diffSnapshots, findEntries, listFolder } from './engine/browse.js';
 import { check, type CheckReport, type ReadData } from './engine/check.js';
@@ -150,7 +150,7 @@ export class BackupService {
       const added = await repo.addKey(master, password, this.kdfCost);
       for (const k of old) if (k !== added) await repo.removeKey(k);
       this.deps.logger.info('repository password changed', { repository: id });
-      this.record(caller, { action: 'repository.password-changed', outcome: 'success', detail: `${repoText(row)}: ${old.length} old key(s) removed` });
+      this.record(caller, { action: 'repository.password-changed', outcome: 'success', detail: `${repoText(row)}: ${count(old.length, 'old key')} removed` });
       return { password };
     } finally {
       master.fill(0);
@@ -312,7 +312,7 @@ export class BackupService {
       this.record(caller, {
         action: 'snapshots.forgotten',
         outcome: 'success',
-        detail: `${forgotten} snapshot(s) of “${set.name}” in ${this.repoName(set.repositoryId)} by its retention (${trigger} run): ${removed.map((id) => id.slice(0, 8)).join(', ')}`,
+        detail: `${count(forgotten, 'snapshot')} of “${set.name}” in ${this.repoName(set.repositoryId)} by its retention (${trigger} run): ${removed.map((id) => id.slice(0, 8)).join(', ')}`,
       });
       const pruned = await prune(repo);
       this.recordPrune(caller, set.repositoryId, pruned);
@@ -369,7 +369,7 @@ export class BackupService {
     this.record(caller, {
       action: 'snapshots.forgotten',
       outcome: 'success',
-      detail: `${removed} snapshot(s) from ${repoText(row)}: ${named.join(', ')}`,
+      detail: `${count(removed, 'snapshot')} from ${repoText(row)}: ${named.join(', ')}`,
     });
     return removed;
   }
@@ -403,7 +403,7 @@ export class BackupService {
         this.record(caller, {
           action: 'restore.finished',
           outcome: summary.errors.length ? 'failure' : 'success',
-          detail: `${what}: ${summary.files} file(s), ${summary.bytes} bytes, ${summary.skipped} skipped, ${summary.errors.length} error(s)`,
+          detail: `${what}: ${count(summary.files, 'file')}, ${count(summary.bytes, 'byte')}, ${summary.skipped} skipped, ${count(summary.errors.length, 'error')}`,
         });
         return summary;
       } catch (e) {
@@ -417,7 +417,7 @@ export class BackupService {
     this.record(caller, {
       action: 'prune.finished',
       outcome: 'success',
-      detail: `${this.repoName(repositoryId)}: ${result.packsRemoved} pack(s) removed, ${result.packsRewritten} rewritten, ${result.bytesFreed} bytes freed`,
+      detail: `${this.repoName(repositoryId)}: ${count(result.packsRemoved, 'pack')} removed, ${result.packsRewritten} rewritten, ${count(result.bytesFreed, 'byte')} freed`,
     });
   }
 

@@ -65,6 +65,7 @@ export const AuditFilterSchema = z.strictObject({
   from: z.number().int().optional(),
   to: z.number().int().optional(),
   action: AuditActionSchema.optional(),
+  actions: z.array(AuditActionSchema).min(1).max(AUDIT_ACTIONS.length).optional(),
   outcome: AuditOutcomeSchema.optional(),
   account: z.string().max(NAME_MAX).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
@@ -226,6 +227,7 @@ const CONDITIONS = {
   from: 'time >= @from',
   to: 'time < @to',
   action: 'action = @action',
+  actions: 'action IN (SELECT value FROM json_each(@actions))',
   outcome: 'outcome = @outcome',
   account: 'account = @account',
 } as const;
@@ -234,7 +236,7 @@ function whereClause(f: z.output<typeof AuditExportFilterSchema>): { where: stri
   const keys = (Object.keys(CONDITIONS) as (keyof typeof CONDITIONS)[]).filter((k) => f[k] !== undefined);
   return {
     where: keys.length ? `WHERE ${keys.map((k) => CONDITIONS[k]).join(' AND ')}` : '',
-    params: Object.fromEntries(keys.map((k) => [k, f[k]])),
+    params: Object.fromEntries(keys.map((k) => [k, k === 'actions' ? JSON.stringify(f.actions) : f[k]])),
   };
 }
 

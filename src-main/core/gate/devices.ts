@@ -250,6 +250,14 @@ function findDevice(list: FactorList, deviceId: string): Device {
   return device;
 }
 
+/**
+ * Refuses a name an active device already has, before anything is asked or spent: the router
+ * checks it ahead of a step-up, so a code is not used up on a call that would be refused.
+ */
+export function assertNewDeviceNameFree(list: FactorList, name: string): void {
+  assertNameFree({ ...list, devices: list.devices.filter((d) => d.active) }, name);
+}
+
 function assertNameFree(list: FactorList, name: string): void {
   if (list.devices.some((d) => d.name.toLowerCase() === name.toLowerCase())) {
     throw new CoreError('NAME_TAKEN', `A device named "${name}" already exists. Choose another name.`);

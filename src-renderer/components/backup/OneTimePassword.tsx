@@ -3,6 +3,7 @@
  * repository on another machine. Download or copy it, then confirm it is saved.
  */
 import { ShownOnce } from '../ShownOnce.js';
+import { CopyButton } from '../CopyButton.js';
 
 export function repositoryPasswordText(name: string, path: string, password: string, madeAt: Date): string {
   return [
@@ -45,9 +46,14 @@ export function OneTimePassword({
       <p>
         Repository “{name}” at <code>{path}</code>
       </p>
-      <p className="secret repo-password" data-testid="repo-password">
-        <code>{password}</code>
-      </p>
+      <div className="secret-row">
+        <p className="secret repo-password" data-testid="repo-password">
+          <code>{password}</code>
+        </p>
+        <span className="no-print">
+          <CopyButton text={password} label="Copy password" testId="copy-repo-password" />
+        </span>
+      </div>
     </ShownOnce>
   );
 }

@@ -4,7 +4,7 @@
  * folders it lost) or deleted.
  */
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
-import { dateTime, plural, shortId } from './format.js';
+import { dateTime, plural, shortId } from '../../lib/format.js';
 
 type RepairReportDto = NonNullable<Extract<JobViewDto, { kind: 'repair' }>['result']>;
 

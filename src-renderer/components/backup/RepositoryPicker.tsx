@@ -1,6 +1,6 @@
 /** Chooses the repository a screen works on; the choice is remembered while the app runs. */
 import { useEffect, useId } from 'react';
-import type { RepositoryView } from './useRepositories.js';
+import type { RepositoryView } from '../../hooks/useRepositories.js';
 
 let remembered: string | null = null;
 

@@ -7,7 +7,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../../src-shared/contract.js';
 import { ErrorText, Field } from '../Field.js';
-import { useConfirmedCall } from '../useConfirmedCall.js';
+import { useConfirmedCall } from '../../hooks/useConfirmedCall.js';
 
 type Snapshot = OutputOf<'backup.snapshots.list'>['snapshots'][number];
 
@@ -24,7 +24,8 @@ export function RestoreForm({
   selected: string[];
   busy: boolean;
   onClear: () => void;
-  onStarted: (jobId: string) => void;
+  /** `destination` is the folder the files go to, or null for their original places. */
+  onStarted: (jobId: string, destination: string | null) => void;
 }) {
   const [target, setTarget] = useState<'original' | 'folder'>('folder');
   const [folder, setFolder] = useState('');
@@ -45,7 +46,7 @@ export function RestoreForm({
     });
     if (!r.ok) return setError(r.error.message);
     setError(null);
-    onStarted(r.value.jobId);
+    onStarted(r.value.jobId, target === 'original' ? null : folder.trim());
   };
 
   const label =

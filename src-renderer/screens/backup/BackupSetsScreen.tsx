@@ -8,11 +8,12 @@ import type { InputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { useConfirmedCall } from '../../components/useConfirmedCall.js';
-import { dateTime, formatBytes, lines } from '../../components/backup/format.js';
+import { useConfirmedCall } from '../../hooks/useConfirmedCall.js';
+import { lines } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
-import { presetOf, SCHEDULE_PRESETS, scheduleLabel, type PresetId } from '../../components/backup/schedule.js';
-import { useRepositories, type RepositoryView } from '../../components/backup/useRepositories.js';
+import { presetOf, SCHEDULE_PRESETS, type PresetId } from '../../components/backup/schedule.js';
+import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
+import { SetsTable } from './SetsTable.js';
 
 type Retention = InputOf<'backup.sets.setRetention'>['retention'];
 const RETENTION_KEYS = [
@@ -24,14 +25,6 @@ const RETENTION_KEYS = [
   ['yearly', 'Yearly'],
 ] as const;
 
-const STATE_LABEL: Record<NonNullable<BackupSetView['lastRun']>['state'], string> = {
-  running: 'Running',
-  succeeded: 'Succeeded',
-  incomplete: 'Incomplete',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
 
 
 function sameRetention(a: Retention, b: Retention): boolean {
@@ -132,74 +125,13 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
       )}
       {sets && sets.length > 0 && (
         <div className="card">
-          <div className="table-scroll">
-            <table className="table" data-testid="sets-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Folders</th>
-                  <th scope="col">Repository</th>
-                  <th scope="col">Schedule</th>
-                  <th scope="col">Last run</th>
-                  <th scope="col">Next run</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {sets.map((s) => (
-                  <tr key={s.id}>
-                    <td>
-                      <strong>{s.name}</strong>
-                      <div className="small muted">Retention: {retentionText(s.retention)}</div>
-                    </td>
-                    <td>
-                      {s.sources.map((src) => (
-                        <div key={src}>
-                          <code>{src}</code>
-                        </div>
-                      ))}
-                      {s.excludes.length > 0 && <div className="small muted">{s.excludes.length} exclude pattern(s)</div>}
-                    </td>
-                    <td>{repoName(s.repositoryId)}</td>
-                    <td>{scheduleLabel(s.schedule)}</td>
-                    <td data-testid="set-last-run">
-                      {s.running ? (
-                        <span className="badge running">Running</span>
-                      ) : s.lastRun ? (
-                        <>
-                          <span className={`badge ${s.lastRun.state}`}>{STATE_LABEL[s.lastRun.state]}</span>
-                          <div className="small">{dateTime(s.lastRun.finishedAt ?? s.lastRun.startedAt)}</div>
-                          {s.lastRun.bytes !== null && (
-                            <div className="small muted">
-                              {formatBytes(s.lastRun.bytes)}, {formatBytes(s.lastRun.dataAdded)} added
-                            </div>
-                          )}
-                        </>
-                      ) : (
-                        <span className="muted">Never</span>
-                      )}
-                    </td>
-                    <td>{s.nextRunAt === null ? <span className="muted">Manual</span> : dateTime(s.nextRunAt)}</td>
-                    <td>
-                      <div className="row-actions nowrap">
-                        <button type="button" className="primary" disabled={s.running} aria-label={`Run ${s.name} now`} onClick={() => void run(s)}>
-                          Run now
-                        </button>
-                        <button type="button" aria-label={`Edit ${s.name}`} onClick={() => (setEditing(s), setMessage(null))}>
-                          Edit
-                        </button>
-                        <button type="button" className="danger" aria-label={`Delete ${s.name}`} onClick={() => setDeleting(s)}>
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <SetsTable
+            sets={sets}
+            repoName={repoName}
+            onRun={(set) => void run(set)}
+            onEdit={(set) => (setEditing(set), setMessage(null))}
+            onDelete={setDeleting}
+          />
         </div>
       )}
       {deleting && (
@@ -330,61 +262,8 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
             </div>
           </div>
           <div>
-            <div className="field">
-              <label htmlFor={ids.preset}>Schedule</label>
-              <select id={ids.preset} value={preset} onChange={(e) => setPreset(e.target.value as PresetId)}>
-                {SCHEDULE_PRESETS.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.label}
-                  </option>
-                ))}
-                <option value="custom">Custom (cron expression)</option>
-              </select>
-            </div>
-            {preset === 'custom' && (
-              <div className="field">
-                <label htmlFor={ids.cron}>Cron expression</label>
-                <input
-                  id={ids.cron}
-                  value={cron}
-                  spellCheck={false}
-                  required
-                  aria-describedby={`${ids.cron}-hint`}
-                  onChange={(e) => setCron(e.target.value)}
-                />
-                <p id={`${ids.cron}-hint`} className="small muted">
-                  Minute, hour, day of month, month, day of week, in local time: <code>30 1 * * *</code> is 01:30 every day,{' '}
-                  <code>0 */4 * * 1-5</code> every four hours on weekdays.
-                </p>
-              </div>
-            )}
-            {preset !== 'custom' && schedule && (
-              <p className="small muted">
-                Cron: <code>{schedule}</code>. A run missed while the computer was off starts when it is next on.
-              </p>
-            )}
-            <fieldset className="retention" aria-describedby={`${ids.retention}-hint`}>
-              <legend>Retention</legend>
-              <p id={`${ids.retention}-hint`} className="small muted">
-                After each backup, keep this many of the newest snapshots, and the newest one of each of this many hours, days, weeks,
-                months and years; older ones are deleted. Leave all empty to keep everything.
-                {set && ' Changing retention needs confirmation, as it deletes snapshots.'}
-              </p>
-              <div className="retention-grid">
-                {RETENTION_KEYS.map(([k, label]) => (
-                  <Field
-                    key={k}
-                    label={label}
-                    type="number"
-                    inputMode="numeric"
-                    min={0}
-                    max={10000}
-                    value={retention[k] ?? ''}
-                    onChange={(e) => setRetention((r) => ({ ...r, [k]: e.target.value }))}
-                  />
-                ))}
-              </div>
-            </fieldset>
+            <ScheduleFields preset={preset} onPreset={setPreset} cron={cron} onCron={setCron} schedule={schedule} />
+            <RetentionFields retention={retention} onChange={setRetention} editing={set !== null} />
           </div>
         </div>
         <ErrorText message={error} />
@@ -410,5 +289,80 @@ function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; rep
           />
         )}
     </>
+  );
+}
+
+function ScheduleFields(props: { preset: PresetId; onPreset: (p: PresetId) => void; cron: string; onCron: (c: string) => void; schedule: string | null }) {
+  const ids = { preset: useId(), cron: useId() };
+  const { preset, cron, schedule } = props;
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={ids.preset}>Schedule</label>
+        <select id={ids.preset} value={preset} onChange={(e) => props.onPreset(e.target.value as PresetId)}>
+          {SCHEDULE_PRESETS.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.label}
+            </option>
+          ))}
+          <option value="custom">Custom (cron expression)</option>
+        </select>
+      </div>
+      {preset === 'custom' && (
+        <div className="field">
+          <label htmlFor={ids.cron}>Cron expression</label>
+          <input
+            id={ids.cron}
+            value={cron}
+            spellCheck={false}
+            required
+            aria-describedby={`${ids.cron}-hint`}
+            onChange={(e) => props.onCron(e.target.value)}
+          />
+          <p id={`${ids.cron}-hint`} className="small muted">
+            Minute, hour, day of month, month, day of week, in local time: <code>30 1 * * *</code> is 01:30 every day,{' '}
+            <code>0 */4 * * 1-5</code> every four hours on weekdays.
+          </p>
+        </div>
+      )}
+      {preset !== 'custom' && schedule && (
+        <p className="small muted">
+          Cron: <code>{schedule}</code>. A run missed while the computer was off starts when it is next on.
+        </p>
+      )}
+    </>
+  );
+}
+
+function RetentionFields(props: {
+  retention: Record<string, string>;
+  onChange: (update: (r: Record<string, string>) => Record<string, string>) => void;
+  editing: boolean;
+}) {
+  const ids = { retention: useId() };
+  const { retention } = props;
+  return (
+    <fieldset className="retention" aria-describedby={`${ids.retention}-hint`}>
+      <legend>Retention</legend>
+      <p id={`${ids.retention}-hint`} className="small muted">
+        After each backup, keep this many of the newest snapshots, and the newest one of each of this many hours, days, weeks,
+        months and years; older ones are deleted. Leave all empty to keep everything.
+        {props.editing && ' Changing retention needs confirmation, as it deletes snapshots.'}
+      </p>
+      <div className="retention-grid">
+        {RETENTION_KEYS.map(([k, label]) => (
+          <Field
+            key={k}
+            label={label}
+            type="number"
+            inputMode="numeric"
+            min={0}
+            max={10000}
+            value={retention[k] ?? ''}
+            onChange={(e) => props.onChange((r) => ({ ...r, [k]: e.target.value }))}
+          />
+        ))}
+      </div>
+    </fieldset>
   );
 }

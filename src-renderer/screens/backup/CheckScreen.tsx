@@ -9,10 +9,10 @@ import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { plural, shortId } from '../../components/backup/format.js';
+import { plural, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
-import { useRepositories } from '../../components/backup/useRepositories.js';
+import { useRepositories } from '../../hooks/useRepositories.js';
 
 type ReadData = 'none' | 'all' | 'subset';
 type CheckReportDto = NonNullable<Extract<JobViewDto, { kind: 'check' }>['result']>;

@@ -1,13 +1,16 @@
 /**
- * History: every backup run, newest first, and a chart of the data each run added and how
- * long it took (inline SVG; the table and the chart's description are its text alternative).
+ * History: every backup run, newest first, with a link from each run to its snapshot, and a
+ * chart per backup set of the data each finished run added and how long it took (cancelled runs
+ * left out; inline SVG, the table and the chart's description are its text alternative).
  */
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { BackupSetView } from '../../../src-shared/contract-backup.js';
 import type { OutputOf } from '../../../src-shared/contract.js';
-import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
-import { dateTime, formatBytes, formatCount, formatDuration, shortId } from '../../components/backup/format.js';
+import { Table, type Column } from '../../components/Table.js';
+import { useLoad } from '../../hooks/useMethod.js';
+import { dateTime, formatBytes, formatCount, formatDuration, plural, shortId } from '../../lib/format.js';
+import type { SnapshotTarget } from './SnapshotsScreen.js';
 
 type Run = OutputOf<'backup.history'>['runs'][number];
 
@@ -21,27 +24,21 @@ const STATE_LABEL: Record<Run['state'], string> = {
   interrupted: 'Interrupted',
 };
 
-export function HistoryScreen() {
-  const [sets, setSets] = useState<BackupSetView[]>([]);
+export function HistoryScreen({ onOpenSnapshot }: { onOpenSnapshot?: (target: SnapshotTarget) => void }) {
   const [setId, setSetId] = useState('');
-  const [runs, setRuns] = useState<Run[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const setsLoad = useLoad('backup.sets.list', {});
+  const sets = useMemo(() => setsLoad.data?.sets ?? [], [setsLoad.data]);
+  const history = useLoad('backup.history', setId ? { setId, limit: 200 } : { limit: 200 });
+  const runs = history.data?.runs ?? null;
   const filterId = useId();
-
-  useEffect(() => {
-    void call('backup.sets.list', {}).then((r) => r.ok && setSets(r.value.sets));
-  }, []);
-
-  const load = useCallback(async () => {
-    const r = await call('backup.history', setId ? { setId, limit: 200 } : { limit: 200 });
-    if (r.ok) setRuns(r.value.runs);
-    setError(r.ok ? null : r.error.message);
-  }, [setId]);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const setName = (id: string) => sets.find((s) => s.id === id)?.name ?? 'deleted set';
+  const columns = useMemo(() => runColumns(sets, onOpenSnapshot), [sets, onOpenSnapshot]);
+  // One chart per set: runs of different sets back up different folders and do not compare.
+  const bySet = useMemo(() => {
+    const groups = new Map<string, Run[]>();
+    for (const r of runs ?? []) groups.set(r.setId, [...(groups.get(r.setId) ?? []), r]);
+    return [...groups.entries()];
+  }, [runs]);
+  const setName = (id: string) => sets.find((s) => s.id === id)?.name ?? 'a deleted set';
 
   return (
     <div className="stack wide">
@@ -59,55 +56,21 @@ export function HistoryScreen() {
           </select>
         </div>
         <div className="actions">
-          <button type="button" onClick={() => void load()}>
+          <button type="button" onClick={() => void history.reload()}>
             Refresh
           </button>
         </div>
       </form>
-      <ErrorText message={error} />
+      <ErrorText message={history.error} />
       {runs && runs.length === 0 && <p className="muted">No backups have run yet.</p>}
       {runs && runs.length > 0 && (
         <>
-          <RunChart runs={runs} />
+          {bySet.map(([id, setRuns]) => (
+            <RunChart key={id} runs={setRuns} setName={setName(id)} />
+          ))}
           <div className="card">
             <h2>Runs</h2>
-            <div className="table-scroll">
-              <table className="table" data-testid="history-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Started</th>
-                    <th scope="col">Backup set</th>
-                    <th scope="col">Trigger</th>
-                    <th scope="col">Result</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Files</th>
-                    <th scope="col">Size</th>
-                    <th scope="col">Data added</th>
-                    <th scope="col">Errors</th>
-                    <th scope="col">Snapshot</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {runs.map((r) => (
-                    <tr key={r.id}>
-                      <td>{dateTime(r.startedAt)}</td>
-                      <td>{setName(r.setId)}</td>
-                      <td>{TRIGGER_LABEL[r.trigger]}</td>
-                      <td>
-                        <span className={`badge ${r.state}`}>{STATE_LABEL[r.state]}</span>
-                        {r.message && <div className="small muted">{r.message}</div>}
-                      </td>
-                      <td>{r.finishedAt === null ? '—' : formatDuration(r.finishedAt - r.startedAt)}</td>
-                      <td>{formatCount(r.files)}</td>
-                      <td>{formatBytes(r.bytes)}</td>
-                      <td>{formatBytes(r.dataAdded)}</td>
-                      <td>{formatCount(r.errors)}</td>
-                      <td>{r.snapshotId ? <code>{shortId(r.snapshotId)}</code> : '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table rows={runs} columns={columns} rowKey={(r) => r.id} testId="history-table" />
           </div>
         </>
       )}
@@ -115,16 +78,56 @@ export function HistoryScreen() {
   );
 }
 
+function runColumns(sets: BackupSetView[], onOpenSnapshot: ((target: SnapshotTarget) => void) | undefined): Column<Run>[] {
+  const setOf = (id: string) => sets.find((s) => s.id === id);
+  return [
+    { header: 'Started', cell: (r) => dateTime(r.startedAt) },
+    { header: 'Backup set', cell: (r) => setOf(r.setId)?.name ?? 'a deleted set' },
+    { header: 'Trigger', cell: (r) => TRIGGER_LABEL[r.trigger] },
+    {
+      header: 'Result',
+      cell: (r) => (
+        <>
+          <span className={`badge ${r.state}`}>{STATE_LABEL[r.state]}</span>
+          {r.message && <div className="small muted">{r.message}</div>}
+        </>
+      ),
+    },
+    { header: 'Duration', cell: (r) => (r.finishedAt === null ? '—' : formatDuration(r.finishedAt - r.startedAt)) },
+    { header: 'Files', cell: (r) => formatCount(r.files) },
+    { header: 'Size', cell: (r) => formatBytes(r.bytes) },
+    { header: 'Data added', cell: (r) => formatBytes(r.dataAdded) },
+    { header: 'Errors', cell: (r) => formatCount(r.errors) },
+    {
+      header: 'Snapshot',
+      cell: (r) => {
+        if (!r.snapshotId) return '—';
+        const set = setOf(r.setId);
+        if (!set || !onOpenSnapshot) return <code>{shortId(r.snapshotId)}</code>;
+        const target = { repositoryId: set.repositoryId, snapshotId: r.snapshotId };
+        return (
+          <button type="button" className="link" aria-label={`Open snapshot ${shortId(r.snapshotId)}`} onClick={() => onOpenSnapshot(target)}>
+            <code>{shortId(r.snapshotId)}</code>
+          </button>
+        );
+      },
+    },
+  ];
+}
+
 const W = 760;
 const H = 240;
 const PAD = { left: 64, right: 64, top: 16, bottom: 40 };
 const MAX_RUNS = 40;
 
-function RunChart({ runs }: { runs: Run[] }) {
+/** Runs that tell how long a backup takes and what it adds: finished ones, not cancelled or still running. */
+const charted = (r: Run) => r.finishedAt !== null && r.state !== 'cancelled';
+
+function RunChart({ runs, setName }: { runs: Run[]; setName: string }) {
   const titleId = useId();
   const descId = useId();
   const shown = runs
-    .filter((r) => r.finishedAt !== null)
+    .filter(charted)
     .slice(0, MAX_RUNS)
     .reverse();
   if (shown.length === 0) return null;
@@ -144,7 +147,7 @@ function RunChart({ runs }: { runs: Run[] }) {
   const first = shown[0]!;
   const last = shown[shown.length - 1]!;
   const description =
-    `${shown.length} finished run(s) from ${dateTime(first.startedAt)} to ${dateTime(last.startedAt)}. ` +
+    `${plural(shown.length, 'finished run')} of “${setName}” from ${dateTime(first.startedAt)} to ${dateTime(last.startedAt)}. ` +
     `Data added per run ranged from ${formatBytes(Math.min(...added))} to ${formatBytes(Math.max(...added))}; ` +
     `duration from ${formatDuration(Math.min(...durations))} to ${formatDuration(Math.max(...durations))}. ` +
     'The table below lists every run.';
@@ -158,9 +161,11 @@ function RunChart({ runs }: { runs: Run[] }) {
   const labelEvery = Math.ceil(shown.length / 8);
   return (
     <figure className="card chart" data-testid="history-chart">
-      <h2>Data added and duration per run</h2>
+      <h2>“{setName}”: data added and duration per run</h2>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`} className="chart-svg">
-        <title id={titleId}>Data added (bars) and duration (line) of the last {shown.length} backup runs</title>
+        <title id={titleId}>
+          Data added (bars) and duration (line) of the last {plural(shown.length, 'backup run')} of “{setName}”
+        </title>
         <desc id={descId}>{description}</desc>
         {ticks.map((t) => (
           <g key={t}>

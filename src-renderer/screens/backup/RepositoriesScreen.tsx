@@ -7,10 +7,11 @@ import { useId, useState, type FormEvent } from 'react';
 import { call } from '../../api.js';
 import { Dialog } from '../../components/Dialog.js';
 import { ErrorText, Field } from '../../components/Field.js';
+import { PasswordField } from '../../components/PasswordField.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { dateTime } from '../../components/backup/format.js';
+import { dateTime } from '../../lib/format.js';
 import { OneTimePassword } from '../../components/backup/OneTimePassword.js';
-import { useRepositories, type RepositoryView } from '../../components/backup/useRepositories.js';
+import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
 
 type Shown = { title: string; name: string; path: string; password: string };
 
@@ -211,9 +212,8 @@ function ConnectRepository({ onConnected }: { onConnected: (name: string) => voi
       <h2 id={titleId}>Connect an existing repository</h2>
       <Field label="Name on this computer" value={name} maxLength={60} required onChange={(e) => setName(e.target.value)} />
       <Field label="Repository folder" hint="A full path starting with /." value={path} required spellCheck={false} onChange={(e) => setPath(e.target.value)} />
-      <Field
+      <PasswordField
         label="Repository password"
-        type="password"
         autoComplete="off"
         value={password}
         required
@@ -256,7 +256,7 @@ function RemoveRepositoryDialog({
           <button type="button" onClick={onCancel} autoFocus>
             Keep it
           </button>
-          <button type="button" className="danger" onClick={() => onContinue(deleteFiles)}>
+          <button type="button" className="danger solid" onClick={() => onContinue(deleteFiles)}>
             {deleteFiles ? 'Remove and delete files' : 'Remove'}
           </button>
         </div>

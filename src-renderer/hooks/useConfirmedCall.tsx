@@ -7,7 +7,7 @@ import { useCallback, useState, type ReactNode } from 'react';
 import type { InputOf, MethodName, OutputOf } from '../../src-shared/contract.js';
 import type { ApiResult } from '../../src-shared/errors.js';
 import { call } from '../api.js';
-import { StepUpDialog } from './StepUpDialog.js';
+import { StepUpDialog } from '../components/StepUpDialog.js';
 
 interface Pending {
   method: MethodName;

@@ -1,7 +1,7 @@
 /** Follows one backup job: polls `backup.jobs.get` about every 500 ms until it ends. */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { JobViewDto } from '../../../src-shared/contract-backup.js';
-import { call } from '../../api.js';
+import type { JobViewDto } from '../../src-shared/contract-backup.js';
+import { call } from '../api.js';
 
 export const POLL_MS = 500;
 

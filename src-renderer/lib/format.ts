@@ -1,5 +1,7 @@
 /** Formatting for the backup screens: sizes, durations, rates, times, file modes. */
-import type { EntryType } from '../../../src-shared/contract-backup.js';
+import type { EntryType } from '../../src-shared/contract-backup.js';
+
+export { formatCount, isAre, plural, wasWere } from './plural.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -47,9 +49,6 @@ export function dateTime(ms: number | string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString();
 }
 
-export function formatCount(n: number | null | undefined): string {
-  return n === null || n === undefined ? '—' : n.toLocaleString();
-}
 
 const TYPE_LETTER: Record<EntryType, string> = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', socket: 's', chardev: 'c', blockdev: 'b' };
 
@@ -67,10 +66,6 @@ export function formatMode(mode: number, type: EntryType): string {
   return s;
 }
 
-/** "1 file", "3 packs", "2 snapshot files": a count with its noun (the plural given where adding an s is wrong). */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
 
 export function shortId(id: string): string {
   return id.slice(0, 8);

@@ -1,7 +1,7 @@
 /** The connected repositories, loaded once per screen and reloaded on demand. */
 import { useCallback, useEffect, useState } from 'react';
-import type { OutputOf } from '../../../src-shared/contract.js';
-import { call } from '../../api.js';
+import type { OutputOf } from '../../src-shared/contract.js';
+import { call } from '../api.js';
 
 export type RepositoryView = OutputOf<'backup.repositories.list'>['repositories'][number];
 
