@@ -36,8 +36,9 @@ export function useHomeState(): { state: HomeState | null; error: string | null;
     const mine = ++ticket.current;
     const result = await load();
     if (mine !== ticket.current) return;
-    if (typeof result === 'string') setError(result);
-    else (setState(result), setError(null));
+    if (typeof result === 'string') return setError(result);
+    setState(result);
+    setError(null);
   }, []);
   useEffect(() => {
     void reload();
