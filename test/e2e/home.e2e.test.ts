@@ -63,6 +63,19 @@ async function checklistState(): Promise<string[]> {
   return items.evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-testid')?.replace('checklist-', '')}:${li.getAttribute('data-done')}`));
 }
 
+/** How wide the page scrolls, and the innermost elements that reach past the window (to name in a failure). */
+function sidewaysOverflow(): Promise<{ scroll: number; wider: string[] }> {
+  return page.evaluate(() => {
+    const client = document.documentElement.clientWidth;
+    const wider = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > client + 0.5 && ![...el.children].some((ch) => ch.getBoundingClientRect().right > client + 0.5))
+      .filter((el) => !el.closest('.visually-hidden, .skip-link'))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ${(el.textContent ?? '').slice(0, 40)}`);
+    return { scroll: document.documentElement.scrollWidth, wider };
+  });
+}
+
 async function focusedHeading(): Promise<string | null> {
   return page.evaluate(() => (document.activeElement?.tagName === 'H1' ? document.activeElement.textContent : null));
 }
@@ -167,8 +180,8 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
         await section(name, heading);
         // Let what the screen loads arrive before measuring.
         await page.waitForLoadState('networkidle');
-        const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-        expect({ name, scroll }).toEqual({ name, scroll: client });
+        const { scroll, wider } = await sidewaysOverflow();
+        expect(scroll, `${name} scrolls sideways; past the edge: ${wider.join(' | ')}`).toBe(390);
       }
       await section('Overview');
       await page.getByTestId('home-sets').waitFor();
@@ -181,7 +194,12 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
   it('offers a skip link as the first stop of the keyboard, which leads to the main heading', async () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    // Start from the top of the document, as a fresh page load does.
+    await page.evaluate(() => {
+      document.body.tabIndex = -1;
+      document.body.focus();
+      document.body.removeAttribute('tabindex');
+    });
     await page.keyboard.press('Tab');
     const skip = page.getByRole('link', { name: 'Skip to main content' });
     expect(await skip.evaluate((el) => el === document.activeElement)).toBe(true);
