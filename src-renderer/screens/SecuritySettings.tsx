@@ -3,7 +3,7 @@
  * and the password. Sensitive changes go through a step-up that names the action; the router
  * enforces it, the UI only asks for it.
  */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { DeviceOverview, DeviceView, InputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { AddAuthenticator } from '../components/AddAuthenticator.js';
@@ -17,20 +17,12 @@ import { RecoveryCodes } from '../components/RecoveryCodes.js';
 import { StepUpDialog } from '../components/StepUpDialog.js';
 import { Table, type Column } from '../components/Table.js';
 import { useConfirmedCall } from '../hooks/useConfirmedCall.js';
+import { useLoad, useMethod } from '../hooks/useMethod.js';
 import { StrengthMeter, useStrength } from '../components/StrengthMeter.js';
 import { WebCompanionSettings } from '../components/WebCompanionSettings.js';
 
 export function SecuritySettings({ accountName }: { accountName: string }) {
-  const [overview, setOverview] = useState<DeviceOverview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const refresh = useCallback(async () => {
-    const r = await call('devices.list', {});
-    if (r.ok) setOverview(r.value);
-    else setError(r.error.message);
-  }, []);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
+  const { data: overview, error, reload: refresh } = useLoad('devices.list', {});
 
   return (
     <div className="stack">
@@ -232,12 +224,11 @@ function DevicesTable({ devices, onRename, onRemove }: { devices: DeviceView[]; 
 
 function RenameDevice({ device, onDone }: { device: DeviceView; onDone: (message: string | null) => void }) {
   const [name, setName] = useState(device.name);
-  const [error, setError] = useState<string | null>(null);
+  const { run, error } = useMethod('devices.rename');
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await call('devices.rename', { deviceId: device.id, name });
+    const r = await run({ deviceId: device.id, name });
     if (r.ok) onDone(`Renamed to “${r.value.name}”.`);
-    else setError(r.error.message);
   };
   return (
     <form className="subcard" onSubmit={save} aria-label={`Rename ${device.name}`}>
@@ -258,12 +249,11 @@ function RenameDevice({ device, onDone }: { device: DeviceView; onDone: (message
 function RecoveryCodesCard({ overview, accountName, onChange }: { overview: DeviceOverview; accountName: string; onChange: () => void }) {
   const [confirming, setConfirming] = useState(false);
   const [codes, setCodes] = useState<string[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { run, error } = useMethod('recovery.regenerate');
   const regenerate = async (proof: string) => {
     setConfirming(false);
-    const r = await call('recovery.regenerate', {}, proof);
+    const r = await run({}, proof);
     if (r.ok) setCodes(r.value.codes);
-    setError(r.ok ? null : r.error.message);
     onChange();
   };
   if (codes) return <RecoveryCodes accountName={accountName} codes={codes} onSaved={() => setCodes(null)} />;
@@ -301,11 +291,10 @@ function RecoveryCodesCard({ overview, accountName, onChange }: { overview: Devi
 
 function TurnOffTwoFactor({ onChange }: { onChange: () => void }) {
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, error } = useMethod('twofa.disable');
   const turnOff = async (proof: string) => {
     setConfirming(false);
-    const r = await call('twofa.disable', {}, proof);
-    setError(r.ok ? null : r.error.message);
+    await run({}, proof);
     onChange();
   };
   return (

@@ -195,7 +195,7 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     expect(await stepUp.getAttribute('class')).toContain('destructive');
     expect(await stepUp.getByRole('button', { name: 'Confirm' }).getAttribute('class')).toContain('danger');
     expect(await stepUp.getByRole('button', { name: 'Confirm by push' }).count()).toBe(0);
-    expect(await stepUp.getByTestId('stepup-target').textContent()).toContain('This authenticator app stops working at once');
+    expect(await stepUp.getByTestId('stepup-target').textContent()).toContain('two-factor authentication turns off and your 9 recovery codes are deleted');
     await screenshot(page, '07-step-up');
     await stepUp.getByLabel('Code from your authenticator app').fill(await app.code());
     await stepUp.getByRole('button', { name: 'Confirm' }).click();

@@ -27,7 +27,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
   const [error, setError] = useState<string | null>(null);
   /** The last check of the chosen repository that finished here: what repair offers to mend. */
   const [lastCheck, setLastCheck] = useState<{ jobId: string; repositoryId: string; report: CheckReportDto } | null>(null);
-  const ids = { form: useId(), percent: useId() };
+  const ids = { form: useId() };
 
   const repoName = repositories?.find((r) => r.id === repositoryId)?.name ?? '';
   const pct = Number(percent);
@@ -70,11 +70,6 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
     );
   }
 
-  const options: [ReadData, string, string][] = [
-    ['none', 'Structure only', 'Index, packs, snapshots and folder trees: quick.'],
-    ['all', 'All data', 'Also read and verify every byte stored: as slow as reading the whole repository.'],
-    ['subset', 'A random part of the data', 'Read a random share of the packs; repeated checks cover all of it over time.'],
-  ];
 
   return (
     <div className="stack wide">
@@ -91,40 +86,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
       <div className="two-col">
         <form className="card" aria-labelledby={`${ids.form}-title`} onSubmit={startCheck}>
           <h2 id={`${ids.form}-title`}>Check the repository</h2>
-          <fieldset>
-            <legend>What to check</legend>
-            {options.map(([v, label, hint]) => (
-              <div className="radio" key={v}>
-                <input
-                  id={`${ids.form}-${v}`}
-                  type="radio"
-                  name={`${ids.form}-read`}
-                  checked={readData === v}
-                  aria-describedby={`${ids.form}-${v}-hint`}
-                  onChange={() => setReadData(v)}
-                />
-                <label htmlFor={`${ids.form}-${v}`}>{label}</label>
-                <p id={`${ids.form}-${v}-hint`} className="small muted radio-hint">
-                  {hint}
-                </p>
-              </div>
-            ))}
-            {readData === 'subset' && (
-              <div className="field inline-field">
-                <label htmlFor={ids.percent}>Share of the data to read (%)</label>
-                <input
-                  id={ids.percent}
-                  type="number"
-                  min={0.1}
-                  max={100}
-                  step={0.1}
-                  value={percent}
-                  aria-invalid={!pctValid}
-                  onChange={(e) => setPercent(e.target.value)}
-                />
-              </div>
-            )}
-          </fieldset>
+          <WhatToCheck readData={readData} onReadData={setReadData} percent={percent} onPercent={setPercent} pctValid={pctValid} />
           <div className="actions">
             <button type="submit" className="primary" disabled={!repositoryId || (readData === 'subset' && !pctValid)}>
               Run check
@@ -239,5 +201,52 @@ function RepairCard({
         />
       )}
     </section>
+  );
+}
+
+const OPTIONS: [ReadData, string, string][] = [
+  ['none', 'Structure only', 'Index, packs, snapshots and folder trees: quick.'],
+  ['all', 'All data', 'Also read and verify every byte stored: as slow as reading the whole repository.'],
+  ['subset', 'A random part of the data', 'Read a random share of the packs; repeated checks cover all of it over time.'],
+];
+
+function WhatToCheck(props: { readData: ReadData; onReadData: (r: ReadData) => void; percent: string; onPercent: (p: string) => void; pctValid: boolean }) {
+  const ids = { form: useId(), percent: useId() };
+  const { readData, percent, pctValid } = props;
+  return (
+  <fieldset>
+    <legend>What to check</legend>
+    {OPTIONS.map(([v, label, hint]) => (
+      <div className="radio" key={v}>
+        <input
+          id={`${ids.form}-${v}`}
+          type="radio"
+          name={`${ids.form}-read`}
+          checked={readData === v}
+          aria-describedby={`${ids.form}-${v}-hint`}
+          onChange={() => props.onReadData(v)}
+        />
+        <label htmlFor={`${ids.form}-${v}`}>{label}</label>
+        <p id={`${ids.form}-${v}-hint`} className="small muted radio-hint">
+          {hint}
+        </p>
+      </div>
+    ))}
+    {readData === 'subset' && (
+      <div className="field inline-field">
+        <label htmlFor={ids.percent}>Share of the data to read (%)</label>
+        <input
+          id={ids.percent}
+          type="number"
+          min={0.1}
+          max={100}
+          step={0.1}
+          value={percent}
+          aria-invalid={!pctValid}
+          onChange={(e) => props.onPercent(e.target.value)}
+        />
+      </div>
+    )}
+  </fieldset>
   );
 }

@@ -9,6 +9,7 @@ import { Dialog } from '../../components/Dialog.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { PasswordField } from '../../components/PasswordField.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { Table, type Column } from '../../components/Table.js';
 import { dateTime } from '../../lib/format.js';
 import { OneTimePassword } from '../../components/backup/OneTimePassword.js';
 import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
@@ -62,46 +63,12 @@ export function RepositoriesScreen() {
       {repositories && repositories.length > 0 && (
         <div className="card">
           <h2>Connected repositories</h2>
-          <div className="table-scroll">
-            <table className="table" data-testid="repositories-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Folder</th>
-                  <th scope="col">Connected</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {repositories.map((r) => (
-                  <tr key={r.id}>
-                    <td>{r.name}</td>
-                    <td>
-                      <code>{r.path}</code>
-                    </td>
-                    <td>{dateTime(r.createdAt)}</td>
-                    <td>
-                      <div className="row-actions nowrap">
-                        <button type="button" aria-label={`Change the password of ${r.name}`} onClick={() => setChanging(r)}>
-                          Change password
-                        </button>
-                        <button
-                          type="button"
-                          className="danger"
-                          aria-label={`Remove ${r.name}`}
-                          onClick={() => setRemoving({ repo: r, deleteFiles: false, confirmed: false })}
-                        >
-                          Remove
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            rows={repositories}
+            columns={repositoryColumns(setChanging, (r) => setRemoving({ repo: r, deleteFiles: false, confirmed: false }))}
+            rowKey={(r) => r.id}
+            testId="repositories-table"
+          />
         </div>
       )}
       {!shown && (
@@ -262,4 +229,26 @@ function RemoveRepositoryDialog({
         </div>
     </Dialog>
   );
+}
+
+function repositoryColumns(onChangePassword: (r: RepositoryView) => void, onRemove: (r: RepositoryView) => void): Column<RepositoryView>[] {
+  return [
+    { header: 'Name', cell: (r) => r.name },
+    { header: 'Folder', cell: (r) => <code>{r.path}</code> },
+    { header: 'Connected', cell: (r) => dateTime(r.createdAt) },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      cell: (r) => (
+        <div className="row-actions nowrap">
+          <button type="button" aria-label={`Change the password of ${r.name}`} onClick={() => onChangePassword(r)}>
+            Change password
+          </button>
+          <button type="button" className="danger" aria-label={`Remove ${r.name}`} onClick={() => onRemove(r)}>
+            Remove
+          </button>
+        </div>
+      ),
+    },
+  ];
 }
