@@ -103,7 +103,7 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
     expect(await page.getByTestId('checklist-progress').textContent()).toBe('2 of 6 steps done.');
     expect(await page.getByTestId('verdict').textContent()).toBe('Nothing is backed up yet.');
     expect(await page.getByRole('button', { name: 'Back up now' }).isDisabled()).toBe(true);
-    await screenshot(page, '05-home-first-run');
+    await screenshot(page, '40-home-first-run');
     expect(await a11yFindingsBothThemes(page)).toEqual([]);
   });
 
@@ -169,7 +169,7 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
     await page.getByTestId('check-verdict').waitFor({ timeout: 30_000 });
     await section('Overview');
     await expect.poll(() => page.getByTestId('home-repo-check').textContent()).toMatch(/^No problems /);
-    await screenshot(page, '06-home');
+    await screenshot(page, '41-home');
     expect(await a11yFindingsBothThemes(page)).toEqual([]);
   });
 
@@ -185,7 +185,7 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
       }
       await section('Overview');
       await page.getByTestId('home-sets').waitFor();
-      await screenshot(page, '07-home-narrow');
+      await screenshot(page, '42-home-narrow');
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
