@@ -1,5 +1,5 @@
 /** Chooses the screen from the gate's status; polls it so an auto-lock shows at once. */
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState, type MouseEvent } from 'react';
 import type { Status } from '../src-shared/contract.js';
 import { call } from './api.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
@@ -12,6 +12,15 @@ const Home = lazy(() => import('./screens/Home.js').then((m) => ({ default: m.Ho
 const SetupWizard = lazy(() => import('./screens/SetupWizard.js').then((m) => ({ default: m.SetupWizard })));
 
 const POLL_MS = 5_000;
+
+/** The skip link lands on the main heading (or the main region when a screen has none). */
+function skipToMain(e: MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault();
+  const main = document.getElementById('main');
+  const heading = main?.querySelector('h1');
+  if (heading) heading.tabIndex = -1;
+  (heading ?? main)?.focus();
+}
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null);
@@ -46,6 +55,9 @@ export function App() {
 
   return (
     <div className="app">
+      <a className="skip-link" href="#main" onClick={skipToMain}>
+        Skip to main content
+      </a>
       <header className="topbar">
         <span className="brand" aria-label="Twofold Backup">
           Twofold Backup
@@ -55,7 +67,7 @@ export function App() {
           <ThemeToggle />
         </span>
       </header>
-      <main className="content">
+      <main className="content" id="main" tabIndex={-1}>
         <Suspense fallback={<p className="muted">Loading…</p>}>{screen}</Suspense>
       </main>
     </div>

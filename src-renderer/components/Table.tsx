@@ -1,7 +1,8 @@
 /**
  * The app's one data table: a header row with scoped column headers, one row per item, and a
  * horizontal scroll of its own when a narrow window cannot fit it (the page itself never scrolls
- * sideways). Columns say how to show a row; a column may have a header only screen readers hear.
+ * sideways); on a phone-wide window each row becomes a card of label and value (`data-label`).
+ * Columns say how to show a row; a column may have a header only screen readers hear.
  */
 import type { ReactNode } from 'react';
 
@@ -42,7 +43,7 @@ export function Table<T>(props: {
           {props.rows.map((row) => (
             <tr key={props.rowKey(row)} className={props.rowClassName?.(row)} {...props.rowProps?.(row)}>
               {props.columns.map((c) => (
-                <td key={c.header} className={c.className} data-testid={c.testId}>
+                <td key={c.header} className={c.className} data-testid={c.testId} data-label={c.hideHeader ? undefined : c.header}>
                   {c.cell(row)}
                 </td>
               ))}

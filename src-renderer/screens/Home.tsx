@@ -1,7 +1,12 @@
-/** The unlocked app: a section list on the left, the chosen section on the right. */
-import { useEffect, useState } from 'react';
+/**
+ * The unlocked app: a section list on the left (sticky), the chosen section on the right. It opens
+ * on the overview, and each time the section changes (unlocking included) the focus moves to the
+ * section's main heading, so a screen reader and the keyboard start where the content starts.
+ */
+import { useEffect, useRef, useState } from 'react';
 import type { Status } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { OverviewScreen } from './home/OverviewScreen.js';
 import { AuditLogScreen } from './AuditLogScreen.js';
 import { BackupSetsScreen } from './backup/BackupSetsScreen.js';
 import { CheckScreen } from './backup/CheckScreen.js';
@@ -11,6 +16,7 @@ import { SnapshotsScreen, type SnapshotTarget } from './backup/SnapshotsScreen.j
 import { SecuritySettings } from './SecuritySettings.js';
 
 const SECTIONS = [
+  { id: 'overview', label: 'Overview' },
   { id: 'backups', label: 'Backup sets' },
   { id: 'snapshots', label: 'Snapshots & restore' },
   { id: 'history', label: 'History' },
@@ -32,14 +38,15 @@ export function Home({
   unlockedVia: { via: 'code' | 'recovery' | 'push'; left: number } | null;
   onDismissUnlockNotice: () => void;
 }) {
-  const [section, setSection] = useState<SectionId | null>(null);
+  const [section, setSection] = useState<SectionId>('overview');
   const [snapshotTarget, setSnapshotTarget] = useState<SnapshotTarget | null>(null);
-  // Open on the backup sets once a repository exists; a fresh account starts on Security.
+  const panel = useRef<HTMLElement>(null);
   useEffect(() => {
-    void call('backup.repositories.list', {}).then((r) =>
-      setSection((s) => s ?? (r.ok && r.value.repositories.length > 0 ? 'backups' : 'security')),
-    );
-  }, []);
+    const heading = panel.current?.querySelector('h1');
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.focus();
+  }, [section]);
   const lock = async () => {
     await call('gate.lock', {});
     onChange();
@@ -59,7 +66,7 @@ export function Home({
         <p className="small muted">Signed in as {status.accountName}</p>
         <button onClick={lock}>Lock now</button>
       </nav>
-      <section className="panel">
+      <section className="panel" ref={panel}>
         {unlockedVia?.via === 'recovery' && (
           <div className="notice banner" role="alert">
             <p>
@@ -84,6 +91,7 @@ export function Home({
             </div>
           </div>
         )}
+        {section === 'overview' && <OverviewScreen onGo={(to) => (setSection(to), setSnapshotTarget(null))} />}
         {section === 'backups' && <BackupSetsScreen onOpenRepositories={() => setSection('repositories')} />}
         {section === 'snapshots' && <SnapshotsScreen onOpenRepositories={() => setSection('repositories')} target={snapshotTarget} />}
         {section === 'history' && <HistoryScreen onOpenSnapshot={(t) => (setSnapshotTarget(t), setSection('snapshots'))} />}

@@ -86,7 +86,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await page.getByLabel('Repeat the password').fill(STRONG_PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('button', { name: 'Skip: protect with the password only' }).click();
-    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   });
 
   it('creates a repository and shows its password once, to download and confirm', async () => {

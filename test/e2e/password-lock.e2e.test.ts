@@ -30,6 +30,9 @@ async function createAccount(): Promise<void> {
   // These tests are about the password alone: skip the wizard's second-factor step.
   await page.getByRole('heading', { name: 'Add your first device' }).waitFor();
   await page.getByRole('button', { name: 'Skip: protect with the password only' }).click();
+  // Set-up ends on the overview; the password is changed in Security.
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Security', exact: true }).click();
   await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
 }
 
@@ -85,7 +88,7 @@ describe('the password lock in the browser', () => {
     expect(await page.getByLabel('Password').isEnabled()).toBe(true);
     await page.getByLabel('Password').fill(STRONG_PASSWORD);
     await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   });
 
   it('changes the password after a step-up confirmation that names the action', async () => {
@@ -97,7 +100,7 @@ describe('the password lock in the browser', () => {
     await lockNow();
     await page.getByLabel('Password').fill(OTHER_STRONG_PASSWORD);
     await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   });
 
   it('keeps keyboard focus inside a confirmation dialog and closes it with Escape', async () => {

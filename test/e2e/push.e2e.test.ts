@@ -62,6 +62,9 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     await expect.poll(() => desktop.getByTestId('strength-label').textContent()).toContain('good to use');
     await desktop.getByRole('button', { name: 'Create account' }).click();
     await desktop.getByRole('button', { name: 'Skip: protect with the password only' }).click();
+    // Set-up ends on the overview; the relay and the companions are in Security.
+    await desktop.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await desktop.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Security', exact: true }).click();
 
     await desktop.getByLabel('Relay address').fill(relay.url);
     await desktop.getByRole('button', { name: 'Save relay' }).click();
@@ -134,7 +137,7 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     expect(await card.locator('.r-account').textContent()).toBe('Ada');
     await screenshot(phone, '21-companion-request');
     await card.getByRole('button', { name: `Approve with ${shown}` }).click();
-    await desktop.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await desktop.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   });
 
   it('shows a denied push as denied, and offers to resend it', async () => {
@@ -161,7 +164,7 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     // The card still waiting for an answer (the denied one keeps its result, its buttons disabled).
     const pending = phone.locator('.request').filter({ has: phone.getByRole('button', { name: 'Deny', disabled: false }) });
     await pending.getByRole('button', { name: `Approve with ${shown}`, disabled: false }).click();
-    await desktop.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await desktop.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     await desktop.getByRole('button', { name: 'Audit log' }).click();
     const table = desktop.getByTestId('audit-table');
     await table.waitFor();

@@ -114,6 +114,9 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     expect(await page.getByRole('button', { name: 'Done' }).isDisabled()).toBe(true);
     await page.getByLabel('I have saved these codes somewhere safe').check();
     await page.getByRole('button', { name: 'Done' }).click();
+    // Set-up ends on the overview; the devices are in Security.
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Security', exact: true }).click();
     await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
     await expect.poll(() => page.getByRole('cell', { name: 'Pixel 8', exact: true }).count()).toBe(1);
     expect(await page.getByTestId('recovery-left').textContent()).toBe('10 of 10 recovery codes left.');
@@ -142,7 +145,7 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByLabel('Code from your authenticator app').fill(await app.code());
     await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   });
 
   it('refuses wrong codes with a generic message and shows the throttle countdown', async () => {
