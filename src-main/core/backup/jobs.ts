@@ -3,6 +3,7 @@
  * polls `get` for progress and state, and `cancel` aborts it through its AbortSignal.
  */
 import { randomUUID } from 'node:crypto';
+import { emptyProgress } from './engine/backup-progress.js';
 import type { Clock } from '../platform/clock.js';
 import { CoreError } from '../platform/errors.js';
 import type { Progress } from './engine/backup.js';
@@ -32,15 +33,7 @@ interface Job extends JobView {
 
 const KEEP_FINISHED = 50;
 
-export const EMPTY_PROGRESS: Progress = {
-  filesDone: 0,
-  filesTotal: null,
-  bytesDone: 0,
-  bytesTotal: null,
-  currentFile: null,
-  bytesPerSecond: 0,
-  etaSeconds: null,
-};
+export const EMPTY_PROGRESS: Progress = emptyProgress();
 
 export class JobRegistry {
   private readonly jobs = new Map<string, Job>();

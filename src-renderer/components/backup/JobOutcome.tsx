@@ -6,7 +6,7 @@ import { RepairOutcome } from './RepairOutcome.js';
 
 type Result<K extends JobViewDto['kind']> = NonNullable<Extract<JobViewDto, { kind: K }>['result']>;
 
-const KIND_LABEL: Record<JobViewDto['kind'], string> = {
+export const KIND_LABEL: Record<JobViewDto['kind'], string> = {
   backup: 'Backup',
   restore: 'Restore',
   check: 'Check',

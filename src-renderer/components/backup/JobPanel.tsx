@@ -9,15 +9,8 @@ import type { JobViewDto } from '../../../src-shared/contract-backup.js';
 import { ErrorText } from '../Field.js';
 import { useJob } from '../../hooks/useJob.js';
 import { formatBytes, formatCount, formatRate, formatSeconds } from '../../lib/format.js';
-import { JobOutcome } from './JobOutcome.js';
+import { JobOutcome, KIND_LABEL } from './JobOutcome.js';
 
-const KIND_LABEL: Record<JobViewDto['kind'], string> = {
-  backup: 'Backup',
-  restore: 'Restore',
-  check: 'Check',
-  prune: 'Freeing space',
-  repair: 'Repair',
-};
 
 const ENDED_TITLE: Record<JobViewDto['kind'], Record<Exclude<JobViewDto['state'], 'running'>, string>> = {
   backup: { succeeded: 'Backup finished', failed: 'Backup failed', cancelled: 'Backup cancelled' },

@@ -8,16 +8,13 @@ import type { Progress } from './backup-types.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
 import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
+/** Progress before any work: nothing done, totals not yet known. */
+export function emptyProgress(): Progress {
+  return { filesDone: 0, filesTotal: null, bytesDone: 0, bytesTotal: null, currentFile: null, bytesPerSecond: 0, etaSeconds: null };
+}
+
 export class ProgressMeter {
-  readonly progress: Progress = {
-    filesDone: 0,
-    filesTotal: null,
-    bytesDone: 0,
-    bytesTotal: null,
-    currentFile: null,
-    bytesPerSecond: 0,
-    etaSeconds: null,
-  };
+  readonly progress: Progress = emptyProgress();
   private last = 0;
   private scanThread: Worker | null = null;
 
