@@ -4,7 +4,7 @@
   'targets': [
     {
       'target_name': 'twofold_native',
-      'sources': ['native/addon.c', 'native/chunker.c', 'native/file-meta.c', 'native/lstat-many.c', 'native/path-arg.c', 'native/xattr.c', 'native/zstd-async.c'],
+      'sources': ['native/addon.c', 'native/chunker.c', 'native/file-meta.c', 'native/harden.c', 'native/lstat-many.c', 'native/path-arg.c', 'native/xattr.c', 'native/zstd-async.c'],
       'dependencies': ['node_modules/zstd-napi/deps/zstd.gyp:libzstd'],
       'cflags': ['-O2', '-fvisibility=hidden', '-Wall', '-Wextra'],
       'ldflags': ['-Wl,-z,noexecstack', '-Wl,-z,relro', '-Wl,-z,now'],

@@ -7,6 +7,7 @@
 #include <node_api.h>
 #include "chunker.h"
 #include "file-meta.h"
+#include "harden.h"
 #include "lstat-many.h"
 #include "xattr.h"
 #include "zstd-async.h"
@@ -39,6 +40,7 @@ NAPI_MODULE_INIT() {
       {"compress", NULL, zstd_compress, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextCut", NULL, chunker_next_cut, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tuneAllocator", NULL, tune_allocator, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hardenProcess", NULL, harden_process, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
       {"lstatMany", NULL, lstat_many, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readXattrs", NULL, read_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -75,8 +75,8 @@ function packageRoot(): string {
 const rendererDir = join(packageRoot(), 'dist', 'renderer');
 const version = process.env.npm_package_version ?? '0.0.0';
 
-// This process holds the keys and runs the backups: tune it before the core starts.
-tuneProcess();
+// This process holds the keys and runs the backups: tune and harden it before the core starts.
+const hardening = tuneProcess();
 
 // Without a keychain this stops here, before the data folder, the database or a log is written.
 const app = await openApp({ dataDir, appVersion: version }).catch((error: Error) => {
@@ -85,6 +85,7 @@ const app = await openApp({ dataDir, appVersion: version }).catch((error: Error)
 });
 // Whatever slips through is logged and the console keeps serving (src-shared/process-guards.ts).
 installProcessGuards(process, (message, fields) => app.core.logger.error(message, fields));
+if (hardening.coreDumps || hardening.dumpable) app.core.logger.warn('process hardening incomplete on this platform', { ...hardening });
 
 // Push needs a relay: without one in the settings, run the embedded one in this process, with
 // limits that protect this process. The web companion's code comes from this app either way

@@ -23,8 +23,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const packageRoot = join(here, '..', '..', '..', '..');
 const rendererDir = join(packageRoot, 'dist', 'renderer');
 
-// This process holds the keys and runs the backups: tune it before the core starts.
-tuneProcess();
+// This process holds the keys and runs the backups: tune and harden it before the core starts.
+const hardening = tuneProcess();
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -85,6 +85,7 @@ if (!app.requestSingleInstanceLock()) {
     });
     if (!twofold) return;
     twofoldLogger = twofold.core.logger;
+    if (hardening.coreDumps || hardening.dumpable) twofold.core.logger.warn('process hardening incomplete on this platform', { ...hardening });
     const running = twofold;
 
     // Push needs a relay: without one in the settings, run the embedded one in this process,

@@ -23,6 +23,7 @@ interface Binding {
   compress(src: Uint8Array, dst: Uint8Array, level: number): Promise<number>;
   nextCut(gear: Int32Array, data: Uint8Array, start: number, end: number, final: boolean, min: number, avg: number, max: number): number;
   tuneAllocator(): boolean;
+  hardenProcess(): ProcessHardening;
   /** Absent on Windows (native/lstat-many.c), as are the others below. */
   lstatMany?(folder: PathArg, names: PathArg[], numbers: Float64Array, bigints: BigInt64Array, errnos: Int32Array, xattrs?: XattrSlot[]): void;
   readXattrs?(path: PathArg): Buffer[] | null | number;
@@ -76,6 +77,22 @@ export function compressAsync(src: Uint8Array, dst: Uint8Array, level: number): 
  */
 export function tuneAllocator(): boolean {
   return binding.tuneAllocator();
+}
+
+/** What hardenProcess leaves: true where core files or same-user memory reads are still possible. */
+export interface ProcessHardening {
+  /** A crash may still write a core file (the limit could not be set to zero: Windows). */
+  readonly coreDumps: boolean;
+  /** Other processes of the same user may still ptrace this one or read its memory (not Linux). */
+  readonly dumpable: boolean;
+}
+
+/**
+ * No core files and, on Linux, no same-user ptrace or /proc/<pid>/mem for the process that holds
+ * the keys (native/harden.c). Process-wide and inherited by children; the shells call it at start.
+ */
+export function hardenProcess(): ProcessHardening {
+  return binding.hardenProcess();
 }
 
 /**
