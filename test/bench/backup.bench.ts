@@ -367,7 +367,7 @@ function main(): void {
     })
     .join('; ');
   const verified = TOOLS.map((t) => `${t} ${rows[t].restoreOk ? 'identical' : '**differs**'}`).join(', ');
-  const body = `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${cpus().length} cores), one run, all three tools on the same
+  const body = `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${cpus().length} cores; Twofold on Node ${process.version}), one run, all three tools on the same
 data in the same run; first backups and restores in ${ROUNDS} rounds and no-change backups in 3, the order of the
 tools rotating from round to round, and each figure the median of its rounds. Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end: other
 work shared the machine, and single timings here swing by tens of percent.

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const median = times[Math.floor(times.length / 2)]!;
     const kib = (n: number) => (n / 1024).toFixed(1);
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)} on this machine (2 cores), ${RUNS} starts after one warm-up;`,
+      `Measured ${new Date().toISOString().slice(0, 10)} on this machine (2 cores; Node ${process.version}, Chromium ${browser.version()}), ${RUNS} starts after one warm-up;`,
       `load average (1 min) ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after. Chromium is already open, as`,
       "a person's browser is; the time runs from spawning `npm run console` on an existing account (the",
       'compiled app is up to date) to the second animation frame after the lock screen heading appears.',
