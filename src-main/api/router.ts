@@ -139,10 +139,16 @@ function fail(code: ApiError['code'], message: string): ApiResult<never> {
   return { ok: false, error: { code, message } };
 }
 
-/** Field paths and schema messages only: never the offending value, which may be a secret. */
+/**
+ * Schema messages only, never the offending value (it may be a secret). The contract words its
+ * own messages for people, as whole sentences ending in a full stop ("Use a full path."): those
+ * go out as they are, without the field's internal name. zod's built-in messages ("Invalid
+ * input: expected string") reach only a caller that skipped the UI's forms, so they keep the
+ * field's path, which is what such a caller needs.
+ */
 function describeIssues(error: z.ZodError): string {
-  return error.issues
+  const lines = error.issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+    .map((issue) => (issue.message.endsWith('.') || issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`));
+  return [...new Set(lines)].join(' ');
 }

@@ -72,8 +72,16 @@ describe('first-run setup and the password lock', () => {
     );
     expect(result).toEqual({
       ok: false,
-      error: { code: 'BAD_INPUT', message: 'password: Passwords are limited to 1024 characters.' },
+      error: { code: 'BAD_INPUT', message: 'Passwords are limited to 1024 characters.' },
     });
     expect(JSON.stringify(result)).not.toContain('xxxxxxxx');
+  });
+
+  it("words a form's mistake as the contract does, without the field's internal name; a caller that skipped the forms gets the field's path", async () => {
+    t = makeTestApp();
+    const call = (input: unknown) => t!.app.router.call({ method: 'account.setup', input }, { face: 'test', ip: '127.0.0.1', workstation: 'w' });
+    expect(await call({ accountName: 'Ada', password: '' })).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: 'Enter a password.' } });
+    const wrongType = await call({ accountName: 'Ada', password: 42 });
+    expect(wrongType).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/^password: Invalid input/) } });
   });
 });
