@@ -402,9 +402,9 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await confirmStepUp('Confirm: Repair the repository “Local disk”');
     const verdict = page.getByTestId('repair-verdict');
     await verdict.waitFor({ timeout: 30_000 });
-    expect(await verdict.textContent()).toMatch(/^Repair finished in .+\. Lost: \d+ blobs? of data, \d+ (file or folder|files and folders) in snapshots\./);
+    expect(await verdict.textContent()).toMatch(/^Repair finished in .+\. Lost: \d+ objects? of data, \d+ (file or folder|files and folders) in snapshots\./);
     const packs = await page.getByTestId('repair-packs').innerText();
-    expect(packs).toMatch(/[0-9a-f]{8} was removed: \d+ blobs? saved, \d+ blobs? lost\./);
+    expect(packs).toMatch(/[0-9a-f]{8} was removed: \d+ objects? saved, \d+ objects? lost\./);
     const rewritten = await page.getByTestId('repair-snapshots').innerText();
     expect(rewritten).toMatch(new RegExp(`is now [0-9a-f]{8}, marked repaired; it lost \\d+ items?:\\s+${basename(source)}/\\S+: its data is missing from the repository`));
     await screenshot(page, '15-repair-report');

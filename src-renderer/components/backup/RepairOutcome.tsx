@@ -17,8 +17,8 @@ export function RepairOutcome({ report, took }: { report: RepairReportDto; took:
     <div data-testid="job-outcome" role="status">
       <p className="ok-text" data-testid="repair-verdict">
         Repair finished in {took}.{' '}
-        {nothingLost ? 'Nothing was lost.' : `Lost: ${plural(lostBlobs, 'blob')} of data${lostItems > 0 ? `, ${plural(lostItems, 'file or folder', 'files and folders')} in snapshots` : ''}.`}
-        {saved > 0 && ` Saved: ${plural(saved, 'blob')} from damaged packs.`}
+        {nothingLost ? 'Nothing was lost.' : `Lost: ${plural(lostBlobs, 'object')} of data${lostItems > 0 ? `, ${plural(lostItems, 'file or folder', 'files and folders')} in snapshots` : ''}.`}
+        {saved > 0 && ` Saved: ${plural(saved, 'object')} from damaged packs.`}
       </p>
       {report.packs.length > 0 && (
         <div className="path-errors" data-testid="repair-packs">
@@ -39,13 +39,13 @@ export function RepairOutcome({ report, took }: { report: RepairReportDto; took:
             Rebuilt from {plural(report.index.packsIndexed, 'pack')}, replacing {plural(report.index.indexFilesReplaced, 'index file')}
             {report.index.damagedIndexFiles.length > 0 && ` (${plural(report.index.damagedIndexFiles.length, 'damaged one')})`}.
             {report.index.packsDropped.length > 0 &&
-              ` ${plural(report.index.packsDropped.length, 'pack')} no longer on disk ${report.index.packsDropped.length === 1 ? 'was' : 'were'} dropped: ${report.index.blobsLost > 0 ? `${plural(report.index.blobsLost, 'blob')} only ${report.index.packsDropped.length === 1 ? 'it' : 'they'} held ${report.index.blobsLost === 1 ? 'is' : 'are'} lost` : 'every blob in them is held by another pack'}.`}
+              ` ${plural(report.index.packsDropped.length, 'pack')} no longer on disk ${report.index.packsDropped.length === 1 ? 'was' : 'were'} dropped: ${report.index.blobsLost > 0 ? `${plural(report.index.blobsLost, 'object')} only ${report.index.packsDropped.length === 1 ? 'it' : 'they'} held ${report.index.blobsLost === 1 ? 'is' : 'are'} lost` : 'everything in them is held by another pack'}.`}
           </p>
           {report.index.packsUnreadable.length > 0 && (
             <ul>
               {report.index.packsUnreadable.map((u) => (
                 <li key={u.id}>
-                  {u.message} {u.kept ? 'It stays listed by its old entries: remove it as a damaged pack to save what it holds.' : 'No index listed its blobs: nothing in it can be located.'}
+                  {u.message} {u.kept ? 'It stays listed by its old entries: remove it as a damaged pack to save what it holds.' : 'No index listed what it holds: nothing in it can be located.'}
                 </li>
               ))}
             </ul>
@@ -97,5 +97,5 @@ export function RepairOutcome({ report, took }: { report: RepairReportDto; took:
 function packLine(p: RepairReportDto['packs'][number]): string {
   if (p.outcome === 'intact') return 'is intact after all: it was kept.';
   if (p.outcome === 'missing') return 'was missing already: nothing could be saved from it.';
-  return `was removed: ${plural(p.blobsSaved, 'blob')} saved${p.blobsLost > 0 ? `, ${plural(p.blobsLost, 'blob')} lost` : ', nothing lost'}.`;
+  return `was removed: ${plural(p.blobsSaved, 'object')} saved${p.blobsLost > 0 ? `, ${plural(p.blobsLost, 'object')} lost` : ', nothing lost'}.`;
 }
