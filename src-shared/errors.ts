@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'PUSH_MUTED',
   'RELAY_UNAVAILABLE',
   'EXPIRED',
+  // Another Twofold Backup process uses this data folder (one process per data folder).
+  'ALREADY_RUNNING',
   // The backup engine (src-main/core/backup).
   'REPO_EXISTS',
   'REPO_PASSWORD_WRONG',

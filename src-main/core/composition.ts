@@ -18,6 +18,7 @@ import { DEFAULT_TARGET_MS, OWASP_MINIMUM } from './platform/password-kdf.js';
 import { createPasswordPolicy, type PasswordPolicy } from './gate/password-policy.js';
 import { SealedRecords } from './gate/sealed-records.js';
 import { SettingsService } from './gate/settings.js';
+import { holdDataFolder, type InstanceLock } from './platform/instance-lock.js';
 import { metaValue, openStore, type Store } from './platform/store.js';
 import { Throttle } from './gate/throttle.js';
 import { Vault } from './gate/vault.js';
@@ -76,6 +77,17 @@ export interface Core {
 }
 
 export function createCore(options: CoreOptions): Core {
+  // One process per data folder, before anything in it is opened (platform/instance-lock.ts).
+  const instance = holdDataFolder(options.dataDir);
+  try {
+    return buildCore(options, instance);
+  } catch (e) {
+    instance.release();
+    throw e;
+  }
+}
+
+function buildCore(options: CoreOptions, instance: InstanceLock): Core {
   // Process tuning (V8 and allocator flags) is the shells' start-up, not the core's: src-main/api/process-tuning.ts.
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createFileLogger(options.dataDir, () => clock.now());
@@ -164,6 +176,7 @@ export function createCore(options: CoreOptions): Core {
       gate.lock('shutdown');
       if (reason) audit.recordNow(localContext, { action: 'app.stopped', outcome: 'info', account: accounts.current()?.name ?? null, detail: reason });
       store.close();
+      instance.release();
     },
   };
 }
