@@ -33,7 +33,10 @@ async function startListening() {
   }
   listener = listen(pairings, {
     socket,
-    onRequest: showRequest,
+    onRequest: (incoming) => {
+      $('notice').hidden = true; // "paired" is old news once requests arrive
+      showRequest(incoming);
+    },
     onClosed: closeRequest,
     onUnsupported: (p, version) => setConnection('unsupported', unsupportedText(p, version)),
     onState: (_p, state) => setConnection(state === 'ready' ? 'ready' : 'connecting'),

@@ -14,6 +14,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCompanionHost, type CompanionHost } from '../../src-relay/companion-host.js';
+import { currentOtp } from '../../src-shared/push/companion.js';
 import { parsePairingLink } from '../../src-shared/push/pairing.js';
 import type { TestApp } from '../helpers/app.js';
 import { a11yFindingsBothThemes } from '../helpers/a11y.js';
@@ -226,7 +227,10 @@ describe('the web companion', () => {
     t = await app();
     const p = await pairInBrowser(t);
     await p.evaluate('window.sameDocument = true');
-    const second = await t.ok('push.beginPairing', {});
+    // The first companion turned 2FA on: pairing another is confirmed with a code (this one's).
+    const { otpSeed } = await storedPairing(p);
+    const proof = await t.ok('gate.stepUp', { method: 'push.beginPairing', input: {}, code: currentOtp({ otpSeed }, t.clock.now()) });
+    const second = await t.ok('push.beginPairing', {}, proof.proof);
     await p.goto(second.link); // only the # part differs: no reload, a hashchange
     await pairOnPage(t, p, second, new URL(relay.url).host, 'Browser phone 2');
     expect(await p.evaluate('window.sameDocument')).toBe(true);
