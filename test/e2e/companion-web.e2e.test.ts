@@ -217,10 +217,26 @@ describe('the web companion', () => {
       expect(await p.evaluate('getComputedStyle(document.body).color')).toBe(rgb(declared['--text']!));
     }
     await p.emulateMedia({ colorScheme: 'light' });
+    // The browser's own bars take the page's surface colour.
+    expect(await p.locator('meta[name="theme-color"][media="(prefers-color-scheme: light)"]').getAttribute('content')).toBe(declaredTokens('light')['--surface']);
+    expect(await p.locator('meta[name="theme-color"][media="(prefers-color-scheme: dark)"]').getAttribute('content')).toBe(declaredTokens('dark')['--surface']);
     // Not paired: the page says how to pair, in the desktop's words, and no request list.
     expect(await p.getByText('In Twofold Backup, open Security and choose Pair a companion under Devices').isVisible()).toBe(true);
     expect(await p.getByRole('region', { name: 'Requests' }).count()).toBe(0);
     expect(await phoneLayoutProblems(p)).toEqual([]);
+  });
+
+  it('can be added to the home screen: its manifest names it, opens it standalone, and its icon loads', async () => {
+    const p = await phonePage();
+    await p.goto(host.url);
+    const href = await p.locator('link[rel="manifest"]').getAttribute('href');
+    const manifest = await p.request.get(new URL(href!, host.url).href);
+    expect(manifest.headers()['content-type']).toBe('application/manifest+json');
+    const body = (await manifest.json()) as { name: string; display: string; start_url: string; background_color: string; theme_color: string; icons: { src: string }[] };
+    expect(body).toMatchObject({ name: 'Twofold companion', display: 'standalone', start_url: './' });
+    expect([body.background_color, body.theme_color]).toEqual([declaredTokens('light')['--bg'], declaredTokens('light')['--surface']]);
+    const icon = await p.request.get(new URL(body.icons[0]!.src, new URL(href!, host.url)).href);
+    expect([icon.status(), icon.headers()['content-type']]).toEqual([200, 'image/png']);
   });
 
   it('starts a new pairing when its link is opened in a tab that already shows the companion', async () => {
