@@ -70,13 +70,15 @@ class Card {
 
   async answer(decision, number) {
     if (this.ended) return;
+    // Read before the pressed button is disabled, which may drop the focus to the page.
+    const hadFocus = this.li.contains(document.activeElement);
     this.buttons.forEach((b) => (b.disabled = true));
     try {
       await this.incoming.answer(decision, number);
       this.sent = OUTCOME_OF_DECISION[decision];
-      this.finish(ANSWERED[decision](number));
+      this.finish(ANSWERED[decision](number), hadFocus);
     } catch (error) {
-      this.finish(notSentText(error));
+      this.finish(notSentText(error), hadFocus);
     }
   }
 
@@ -88,11 +90,10 @@ class Card {
   }
 
   /** Freeze the card in its end state: no countdown, no buttons; then take it away. */
-  finish({ state, tone, detail }) {
+  finish({ state, tone, detail }, hadFocus = this.li.contains(document.activeElement)) {
     this.ended = true;
     clearInterval(this.timer);
     this.buttons.forEach((b) => (b.disabled = true));
-    const hadFocus = this.li.contains(document.activeElement);
     this.li.classList.add('finished');
     this.li.querySelector('.r-answer').hidden = true;
     this.li.querySelector('.r-left-row').hidden = true;

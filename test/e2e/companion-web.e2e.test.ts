@@ -280,12 +280,16 @@ describe('the web companion', () => {
     const choices = await card.locator('.choices button').allTextContents();
     expect(choices).toHaveLength(3);
     expect(choices).toContain(String(push.number));
+    // Keyboard first: the focus is on the first number as the request arrives.
+    expect(await p.evaluate('document.activeElement.getAttribute("aria-label")')).toBe(`Approve with ${choices[0]}`);
     expect(await phoneLayoutProblems(p)).toEqual([]);
     expect(await a11yFindingsBothThemes(p)).toEqual([]);
 
     await card.getByRole('button', { name: `Approve with ${push.number}` }).click();
     await expect.poll(() => card.locator('.r-state').textContent()).toBe('Approved');
     expect(await finishedCard(card)).toEqual({ state: 'Approved', detail: `You picked ${push.number}.`, answerShown: false, timeLeftShown: false, enabledButtons: 0 });
+    // The pressed button is gone: the focus waits on the list's heading, not lost at the page's end.
+    expect(await p.evaluate('document.activeElement.id')).toBe('requests-title');
     expect(await t.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).toMatchObject({ state: 'approved' });
     expect((await t.ok('app.status', {})).level).toBe('unlocked');
     expect(await a11yFindingsBothThemes(p)).toEqual([]);
