@@ -1,14 +1,8 @@
 /** A live "m:ss" countdown from a duration in ms; calls onDone when it reaches zero. */
 import { useEffect, useRef, useState } from 'react';
 
-export function formatWait(ms: number): string {
-  const total = Math.ceil(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
-  return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
-}
+// The format is shared with the web companion's "Time left".
+export { formatWait } from '../../src-shared/wait.js';
 
 export function useCountdown(ms: number, onDone?: () => void): number {
   const [left, setLeft] = useState(ms);

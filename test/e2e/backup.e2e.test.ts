@@ -15,6 +15,7 @@ import { STRONG_PASSWORD } from '../helpers/app.js';
 import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { a11yFindingsBothThemes } from '../helpers/a11y.js';
 import { screenshot } from '../helpers/e2e.js';
+import { tourShot } from '../helpers/screenshots.js';
 
 let browser: Browser;
 let c: TestConsole;
@@ -130,6 +131,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     expect(await row.textContent()).toContain('Daily at 02:00');
     expect(await page.getByTestId('set-last-run').textContent()).toBe('Never');
     await screenshot(page, '10-backup-sets');
+    await tourShot(page, 'backup-sets');
     await a11y();
   });
 
@@ -218,6 +220,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     const crumbs = await tree.getByRole('navigation', { name: 'Folder path' }).locator('li').allInnerTexts();
     expect(crumbs.map((t) => t.trim())).toEqual(['All folders', basename(source), 'sub', 'nested']);
     await screenshot(page, '13-snapshots');
+    await tourShot(page, 'snapshots');
     await a11y();
   });
 
@@ -233,6 +236,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     const restored = readFileSync(join(restoreDir, basename(source), 'sub', 'nested', 'deep.txt'));
     expect(restored.equals(readFileSync(join(source, 'sub', 'nested', 'deep.txt')))).toBe(true);
     await screenshot(page, '14-restore');
+    await tourShot(page, 'restore');
     await a11y();
   });
 

@@ -15,6 +15,7 @@ import { STRONG_PASSWORD } from '../helpers/app.js';
 import { a11yFindingsBothThemes } from '../helpers/a11y.js';
 import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { readQr, screenshot, TestAuthenticator } from '../helpers/e2e.js';
+import { tourShot } from '../helpers/screenshots.js';
 
 // The functions given to page.evaluate run in the page: these are the page's globals they use.
 interface PageElement { tagName: string; classList: Iterable<string>; children: Iterable<PageElement>; textContent: string | null; tabIndex: number; getBoundingClientRect(): { right: number }; closest(selector: string): PageElement | null; focus(): void; removeAttribute(name: string): void }
@@ -175,6 +176,7 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
     await section('Overview');
     await expect.poll(() => page.getByTestId('home-repo-check').textContent()).toMatch(/^No problems /);
     await screenshot(page, '41-home');
+    await tourShot(page, 'overview');
     expect(await a11yFindingsBothThemes(page)).toEqual([]);
   });
 

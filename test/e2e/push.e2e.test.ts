@@ -4,7 +4,7 @@
  * it), a real relay process between them. Pair by the QR code and the comparison code, seeing
  * what the phone trusts, unlock by picking the number on the phone, and see a denied push.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,11 @@ import { startCompanionHost, type CompanionHost } from '../../src-relay/companio
 import { STRONG_PASSWORD } from '../helpers/app.js';
 import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { readQr, screenshot, seriousA11yViolations } from '../helpers/e2e.js';
+import { tourShot } from '../helpers/screenshots.js';
 import { startRelayProcess, type RelayProcess } from '../helpers/relay.js';
 
 const CONFIG = fileURLToPath(new URL('../../src-companion/web/vite.config.ts', import.meta.url));
+const TOKENS = fileURLToPath(new URL('../../src-shared/ui/design-tokens.css', import.meta.url));
 let outDir: string;
 let relay: RelayProcess;
 let host: CompanionHost;
@@ -45,6 +47,13 @@ afterAll(async () => {
   await relay?.stop();
   rmSync(outDir, { recursive: true, force: true });
 });
+
+/** The values of the shared design tokens (src-shared/ui/design-tokens.css) as the page computes them. */
+async function designTokens(p: Page): Promise<Record<string, string>> {
+  const names = [...new Set(readFileSync(TOKENS, 'utf8').match(/--[a-z0-9-]+(?=:)/g))];
+  expect(names.length).toBeGreaterThan(20);
+  return p.evaluate(`Object.fromEntries(${JSON.stringify(names)}.map((n) => [n, getComputedStyle(document.documentElement).getPropertyValue(n).trim()]))`);
+}
 
 async function toSecondFactor(): Promise<void> {
   await desktop.getByRole('button', { name: 'Lock now' }).click();
@@ -98,11 +107,13 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
       `Your phone opens the companion from ${host.origin} (this app) and trusts that page with this pairing. Messages travel through the relay at ${new URL(relay.url).host}, which sees only encrypted data.`,
     );
     await screenshot(desktop, '09-pair-companion');
+    await tourShot(desktop, 'pair-companion');
     expect(await seriousA11yViolations(desktop)).toEqual([]);
 
     await phone.goto(link);
-    await expect.poll(() => phone.textContent('#pair-who')).toBe(`Ada on ${hostname()} wants to add this device for push approval.`);
+    await expect.poll(() => phone.textContent('#pair-who')).toBe(`Ada on ${hostname()} wants to add this device as a companion for push approval.`);
     await screenshot(phone, '20-companion-pair');
+    await tourShot(phone, 'companion-pairing', 'phone');
     await phone.getByRole('button', { name: 'Pair this device' }).click();
     // The phone fills the code in once the desktop's answer arrives: wait for it.
     await expect.poll(() => phone.getByLabel('Comparison code').textContent()).toMatch(/^\d{3} \d{3}$/);
@@ -119,7 +130,17 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     await desktop.getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => desktop.getByRole('cell', { name: "Ada's phone", exact: true }).count()).toBe(1);
     expect(await desktop.getByRole('cell', { name: 'Companion (push)' }).count()).toBe(1);
-    await expect.poll(() => phone.textContent('#pair-result')).toBe(`Paired as "Ada's phone" with Ada on ${hostname()}.`);
+    await expect.poll(() => phone.textContent('#notice')).toBe(`Companion “Ada's phone” paired with Ada on ${hostname()}.`);
+    expect(await phone.getByRole('region', { name: 'Pair a companion' }).count()).toBe(0);
+
+    // One look on both screens: the companion's design tokens are the desktop's, light and dark.
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await desktop.emulateMedia({ colorScheme });
+      await phone.emulateMedia({ colorScheme });
+      expect(await designTokens(phone)).toEqual(await designTokens(desktop));
+    }
+    await desktop.emulateMedia({ colorScheme: 'light' });
+    await phone.emulateMedia({ colorScheme: 'light' });
   });
 
   it('unlocks when the number shown on the desktop is picked on the phone', async () => {
@@ -136,6 +157,7 @@ describe('push approval from the desktop UI', { timeout: 120_000 }, () => {
     expect(await card.locator('.r-action').textContent()).toBe('Unlock');
     expect(await card.locator('.r-account').textContent()).toBe('Ada');
     await screenshot(phone, '21-companion-request');
+    await tourShot(phone, 'companion-request', 'phone');
     await card.getByRole('button', { name: `Approve with ${shown}` }).click();
     await desktop.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   });

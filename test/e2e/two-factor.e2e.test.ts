@@ -11,6 +11,7 @@ import { STRONG_PASSWORD } from '../helpers/app.js';
 import { launchChromium, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { a11yFindingsBothThemes } from '../helpers/a11y.js';
 import { readQr, screenshot, seriousA11yViolations, TestAuthenticator } from '../helpers/e2e.js';
+import { tourShot } from '../helpers/screenshots.js';
 
 let browser: Browser;
 let c: TestConsole;
@@ -121,6 +122,7 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await expect.poll(() => page.getByRole('cell', { name: 'Pixel 8', exact: true }).count()).toBe(1);
     expect(await page.getByTestId('recovery-left').textContent()).toBe('10 of 10 recovery codes left.');
     await screenshot(page, '04-security-settings');
+    await tourShot(page, 'security-devices');
     expect(await a11yFindingsBothThemes(page)).toEqual([]);
   });
 
@@ -139,9 +141,11 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
   it('locks, then unlocks with the password and a code from the app', async () => {
     await lockNow();
     await screenshot(page, '05-lock-screen');
+    await tourShot(page, 'lock-screen');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await password();
     await screenshot(page, '06-second-factor');
+    await tourShot(page, 'second-factor');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByLabel('Code from your authenticator app').fill(await app.code());
     await page.getByRole('button', { name: 'Unlock' }).click();
@@ -215,6 +219,7 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     for (const name of ['Account created', 'Device added', 'New recovery codes made', 'Second factor accepted', 'Wrong code', 'Recovery code used', 'Action confirmed', 'Device removed', 'Two-factor authentication turned off']) {
       expect(events).toContain(name);
     }
+    await tourShot(page, 'audit-log');
     // Internal names stay out of the main text; the details keep them.
     const mainText = await table.locator('tbody tr td:nth-child(2)').allTextContents();
     for (const text of mainText) expect(text).not.toMatch(/\b(factor|device|step-up|recovery)\.[a-z]/);
