@@ -89,6 +89,9 @@ const FACTOR: Record<string, string> = { totp: 'code from a device', recovery: '
 /** The detail line in words: "unlock, totp" reads "while unlocking · code from a device". */
 export function detailText(detail: string | null): string {
   if (!detail) return '';
+  // A confirmation's detail is recorded as "<method>: <what was confirmed>"; people read the second part.
+  const confirmed = /^[a-z]+(?:\.[a-zA-Z]+)+: (.+)$/s.exec(detail);
+  if (confirmed) return confirmed[1]!;
   const m = /^(unlock|step-up|sign-in)(?:, (.+))?$/.exec(detail);
   if (!m) return detail;
   const purpose = PURPOSE[m[1]!]!;

@@ -222,7 +222,12 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await tourShot(page, 'audit-log');
     // Internal names stay out of the main text; the details keep them.
     const mainText = await table.locator('tbody tr td:nth-child(2)').allTextContents();
-    for (const text of mainText) expect(text).not.toMatch(/\b(factor|device|step-up|recovery)\.[a-z]/);
+    for (const text of mainText) {
+      expect(text).not.toMatch(/\b(factor|device|step-up|recovery)\.[a-z]/);
+      expect(text).not.toMatch(/\b[a-z]+(\.[a-zA-Z]+)+: /); // a method name before what was confirmed
+    }
+    const confirmedRow = table.locator('tbody tr').filter({ hasText: 'Action confirmed' }).filter({ hasText: 'Pixel 8' }).first();
+    expect(await confirmedRow.locator('td:nth-child(2) .small').textContent()).toMatch(/^Remove the device “Pixel 8”/);
     const failedRow = table.locator('tbody tr').filter({ hasText: 'Wrong code' }).first();
     expect(await failedRow.locator('.badge').textContent()).toBe('Failed');
     expect(await failedRow.locator('.badge').getAttribute('class')).toContain('bad');
