@@ -9,6 +9,7 @@ import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
 import { shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
+import { NoRepository } from '../../components/backup/NoRepository.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
 import { CompareSnapshots } from './snapshots/CompareSnapshots.js';
 import { FindFiles } from './snapshots/FindFiles.js';
@@ -56,19 +57,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
 
   const browse = useCallback((s: Snapshot) => (setOpen({ snapshot: s, path: '' }), setMessage(null)), []);
 
-  if (repositories && repositories.length === 0) {
-    return (
-      <div className="stack wide">
-        <h1>Snapshots &amp; restore</h1>
-        <p className="notice">
-          No repository is connected.{' '}
-          <button type="button" className="link" onClick={onOpenRepositories}>
-            Go to Repositories
-          </button>
-        </p>
-      </div>
-    );
-  }
+  if (repositories && repositories.length === 0) return <NoRepository title="Snapshots & restore" onOpenRepositories={onOpenRepositories} />;
 
   return (
     <div className="stack wide">
