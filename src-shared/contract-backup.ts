@@ -52,7 +52,7 @@ export const RetentionSchema = z
   })
   .strict();
 
-type Retention = z.infer<typeof RetentionSchema>;
+export type Retention = z.infer<typeof RetentionSchema>;
 const RETENTION_WORDS = [
   ['last', 'keep last'],
   ['hourly', 'hourly'],

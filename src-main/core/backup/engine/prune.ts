@@ -15,16 +15,10 @@ import { PackCopier, type CopiedBlob } from './pack-copier.js';
 import type { PackEntry } from './pack.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
-import type { PruneResult } from '../../../../src-shared/contract-backup.js';
+import type { PruneResult, Retention } from '../../../../src-shared/contract-backup.js';
 
-export interface Retention {
-  last?: number;
-  hourly?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-  yearly?: number;
-}
+/** Retention rules: the contract's shape (src-shared), declared once. */
+export type { Retention } from '../../../../src-shared/contract-backup.js';
 
 const RULES = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 
