@@ -23,22 +23,9 @@ export default tseslint.config(
     },
   },
   {
-    // TEMPORARY: these files are being split by others (the engine's BackupRun, restore() and the
-    // worker; the renderer's screens into hooks and shared components). Remove each line as its
-    // split lands; nothing may be added here.
-    files: [
-      'src-main/core/backup/engine/backup.ts',
-      'src-main/core/backup/engine/restore.ts',
-      'src-main/core/backup/engine/worker.ts',
-      'src-renderer/components/AddAuthenticator.tsx',
-      'src-renderer/components/PairCompanion.tsx',
-      'src-renderer/screens/AuditLogScreen.tsx',
-      'src-renderer/screens/SecuritySettings.tsx',
-      'src-renderer/screens/backup/BackupSetsScreen.tsx',
-      'src-renderer/screens/backup/CheckScreen.tsx',
-      'src-renderer/screens/backup/RepositoriesScreen.tsx',
-      'src-renderer/screens/backup/SnapshotsScreen.tsx',
-    ],
+    // TEMPORARY: RepositoriesScreen is being rewritten (its split lands with that rewrite); remove
+    // this block then. Nothing may be added here.
+    files: ['src-renderer/screens/backup/RepositoriesScreen.tsx'],
     rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
   },
   {

@@ -6,11 +6,10 @@
  * user must then trust as much as the computer. A relay does not serve them by default.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
 import { BASE_HEADERS, COMPANION_CSP, contentType, fileInside, setHeaders } from '../src-node/web-files.js';
+import { createWebServer, listen, type Tls } from '../src-node/web-server.js';
 
 export const COMPANION_PATH = '/companion/';
 
@@ -57,7 +56,7 @@ export interface CompanionHostOptions {
   companionDir: string;
   host?: string;
   port?: number;
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: Tls;
 }
 
 export interface CompanionHost {
@@ -77,15 +76,8 @@ export async function startCompanionHost(options: CompanionHostOptions): Promise
       .then((served) => served || textResponse(res, 404, 'Not found.'))
       .catch(() => (res.headersSent ? res.destroy() : textResponse(res, 500, 'Internal error.')));
   };
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const origin = `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`;
+  const server = createWebServer(options.tls, handler);
+  const { origin } = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, options.tls !== undefined);
   return {
     url: `${origin}${COMPANION_PATH}`,
     origin,

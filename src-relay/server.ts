@@ -8,16 +8,12 @@
  * relay, which is the app itself, or a relay its users trust as much (docs/security.md §4a).
  * `startRelay` is also the embedded mode.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import { CLOSE_CODES } from '../src-shared/push/messages.js';
+import { createWebServer, listen, type Tls } from '../src-node/web-server.js';
 import type { Broker, BrokerEvents } from './broker.js';
 import { Budget, ChargeLedger } from './budget.js';
-import { BASE_HEADERS, setHeaders } from '../src-node/web-files.js';
-import { COMPANION_PATH, serveCompanion, textResponse } from './companion-host.js';
+import { COMPANION_PATH } from './companion-host.js';
+import { acceptUpgrades, relayHttpHandler } from './http.js';
 import { Connections } from './connections.js';
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js';
 import { MemoryBroker } from './memory-broker.js';
@@ -29,7 +25,7 @@ export { routeIdOfToken } from './connections.js';
 export interface RelayOptions {
   host?: string;
   port?: number;
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: Tls;
   redisUrl?: string;
   limits?: Partial<RelayLimits>;
   /**
@@ -81,48 +77,22 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   broker = options.redisUrl ? await RedisBroker.connect(options.redisUrl, events, queueLimits) : new MemoryBroker(events, queueLimits);
   connections.attach(broker, ledger);
 
-  // ---- HTTP
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    void handleHttp(req, res).catch(() => {
-      if (!res.headersSent) textResponse(res, 500, 'Internal error.');
-      else res.destroy();
-    });
-  };
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setHeaders(res, BASE_HEADERS);
-    const path = new URL(req.url ?? '/', 'http://relay').pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return textResponse(res, 405, 'Method not allowed.');
-    if (path === '/healthz') {
-      const health = broker!.health();
-      const ok = !draining && health.ok;
-      return textResponse(res, ok ? 200 : 503, ok ? 'ok' : draining ? 'shutting down' : (health.reason ?? 'unavailable'));
-    }
-    if (path === '/metrics') {
-      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
-      return;
-    }
-    if (options.companionDir && (await serveCompanion(options.companionDir, path, res))) return;
-    return textResponse(res, 404, 'Not found.');
-  }
-
-  // ---- WebSocket
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: limits.maxFrameBytes,
-    perMessageDeflate: false,
-    clientTracking: false,
-  });
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(req.url ?? '/', 'http://relay').pathname;
-    if (draining || path !== '/v1') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => connections.accept(ws, req.socket.remoteAddress));
+  const server = createWebServer(
+    options.tls,
+    relayHttpHandler({
+      health: () => {
+        if (draining) return { ok: false, reason: 'shutting down' };
+        const health = broker!.health();
+        return health.ok ? { ok: true } : { ok: false, reason: health.reason ?? 'unavailable' };
+      },
+      metrics: metrics.registry,
+      companionDir: options.companionDir,
+    }),
+  );
+  acceptUpgrades(server, {
+    maxFrameBytes: limits.maxFrameBytes,
+    open: () => !draining,
+    accept: (ws, address) => connections.accept(ws, address),
   });
 
   // One timer for every connection: keepalive pings, hello deadlines, slow consumers, expiries.
@@ -133,19 +103,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   }, Math.min(1_000, limits.helloTimeoutMs, limits.pingIntervalMs / 4));
   ticker.unref();
 
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  }).catch(async (error: unknown) => {
+  const secure = options.tls !== undefined;
+  const { port, urlHost, origin: httpOrigin } = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, secure).catch(async (error: unknown) => {
     clearInterval(ticker);
     await broker!.close();
     throw error;
   });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const secure = options.tls !== undefined;
-  const httpOrigin = `${secure ? 'https' : 'http'}://${urlHost}:${port}`;
   log(`relay listening on ${httpOrigin} (redis: ${options.redisUrl ? 'yes' : 'no'}; web companion: ${options.companionDir ? 'served' : 'not served'})`);
 
   return {

@@ -52,7 +52,7 @@ export const RetentionSchema = z
   })
   .strict();
 
-type Retention = z.infer<typeof RetentionSchema>;
+export type Retention = z.infer<typeof RetentionSchema>;
 const RETENTION_WORDS = [
   ['last', 'keep last'],
   ['hourly', 'hourly'],
@@ -164,18 +164,24 @@ export const ProgressSchema = z.object({
   bytesPerSecond: Count,
   etaSeconds: Count.nullable(),
 });
+/** What long work reports as it goes (backup, restore, check); the engine's meters fill it. */
+export type Progress = z.infer<typeof ProgressSchema>;
 
-const PruneResultSchema = z.object({
+export const PruneResultSchema = z.object({
   packsRemoved: Count,
   packsRewritten: Count,
   packsWritten: Count,
   blobsRemoved: Count,
   bytesFreed: z.number().int(),
-  /** Damaged or missing packs left as they were, for Check & repair. */
+  /**
+   * Packs left as they were although they hold data no snapshot needs, because some data they
+   * hold fails its check, or they are missing or of the wrong size: Check & repair deals with them.
+   */
   packsLeft: z.array(z.string()),
-  /** Data some snapshot needs that is lost already. */
+  /** Blobs some snapshot needs that no pack holds as it should: lost already (a check names the files). */
   blobsMissing: Count,
 });
+export type PruneResult = z.infer<typeof PruneResultSchema>;
 
 const RepairReportSchema = z.object({
   packs: z.array(z.object({ id: z.string(), outcome: z.enum(['removed', 'missing', 'intact']), blobsSaved: Count, blobsLost: Count })),
@@ -199,19 +205,24 @@ const RepairReportSchema = z.object({
     .nullable(),
 });
 
-const CheckReportSchema = z.object({
+const CheckProblemSchema = z.object({ kind: z.enum(['index', 'pack', 'snapshot', 'tree', 'data']), id: z.string().nullable(), message: z.string() });
+export type CheckProblem = z.infer<typeof CheckProblemSchema>;
+
+export const CheckReportSchema = z.object({
   ok: z.boolean(),
   snapshots: Count,
   packs: Count,
   blobs: Count,
   packsRead: Count,
+  /** Packs no readable index lists: left by an interrupted backup (or listed by a damaged index file); harmless, reused or pruned later. */
   unindexedPacks: z.array(z.string()),
-  problems: z.array(z.object({ kind: z.enum(['index', 'pack', 'snapshot', 'tree', 'data']), id: z.string().nullable(), message: z.string() })),
+  problems: z.array(CheckProblemSchema),
   damagedPacks: z.array(z.string()),
   damagedSnapshots: z.array(z.object({ id: z.string(), time: z.string(), files: z.array(z.string()) })),
 });
+export type CheckReport = z.infer<typeof CheckReportSchema>;
 
-const RestoreSummarySchema = z.object({
+export const RestoreSummarySchema = z.object({
   files: Count,
   dirs: Count,
   symlinks: Count,
@@ -221,6 +232,7 @@ const RestoreSummarySchema = z.object({
   skipped: Count,
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
 });
+export type RestoreSummary = z.infer<typeof RestoreSummarySchema>;
 
 const BackupJobResultSchema = z.object({
   snapshotId: z.string(),

@@ -117,6 +117,7 @@ export const AUDIT_ACTIONS = [
   'app.quit',
   'app.stopped',
 ] as const;
+/** `from` is inclusive and `to` exclusive, so consecutive ranges never count a row twice. */
 export const AuditFilterSchema = z
   .object({
     from: z.number().int().nonnegative().optional(),
@@ -128,6 +129,11 @@ export const AuditFilterSchema = z
     account: z.string().max(64).optional(),
   })
   .strict();
+/** A page of the audit log, newest first. */
+export const AuditPageShape = {
+  limit: z.number().int().min(1).max(1000).default(100),
+  offset: z.number().int().min(0).default(0),
+};
 export const AuditRowSchema = z.object({
   id: z.number().int(),
   time: z.number().int(),
@@ -307,8 +313,7 @@ export const contract = {
     input: z
       .object({
         filter: AuditFilterSchema.default({}),
-        limit: z.number().int().min(1).max(1000).default(100),
-        offset: z.number().int().min(0).default(0),
+        ...AuditPageShape,
       })
       .strict(),
     output: z.object({ rows: z.array(AuditRowSchema), total: z.number().int().nonnegative() }),

@@ -7,9 +7,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { BASE_HEADERS, CONSOLE_CSP, contentType, fileInside, PAGE_HEADERS, setHeaders } from '../../src-node/web-files.js';
+import { listen } from '../../src-node/web-server.js';
 import type { Router } from '../api/router.js';
 
 export const SESSION_COOKIE = 'twofold_console';
@@ -130,13 +130,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return `${origin}/login?token=${token}`;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listen(server, host, options.port ?? 0, false);
+  const { port } = listening;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  origin = host === '::1' ? `http://[::1]:${port}` : `http://${host === 'localhost' ? 'localhost' : '127.0.0.1'}:${port}`;
+  origin = listening.origin;
   const loginUrl = newLoginUrl();
 
   return {

@@ -6,10 +6,10 @@
 import { useState, type FormEvent } from 'react';
 import type { OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { notConfirmed, useConfirmedCall } from '../hooks/useConfirmedCall.js';
 import { useLoad } from '../hooks/useMethod.js';
 import { CopyButton } from './CopyButton.js';
 import { ErrorText, Field } from './Field.js';
-import { StepUpDialog } from './StepUpDialog.js';
 
 type Enrolment = OutputOf<'devices.beginTotp'>;
 
@@ -21,24 +21,24 @@ export function AddAuthenticator(props: {
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [needStepUp, setNeedStepUp] = useState(false);
   const [busy, setBusy] = useState(false);
+  // Once 2FA is on, starting is a step-up: the router asks, the dialog confirms, the call is sent again.
+  const { run: confirmed, dialog } = useConfirmedCall();
   // A name already in use is refused here, before a confirmation is asked for (the core refuses it too).
   const { data: devices } = useLoad('devices.list', {});
   const taken = devices?.devices.find((d) => d.name.trim().toLowerCase() === name.trim().toLowerCase());
   const nameError = taken ? `You already have a device named “${taken.name}”. Choose another name.` : null;
 
-  const begin = async (proof?: string) => {
+  const begin = async () => {
     if (nameError) return;
     setBusy(true);
-    const result = await call('devices.beginTotp', { name }, proof);
+    const result = await confirmed('devices.beginTotp', { name });
     setBusy(false);
     if (result.ok) {
       setError(null);
       return setEnrolment(result.value);
     }
-    if (result.error.code === 'STEP_UP_REQUIRED' && !proof) return setNeedStepUp(true);
-    setError(result.error.message);
+    if (!notConfirmed(result)) setError(result.error.message);
   };
 
   const confirm = async (e: FormEvent) => {
@@ -93,17 +93,7 @@ export function AddAuthenticator(props: {
             </button>
           </div>
         </form>
-        {needStepUp && (
-          <StepUpDialog
-            method="devices.beginTotp"
-            input={{ name }}
-            onProof={(proof) => {
-              setNeedStepUp(false);
-              void begin(proof);
-            }}
-            onCancel={() => setNeedStepUp(false)}
-          />
-        )}
+        {dialog}
       </>
     );
   }

@@ -11,7 +11,7 @@ import { call } from '../api.js';
 import { CopyButton } from './CopyButton.js';
 import { formatWait, useCountdown } from './Countdown.js';
 import { ErrorText, Field } from './Field.js';
-import { StepUpDialog } from './StepUpDialog.js';
+import { notConfirmed, useConfirmedCall } from '../hooks/useConfirmedCall.js';
 
 type Offer = OutputOf<'push.beginPairing'>;
 type PairingState = OutputOf<'push.pairingStatus'>['state'];
@@ -61,15 +61,16 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
   const [comparison, setComparison] = useState<string | null>(null);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [needStepUp, setNeedStepUp] = useState(false);
+  // Once 2FA is on, pairing is a step-up: the router asks, the dialog confirms, the call is sent again.
+  const { run: confirmed, dialog } = useConfirmedCall();
   const current = useRef<string | null>(null);
   const left = useCountdown(offer && state === 'waiting' ? Math.max(0, offer.expiresAt - Date.now()) : 0);
 
-  const begin = async (proof?: string) => {
+  const begin = async () => {
     setError(null);
-    const r = await call('push.beginPairing', {}, proof);
+    const r = await confirmed('push.beginPairing', {});
     if (!r.ok) {
-      if (r.error.code === 'STEP_UP_REQUIRED' && !proof) return setNeedStepUp(true);
+      if (notConfirmed(r)) return onCancel();
       return setError(r.error.message);
     }
     current.current = r.value.pairingId;
@@ -159,17 +160,7 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
           )}
         </div>
       )}
-      {needStepUp && (
-        <StepUpDialog
-          method="push.beginPairing"
-          input={{}}
-          onProof={(proof) => {
-            setNeedStepUp(false);
-            void begin(proof);
-          }}
-          onCancel={() => (setNeedStepUp(false), onCancel())}
-        />
-      )}
+      {dialog}
     </div>
   );
 }

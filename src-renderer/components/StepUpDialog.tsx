@@ -15,6 +15,7 @@ import { ErrorText } from './Field.js';
 import { PasswordField } from './PasswordField.js';
 import { PushApproval } from './PushApproval.js';
 import { refusalText } from '../lib/messages.js';
+import { useLoad } from '../hooks/useMethod.js';
 
 const FIRST_DEVICE: readonly string[] = ['devices.beginTotp', 'push.beginPairing'];
 /** What cannot be undone: the dialog and its confirming button are red for these. */
@@ -35,8 +36,10 @@ export function StepUpDialog<M extends MethodName>(props: {
   onProof: (proof: string) => void;
   onCancel: () => void;
 }) {
-  const [twoFactor, setTwoFactor] = useState<boolean | null>(null);
-  const [hasPush, setHasPush] = useState(false);
+  const devices = useLoad('devices.list', {});
+  // Unknown until the list answers; a list that cannot be read counts as 2FA off (the core decides anyway).
+  const twoFactor = devices.loading ? null : (devices.data?.twoFactorEnabled ?? false);
+  const hasPush = devices.data?.devices.some((d) => d.kind === 'push') ?? false;
   const [confirmation, setConfirmation] = useState<Confirmation | null>(null);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -47,10 +50,6 @@ export function StepUpDialog<M extends MethodName>(props: {
   const input = useMemo(() => JSON.parse(inputKey) as InputOf<M>, [inputKey]);
 
   useEffect(() => {
-    void call('devices.list', {}).then((r) => {
-      setTwoFactor(r.ok ? r.value.twoFactorEnabled : false);
-      setHasPush(r.ok && r.value.devices.some((d) => d.kind === 'push'));
-    });
     void call('gate.describeStepUp', { method, input }).then((r) => {
       if (r.ok) setConfirmation(r.value.confirmation);
       else setError(r.error.message);

@@ -8,7 +8,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { InputOf, OutputOf } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ErrorText, Field } from './Field.js';
-import { StepUpDialog } from './StepUpDialog.js';
+import { notConfirmed, useConfirmedCall } from '../hooks/useConfirmedCall.js';
 
 type View = OutputOf<'push.webCompanion'>;
 type Source = View['choice']['source'];
@@ -28,7 +28,8 @@ export function WebCompanionSettings() {
   const [view, setView] = useState<View | null>(null);
   const [source, setSource] = useState<Source>('app');
   const [url, setUrl] = useState('');
-  const [pending, setPending] = useState<InputOf<'push.setWebCompanion'> | null>(null);
+  // Where phones get the companion is a step-up: the router asks, the dialog names the choice.
+  const { run: confirmed, dialog } = useConfirmedCall();
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -41,10 +42,9 @@ export function WebCompanionSettings() {
     void call('push.webCompanion', {}).then((r) => (r.ok ? show(r.value) : setError(r.error.message)));
   }, []);
 
-  const save = async (input: InputOf<'push.setWebCompanion'>, proof?: string) => {
-    const r = await call('push.setWebCompanion', input, proof);
-    if (!r.ok && r.error.code === 'STEP_UP_REQUIRED' && !proof) return setPending(input);
-    setPending(null);
+  const save = async (input: InputOf<'push.setWebCompanion'>) => {
+    const r = await confirmed('push.setWebCompanion', input);
+    if (notConfirmed(r)) return;
     setError(r.ok ? null : r.error.message);
     if (!r.ok) return;
     show(r.value);
@@ -98,14 +98,7 @@ export function WebCompanionSettings() {
           Save web companion
         </button>
       </div>
-      {pending && (
-        <StepUpDialog
-          method="push.setWebCompanion"
-          input={pending}
-          onProof={(proof) => void save(pending, proof)}
-          onCancel={() => setPending(null)}
-        />
-      )}
+      {dialog}
     </form>
   );
 }

@@ -17,6 +17,11 @@ interface Pending {
 
 export const NOT_CONFIRMED = 'Not confirmed: nothing was changed.';
 
+/** True when the person closed the confirmation: for a caller that says nothing then, or goes back. */
+export function notConfirmed(result: ApiResult<unknown>): boolean {
+  return !result.ok && result.error.code === 'CANCELLED' && result.error.message === NOT_CONFIRMED;
+}
+
 export function useConfirmedCall(): {
   run: <M extends MethodName>(method: M, input: InputOf<M>) => Promise<ApiResult<OutputOf<M>>>;
   dialog: ReactNode;

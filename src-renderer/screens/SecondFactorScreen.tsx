@@ -2,21 +2,19 @@
  * The second half of an unlock: a push to a paired companion (sent at once when one can be),
  * a code from a device, or a recovery code, all under the shared throttle.
  */
-import { useCallback, useEffect, useState } from 'react';
-import type { OutputOf, Status } from '../../src-shared/contract.js';
+import { useCallback, useState } from 'react';
+import type { Status } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { CodeForm, type FactorInput } from '../components/CodeForm.js';
 import { formatWait, useCountdown } from '../components/Countdown.js';
 import { PushApproval } from '../components/PushApproval.js';
 import { refusalText } from '../lib/messages.js';
+import { useLoad } from '../hooks/useMethod.js';
 
 export type UnlockedVia = 'code' | 'recovery' | 'push';
 
 export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: Status; onUnlocked: (via: UnlockedVia, left: number) => void; onChange: () => void }) {
-  const [push, setPush] = useState<OutputOf<'push.status'> | null>(null);
-  useEffect(() => {
-    void call('push.status', {}).then((r) => r.ok && setPush(r.value));
-  }, []);
+  const push = useLoad('push.status', {}).data;
   const startPush = useCallback(() => call('push.start', {}), []);
   const pollPush = useCallback((requestId: string, waitMs: number) => call('push.poll', { requestId, waitMs }), []);
   const cancelPush = useCallback((requestId: string) => call('push.cancel', { requestId }), []);

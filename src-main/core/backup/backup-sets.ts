@@ -11,7 +11,7 @@ import { open, seal } from '../platform/crypto.js';
 import { CoreError } from '../platform/errors.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
-import { RetentionSchema } from '../../../src-shared/contract-backup.js';
+import { RetentionSchema, RunViewSchema } from '../../../src-shared/contract-backup.js';
 import type { Retention } from './engine/prune.js';
 import { BACKUP_MESSAGES } from './messages.js';
 
@@ -38,33 +38,14 @@ export interface BackupSet {
   lastScheduledAt: number | null;
 }
 
-export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
+/** A run as the history shows it: the contract's shape (src-shared), declared once. */
+export type RunRow = z.infer<typeof RunViewSchema>;
+export type RunTrigger = RunRow['trigger'];
 /** incomplete: the snapshot was saved, but some items could not be kept (its summary names them). */
-export type RunState = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'cancelled' | 'interrupted';
+export type RunState = RunRow['state'];
 
-export interface RunRow {
-  id: number;
-  setId: string;
-  trigger: RunTrigger;
-  startedAt: number;
-  finishedAt: number | null;
-  state: RunState;
-  snapshotId: string | null;
-  files: number | null;
-  bytes: number | null;
-  dataAdded: number | null;
-  errors: number | null;
-  message: string | null;
-}
-
-export interface SetInput {
-  name: string;
-  repositoryId: string;
-  sources: string[];
-  excludes: string[];
-  schedule: string | null;
-  retention: Retention;
-}
+/** What a person gives to make a set. */
+export type SetInput = Pick<BackupSet, 'name' | 'repositoryId' | 'sources' | 'excludes' | 'schedule' | 'retention'>;
 
 /** A cron string croner accepts, or a CoreError a person can act on. */
 export function validateSchedule(schedule: string | null): void {

@@ -9,7 +9,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { AUDIT_ACTIONS } from '../../../src-shared/contract.js';
+import { AUDIT_ACTIONS, AuditFilterSchema as WireAuditFilterSchema, AuditPageShape } from '../../../src-shared/contract.js';
 import type { Clock } from '../platform/clock.js';
 import { constantTimeEqual, KEY_BYTES } from '../platform/crypto.js';
 import { CoreError } from '../platform/errors.js';
@@ -60,20 +60,17 @@ export interface AuditRow {
   detail: string | null;
 }
 
-/** `from` is inclusive and `to` exclusive, so consecutive ranges never count a row twice. */
+/**
+ * The filter is the contract's (declared once in src-shared); a query adds the page to it. `from`
+ * is inclusive and `to` exclusive, so consecutive ranges never count a row twice.
+ */
+export const AuditExportFilterSchema = WireAuditFilterSchema;
 export const AuditFilterSchema = z.strictObject({
-  from: z.number().int().optional(),
-  to: z.number().int().optional(),
-  action: AuditActionSchema.optional(),
-  actions: z.array(AuditActionSchema).min(1).max(AUDIT_ACTIONS.length).optional(),
-  outcome: AuditOutcomeSchema.optional(),
-  account: z.string().max(NAME_MAX).optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
-  offset: z.number().int().min(0).default(0),
+  ...WireAuditFilterSchema.shape,
+  ...AuditPageShape,
 });
 export type AuditFilter = z.input<typeof AuditFilterSchema>;
 
-export const AuditExportFilterSchema = AuditFilterSchema.omit({ limit: true, offset: true });
 export type AuditExportFilter = z.input<typeof AuditExportFilterSchema>;
 
 export type AuditVerifyResult =

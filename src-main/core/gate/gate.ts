@@ -89,6 +89,15 @@ export class Gate {
     this.unlockListeners.add(listener);
   }
 
+  /** The session's second factor is verified (a code, a recovery code or a push): it is unlocked from now. */
+  private secondFactorAccepted(s: OpenSession, verified: Verified): Verified & { level: SessionLevel } {
+    s.level = 'unlocked';
+    s.lastActivity = this.deps.clock.now();
+    this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
+    this.unlockedNow(s.account.id);
+    return { ...verified, level: s.level };
+  }
+
   private unlockedNow(accountId: number): void {
     for (const l of this.unlockListeners) l(accountId);
   }
@@ -161,11 +170,7 @@ export class Gate {
       if (s?.level !== 'second-factor') throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.enterPasswordFirst);
       const verified = await this.deps.secondFactor.verify(s.account, s.recordKey, attempt, ctx, 'unlock');
       if (this.session !== s) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
-      s.level = 'unlocked';
-      s.lastActivity = this.deps.clock.now();
-      this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
-      this.unlockedNow(s.account.id);
-      return { ...verified, level: s.level };
+      return this.secondFactorAccepted(s, verified);
     });
   }
 
@@ -204,11 +209,7 @@ export class Gate {
       }
       const verified = await verify(s.account, s.recordKey);
       if (this.session !== s) throw new CoreError('NOT_ALLOWED', GATE_MESSAGES.lockedMeanwhile);
-      s.level = 'unlocked';
-      s.lastActivity = this.deps.clock.now();
-      this.deps.logger.info('second factor accepted', { accountId: s.account.id, via: verified.via });
-      this.unlockedNow(s.account.id);
-      return { ...verified, level: s.level };
+      return this.secondFactorAccepted(s, verified);
     });
   }
 

@@ -11,6 +11,7 @@ import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
 import { plural, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
+import { NoRepository } from '../../components/backup/NoRepository.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
 import { useRepositories } from '../../hooks/useRepositories.js';
 
@@ -56,20 +57,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
     if (job.kind === 'repair' && job.state === 'succeeded') setLastCheck((c) => (c?.repositoryId === job.repositoryId ? null : c));
   };
 
-  if (repositories && repositories.length === 0) {
-    return (
-      <div className="stack wide">
-        <h1>Check &amp; repair</h1>
-        <p className="notice">
-          No repository is connected.{' '}
-          <button type="button" className="link" onClick={onOpenRepositories}>
-            Go to Repositories
-          </button>
-        </p>
-      </div>
-    );
-  }
-
+  if (repositories && repositories.length === 0) return <NoRepository title="Check & repair" onOpenRepositories={onOpenRepositories} />;
 
   return (
     <div className="stack wide">

@@ -10,19 +10,12 @@ import { ErrorText } from '../../components/Field.js';
 import { Table, type Column } from '../../components/Table.js';
 import { useLoad } from '../../hooks/useMethod.js';
 import { dateTime, formatBytes, formatCount, formatDuration, plural, shortId } from '../../lib/format.js';
+import { RUN_STATE_LABEL } from '../../lib/run-labels.js';
 import type { SnapshotTarget } from './SnapshotsScreen.js';
 
 type Run = OutputOf<'backup.history'>['runs'][number];
 
 const TRIGGER_LABEL: Record<Run['trigger'], string> = { manual: 'Manual', schedule: 'Scheduled', 'catch-up': 'Catch-up' };
-const STATE_LABEL: Record<Run['state'], string> = {
-  running: 'Running',
-  succeeded: 'Succeeded',
-  incomplete: 'Incomplete',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
 
 export function HistoryScreen({ onOpenSnapshot }: { onOpenSnapshot?: (target: SnapshotTarget) => void }) {
   const [setId, setSetId] = useState('');
@@ -88,7 +81,7 @@ function runColumns(sets: BackupSetView[], onOpenSnapshot: ((target: SnapshotTar
       header: 'Result',
       cell: (r) => (
         <>
-          <span className={`badge ${r.state}`}>{STATE_LABEL[r.state]}</span>
+          <span className={`badge ${r.state}`}>{RUN_STATE_LABEL[r.state]}</span>
           {r.message && <div className="small muted">{r.message}</div>}
         </>
       ),
@@ -187,7 +180,7 @@ function RunChart({ runs, setName }: { runs: Run[]; setName: string }) {
             width={barW}
             height={Math.max(1, PAD.top + plotH - yBytes(added[i]!))}
           >
-            <title>{`${dateTime(r.startedAt)}: ${formatBytes(added[i])} added in ${formatDuration(durations[i])} (${STATE_LABEL[r.state]})`}</title>
+            <title>{`${dateTime(r.startedAt)}: ${formatBytes(added[i])} added in ${formatDuration(durations[i])} (${RUN_STATE_LABEL[r.state]})`}</title>
           </rect>
         ))}
         <path className="chart-line" d={line} />

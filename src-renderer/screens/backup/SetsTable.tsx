@@ -3,22 +3,15 @@ import { retentionText, type BackupSetView } from '../../../src-shared/contract-
 import { Table, type Column } from '../../components/Table.js';
 import { scheduleLabel } from '../../components/backup/schedule.js';
 import { dateTime, formatBytes, plural } from '../../lib/format.js';
+import { RUN_STATE_LABEL } from '../../lib/run-labels.js';
 
-const STATE_LABEL: Record<NonNullable<BackupSetView['lastRun']>['state'], string> = {
-  running: 'Running',
-  succeeded: 'Succeeded',
-  incomplete: 'Incomplete',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
 
 function LastRun({ set: s }: { set: BackupSetView }) {
   if (s.running) return <span className="badge running">Running</span>;
   if (!s.lastRun) return <span className="muted">Never</span>;
   return (
     <>
-      <span className={`badge ${s.lastRun.state}`}>{STATE_LABEL[s.lastRun.state]}</span>
+      <span className={`badge ${s.lastRun.state}`}>{RUN_STATE_LABEL[s.lastRun.state]}</span>
       <div className="small">{dateTime(s.lastRun.finishedAt ?? s.lastRun.startedAt)}</div>
       {s.lastRun.bytes !== null && (
         <div className="small muted">

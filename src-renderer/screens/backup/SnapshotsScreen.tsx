@@ -4,19 +4,21 @@
  * where they came from or into another folder. Forgetting a snapshot is a step-up.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { BackupSetView } from '../../../src-shared/contract-backup.js';
-import type { OutputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { formatCount, shortId } from '../../lib/format.js';
+import { shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
+import { NoRepository } from '../../components/backup/NoRepository.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
 import { CompareSnapshots } from './snapshots/CompareSnapshots.js';
 import { FindFiles } from './snapshots/FindFiles.js';
 import { SnapshotBrowser } from './snapshots/SnapshotBrowser.js';
 import { SnapshotsTable } from './snapshots/SnapshotsTable.js';
-import { newestFirst, parentOf, type Snapshot } from './snapshots/types.js';
+import { DamagedSnapshots } from './snapshots/DamagedSnapshots.js';
+import { parentOf, type Snapshot } from './snapshots/types.js';
+import { useSnapshots } from './snapshots/useSnapshots.js';
+import { useLoad } from '../../hooks/useMethod.js';
 import { useRepositories } from '../../hooks/useRepositories.js';
 
 /** A snapshot to open at once, as History's links ask. */
@@ -29,33 +31,14 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
   const { repositories, error: repoError } = useRepositories();
   const [repositoryId, setRepositoryId] = useState(target?.repositoryId ?? '');
   useRememberedRepository(repositories, repositoryId, setRepositoryId);
-  const [sets, setSets] = useState<BackupSetView[]>([]);
-  const [snapshots, setSnapshots] = useState<Snapshot[] | null>(null);
-  const [damaged, setDamaged] = useState<OutputOf<'backup.snapshots.list'>['damaged']>([]);
-  const [error, setError] = useState<string | null>(null);
+  const sets = useLoad('backup.sets.list', {}).data?.sets ?? [];
+  const { snapshots, damaged, error, setError, load } = useSnapshots(repositoryId);
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
   const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string | null } | null>(null);
 
-  useEffect(() => {
-    void call('backup.sets.list', {}).then((r) => r.ok && setSets(r.value.sets));
-  }, []);
-
-  const load = useCallback(async () => {
-    if (!repositoryId) return;
-    const r = await call('backup.snapshots.list', { repositoryId });
-    if (r.ok) {
-      setSnapshots([...r.value.snapshots].sort(newestFirst));
-      setDamaged(r.value.damaged);
-    }
-    setError(r.ok ? null : r.error.message);
-  }, [repositoryId]);
-  useEffect(() => {
-    setSnapshots(null);
-    setOpen(null);
-    void load();
-  }, [load]);
+  useEffect(() => setOpen(null), [repositoryId]);
   // Opened from a link: browse that snapshot once the list holds it.
   const targetId = target?.snapshotId;
   useEffect(() => {
@@ -74,19 +57,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
 
   const browse = useCallback((s: Snapshot) => (setOpen({ snapshot: s, path: '' }), setMessage(null)), []);
 
-  if (repositories && repositories.length === 0) {
-    return (
-      <div className="stack wide">
-        <h1>Snapshots &amp; restore</h1>
-        <p className="notice">
-          No repository is connected.{' '}
-          <button type="button" className="link" onClick={onOpenRepositories}>
-            Go to Repositories
-          </button>
-        </p>
-      </div>
-    );
-  }
+  if (repositories && repositories.length === 0) return <NoRepository title="Snapshots & restore" onOpenRepositories={onOpenRepositories} />;
 
   return (
     <div className="stack wide">
@@ -159,25 +130,6 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
           onCancel={() => setForgetting(null)}
         />
       )}
-    </div>
-  );
-}
-
-/** Snapshot files that cannot be opened at all, and where to deal with them. */
-function DamagedSnapshots({ damaged }: { damaged: OutputOf<'backup.snapshots.list'>['damaged'] }) {
-  if (damaged.length === 0) return null;
-  const one = damaged.length === 1;
-  return (
-    <div className="notice" role="status" data-testid="damaged-snapshots">
-      <p>
-        {one ? 'One snapshot file cannot be opened' : `${formatCount(damaged.length)} snapshot files cannot be opened`}: nothing in{' '}
-        {one ? 'it' : 'them'} can be read. The others are listed below. “Check &amp; repair” removes {one ? 'it' : 'them'}.
-      </p>
-      <ul>
-        {damaged.map((d) => (
-          <li key={d.id}>{d.message}</li>
-        ))}
-      </ul>
     </div>
   );
 }

@@ -2,21 +2,15 @@
 import type { BackupSetView } from '../../../src-shared/contract-backup.js';
 import { Table, type Column } from '../../components/Table.js';
 import { dateTime, formatBytes, formatCount } from '../../lib/format.js';
+import { RUN_STATE_LABEL, type RunState } from '../../lib/run-labels.js';
 import { lastChecks, type HomeState, type RepositoryItem } from './health.js';
 
-const RESULT: Record<NonNullable<BackupSetView['lastRun']>['state'], { label: string; badge: string }> = {
-  running: { label: 'Running', badge: 'running' },
-  succeeded: { label: 'Succeeded', badge: 'ok' },
-  incomplete: { label: 'Incomplete', badge: 'warn' },
-  failed: { label: 'Failed', badge: 'bad' },
-  cancelled: { label: 'Cancelled', badge: 'warn' },
-  interrupted: { label: 'Interrupted', badge: 'bad' },
-};
+const BADGE: Record<RunState, string> = { running: 'running', succeeded: 'ok', incomplete: 'warn', failed: 'bad', cancelled: 'warn', interrupted: 'bad' };
 
 function LastRun({ set }: { set: BackupSetView }) {
   if (set.running) return <span className="badge running">Running</span>;
   if (!set.lastRun) return <span className="muted">Never run</span>;
-  const r = RESULT[set.lastRun.state];
+  const r = { label: RUN_STATE_LABEL[set.lastRun.state], badge: BADGE[set.lastRun.state] };
   return (
     <>
       <span className={`badge ${r.badge}`}>{r.label}</span> <span className="small">{dateTime(set.lastRun.finishedAt ?? set.lastRun.startedAt)}</span>

@@ -1,16 +1,10 @@
 /** What a backup is asked to do, what it reports while it runs, and what it returns (backup.ts). */
 import type { RepoProblem } from './index-load.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
+import type { Progress } from '../../../../src-shared/contract-backup.js';
 
-export interface Progress {
-  filesDone: number;
-  filesTotal: number | null;
-  bytesDone: number;
-  bytesTotal: number | null;
-  currentFile: string | null;
-  bytesPerSecond: number;
-  etaSeconds: number | null;
-}
+/** The wire shape, declared once in the contract (src-shared): the engine reports exactly this. */
+export type { Progress } from '../../../../src-shared/contract-backup.js';
 
 export interface BackupOptions {
   sources: string[];

@@ -16,6 +16,7 @@ import { shortId } from './messages.js';
 import type { Repository } from './repository.js';
 import type { Tree } from './tree.js';
 import type { VerifyResult } from './worker.js';
+import type { CheckProblem, CheckReport } from '../../../../src-shared/contract-backup.js';
 
 export type ReadData = { kind: 'none' } | { kind: 'all' } | { kind: 'subset'; percent: number };
 
@@ -26,24 +27,8 @@ export interface CheckOptions {
   threads?: number;
 }
 
-export interface CheckProblem {
-  kind: 'index' | 'pack' | 'snapshot' | 'tree' | 'data';
-  id: string | null;
-  message: string;
-}
-
-export interface CheckReport {
-  ok: boolean;
-  snapshots: number;
-  packs: number;
-  blobs: number;
-  packsRead: number;
-  /** Packs no readable index lists: left by an interrupted backup (or listed by a damaged index file); harmless, reused or pruned later. */
-  unindexedPacks: string[];
-  problems: CheckProblem[];
-  damagedPacks: string[];
-  damagedSnapshots: { id: string; time: string; files: string[] }[];
-}
+/** The wire shapes, declared once in the contract (src-shared): the check returns exactly these. */
+export type { CheckProblem, CheckReport } from '../../../../src-shared/contract-backup.js';
 
 const MAX_FILES_NAMED = 100;
 

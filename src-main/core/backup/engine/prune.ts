@@ -15,15 +15,10 @@ import { PackCopier, type CopiedBlob } from './pack-copier.js';
 import type { PackEntry } from './pack.js';
 import type { Repository } from './repository.js';
 import type { SnapshotWithId } from './snapshot.js';
+import type { PruneResult, Retention } from '../../../../src-shared/contract-backup.js';
 
-export interface Retention {
-  last?: number;
-  hourly?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-  yearly?: number;
-}
+/** Retention rules: the contract's shape (src-shared), declared once. */
+export type { Retention } from '../../../../src-shared/contract-backup.js';
 
 const RULES = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 
@@ -94,20 +89,8 @@ export async function forgetByPolicy(repo: Repository, policy: Retention, filter
   return remove.map((s) => s.id);
 }
 
-export interface PruneResult {
-  packsRemoved: number;
-  packsRewritten: number;
-  packsWritten: number;
-  blobsRemoved: number;
-  bytesFreed: number;
-  /**
-   * Packs left as they were although they hold data no snapshot needs, because some data they
-   * hold fails its check, or they are missing or of the wrong size: Check & repair deals with them.
-   */
-  packsLeft: string[];
-  /** Blobs some snapshot needs that no pack holds as it should: lost already (a check names the files). */
-  blobsMissing: number;
-}
+/** The wire shape, declared once in the contract (src-shared): prune returns exactly this. */
+export type { PruneResult } from '../../../../src-shared/contract-backup.js';
 
 /** A failure that may pass (the disk did not read): prune then removes nothing. */
 const stopped = halt.prune;

@@ -30,6 +30,7 @@ import { originalPlace } from './snapshot-paths.js';
 import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
 import { RestoreBatches } from './restore-batches.js';
 import type { RestoreBlob } from './worker.js';
+import type { RestoreSummary } from '../../../../src-shared/contract-backup.js';
 
 export type OnExisting = 'skip' | 'overwrite' | 'fail';
 
@@ -44,16 +45,8 @@ export interface RestoreOptions {
   threads?: number;
 }
 
-export interface RestoreSummary {
-  files: number;
-  dirs: number;
-  symlinks: number;
-  /** FIFOs, sockets and device nodes. */
-  special: number;
-  bytes: number;
-  skipped: number;
-  errors: { path: string; message: string }[];
-}
+/** The wire shape, declared once in the contract (src-shared): a restore returns exactly this. */
+export type { RestoreSummary } from '../../../../src-shared/contract-backup.js';
 
 interface Item {
   node: TreeNode;

@@ -2,25 +2,23 @@
  * The lanes of the engine (pool.ts), on worker threads or inline: read files with one large
  * reused buffer, chunk and hash them, and compress, encrypt and write the chunks no other lane
  * has stored into a data pack of the lane's own (pack-writer.ts) for backup; read, verify and
- * write them for restore; verify whole packs for check. A worker thread gets the keys once, in
- * workerData. A backup lane compresses its larger chunks on libuv's thread pool
- * (native.ts) while it chunks on, so one lane keeps two cores busy.
+ * write them for restore; verify whole packs for check (those two: lane-read.ts). A worker
+ * thread gets the keys once, in workerData. A backup lane compresses its larger chunks on
+ * libuv's thread pool (native.ts) while it chunks on, so one lane keeps two cores busy.
  */
-import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectAfter, collectYoung } from './gc.js';
-import { blobAad, blobId, CHUNK_MAX, fileId, PACK_TARGET_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
-import { openBlob } from './blob.js';
-import { CoreError } from '../../platform/errors.js';
+import { blobAad, blobId, CHUNK_MAX, PACK_TARGET_BYTES, ZSTD_LEVEL, type RepoKeys } from './format.js';
 import { ClaimTable } from './claims.js';
 import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
 import { compressAsync, nextCutNative } from './native.js';
 import { fsPath } from './fs-names.js';
-import { writeRestoredFile, type RestoreFile, type RestoredFile } from './restore-file.js';
+import { restoreFiles, verifyPack, type RestoreResult, type RestoreTask, type VerifyResult, type VerifyTask } from './lane-read.js';
 import { stateChange, type FileState } from './file-state.js';
-import { damage, readProblem, writeProblem } from './messages.js';
+import { readProblem } from './messages.js';
 
 export interface WorkerKeys {
   role: 'twofold-worker';
@@ -80,27 +78,7 @@ export interface PackResult {
 }
 
 export type { RestoreBlob, RestoreFile } from './restore-file.js';
-export interface RestoreTask {
-  kind: 'restore';
-  files: RestoreFile[];
-}
-export interface RestoreResult {
-  /** Per file; `code` is the errno or engine code behind `error` (a full disk stops the restore). */
-  files: RestoredFile[];
-}
-
-export interface VerifyTask {
-  kind: 'verify';
-  path: string;
-  packId: string;
-  blobs: { id: string; type: 'data' | 'tree'; offset: number; length: number; rawLength: number; compressed: boolean }[];
-}
-export interface VerifyResult {
-  packIdOk: boolean;
-  readable: boolean;
-  /** The blobs that fail their check, as the task listed them. */
-  badBlobs: { id: string; type: 'data' | 'tree' }[];
-}
+export type { RestoreResult, RestoreTask, VerifyResult, VerifyTask } from './lane-read.js';
 
 /**
  * What one lane of the pool works with: a worker thread's, or the inline lane that runs on the
@@ -177,12 +155,9 @@ const ASYNC_COMPRESS_BYTES = 16 * 1024;
 /** zstd's native binding (CommonJS), for contexts we can reuse. */
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
 /**
- * Decompression target and context, reused for every blob a restore or check opens; compression
- * context and target for the small chunks a backup compresses here. Made on first use, so a
- * thread carries only what its tasks need; used synchronously only, so one per thread suffices.
+ * Compression context and target for the small chunks a backup compresses here: made on first
+ * use, used synchronously only, so one per thread suffices (the reading tasks' own: lane-read.ts).
  */
-let scratchInstance: { buffer: Buffer; dctx: InstanceType<typeof zstd.DCtx> } | null = null;
-const scratch = () => (scratchInstance ??= { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() });
 let sealingInstance: { cctx: InstanceType<typeof zstd.CCtx>; buffer: Buffer } | null = null;
 const sealing = () => (sealingInstance ??= { cctx: new zstd.CCtx(), buffer: Buffer.allocUnsafe(zstd.compressBound(ASYNC_COMPRESS_BYTES)) });
 
@@ -419,89 +394,3 @@ function seal(lane: Lane, id: Buffer, chunk: Uint8Array, packed: Uint8Array): vo
   if (lane.packs.size >= PACK_TARGET_BYTES) lane.filled.push(lane.packs.finish()!);
 }
 
-function restoreFiles(lane: Lane, task: RestoreTask): RestoreResult {
-  const fds = new Map<string, number>();
-  const packFd = (p: string) => {
-    let fd = fds.get(p);
-    if (fd === undefined) {
-      if (fds.size > 16) closeAll();
-      try {
-        fd = openSync(p, 'r');
-      } catch (e) {
-        const pack = p.slice(-64);
-        throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? damage.packMissing(pack) : damage.packUnreadable(pack, e);
-      }
-      fds.set(p, fd);
-    }
-    return fd;
-  };
-  const closeAll = () => {
-    for (const fd of fds.values()) closeSync(fd);
-    fds.clear();
-  };
-  try {
-    return {
-      files: task.files.map((f) => {
-        try {
-          return restoreOne(lane, f, packFd);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException | CoreError)?.code;
-          return typeof code === 'string' ? { bytes: 0, error: writeProblem(e), code } : { bytes: 0, error: writeProblem(e) };
-        }
-      }),
-    };
-  } finally {
-    closeAll();
-  }
-}
-
-/** One file: its chunks read, verified and written into a temporary file, then put in place (restore-file.ts). */
-function restoreOne(lane: Lane, f: RestoreFile, packFd: (p: string) => number): RestoredFile {
-  const buffer = lane.buffer;
-  return writeRestoredFile(f, (out) => {
-    let bytes = 0;
-    for (const b of f.blobs) {
-      const blob = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
-      const n = readSync(packFd(b.pack), blob, 0, b.length, b.offset);
-      if (n !== b.length) throw damage.packTruncated(b.pack.slice(-64));
-      const plain = openBlob(lane.keys, b.id, 'data', b.compressed, b.rawLength, blob, b.pack.slice(-64), scratch());
-      let done = 0;
-      while (done < plain.length) done += writeSync(out, plain, done, plain.length - done);
-      bytes += plain.length;
-      collectAfter(b.length);
-    }
-    return bytes;
-  });
-}
-
-function verifyPack(k: RepoKeys, task: VerifyTask): VerifyResult {
-  let fd: number;
-  try {
-    fd = openSync(task.path, 'r');
-  } catch {
-    return { packIdOk: false, readable: false, badBlobs: task.blobs.map(({ id, type }) => ({ id, type })) };
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const whole = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, whole, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    const packIdOk = got === size && fileId(whole) === task.packId;
-    const badBlobs: VerifyResult['badBlobs'] = [];
-    for (const b of task.blobs) {
-      try {
-        if (b.offset + b.length > got) throw new Error('outside the pack');
-        openBlob(k, b.id, b.type, b.compressed, b.rawLength, whole.subarray(b.offset, b.offset + b.length), task.packId, scratch());
-      } catch {
-        badBlobs.push({ id: b.id, type: b.type });
-      }
-    }
-    return { packIdOk, readable: true, badBlobs };
-  } finally {
-    closeSync(fd);
-  }
-}

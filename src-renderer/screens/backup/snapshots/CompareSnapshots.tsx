@@ -1,15 +1,15 @@
 /** What changed between two snapshots: added, removed and changed paths. */
 import { useId, useState, type FormEvent } from 'react';
-import { call } from '../../../api.js';
 import { ErrorText } from '../../../components/Field.js';
 import { dateTime, shortId } from '../../../lib/format.js';
+import { useMethod } from '../../../hooks/useMethod.js';
 import type { Diff, Snapshot } from './types.js';
 
 export function CompareSnapshots({ repositoryId, snapshots }: { repositoryId: string; snapshots: Snapshot[] }) {
   const [from, setFrom] = useState(snapshots[1]?.id ?? snapshots[0]?.id ?? '');
   const [to, setTo] = useState(snapshots[0]?.id ?? '');
   const [diff, setDiff] = useState<Diff | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { run: compare, error } = useMethod('backup.snapshots.diff');
   const ids = { from: useId(), to: useId() };
   const option = (s: Snapshot) => (
     <option key={s.id} value={s.id}>
@@ -18,9 +18,8 @@ export function CompareSnapshots({ repositoryId, snapshots }: { repositoryId: st
   );
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await call('backup.snapshots.diff', { repositoryId, from, to, limit: 1000 });
+    const r = await compare({ repositoryId, from, to, limit: 1000 });
     if (r.ok) setDiff(r.value);
-    setError(r.ok ? null : r.error.message);
   };
   return (
     <section className="card" aria-labelledby="compare-title">

@@ -1,22 +1,18 @@
 /** Finds files by name across every snapshot of a repository. */
 import { useState, type FormEvent } from 'react';
-import { call } from '../../../api.js';
 import { ErrorText, Field } from '../../../components/Field.js';
 import { dateTime, formatBytes, shortId } from '../../../lib/format.js';
+import { useMethod } from '../../../hooks/useMethod.js';
 import type { Found } from './types.js';
 
 export function FindFiles({ repositoryId, onShow }: { repositoryId: string; onShow: (f: Found) => void }) {
   const [pattern, setPattern] = useState('');
   const [found, setFound] = useState<{ pattern: string; entries: Found[] } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { run: find, busy, error } = useMethod('backup.snapshots.find');
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    const r = await call('backup.snapshots.find', { repositoryId, pattern: pattern.trim(), limit: 200 });
-    setBusy(false);
+    const r = await find({ repositoryId, pattern: pattern.trim(), limit: 200 });
     if (r.ok) setFound({ pattern: pattern.trim(), entries: r.value.entries });
-    setError(r.ok ? null : r.error.message);
   };
   return (
     <section className="card" aria-labelledby="find-title">

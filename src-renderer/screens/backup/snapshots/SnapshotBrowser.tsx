@@ -1,9 +1,9 @@
 /** One snapshot's folders and files: open folders, select entries, and restore them. */
-import { useEffect, useId, useState } from 'react';
-import { call } from '../../../api.js';
+import { useId, useMemo, useState } from 'react';
 import { ErrorText } from '../../../components/Field.js';
 import { dateTime, formatBytes, formatMode, shortId } from '../../../lib/format.js';
 import { RestoreForm } from '../../../components/backup/RestoreForm.js';
+import { useLoad } from '../../../hooks/useMethod.js';
 import type { Entry, Snapshot } from './types.js';
 
 export function SnapshotBrowser({
@@ -24,26 +24,18 @@ export function SnapshotBrowser({
   onClose: () => void;
 }) {
   const [path, setPath] = useState(initialPath);
-  const [entries, setEntries] = useState<Entry[] | null>(null);
   const [selected, setSelected] = useState<Set<string>>(() => new Set(initialSelection ? [initialSelection] : []));
-  const [error, setError] = useState<string | null>(null);
   const allId = useId();
-
-  useEffect(() => {
-    let stale = false;
-    setEntries(null);
-    void call('backup.snapshots.browse', { repositoryId, snapshotId: snapshot.id, path }).then((r) => {
-      if (stale) return;
-      if (r.ok)
-        setEntries(
-          [...r.value.entries].sort((a, b) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name)),
-        );
-      setError(r.ok ? null : r.error.message);
-    });
-    return () => {
-      stale = true;
-    };
-  }, [repositoryId, snapshot.id, path]);
+  const listing = useLoad('backup.snapshots.browse', { repositoryId, snapshotId: snapshot.id, path });
+  const { error } = listing;
+  // Folders first; nothing while a folder loads, so the last one's entries are not shown under the new path.
+  const entries = useMemo(
+    () =>
+      listing.loading || !listing.data
+        ? null
+        : [...listing.data.entries].sort((a, b) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name)),
+    [listing.loading, listing.data],
+  );
 
   const crumbs = path.split('/').filter(Boolean);
   const toggle = (p: string, on: boolean) =>
