@@ -233,6 +233,8 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     expect(await outcome.textContent()).toMatch(/^Restored 1 file \(3\.9 KiB\)/);
     expect(await page.getByTestId('restore-destination').textContent()).toBe(`The files are in ${restoreDir}.`);
     expect(await page.getByTestId('job-title').textContent()).toBe('Restore finished');
+    // The line under the title says which snapshot it came from, not a bare "Restoring".
+    expect(await page.getByTestId('job-panel').locator('.job-subtitle').textContent()).toMatch(/^Restoring from the snapshot of \S.*\d/);
     const restored = readFileSync(join(restoreDir, basename(source), 'sub', 'nested', 'deep.txt'));
     expect(restored.equals(readFileSync(join(source, 'sub', 'nested', 'deep.txt')))).toBe(true);
     await screenshot(page, '14-restore');

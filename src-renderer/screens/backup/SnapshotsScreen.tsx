@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { shortId } from '../../lib/format.js';
+import { dateTime, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { NoRepository } from '../../components/backup/NoRepository.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
@@ -36,7 +36,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
-  const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string | null } | null>(null);
+  const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string | null; from: string } | null>(null);
 
   useEffect(() => setOpen(null), [repositoryId]);
   // Opened from a link: browse that snapshot once the list holds it.
@@ -96,7 +96,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
           initialPath={open.path}
           initialSelection={open.select}
           busy={restoreJob?.running ?? false}
-          onRestoreStarted={(id, destination) => setRestoreJob({ id, running: true, destination })}
+          onRestoreStarted={(id, destination) => setRestoreJob({ id, running: true, destination, from: open.snapshot.time })}
           onClose={() => setOpen(null)}
         />
       )}
@@ -104,7 +104,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
         <JobPanel
           key={restoreJob.id}
           jobId={restoreJob.id}
-          title="Restoring"
+          title={`Restoring from the snapshot of ${dateTime(restoreJob.from)}`}
           destination={restoreJob.destination}
           onEnd={() => setRestoreJob((j) => (j ? { ...j, running: false } : j))}
           onClose={() => setRestoreJob(null)}
