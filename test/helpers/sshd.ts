@@ -12,7 +12,8 @@
  * Password login needs root's password in /etc/shadow, which this container does not have. sshd
  * therefore runs in a private mount namespace (`unshare -m`) where a shadow file of the test's
  * own, holding only root with the test password, is bind-mounted over /etc/shadow: the machine's
- * file is untouched. Where unshare is not allowed, `password` is null and sshd runs as it is.
+ * file is untouched. Where unshare is not allowed, `password` is null and sshd runs as it is. The
+ * same namespace gives the server a full disk to meet (`smallDisk`, a 2 MiB tmpfs).
  *
  * `stop()` kills sshd's whole process group and every connection's process (sshd gives each its
  * own session, so they are found by parent pid), which is what a crashed server is to a client:
@@ -53,6 +54,11 @@ export interface SshdServer {
   };
   /** Root's password for this server, or null where password login cannot be set up. */
   readonly password: string | null;
+  /**
+   * A folder that is, for the server only, a 2 MiB file system of its own (a tmpfs in its mount
+   * namespace): a full disk. Null where the namespace cannot be made.
+   */
+  readonly smallDisk: string | null;
   /** A fresh repository folder path under `root` (not made). */
   repoPath(): string;
   /** SftpStorage options for the full account (the plain key) on `path`. */
@@ -175,6 +181,8 @@ export async function startSshd(): Promise<SshdServer> {
   writeFileSync(join(dir, 'authorized_keys_append'), pub('id_append'), { mode: 0o600 });
 
   const unshare = canUnshare();
+  const smallDisk = join(dir, 'small-disk');
+  mkdirSync(smallDisk);
   const password = unshare ? `pw-${randomBytes(12).toString('base64url')}` : null;
   if (password) {
     const hash = execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: password, encoding: 'utf8' }).trim();
@@ -190,7 +198,7 @@ export async function startSshd(): Promise<SshdServer> {
     if (child) return;
     const cfg = join(dir, 'sshd_config');
     const [cmd, args] = password
-      ? ['unshare', ['-m', 'sh', '-c', 'mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3"', 'sh', join(dir, 'shadow'), SSHD, cfg]]
+      ? ['unshare', ['-m', 'sh', '-c', 'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=2m tmpfs "$4" && exec "$2" -D -e -f "$3"', 'sh', join(dir, 'shadow'), SSHD, cfg, smallDisk]]
       : [SSHD, ['-D', '-e', '-f', cfg]];
     // A process group of its own: stop() kills the listener and every session it forked.
     const c = spawn(cmd as string, args as string[], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -246,6 +254,7 @@ export async function startSshd(): Promise<SshdServer> {
     fingerprint: () => sshKeygenFingerprint(join(dir, 'host_key.pub')),
     keys,
     password,
+    smallDisk: unshare ? smallDisk : null,
     repoPath: () => join(root, `repo-${++n}-${randomBytes(4).toString('hex')}`),
     options,
     appendOnlyOptions,

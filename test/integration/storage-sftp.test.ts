@@ -9,6 +9,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -346,6 +347,50 @@ describe('the server down', () => {
       expect((await reading).equals(bytes)).toBe(true);
     } finally {
       await server.start();
+      await storage.close();
+    }
+  });
+});
+
+describe('other failures, as a person needs them told apart', () => {
+  it('a full disk on the server is NO_SPACE', async () => {
+    if (server.smallDisk === null) return; // no private mount namespace here: see test/helpers/sshd.ts
+    const storage = server.storage(join(server.smallDisk, 'repo'), { maxAttempts: 1 });
+    try {
+      await storage.prepare();
+      const e = await failure(storage.write(PACK, pseudoRandom('too big', 4 * 1024 * 1024)));
+      expect(e.code).toBe('NO_SPACE');
+      expect(e.detail).toBe(`write ${PACK}: the server's disk is full`);
+      expect(await storage.list('')).toEqual([]);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('a server that accepts the connection but never answers is UNREACHABLE once the connect timeout passes', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const storage = new SftpStorage({ ...server.options('/x'), port, connectTimeoutMs: 1500, maxAttempts: 2 });
+    try {
+      const started = Date.now();
+      const e = await failure(storage.list(''));
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.detail).toBe(`connect root@127.0.0.1:${port}: timed out waiting for the SSH server (after 2 attempts)`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await storage.close();
+      silent.close();
+    }
+  });
+
+  it('a host name that does not resolve is UNREACHABLE, saying so', async () => {
+    const storage = new SftpStorage({ ...server.options('/x'), host: 'no-such-host.invalid', maxAttempts: 1 });
+    try {
+      const e = await failure(storage.list(''));
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.detail).toMatch(/^connect root@no-such-host\.invalid:\d+: no such host \((ENOTFOUND|EAI_AGAIN)\)$/);
+    } finally {
       await storage.close();
     }
   });

@@ -269,7 +269,7 @@ export class SftpStorage implements Storage {
   private async spaceProblem(ch: Channel, e: unknown, size: number, name: string): Promise<unknown> {
     if (sftpStatus(e) !== SFTP_STATUS.FAILURE) return e;
     const info = await ch.statvfs(this.root).catch(() => null);
-    if (info && info.bavail * info.frsize < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
+    if (info && Number(info.f_bavail) * Number(info.f_frsize) < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
     return e;
   }
 
