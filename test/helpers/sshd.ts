@@ -6,8 +6,10 @@
  * - `port`: the full account. Keys in authorized_keys (one plain, one with a passphrase, one
  *   RSA key in PEM form with a passphrase) and, where this machine allows it, a password.
  * - `appendOnlyPort`: `Match LocalPort` with `ForceCommand internal-sftp -P remove,rmdir,
- *   posix-rename,setstat,fsetstat,lsetstat`: the append-only account of docs/user-guide.md (its
- *   own key; add and read allowed, delete and overwriting renames refused).
+ *   posix-rename,setstat,fsetstat,lsetstat`: an append-only account (its own key; add and read
+ *   allowed, delete and overwriting renames refused).
+ * - the same restriction on the main port for one more key, by its authorized_keys line
+ *   (`restrict,command="internal-sftp -P …"`): the set-up docs/user-guide.md gives.
  *
  * Password login needs root's password in /etc/shadow, which this container does not have. sshd
  * therefore runs in a private mount namespace (`unshare -m`) where a shadow file of the test's
@@ -30,6 +32,8 @@ import { SftpStorage } from '../../src-main/core/backup/engine/storage/sftp.js';
 import { removeTree, tempDir } from './backup-fixtures.js';
 
 export const SSHD = '/usr/sbin/sshd';
+/** The SFTP requests an append-only account is refused (docs/user-guide.md, "SFTP repositories"). */
+export const APPEND_ONLY_DENIED = 'remove,rmdir,posix-rename,setstat,fsetstat,lsetstat@openssh.com';
 
 export interface SshdServer {
   readonly host: string;
@@ -49,6 +53,8 @@ export interface SshdServer {
     passphrase: string;
     /** Accepted only on appendOnlyPort. */
     appendOnly: string;
+    /** Accepted on `port`, restricted by its authorized_keys line (`restrict,command="internal-sftp -P …"`). */
+    appendOnlyByKey: string;
     /** Known to no authorized_keys. */
     stranger: string;
   };
@@ -63,8 +69,10 @@ export interface SshdServer {
   repoPath(): string;
   /** SftpStorage options for the full account (the plain key) on `path`. */
   options(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
-  /** The same for the append-only account. */
+  /** The same for the append-only account (its port, `Match LocalPort`). */
   appendOnlyOptions(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
+  /** The same for the append-only key on the main port (authorized_keys `command=`). */
+  appendOnlyKeyOptions(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
   storage(path: string, more?: Partial<SftpStorageOptions>): SftpStorage;
   appendOnlyStorage(path: string, more?: Partial<SftpStorageOptions>): SftpStorage;
   stop(): Promise<void>;
@@ -154,7 +162,7 @@ function sshdConfig(dir: string, port: number, appendOnlyPort: number, password:
     `Match LocalPort ${appendOnlyPort}`,
     `  AuthorizedKeysFile ${join(dir, 'authorized_keys_append')}`,
     '  PasswordAuthentication no',
-    '  ForceCommand internal-sftp -P remove,rmdir,posix-rename,setstat,fsetstat,lsetstat@openssh.com',
+    `  ForceCommand internal-sftp -P ${APPEND_ONLY_DENIED}`,
     '',
   ].join('\n');
 }
@@ -174,10 +182,13 @@ export async function startSshd(): Promise<SshdServer> {
     pem: keygen(join(dir, 'id_pem'), 'rsa', passphrase, true),
     passphrase,
     appendOnly: keygen(join(dir, 'id_append'), 'ed25519'),
+    appendOnlyByKey: keygen(join(dir, 'id_append_key'), 'ed25519'),
     stranger: keygen(join(dir, 'id_stranger'), 'ed25519'),
   };
   const pub = (name: string) => readFileSync(join(dir, `${name}.pub`), 'utf8');
-  writeFileSync(join(dir, 'authorized_keys'), pub('id_plain') + pub('id_passphrase') + pub('id_pem'), { mode: 0o600 });
+  // The user guide's set-up: one account, and the workstation's key held to append-only by its line.
+  const restricted = `restrict,command="internal-sftp -P ${APPEND_ONLY_DENIED}" ${pub('id_append_key')}`;
+  writeFileSync(join(dir, 'authorized_keys'), pub('id_plain') + pub('id_passphrase') + pub('id_pem') + restricted, { mode: 0o600 });
   writeFileSync(join(dir, 'authorized_keys_append'), pub('id_append'), { mode: 0o600 });
 
   const unshare = canUnshare();
@@ -244,6 +255,8 @@ export async function startSshd(): Promise<SshdServer> {
   });
   const appendOnlyOptions = (path: string, more: Partial<SftpStorageOptions> = {}): SftpStorageOptions =>
     options(path, { port: appendOnlyPort, auth: { kind: 'key', privateKey: keys.appendOnly }, appendOnly: true, ...more });
+  const appendOnlyKeyOptions = (path: string, more: Partial<SftpStorageOptions> = {}): SftpStorageOptions =>
+    options(path, { auth: { kind: 'key', privateKey: keys.appendOnlyByKey }, appendOnly: true, ...more });
   let n = 0;
   return {
     host,
@@ -258,6 +271,7 @@ export async function startSshd(): Promise<SshdServer> {
     repoPath: () => join(root, `repo-${++n}-${randomBytes(4).toString('hex')}`),
     options,
     appendOnlyOptions,
+    appendOnlyKeyOptions,
     storage: (path, more) => new SftpStorage(options(path, more)),
     appendOnlyStorage: (path, more) => new SftpStorage(appendOnlyOptions(path, more)),
     stop,

@@ -282,11 +282,14 @@ describe('credentials', () => {
   });
 });
 
-describe('an append-only account (internal-sftp -P remove,rmdir,posix-rename,…)', () => {
+describe.each([
+  ['a Match block (ForceCommand)', (path: string, more?: Partial<SftpStorageOptions>) => server.appendOnlyOptions(path, more)],
+  ['its authorized_keys line (command=)', (path: string, more?: Partial<SftpStorageOptions>) => server.appendOnlyKeyOptions(path, more)],
+])('an append-only account (internal-sftp -P remove,rmdir,posix-rename,…) by %s', (_how, optionsOf) => {
   it('adds, reads and lists; a delete or a replace is PERMISSION_DENIED and nothing is removed or changed', async () => {
     const path = server.repoPath();
     const full = server.storage(path);
-    const appendOnly = server.appendOnlyStorage(path, { maxAttempts: 1 });
+    const appendOnly = new SftpStorage(optionsOf(path, { maxAttempts: 1 }));
     try {
       await full.prepare();
       await full.write('config', Buffer.from('{"version":2}'));
