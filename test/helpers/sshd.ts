@@ -75,6 +75,8 @@ export interface SshdServer {
   appendOnlyKeyOptions(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
   storage(path: string, more?: Partial<SftpStorageOptions>): SftpStorage;
   appendOnlyStorage(path: string, more?: Partial<SftpStorageOptions>): SftpStorage;
+  /** Logins the server has accepted since it was first started: each is one SSH connection. */
+  logins(): number;
   stop(): Promise<void>;
   start(): Promise<void>;
   rotateHostKey(): Promise<void>;
@@ -205,6 +207,7 @@ export async function startSshd(): Promise<SshdServer> {
 
   let child: ChildProcess | null = null;
   let log = '';
+  let logins = 0;
   const start = async (): Promise<void> => {
     if (child) return;
     const cfg = join(dir, 'sshd_config');
@@ -217,7 +220,11 @@ export async function startSshd(): Promise<SshdServer> {
     await new Promise<void>((resolve, reject) => {
       let listening = 0;
       c.once('exit', (code) => reject(new Error(`sshd exited (${code}) before it was ready:\n${log.slice(-2000)}`)));
+      let partial = '';
       c.stderr!.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        logins += lines.filter((l) => /^Accepted \S+ for /.test(l)).length;
         log = (log + chunk.toString()).slice(-20_000);
         listening = (log.match(/Server listening on/g) ?? []).length;
         if (listening >= 2) resolve();
@@ -274,6 +281,7 @@ export async function startSshd(): Promise<SshdServer> {
     appendOnlyKeyOptions,
     storage: (path, more) => new SftpStorage(options(path, more)),
     appendOnlyStorage: (path, more) => new SftpStorage(appendOnlyOptions(path, more)),
+    logins: () => logins,
     stop,
     start,
     rotateHostKey: async () => {

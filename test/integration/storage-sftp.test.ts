@@ -343,11 +343,14 @@ describe('the server down', () => {
       await storage.prepare();
       const bytes = pseudoRandom('cut off', 24 * 1024 * 1024);
       await storage.write(PACK, bytes);
+      const logins = server.logins();
       const reading = storage.read(PACK);
       await new Promise((r) => setTimeout(r, 20));
       await server.stop();
       setTimeout(() => void server.start(), 300);
       expect((await reading).equals(bytes)).toBe(true);
+      // One connection more: the read was cut off, and run again on a new one.
+      expect(server.logins() - logins).toBe(1);
     } finally {
       await server.start();
       await storage.close();
