@@ -8,7 +8,7 @@
  * read but whose deletes and replacements are refused as PERMISSION_DENIED with nothing removed.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -88,6 +88,29 @@ describe('a repository on an SFTP server', () => {
       writeFileSync(join(path, 'tmp', 'stray'), 'half an upload');
       expect((await storage.list('')).map((o) => o.name)).toEqual([PACK]);
     } finally {
+      await storage.close();
+    }
+  });
+
+  it('removes upload leftovers in tmp/ that are a day old before its first write, and leaves newer ones', async () => {
+    const path = server.repoPath();
+    const setup = server.storage(path);
+    await setup.prepare();
+    await setup.close();
+    const old = join(path, 'tmp', 'a'.repeat(32));
+    const recent = join(path, 'tmp', 'b'.repeat(32));
+    writeFileSync(old, 'cut off two days ago');
+    writeFileSync(recent, 'an upload of another process, now');
+    utimesSync(old, new Date(Date.now() - 2 * 86_400_000), new Date(Date.now() - 2 * 86_400_000));
+    const appendOnly = server.appendOnlyStorage(path);
+    const storage = server.storage(path);
+    try {
+      await appendOnly.write('keys/a', Buffer.from('k'));
+      expect(readdirSync(join(path, 'tmp')).sort()).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+      await storage.write('keys/b', Buffer.from('k'));
+      expect(readdirSync(join(path, 'tmp'))).toEqual(['b'.repeat(32)]);
+    } finally {
+      await appendOnly.close();
       await storage.close();
     }
   });

@@ -46,6 +46,7 @@ export interface SftpStorageOptions {
 const FOLDERS = ['keys', 'data', 'index', 'snapshots', 'locks', 'tmp'] as const;
 const DATA_FOLDERS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const MAX_DEPTH = 8;
+const TEMP_MAX_AGE_S = 24 * 3600;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -64,6 +65,7 @@ export class SftpStorage implements Storage {
   readonly root: string;
   private readonly pool: SftpPool;
   private readonly options: SftpStorageOptions;
+  private swept: Promise<void> | null = null;
 
   constructor(options: SftpStorageOptions) {
     if (!options.path.startsWith('/')) throw new RangeError('the repository path on the SFTP server must be absolute');
@@ -208,7 +210,26 @@ export class SftpStorage implements Storage {
     });
   }
 
+  /**
+   * Uploads cut off (a kill, a lost connection) leave their temp files in tmp/: those a day old
+   * go, once per storage, before its first write (no upload takes a day). Not by an append-only
+   * account, which may not delete; best effort, never failing the write.
+   */
+  private sweepTemp(): Promise<void> {
+    this.swept ??= this.appendOnly
+      ? Promise.resolve()
+      : this.pool
+          .run('sweep tmp', async (ch) => {
+            const cutoff = Date.now() / 1000 - TEMP_MAX_AGE_S;
+            const old = (await ch.readdir(this.path('tmp'))).filter((e) => isFile(e.attrs.mode) && e.attrs.mtime < cutoff && /^[0-9a-f]{32}$/.test(e.filename));
+            for (const e of old) await ch.unlink(this.path(`tmp/${e.filename}`)).catch(() => undefined);
+          })
+          .catch(() => undefined);
+    return this.swept;
+  }
+
   async write(name: string, data: UploadSource): Promise<void> {
+    await this.sweepTemp();
     const size = Buffer.isBuffer(data) ? data.length : data.size;
     const dest = this.path(name);
     await this.pool.run(`write ${name}`, async (ch) => {
