@@ -16,7 +16,7 @@ import { posix } from 'node:path';
 import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
-import { receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
+import { CHUNK, receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
 import { StorageError, type Storage, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
@@ -202,10 +202,13 @@ export class SftpStorage implements Storage {
       });
       try {
         if (range) return await receiveRange(ch, handle, range.offset, range.length);
-        const { size } = await ch.fstat(handle);
-        return await receiveRange(ch, handle, 0, size);
+        // Its size and its first chunk at once: a small object (an index, a snapshot) in one round trip.
+        const [{ size }, head] = await Promise.all([ch.fstat(handle), receiveRange(ch, handle, 0, CHUNK)]);
+        if (head.length < CHUNK || size <= CHUNK) return head;
+        return Buffer.concat([head, await receiveRange(ch, handle, CHUNK, size - CHUNK)]);
       } finally {
-        await ch.close(handle).catch(() => undefined);
+        // Not waited for: the session answers it in turn, and nothing depends on it.
+        void ch.close(handle).catch(() => undefined);
       }
     });
   }
@@ -274,12 +277,13 @@ export class SftpStorage implements Storage {
     let closed = false;
     try {
       await sendAll(ch, handle, data, size);
-      // The server's disk holds it before its name says so (where the server can be asked to).
-      await ch.fsync(handle).catch((e: unknown) => {
+      // The server's disk holds it before its name says so (where the server can be asked to);
+      // the close is sent with the fsync, which the server answers first (same handle).
+      const synced = ch.fsync(handle).catch((e: unknown) => {
         if (sftpStatus(e) !== undefined) throw e;
       });
       closed = true;
-      await ch.close(handle);
+      await Promise.all([synced, ch.close(handle)]);
       return tmp;
     } catch (e) {
       if (!closed) await ch.close(handle).catch(() => undefined);
