@@ -41,21 +41,20 @@ export function pidAlive(pid: number): boolean {
 
 /**
  * Locks this process let go of but could not delete: an append-only account may write a lock
- * but not remove it (docs/repository-format.md, "Storage"), and a storage may be unreachable. This process knows they are not
- * held, although its pid is alive; another process finds them stale by their time.
+ * but not remove it (docs/repository-format.md, "Storage"), and a storage may be unreachable.
+ * This process knows they are not held, although its pid is alive; any other process finds them
+ * stale by their time.
  */
 const leftBehind = new Set<string>();
 
-/** Delete a lock object; false when the storage refuses (append-only credentials): it stays. */
-async function removeLock(repo: Repository, id: string): Promise<boolean> {
+/** Delete a lock object; when the storage refuses (append-only credentials) it stays, left behind. */
+async function removeLock(repo: Repository, id: string): Promise<void> {
   try {
     await repo.storage.delete(`locks/${id}`);
     leftBehind.delete(id);
-    return true;
   } catch (e) {
     if (!isStorageError(e, 'PERMISSION_DENIED')) throw e;
     leftBehind.add(id);
-    return false;
   }
 }
 
