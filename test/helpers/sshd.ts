@@ -135,8 +135,8 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-/** Whether sshd can run in a private mount namespace here (for the password login's shadow file). */
-function canUnshare(): boolean {
+/** Whether sshd can run in a private mount namespace here (for the password login's shadow file and the full disk). */
+export function canUnshare(): boolean {
   return spawnSync('unshare', ['-m', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
