@@ -2,6 +2,9 @@
 import type { RepoProblem } from './index-load.js';
 import type { SnapshotSummary, SnapshotWithId } from './snapshot.js';
 
+/** What a job is waiting on: a storage retrying a request, or the user's bandwidth limit. */
+export type WaitingCode = 'STORAGE_RETRY' | 'UPLOAD_LIMIT' | 'DOWNLOAD_LIMIT';
+
 export interface Progress {
   filesDone: number;
   filesTotal: number | null;
@@ -10,7 +13,16 @@ export interface Progress {
   currentFile: string | null;
   bytesPerSecond: number;
   etaSeconds: number | null;
+  /** Bytes of packs stored in the repository so far (new data, compressed and encrypted); 0 for jobs that store none. */
+  bytesUploaded: number;
+  /** `bytesUploaded`'s rate over the last ten seconds or more. */
+  uploadBytesPerSecond: number;
+  /** What the job waits on, worded for a person (engine/messages.ts); null while nothing holds it up. */
+  waitingOn: { code: WaitingCode; message: string } | null;
 }
+
+/** The transfer fields of a job that uploads nothing and reports no waits (restore, check, repair). */
+export const NO_TRANSFER = { bytesUploaded: 0, uploadBytesPerSecond: 0, waitingOn: null } as const satisfies Partial<Progress>;
 
 export interface BackupOptions {
   sources: string[];
