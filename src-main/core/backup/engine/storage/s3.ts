@@ -141,7 +141,8 @@ export class S3Storage implements Storage {
         } catch (e) {
           const cause = retryCause(e);
           if (cause !== null && attempt < maxAttempts) this.listeners.emit({ type: 'retrying', cause, attempt: attempt + 1, attempts: maxAttempts });
-          else if (attempt > 1) this.listeners.emit({ type: 'retried', ok: false });
+          // Any other answer ends the wait for the storage (a 404 is an answer); a last transient failure ends it too.
+          else if (attempt > 1) this.listeners.emit({ type: 'retried', ok: cause === null });
           throw e;
         }
       },
