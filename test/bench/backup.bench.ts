@@ -437,7 +437,7 @@ on this disk) and Debian's OpenSSH sshd (key login; SFTP through \`internal-sftp
 uses its \`s3:\` and \`sftp:\` backends, borg \`ssh://\` (it has no S3 backend), Twofold S3Storage and SftpStorage; each with
 its default number of connections. "+20 ms round trip" runs every connection through the bench's own TCP proxy
 (test/bench/latency-proxy.ts), which delays each direction by 10 ms. Each step is a child process under
-\`/usr/bin/time\`, after a \`sync\`; the restores compared with \`diff -r\`: ${verified}. See "Remote steps: method" below.
+\`/usr/bin/time\`, after a \`sync\`; the restores compared with \`diff -r\`: ${verified}. The method: "Backup engine over the network: method" above.
 
 ${table}
 `;
