@@ -17,7 +17,7 @@ import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
 import { receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
-import { StorageError, type Storage, type StorageObject } from './storage.js';
+import { StorageError, StorageListeners, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
 export { sftpHostKey } from './sftp-host-key.js';
@@ -62,6 +62,7 @@ export class SftpStorage implements Storage {
   readonly appendOnly: boolean;
   readonly root: string;
   private readonly pool: SftpPool;
+  private readonly listeners = new StorageListeners();
   private readonly options: SftpStorageOptions;
 
   constructor(options: SftpStorageOptions) {
@@ -78,7 +79,13 @@ export class SftpStorage implements Storage {
       channels: Math.max(1, Math.floor(options.connections ?? 4)),
       connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
       maxAttempts: Math.max(1, Math.floor(options.maxAttempts ?? 5)),
+      onEvent: (e) => this.listeners.emit(e),
     });
+  }
+
+  /** Retries after a lost connection, as the pool makes them (a job shows "Waiting for the storage"). */
+  watch(listener: StorageListener): () => void {
+    return this.listeners.add(listener);
   }
 
   get location(): string {

@@ -1,9 +1,10 @@
 /**
  * A bandwidth limit (engine/storage/bandwidth.ts) and what a backup waits on, on a real S3 API
- * server on loopback (test/helpers/s3-server.ts): the limited storage moves every byte unchanged
- * and no faster than its limits, a backup through it restores identical and its progress says it
- * runs at the limit; a network that drops a connection makes the progress say that the backup
- * waits for the storage, and the backup goes on once the retry went through.
+ * server and a real sshd on loopback (test/helpers/s3-server.ts, sshd.ts): the limited storage
+ * moves every byte unchanged and no faster than its limits, a backup through it restores
+ * identical and its progress says it runs at the limit; a network that drops a connection makes
+ * the progress say that the backup waits for the storage (S3 and SFTP), and the backup goes on
+ * once the retry went through.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -18,16 +19,22 @@ import type { StorageEvent } from '../../src-main/core/backup/engine/storage/sto
 import { diffTrees, makeSourceTree, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { startResettingProxy, type ResettingProxy } from '../helpers/resetting-proxy.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { startSshd, type SshdServer } from '../helpers/sshd.js';
+import { SftpStorage } from '../../src-main/core/backup/engine/storage/sftp.js';
 
 const MiB = 1024 * 1024;
 let server: S3Server;
 let proxy: ResettingProxy;
+let sshd: SshdServer;
+let sshProxy: ResettingProxy;
 let work: string;
 let source: string;
 
 beforeAll(async () => {
   server = await startS3Server();
   proxy = await startResettingProxy(Number(new URL(server.endpoint).port));
+  sshd = await startSshd();
+  sshProxy = await startResettingProxy(sshd.port);
   work = tempDir('s3-bandwidth');
   source = join(work, 'source');
   makeSourceTree(source, 1);
@@ -35,6 +42,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await server?.close();
+  await sshProxy?.close();
+  await sshd?.close();
   removeTree(work);
 });
 
@@ -109,27 +118,25 @@ describe('a storage with a bandwidth limit, on a real S3 server', () => {
 });
 
 describe('a backup whose storage retries', () => {
-  it('says it waits for the storage while a dropped connection is retried, then goes on and restores identical', async () => {
-    const where = prefix();
-    const through = () => new S3Storage(server.options(where, { endpoint: `http://127.0.0.1:${proxy.port}` }));
-    const { repo, master } = await Repository.init(through(), 'repository password', TEST_KDF);
+  /** A backup whose network drops what it carries (and the next connection) once it is under way. */
+  async function backupThroughDrop(repo: Repository, drop: ResettingProxy) {
     const events: StorageEvent[] = [];
     repo.storage.watch!((e) => events.push(e));
     const progress: Progress[] = [];
     let broken = false;
-    const { snapshotId, summary } = await backup(repo, {
+    const resetsBefore = drop.resets;
+    const result = await backup(repo, {
       sources: [source],
       onProgress: (p) => {
         progress.push(p);
-        // Once the backup is under way, the network drops what it carries and the next connection.
         if (!broken && p.filesDone > 0) {
           broken = true;
-          proxy.breakNext(1);
+          drop.breakNext(1);
         }
       },
     });
-    expect(summary.errors).toEqual([]);
-    expect(proxy.resets).toBeGreaterThanOrEqual(1);
+    expect(result.summary.errors).toEqual([]);
+    expect(drop.resets - resetsBefore).toBe(1);
     expect(events).toContainEqual({ type: 'retrying', cause: 'network', attempt: 2, attempts: 5 });
     expect(events).toContainEqual({ type: 'retried', ok: true });
     expect(events).not.toContainEqual({ type: 'retried', ok: false });
@@ -137,9 +144,25 @@ describe('a backup whose storage retries', () => {
     expect(progress[waited]?.waitingOn).toEqual({ code: 'STORAGE_RETRY', message: 'Waiting for the storage (retrying after a network error)' });
     expect(progress.slice(waited).some((p) => p.waitingOn === null)).toBe(true);
     expect(progress.at(-1)!.waitingOn).toBeNull();
-    await repo.close();
+    return result;
+  }
 
+  it('on S3: says it waits for the storage while a dropped connection is retried, then goes on and restores identical', async () => {
+    const where = prefix();
+    const { repo, master } = await Repository.init(new S3Storage(server.options(where, { endpoint: `http://127.0.0.1:${proxy.port}` })), 'repository password', TEST_KDF);
+    const { snapshotId } = await backupThroughDrop(repo, proxy);
+    await repo.close();
     const opened = await Repository.openWithMaster(server.storage(where), master);
+    await restoresIdentical(opened, snapshotId);
+    await opened.close();
+  }, 120_000);
+
+  it('over SFTP: says it waits for the storage while the lost SSH connection is made again, then goes on and restores identical', async () => {
+    const path = sshd.repoPath();
+    const { repo, master } = await Repository.init(new SftpStorage(sshd.options(path, { port: sshProxy.port })), 'repository password', TEST_KDF);
+    const { snapshotId } = await backupThroughDrop(repo, sshProxy);
+    await repo.close();
+    const opened = await Repository.openWithMaster(sshd.storage(path), master);
     await restoresIdentical(opened, snapshotId);
     await opened.close();
   }, 120_000);
