@@ -61,8 +61,10 @@ async function restoresIdentical(repo: Repository, snapshotId: string): Promise<
 
 describe('a storage with a bandwidth limit, on a real S3 server', () => {
   it('moves every byte unchanged each way, staged files and ranges too, no faster than its limits', async () => {
-    const inner = server.storage(prefix());
-    const storage = limitBandwidth(inner, { uploadBytesPerSecond: MiB, downloadBytesPerSecond: MiB }) as BandwidthLimitedStorage;
+    const where = prefix();
+    const storage = limitBandwidth(server.storage(where), { uploadBytesPerSecond: MiB, downloadBytesPerSecond: MiB }) as BandwidthLimitedStorage;
+    // What the bucket holds, read by a storage of its own (the limited one paces its inner storage's wire).
+    const inner = server.storage(where);
     const a = randomBytes(1.5 * MiB);
     const b = randomBytes(MiB);
     const staged = join(work, 'staged-pack');
@@ -85,6 +87,38 @@ describe('a storage with a bandwidth limit, on a real S3 server', () => {
     expect(storage.downloaded).toBe(2 * MiB);
     expect(storage.uploaded).toBe(2.5 * MiB);
     await storage.close();
+    await inner.close();
+  }, 60_000);
+
+  it('paces S3 on the wire: an upload cut midway is sent again whole, and one in parts keeps the limit', async () => {
+    const where = prefix();
+    const storage = limitBandwidth(new S3Storage(server.options(where, { endpoint: `http://127.0.0.1:${proxy.port}` })), {
+      uploadBytesPerSecond: 2 * MiB,
+    }) as BandwidthLimitedStorage;
+    const events: StorageEvent[] = [];
+    storage.watch((e) => events.push(e));
+    const body = randomBytes(6 * MiB);
+    const writing = storage.write('data/cc/cut', body);
+    // Halfway through its paced body (a 2 MiB burst, then 2 MiB a second), the connection drops.
+    while (storage.uploaded < 3 * MiB) await new Promise((resolve) => setTimeout(resolve, 10));
+    proxy.breakNext(0);
+    await writing;
+    expect(events).toContainEqual({ type: 'retrying', cause: 'network', attempt: 2, attempts: 5 });
+    expect(events.some((e) => e.type === 'limited' && e.direction === 'upload')).toBe(true);
+    const check = server.storage(where);
+    expect((await check.read('data/cc/cut')).equals(body)).toBe(true);
+    // Sent once and a half or more: the cut attempt's bytes went through the limit too.
+    expect(storage.uploaded).toBeGreaterThan(body.length);
+
+    const large = randomBytes(20 * MiB);
+    const big = limitBandwidth(server.storage(where), { uploadBytesPerSecond: 8 * MiB }) as BandwidthLimitedStorage;
+    const started = performance.now();
+    await big.write('data/dd/large', large);
+    // 20 MiB in two parts at 8 MiB a second after an 8 MiB burst: at least 1.5 s.
+    expect(seconds(started)).toBeGreaterThanOrEqual(1.45);
+    expect(big.uploaded).toBe(20 * MiB);
+    expect((await check.read('data/dd/large')).equals(large)).toBe(true);
+    await Promise.all([storage.close(), big.close(), check.close()]);
   }, 60_000);
 
   it('backs a tree up through the limit, says it runs at the limit while it waits, and restores it identical', async () => {

@@ -5,11 +5,13 @@
  * file is passed on, never read here); downloads the bytes `read` returns. A limit that is absent
  * or 0 is no limit.
  *
- * A transfer is charged in slices of at most one second's worth before it is passed on, so a small
- * request (a lock refresh) made while a large pack is charged waits about a second behind it, not
- * for the whole pack. A read of a whole object is charged once its size is known, after it arrived:
- * the next request then waits for it. What a request waits for is reported to the storage's
- * watchers ('limited'), so a job's progress can say it runs at the limit.
+ * A storage that can pace its own transfers (`paceWith`: S3, whose request and response bodies
+ * then go through the buckets 64 KiB at a time) is limited on the wire. Any other is limited per
+ * request: a transfer is charged in slices of at most one second's worth before it is passed on,
+ * so a small request (a lock refresh) made while a large pack is charged waits about a second
+ * behind it, not for the whole pack, and a read of a whole object is charged once it arrived (the
+ * next request waits for it). Every wait is reported to the storage's watchers ('limited'), so a
+ * job's progress can say it runs at the limit.
  */
 import { systemClock, TokenBucket, type Clock } from './token-bucket.js';
 import { StorageListeners, type Storage, type StorageListener, type StorageObject } from './storage.js';
@@ -22,9 +24,6 @@ export interface BandwidthLimits {
 }
 
 type Direction = 'upload' | 'download';
-
-/** Waits shorter than this are not worth telling a person about. */
-const REPORTED_WAIT_MS = 100;
 
 function bucket(rate: number | undefined, clock: Clock): TokenBucket | null {
   return rate !== undefined && Number.isFinite(rate) && rate > 0 ? new TokenBucket(rate, clock) : null;
@@ -39,6 +38,8 @@ export class BandwidthLimitedStorage implements Storage {
   downloaded = 0;
   readonly stagingDir?: () => string;
   readonly localPath?: (name: string) => string;
+  /** The inner storage paces its own bytes on the wire: requests are not charged here. */
+  private readonly onWire: boolean;
 
   constructor(
     readonly inner: Storage,
@@ -51,6 +52,8 @@ export class BandwidthLimitedStorage implements Storage {
     // repository's disk past the limit: with a limit that way, the engine stages locally and reads through `read`.
     if (inner.stagingDir && !this.up) this.stagingDir = () => inner.stagingDir!();
     if (inner.localPath && !this.down) this.localPath = (name) => inner.localPath!(name);
+    this.onWire = inner.paceWith !== undefined;
+    inner.paceWith?.({ up: (n) => this.charge('upload', n), down: (n) => this.charge('download', n) });
   }
 
   get kind(): Storage['kind'] {
@@ -79,6 +82,7 @@ export class BandwidthLimitedStorage implements Storage {
 
   async read(name: string, range?: { offset: number; length: number }): Promise<Buffer> {
     // A range's size is known ahead: charged before, like an upload. A whole object's once it arrived.
+    if (this.onWire) return this.inner.read(name, range);
     if (range) await this.charge('download', range.length);
     const bytes = await this.inner.read(name, range);
     if (!range) await this.charge('download', bytes.length);
@@ -87,12 +91,12 @@ export class BandwidthLimitedStorage implements Storage {
   }
 
   async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
-    await this.charge('upload', Buffer.isBuffer(data) ? data.length : data.size);
+    if (!this.onWire) await this.charge('upload', Buffer.isBuffer(data) ? data.length : data.size);
     await this.inner.write(name, data);
   }
 
   async replace(name: string, data: Buffer): Promise<void> {
-    await this.charge('upload', data.length);
+    if (!this.onWire) await this.charge('upload', data.length);
     await this.inner.replace(name, data);
   }
 
@@ -125,7 +129,7 @@ export class BandwidthLimitedStorage implements Storage {
       left -= slice;
       // Told before the wait, so a job shows it while it waits.
       const ms = limit.waitFor(slice);
-      if (ms >= REPORTED_WAIT_MS) this.listeners.emit({ type: 'limited', direction, ms, bytesPerSecond: limit.rate });
+      if (ms > 0) this.listeners.emit({ type: 'limited', direction, ms, bytesPerSecond: limit.rate });
       await limit.take(slice);
     }
   }
@@ -133,7 +137,8 @@ export class BandwidthLimitedStorage implements Storage {
 
 /**
  * `storage` with an upload and a download limit (the user's setting for a repository); with
- * neither, `storage` itself. `clock` is for tests.
+ * neither, `storage` itself. A storage that paces its own wire (S3) is given the limit's buckets:
+ * use only what this returns from then on. `clock` is for tests.
  */
 export function limitBandwidth(storage: Storage, limits: BandwidthLimits, clock: Clock = systemClock): Storage {
   const on = (rate: number | undefined) => rate !== undefined && Number.isFinite(rate) && rate > 0;

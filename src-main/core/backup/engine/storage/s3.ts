@@ -9,6 +9,7 @@
  * PutObject with If-None-Match: * where the server supports it, so two writers of one name never
  * overwrite each other; a server that refuses the header (501) gets plain PutObject after that.
  * Objects over 16 MiB go up in parts (s3-multipart.ts) and appear when the upload completes.
+ * A bandwidth limit paces the bytes of requests and responses on the wire (s3-pace.ts).
  * The SDK's retries are told to the storage's watchers (a job shows "Waiting for the storage"):
  * a middleware inside the retry loop sees every attempt and the SDK's `attempt=N; max=M` header.
  */
@@ -26,7 +27,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { classifiedS3, httpStatus, retryCause, s3Code } from './s3-errors.js';
 import { PART_SIZE, uploadMultipart, type Slot } from './s3-multipart.js';
-import { StorageError, StorageListeners, type Storage, type StorageListener, type StorageObject } from './storage.js';
+import { paceOnTheWire } from './s3-pace.js';
+import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export interface S3StorageOptions {
   /** `https://s3.eu-central-1.amazonaws.com`, `http://127.0.0.1:9000`; omitted: AWS for `region`. */
@@ -88,6 +90,8 @@ export class S3Storage implements Storage {
   /** False once the server has answered If-None-Match on a PUT with 501 Not Implemented. */
   private conditionalPut = true;
   private readonly listeners = new StorageListeners();
+  /** A bandwidth limit's buckets, once bandwidth.ts gave them (s3-pace.ts). */
+  private pacer: Pacer | null = null;
 
   constructor(options: S3StorageOptions) {
     this.bucket = options.bucket;
@@ -123,6 +127,11 @@ export class S3Storage implements Storage {
       },
     });
     this.watchRetries(maxAttempts);
+    paceOnTheWire(this.client, () => this.pacer);
+  }
+
+  paceWith(pacer: Pacer): void {
+    this.pacer = pacer;
   }
 
   /**

@@ -41,6 +41,15 @@ export type StorageEvent =
 
 export type StorageListener = (event: StorageEvent) => void;
 
+/**
+ * A bandwidth limit's two buckets (bandwidth.ts), for a storage that paces its own transfers on
+ * the wire: `up(n)` is awaited before n bytes are sent, `down(n)` after n bytes came in.
+ */
+export interface Pacer {
+  up?(bytes: number): Promise<void>;
+  down?(bytes: number): Promise<void>;
+}
+
 /** The listeners of a storage's `watch`; a listener that throws never breaks the storage. */
 export class StorageListeners {
   private readonly listeners = new Set<StorageListener>();
@@ -99,6 +108,11 @@ export interface Storage {
    * returns the function that stops listening. A storage with nothing to report (a folder) leaves it out.
    */
   watch?(listener: StorageListener): () => void;
+  /**
+   * From now on, send and receive object bytes through `pacer`, chunk by chunk as they go on the
+   * wire (S3). A storage that leaves it out is paced per request by the bandwidth wrapper.
+   */
+  paceWith?(pacer: Pacer): void;
 }
 
 export type StorageErrorCode =
