@@ -9,6 +9,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -281,11 +282,14 @@ describe('credentials', () => {
   });
 });
 
-describe('an append-only account (internal-sftp -P remove,rmdir,posix-rename,…)', () => {
+describe.each([
+  ['a Match block (ForceCommand)', (path: string, more?: Partial<SftpStorageOptions>) => server.appendOnlyOptions(path, more)],
+  ['its authorized_keys line (command=)', (path: string, more?: Partial<SftpStorageOptions>) => server.appendOnlyKeyOptions(path, more)],
+])('an append-only account (internal-sftp -P remove,rmdir,posix-rename,…) by %s', (_how, optionsOf) => {
   it('adds, reads and lists; a delete or a replace is PERMISSION_DENIED and nothing is removed or changed', async () => {
     const path = server.repoPath();
     const full = server.storage(path);
-    const appendOnly = server.appendOnlyStorage(path, { maxAttempts: 1 });
+    const appendOnly = new SftpStorage(optionsOf(path, { maxAttempts: 1 }));
     try {
       await full.prepare();
       await full.write('config', Buffer.from('{"version":2}'));
@@ -339,13 +343,60 @@ describe('the server down', () => {
       await storage.prepare();
       const bytes = pseudoRandom('cut off', 24 * 1024 * 1024);
       await storage.write(PACK, bytes);
+      const logins = server.logins();
       const reading = storage.read(PACK);
       await new Promise((r) => setTimeout(r, 20));
       await server.stop();
       setTimeout(() => void server.start(), 300);
       expect((await reading).equals(bytes)).toBe(true);
+      // One connection more: the read was cut off, and run again on a new one.
+      expect(server.logins() - logins).toBe(1);
     } finally {
       await server.start();
+      await storage.close();
+    }
+  });
+});
+
+describe('other failures, as a person needs them told apart', () => {
+  it('a full disk on the server is NO_SPACE', async () => {
+    if (server.smallDisk === null) return; // no private mount namespace here: see test/helpers/sshd.ts
+    const storage = server.storage(join(server.smallDisk, 'repo'), { maxAttempts: 1 });
+    try {
+      await storage.prepare();
+      const e = await failure(storage.write(PACK, pseudoRandom('too big', 4 * 1024 * 1024)));
+      expect(e.code).toBe('NO_SPACE');
+      expect(e.detail).toBe(`write ${PACK}: the server's disk is full`);
+      expect(await storage.list('')).toEqual([]);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('a server that accepts the connection but never answers is UNREACHABLE once the connect timeout passes', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const storage = new SftpStorage({ ...server.options('/x'), port, connectTimeoutMs: 1500, maxAttempts: 2 });
+    try {
+      const started = Date.now();
+      const e = await failure(storage.list(''));
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.detail).toBe(`connect root@127.0.0.1:${port}: timed out waiting for the SSH server (after 2 attempts)`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await storage.close();
+      silent.close();
+    }
+  });
+
+  it('a host name that does not resolve is UNREACHABLE, saying so', async () => {
+    const storage = new SftpStorage({ ...server.options('/x'), host: 'no-such-host.invalid', maxAttempts: 1 });
+    try {
+      const e = await failure(storage.list(''));
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.detail).toMatch(/^connect root@no-such-host\.invalid:\d+: no such host \((ENOTFOUND|EAI_AGAIN)\)$/);
+    } finally {
       await storage.close();
     }
   });

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreError } from '../../platform/errors.js';
 import type { Repository } from './repository.js';
+import { isStorageError } from './storage/storage.js';
 
 export const REFRESH_MS = 5 * 60_000;
 export const STALE_MS = 30 * 60_000;
@@ -38,6 +39,26 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Locks this process let go of but could not delete: an append-only account may write a lock
+ * but not remove it (docs/repository-format.md, "Storage"), and a storage may be unreachable. This process knows they are not
+ * held, although its pid is alive; another process finds them stale by their time.
+ */
+const leftBehind = new Set<string>();
+
+/** Delete a lock object; false when the storage refuses (append-only credentials): it stays. */
+async function removeLock(repo: Repository, id: string): Promise<boolean> {
+  try {
+    await repo.storage.delete(`locks/${id}`);
+    leftBehind.delete(id);
+    return true;
+  } catch (e) {
+    if (!isStorageError(e, 'PERMISSION_DENIED')) throw e;
+    leftBehind.add(id);
+    return false;
+  }
+}
+
 export class RepoLock {
   private timer: NodeJS.Timeout | null = null;
 
@@ -60,8 +81,8 @@ export class RepoLock {
       if (other === id) continue;
       const theirs = await readLock(repo, other);
       if (!theirs) continue;
-      if (isStale(theirs, Date.now(), info.host, pidAlive)) {
-        await repo.storage.delete(`locks/${other}`);
+      if (leftBehind.has(other) || isStale(theirs, Date.now(), info.host, pidAlive)) {
+        await removeLock(repo, other);
         continue;
       }
       if (exclusive || theirs.exclusive) {
@@ -93,14 +114,20 @@ export class RepoLock {
     const old = this.id;
     this.id = id;
     this.info.time = info.time;
-    await this.repo.storage.delete(`locks/${old}`).catch(() => undefined);
+    await removeLock(this.repo, old).catch(() => undefined);
   }
 
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.refreshing;
-    await this.repo.storage.delete(`locks/${this.id}`);
+    try {
+      await removeLock(this.repo, this.id);
+    } catch (e) {
+      // The storage went away: the lock stays there, but this process knows it holds it no more.
+      leftBehind.add(this.id);
+      throw e;
+    }
   }
 }
 

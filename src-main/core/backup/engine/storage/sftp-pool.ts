@@ -32,10 +32,10 @@ export interface SftpPoolOptions {
   onEvent?: (event: StorageEvent) => void;
 }
 
-/** What the statvfs@openssh.com extension answers (the fields used here). */
+/** What the statvfs@openssh.com extension answers (the fields used here; ssh2 may give a bigint). */
 export interface FsInfo {
-  bavail: number;
-  frsize: number;
+  f_bavail: number | bigint;
+  f_frsize: number | bigint;
 }
 
 type Callback<T> = (err: Error | undefined | null, value?: T) => void;
@@ -177,8 +177,10 @@ export class SftpPool {
   async run<T>(what: string, fn: (ch: Channel) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let session: Session | null = null;
+      let step = `connect ${this.where}`;
       try {
         session = await this.current();
+        step = what;
         const ch = await session.acquire();
         try {
           const out = await fn(ch);
@@ -194,7 +196,7 @@ export class SftpPool {
         if (!transient || attempt >= this.o.maxAttempts || this.closed) {
           // An answer (not found, refused) ends the wait for the server as much as a success does.
           if (attempt > 1) this.o.onEvent?.({ type: 'retried', ok: !transient });
-          throw this.final(e, what, attempt, transient);
+          throw this.final(e, step, attempt, transient);
         }
         const cause = nodeCode(e) === 'ETIMEDOUT' ? 'timeout' : 'network';
         this.o.onEvent?.({ type: 'retrying', cause, attempt: attempt + 1, attempts: this.o.maxAttempts });

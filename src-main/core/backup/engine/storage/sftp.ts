@@ -45,6 +45,7 @@ export interface SftpStorageOptions {
 /** The folders of a repository, made by prepare(); data/ has one per first byte of a pack id. */
 const FOLDERS = ['keys', 'data', 'index', 'snapshots', 'locks', 'tmp'] as const;
 const DATA_FOLDERS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const MAX_DEPTH = 8;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -160,7 +161,8 @@ export class SftpStorage implements Storage {
     const found: StorageObject[] = [];
     let level: string[] = [dir.replace(/\/+$/, '')];
     let first = true;
-    while (level.length > 0) {
+    // A repository is two folders deep (data/ab/…): a server that shows folders without end is not followed.
+    for (let depth = 0; level.length > 0 && depth < MAX_DEPTH; depth++) {
       const listings = await this.pool.runEach(`list ${dir || '.'}`, level, (ch, d) =>
         ch.readdir(this.path(d)).catch((e: unknown) => {
           if (missing(e) && !first) return [] as FileEntryWithStats[]; // removed while listing
@@ -276,7 +278,7 @@ export class SftpStorage implements Storage {
   private async spaceProblem(ch: Channel, e: unknown, size: number, name: string): Promise<unknown> {
     if (sftpStatus(e) !== SFTP_STATUS.FAILURE) return e;
     const info = await ch.statvfs(this.root).catch(() => null);
-    if (info && info.bavail * info.frsize < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
+    if (info && Number(info.f_bavail) * Number(info.f_frsize) < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
     return e;
   }
 
