@@ -6,7 +6,8 @@
  * or 0 is no limit.
  *
  * A storage that can pace its own transfers (`paceWith`: S3, whose request and response bodies
- * then go through the buckets 64 KiB at a time) is limited on the wire. Any other is limited per
+ * then go through the buckets 64 KiB at a time; SFTP, each 128 KiB request) is limited on the
+ * wire, a staged file streamed from disk request by request. Any other (a folder) is limited per
  * request: a transfer is charged in slices of at most one second's worth before it is passed on,
  * so a small request (a lock refresh) made while a large pack is charged waits about a second
  * behind it, not for the whole pack, and a read of a whole object is charged once it arrived (the
@@ -137,7 +138,7 @@ export class BandwidthLimitedStorage implements Storage {
 
 /**
  * `storage` with an upload and a download limit (the user's setting for a repository); with
- * neither, `storage` itself. A storage that paces its own wire (S3) is given the limit's buckets:
+ * neither, `storage` itself. A storage that paces its own wire (S3, SFTP) is given the limit's buckets:
  * use only what this returns from then on. `clock` is for tests.
  */
 export function limitBandwidth(storage: Storage, limits: BandwidthLimits, clock: Clock = systemClock): Storage {

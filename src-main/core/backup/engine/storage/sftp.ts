@@ -17,7 +17,7 @@ import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
 import { receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
-import { StorageError, StorageListeners, type Storage, type StorageListener, type StorageObject } from './storage.js';
+import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
 export { sftpHostKey } from './sftp-host-key.js';
@@ -64,6 +64,8 @@ export class SftpStorage implements Storage {
   readonly root: string;
   private readonly pool: SftpPool;
   private readonly listeners = new StorageListeners();
+  /** A bandwidth limit's buckets, once bandwidth.ts gave them: every request of a transfer goes through them. */
+  private pacer: Pacer | null = null;
   private readonly options: SftpStorageOptions;
 
   constructor(options: SftpStorageOptions) {
@@ -87,6 +89,10 @@ export class SftpStorage implements Storage {
   /** Retries after a lost connection, as the pool makes them (a job shows "Waiting for the storage"). */
   watch(listener: StorageListener): () => void {
     return this.listeners.add(listener);
+  }
+
+  paceWith(pacer: Pacer): void {
+    this.pacer = pacer;
   }
 
   get location(): string {
@@ -206,9 +212,9 @@ export class SftpStorage implements Storage {
         throw missing(e) ? new StorageError('NOT_FOUND', name) : e;
       });
       try {
-        if (range) return await receiveRange(ch, handle, range.offset, range.length);
+        if (range) return await receiveRange(ch, handle, range.offset, range.length, this.pacer);
         const { size } = await ch.fstat(handle);
-        return await receiveRange(ch, handle, 0, size);
+        return await receiveRange(ch, handle, 0, size, this.pacer);
       } finally {
         await ch.close(handle).catch(() => undefined);
       }
@@ -259,7 +265,7 @@ export class SftpStorage implements Storage {
     });
     let closed = false;
     try {
-      await sendAll(ch, handle, data, size);
+      await sendAll(ch, handle, data, size, this.pacer);
       // The server's disk holds it before its name says so (where the server can be asked to).
       await ch.fsync(handle).catch((e: unknown) => {
         if (sftpStatus(e) !== undefined) throw e;
