@@ -163,6 +163,11 @@ export const ProgressSchema = z.object({
   currentFile: z.string().nullable(),
   bytesPerSecond: Count,
   etaSeconds: Count.nullable(),
+  /** A backup's bytes of packs stored so far, and their rate over the last ten seconds or more. */
+  bytesUploaded: Count,
+  uploadBytesPerSecond: Count,
+  /** What holds the job up (the storage retrying, the bandwidth limit), worded for the user; null when nothing does. */
+  waitingOn: z.object({ code: z.enum(['STORAGE_RETRY', 'UPLOAD_LIMIT', 'DOWNLOAD_LIMIT']), message: z.string() }).nullable(),
 });
 /** What long work reports as it goes (backup, restore, check); the engine's meters fill it. */
 export type Progress = z.infer<typeof ProgressSchema>;

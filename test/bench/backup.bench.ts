@@ -8,6 +8,15 @@
  * backups always 3), the tools' order rotating, and the table gives each step's median.
  * Writes the table into docs/benchmarks.md (section "Backup engine") and prints it.
  *
+ * Then the remote steps (bench/backup-remote.ts): first backup, no-change backup and restore over
+ * S3 and SFTP on loopback, straight and with 20 ms added round trip (section "Backup engine over
+ * the network").
+ *
+ * BENCH_STEPS picks what runs: `local`, `remote` (both networks), `s3`, `sftp`, comma-separated;
+ * all by default. BENCH_REMOTE_DATA: `generated` (default: the generated tree only, so the remote
+ * steps take minutes, not an hour) or `all`. BENCH_SMALL=1: a tree of a few MiB and a small real
+ * folder, to see that every step works end to end; it prints its tables but writes no figures.
+ *
  * Settings, chosen to be comparable: restic 0.14 repository v2 with its default compression
  * ("auto", zstd); borg 1.2 with `--encryption repokey-blake2 --compression zstd,3`; Twofold with
  * zstd level 2 (its default since level 3 cost ~17% more CPU for ~5% less data). All three encrypt and authenticate everything and deduplicate by content-defined
@@ -19,13 +28,18 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { remoteSteps, remoteTable, type Network } from './backup-remote.js';
 import { writeBenchSection } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'node_modules/.cache/twofold-bench');
 const CLI = join(OUT, 'backup-cli.js');
 const PASSWORD = 'bench password, not a secret';
-const REAL = (process.env.BENCH_REAL ?? '/usr/share:/usr/lib/x86_64-linux-gnu').split(':').filter((p) => existsSync(p));
+/** A few MiB instead of gigabytes: proves the steps work, measures nothing worth writing down. */
+const SMALL = process.env.BENCH_SMALL === '1';
+const STEPS = new Set((process.env.BENCH_STEPS ?? 'local,remote').split(',').map((s) => s.trim()).filter(Boolean));
+const NETWORKS = (['s3', 'sftp'] as const).filter((n) => STEPS.has(n) || STEPS.has('remote'));
+const REAL = (process.env.BENCH_REAL ?? (SMALL ? '/usr/share/zoneinfo' : '/usr/share:/usr/lib/x86_64-linux-gnu')).split(':').filter((p) => existsSync(p));
 const work = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'twofold-bench-'));
 const data = join(work, 'data');
 const sources = [join(data, 'generated'), join(data, 'real')];
@@ -108,21 +122,23 @@ function text(seed: string, bytes: number): string {
 /** A mixed tree: many small text files, medium binaries, a few large files, duplicates, symlinks. */
 function generate(root: string): void {
   let n = 0;
-  for (let a = 0; a < 8; a++) {
-    for (let b = 0; b < 8; b++) {
+  // BENCH_SMALL: the same kinds of files, a few MiB in all.
+  const [side, small, large] = SMALL ? [2, 10, 1] : [8, 45, 6];
+  for (let a = 0; a < side; a++) {
+    for (let b = 0; b < side; b++) {
       const dir = join(root, `project-${a}`, `module-${b}`);
       mkdirSync(dir, { recursive: true });
-      for (let f = 0; f < 45; f++) writeFileSync(join(dir, `notes-${f}.txt`), text(`small ${n++}`, 500 + ((n * 7919) % 30_000)));
+      for (let f = 0; f < small; f++) writeFileSync(join(dir, `notes-${f}.txt`), text(`small ${n++}`, 500 + ((n * 7919) % 30_000)));
       for (let f = 0; f < 4; f++) writeFileSync(join(dir, `blob-${f}.bin`), stream(`medium ${n++}`, 100_000 + ((n * 104_729) % 1_900_000)));
       symlinkSync(`notes-0.txt`, join(dir, 'latest.txt'));
     }
   }
   const media = join(root, 'media');
   mkdirSync(media);
-  for (let f = 0; f < 6; f++) writeFileSync(join(media, `video-${f}.bin`), stream(`large ${f}`, (20 + f * 6) * 1024 * 1024));
-  for (let f = 0; f < 4; f++) writeFileSync(join(media, `log-${f}.txt`), text(`large text ${f}`, 16 * 1024 * 1024));
+  for (let f = 0; f < large; f++) writeFileSync(join(media, `video-${f}.bin`), stream(`large ${f}`, (SMALL ? 2 : 20 + f * 6) * 1024 * 1024));
+  for (let f = 0; f < (SMALL ? 1 : 4); f++) writeFileSync(join(media, `log-${f}.txt`), text(`large text ${f}`, (SMALL ? 1 : 16) * 1024 * 1024));
   // Copies: content-defined chunking should store each of these once.
-  for (let f = 0; f < 20; f++) copyFileSync(join(root, 'project-0', `module-${f % 8}`, `blob-${f % 4}.bin`), join(media, `copy-${f}.bin`));
+  for (let f = 0; f < 20; f++) copyFileSync(join(root, 'project-0', `module-${f % side}`, `blob-${f % 4}.bin`), join(media, `copy-${f}.bin`));
 }
 
 function listFiles(root: string): string[] {
@@ -247,7 +263,7 @@ function whyMissed(rows: Record<Tool, Row>): string {
   return notes.length ? `\nTargets missed, and why:\n\n${notes.join('\n')}\n` : '\nEvery target was met in this run.\n';
 }
 
-function main(): void {
+async function main(): Promise<void> {
   for (const bin of ['restic', 'borg', '/usr/bin/time']) {
     if (spawnSync(bin === '/usr/bin/time' ? bin : 'which', bin === '/usr/bin/time' ? ['true'] : [bin]).status !== 0) throw new Error(`${bin} is needed`);
   }
@@ -264,12 +280,19 @@ function main(): void {
   }
   const files = sources.map((s) => listFiles(s).length);
   const bytes = sources.map(duBytes);
-  if (bytes[1]! < 1e9) throw new Error('the real tree is under 1 GB; set BENCH_REAL to larger folders');
+  if (!SMALL && bytes[1]! < 1e9) throw new Error('the real tree is under 1 GB; set BENCH_REAL to larger folders');
   say(`data: generated ${files[0]} files, ${(bytes[0]! / 2 ** 20).toFixed(0)} MiB; real ${files[1]} files, ${(bytes[1]! / 2 ** 20).toFixed(0)} MiB`);
   // Read what a step reads into the page cache first, so no tool pays for a cold read. Before
   // every step, not once: this machine's kernel reclaims cached pages in the background (DAMON)
   // after a tool has written a gigabyte, and the tool that ran next then read its data from disk.
   const warm = (...paths: string[]) => run('sh', ['-c', `tar -C ${JSON.stringify(work)} -cf - ${paths.join(' ')} | cat > /dev/null`]);
+  if (STEPS.has('local')) localSteps(files, bytes, warm);
+  if (NETWORKS.length > 0) await remote(files, bytes);
+  if (!process.env.BENCH_DIR) rmSync(work, { recursive: true, force: true });
+}
+
+/** The steps on a folder repository, all three tools: the section "Backup engine". */
+function localSteps(files: number[], bytes: number[], warm: (...paths: string[]) => void): void {
   warm('data');
   const loadBefore = loadavg()[0]!;
 
@@ -386,8 +409,39 @@ Each round in seconds (${TOOLS.join(' / ')}, and Twofold ÷ restic in that round
 Peak RSS of each step in MiB (${TOOLS.join(' / ')}; the highest of its rounds): ${bySteps}.
 `;
   say(`\n${table}\n`);
-  writeBenchSection('backup', 'Backup engine', body + whyMissed(rows));
-  if (!process.env.BENCH_DIR) rmSync(work, { recursive: true, force: true });
+  if (!SMALL) writeBenchSection('backup', 'Backup engine', body + whyMissed(rows));
 }
 
-main();
+/** The steps over S3 and SFTP on loopback, straight and with 20 ms added round trip: the section "Backup engine over the network". */
+async function remote(files: number[], bytes: number[]): Promise<void> {
+  const all = SMALL || process.env.BENCH_REMOTE_DATA === 'all';
+  const remoteSources = all ? sources : [sources[0]!];
+  const what = all
+    ? `the same data as above (${files[0]! + files[1]!} files, ${((bytes[0]! + bytes[1]!) / 2 ** 20).toFixed(0)} MiB)`
+    : `the generated tree above (${files[0]} files, ${(bytes[0]! / 2 ** 20).toFixed(0)} MiB)`;
+  say(`remote steps (${NETWORKS.join(', ')}): ${what}`);
+  const warm = () => run('sh', ['-c', `tar -C ${JSON.stringify(work)} -cf - ${remoteSources.map((s) => s.slice(work.length + 1)).join(' ')} | cat > /dev/null`]);
+  const loadBefore = loadavg()[0]!;
+  const rows = await remoteSteps({ work, sources: remoteSources, cli: CLI, env, say, warm }, [0, 20], [...NETWORKS] as Network[]);
+  const loadAfter = loadavg()[0]!;
+  const table = remoteTable(rows);
+  const verified = rows.map((r) => `${r.network} +${r.rttMs} ms ${r.tool} ${r.restoreOk ? 'identical' : '**differs**'}`).join(', ');
+  say(`\n${table}\n`);
+  if (rows.some((r) => !r.restoreOk)) say(`restores: ${verified}`);
+  const body = `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${cpus().length} cores), one run, every tool on the same
+servers and data in that run, each step once (the tools' order rotating between the straight and the delayed round).
+Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end.
+
+Data: ${what}. Servers on loopback, started by the bench as the tests start them: s3rver (S3 API, buckets as folders
+on this disk) and Debian's OpenSSH sshd (key login; SFTP through \`internal-sftp\`, borg through \`borg serve\`). restic
+uses its \`s3:\` and \`sftp:\` backends, borg \`ssh://\` (it has no S3 backend), Twofold S3Storage and SftpStorage; each with
+its default number of connections. "+20 ms round trip" runs every connection through the bench's own TCP proxy
+(test/bench/latency-proxy.ts), which delays each direction by 10 ms. Each step is a child process under
+\`/usr/bin/time\`, after a \`sync\`; the restores compared with \`diff -r\`: ${verified}. The method: "Backup engine over the network: method" above.
+
+${table}
+`;
+  if (!SMALL) writeBenchSection('backup-remote', 'Backup engine over the network', body);
+}
+
+await main();

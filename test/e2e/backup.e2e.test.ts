@@ -146,6 +146,9 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     const progress = page.getByTestId('job-progress');
     await progress.waitFor();
     expect(await progress.getByText(/^Backup in progress/).count()).toBe(1);
+    // What has gone up to the repository so far, beside the data read.
+    expect(await progress.getByText('Uploaded', { exact: true }).count()).toBe(1);
+    expect(await progress.getByTestId('job-uploaded').textContent()).toMatch(/^\d+(\.\d)? (B|KiB|MiB|GiB)/);
     await progress.getByRole('button', { name: 'Cancel' }).click();
     const outcome = page.getByTestId('job-outcome');
     await outcome.waitFor();

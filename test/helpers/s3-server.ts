@@ -6,7 +6,9 @@
  * AUTH_FAILED use an unknown access key, and SignatureDoesNotMatch is covered by the classifier's
  * unit test only.
  *
- * It runs in a child process (test/helpers/s3-server-child.ts); `stop()` and `start()` take it
+ * With `tls` (a key and a certificate for 127.0.0.1) it speaks HTTPS: clients that send
+ * aws-chunked bodies over plain HTTP (restic's minio-go does) need it, since s3rver does not
+ * decode them. It runs in a child process (test/helpers/s3-server-child.ts); `stop()` and `start()` take it
  * down and bring it back on the same port with the same buckets, for the tests of an unreachable
  * server.
  */
@@ -45,12 +47,12 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startS3Server(bucket = 'twofold-test'): Promise<S3Server> {
+export async function startS3Server(bucket = 'twofold-test', tls?: { keyFile: string; certFile: string }): Promise<S3Server> {
   const directory = tempDir('s3rver');
   const port = await freePort();
   const accessKeyId = `AKTEST${randomBytes(6).toString('hex').toUpperCase()}`;
   const secretAccessKey = `secret-${randomBytes(18).toString('base64url')}`;
-  const args = JSON.stringify({ directory, port, bucket, accessKeyId });
+  const args = JSON.stringify({ directory, port, bucket, accessKeyId, tls });
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
     if (child) return;
@@ -76,7 +78,7 @@ export async function startS3Server(bucket = 'twofold-test'): Promise<S3Server> 
     });
   };
   await start();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const options = (prefix: string, more: Partial<S3StorageOptions> = {}): S3StorageOptions => ({
     endpoint,
     region: 'us-east-1',

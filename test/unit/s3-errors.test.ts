@@ -6,7 +6,7 @@
  */
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { classifiedS3, s3ErrorCode } from '../../src-main/core/backup/engine/storage/s3-errors.js';
+import { classifiedS3, retryCause, s3ErrorCode } from '../../src-main/core/backup/engine/storage/s3-errors.js';
 
 const answer = (name: string, status: number, message = 'the server says so') =>
   new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message });
@@ -45,5 +45,18 @@ describe('an S3 failure is classified', () => {
     expect(e.detail).toBe('read config: SignatureDoesNotMatch (HTTP 403)');
     expect(e.message).not.toContain('secret-looking-text');
     expect(e.cause).toBeUndefined();
+  });
+
+  it('a failure the SDK retries is named for the progress line by its cause; one it does not retry is none', () => {
+    expect(retryCause(network('ECONNRESET'))).toBe('network');
+    expect(retryCause(network('ECONNREFUSED'))).toBe('network');
+    expect(retryCause(network('ETIMEDOUT'))).toBe('timeout');
+    expect(retryCause(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe('timeout');
+    expect(retryCause(answer('SlowDown', 503))).toBe('throttled');
+    expect(retryCause(answer('TooManyRequests', 429))).toBe('throttled');
+    expect(retryCause(answer('InternalError', 500))).toBe('server');
+    expect(retryCause(answer('BadGateway', 502))).toBe('server');
+    expect(retryCause(answer('NoSuchKey', 404))).toBeNull();
+    expect(retryCause(answer('AccessDenied', 403))).toBeNull();
   });
 });

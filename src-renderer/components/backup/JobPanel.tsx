@@ -1,6 +1,7 @@
 /**
- * A long job on screen: a progress bar with bytes, files (or packs, for a check), rate, ETA and
- * the current file, a Cancel button while it runs, and its result once it ends (backup summary,
+ * A long job on screen: a progress bar with bytes, files (or packs, for a check), rate, ETA,
+ * for a backup the data uploaded and its recent rate, what the job waits on (the storage
+ * retrying, the bandwidth limit), the current file, a Cancel button while it runs, and its result once it ends (backup summary,
  * restore summary, check report, prune result or repair report). The title says where the job
  * is: "Backing up “Documents”" while it runs, "Backup finished" once it is done.
  */
@@ -101,7 +102,21 @@ function JobProgress({ job, onCancel }: { job: JobViewDto; onCancel: () => void 
           <dt>Time left</dt>
           <dd>{p.etaSeconds === null ? 'estimating…' : formatSeconds(p.etaSeconds)}</dd>
         </div>
+        {job.kind === 'backup' && (
+          <div>
+            <dt>Uploaded</dt>
+            <dd data-testid="job-uploaded">
+              {formatBytes(p.bytesUploaded)}
+              {p.uploadBytesPerSecond > 0 && `, ${formatRate(p.uploadBytesPerSecond)} lately`}
+            </dd>
+          </div>
+        )}
       </dl>
+      {p.waitingOn && (
+        <p role="status" className="small job-waiting" data-testid="job-waiting">
+          {p.waitingOn.message}
+        </p>
+      )}
       {byFile && (
         <p className="small muted current-file">
           <span>Current file: </span>

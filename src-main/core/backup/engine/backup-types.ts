@@ -6,6 +6,12 @@ import type { Progress } from '../../../../src-shared/contract-backup.js';
 /** The wire shape, declared once in the contract (src-shared): the engine reports exactly this. */
 export type { Progress } from '../../../../src-shared/contract-backup.js';
 
+/** What a job is waiting on: a storage retrying a request, or the user's bandwidth limit. */
+export type WaitingCode = NonNullable<Progress['waitingOn']>['code'];
+
+/** The transfer fields of a job that uploads nothing and reports no waits (restore, check, repair). */
+export const NO_TRANSFER = { bytesUploaded: 0, uploadBytesPerSecond: 0, waitingOn: null } as const satisfies Partial<Progress>;
+
 export interface BackupOptions {
   sources: string[];
   excludes?: string[];

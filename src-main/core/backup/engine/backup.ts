@@ -120,10 +120,13 @@ class BackupRun {
     this.treePacker = new TreePacker(repo.stagingDir(), budget);
     this.installer = new PackInstaller(repo, index, this.pending, {
       indexEvery: options.indexEvery,
-      stored: (bytes) => (this.summary.dataAdded += bytes),
+      stored: (bytes) => {
+        this.summary.dataAdded += bytes;
+        this.meter.uploaded(bytes);
+      },
       wake: () => this.feed.wake(),
     });
-    this.meter = new ProgressMeter(this.started, options.onProgress);
+    this.meter = new ProgressMeter(this.started, options.onProgress, repo.storage);
     this.feed = new FileFeed({
       repo,
       index,

@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { Progress } from './backup.js';
+import { NO_TRANSFER } from './backup-types.js';
 import { blobKey, type MasterIndex } from './index.js';
 import { WorkerPool } from './pool.js';
 import { shortId } from './messages.js';
@@ -174,6 +175,7 @@ async function readPacks(
           currentFile: join('data', packId.slice(0, 2), packId),
           bytesPerSecond: rate,
           etaSeconds: rate > 0 ? Math.round((bytesTotal - bytesDone) / rate) : null,
+          ...NO_TRANSFER,
         });
       });
       inFlight.add(tracked);

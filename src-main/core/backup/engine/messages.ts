@@ -9,7 +9,7 @@
  */
 import { CoreError } from '../../platform/errors.js';
 import { ERROR_CODES, type ErrorCode } from '../../../../src-shared/errors.js';
-import { StorageError, type StorageErrorCode } from './storage/storage.js';
+import { StorageError, type RetryCause, type StorageErrorCode } from './storage/storage.js';
 
 export const shortId = (id: string): string => id.slice(0, 12);
 
@@ -241,3 +241,31 @@ export function toUserError(e: unknown, side: StorageSide = 'repository'): CoreE
   if (code && (ERROR_CODES as readonly string[]).includes(code)) return new CoreError(code as ErrorCode, (e as Error).message, { cause: e });
   return storageError(e, side) ?? new CoreError('INTERNAL', INTERNAL_MESSAGE, { cause: e });
 }
+
+// ---- what a job waits on ----
+
+/** A rate as the job card shows rates (binary units): "512 KiB/s", "1.5 MiB/s". */
+function rate(bytesPerSecond: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = bytesPerSecond;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 || v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}/s`;
+}
+
+const RETRY_AFTER: Record<Exclude<RetryCause, 'throttled'>, string> = {
+  network: 'a network error',
+  timeout: 'it stopped answering',
+  server: 'a server error',
+};
+
+/** The line a job card shows under the progress bar while something holds the job up. */
+export const waiting = {
+  storageRetry: (cause: RetryCause): string =>
+    cause === 'throttled' ? 'Waiting for the storage (it asked to slow down: retrying)' : `Waiting for the storage (retrying after ${RETRY_AFTER[cause]})`,
+  uploadLimit: (bytesPerSecond: number): string => `Uploading at your upload limit (${rate(bytesPerSecond)})`,
+  downloadLimit: (bytesPerSecond: number): string => `Downloading at your download limit (${rate(bytesPerSecond)})`,
+};

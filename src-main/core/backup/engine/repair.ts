@@ -8,6 +8,7 @@
  * replaces is deleted. The report says, for each step, what was saved and what was lost.
  */
 import type { Progress } from './backup.js';
+import { NO_TRANSFER } from './backup-types.js';
 import { isHexId } from './format.js';
 import { RepoLock } from './lock.js';
 import { stopped } from './messages.js';
@@ -92,6 +93,7 @@ class RepairProgress {
       currentFile: current,
       bytesPerSecond: 0,
       etaSeconds: current === null ? 0 : null,
+      ...NO_TRANSFER,
     });
   }
 }

@@ -15,6 +15,7 @@ import { lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CoreError } from '../../platform/errors.js';
 import type { Progress } from './backup.js';
+import { NO_TRANSFER } from './backup-types.js';
 import type { MasterIndex } from './index.js';
 import { WorkerPool } from './pool.js';
 import type { Repository } from './repository.js';
@@ -270,6 +271,7 @@ function progressEmitter(options: RestoreOptions, counts: { filesDone: number; b
       currentFile: final ? null : current,
       bytesPerSecond: rate,
       etaSeconds: final ? 0 : rate > 0 ? Math.round((bytesTotal - bytesDone) / rate) : null,
+      ...NO_TRANSFER,
     });
   };
 }

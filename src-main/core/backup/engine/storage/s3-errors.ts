@@ -4,7 +4,7 @@
  * (refused, timed out, 5xx, throttled) is final: UNREACHABLE. The detail names the operation, the
  * object and the S3 error code and HTTP status; never a message body, a header or a credential.
  */
-import { StorageError, type StorageErrorCode } from './storage.js';
+import { StorageError, type RetryCause, type StorageErrorCode } from './storage.js';
 
 const BY_S3_CODE: Record<string, StorageErrorCode> = {
   NoSuchBucket: 'BUCKET_MISSING',
@@ -105,4 +105,14 @@ export function classifiedS3(e: unknown, what: string): StorageError {
   const status = httpStatus(e);
   const detail = `${what}: ${s3Code(e)}${status === undefined ? '' : ` (HTTP ${status})`}`;
   return new StorageError(s3ErrorCode(e), detail);
+}
+
+/** Why the SDK tries a request again, as a job's progress words it; null for a failure it does not retry. */
+export function retryCause(e: unknown): RetryCause | null {
+  const code = s3Code(e);
+  const status = httpStatus(e);
+  if (status === 429 || code === 'SlowDown' || code.startsWith('Throttling')) return 'throttled';
+  if (code === 'TimeoutError' || code === 'RequestTimeout' || code === 'ETIMEDOUT') return 'timeout';
+  if (status !== undefined && status >= 500) return 'server';
+  return s3ErrorCode(e) === 'UNREACHABLE' ? 'network' : null;
 }

@@ -9,6 +9,9 @@
  * PutObject with If-None-Match: * where the server supports it, so two writers of one name never
  * overwrite each other; a server that refuses the header (501) gets plain PutObject after that.
  * Objects over 16 MiB go up in parts (s3-multipart.ts) and appear when the upload completes.
+ * A bandwidth limit paces the bytes of requests and responses on the wire (s3-pace.ts).
+ * The SDK's retries are told to the storage's watchers (a job shows "Waiting for the storage"):
+ * a middleware inside the retry loop sees every attempt and the SDK's `attempt=N; max=M` header.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -22,9 +25,10 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { classifiedS3, httpStatus, s3Code } from './s3-errors.js';
+import { classifiedS3, httpStatus, retryCause, s3Code } from './s3-errors.js';
 import { PART_SIZE, uploadMultipart, type Slot } from './s3-multipart.js';
-import { StorageError, type Storage, type StorageObject } from './storage.js';
+import { paceOnTheWire } from './s3-pace.js';
+import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export interface S3StorageOptions {
   /** `https://s3.eu-central-1.amazonaws.com`, `http://127.0.0.1:9000`; omitted: AWS for `region`. */
@@ -85,6 +89,9 @@ export class S3Storage implements Storage {
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
   /** False once the server has answered If-None-Match on a PUT with 501 Not Implemented. */
   private conditionalPut = true;
+  private readonly listeners = new StorageListeners();
+  /** A bandwidth limit's buckets, once bandwidth.ts gave them (s3-pace.ts). */
+  private pacer: Pacer | null = null;
 
   constructor(options: S3StorageOptions) {
     this.bucket = options.bucket;
@@ -100,12 +107,13 @@ export class S3Storage implements Storage {
       http: new HttpAgent({ keepAlive: true, maxSockets: this.connections }),
       https: new HttpsAgent({ keepAlive: true, maxSockets: this.connections }),
     };
+    const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.client = new S3Client({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
       credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+      maxAttempts,
       retryMode: 'standard',
       // Checksums only where the API requires them: many S3-compatible servers reject the
       // aws-chunked trailers the SDK sends otherwise. Every object is authenticated by the engine.
@@ -118,6 +126,41 @@ export class S3Storage implements Storage {
         requestTimeout: options.requestTimeoutMs ?? 120_000,
       },
     });
+    this.watchRetries(maxAttempts);
+    paceOnTheWire(this.client, () => this.pacer);
+  }
+
+  paceWith(pacer: Pacer): void {
+    this.pacer = pacer;
+  }
+
+  /**
+   * Every attempt of a request passes here (the deserialize step runs inside the retry loop): a
+   * transient failure with attempts left is a retry to come, a later attempt's end the end of one.
+   */
+  private watchRetries(maxAttempts: number): void {
+    this.client.middlewareStack.add(
+      (next) => async (args) => {
+        const header = (args.request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'] ?? '';
+        const attempt = Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1);
+        try {
+          const out = await next(args);
+          if (attempt > 1) this.listeners.emit({ type: 'retried', ok: true });
+          return out;
+        } catch (e) {
+          const cause = retryCause(e);
+          if (cause !== null && attempt < maxAttempts) this.listeners.emit({ type: 'retrying', cause, attempt: attempt + 1, attempts: maxAttempts });
+          // Any other answer ends the wait for the storage (a 404 is an answer); a last transient failure ends it too.
+          else if (attempt > 1) this.listeners.emit({ type: 'retried', ok: cause === null });
+          throw e;
+        }
+      },
+      { step: 'deserialize', name: 'twofoldRetryWatch', priority: 'high' },
+    );
+  }
+
+  watch(listener: StorageListener): () => void {
+    return this.listeners.add(listener);
   }
 
   get location(): string {

@@ -48,7 +48,7 @@ export function sftpStatus(e: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-function nodeCode(e: unknown): string | undefined {
+export function nodeCode(e: unknown): string | undefined {
   const code = (e as Ssh2ErrorShape | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }

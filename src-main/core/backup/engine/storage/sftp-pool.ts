@@ -10,9 +10,9 @@
  * request here is tied to its connection: the connection's end fails them all at once.
  */
 import { Client, type ConnectConfig, type FileEntryWithStats, type SFTPWrapper, type Stats } from 'ssh2';
-import { classifiedConnect, classifiedSftp, isTransient } from './sftp-errors.js';
+import { classifiedConnect, classifiedSftp, isTransient, nodeCode } from './sftp-errors.js';
 import { hostKeyCheck } from './sftp-host-key.js';
-import { StorageError } from './storage.js';
+import { StorageError, type StorageEvent } from './storage.js';
 
 export type SftpAuth =
   | { kind: 'password'; password: string }
@@ -28,6 +28,8 @@ export interface SftpPoolOptions {
   channels: number;
   connectTimeoutMs: number;
   maxAttempts: number;
+  /** Told of every retry and of the end of a retried request (the storage's watchers: a job shows what it waits on). */
+  onEvent?: (event: StorageEvent) => void;
 }
 
 /** What the statvfs@openssh.com extension answers (the fields used here; ssh2 may give a bigint). */
@@ -181,7 +183,9 @@ export class SftpPool {
         step = what;
         const ch = await session.acquire();
         try {
-          return await fn(ch);
+          const out = await fn(ch);
+          if (attempt > 1) this.o.onEvent?.({ type: 'retried', ok: true });
+          return out;
         } finally {
           session.release(ch);
         }
@@ -189,7 +193,13 @@ export class SftpPool {
         const transient = isTransient(e);
         // A request failed because the connection did: the next attempt makes a new one.
         if (transient && session && !session.dead) session.kill(e as Error);
-        if (!transient || attempt >= this.o.maxAttempts || this.closed) throw this.final(e, step, attempt, transient);
+        if (!transient || attempt >= this.o.maxAttempts || this.closed) {
+          // An answer (not found, refused) ends the wait for the server as much as a success does.
+          if (attempt > 1) this.o.onEvent?.({ type: 'retried', ok: !transient });
+          throw this.final(e, step, attempt, transient);
+        }
+        const cause = nodeCode(e) === 'ETIMEDOUT' ? 'timeout' : 'network';
+        this.o.onEvent?.({ type: 'retrying', cause, attempt: attempt + 1, attempts: this.o.maxAttempts });
         await sleep(backoff(attempt));
       }
     }

@@ -2,11 +2,13 @@
  * Moving an object's bytes over one SFTP session: requests of CHUNK bytes, up to IN_FLIGHT of
  * them outstanding (as OpenSSH's own client pipelines), so a transfer is not one round trip per
  * chunk. An upload of a local file reads it chunk by chunk as the requests go (never the whole
- * pack in memory); a read of a byte range asks for that range only.
+ * pack in memory); a read of a byte range asks for that range only. With a bandwidth limit's
+ * Pacer (bandwidth.ts), each request waits for its bytes before it is sent, and each answer is
+ * counted as it comes: the limit holds on the wire.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Channel } from './sftp-pool.js';
-import { StorageError } from './storage.js';
+import { StorageError, type Pacer } from './storage.js';
 
 /** Bytes per SFTP read or write request (within OpenSSH's 255 KiB limit). */
 export const CHUNK = 128 * 1024;
@@ -46,7 +48,7 @@ async function readLocal(fh: FileHandle, file: string, offset: number, length: n
 }
 
 /** The bytes of `source` into the open remote `handle`, from offset 0. */
-export async function sendAll(ch: Channel, handle: Buffer, source: UploadSource, size: number): Promise<void> {
+export async function sendAll(ch: Channel, handle: Buffer, source: UploadSource, size: number, pacer: Pacer | null = null): Promise<void> {
   const fh = Buffer.isBuffer(source) ? null : await open(source.file, 'r');
   try {
     if (fh && !Buffer.isBuffer(source)) {
@@ -57,6 +59,7 @@ export async function sendAll(ch: Channel, handle: Buffer, source: UploadSource,
       const offset = i * CHUNK;
       const length = Math.min(CHUNK, size - offset);
       const bytes = Buffer.isBuffer(source) ? source.subarray(offset, offset + length) : await readLocal(fh!, source.file, offset, length);
+      await pacer?.up?.(length);
       await ch.write(handle, bytes, 0, length, offset);
     });
   } finally {
@@ -79,7 +82,7 @@ async function readAt(ch: Channel, handle: Buffer, buf: Buffer, off: number, len
  * `length` bytes from `offset` of the open remote `handle`; fewer when the object ends first
  * (the bytes up to its end, for the engine to find short).
  */
-export async function receiveRange(ch: Channel, handle: Buffer, offset: number, length: number): Promise<Buffer> {
+export async function receiveRange(ch: Channel, handle: Buffer, offset: number, length: number, pacer: Pacer | null = null): Promise<Buffer> {
   if (length <= 0) return Buffer.alloc(0);
   const out = Buffer.allocUnsafe(length);
   const chunks = Math.ceil(length / CHUNK);
@@ -88,6 +91,7 @@ export async function receiveRange(ch: Channel, handle: Buffer, offset: number, 
     const start = i * CHUNK;
     const want = Math.min(CHUNK, length - start);
     got[i] = await readAt(ch, handle, out, start, want, offset + start);
+    await pacer?.down?.(got[i]!);
   });
   // The object's end is where the first chunk came back short.
   let total = 0;

@@ -17,7 +17,7 @@ import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
 import { CHUNK, receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
-import { StorageError, type Storage, type StorageObject } from './storage.js';
+import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
 export { sftpHostKey } from './sftp-host-key.js';
@@ -64,6 +64,9 @@ export class SftpStorage implements Storage {
   readonly appendOnly: boolean;
   readonly root: string;
   private readonly pool: SftpPool;
+  private readonly listeners = new StorageListeners();
+  /** A bandwidth limit's buckets, once bandwidth.ts gave them: every request of a transfer goes through them. */
+  private pacer: Pacer | null = null;
   private readonly options: SftpStorageOptions;
   private swept: Promise<void> | null = null;
 
@@ -81,7 +84,17 @@ export class SftpStorage implements Storage {
       channels: Math.max(1, Math.floor(options.connections ?? 4)),
       connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
       maxAttempts: Math.max(1, Math.floor(options.maxAttempts ?? 5)),
+      onEvent: (e) => this.listeners.emit(e),
     });
+  }
+
+  /** Retries after a lost connection, as the pool makes them (a job shows "Waiting for the storage"). */
+  watch(listener: StorageListener): () => void {
+    return this.listeners.add(listener);
+  }
+
+  paceWith(pacer: Pacer): void {
+    this.pacer = pacer;
   }
 
   get location(): string {
@@ -201,11 +214,11 @@ export class SftpStorage implements Storage {
         throw missing(e) ? new StorageError('NOT_FOUND', name) : e;
       });
       try {
-        if (range) return await receiveRange(ch, handle, range.offset, range.length);
+        if (range) return await receiveRange(ch, handle, range.offset, range.length, this.pacer);
         // Its size and its first chunk at once: a small object (an index, a snapshot) in one round trip.
-        const [{ size }, head] = await Promise.all([ch.fstat(handle), receiveRange(ch, handle, 0, CHUNK)]);
+        const [{ size }, head] = await Promise.all([ch.fstat(handle), receiveRange(ch, handle, 0, CHUNK, this.pacer)]);
         if (head.length < CHUNK || size <= CHUNK) return head;
-        return Buffer.concat([head, await receiveRange(ch, handle, CHUNK, size - CHUNK)]);
+        return Buffer.concat([head, await receiveRange(ch, handle, CHUNK, size - CHUNK, this.pacer)]);
       } finally {
         // Not waited for: the session answers it in turn, and nothing depends on it.
         void ch.close(handle).catch(() => undefined);
@@ -276,7 +289,7 @@ export class SftpStorage implements Storage {
     });
     let closed = false;
     try {
-      await sendAll(ch, handle, data, size);
+      await sendAll(ch, handle, data, size, this.pacer);
       // The server's disk holds it before its name says so (where the server can be asked to);
       // the close is sent with the fsync, which the server answers first (same handle).
       const synced = ch.fsync(handle).catch((e: unknown) => {

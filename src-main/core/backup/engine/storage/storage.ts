@@ -15,7 +15,8 @@
  * - `read` of a missing object throws StorageError('NOT_FOUND').
  * - `delete` of a missing object succeeds (a prune that was interrupted runs again).
  * - Transient failures (reset, timeout, 5xx, throttling) are retried inside the storage with
- *   backoff; what reaches the caller is final, classified by StorageErrorCode.
+ *   backoff; what reaches the caller is final, classified by StorageErrorCode. While it retries,
+ *   a storage tells whoever `watch`es it (a job's progress shows what it is waiting on).
  */
 
 export interface StorageObject {
@@ -25,6 +26,49 @@ export interface StorageObject {
 }
 
 export type StorageKind = 'folder' | 'sftp' | 's3';
+
+/** Why a request is tried again: the connection failed, it timed out, the server failed (5xx) or asked to slow down. */
+export type RetryCause = 'network' | 'timeout' | 'server' | 'throttled';
+
+/** What a storage reports while it works, for the progress of the job using it (backup-progress.ts). */
+export type StorageEvent =
+  /** A request failed transiently and will be tried again; `attempt` (2 or more) of at most `attempts`. */
+  | { type: 'retrying'; cause: RetryCause; attempt: number; attempts: number }
+  /** A request that had to be tried again is over: it went through (`ok`) or failed for good. */
+  | { type: 'retried'; ok: boolean }
+  /** A request waits `ms` for the bandwidth limit of its direction (bandwidth.ts). */
+  | { type: 'limited'; direction: 'upload' | 'download'; ms: number; bytesPerSecond: number };
+
+export type StorageListener = (event: StorageEvent) => void;
+
+/**
+ * A bandwidth limit's two buckets (bandwidth.ts), for a storage that paces its own transfers on
+ * the wire: `up(n)` is awaited before n bytes are sent, `down(n)` after n bytes came in.
+ */
+export interface Pacer {
+  up?(bytes: number): Promise<void>;
+  down?(bytes: number): Promise<void>;
+}
+
+/** The listeners of a storage's `watch`; a listener that throws never breaks the storage. */
+export class StorageListeners {
+  private readonly listeners = new Set<StorageListener>();
+
+  add(listener: StorageListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  emit(event: StorageEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // What a job shows must never fail the storage's request.
+      }
+    }
+  }
+}
 
 export interface Storage {
   readonly kind: StorageKind;
@@ -59,6 +103,16 @@ export interface Storage {
    * objects it must read whole (a pack to verify, a restore's packs) through `read`.
    */
   localPath?(name: string): string;
+  /**
+   * Listen to what the storage is doing that a person waits on (retries, a bandwidth limit);
+   * returns the function that stops listening. A storage with nothing to report (a folder) leaves it out.
+   */
+  watch?(listener: StorageListener): () => void;
+  /**
+   * From now on, send and receive object bytes through `pacer`, chunk by chunk as they go on the
+   * wire (S3). A storage that leaves it out is paced per request by the bandwidth wrapper.
+   */
+  paceWith?(pacer: Pacer): void;
 }
 
 export type StorageErrorCode =
