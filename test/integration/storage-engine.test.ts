@@ -125,3 +125,51 @@ describe('a repository on a storage with no folder behind it', () => {
     await repo.close();
   });
 });
+
+/** A storage serving `connections` requests at once, whose pack writes take a while: it records how many overlapped. */
+class SlowUploads extends MemoryStorage {
+  inFlight = 0;
+  most = 0;
+  constructor(readonly connections: number | undefined) {
+    super();
+  }
+  override async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+    if (!name.startsWith('data/')) return super.write(name, data);
+    this.inFlight++;
+    this.most = Math.max(this.most, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await super.write(name, data);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+describe('pack uploads', () => {
+  it("overlap up to the storage's connections, and the snapshot restores whole", async () => {
+    makeSourceTree(source, 10);
+    for (let i = 0; i < 5; i++) writeFileSync(join(source, `big-${i}.bin`), pseudoRandom(`big ${i}`, 12 * 1024 * 1024));
+    const slow = new SlowUploads(3);
+    const { repo } = await Repository.init(slow, 'repository password', TEST_KDF);
+    const done = await backup(repo, { sources: [source] });
+    expect(slow.count('write', 'data/')).toBeGreaterThanOrEqual(4);
+    expect(slow.most).toBe(3);
+    const { index } = await repo.loadIndex();
+    const target = join(work, 'restored');
+    const summary = await restore(repo, index, await repo.loadSnapshot(done.snapshotId), { targetDir: target, onExisting: 'fail' });
+    expect(summary.errors).toEqual([]);
+    expect(diffTrees(source, join(target, 'source'))).toBe('');
+    expect(await check(repo, { readData: { kind: 'all' } })).toMatchObject({ ok: true, problems: [] });
+  }, 120_000);
+
+  it('go one at a time where the storage says nothing of connections (a folder: each is a rename)', async () => {
+    makeSourceTree(source, 10);
+    for (let i = 0; i < 3; i++) writeFileSync(join(source, `big-${i}.bin`), pseudoRandom(`big ${i}`, 12 * 1024 * 1024));
+    const slow = new SlowUploads(undefined);
+    const { repo } = await Repository.init(slow, 'repository password', TEST_KDF);
+    await backup(repo, { sources: [source] });
+    expect(slow.count('write', 'data/')).toBeGreaterThanOrEqual(2);
+    expect(slow.most).toBe(1);
+  }, 120_000);
+});

@@ -205,8 +205,9 @@ describe('the SFTP server going away mid-backup', () => {
 
     const storage = server.storage(path);
     const storedBefore = await names(storage, 'data');
-    // What was stored before the server went away stays (a write cut off at its rename may be there too).
-    expect(cutting.packsWritten).toHaveLength(2);
+    // What was stored before the server went away stays (a write cut off at its rename may be there too);
+    // uploads run in parallel (one per SFTP session), so those in flight as it stopped may have finished.
+    expect(cutting.packsWritten.length).toBeGreaterThanOrEqual(2);
     expect(storedBefore).toEqual(expect.arrayContaining(cutting.packsWritten));
     expect(await names(storage, 'snapshots')).toEqual([]);
     const again = new StopsServerAfter(server.options(path), Number.POSITIVE_INFINITY, async () => undefined);

@@ -1,9 +1,10 @@
 /**
  * The pack installer of a backup: packs finished in local staging files (the worker threads'
- * data packs, the tree packs) are handed to the repository's Storage one at a time, in order,
- * and only once a pack is stored whole is it indexed; index files are written every few packs,
- * so a killed run loses little and the next reuses what is stored (maintenance.ts). For a folder
- * repository the staging folder is its own tmp/, so handing a pack over is a rename.
+ * data packs, the tree packs) are handed to the repository's Storage, up to its `connections`
+ * at once (a remote storage's uploads overlap, as restic's do; a folder's are renames, one at a
+ * time), and only once a pack is stored whole is it indexed; index files are written every few
+ * packs, so a killed run loses little and the next reuses what is stored (maintenance.ts). For a
+ * folder repository the staging folder is its own tmp/, so handing a pack over is a rename.
  */
 import { rm } from 'node:fs/promises';
 import type { BlobType } from './format.js';
@@ -26,7 +27,11 @@ export interface InstallerOptions {
 }
 
 export class PackInstaller {
+  /** Packs made ready in queue order; each then waits for an upload slot. */
   private chain: Promise<void> = Promise.resolve();
+  /** Uploads in flight at most (the storage's connections). */
+  readonly slots: number;
+  private uploading = new Set<Promise<void>>();
   private unsaved = new Map<string, PackEntry[]>();
   private unsavedBlobs = 0;
   /** Packs queued and not yet stored or dropped. */
@@ -40,7 +45,9 @@ export class PackInstaller {
     /** Blobs of this run in packs not yet stored and indexed, by type: a stored pack's leave it. */
     private readonly pending: Record<BlobType, Set<string>>,
     private readonly options: InstallerOptions,
-  ) {}
+  ) {
+    this.slots = Math.max(1, Math.floor(repo.storage.connections ?? 1));
+  }
 
   /** Packs stored already but in no index file (a killed run's, recovered from their headers): indexed with the next flush. */
   adopt(packs: ReadonlyMap<string, PackEntry[]>): void {
@@ -51,16 +58,34 @@ export class PackInstaller {
   queue(finish: () => Promise<FinishedPack>, drop: () => Promise<void>): void {
     this.queued++;
     this.chain = this.chain.then(async () => {
+      let pack: FinishedPack | null = null;
       try {
         if (this.error) await drop();
-        else await this.install(await finish());
+        else {
+          pack = await finish();
+          while (this.uploading.size >= this.slots) await Promise.race(this.uploading);
+        }
       } catch (e) {
         this.error ??= e;
-      } finally {
-        this.queued--;
-        this.options.wake();
       }
+      if (!pack) return this.settled();
+      const ready = pack;
+      const upload = (this.error ? rm(ready.tmp, { force: true }) : this.install(ready))
+        .catch((e: unknown) => {
+          this.error ??= e;
+        })
+        .finally(() => {
+          this.uploading.delete(upload);
+          this.settled();
+        });
+      this.uploading.add(upload);
     });
+  }
+
+  /** One queued pack stored or dropped: whoever waits for the queue to shrink may go on. */
+  private settled(): void {
+    this.queued--;
+    this.options.wake();
   }
 
   /** A pack the workers finished and closed. */
@@ -95,6 +120,7 @@ export class PackInstaller {
   /** Wait until every queued pack is stored or dropped; throws the first failure. */
   async drain(): Promise<void> {
     await this.chain;
+    await Promise.all([...this.uploading]);
     if (this.error) throw this.error;
   }
 

@@ -69,6 +69,10 @@ export class BandwidthLimitedStorage implements Storage {
     return this.inner.appendOnly;
   }
 
+  get connections(): number | undefined {
+    return this.inner.connections;
+  }
+
   prepare(): Promise<void> {
     return this.inner.prepare();
   }

@@ -82,7 +82,7 @@ export class S3Storage implements Storage {
   readonly prefix: string;
   private readonly client: S3Client;
   private readonly slot: Slot;
-  private readonly connections: number;
+  readonly connections: number;
   private readonly pageSize: number;
   private readonly endpoint: string | undefined;
   private readonly region: string;

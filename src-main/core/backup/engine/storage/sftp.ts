@@ -62,6 +62,7 @@ function hostForUrl(host: string): string {
 export class SftpStorage implements Storage {
   readonly kind = 'sftp' as const;
   readonly appendOnly: boolean;
+  readonly connections: number;
   readonly root: string;
   private readonly pool: SftpPool;
   private readonly listeners = new StorageListeners();
@@ -75,13 +76,14 @@ export class SftpStorage implements Storage {
     this.options = options;
     this.root = posix.normalize(options.path).replace(/(.)\/+$/, '$1');
     this.appendOnly = options.appendOnly ?? false;
+    this.connections = Math.max(1, Math.floor(options.connections ?? 4));
     this.pool = new SftpPool({
       host: options.host,
       port: options.port ?? 22,
       username: options.username,
       auth: options.auth,
       hostKey: options.hostKey,
-      channels: Math.max(1, Math.floor(options.connections ?? 4)),
+      channels: this.connections,
       connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
       maxAttempts: Math.max(1, Math.floor(options.maxAttempts ?? 5)),
       onEvent: (e) => this.listeners.emit(e),

@@ -76,6 +76,11 @@ export interface Storage {
   readonly location: string;
   /** True when these credentials can add but not delete or overwrite (append-only accounts). */
   readonly appendOnly: boolean;
+  /**
+   * Requests it serves at once (S3 connections, SFTP sessions): a backup keeps that many pack
+   * uploads in flight. Absent: one (a folder, where storing a pack is a rename).
+   */
+  readonly connections?: number;
   /** Make the folders a new repository needs (folders only; object stores have none). Idempotent. */
   prepare(): Promise<void>;
   stat(name: string): Promise<StorageObject | null>;
