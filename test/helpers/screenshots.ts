@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 
-export const TOUR_DIR = fileURLToPath(new URL('../../docs/images', import.meta.url));
+/**
+ * `npm run docs:tour` (TWOFOLD_TOUR=1) writes the pictures into docs/images, to be committed; any
+ * other run (`npm test`, CI) takes them all the same, into test-results/tour, so every test run
+ * proves the tour can be taken and leaves the checkout as it was.
+ */
+export const TOUR_DIR = fileURLToPath(new URL(process.env.TWOFOLD_TOUR === '1' ? '../../docs/images' : '../../test-results/tour', import.meta.url));
 
 export const TOUR_VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
@@ -35,7 +40,7 @@ const PREFERS_DARK = "matchMedia('(prefers-color-scheme: dark)').matches";
 const SETTLED = 'document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))';
 
 /**
- * Write docs/images/<name>.png of the page as it is now, at the given size in the light theme;
+ * Write <name>.png (into TOUR_DIR) of the page as it is now, at the given size in the light theme;
  * the page's own size and colour scheme are put back afterwards.
  */
 export async function tourShot(page: Page, name: TourShot, size: keyof typeof TOUR_VIEWPORTS = 'desktop'): Promise<void> {
