@@ -173,3 +173,46 @@ describe('pack uploads', () => {
     expect(slow.most).toBe(1);
   }, 120_000);
 });
+
+/** A storage whose whole-object reads of packs take a while: it records how many overlapped and which packs were fetched. */
+class SlowFetches extends MemoryStorage {
+  inFlight = 0;
+  most = 0;
+  readonly fetchedPacks: string[] = [];
+  constructor(readonly connections: number) {
+    super();
+  }
+  override async read(name: string, range?: { offset: number; length: number }): Promise<Buffer> {
+    if (range || !name.startsWith('data/')) return super.read(name, range);
+    this.fetchedPacks.push(name);
+    this.inFlight++;
+    this.most = Math.max(this.most, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return await super.read(name);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+describe('a restore from a remote storage', () => {
+  it("fetches the packs it needs ahead of its walk, up to the storage's connections at once, each pack once, and restores whole", async () => {
+    makeSourceTree(source, 10);
+    for (let i = 0; i < 5; i++) writeFileSync(join(source, `big-${i}.bin`), pseudoRandom(`big ${i}`, 12 * 1024 * 1024));
+    const slow = new SlowFetches(3);
+    const { repo, master } = await Repository.init(slow, 'repository password', TEST_KDF);
+    const done = await backup(repo, { sources: [source] });
+    await repo.close();
+    const opened = await Repository.openWithMaster(slow, master);
+    const { index } = await opened.loadIndex();
+    const target = join(work, 'restored');
+    const summary = await restore(opened, index, await opened.loadSnapshot(done.snapshotId), { targetDir: target, onExisting: 'fail' });
+    expect(summary.errors).toEqual([]);
+    expect(diffTrees(source, join(target, 'source'))).toBe('');
+    expect(slow.most).toBe(3);
+    expect(new Set(slow.fetchedPacks).size).toBe(slow.fetchedPacks.length);
+    expect(slow.fetchedPacks.length).toBeGreaterThanOrEqual(4);
+    await opened.close();
+  }, 120_000);
+});

@@ -5,14 +5,13 @@
  * checks it (file names are SHA-256 of their bytes, blobs are AEAD-sealed, their ids HMACs).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { compress, decompress } from 'zstd-napi';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { CoreError } from '../../platform/errors.js';
 import { derivePasswordKey, KdfParamsSchema, newKdfParams, type KdfCost } from '../../platform/password-kdf.js';
+import { LocalStaging } from './local-staging.js';
 import { openBlob } from './blob.js';
 import { gearTable } from './chunker.js';
 import {
@@ -71,10 +70,8 @@ export class Repository {
   /** Trees decompress here (one context and buffer, reused): each is parsed before the next is read. */
   private readonly scratch = { buffer: Buffer.allocUnsafe(1024 * 1024), dctx: new zstdBinding.DCtx() };
 
-  /** A remote storage's local staging folder, made when first needed (removed by close()). */
-  private staging: string | null = null;
-  /** Packs of a remote storage fetched whole for worker threads (check, restore), by id. */
-  private readonly fetched = new Map<string, string>();
+  /** The staging folder and the remote packs fetched as local files (removed by close()). */
+  private readonly local: LocalStaging;
 
   private constructor(
     readonly storage: Storage,
@@ -82,6 +79,7 @@ export class Repository {
     readonly keys: RepoKeys,
   ) {
     this.gear = gearTable(keys.chunker);
+    this.local = new LocalStaging(storage);
   }
 
   get config(): RepoConfig {
@@ -116,10 +114,7 @@ export class Repository {
    * repository's own tmp/ (installing is then a rename), else a private temp folder.
    */
   stagingDir(): string {
-    const own = this.storage.stagingDir?.();
-    if (own) return own;
-    this.staging ??= mkdtempSync(join(tmpdir(), 'twofold-staging-'));
-    return this.staging;
+    return this.local.dir();
   }
 
   /**
@@ -128,27 +123,13 @@ export class Repository {
    * The name ends with the pack's id either way. A pack that cannot be fetched gets a name
    * where there is no file, so the worker that reads it reports it as it does a missing pack.
    */
-  async localPack(packId: string): Promise<string> {
-    const own = this.storage.localPath?.(packName(packId));
-    if (own) return own;
-    let path = this.fetched.get(packId);
-    if (!path) {
-      path = join(this.stagingDir(), `fetched-${packId}`);
-      try {
-        writeFileSync(path, await this.storage.read(packName(packId)), { mode: 0o600 });
-      } catch {
-        return join(this.stagingDir(), `missing-${packId}`);
-      }
-      this.fetched.set(packId, path);
-    }
-    return path;
+  localPack(packId: string): Promise<string> {
+    return this.local.pack(packId);
   }
 
   /** Let go of the storage and of what was staged locally for it. */
   async close(): Promise<void> {
-    if (this.staging) rmSync(this.staging, { recursive: true, force: true });
-    this.staging = null;
-    this.fetched.clear();
+    this.local.close();
     await this.storage.close();
   }
 

@@ -30,6 +30,7 @@ import { RestoreTemps } from './restore-temps.js';
 import { originalPlace } from './snapshot-paths.js';
 import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
 import { RestoreBatches } from './restore-batches.js';
+import { PackPrefetch } from './restore-prefetch.js';
 import type { RestoreBlob } from './worker.js';
 import type { RestoreSummary } from '../../../../src-shared/contract-backup.js';
 
@@ -123,8 +124,9 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     check();
     await queued.add({ file, target, node });
   };
+  const prefetch = PackPrefetch.for(repo, index);
   try {
-    for await (const item of walk()) {
+    for await (const item of walkSelection(repo, index, starts, prefetch)) {
       check();
       if ('lost' in item) {
         if (!under(item.target)) summary.errors.push({ path: `${item.target}/`, message: item.message });
@@ -168,6 +170,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     await drain();
     await restoreLinks(links, { temps, summary, counts, check, queueFile, drain });
   } finally {
+    prefetch?.stop();
     // Every task answers before the pool closes: none is left to fail unheard.
     await queued.drain();
     temps.close();
@@ -449,7 +452,8 @@ function lostListing(e: CoreError): string {
  * folder whose tree is damaged comes as itself and then as Lost: the walk goes on past it. Any
  * other failure (the repository's disk stopped answering) ends the walk.
  */
-async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[]): AsyncGenerator<Item | Lost> {
+async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[], prefetch: PackPrefetch | null = null): AsyncGenerator<Item | Lost> {
+  prefetch?.folder(starts.map((s) => s.node));
   const stack: Start[] = [...starts].reverse();
   while (stack.length > 0) {
     const item = stack.pop()!;
@@ -464,6 +468,7 @@ async function* walkSelection(repo: Repository, index: MasterIndex, starts: read
       yield { lost: true, target, message: lostListing(e) };
       continue;
     }
+    prefetch?.folder(children);
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, target: join(target, children[i]!.name), whole: true });
   }
 }
