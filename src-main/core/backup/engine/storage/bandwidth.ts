@@ -113,6 +113,10 @@ export class BandwidthLimitedStorage implements Storage {
     return this.inner.close();
   }
 
+  freeBytes(): Promise<number | null> {
+    return this.inner.freeBytes?.() ?? Promise.resolve(null);
+  }
+
   watch(listener: StorageListener): () => void {
     const own = this.listeners.add(listener);
     const inner = this.inner.watch?.(listener);

@@ -4,7 +4,7 @@
  * Writes go to tmp/ first, are fsynced, renamed into place and their folder fsynced, so a reader
  * sees no file or the whole file and a kill leaves at most a stray temp file in tmp/.
  */
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fsyncDir, tempName, writeFileAtomic } from '../atomic.js';
@@ -52,6 +52,15 @@ export class FolderStorage implements Storage {
 
   stagingDir(): string {
     return join(this.root, 'tmp');
+  }
+
+  async freeBytes(): Promise<number | null> {
+    try {
+      const fs = await statfs(this.root);
+      return fs.bavail * fs.bsize;
+    } catch {
+      return null;
+    }
   }
 
   /**

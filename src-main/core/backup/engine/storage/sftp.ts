@@ -307,6 +307,11 @@ export class SftpStorage implements Storage {
     }
   }
 
+  async freeBytes(): Promise<number | null> {
+    const info = await this.pool.run('statvfs', (ch) => ch.statvfs(this.root)).catch(() => null);
+    return info ? Number(info.f_bavail) * Number(info.f_frsize) : null;
+  }
+
   /** OpenSSH says a full disk with a plain FAILURE: the free space it reports tells which it was. */
   private async spaceProblem(ch: Channel, e: unknown, size: number, name: string): Promise<unknown> {
     if (sftpStatus(e) !== SFTP_STATUS.FAILURE) return e;

@@ -97,6 +97,11 @@ export interface Storage {
   delete(name: string): Promise<void>;
   close(): Promise<void>;
   /**
+   * Bytes free where the repository lives (a folder's file system, an SFTP server's through
+   * statvfs@openssh.com), or null where the storage cannot tell. Absent: never known (S3).
+   */
+  freeBytes?(): Promise<number | null>;
+  /**
    * Where the engine stages packs before `write({ file })`: a local folder. A folder storage
    * gives its own `tmp/`, so installing a pack is a rename; a remote one leaves it out and the
    * engine uses a local temp folder (docs/repository-format.md, "Storage").
