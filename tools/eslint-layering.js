@@ -36,7 +36,7 @@ export const LAYERS = [
   { dir: GATE, allow: [SHARED, PLATFORM, GATE], packages: ['zod', 'otplib', '@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'qrcode', 'ws'], builtins: true },
   { dir: ENGINE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', 'zstd-napi', 'picomatch'], builtins: true },
   // The storages inside it are the engine's one door to the network: only they use a protocol client.
-  { dir: STORAGE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', '@aws-sdk/client-s3'], builtins: true },
+  { dir: STORAGE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', '@aws-sdk/client-s3', 'ssh2'], builtins: true },
   { dir: BACKUP, allow: [SHARED, PLATFORM, ENGINE, STORAGE, BACKUP], packages: ['zod', 'croner'], builtins: true },
   // The composition root: the one place that sees every part of the core.
   { dir: CORE, allow: [SHARED, ...CORE_LAYERS], packages: ['zod'], builtins: true },
