@@ -164,7 +164,8 @@ export type RepositoryCredentials = { kind: 'sftp'; auth: SftpAuthInput } | { ki
  * repository: used for that run only, never stored, logged or audited.
  */
 export const MaintenanceCredentialsSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('sftp'), username: UsernameSchema.optional(), auth: SftpAuthSchema }).strict(),
+  // A maintenance account may be another user, or reached on another port (sshd's Match LocalPort).
+  z.object({ kind: z.literal('sftp'), username: UsernameSchema.optional(), port: PortSchema.optional(), auth: SftpAuthSchema }).strict(),
   z.object({ kind: z.literal('s3'), accessKeyId: AccessKeyIdSchema, secretAccessKey: SecretAccessKeySchema }).strict(),
 ]);
 export type MaintenanceCredentials = z.infer<typeof MaintenanceCredentialsSchema>;

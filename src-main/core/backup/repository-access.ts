@@ -12,6 +12,7 @@ import { BACKUP_MESSAGES } from './messages.js';
 import { Repository } from './engine/repository.js';
 import { folderStorage } from './engine/storage/folder.js';
 import { S3Storage } from './engine/storage/s3.js';
+import { SftpStorage } from './engine/storage/sftp.js';
 import { StorageError, type Storage } from './engine/storage/storage.js';
 
 /** The Storage of a folder repository. */
@@ -51,8 +52,17 @@ export function storageFor(location: StoredLocation, credentials: RepositoryCred
     }
     case 'sftp': {
       if (credentials?.kind !== 'sftp') throw new CoreError('INTERNAL', BACKUP_MESSAGES.credentialsMissing);
-      // SFTP_PENDING: SftpStorage (branch sftp) is wired here once merged.
-      throw new CoreError('STORAGE_UNAVAILABLE', BACKUP_MESSAGES.credentialsMissing);
+      return new SftpStorage({
+        host: location.host,
+        port: location.port,
+        username: location.username,
+        path: location.path,
+        auth: credentials.auth,
+        ...(location.hostKey ? { hostKey: location.hostKey } : {}),
+        appendOnly: options.appendOnly,
+        connections,
+        ...definedOnly(limits),
+      });
     }
   }
 }
@@ -64,7 +74,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 /**
  * The credentials a run uses: the stored ones, or for one maintenance run on an append-only
  * repository the maintenance credentials given for it (an SFTP maintenance account may have a
- * user name of its own).
+ * user name or a port of its own; the host and its pinned key stay the same).
  */
 export function withMaintenance(
   row: RepositoryRow,
@@ -76,7 +86,10 @@ export function withMaintenance(
   if (maintenance.kind === 's3') {
     return { location: row.location, credentials: { kind: 's3', accessKeyId: maintenance.accessKeyId, secretAccessKey: maintenance.secretAccessKey }, appendOnly: false };
   }
-  const location = row.location.kind === 'sftp' && maintenance.username ? { ...row.location, username: maintenance.username } : row.location;
+  const location =
+    row.location.kind === 'sftp'
+      ? { ...row.location, username: maintenance.username ?? row.location.username, port: maintenance.port ?? row.location.port }
+      : row.location;
   return { location, credentials: { kind: 'sftp', auth: maintenance.auth }, appendOnly: false };
 }
 

@@ -20,6 +20,7 @@ import type { RepositoryKeySource } from './key-source.js';
 import { backup, type BackupResult } from './engine/backup.js';
 import type { HostKeyReader } from './connection-test.js';
 import { RepositoryManager, type RepositoryOptions } from './repositories.js';
+import { sftpHostKey } from './engine/storage/sftp.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
@@ -97,8 +98,7 @@ export class BackupService {
       logger: deps.logger,
       kdfCost: deps.repoKdfCost ?? REPO_KDF_COST,
       dataDir: deps.dataDir,
-      // SFTP_PENDING: sftpHostKey (engine/storage/sftp.ts) once the sftp branch is merged.
-      hostKeyOf: deps.hostKeyOf ?? (() => Promise.reject(new CoreError('STORAGE_UNAVAILABLE', 'SFTP is not available yet.'))),
+      hostKeyOf: deps.hostKeyOf ?? sftpHostKey,
       record: (caller, event) => this.record(caller, event),
     });
     this.sets.markInterrupted();

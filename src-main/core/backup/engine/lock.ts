@@ -5,13 +5,16 @@
  * writing a new lock object and then deleting the old one (objects are create-only, and an
  * object store has no rename). It is stale when its process is gone (same host) or it has not
  * been refreshed for STALE_MS (the only test another host can make); stale locks are removed
- * by whoever finds them.
+ * by whoever finds them. An append-only account cannot remove its own: a released lock stays
+ * behind, and counts as stale for this process at once (and for others after STALE_MS), until a
+ * run with maintenance credentials removes it.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreError } from '../../platform/errors.js';
 import type { Repository } from './repository.js';
+import { isStorageError } from './storage/storage.js';
 
 export const REFRESH_MS = 5 * 60_000;
 export const STALE_MS = 30 * 60_000;
@@ -38,6 +41,21 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The lock objects this process holds now. An append-only account cannot delete its released
+ * locks: one of this host and this process that is not held any more is stale, whatever its age.
+ */
+const HELD = new Set<string>();
+
+/** Delete a lock object; an append-only account may not, and its lock then stays behind, stale. */
+async function dropLock(repo: Repository, id: string): Promise<void> {
+  try {
+    await repo.storage.delete(`locks/${id}`);
+  } catch (e) {
+    if (!(repo.storage.appendOnly && isStorageError(e, 'PERMISSION_DENIED'))) throw e;
+  }
+}
+
 export class RepoLock {
   private timer: NodeJS.Timeout | null = null;
 
@@ -55,13 +73,15 @@ export class RepoLock {
     const id = randomBytes(32).toString('hex');
     await repo.storage.write(`locks/${id}`, Buffer.from(JSON.stringify(info)));
     const lock = new RepoLock(repo, id, info);
+    HELD.add(id);
     // Check after writing ours, so two racing takers both see each other and one backs off.
     for (const other of await repo.list('locks')) {
       if (other === id) continue;
       const theirs = await readLock(repo, other);
       if (!theirs) continue;
-      if (isStale(theirs, Date.now(), info.host, pidAlive)) {
-        await repo.storage.delete(`locks/${other}`);
+      const releasedHere = theirs.host === info.host && theirs.pid === process.pid && !HELD.has(other);
+      if (releasedHere || isStale(theirs, Date.now(), info.host, pidAlive)) {
+        await dropLock(repo, other);
         continue;
       }
       if (exclusive || theirs.exclusive) {
@@ -92,6 +112,8 @@ export class RepoLock {
     }
     const old = this.id;
     this.id = id;
+    HELD.add(id);
+    HELD.delete(old);
     this.info.time = info.time;
     await this.repo.storage.delete(`locks/${old}`).catch(() => undefined);
   }
@@ -100,7 +122,8 @@ export class RepoLock {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.refreshing;
-    await this.repo.storage.delete(`locks/${this.id}`);
+    HELD.delete(this.id);
+    await dropLock(this.repo, this.id);
   }
 }
 
