@@ -6,6 +6,8 @@
  */
 import { useId, useState, type FormEvent } from 'react';
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
+import type { InputOf } from '../../../src-shared/contract.js';
+import { MaintenanceFields, useMaintenance } from '../../components/backup/MaintenanceFields.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
@@ -43,12 +45,20 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
     addJob(r.value.jobId, `Checking “${repoName}”`);
   };
 
-  const startPrune = async () => {
-    const r = await call('backup.prune.start', { repositoryId });
+  // An append-only repository frees space only with maintenance credentials, and a step-up.
+  const repo = repositories?.find((r) => r.id === repositoryId);
+  const maintenance = useMaintenance(repo);
+  const [pruning, setPruning] = useState<InputOf<'backup.prune.start'> | null>(null);
+  const startPrune = async (proof?: string) => {
+    const input = pruning ?? { repositoryId };
+    setPruning(null);
+    const r = await call('backup.prune.start', input, proof);
+    maintenance.clear();
     if (!r.ok) return setError(r.error.message);
     setError(null);
     addJob(r.value.jobId, `Freeing space in “${repoName}”`);
   };
+  const askPrune = () => (maintenance.needed && maintenance.input ? setPruning({ repositoryId, maintenance: maintenance.input }) : void startPrune());
 
   const jobEnded = (job: JobViewDto) => {
     if (job.kind === 'check' && job.state === 'succeeded' && job.result) setLastCheck({ jobId: job.id, repositoryId: job.repositoryId, report: job.result });
@@ -110,12 +120,14 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
           unused data are rewritten or removed, and leftovers of interrupted backups are cleaned up. Damaged packs are left for repair.
         </p>
         <p className="small muted">The repository is locked for others while this runs.</p>
+        {maintenance.needed && repo && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
         <div className="actions">
-          <button type="button" className="primary" disabled={!repositoryId} onClick={() => void startPrune()}>
+          <button type="button" className="primary" disabled={!repositoryId || (maintenance.needed && !maintenance.input)} onClick={askPrune}>
             Free space
           </button>
         </div>
       </section>
+      {pruning && <StepUpDialog method="backup.prune.start" input={pruning} onProof={(proof) => void startPrune(proof)} onCancel={() => setPruning(null)} />}
     </div>
   );
 }

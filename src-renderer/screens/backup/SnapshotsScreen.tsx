@@ -9,6 +9,8 @@ import type { OutputOf } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { MaintenanceDialog, useMaintenance } from '../../components/backup/MaintenanceFields.js';
+import type { MaintenanceCredentials } from '../../../src-shared/repository-location.js';
 import { formatCount, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
@@ -36,6 +38,10 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
+  // An append-only repository deletes only with maintenance credentials, asked before the step-up.
+  const repo = repositories?.find((r) => r.id === repositoryId);
+  const maintenance = useMaintenance(repo);
+  const [maintenanceGiven, setMaintenanceGiven] = useState<MaintenanceCredentials | null>(null);
   const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string | null } | null>(null);
 
   useEffect(() => {
@@ -65,7 +71,10 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
 
   const forget = async (s: Snapshot, proof: string) => {
     setForgetting(null);
-    const r = await call('backup.snapshots.forget', { repositoryId, snapshotIds: [s.id] }, proof);
+    const given = maintenanceGiven;
+    setMaintenanceGiven(null);
+    maintenance.clear();
+    const r = await call('backup.snapshots.forget', { repositoryId, snapshotIds: [s.id], ...(given ? { maintenance: given } : {}) }, proof);
     setError(r.ok ? null : r.error.message);
     setMessage(r.ok ? `Deleted the snapshot ${shortId(s.id)}. “Free space” under Check & repair releases the data only it used.` : null);
     if (open?.snapshot.id === s.id) setOpen(null);
@@ -151,12 +160,21 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
           <CompareSnapshots repositoryId={repositoryId} snapshots={snapshots} />
         </div>
       )}
-      {forgetting && (
+      {forgetting && repo && maintenance.needed && !maintenanceGiven && (
+        <MaintenanceDialog
+          repo={repo}
+          what={`Delete the snapshot ${shortId(forgetting.id)}`}
+          maintenance={maintenance}
+          onContinue={setMaintenanceGiven}
+          onCancel={() => (setForgetting(null), maintenance.clear())}
+        />
+      )}
+      {forgetting && (!maintenance.needed || maintenanceGiven) && (
         <StepUpDialog
           method="backup.snapshots.forget"
-          input={{ repositoryId, snapshotIds: [forgetting.id] }}
+          input={{ repositoryId, snapshotIds: [forgetting.id], ...(maintenanceGiven ? { maintenance: maintenanceGiven } : {}) }}
           onProof={(proof) => void forget(forgetting, proof)}
-          onCancel={() => setForgetting(null)}
+          onCancel={() => (setForgetting(null), setMaintenanceGiven(null), maintenance.clear())}
         />
       )}
     </div>
