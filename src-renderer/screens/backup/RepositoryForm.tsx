@@ -130,6 +130,7 @@ export function RepositoryForm({ mode, onDone }: { mode: Mode; onDone: (done: Do
             onTrust={() => {
               const trusted = { ...draft, hostKey: trusting.fingerprint };
               setTrusting(null);
+              setOutcome(null);
               setDraft(trusted);
               void test(trusted);
             }}
