@@ -6,13 +6,16 @@
  * - `port`: the full account. Keys in authorized_keys (one plain, one with a passphrase, one
  *   RSA key in PEM form with a passphrase) and, where this machine allows it, a password.
  * - `appendOnlyPort`: `Match LocalPort` with `ForceCommand internal-sftp -P remove,rmdir,
- *   posix-rename,setstat,fsetstat,lsetstat`: the append-only account of docs/user-guide.md (its
- *   own key; add and read allowed, delete and overwriting renames refused).
+ *   posix-rename,setstat,fsetstat,lsetstat`: an append-only account (its own key; add and read
+ *   allowed, delete and overwriting renames refused).
+ * - the same restriction on the main port for one more key, by its authorized_keys line
+ *   (`restrict,command="internal-sftp -P …"`): the set-up docs/user-guide.md gives.
  *
  * Password login needs root's password in /etc/shadow, which this container does not have. sshd
  * therefore runs in a private mount namespace (`unshare -m`) where a shadow file of the test's
  * own, holding only root with the test password, is bind-mounted over /etc/shadow: the machine's
- * file is untouched. Where unshare is not allowed, `password` is null and sshd runs as it is.
+ * file is untouched. Where unshare is not allowed, `password` is null and sshd runs as it is. The
+ * same namespace gives the server a full disk to meet (`smallDisk`, a 2 MiB tmpfs).
  *
  * `stop()` kills sshd's whole process group and every connection's process (sshd gives each its
  * own session, so they are found by parent pid), which is what a crashed server is to a client:
@@ -29,6 +32,8 @@ import { SftpStorage } from '../../src-main/core/backup/engine/storage/sftp.js';
 import { removeTree, tempDir } from './backup-fixtures.js';
 
 export const SSHD = '/usr/sbin/sshd';
+/** The SFTP requests an append-only account is refused (docs/user-guide.md, "SFTP repositories"). */
+export const APPEND_ONLY_DENIED = 'remove,rmdir,posix-rename,setstat,fsetstat,lsetstat@openssh.com';
 
 export interface SshdServer {
   readonly host: string;
@@ -48,19 +53,30 @@ export interface SshdServer {
     passphrase: string;
     /** Accepted only on appendOnlyPort. */
     appendOnly: string;
+    /** Accepted on `port`, restricted by its authorized_keys line (`restrict,command="internal-sftp -P …"`). */
+    appendOnlyByKey: string;
     /** Known to no authorized_keys. */
     stranger: string;
   };
   /** Root's password for this server, or null where password login cannot be set up. */
   readonly password: string | null;
+  /**
+   * A folder that is, for the server only, a 2 MiB file system of its own (a tmpfs in its mount
+   * namespace): a full disk. Null where the namespace cannot be made.
+   */
+  readonly smallDisk: string | null;
   /** A fresh repository folder path under `root` (not made). */
   repoPath(): string;
   /** SftpStorage options for the full account (the plain key) on `path`. */
   options(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
-  /** The same for the append-only account. */
+  /** The same for the append-only account (its port, `Match LocalPort`). */
   appendOnlyOptions(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
+  /** The same for the append-only key on the main port (authorized_keys `command=`). */
+  appendOnlyKeyOptions(path: string, more?: Partial<SftpStorageOptions>): SftpStorageOptions;
   storage(path: string, more?: Partial<SftpStorageOptions>): SftpStorage;
   appendOnlyStorage(path: string, more?: Partial<SftpStorageOptions>): SftpStorage;
+  /** Logins the server has accepted since it was first started: each is one SSH connection. */
+  logins(): number;
   stop(): Promise<void>;
   start(): Promise<void>;
   rotateHostKey(): Promise<void>;
@@ -119,8 +135,8 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-/** Whether sshd can run in a private mount namespace here (for the password login's shadow file). */
-function canUnshare(): boolean {
+/** Whether sshd can run in a private mount namespace here (for the password login's shadow file and the full disk). */
+export function canUnshare(): boolean {
   return spawnSync('unshare', ['-m', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
@@ -148,7 +164,7 @@ function sshdConfig(dir: string, port: number, appendOnlyPort: number, password:
     `Match LocalPort ${appendOnlyPort}`,
     `  AuthorizedKeysFile ${join(dir, 'authorized_keys_append')}`,
     '  PasswordAuthentication no',
-    '  ForceCommand internal-sftp -P remove,rmdir,posix-rename,setstat,fsetstat,lsetstat@openssh.com',
+    `  ForceCommand internal-sftp -P ${APPEND_ONLY_DENIED}`,
     '',
   ].join('\n');
 }
@@ -168,13 +184,18 @@ export async function startSshd(): Promise<SshdServer> {
     pem: keygen(join(dir, 'id_pem'), 'rsa', passphrase, true),
     passphrase,
     appendOnly: keygen(join(dir, 'id_append'), 'ed25519'),
+    appendOnlyByKey: keygen(join(dir, 'id_append_key'), 'ed25519'),
     stranger: keygen(join(dir, 'id_stranger'), 'ed25519'),
   };
   const pub = (name: string) => readFileSync(join(dir, `${name}.pub`), 'utf8');
-  writeFileSync(join(dir, 'authorized_keys'), pub('id_plain') + pub('id_passphrase') + pub('id_pem'), { mode: 0o600 });
+  // The user guide's set-up: one account, and the workstation's key held to append-only by its line.
+  const restricted = `restrict,command="internal-sftp -P ${APPEND_ONLY_DENIED}" ${pub('id_append_key')}`;
+  writeFileSync(join(dir, 'authorized_keys'), pub('id_plain') + pub('id_passphrase') + pub('id_pem') + restricted, { mode: 0o600 });
   writeFileSync(join(dir, 'authorized_keys_append'), pub('id_append'), { mode: 0o600 });
 
   const unshare = canUnshare();
+  const smallDisk = join(dir, 'small-disk');
+  mkdirSync(smallDisk);
   const password = unshare ? `pw-${randomBytes(12).toString('base64url')}` : null;
   if (password) {
     const hash = execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: password, encoding: 'utf8' }).trim();
@@ -186,11 +207,12 @@ export async function startSshd(): Promise<SshdServer> {
 
   let child: ChildProcess | null = null;
   let log = '';
+  let logins = 0;
   const start = async (): Promise<void> => {
     if (child) return;
     const cfg = join(dir, 'sshd_config');
     const [cmd, args] = password
-      ? ['unshare', ['-m', 'sh', '-c', 'mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3"', 'sh', join(dir, 'shadow'), SSHD, cfg]]
+      ? ['unshare', ['-m', 'sh', '-c', 'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=2m tmpfs "$4" && exec "$2" -D -e -f "$3"', 'sh', join(dir, 'shadow'), SSHD, cfg, smallDisk]]
       : [SSHD, ['-D', '-e', '-f', cfg]];
     // A process group of its own: stop() kills the listener and every session it forked.
     const c = spawn(cmd as string, args as string[], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -198,7 +220,11 @@ export async function startSshd(): Promise<SshdServer> {
     await new Promise<void>((resolve, reject) => {
       let listening = 0;
       c.once('exit', (code) => reject(new Error(`sshd exited (${code}) before it was ready:\n${log.slice(-2000)}`)));
+      let partial = '';
       c.stderr!.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        logins += lines.filter((l) => /^Accepted \S+ for /.test(l)).length;
         log = (log + chunk.toString()).slice(-20_000);
         listening = (log.match(/Server listening on/g) ?? []).length;
         if (listening >= 2) resolve();
@@ -236,6 +262,8 @@ export async function startSshd(): Promise<SshdServer> {
   });
   const appendOnlyOptions = (path: string, more: Partial<SftpStorageOptions> = {}): SftpStorageOptions =>
     options(path, { port: appendOnlyPort, auth: { kind: 'key', privateKey: keys.appendOnly }, appendOnly: true, ...more });
+  const appendOnlyKeyOptions = (path: string, more: Partial<SftpStorageOptions> = {}): SftpStorageOptions =>
+    options(path, { auth: { kind: 'key', privateKey: keys.appendOnlyByKey }, appendOnly: true, ...more });
   let n = 0;
   return {
     host,
@@ -246,11 +274,14 @@ export async function startSshd(): Promise<SshdServer> {
     fingerprint: () => sshKeygenFingerprint(join(dir, 'host_key.pub')),
     keys,
     password,
+    smallDisk: unshare ? smallDisk : null,
     repoPath: () => join(root, `repo-${++n}-${randomBytes(4).toString('hex')}`),
     options,
     appendOnlyOptions,
+    appendOnlyKeyOptions,
     storage: (path, more) => new SftpStorage(options(path, more)),
     appendOnlyStorage: (path, more) => new SftpStorage(appendOnlyOptions(path, more)),
+    logins: () => logins,
     stop,
     start,
     rotateHostKey: async () => {

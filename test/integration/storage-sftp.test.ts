@@ -8,14 +8,15 @@
  * read but whose deletes and replacements are refused as PERMISSION_DENIED with nothing removed.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SftpStorage, sftpHostKey, type SftpStorageOptions } from '../../src-main/core/backup/engine/storage/sftp.js';
 import { StorageError } from '../../src-main/core/backup/engine/storage/storage.js';
 import { pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
-import { startSshd, type SshdServer } from '../helpers/sshd.js';
+import { canUnshare, startSshd, type SshdServer } from '../helpers/sshd.js';
 import { describeStorageContract } from '../helpers/storage-contract.js';
 
 let server: SshdServer;
@@ -42,6 +43,8 @@ async function failure(p: Promise<unknown>): Promise<StorageError> {
 const everythingSaid = (e: unknown) => `${String(e)} ${inspect(e, { depth: 8, showHidden: true })} ${JSON.stringify(e)}`;
 
 const PACK = `data/3f/3f${'0'.repeat(62)}`;
+/** sshd runs in a mount namespace of its own here: password login and a full disk can be set up. */
+const NAMESPACES = canUnshare();
 
 describeStorageContract('sftp', async () => ({ storage: server.storage(server.repoPath()), cleanup: () => undefined }));
 
@@ -87,6 +90,29 @@ describe('a repository on an SFTP server', () => {
       writeFileSync(join(path, 'tmp', 'stray'), 'half an upload');
       expect((await storage.list('')).map((o) => o.name)).toEqual([PACK]);
     } finally {
+      await storage.close();
+    }
+  });
+
+  it('removes upload leftovers in tmp/ that are a day old before its first write, and leaves newer ones', async () => {
+    const path = server.repoPath();
+    const setup = server.storage(path);
+    await setup.prepare();
+    await setup.close();
+    const old = join(path, 'tmp', 'a'.repeat(32));
+    const recent = join(path, 'tmp', 'b'.repeat(32));
+    writeFileSync(old, 'cut off two days ago');
+    writeFileSync(recent, 'an upload of another process, now');
+    utimesSync(old, new Date(Date.now() - 2 * 86_400_000), new Date(Date.now() - 2 * 86_400_000));
+    const appendOnly = server.appendOnlyStorage(path);
+    const storage = server.storage(path);
+    try {
+      await appendOnly.write('keys/a', Buffer.from('k'));
+      expect(readdirSync(join(path, 'tmp')).sort()).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+      await storage.write('keys/b', Buffer.from('k'));
+      expect(readdirSync(join(path, 'tmp'))).toEqual(['b'.repeat(32)]);
+    } finally {
+      await appendOnly.close();
       await storage.close();
     }
   });
@@ -240,10 +266,13 @@ describe('credentials', () => {
     expect(everythingSaid(e)).not.toContain('not-a-key-but-a-secret-looking-text');
   });
 
-  it('a wrong password is AUTH_FAILED, and the right one logs in (where the machine allows password login)', async () => {
+  it('a wrong password is AUTH_FAILED', async () => {
     await refusedWith({ auth: { kind: 'password', password: 'certainly-not-the-password' } });
-    if (server.password === null) return; // no private mount namespace here: see test/helpers/sshd.ts
-    const storage = server.storage(server.repoPath(), { auth: { kind: 'password', password: server.password } });
+  });
+
+  // Root's password is the test's own only inside sshd's mount namespace (test/helpers/sshd.ts).
+  it.runIf(NAMESPACES)('the right password logs in', async () => {
+    const storage = server.storage(server.repoPath(), { auth: { kind: 'password', password: server.password! } });
     try {
       await storage.prepare();
       expect(await storage.list('')).toEqual([]);
@@ -281,11 +310,14 @@ describe('credentials', () => {
   });
 });
 
-describe('an append-only account (internal-sftp -P remove,rmdir,posix-rename,…)', () => {
+describe.each([
+  ['a Match block (ForceCommand)', (path: string, more?: Partial<SftpStorageOptions>) => server.appendOnlyOptions(path, more)],
+  ['its authorized_keys line (command=)', (path: string, more?: Partial<SftpStorageOptions>) => server.appendOnlyKeyOptions(path, more)],
+])('an append-only account (internal-sftp -P remove,rmdir,posix-rename,…) by %s', (_how, optionsOf) => {
   it('adds, reads and lists; a delete or a replace is PERMISSION_DENIED and nothing is removed or changed', async () => {
     const path = server.repoPath();
     const full = server.storage(path);
-    const appendOnly = server.appendOnlyStorage(path, { maxAttempts: 1 });
+    const appendOnly = new SftpStorage(optionsOf(path, { maxAttempts: 1 }));
     try {
       await full.prepare();
       await full.write('config', Buffer.from('{"version":2}'));
@@ -339,13 +371,59 @@ describe('the server down', () => {
       await storage.prepare();
       const bytes = pseudoRandom('cut off', 24 * 1024 * 1024);
       await storage.write(PACK, bytes);
+      const logins = server.logins();
       const reading = storage.read(PACK);
       await new Promise((r) => setTimeout(r, 20));
       await server.stop();
       setTimeout(() => void server.start(), 300);
       expect((await reading).equals(bytes)).toBe(true);
+      // One connection more: the read was cut off, and run again on a new one.
+      expect(server.logins() - logins).toBe(1);
     } finally {
       await server.start();
+      await storage.close();
+    }
+  });
+});
+
+describe('other failures, as a person needs them told apart', () => {
+  it.runIf(NAMESPACES)('a full disk on the server is NO_SPACE', async () => {
+    const storage = server.storage(join(server.smallDisk!, 'repo'), { maxAttempts: 1 });
+    try {
+      await storage.prepare();
+      const e = await failure(storage.write(PACK, pseudoRandom('too big', 4 * 1024 * 1024)));
+      expect(e.code).toBe('NO_SPACE');
+      expect(e.detail).toBe(`write ${PACK}: the server's disk is full`);
+      expect(await storage.list('')).toEqual([]);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('a server that accepts the connection but never answers is UNREACHABLE once the connect timeout passes', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const storage = new SftpStorage({ ...server.options('/x'), port, connectTimeoutMs: 1500, maxAttempts: 2 });
+    try {
+      const started = Date.now();
+      const e = await failure(storage.list(''));
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.detail).toBe(`connect root@127.0.0.1:${port}: timed out waiting for the SSH server (after 2 attempts)`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await storage.close();
+      silent.close();
+    }
+  });
+
+  it('a host name that does not resolve is UNREACHABLE, saying so', async () => {
+    const storage = new SftpStorage({ ...server.options('/x'), host: 'no-such-host.invalid', maxAttempts: 1 });
+    try {
+      const e = await failure(storage.list(''));
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.detail).toMatch(/^connect root@no-such-host\.invalid:\d+: no such host \((ENOTFOUND|EAI_AGAIN)\)$/);
+    } finally {
       await storage.close();
     }
   });

@@ -5,9 +5,7 @@
  * writing a new lock object and then deleting the old one (objects are create-only, and an
  * object store has no rename). It is stale when its process is gone (same host) or it has not
  * been refreshed for STALE_MS (the only test another host can make); stale locks are removed
- * by whoever finds them. An append-only account cannot remove its own: a released lock stays
- * behind, and counts as stale for this process at once (and for others after STALE_MS), until a
- * run with maintenance credentials removes it.
+ * by whoever finds them.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -42,17 +40,21 @@ export function pidAlive(pid: number): boolean {
 }
 
 /**
- * The lock objects this process holds now. An append-only account cannot delete its released
- * locks: one of this host and this process that is not held any more is stale, whatever its age.
+ * Locks this process let go of but could not delete: an append-only account may write a lock
+ * but not remove it (docs/repository-format.md, "Storage"), and a storage may be unreachable.
+ * This process knows they are not held, although its pid is alive; any other process finds them
+ * stale by their time.
  */
-const HELD = new Set<string>();
+const leftBehind = new Set<string>();
 
-/** Delete a lock object; an append-only account may not, and its lock then stays behind, stale. */
-async function dropLock(repo: Repository, id: string): Promise<void> {
+/** Delete a lock object; when the storage refuses (append-only credentials) it stays, left behind. */
+async function removeLock(repo: Repository, id: string): Promise<void> {
   try {
     await repo.storage.delete(`locks/${id}`);
+    leftBehind.delete(id);
   } catch (e) {
-    if (!(repo.storage.appendOnly && isStorageError(e, 'PERMISSION_DENIED'))) throw e;
+    if (!isStorageError(e, 'PERMISSION_DENIED')) throw e;
+    leftBehind.add(id);
   }
 }
 
@@ -73,15 +75,13 @@ export class RepoLock {
     const id = randomBytes(32).toString('hex');
     await repo.storage.write(`locks/${id}`, Buffer.from(JSON.stringify(info)));
     const lock = new RepoLock(repo, id, info);
-    HELD.add(id);
     // Check after writing ours, so two racing takers both see each other and one backs off.
     for (const other of await repo.list('locks')) {
       if (other === id) continue;
       const theirs = await readLock(repo, other);
       if (!theirs) continue;
-      const releasedHere = theirs.host === info.host && theirs.pid === process.pid && !HELD.has(other);
-      if (releasedHere || isStale(theirs, Date.now(), info.host, pidAlive)) {
-        await dropLock(repo, other);
+      if (leftBehind.has(other) || isStale(theirs, Date.now(), info.host, pidAlive)) {
+        await removeLock(repo, other);
         continue;
       }
       if (exclusive || theirs.exclusive) {
@@ -112,18 +112,21 @@ export class RepoLock {
     }
     const old = this.id;
     this.id = id;
-    HELD.add(id);
-    HELD.delete(old);
     this.info.time = info.time;
-    await this.repo.storage.delete(`locks/${old}`).catch(() => undefined);
+    await removeLock(this.repo, old).catch(() => undefined);
   }
 
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.refreshing;
-    HELD.delete(this.id);
-    await dropLock(this.repo, this.id);
+    try {
+      await removeLock(this.repo, this.id);
+    } catch (e) {
+      // The storage went away: the lock stays there, but this process knows it holds it no more.
+      leftBehind.add(this.id);
+      throw e;
+    }
   }
 }
 

@@ -98,6 +98,12 @@ export const stopped = {
       `Prune stopped before removing anything: ${e instanceof CoreError ? e.message : (storageError(e)?.message ?? 'the repository could not be read.')} Try again once the repository reads normally.`,
       { cause: e },
     ),
+  /** Forget or prune (or repair) with credentials that may add but not delete: refused before anything is touched. */
+  appendOnly: (what: 'forget' | 'prune' | 'repair') =>
+    new CoreError(
+      'STORAGE_UNAVAILABLE',
+      `This repository is reached with append-only credentials, which cannot delete, so the ${what} was not started and nothing was removed. Run it with the maintenance credentials.`,
+    ),
   repositoryUnreadable: () => new CoreError('NOT_FOUND', 'The repository folder cannot be read. Is the drive connected?'),
   notAPack: () => new CoreError('BAD_INPUT', 'That is not a pack id (64 hex digits).'),
 };

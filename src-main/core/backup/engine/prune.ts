@@ -69,6 +69,7 @@ export function applyRetention<S extends { id: string; time: string }>(snapshots
 
 /** Remove the snapshot files with these ids (data stays until prune). */
 export async function forget(repo: Repository, ids: readonly string[]): Promise<number> {
+  if (repo.storage.appendOnly) throw halt.appendOnly('forget');
   const lock = await RepoLock.acquire(repo, true);
   try {
     const existing = new Set(await repo.list('snapshots'));
@@ -158,6 +159,7 @@ async function usedBlobs(repo: Repository, index: MasterIndex, aside: MasterInde
  * freed: nothing can reach it).
  */
 export async function prune(repo: Repository): Promise<PruneResult> {
+  if (repo.storage.appendOnly) throw halt.appendOnly('prune');
   const lock = await RepoLock.acquire(repo, true);
   try {
     const packs = await repo.listPacks();

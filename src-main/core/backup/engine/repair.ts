@@ -38,6 +38,8 @@ export async function repair(
 ): Promise<RepairReport> {
   // Pack ids become paths: only well-formed ones (the contract checks them too).
   if (!request.packs.every(isHexId)) throw stopped.notAPack();
+  // Repair removes what it replaces: not with credentials that cannot delete.
+  if (repo.storage.appendOnly) throw stopped.appendOnly('repair');
   const lock = await RepoLock.acquire(repo, true);
   const progress = new RepairProgress(options.onProgress);
   const step = () => {

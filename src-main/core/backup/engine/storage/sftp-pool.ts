@@ -30,10 +30,10 @@ export interface SftpPoolOptions {
   maxAttempts: number;
 }
 
-/** What the statvfs@openssh.com extension answers (the fields used here). */
+/** What the statvfs@openssh.com extension answers (the fields used here; ssh2 may give a bigint). */
 export interface FsInfo {
-  bavail: number;
-  frsize: number;
+  f_bavail: number | bigint;
+  f_frsize: number | bigint;
 }
 
 type Callback<T> = (err: Error | undefined | null, value?: T) => void;
@@ -175,8 +175,10 @@ export class SftpPool {
   async run<T>(what: string, fn: (ch: Channel) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let session: Session | null = null;
+      let step = `connect ${this.where}`;
       try {
         session = await this.current();
+        step = what;
         const ch = await session.acquire();
         try {
           return await fn(ch);
@@ -187,7 +189,7 @@ export class SftpPool {
         const transient = isTransient(e);
         // A request failed because the connection did: the next attempt makes a new one.
         if (transient && session && !session.dead) session.kill(e as Error);
-        if (!transient || attempt >= this.o.maxAttempts || this.closed) throw this.final(e, what, attempt, transient);
+        if (!transient || attempt >= this.o.maxAttempts || this.closed) throw this.final(e, step, attempt, transient);
         await sleep(backoff(attempt));
       }
     }

@@ -8,7 +8,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Channel } from './sftp-pool.js';
 import { StorageError } from './storage.js';
 
-const CHUNK = 128 * 1024;
+/** Bytes per SFTP read or write request (within OpenSSH's 255 KiB limit). */
+export const CHUNK = 128 * 1024;
 const IN_FLIGHT = 16;
 
 export type UploadSource = Buffer | { file: string; size: number };

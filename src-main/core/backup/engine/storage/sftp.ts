@@ -16,7 +16,7 @@ import { posix } from 'node:path';
 import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
-import { receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
+import { CHUNK, receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
 import { StorageError, type Storage, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
@@ -45,6 +45,8 @@ export interface SftpStorageOptions {
 /** The folders of a repository, made by prepare(); data/ has one per first byte of a pack id. */
 const FOLDERS = ['keys', 'data', 'index', 'snapshots', 'locks', 'tmp'] as const;
 const DATA_FOLDERS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const MAX_DEPTH = 8;
+const TEMP_MAX_AGE_S = 24 * 3600;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -63,6 +65,7 @@ export class SftpStorage implements Storage {
   readonly root: string;
   private readonly pool: SftpPool;
   private readonly options: SftpStorageOptions;
+  private swept: Promise<void> | null = null;
 
   constructor(options: SftpStorageOptions) {
     if (!options.path.startsWith('/')) throw new RangeError('the repository path on the SFTP server must be absolute');
@@ -153,7 +156,8 @@ export class SftpStorage implements Storage {
     const found: StorageObject[] = [];
     let level: string[] = [dir.replace(/\/+$/, '')];
     let first = true;
-    while (level.length > 0) {
+    // A repository is two folders deep (data/ab/…): a server that shows folders without end is not followed.
+    for (let depth = 0; level.length > 0 && depth < MAX_DEPTH; depth++) {
       const listings = await this.pool.runEach(`list ${dir || '.'}`, level, (ch, d) =>
         ch.readdir(this.path(d)).catch((e: unknown) => {
           if (missing(e) && !first) return [] as FileEntryWithStats[]; // removed while listing
@@ -198,15 +202,37 @@ export class SftpStorage implements Storage {
       });
       try {
         if (range) return await receiveRange(ch, handle, range.offset, range.length);
-        const { size } = await ch.fstat(handle);
-        return await receiveRange(ch, handle, 0, size);
+        // Its size and its first chunk at once: a small object (an index, a snapshot) in one round trip.
+        const [{ size }, head] = await Promise.all([ch.fstat(handle), receiveRange(ch, handle, 0, CHUNK)]);
+        if (head.length < CHUNK || size <= CHUNK) return head;
+        return Buffer.concat([head, await receiveRange(ch, handle, CHUNK, size - CHUNK)]);
       } finally {
-        await ch.close(handle).catch(() => undefined);
+        // Not waited for: the session answers it in turn, and nothing depends on it.
+        void ch.close(handle).catch(() => undefined);
       }
     });
   }
 
+  /**
+   * Uploads cut off (a kill, a lost connection) leave their temp files in tmp/: those a day old
+   * go, once per storage, before its first write (no upload takes a day). Not by an append-only
+   * account, which may not delete; best effort, never failing the write.
+   */
+  private sweepTemp(): Promise<void> {
+    this.swept ??= this.appendOnly
+      ? Promise.resolve()
+      : this.pool
+          .run('sweep tmp', async (ch) => {
+            const cutoff = Date.now() / 1000 - TEMP_MAX_AGE_S;
+            const old = (await ch.readdir(this.path('tmp'))).filter((e) => isFile(e.attrs.mode) && e.attrs.mtime < cutoff && /^[0-9a-f]{32}$/.test(e.filename));
+            for (const e of old) await ch.unlink(this.path(`tmp/${e.filename}`)).catch(() => undefined);
+          })
+          .catch(() => undefined);
+    return this.swept;
+  }
+
   async write(name: string, data: UploadSource): Promise<void> {
+    await this.sweepTemp();
     const size = Buffer.isBuffer(data) ? data.length : data.size;
     const dest = this.path(name);
     await this.pool.run(`write ${name}`, async (ch) => {
@@ -251,12 +277,13 @@ export class SftpStorage implements Storage {
     let closed = false;
     try {
       await sendAll(ch, handle, data, size);
-      // The server's disk holds it before its name says so (where the server can be asked to).
-      await ch.fsync(handle).catch((e: unknown) => {
+      // The server's disk holds it before its name says so (where the server can be asked to);
+      // the close is sent with the fsync, which the server answers first (same handle).
+      const synced = ch.fsync(handle).catch((e: unknown) => {
         if (sftpStatus(e) !== undefined) throw e;
       });
       closed = true;
-      await ch.close(handle);
+      await Promise.all([synced, ch.close(handle)]);
       return tmp;
     } catch (e) {
       if (!closed) await ch.close(handle).catch(() => undefined);
@@ -269,7 +296,7 @@ export class SftpStorage implements Storage {
   private async spaceProblem(ch: Channel, e: unknown, size: number, name: string): Promise<unknown> {
     if (sftpStatus(e) !== SFTP_STATUS.FAILURE) return e;
     const info = await ch.statvfs(this.root).catch(() => null);
-    if (info && info.bavail * info.frsize < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
+    if (info && Number(info.f_bavail) * Number(info.f_frsize) < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
     return e;
   }
 
