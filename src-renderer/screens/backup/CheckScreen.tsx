@@ -14,7 +14,7 @@ import { StepUpDialog } from '../../components/StepUpDialog.js';
 import { plural, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
-import { useRepositories } from '../../hooks/useRepositories.js';
+import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
 
 type ReadData = 'none' | 'all' | 'subset';
 type CheckReportDto = NonNullable<Extract<JobViewDto, { kind: 'check' }>['result']>;
@@ -107,6 +107,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
           <RepairCard
             key={`${repositoryId}:${lastCheck?.repositoryId === repositoryId ? lastCheck.jobId : ''}`}
             repositoryId={repositoryId}
+            repo={repo}
             report={lastCheck?.repositoryId === repositoryId ? lastCheck.report : null}
             onStarted={(jobId) => addJob(jobId, `Repairing “${repoName}”`)}
             onError={setError}
@@ -140,11 +141,13 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
  */
 function RepairCard({
   repositoryId,
+  repo,
   report,
   onStarted,
   onError,
 }: {
   repositoryId: string;
+  repo: RepositoryView | undefined;
   report: CheckReportDto | null;
   onStarted: (jobId: string) => void;
   onError: (message: string | null) => void;
@@ -155,12 +158,15 @@ function RepairCard({
   const [snapshots, setSnapshots] = useState(report ? report.damagedSnapshots.length > 0 || report.problems.some((p) => p.kind === 'snapshot') : false);
   const [confirming, setConfirming] = useState(false);
   const id = useId();
-  const input = { repositoryId, packs: packs ? damagedPacks : [], index, snapshots };
-  const chosen = input.packs.length > 0 || index || snapshots;
+  // An append-only repository repairs (deletes) only with maintenance credentials.
+  const maintenance = useMaintenance(repo);
+  const input = { repositoryId, packs: packs ? damagedPacks : [], index, snapshots, ...(maintenance.input ? { maintenance: maintenance.input } : {}) };
+  const chosen = (input.packs.length > 0 || index || snapshots) && (!maintenance.needed || maintenance.input !== null);
 
   const start = async (proof: string) => {
     setConfirming(false);
     const r = await call('backup.repair.start', input, proof);
+    maintenance.clear();
     if (!r.ok) return onError(r.error.message);
     onError(null);
     onStarted(r.value.jobId);
@@ -198,6 +204,7 @@ function RepairCard({
           <label htmlFor={`${id}-snapshots`}>Rewrite snapshots that lost data without it, and delete snapshot files that cannot be opened</label>
         </div>
       </fieldset>
+      {maintenance.needed && repo && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
       <p className="small muted">Repair deletes damaged files, so it asks you to confirm. The repository is locked for others while it runs.</p>
       <div className="actions">
         <button type="button" className="danger" disabled={!chosen} onClick={() => setConfirming(true)}>
