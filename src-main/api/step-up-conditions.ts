@@ -38,6 +38,10 @@ export function createStepUpPrechecks(gate: Pick<Gate, 'factorList'>, backup: Pi
   };
   return {
     'backup.snapshots.forget': ({ repositoryId, maintenance }) => canDelete(repositoryId, maintenance, 'delete snapshots'),
+    'backup.repositories.changePassword': ({ repositoryId }) => {
+      const row = backup.repos.list().find((r) => r.id === repositoryId);
+      if (row) backup.repos.assertPasswordChangeable(row);
+    },
     'backup.prune.start': ({ repositoryId, maintenance }) => canDelete(repositoryId, maintenance, 'free space'),
     'backup.repair.start': ({ repositoryId, maintenance }) => canDelete(repositoryId, maintenance, 'repair it'),
     'backup.repositories.remove': ({ repositoryId, deleteFiles, maintenance }) =>

@@ -321,6 +321,11 @@ describe('an append-only S3 repository', () => {
       ok: false,
       error: { code: 'MAINTENANCE_REQUIRED', message: BACKUP_MESSAGES.maintenanceRequired('Vault', 'free space') },
     });
+    // Its old password keys cannot be deleted, so a new password is refused before any proof.
+    expect(await t.call('gate.stepUp', { method: 'backup.repositories.changePassword', input: { repositoryId: repository.id }, password: STRONG_PASSWORD })).toEqual({
+      ok: false,
+      error: { code: 'MAINTENANCE_REQUIRED', message: BACKUP_MESSAGES.appendOnlyPassword },
+    });
     const wrongKey = { ...forget, maintenance: { kind: 's3' as const, accessKeyId: 'AKNOSUCHKEY0000', secretAccessKey: 'x' } };
     expect(await t.call('backup.snapshots.forget', wrongKey)).toEqual({ ok: false, error: { code: 'STORAGE_AUTH_FAILED', message: BACKUP_MESSAGES.maintenanceRefused } });
     expect(await objectsUnder(location.prefix!)).toEqual(before);

@@ -30,6 +30,8 @@ export const BACKUP_MESSAGES = {
     `“${name}” is append-only: its credentials cannot delete. Enter maintenance credentials (an account or key that may delete) to ${what}.`,
   maintenanceRefused: 'The maintenance credentials did not open this repository: check them and try again.',
   remoteNeedsConfirmation: 'Confirm this action first: adding or changing a repository on a server or in a bucket needs a confirmation.',
+  appendOnlyPassword:
+    'This repository is append-only: its credentials cannot delete the old password, so a new one would not replace it. Edit it with credentials that may delete and turn append-only off first.',
   notRemote: 'A folder repository has no credentials, host key or connections to change.',
   wrongCredentialKind: 'Those credentials are for another kind of storage than this repository.',
   hostKeyNotSftp: 'Only SFTP repositories have a host key.',

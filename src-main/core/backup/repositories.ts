@@ -222,9 +222,15 @@ export class RepositoryManager {
     return true;
   }
 
+  /** An append-only repository cannot delete its old password keys: a new password would not replace them. */
+  assertPasswordChangeable(row: RepositoryRow): void {
+    if (row.appendOnly) throw new CoreError('MAINTENANCE_REQUIRED', BACKUP_MESSAGES.appendOnlyPassword);
+  }
+
   /** Replace every password key of the repository by one new password, returned once. */
   async changePassword(id: string, caller: Caller): Promise<{ password: string }> {
     const row = this.deps.sets.repository(id);
+    this.assertPasswordChangeable(row);
     const master = await this.deps.sets.masterKey(id);
     const repo = await this.open(id);
     try {
