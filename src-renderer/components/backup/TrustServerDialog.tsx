@@ -28,7 +28,7 @@ export function TrustServerDialog(props: { host: string; fingerprint: string; al
         )}
       </dl>
       <p>
-        <code className="secret" data-testid="host-key-fingerprint">
+        <code className="secret fingerprint" data-testid="host-key-fingerprint">
           {props.fingerprint}
         </code>
       </p>
