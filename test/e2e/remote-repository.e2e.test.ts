@@ -125,6 +125,22 @@ describe('an SFTP repository through the UI', { timeout: 90_000 }, () => {
     expect(readFileSync(join(remotePath, 'config'), 'utf8')).toContain('"id"');
   });
 
+  it('edits it behind a step-up: its connections', async () => {
+    await page.getByRole('button', { name: 'Edit NAS' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit “NAS”' });
+    await edit.waitFor();
+    expect(await edit.textContent()).toContain(`sftp://${sshd.user}@${sshd.host}:${sshd.port}${remotePath}`);
+    await a11y();
+    await edit.getByLabel('Connections').fill('2');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    const stepUp = page.getByRole('dialog', { name: 'Confirm: Change the repository “NAS”' });
+    await stepUp.waitFor();
+    expect(await stepUp.getByTestId('stepup-target').textContent()).toContain('2 connections');
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Saved the changes to “NAS”.').waitFor();
+  });
+
   it('runs a backup set into it and restores a file from it, byte for byte', async () => {
     await section('Backup sets', 'Backup sets');
     await page.getByRole('button', { name: 'New backup set' }).click();
