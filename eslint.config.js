@@ -23,12 +23,6 @@ export default tseslint.config(
     },
   },
   {
-    // TEMPORARY: RepositoriesScreen is being rewritten (its split lands with that rewrite); remove
-    // this block then. Nothing may be added here.
-    files: ['src-renderer/screens/backup/RepositoriesScreen.tsx'],
-    rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
-  },
-  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

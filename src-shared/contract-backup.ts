@@ -8,37 +8,14 @@
  */
 import { z } from 'zod';
 import { Empty, method, type MethodSpec } from './method.js';
-import { absolutePathProblem, isAbsoluteInEitherStyle } from './paths.js';
+import { AbsolutePathSchema, IdSchema, NameSchema } from './backup-schemas.js';
+import { repositoryMethods } from './contract-repositories.js';
+import { MaintenanceCredentialsSchema } from './repository-location.js';
 
-/**
- * A full path of either family (src-shared/paths.ts): the contract does not know the machine,
- * so the core checks again that the path is of its own family.
- */
-export const AbsolutePathSchema = z
-  .string()
-  .min(1, 'Enter a folder.')
-  .max(4096, 'That path is too long.')
-  .superRefine((p, ctx) => {
-    if (isAbsoluteInEitherStyle(p)) return;
-    // The reason of the family the path looks like it was meant for.
-    const style = /^[A-Za-z]:|^\\\\/.test(p) ? 'win32' : 'posix';
-    const posixOnly = style === 'posix' && !p.startsWith('/');
-    ctx.addIssue({
-      code: 'custom',
-      message: posixOnly ? 'Use a full path, such as /home/you/Documents or C:\\Users\\you\\Documents.' : (absolutePathProblem(p, style) ?? 'Use a full path.'),
-    });
-  });
-const NameSchema = z
-  .string()
-  .trim()
-  .min(1, 'Give it a name.')
-  .max(60, 'Names are limited to 60 characters.')
-  .regex(/^[^\p{Cc}]+$/u, 'Names cannot contain control characters.');
-const IdSchema = z.string().uuid('That is not a valid id.');
+export { AbsolutePathSchema };
 /** A snapshot id, or a unique prefix of at least 8 hex digits. */
 const SnapshotIdSchema = z.string().regex(/^[0-9a-f]{8,64}$/, 'That is not a snapshot id.');
 const PackIdSchema = z.string().regex(/^[0-9a-f]{64}$/, 'That is not a pack id.');
-const RepoPasswordSchema = z.string().min(1, 'Enter the repository password.').max(1024);
 const Count = z.number().int().nonnegative();
 
 export const RetentionSchema = z
@@ -73,7 +50,7 @@ export function hasRetention(r: Retention): boolean {
   return RETENTION_WORDS.some(([k]) => (r[k] ?? 0) > 0);
 }
 
-export const RepositoryViewSchema = z.object({ id: z.string(), name: z.string(), path: z.string(), createdAt: z.number().int() });
+export { RepositoryViewSchema } from './contract-repositories.js';
 
 export const RunViewSchema = z.object({
   id: z.number().int(),
@@ -271,40 +248,12 @@ export const JobViewSchema = z.discriminatedUnion('kind', [
 export type JobViewDto = z.infer<typeof JobViewSchema>;
 
 const JobStarted = z.object({ jobId: z.string() });
+/** Append-only repositories: credentials that may delete, for this call only (never stored, logged or audited). */
+const Maintenance = MaintenanceCredentialsSchema.optional();
 const RepoRef = z.object({ repositoryId: IdSchema }).strict();
 
 export const backupMethods = {
-  'backup.repositories.list': method({
-    level: 'unlocked',
-    action: 'List backup repositories',
-    input: Empty,
-    output: z.object({ repositories: z.array(RepositoryViewSchema) }),
-  }),
-  'backup.repositories.init': method({
-    level: 'unlocked',
-    action: 'Create a backup repository',
-    input: z.object({ name: NameSchema, path: AbsolutePathSchema }).strict(),
-    /** `password` is shown once: it opens the repository on another machine. It is stored nowhere. */
-    output: z.object({ repository: RepositoryViewSchema, password: z.string() }),
-  }),
-  'backup.repositories.connect': method({
-    level: 'unlocked',
-    action: 'Connect an existing backup repository',
-    input: z.object({ name: NameSchema, path: AbsolutePathSchema, password: RepoPasswordSchema }).strict(),
-    output: z.object({ repository: RepositoryViewSchema }),
-  }),
-  'backup.repositories.changePassword': method({
-    level: 'step-up',
-    action: 'Change a repository password',
-    input: RepoRef,
-    output: z.object({ password: z.string() }),
-  }),
-  'backup.repositories.remove': method({
-    level: 'step-up',
-    action: 'Remove a backup repository',
-    input: z.object({ repositoryId: IdSchema, deleteFiles: z.boolean().default(false) }).strict(),
-    output: z.object({ removed: z.literal(true) }),
-  }),
+  ...repositoryMethods,
   'backup.sets.list': method({
     level: 'unlocked',
     action: 'List backup sets',
@@ -356,7 +305,8 @@ export const backupMethods = {
   'backup.sets.run': method({
     level: 'unlocked',
     action: 'Run a backup now',
-    input: z.object({ setId: IdSchema }).strict(),
+    /** `maintenance`: on an append-only repository, retention deletes with these (this run only); without them it is skipped. */
+    input: z.object({ setId: IdSchema, maintenance: Maintenance }).strict(),
     output: JobStarted,
   }),
   'backup.history': method({
@@ -397,7 +347,7 @@ export const backupMethods = {
   'backup.snapshots.forget': method({
     level: 'step-up',
     action: 'Delete snapshots',
-    input: z.object({ repositoryId: IdSchema, snapshotIds: z.array(SnapshotIdSchema).min(1).max(100) }).strict(),
+    input: z.object({ repositoryId: IdSchema, snapshotIds: z.array(SnapshotIdSchema).min(1).max(100), maintenance: Maintenance }).strict(),
     output: z.object({ removed: Count }),
   }),
   'backup.restore.start': method({
@@ -433,8 +383,9 @@ export const backupMethods = {
   }),
   'backup.prune.start': method({
     level: 'unlocked',
+    stepUpWhen: 'the repository is append-only (the run deletes with maintenance credentials)',
     action: 'Free space no snapshot uses',
-    input: RepoRef,
+    input: z.object({ repositoryId: IdSchema, maintenance: Maintenance }).strict(),
     output: JobStarted,
   }),
   'backup.repair.start': method({
@@ -449,6 +400,7 @@ export const backupMethods = {
         index: z.boolean().default(false),
         /** Rewrite the snapshots that lost data without it; delete snapshot files that cannot be opened. */
         snapshots: z.boolean().default(false),
+        maintenance: Maintenance,
       })
       .strict()
       .refine((r) => r.packs.length > 0 || r.index || r.snapshots, 'Choose at least one thing to repair.'),

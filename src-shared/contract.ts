@@ -103,6 +103,7 @@ export const AUDIT_ACTIONS = [
   'repository.created',
   'repository.connected',
   'repository.password-changed',
+  'repository.changed',
   'repository.removed',
   'set.created',
   'set.changed',

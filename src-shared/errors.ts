@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'STORAGE_AUTH_FAILED',
   // An SFTP server's key is unknown (to be confirmed) or not the one confirmed before.
   'STORAGE_HOST_KEY',
+  // An append-only repository deletes only with maintenance credentials given for that call.
+  'MAINTENANCE_REQUIRED',
   'INTERNAL',
 ] as const;
 

@@ -33,7 +33,7 @@ export async function openApp(options: CoreOptions, wrapHandlers?: (h: Handlers)
 export function createApp(options: CoreOptions, wrapHandlers: (h: Handlers) => Handlers = (h) => h): App {
   const core = createCore(options);
   const needsProof = createStepUpPolicy(core.gate, createStepUpConditions(core.backup));
-  const prechecks = createStepUpPrechecks(core.gate);
+  const prechecks = createStepUpPrechecks(core.gate, core.backup);
   const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, needsProof, prechecks)));
   const router = createRouter({ handlers, gate: core.gate, logger: core.logger, needsProof, prechecks, ready: core.ready });
   return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };

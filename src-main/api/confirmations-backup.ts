@@ -1,15 +1,15 @@
 /** The confirmations of the backup methods that need one (see confirmations.ts). */
 import { retentionText } from '../../src-shared/contract-backup.js';
 import type { ParsedInputOf } from '../../src-shared/contract.js';
+import { plural, withMaintenance } from './confirmation-words.js';
+export { plural };
+import { describeRepositories, type RepositoryConfirmable } from './confirmations-repositories.js';
 import type { BackupService } from '../core/backup/service.js';
 import { setChanges } from '../core/backup/backup-audit.js';
 import { applyRetention } from '../core/backup/engine/prune.js';
 import type { SnapshotWithId } from '../core/backup/engine/snapshot.js';
 import { displayPaths } from '../core/backup/engine/snapshot-paths.js';
 import type { Described } from './confirmations.js';
-
-/** "1 snapshot", "3 snapshots". */
-export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** A snapshot's time as this computer's clock says it: "2026-11-22 13:00". */
 export function localTime(iso: string): string {
@@ -22,14 +22,14 @@ export function localTime(iso: string): string {
 const snapshotName = (s: SnapshotWithId) => `${s.id.slice(0, 8)} of ${localTime(s.time)}`;
 
 type BackupConfirmable =
-  | 'backup.repositories.changePassword'
-  | 'backup.repositories.remove'
+  | RepositoryConfirmable
   | 'backup.sets.setRetention'
   | 'backup.sets.delete'
   | 'backup.snapshots.forget'
   | 'backup.sets.update'
   | 'backup.restore.start'
-  | 'backup.repair.start';
+  | 'backup.repair.start'
+  | 'backup.prune.start';
 
 export function describeBackup(service: BackupService): { [M in BackupConfirmable]: (input: ParsedInputOf<M>) => Promise<Described> | Described } {
   const repository = (id: string) => service.sets.repository(id);
@@ -43,25 +43,13 @@ export function describeBackup(service: BackupService): { [M in BackupConfirmabl
   const count = (n: SnapshotWithId[] | null, what = 'snapshot') => (n === null ? `its ${what}s (which cannot be read now)` : plural(n.length, what));
 
   return {
-    'backup.repositories.changePassword': ({ repositoryId }) => {
+    ...describeRepositories(service),
+    'backup.prune.start': ({ repositoryId, maintenance }) => {
       const r = repository(repositoryId);
       return {
-        title: `Change the password of the repository “${r.name}”`,
-        consequence: `${r.path}: the repository password you have now stops opening it; the new one is shown once.`,
+        title: `Free space in the append-only repository “${r.name}”`,
+        consequence: `${r.path}: data no snapshot uses is deleted${withMaintenance(maintenance)}.`,
       };
-    },
-    'backup.repositories.remove': async ({ repositoryId, deleteFiles }) => {
-      const r = repository(repositoryId);
-      const snapshots = await snapshotsOf(repositoryId);
-      return deleteFiles
-        ? {
-            title: `Remove the repository “${r.name}” and delete its files`,
-            consequence: `The folder ${r.path} and ${count(snapshots)} in it are deleted for good.`,
-          }
-        : {
-            title: `Remove the repository “${r.name}”`,
-            consequence: `This app forgets it; the folder ${r.path} and ${count(snapshots)} in it stay where they are.`,
-          };
     },
     'backup.sets.setRetention': async ({ setId, retention }) => {
       const set = service.sets.set(setId);
@@ -85,15 +73,16 @@ export function describeBackup(service: BackupService): { [M in BackupConfirmabl
         consequence: `Its schedule and history end; ${count(all && ofSet(all, setId))} it made stay in “${r.name}” (${r.path}).`,
       };
     },
-    'backup.snapshots.forget': async ({ repositoryId, snapshotIds }) => {
+    'backup.snapshots.forget': async ({ repositoryId, snapshotIds, maintenance }) => {
       const r = repository(repositoryId);
-      const repo = await service.openRepo(repositoryId);
-      const ids = [...new Set(await Promise.all(snapshotIds.map((id) => repo.resolveSnapshotId(id))))];
-      // A damaged snapshot file can be deleted too: it is named by its id alone.
-      const names = await Promise.all(ids.map((id) => repo.loadSnapshot(id).then(snapshotName, () => `${id.slice(0, 8)} (a damaged snapshot file)`)));
+      const names = await service.repos.with(repositoryId, async (repo) => {
+        const ids = [...new Set(await Promise.all(snapshotIds.map((id) => repo.resolveSnapshotId(id))))];
+        // A damaged snapshot file can be deleted too: it is named by its id alone.
+        return Promise.all(ids.map((id) => repo.loadSnapshot(id).then(snapshotName, () => `${id.slice(0, 8)} (a damaged snapshot file)`)));
+      });
       return {
         title: names.length === 1 ? `Delete the snapshot ${names[0]!}` : `Delete ${names.length} snapshots from “${r.name}”`,
-        consequence: `Deleted from “${r.name}” (${r.path}): ${names.join(', ')}. The data only they hold is freed by the next “Free space”.`,
+        consequence: `Deleted from “${r.name}” (${r.path})${withMaintenance(maintenance)}: ${names.join(', ')}. The data only they hold is freed by the next “Free space”.`,
       };
     },
     'backup.sets.update': ({ setId, ...patch }) => {
@@ -108,7 +97,7 @@ export function describeBackup(service: BackupService): { [M in BackupConfirmabl
     },
     'backup.restore.start': async ({ repositoryId, snapshotId, paths, target, onExisting }) => {
       const r = repository(repositoryId);
-      const snapshot = await (await service.openRepo(repositoryId)).findSnapshot(snapshotId);
+      const snapshot = await service.repos.with(repositoryId, (repo) => repo.findSnapshot(snapshotId));
       const what = paths.length === 0 ? 'everything' : paths.length === 1 ? `“${paths[0]}”` : `${paths.length} items`;
       const where = target.kind === 'folder' ? target.path : `their original places (${displayPaths(snapshot).join(', ')})`;
       const existing =

@@ -1,6 +1,9 @@
 /** Backup methods -> the backup service. The router has checked gate level and input already. */
 import type { backupMethods, BackupSetView, JobViewDto } from '../../src-shared/contract-backup.js';
-import { nextDue, type BackupSet } from '../core/backup/backup-sets.js';
+import type { RepositoryViewDto } from '../../src-shared/contract-repositories.js';
+import { locationText, type LocationInput } from '../../src-shared/repository-location.js';
+import { nextDue, type BackupSet, type RepositoryRow } from '../core/backup/backup-sets.js';
+import { CoreError } from '../core/platform/errors.js';
 import type { JobView } from '../core/backup/jobs.js';
 import { displayPaths } from '../core/backup/engine/snapshot-paths.js';
 import type { BackupService, CallerInfo } from '../core/backup/service.js';
@@ -28,6 +31,28 @@ function backupSetView(service: BackupService, set: BackupSet): BackupSetView {
   };
 }
 
+/** A repository as the contract shows it: where it lives, in words, and never a credential. */
+export function repositoryView(r: RepositoryRow): RepositoryViewDto {
+  return {
+    id: r.id,
+    name: r.name,
+    path: r.path,
+    createdAt: r.createdAt,
+    kind: r.kind,
+    location: locationText(r.location),
+    details: r.location,
+    appendOnly: r.appendOnly,
+    connections: r.connections,
+  };
+}
+
+/** A folder's path (the older form of the call) or a location; the contract lets exactly one through. */
+function where(path: string | undefined, location: LocationInput | undefined): LocationInput {
+  if (location) return location;
+  if (path === undefined) throw new CoreError('BAD_INPUT', 'Give either a folder (path) or a location.');
+  return { kind: 'folder', path };
+}
+
 export function createBackupHandlers(service: BackupService): Pick<Handlers, keyof typeof backupMethods> {
 
   const setView = (set: BackupSet) => backupSetView(service, set);
@@ -35,25 +60,27 @@ export function createBackupHandlers(service: BackupService): Pick<Handlers, key
   const jobView = (job: JobView): JobViewDto => job as JobViewDto;
 
   return {
-    'backup.repositories.list': () => ({
-      repositories: service.repositories().map(({ id, name, path, createdAt }) => ({ id, name, path, createdAt })),
+    'backup.repositories.list': () => ({ repositories: service.repositories().map(repositoryView) }),
+
+    'backup.repositories.init': async ({ name, path, location, appendOnly, connections }, ctx) => {
+      const { repository, password } = await service.initRepository(name, where(path, location), caller(ctx), { appendOnly, connections });
+      return { repository: repositoryView(repository), password };
+    },
+
+    'backup.repositories.connect': async ({ name, path, location, password, appendOnly, connections }, ctx) => ({
+      repository: repositoryView(await service.connectRepository(name, where(path, location), password, caller(ctx), { appendOnly, connections })),
     }),
 
-    'backup.repositories.init': async ({ name, path }, ctx) => {
-      const { repository, password } = await service.initRepository(name, path, caller(ctx));
-      const { id, createdAt } = repository;
-      return { repository: { id, name: repository.name, path: repository.path, createdAt }, password };
-    },
+    'backup.repositories.testConnection': ({ location }) => service.repos.testConnection(location),
 
-    'backup.repositories.connect': async ({ name, path, password }, ctx) => {
-      const r = await service.connectRepository(name, path, password, caller(ctx));
-      return { repository: { id: r.id, name: r.name, path: r.path, createdAt: r.createdAt } };
-    },
+    'backup.repositories.edit': async ({ repositoryId, ...patch }, ctx) => ({
+      repository: repositoryView(await service.repos.edit(repositoryId, patch, caller(ctx))),
+    }),
 
     'backup.repositories.changePassword': ({ repositoryId }, ctx) => service.changeRepositoryPassword(repositoryId, caller(ctx)),
 
-    'backup.repositories.remove': async ({ repositoryId, deleteFiles }, ctx) => {
-      await service.removeRepository(repositoryId, deleteFiles, caller(ctx));
+    'backup.repositories.remove': async ({ repositoryId, deleteFiles, maintenance }, ctx) => {
+      await service.removeRepository(repositoryId, deleteFiles, caller(ctx), maintenance);
       return { removed: true as const };
     },
 
@@ -70,7 +97,7 @@ export function createBackupHandlers(service: BackupService): Pick<Handlers, key
       return { deleted: true as const };
     },
 
-    'backup.sets.run': ({ setId }, ctx) => ({ jobId: service.runSet(setId, 'manual', caller(ctx)) }),
+    'backup.sets.run': ({ setId, maintenance }, ctx) => ({ jobId: service.runSet(setId, 'manual', caller(ctx), maintenance) }),
 
     'backup.history': ({ setId, limit }) => ({ runs: service.sets.runs(setId ?? null, limit) }),
 
@@ -101,8 +128,8 @@ export function createBackupHandlers(service: BackupService): Pick<Handlers, key
 
     'backup.snapshots.diff': ({ repositoryId, from, to, limit }) => service.diff(repositoryId, from, to, limit),
 
-    'backup.snapshots.forget': async ({ repositoryId, snapshotIds }, ctx) => ({
-      removed: await service.forget(repositoryId, snapshotIds, caller(ctx)),
+    'backup.snapshots.forget': async ({ repositoryId, snapshotIds, maintenance }, ctx) => ({
+      removed: await service.forget(repositoryId, snapshotIds, caller(ctx), maintenance),
     }),
 
     'backup.restore.start': async ({ repositoryId, snapshotId, paths, target, onExisting }, ctx) => ({
@@ -121,10 +148,10 @@ export function createBackupHandlers(service: BackupService): Pick<Handlers, key
       ),
     }),
 
-    'backup.prune.start': ({ repositoryId }, ctx) => ({ jobId: service.startPrune(repositoryId, caller(ctx)) }),
+    'backup.prune.start': ({ repositoryId, maintenance }, ctx) => ({ jobId: service.startPrune(repositoryId, caller(ctx), maintenance) }),
 
-    'backup.repair.start': ({ repositoryId, packs, index, snapshots }, ctx) => ({
-      jobId: service.startRepair(repositoryId, { packs, index, snapshots }, caller(ctx)),
+    'backup.repair.start': ({ repositoryId, packs, index, snapshots, maintenance }, ctx) => ({
+      jobId: service.startRepair(repositoryId, { packs, index, snapshots }, caller(ctx), maintenance),
     }),
 
     'backup.jobs.list': () => ({ jobs: service.jobs.list().map(jobView) }),

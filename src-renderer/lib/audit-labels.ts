@@ -38,6 +38,7 @@ export const ACTION_LABEL: Record<AuditAction, string> = {
   'repository.created': 'Repository created',
   'repository.connected': 'Repository connected',
   'repository.password-changed': 'Repository password changed',
+  'repository.changed': 'Repository changed',
   'repository.removed': 'Repository removed',
   'set.created': 'Backup set created',
   'set.changed': 'Backup set changed',
@@ -79,7 +80,7 @@ export const ACTION_GROUPS: readonly { id: string; label: string; actions: reado
   {
     id: 'backups',
     label: 'Backups, restores and repositories',
-    actions: ['repository.created', 'repository.connected', 'repository.password-changed', 'repository.removed', 'set.created', 'set.changed', 'set.retention-changed', 'set.deleted', 'snapshots.forgotten', 'prune.finished', 'repair.finished', 'restore.started', 'restore.finished', 'integrity.failed'],
+    actions: ['repository.created', 'repository.connected', 'repository.password-changed', 'repository.changed', 'repository.removed', 'set.created', 'set.changed', 'set.retention-changed', 'set.deleted', 'snapshots.forgotten', 'prune.finished', 'repair.finished', 'restore.started', 'restore.finished', 'integrity.failed'],
   },
 ];
 

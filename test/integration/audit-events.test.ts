@@ -144,6 +144,16 @@ describe('the audit log records', () => {
     expect(log.query({ action: 'restore.started' }).rows[0]).toMatchObject({ account: 'Ada', workstation: 'test-workstation', ip: '127.0.0.1' });
   });
 
+  it('a change of a repository, and the filter finds it', async () => {
+    const path = join(work, 'renamed-repo');
+    const { repository } = await t.ok('backup.repositories.init', { name: 'Disk', path });
+    await t.ok('backup.repositories.edit', { repositoryId: repository.id, name: 'External disk' });
+    // Nothing changed: no row.
+    await t.ok('backup.repositories.edit', { repositoryId: repository.id, name: 'External disk' });
+    expect(await rows(t, 'repository.changed')).toEqual([['success', `“Disk” (${path}): renamed “External disk”`]]);
+    expect((await t.ok('audit.query', { filter: { action: 'repository.changed' } })).total).toBe(1);
+  });
+
   it('quitting from the desktop app: refused while locked, allowed while unlocked, and the OS ending the app', async () => {
     await t.ok('gate.lock', {});
     expect(t.app.tray.quit()).toEqual({ allowed: false, message: QUIT_REFUSED_MESSAGE });

@@ -82,10 +82,24 @@ const HOSTILE: { [M in BelowStepUp]: (fx: Fixture) => InputOf<M>[] } = {
     { name: 'In its data', path: join(fx.repoA.path, 'data', 'ff', 'evil') },
     { name: 'In the data folder', path: join(fx.app.dataDir, 'evil') },
     { name: 'Fresh', path: join(fx.work, `fresh-${Math.random().toString(36).slice(2)}`) },
+    // A remote repository needs a step-up: refused here.
+    { name: 'Elsewhere', location: { kind: 's3', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'evil', accessKeyId: 'AKEVIL', secretAccessKey: 'evil' } },
   ],
   'backup.repositories.connect': (fx) => [
     { name: 'Twice', path: fx.repoA.path, password: 'AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-FFFFF' },
     { name: 'Inside', path: join(fx.repoA.path, 'keys'), password: 'AAAAA' },
+  ],
+  'backup.repositories.testConnection': () => [
+    // Nothing listens there: the test reaches nothing and stores nothing.
+    { location: { kind: 'sftp', host: '127.0.0.1', port: 1, username: 'eve', path: '/srv', auth: { kind: 'password', password: 'guess' } } },
+    { location: { kind: 's3', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'evil', accessKeyId: 'AKEVIL', secretAccessKey: 'evil' } },
+  ],
+  'backup.repositories.edit': (fx) => [
+    // A folder repository is renamed below step-up; nothing else of it can change.
+    { repositoryId: fx.repoB.id, name: 'Renamed spare' },
+    { repositoryId: fx.repoA.id, connections: 1 },
+    { repositoryId: fx.repoA.id, credentials: { kind: 's3', accessKeyId: 'AKEVIL', secretAccessKey: 'evil' } },
+    { repositoryId: fx.repoA.id, hostKey: `SHA256:${'A'.repeat(43)}` },
   ],
   'backup.sets.list': () => [{}],
   'backup.sets.create': (fx) => [

@@ -1,7 +1,8 @@
 /**
  * Repositories, backup sets and run history in the app's SQLite store (migration "backup").
- * A repository row keeps the master key sealed under a key derived from the vault key alone,
- * so scheduled backups run while the app is locked; the repository password is never stored.
+ * A repository row keeps the master key, and a remote repository's credentials, sealed under keys
+ * derived from the vault key alone, so scheduled backups run while the app is locked; the
+ * repository password is never stored.
  */
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
@@ -12,17 +13,60 @@ import { CoreError } from '../platform/errors.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { RetentionSchema, RunViewSchema } from '../../../src-shared/contract-backup.js';
+import { locationText, StoredLocationSchema, type RepositoryCredentials, type RepositoryKind, type StoredLocation } from '../../../src-shared/repository-location.js';
 import type { Retention } from './engine/prune.js';
 import { BACKUP_MESSAGES } from './messages.js';
 
 const WRAP_LABEL = 'twofold/v1/backup-repository-wrap';
+const CREDENTIALS_LABEL = 'twofold/v1/backup-repository-credentials';
 
 export interface RepositoryRow {
   id: string;
   name: string;
+  /** A folder repository's folder; a remote one's location text (unique all the same). */
   path: string;
   repoId: string;
   createdAt: number;
+  kind: RepositoryKind;
+  /** Where it is, without a secret. */
+  location: StoredLocation;
+  appendOnly: boolean;
+  connections: number | null;
+}
+
+/** How a repository is reached besides its location. */
+export interface RepositoryAccessInput {
+  credentials: RepositoryCredentials | null;
+  appendOnly: boolean;
+  connections: number | null;
+}
+
+interface RepositoryDbRow {
+  id: string;
+  name: string;
+  path: string;
+  repo_id: string;
+  created_at: number;
+  kind: string;
+  location: string | null;
+  append_only: number;
+  connections: number | null;
+}
+
+function repositoryFromRow(r: RepositoryDbRow): RepositoryRow {
+  // Rows from before migration 5 are folders with no location JSON.
+  const location = r.location === null ? { kind: 'folder' as const, path: r.path } : StoredLocationSchema.parse(JSON.parse(r.location));
+  return {
+    id: r.id,
+    name: r.name,
+    path: r.path,
+    repoId: r.repo_id,
+    createdAt: r.created_at,
+    kind: location.kind,
+    location,
+    appendOnly: r.append_only === 1,
+    connections: r.connections,
+  };
 }
 
 export interface BackupSet {
@@ -87,13 +131,11 @@ export class BackupSetStore {
   // ---- repositories ----
 
   repositories(): RepositoryRow[] {
-    return (this.store.db.prepare('SELECT id, name, path, repo_id, created_at FROM backup_repositories ORDER BY name').all() as {
-      id: string;
-      name: string;
-      path: string;
-      repo_id: string;
-      created_at: number;
-    }[]).map((r) => ({ id: r.id, name: r.name, path: r.path, repoId: r.repo_id, createdAt: r.created_at }));
+    return (
+      this.store.db
+        .prepare('SELECT id, name, path, repo_id, created_at, kind, location, append_only, connections FROM backup_repositories ORDER BY name')
+        .all() as RepositoryDbRow[]
+    ).map(repositoryFromRow);
   }
 
   repository(id: string): RepositoryRow {
@@ -102,21 +144,55 @@ export class BackupSetStore {
     return r;
   }
 
-  async addRepository(name: string, path: string, repoId: string, master: Buffer): Promise<RepositoryRow> {
+  async addRepository(name: string, location: StoredLocation, repoId: string, master: Buffer, access: RepositoryAccessInput): Promise<RepositoryRow> {
     const id = randomUUID();
     const wrapped = seal(await this.wrapKey(), master, wrapAad(id, repoId));
+    const sealed = access.credentials ? await this.sealCredentials(id, repoId, access.credentials) : null;
+    const path = locationText(location);
     const createdAt = this.clock.now();
     try {
       this.store.tx(() =>
         this.store.db
-          .prepare('INSERT INTO backup_repositories (id, name, path, repo_id, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(id, name, path, repoId, wrapped, createdAt),
+          .prepare(
+            `INSERT INTO backup_repositories (id, name, path, repo_id, wrapped_key, created_at, kind, location, sealed_credentials, append_only, connections)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(id, name, path, repoId, wrapped, createdAt, location.kind, JSON.stringify(location), sealed, access.appendOnly ? 1 : 0, access.connections),
       );
     } catch (e) {
       if (String(e).includes('UNIQUE')) throw new CoreError('NAME_TAKEN', BACKUP_MESSAGES.repositoryTaken);
       throw e;
     }
-    return { id, name, path, repoId, createdAt };
+    return this.repository(id);
+  }
+
+  /** Change what an edit may change; credentials are sealed again, bound to the row as before. */
+  async updateRepository(
+    id: string,
+    patch: { name?: string; location?: StoredLocation; credentials?: RepositoryCredentials; appendOnly?: boolean; connections?: number | null },
+  ): Promise<RepositoryRow> {
+    const current = this.repository(id);
+    const location = patch.location ?? current.location;
+    const sealed = patch.credentials ? await this.sealCredentials(id, current.repoId, patch.credentials) : undefined;
+    try {
+      this.store.tx(() => {
+        this.store.db
+          .prepare('UPDATE backup_repositories SET name = ?, path = ?, location = ?, append_only = ?, connections = ? WHERE id = ?')
+          .run(
+            patch.name ?? current.name,
+            locationText(location),
+            JSON.stringify(location),
+            (patch.appendOnly ?? current.appendOnly) ? 1 : 0,
+            patch.connections === undefined ? current.connections : patch.connections,
+            id,
+          );
+        if (sealed) this.store.db.prepare('UPDATE backup_repositories SET sealed_credentials = ? WHERE id = ?').run(sealed, id);
+      });
+    } catch (e) {
+      if (String(e).includes('UNIQUE')) throw new CoreError('NAME_TAKEN', BACKUP_MESSAGES.repositoryTaken);
+      throw e;
+    }
+    return this.repository(id);
   }
 
   /** The repository's master key, unwrapped with the vault-derived key (no gate session needed). */
@@ -126,6 +202,30 @@ export class BackupSetStore {
       | undefined;
     if (!row) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
     return open(await this.wrapKey(), row.wrapped_key, wrapAad(id, row.repo_id));
+  }
+
+  /** A remote repository's credentials, unsealed like the master key (scheduled runs need them while locked); null for a folder. */
+  async credentials(id: string): Promise<RepositoryCredentials | null> {
+    const row = this.store.db.prepare('SELECT repo_id, sealed_credentials FROM backup_repositories WHERE id = ?').get(id) as
+      | { repo_id: string; sealed_credentials: Buffer | null }
+      | undefined;
+    if (!row) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
+    if (row.sealed_credentials === null) return null;
+    const plain = open(await this.vault.derivedKey(CREDENTIALS_LABEL), row.sealed_credentials, credentialsAad(id, row.repo_id));
+    try {
+      return JSON.parse(plain.toString('utf8')) as RepositoryCredentials;
+    } finally {
+      plain.fill(0);
+    }
+  }
+
+  private async sealCredentials(id: string, repoId: string, credentials: RepositoryCredentials): Promise<Buffer> {
+    const plain = Buffer.from(JSON.stringify(credentials), 'utf8');
+    try {
+      return seal(await this.vault.derivedKey(CREDENTIALS_LABEL), plain, credentialsAad(id, repoId));
+    } finally {
+      plain.fill(0);
+    }
   }
 
   removeRepository(id: string): void {
@@ -312,4 +412,9 @@ function setFromRow(r: SetDbRow): BackupSet {
 /** Binds a wrapped key to its row and its repository: a key cannot be moved to another row. */
 function wrapAad(rowId: string, repoId: string): string {
   return `twofold/v1|backup-repository|${rowId}|${repoId}`;
+}
+
+/** Binds sealed credentials to their row and repository, apart from the master key's binding. */
+function credentialsAad(rowId: string, repoId: string): string {
+  return `twofold/v1|backup-repository-credentials|${rowId}|${repoId}`;
 }

@@ -8,17 +8,19 @@
  * into a repository or the data folder. Every change and every read-out or removal of backed-up
  * data goes to the audit log.
  */
-import { rm } from 'node:fs/promises';
 import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../platform/clock.js';
 import type { RequestContext } from '../platform/context.js';
 import { CoreError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { KdfCost } from '../platform/password-kdf.js';
+import type { LocationInput, MaintenanceCredentials } from '../../../src-shared/repository-location.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { backup, type BackupResult } from './engine/backup.js';
-import { openConnected, storageAt, userFacing } from './repository-access.js';
+import type { HostKeyReader } from './connection-test.js';
+import { RepositoryManager, type RepositoryOptions } from './repositories.js';
+import { sftpHostKey } from './engine/storage/sftp.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
@@ -27,11 +29,10 @@ import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, ty
 import { diffSnapshots, findEntries, listFolder } from './engine/browse.js';
 import { check, type CheckReport, type ReadData } from './engine/check.js';
 import { JobRegistry } from './jobs.js';
-import { RepoLock } from './engine/lock.js';
 import { forget, forgetByPolicy, prune, type PruneResult, type Retention } from './engine/prune.js';
-import { assertRepositoryPathAllowed, assertRestoreAllowed, requireAbsolute, type ProtectedFolder } from './protected-paths.js';
+import { assertRestoreAllowed, requireAbsolute, type ProtectedFolder } from './protected-paths.js';
 import { newRepositoryPassword } from './repository-password.js';
-import { REPO_KDF_COST, Repository, type RepoProblem } from './engine/repository.js';
+import { REPO_KDF_COST, type Repository, type RepoProblem } from './engine/repository.js';
 import { restore, type OnExisting, type RestoreSummary } from './engine/restore.js';
 import type { SnapshotWithId } from './engine/snapshot.js';
 import { BACKUP_MESSAGES } from './messages.js';
@@ -48,6 +49,8 @@ export interface BackupServiceDeps {
   audit?: BackupAuditSink;
   repoKdfCost?: KdfCost;
   threads?: number;
+  /** How Test connection reads an SFTP server's key (engine/storage/sftp.ts). */
+  hostKeyOf?: HostKeyReader;
 }
 
 /** Who asked, and whether the router spent a step-up proof on this call. */
@@ -80,7 +83,7 @@ const setTag = (setId: string) => `set:${setId}`;
 export class BackupService {
   readonly sets: BackupSetStore;
   readonly jobs: JobRegistry;
-  private readonly kdfCost: KdfCost;
+  readonly repos: RepositoryManager;
 
   /** Packs a check found damaged, per repository (damaged-packs.ts). */
   private readonly damagedPacks: DamagedPacks;
@@ -89,109 +92,54 @@ export class BackupService {
     this.sets = new BackupSetStore(deps.store, deps.vault, deps.clock);
     this.damagedPacks = new DamagedPacks(deps.store, deps.clock);
     this.jobs = new JobRegistry(deps.clock);
-    this.kdfCost = deps.repoKdfCost ?? REPO_KDF_COST;
+    this.repos = new RepositoryManager({
+      sets: this.sets,
+      jobs: this.jobs,
+      logger: deps.logger,
+      kdfCost: deps.repoKdfCost ?? REPO_KDF_COST,
+      dataDir: deps.dataDir,
+      hostKeyOf: deps.hostKeyOf ?? sftpHostKey,
+      record: (caller, event) => this.record(caller, event),
+    });
     this.sets.markInterrupted();
   }
 
-  // ---- repositories ----
+  // ---- repositories (repositories.ts) ----
 
   repositories(): RepositoryRow[] {
-    return this.sets.repositories();
+    return this.repos.list();
   }
 
   /** The folders a restore never writes into and no repository is put into. */
   protectedFolders(): ProtectedFolder[] {
-    const folders: ProtectedFolder[] = this.repositories().map((r) => ({ path: r.path, label: `the repository “${r.name}”` }));
-    if (this.deps.dataDir) folders.push({ path: this.deps.dataDir, label: "Twofold Backup's data folder" });
-    return folders;
+    return this.repos.protectedFolders();
   }
 
   private record(caller: CallerInfo | undefined, event: BackupAuditEvent): void {
     this.deps.audit?.(caller?.ctx ?? null, { ...event, detail: clip(event.detail) });
   }
 
-  /** Create a repository; its password is returned here once and stored nowhere. */
-  async initRepository(name: string, path: string, caller?: CallerInfo): Promise<{ repository: RepositoryRow; password: string }> {
-    requireAbsolute(path);
-    assertRepositoryPathAllowed(path, this.protectedFolders());
-    const password = newRepositoryPassword();
-    const { repo, master } = await userFacing(Repository.init(storageAt(path), password, this.kdfCost));
-    try {
-      const repository = await this.sets.addRepository(name, path, repo.id, master);
-      this.deps.logger.info('repository created', { repository: repository.id });
-      this.record(caller, { action: 'repository.created', outcome: 'success', detail: repoText(repository) });
-      return { repository, password };
-    } finally {
-      master.fill(0);
-    }
+  /** Create a repository (a folder's path, or a location); its password is returned here once and stored nowhere. */
+  initRepository(name: string, where: string | LocationInput, caller?: CallerInfo, options: RepositoryOptions = {}): Promise<{ repository: RepositoryRow; password: string }> {
+    return this.repos.init(name, typeof where === 'string' ? { kind: 'folder', path: where } : where, options, caller);
   }
 
   /** Connect an existing repository (a new machine, or after a reinstall) with its password. */
-  async connectRepository(name: string, path: string, password: string, caller?: CallerInfo): Promise<RepositoryRow> {
-    requireAbsolute(path);
-    assertRepositoryPathAllowed(path, this.protectedFolders());
-    const { repo, master } = await userFacing(Repository.openWithPassword(storageAt(path), password));
-    try {
-      const repository = await this.sets.addRepository(name, path, repo.id, master);
-      this.deps.logger.info('repository connected', { repository: repository.id });
-      this.record(caller, { action: 'repository.connected', outcome: 'success', detail: repoText(repository) });
-      return repository;
-    } finally {
-      master.fill(0);
-    }
+  connectRepository(name: string, where: string | LocationInput, password: string, caller?: CallerInfo, options: RepositoryOptions = {}): Promise<RepositoryRow> {
+    return this.repos.connect(name, typeof where === 'string' ? { kind: 'folder', path: where } : where, password, options, caller);
   }
 
-  /** Replace every password key of the repository by one new password, returned once. */
-  async changeRepositoryPassword(id: string, caller?: CallerInfo): Promise<{ password: string }> {
-    const row = this.sets.repository(id);
-    const master = await this.sets.masterKey(id);
-    try {
-      const repo = await this.open(row, master);
-      const old = await repo.keyIds();
-      const password = newRepositoryPassword();
-      const added = await repo.addKey(master, password, this.kdfCost);
-      for (const k of old) if (k !== added) await repo.removeKey(k);
-      this.deps.logger.info('repository password changed', { repository: id });
-      this.record(caller, { action: 'repository.password-changed', outcome: 'success', detail: `${repoText(row)}: ${count(old.length, 'old key')} removed` });
-      return { password };
-    } finally {
-      master.fill(0);
-    }
+  changeRepositoryPassword(id: string, caller?: CallerInfo): Promise<{ password: string }> {
+    return this.repos.changePassword(id, caller);
   }
 
-  /** Forget the repository here; with `deleteFiles`, also delete its folder (under the exclusive lock). */
-  async removeRepository(id: string, deleteFiles: boolean, caller?: CallerInfo): Promise<void> {
-    const row = this.sets.repository(id);
-    if (this.jobs.running((j) => j.repositoryId === id)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.repositoryBusy);
-    if (deleteFiles) {
-      const repo = await this.openRepo(id);
-      const lock = await RepoLock.acquire(repo, true);
-      await lock.release();
-      this.sets.removeRepository(id);
-      await rm(row.path, { recursive: true, force: true });
-    } else {
-      this.sets.removeRepository(id);
-    }
-    this.deps.logger.info('repository removed', { repository: id, deleteFiles });
-    this.record(caller, {
-      action: 'repository.removed',
-      outcome: 'success',
-      detail: `${repoText(row)}: ${deleteFiles ? 'its folder and every snapshot in it deleted' : 'forgotten here; its folder is kept'}`,
-    });
+  removeRepository(id: string, deleteFiles: boolean, caller?: CallerInfo, maintenance?: MaintenanceCredentials): Promise<void> {
+    return this.repos.remove(id, deleteFiles, maintenance, caller);
   }
 
-  async openRepo(id: string): Promise<Repository> {
-    const row = this.sets.repository(id);
-    const master = await this.sets.masterKey(id);
-    try {
-      return await this.open(row, master);
-    } finally {
-      master.fill(0);
-    }
-  }
-
-  private open(row: RepositoryRow, master: Buffer): Promise<Repository> {
-    return openConnected(row, master);
+  /** A connected repository, open (the caller closes it). */
+  openRepo(id: string, maintenance?: MaintenanceCredentials): Promise<Repository> {
+    return this.repos.open(id, maintenance);
   }
 
   // ---- backup sets ----
@@ -254,30 +202,31 @@ export class BackupService {
    * Start a backup of a set; returns the job id. Retention (forget, then prune) follows a
    * success; the run counts as succeeded once its snapshot is written, whatever retention does.
    */
-  runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo): string {
+  runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo, maintenance?: MaintenanceCredentials): string {
     const set = this.sets.set(setId);
     if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.setRunning);
     const runId = this.sets.startRun(setId, trigger);
     return this.jobs.start({ kind: 'backup', repositoryId: set.repositoryId, setId }, async (signal, progress): Promise<BackupJobResult> => {
       let result: BackupResult;
       try {
-        const repo = await this.openRepo(set.repositoryId);
-        result = await backup(repo, {
-          sources: set.sources,
-          excludes: set.excludes,
-          tags: [setTag(set.id)],
-          signal,
-          onProgress: progress,
-          threads: this.deps.threads,
-          avoidPacks: this.damagedPacks.of(set.repositoryId),
-        });
+        result = await this.repos.with(set.repositoryId, (repo) =>
+          backup(repo, {
+            sources: set.sources,
+            excludes: set.excludes,
+            tags: [setTag(set.id)],
+            signal,
+            onProgress: progress,
+            threads: this.deps.threads,
+            avoidPacks: this.damagedPacks.of(set.repositoryId),
+          }),
+        );
       } catch (e) {
         const error = toUserError(e);
         this.safeFinish(runId, error.code === 'CANCELLED' ? 'cancelled' : 'failed', error.message);
         this.deps.logger.warn('backup did not finish', { set: set.id, trigger, code: error.code });
         throw error;
       }
-      const { forgotten, pruned, note } = await this.applyRetention(set, result.snapshotId, trigger, caller);
+      const { forgotten, pruned, note } = await this.applyRetention(set, result.snapshotId, { trigger, caller, maintenance });
       const s = result.summary;
       const damage = result.damage.map(({ kind, id, message }) => ({ kind, id, message }));
       // A snapshot that left something out is not a plain success (docs/user-guide.md).
@@ -296,18 +245,25 @@ export class BackupService {
   /**
    * A set's retention after its backup: forget by policy, then prune. Another job holding the
    * repository (another set backing up into it) postpones it to the next run: never a failure
-   * of the run whose snapshot is written.
+   * of the run whose snapshot is written. On an append-only repository it runs only with
+   * maintenance credentials given for this run; without them it is skipped, and the run says so.
    */
   private async applyRetention(
     set: BackupSet,
     snapshotId: string,
-    trigger: RunTrigger,
-    caller: CallerInfo | undefined,
+    run: { trigger: RunTrigger; caller: CallerInfo | undefined; maintenance: MaintenanceCredentials | undefined },
   ): Promise<{ forgotten: number; pruned: PruneResult | null; note: string | null }> {
+    const { trigger, caller } = run;
     if (!Object.values(set.retention).some((n) => (n ?? 0) > 0)) return { forgotten: 0, pruned: null, note: null };
+    const appendOnly = this.sets.repository(set.repositoryId).appendOnly;
+    if (appendOnly && !run.maintenance) {
+      this.deps.logger.warn('retention skipped: append-only repository', { set: set.id, snapshot: snapshotId.slice(0, 12) });
+      return { forgotten: 0, pruned: null, note: BACKUP_MESSAGES.retentionAppendOnly };
+    }
     let forgotten = 0;
+    let repo: Repository | null = null;
     try {
-      const repo = await this.openRepo(set.repositoryId);
+      repo = await this.openRepo(set.repositoryId, appendOnly ? run.maintenance : undefined);
       const removed = await forgetByPolicy(repo, set.retention, (s) => s.tags.includes(setTag(set.id)));
       forgotten = removed.length;
       if (forgotten === 0) return { forgotten, pruned: null, note: null };
@@ -323,6 +279,8 @@ export class BackupService {
       const error = toUserError(e);
       this.deps.logger.warn('retention did not run', { set: set.id, snapshot: snapshotId.slice(0, 12), code: error.code });
       return { forgotten, pruned: null, note: retentionNote(error) };
+    } finally {
+      await repo?.close();
     }
   }
 
@@ -338,36 +296,43 @@ export class BackupService {
 
   /** Every snapshot that opens, and the snapshot files that do not (named, never hiding the rest). */
   async snapshots(repositoryId: string): Promise<{ snapshots: SnapshotWithId[]; damaged: RepoProblem[] }> {
-    return (await this.openRepo(repositoryId)).loadSnapshots();
+    return this.repos.with(repositoryId, (repo) => repo.loadSnapshots());
   }
 
-  async browse(repositoryId: string, snapshotId: string, path: string) {
-    const repo = await this.openRepo(repositoryId);
-    const snapshot = await repo.findSnapshot(snapshotId);
-    const { index } = await repo.loadIndex();
-    return listFolder(repo, index, snapshot, path);
+  browse(repositoryId: string, snapshotId: string, path: string) {
+    return this.repos.with(repositoryId, async (repo) => {
+      const snapshot = await repo.findSnapshot(snapshotId);
+      const { index } = await repo.loadIndex();
+      return listFolder(repo, index, snapshot, path);
+    });
   }
 
-  async find(repositoryId: string, pattern: string, limit: number) {
-    const repo = await this.openRepo(repositoryId);
-    const { index } = await repo.loadIndex();
-    return findEntries(repo, index, await repo.snapshots(), pattern, limit);
+  find(repositoryId: string, pattern: string, limit: number) {
+    return this.repos.with(repositoryId, async (repo) => findEntries(repo, (await repo.loadIndex()).index, await repo.snapshots(), pattern, limit));
   }
 
-  async diff(repositoryId: string, from: string, to: string, limit: number) {
-    const repo = await this.openRepo(repositoryId);
-    const { index } = await repo.loadIndex();
-    return diffSnapshots(repo, index, await repo.findSnapshot(from), await repo.findSnapshot(to), limit);
+  diff(repositoryId: string, from: string, to: string, limit: number) {
+    return this.repos.with(repositoryId, async (repo) => {
+      const { index } = await repo.loadIndex();
+      return diffSnapshots(repo, index, await repo.findSnapshot(from), await repo.findSnapshot(to), limit);
+    });
   }
 
   /** Delete snapshot files by id (or unique prefix): a damaged one too, which cannot be opened. */
-  async forget(repositoryId: string, snapshotIds: string[], caller?: CallerInfo): Promise<number> {
+  async forget(repositoryId: string, snapshotIds: string[], caller?: CallerInfo, maintenance?: MaintenanceCredentials): Promise<number> {
     const row = this.sets.repository(repositoryId);
-    const repo = await this.openRepo(repositoryId);
-    const ids = await Promise.all(snapshotIds.map((s) => repo.resolveSnapshotId(s)));
-    // Named for the audit log as they were; a damaged file by its id alone.
-    const named = await Promise.all(ids.map((id) => repo.loadSnapshot(id).then(snapshotText, () => `${id.slice(0, 8)} (damaged)`)));
-    const removed = await forget(repo, ids);
+    // Refused before anything is deleted: an append-only repository deletes with maintenance credentials only.
+    await this.repos.assertCanDelete(repositoryId, maintenance, 'delete snapshots');
+    const { named, removed } = await this.repos.with(
+      repositoryId,
+      async (repo) => {
+        const ids = await Promise.all(snapshotIds.map((s) => repo.resolveSnapshotId(s)));
+        // Named for the audit log as they were; a damaged file by its id alone.
+        const named = await Promise.all(ids.map((id) => repo.loadSnapshot(id).then(snapshotText, () => `${id.slice(0, 8)} (damaged)`)));
+        return { named, removed: await forget(repo, ids) };
+      },
+      maintenance,
+    );
     this.record(caller, {
       action: 'snapshots.forgotten',
       outcome: 'success',
@@ -393,10 +358,17 @@ export class BackupService {
       throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.overwriteNeedsConfirmation);
     }
     const repo = await this.openRepo(repositoryId);
-    const snapshot = await repo.findSnapshot(snapshotId);
-    // Around packs that are gone, cut short or known damaged, whenever another copy exists.
-    const { index } = await repo.readingIndex(this.damagedPacks.of(repositoryId));
-    await assertRestoreAllowed(repo, index, snapshot, options, this.protectedFolders());
+    let snapshot: SnapshotWithId;
+    let index: Awaited<ReturnType<Repository['readingIndex']>>['index'];
+    try {
+      snapshot = await repo.findSnapshot(snapshotId);
+      // Around packs that are gone, cut short or known damaged, whenever another copy exists.
+      index = (await repo.readingIndex(this.damagedPacks.of(repositoryId))).index;
+      await assertRestoreAllowed(repo, index, snapshot, options, this.protectedFolders());
+    } catch (e) {
+      await repo.close();
+      throw e;
+    }
     const what = restoreText(row, snapshot, options);
     this.record(caller, { action: 'restore.started', outcome: 'info', detail: what });
     return this.jobs.start({ kind: 'restore', repositoryId }, async (signal, progress): Promise<RestoreSummary> => {
@@ -411,6 +383,8 @@ export class BackupService {
       } catch (e) {
         this.record(caller, { action: 'restore.finished', outcome: 'failure', detail: `${what}: ${toUserError(e).message}` });
         throw e;
+      } finally {
+        await repo.close();
       }
     });
   }
@@ -426,10 +400,11 @@ export class BackupService {
   startCheck(repositoryId: string, readData: ReadData): string {
     this.sets.repository(repositoryId);
     return this.jobs.start({ kind: 'check', repositoryId }, async (signal, progress): Promise<CheckReport> => {
-      const repo = await this.openRepo(repositoryId);
-      const report = await check(repo, { readData, signal, onProgress: progress, threads: this.deps.threads });
-      await this.rememberDamage(repositoryId, repo, report, readData);
-      return report;
+      return this.repos.with(repositoryId, async (repo) => {
+        const report = await check(repo, { readData, signal, onProgress: progress, threads: this.deps.threads });
+        await this.rememberDamage(repositoryId, repo, report, readData);
+        return report;
+      });
     });
   }
 
@@ -446,10 +421,10 @@ export class BackupService {
     this.damagedPacks.clear(repositoryId, cleared);
   }
 
-  startPrune(repositoryId: string, caller?: CallerInfo): string {
-    this.sets.repository(repositoryId);
+  startPrune(repositoryId: string, caller?: CallerInfo, maintenance?: MaintenanceCredentials): string {
+    this.repos.requireMaintenance(this.sets.repository(repositoryId), maintenance, 'free space');
     return this.jobs.start({ kind: 'prune', repositoryId }, async (): Promise<PruneResult> => {
-      const result = await prune(await this.openRepo(repositoryId));
+      const result = await this.repos.with(repositoryId, (repo) => prune(repo), maintenance);
       this.recordPrune(caller, repositoryId, result);
       return result;
     });
@@ -460,14 +435,13 @@ export class BackupService {
    * rewrite snapshots without what they lost. It deletes files, so the contract puts it behind a
    * step-up; the report says what was saved and what was lost.
    */
-  startRepair(repositoryId: string, request: RepairRequest, caller?: CallerInfo): string {
-    this.sets.repository(repositoryId);
+  startRepair(repositoryId: string, request: RepairRequest, caller?: CallerInfo, maintenance?: MaintenanceCredentials): string {
+    this.repos.requireMaintenance(this.sets.repository(repositoryId), maintenance, 'repair it');
     if (this.jobs.running((j) => j.repositoryId === repositoryId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.repositoryBusy);
     return this.jobs.start({ kind: 'repair', repositoryId }, async (signal, progress): Promise<RepairReport> => {
-      const repo = await this.openRepo(repositoryId);
       let report: RepairReport;
       try {
-        report = await repair(repo, request, { signal, onProgress: progress });
+        report = await this.repos.with(repositoryId, (repo) => repair(repo, request, { signal, onProgress: progress }), maintenance);
       } catch (e) {
         this.record(caller, { action: 'repair.finished', outcome: 'failure', detail: `${this.repoName(repositoryId)}: ${toUserError(e).message}` });
         throw e;

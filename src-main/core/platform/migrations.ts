@@ -134,4 +134,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (repository_id, pack_id)
   ) STRICT;
 `,
+  // 5: repositories off this machine (SFTP, S3). The location is JSON without a secret (path
+  // holds its text, still unique); the credentials are sealed (AES-256-GCM) under HKDF(vault
+  // key), bound to the row like the master key; append_only makes forget and prune ask for
+  // maintenance credentials.
+  `
+  ALTER TABLE backup_repositories ADD COLUMN kind TEXT NOT NULL DEFAULT 'folder';
+  ALTER TABLE backup_repositories ADD COLUMN location TEXT;
+  ALTER TABLE backup_repositories ADD COLUMN sealed_credentials BLOB;
+  ALTER TABLE backup_repositories ADD COLUMN append_only INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE backup_repositories ADD COLUMN connections INTEGER;
+`,
 ];

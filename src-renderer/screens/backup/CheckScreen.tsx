@@ -6,6 +6,8 @@
  */
 import { useId, useState, type FormEvent } from 'react';
 import type { JobViewDto } from '../../../src-shared/contract-backup.js';
+import type { InputOf } from '../../../src-shared/contract.js';
+import { MaintenanceFields, useMaintenance } from '../../components/backup/MaintenanceFields.js';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
@@ -13,7 +15,7 @@ import { plural, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { NoRepository } from '../../components/backup/NoRepository.js';
 import { RepositoryPicker, useRememberedRepository } from '../../components/backup/RepositoryPicker.js';
-import { useRepositories } from '../../hooks/useRepositories.js';
+import { useRepositories, type RepositoryView } from '../../hooks/useRepositories.js';
 
 type ReadData = 'none' | 'all' | 'subset';
 type CheckReportDto = NonNullable<Extract<JobViewDto, { kind: 'check' }>['result']>;
@@ -44,12 +46,20 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
     addJob(r.value.jobId, `Checking “${repoName}”`);
   };
 
-  const startPrune = async () => {
-    const r = await call('backup.prune.start', { repositoryId });
+  // An append-only repository frees space only with maintenance credentials, and a step-up.
+  const repo = repositories?.find((r) => r.id === repositoryId);
+  const maintenance = useMaintenance(repo);
+  const [pruning, setPruning] = useState<InputOf<'backup.prune.start'> | null>(null);
+  const startPrune = async (proof?: string) => {
+    const input = pruning ?? { repositoryId };
+    setPruning(null);
+    const r = await call('backup.prune.start', input, proof);
+    maintenance.clear();
     if (!r.ok) return setError(r.error.message);
     setError(null);
     addJob(r.value.jobId, `Freeing space in “${repoName}”`);
   };
+  const askPrune = () => (maintenance.needed && maintenance.input ? setPruning({ repositoryId, maintenance: maintenance.input }) : void startPrune());
 
   const jobEnded = (job: JobViewDto) => {
     if (job.kind === 'check' && job.state === 'succeeded' && job.result) setLastCheck({ jobId: job.id, repositoryId: job.repositoryId, report: job.result });
@@ -85,6 +95,7 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
           <RepairCard
             key={`${repositoryId}:${lastCheck?.repositoryId === repositoryId ? lastCheck.jobId : ''}`}
             repositoryId={repositoryId}
+            repo={repo}
             report={lastCheck?.repositoryId === repositoryId ? lastCheck.report : null}
             onStarted={(jobId) => addJob(jobId, `Repairing “${repoName}”`)}
             onError={setError}
@@ -98,12 +109,14 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
           unused data are rewritten or removed, and leftovers of interrupted backups are cleaned up. Damaged packs are left for repair.
         </p>
         <p className="small muted">The repository is locked for others while this runs.</p>
+        {maintenance.needed && repo && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
         <div className="actions">
-          <button type="button" className="primary" disabled={!repositoryId} onClick={() => void startPrune()}>
+          <button type="button" className="primary" disabled={!repositoryId || (maintenance.needed && !maintenance.input)} onClick={askPrune}>
             Free space
           </button>
         </div>
       </section>
+      {pruning && <StepUpDialog method="backup.prune.start" input={pruning} onProof={(proof) => void startPrune(proof)} onCancel={() => setPruning(null)} />}
     </div>
   );
 }
@@ -116,11 +129,13 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
  */
 function RepairCard({
   repositoryId,
+  repo,
   report,
   onStarted,
   onError,
 }: {
   repositoryId: string;
+  repo: RepositoryView | undefined;
   report: CheckReportDto | null;
   onStarted: (jobId: string) => void;
   onError: (message: string | null) => void;
@@ -131,12 +146,15 @@ function RepairCard({
   const [snapshots, setSnapshots] = useState(report ? report.damagedSnapshots.length > 0 || report.problems.some((p) => p.kind === 'snapshot') : false);
   const [confirming, setConfirming] = useState(false);
   const id = useId();
-  const input = { repositoryId, packs: packs ? damagedPacks : [], index, snapshots };
-  const chosen = input.packs.length > 0 || index || snapshots;
+  // An append-only repository repairs (deletes) only with maintenance credentials.
+  const maintenance = useMaintenance(repo);
+  const input = { repositoryId, packs: packs ? damagedPacks : [], index, snapshots, ...(maintenance.input ? { maintenance: maintenance.input } : {}) };
+  const chosen = (input.packs.length > 0 || index || snapshots) && (!maintenance.needed || maintenance.input !== null);
 
   const start = async (proof: string) => {
     setConfirming(false);
     const r = await call('backup.repair.start', input, proof);
+    maintenance.clear();
     if (!r.ok) return onError(r.error.message);
     onError(null);
     onStarted(r.value.jobId);
@@ -174,6 +192,7 @@ function RepairCard({
           <label htmlFor={`${id}-snapshots`}>Rewrite snapshots that lost data without it, and delete snapshot files that cannot be opened</label>
         </div>
       </fieldset>
+      {maintenance.needed && repo && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
       <p className="small muted">Repair deletes damaged files, so it asks you to confirm. The repository is locked for others while it runs.</p>
       <div className="actions">
         <button type="button" className="danger" disabled={!chosen} onClick={() => setConfirming(true)}>

@@ -1,14 +1,19 @@
 /**
- * Repositories: the folders backups are stored in. Create one (its password is shown once),
- * connect an existing one with its password, change its password (step-up, shown once), or
- * remove it (step-up), optionally deleting its files.
+ * Repositories: where backups are stored, in a folder, on an SFTP server or in an S3 bucket.
+ * Create one (its password is shown once), connect an existing one with its password, edit it,
+ * change its password (step-up, shown once), or remove it (step-up), optionally deleting its
+ * files (an append-only one then needs maintenance credentials). The list says where each lives.
  */
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
+import type { MaintenanceCredentials } from '../../../src-shared/repository-location.js';
 import { call } from '../../api.js';
 import { Dialog } from '../../components/Dialog.js';
-import { ErrorText, Field } from '../../components/Field.js';
-import { PasswordField } from '../../components/PasswordField.js';
+import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { EditRepositoryDialog } from '../../components/backup/EditRepositoryDialog.js';
+import { MaintenanceFields, useMaintenance } from '../../components/backup/MaintenanceFields.js';
+import { REPOSITORY_WORDS as W } from '../../lib/repository-words.js';
+import { RepositoryForm } from './RepositoryForm.js';
 import { Table, type Column } from '../../components/Table.js';
 import { dateTime } from '../../lib/format.js';
 import { OneTimePassword } from '../../components/backup/OneTimePassword.js';
@@ -20,7 +25,8 @@ export function RepositoriesScreen() {
   const { repositories, error: loadError, reload } = useRepositories();
   const [shown, setShown] = useState<Shown | null>(null);
   const [changing, setChanging] = useState<RepositoryView | null>(null);
-  const [removing, setRemoving] = useState<{ repo: RepositoryView; deleteFiles: boolean; confirmed: boolean } | null>(null);
+  const [removing, setRemoving] = useState<{ repo: RepositoryView; deleteFiles: boolean; maintenance?: MaintenanceCredentials; confirmed: boolean } | null>(null);
+  const [editing, setEditing] = useState<RepositoryView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
@@ -31,11 +37,12 @@ export function RepositoriesScreen() {
     setError(r.ok ? null : r.error.message);
   };
 
-  const remove = async (repo: RepositoryView, deleteFiles: boolean, proof: string) => {
+  const remove = async (repo: RepositoryView, deleteFiles: boolean, maintenance: MaintenanceCredentials | undefined, proof: string) => {
     setRemoving(null);
-    const r = await call('backup.repositories.remove', { repositoryId: repo.id, deleteFiles }, proof);
+    const r = await call('backup.repositories.remove', { repositoryId: repo.id, deleteFiles, ...(maintenance ? { maintenance } : {}) }, proof);
     setError(r.ok ? null : r.error.message);
-    setMessage(r.ok ? `Removed “${repo.name}”${deleteFiles ? ' and deleted its files' : ' (its files are still in the folder)'}.` : null);
+    const kept = repo.kind === 'folder' ? ' (its files are still in the folder)' : ' (its files are still on the server)';
+    setMessage(r.ok ? `Removed “${repo.name}”${deleteFiles ? ' and deleted its files' : kept}.` : null);
     void reload();
   };
 
@@ -43,8 +50,8 @@ export function RepositoriesScreen() {
     <div className="stack wide">
       <h1>Repositories</h1>
       <p className="muted">
-        A repository is a folder (a local disk, an external drive or a mounted network share) that holds encrypted, deduplicated
-        snapshots. Backup sets store their snapshots in one.
+        A repository holds encrypted, deduplicated snapshots: in a folder (a local disk, an external drive or a mounted network share), on
+        an SFTP server or in an S3 bucket off this machine. Backup sets store their snapshots in one.
       </p>
       <ErrorText message={loadError ?? error} />
       {message && <p role="status">{message}</p>}
@@ -65,7 +72,7 @@ export function RepositoriesScreen() {
           <h2>Connected repositories</h2>
           <Table
             rows={repositories}
-            columns={repositoryColumns(setChanging, (r) => setRemoving({ repo: r, deleteFiles: false, confirmed: false }))}
+            columns={repositoryColumns({ onEdit: setEditing, onChangePassword: setChanging, onRemove: (r) => setRemoving({ repo: r, deleteFiles: false, confirmed: false }) })}
             rowKey={(r) => r.id}
             testId="repositories-table"
           />
@@ -73,16 +80,18 @@ export function RepositoriesScreen() {
       )}
       {!shown && (
         <div className="two-col">
-          <CreateRepository
-            onCreated={(s) => {
-              setShown(s);
+          <RepositoryForm
+            mode="create"
+            onDone={(d) => {
+              setShown({ title: 'Your repository password', name: d.name, path: d.location, password: d.password ?? '' });
               setMessage(null);
               void reload();
             }}
           />
-          <ConnectRepository
-            onConnected={(name) => {
-              setMessage(`Connected “${name}”.`);
+          <RepositoryForm
+            mode="connect"
+            onDone={(d) => {
+              setMessage(`Connected “${d.name}”.`);
               void reload();
             }}
           />
@@ -100,99 +109,29 @@ export function RepositoriesScreen() {
         <RemoveRepositoryDialog
           repo={removing.repo}
           onCancel={() => setRemoving(null)}
-          onContinue={(deleteFiles) => setRemoving({ ...removing, deleteFiles, confirmed: true })}
+          onContinue={(deleteFiles, maintenance) => setRemoving({ ...removing, deleteFiles, maintenance, confirmed: true })}
         />
       )}
       {removing && removing.confirmed && (
         <StepUpDialog
           method="backup.repositories.remove"
-          input={{ repositoryId: removing.repo.id, deleteFiles: removing.deleteFiles }}
-          onProof={(proof) => void remove(removing.repo, removing.deleteFiles, proof)}
+          input={{ repositoryId: removing.repo.id, deleteFiles: removing.deleteFiles, ...(removing.maintenance ? { maintenance: removing.maintenance } : {}) }}
+          onProof={(proof) => void remove(removing.repo, removing.deleteFiles, removing.maintenance, proof)}
           onCancel={() => setRemoving(null)}
         />
       )}
+      {editing && (
+        <EditRepositoryDialog
+          repo={editing}
+          onCancel={() => setEditing(null)}
+          onDone={(text) => {
+            setEditing(null);
+            setMessage(text);
+            void reload();
+          }}
+        />
+      )}
     </div>
-  );
-}
-
-function CreateRepository({ onCreated }: { onCreated: (shown: Shown) => void }) {
-  const [name, setName] = useState('');
-  const [path, setPath] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const titleId = useId();
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    const r = await call('backup.repositories.init', { name: name.trim(), path: path.trim() });
-    setBusy(false);
-    if (!r.ok) return setError(r.error.message);
-    setError(null);
-    setName('');
-    setPath('');
-    onCreated({ title: 'Your repository password', name: r.value.repository.name, path: r.value.repository.path, password: r.value.password });
-  };
-  return (
-    <form className="card" aria-labelledby={titleId} onSubmit={submit}>
-      <h2 id={titleId}>Create a repository</h2>
-      <Field label="Repository name" value={name} maxLength={60} required onChange={(e) => setName(e.target.value)} />
-      <Field
-        label="Folder"
-        hint="A full path starting with /. The folder must be empty or not exist yet."
-        value={path}
-        required
-        spellCheck={false}
-        placeholder="/media/backup/twofold"
-        onChange={(e) => setPath(e.target.value)}
-      />
-      <ErrorText message={error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={busy || !name.trim() || !path.trim()}>
-          {busy ? 'Creating…' : 'Create repository'}
-        </button>
-      </div>
-    </form>
-  );
-}
-
-function ConnectRepository({ onConnected }: { onConnected: (name: string) => void }) {
-  const [name, setName] = useState('');
-  const [path, setPath] = useState('');
-  const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const titleId = useId();
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    const r = await call('backup.repositories.connect', { name: name.trim(), path: path.trim(), password: password.trim() });
-    setBusy(false);
-    setPassword('');
-    if (!r.ok) return setError(r.error.message);
-    setError(null);
-    setName('');
-    setPath('');
-    onConnected(r.value.repository.name);
-  };
-  return (
-    <form className="card" aria-labelledby={titleId} onSubmit={submit}>
-      <h2 id={titleId}>Connect an existing repository</h2>
-      <Field label="Name on this computer" value={name} maxLength={60} required onChange={(e) => setName(e.target.value)} />
-      <Field label="Repository folder" hint="A full path starting with /." value={path} required spellCheck={false} onChange={(e) => setPath(e.target.value)} />
-      <PasswordField
-        label="Repository password"
-        autoComplete="off"
-        value={password}
-        required
-        onChange={(e) => setPassword(e.target.value)}
-      />
-      <ErrorText message={error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={busy || !name.trim() || !path.trim() || !password}>
-          {busy ? 'Connecting…' : 'Connect repository'}
-        </button>
-      </div>
-    </form>
   );
 }
 
@@ -203,27 +142,36 @@ function RemoveRepositoryDialog({
 }: {
   repo: RepositoryView;
   onCancel: () => void;
-  onContinue: (deleteFiles: boolean) => void;
+  onContinue: (deleteFiles: boolean, maintenance?: MaintenanceCredentials) => void;
 }) {
   const [deleteFiles, setDeleteFiles] = useState(false);
+  const maintenance = useMaintenance(repo);
+  const where = repo.kind === 'folder' ? 'Its folder' : 'Its files at';
   const checkId = useId();
   const titleId = useId();
   return (
     <Dialog role="alertdialog" labelledBy={titleId} onCancel={onCancel}>
         <h2 id={titleId}>Remove “{repo.name}”?</h2>
         <p>
-          Twofold Backup forgets this repository (delete the backup sets that use it first). Its folder <code>{repo.path}</code>{' '}
-          stays as it is unless you choose to delete it; with its password it can be connected again later.
+          Twofold Backup forgets this repository{repo.kind === 'folder' ? '' : ' and its credentials'} (delete the backup sets that use it
+          first). {where} <code>{repo.location}</code> stay as they are unless you choose to delete them; with its password it can be
+          connected again later.
         </p>
         <div className="check">
           <input id={checkId} type="checkbox" checked={deleteFiles} onChange={(e) => setDeleteFiles(e.target.checked)} />
           <label htmlFor={checkId}>Also delete the files: every snapshot in it is lost</label>
         </div>
+        {deleteFiles && maintenance.needed && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
         <div className="actions">
           <button type="button" onClick={onCancel} autoFocus>
             Keep it
           </button>
-          <button type="button" className="danger solid" onClick={() => onContinue(deleteFiles)}>
+          <button
+            type="button"
+            className="danger solid"
+            disabled={deleteFiles && maintenance.needed && maintenance.input === null}
+            onClick={() => onContinue(deleteFiles, deleteFiles && maintenance.input ? maintenance.input : undefined)}
+          >
             {deleteFiles ? 'Remove and delete files' : 'Remove'}
           </button>
         </div>
@@ -231,20 +179,40 @@ function RemoveRepositoryDialog({
   );
 }
 
-function repositoryColumns(onChangePassword: (r: RepositoryView) => void, onRemove: (r: RepositoryView) => void): Column<RepositoryView>[] {
+function repositoryColumns(on: {
+  onEdit: (r: RepositoryView) => void;
+  onChangePassword: (r: RepositoryView) => void;
+  onRemove: (r: RepositoryView) => void;
+}): Column<RepositoryView>[] {
   return [
     { header: 'Name', cell: (r) => r.name },
-    { header: 'Folder', cell: (r) => <code>{r.path}</code> },
+    {
+      header: 'Where',
+      cell: (r) => (
+        <span className="where">
+          <span className="badge neutral">{W.kind[r.kind]}</span> <code>{r.location}</code>
+          {r.appendOnly && (
+            <>
+              {' '}
+              <span className="badge warn">{W.badgeAppendOnly}</span>
+            </>
+          )}
+        </span>
+      ),
+    },
     { header: 'Connected', cell: (r) => dateTime(r.createdAt) },
     {
       header: 'Actions',
       hideHeader: true,
       cell: (r) => (
         <div className="row-actions nowrap">
-          <button type="button" aria-label={`Change the password of ${r.name}`} onClick={() => onChangePassword(r)}>
+          <button type="button" aria-label={`Edit ${r.name}`} onClick={() => on.onEdit(r)}>
+            Edit
+          </button>
+          <button type="button" aria-label={`Change the password of ${r.name}`} onClick={() => on.onChangePassword(r)}>
             Change password
           </button>
-          <button type="button" className="danger" aria-label={`Remove ${r.name}`} onClick={() => onRemove(r)}>
+          <button type="button" className="danger" aria-label={`Remove ${r.name}`} onClick={() => on.onRemove(r)}>
             Remove
           </button>
         </div>

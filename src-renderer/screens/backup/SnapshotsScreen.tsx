@@ -7,6 +7,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { call } from '../../api.js';
 import { ErrorText } from '../../components/Field.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
+import { MaintenanceDialog, useMaintenance } from '../../components/backup/MaintenanceFields.js';
+import type { MaintenanceCredentials } from '../../../src-shared/repository-location.js';
 import { dateTime, shortId } from '../../lib/format.js';
 import { JobPanel } from '../../components/backup/JobPanel.js';
 import { NoRepository } from '../../components/backup/NoRepository.js';
@@ -36,6 +38,10 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
   const [message, setMessage] = useState<string | null>(null);
   const [open, setOpen] = useState<{ snapshot: Snapshot; path: string; select?: string } | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
+  // An append-only repository deletes only with maintenance credentials, asked before the step-up.
+  const repo = repositories?.find((r) => r.id === repositoryId);
+  const maintenance = useMaintenance(repo);
+  const [maintenanceGiven, setMaintenanceGiven] = useState<MaintenanceCredentials | null>(null);
   const [restoreJob, setRestoreJob] = useState<{ id: string; running: boolean; destination: string | null; from: string } | null>(null);
 
   useEffect(() => setOpen(null), [repositoryId]);
@@ -48,7 +54,10 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
 
   const forget = async (s: Snapshot, proof: string) => {
     setForgetting(null);
-    const r = await call('backup.snapshots.forget', { repositoryId, snapshotIds: [s.id] }, proof);
+    const given = maintenanceGiven;
+    setMaintenanceGiven(null);
+    maintenance.clear();
+    const r = await call('backup.snapshots.forget', { repositoryId, snapshotIds: [s.id], ...(given ? { maintenance: given } : {}) }, proof);
     setError(r.ok ? null : r.error.message);
     setMessage(r.ok ? `Deleted the snapshot ${shortId(s.id)}. “Free space” under Check & repair releases the data only it used.` : null);
     if (open?.snapshot.id === s.id) setOpen(null);
@@ -110,26 +119,48 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
           onClose={() => setRestoreJob(null)}
         />
       )}
-      {snapshots && snapshots.length > 0 && (
-        <div className="two-col">
-          <FindFiles
-            repositoryId={repositoryId}
-            onShow={(f) => {
-              const s = snapshots.find((x) => x.id === f.snapshotId);
-              if (s) setOpen({ snapshot: s, path: f.type === 'dir' ? f.path : parentOf(f.path), select: f.type === 'dir' ? undefined : f.path });
-            }}
-          />
-          <CompareSnapshots repositoryId={repositoryId} snapshots={snapshots} />
-        </div>
-      )}
-      {forgetting && (
-        <StepUpDialog
-          method="backup.snapshots.forget"
-          input={{ repositoryId, snapshotIds: [forgetting.id] }}
-          onProof={(proof) => void forget(forgetting, proof)}
-          onCancel={() => setForgetting(null)}
+      {snapshots && snapshots.length > 0 && <SnapshotTools repositoryId={repositoryId} snapshots={snapshots} onOpen={setOpen} />}
+      {forgetting && repo && maintenance.needed && !maintenanceGiven && (
+        <MaintenanceDialog
+          repo={repo}
+          what={`Delete the snapshot ${shortId(forgetting.id)}`}
+          maintenance={maintenance}
+          onContinue={setMaintenanceGiven}
+          onCancel={() => (setForgetting(null), maintenance.clear())}
         />
       )}
+      {forgetting && (!maintenance.needed || maintenanceGiven) && (
+        <StepUpDialog
+          method="backup.snapshots.forget"
+          input={{ repositoryId, snapshotIds: [forgetting.id], ...(maintenanceGiven ? { maintenance: maintenanceGiven } : {}) }}
+          onProof={(proof) => void forget(forgetting, proof)}
+          onCancel={() => (setForgetting(null), setMaintenanceGiven(null), maintenance.clear())}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Finding files across snapshots (a hit opens its folder in the browser) and comparing two snapshots. */
+function SnapshotTools({
+  repositoryId,
+  snapshots,
+  onOpen,
+}: {
+  repositoryId: string;
+  snapshots: Snapshot[];
+  onOpen: (o: { snapshot: Snapshot; path: string; select?: string }) => void;
+}) {
+  return (
+    <div className="two-col">
+      <FindFiles
+        repositoryId={repositoryId}
+        onShow={(f) => {
+          const s = snapshots.find((x) => x.id === f.snapshotId);
+          if (s) onOpen({ snapshot: s, path: f.type === 'dir' ? f.path : parentOf(f.path), select: f.type === 'dir' ? undefined : f.path });
+        }}
+      />
+      <CompareSnapshots repositoryId={repositoryId} snapshots={snapshots} />
     </div>
   );
 }

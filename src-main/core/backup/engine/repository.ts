@@ -30,7 +30,7 @@ import { indexUnlisted, loadIndex, packEntriesFromIndex, problemOf, readingIndex
 
 export type { LoadedIndex, RepoProblem } from './index-load.js';
 import { damage, HEADER_WHY, noRepository, PackHeaderError, stopped, storageFailure } from './messages.js';
-import { baseName, isNotFound, isStorageError, packName, StorageError, type Storage } from './storage/storage.js';
+import { baseName, isNotFound, isProbeName, isStorageError, packName, StorageError, type Storage } from './storage/storage.js';
 import { headerLocation, openHeader, packFooter, TRAILER_BYTES, type PackEntry } from './pack.js';
 import { SnapshotSchema, type Snapshot, type SnapshotWithId } from './snapshot.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -142,7 +142,8 @@ export class Repository {
       if (isStorageError(e, 'NOT_FOUND')) return []; // a folder not made yet (prepare checks its parent)
       throw storageFailure(e as StorageError);
     });
-    if (there.length > 0) {
+    // What a connection test left (append-only credentials could not delete it) is not content.
+    if (there.some((o) => !isProbeName(o.name))) {
       throw new CoreError(
         'REPO_EXISTS',
         there.some((o) => o.name === 'config')

@@ -165,6 +165,13 @@ export function packName(packId: string): string {
   return `data/${packId.slice(0, 2)}/${packId}`;
 }
 
+/** The object a connection test writes at a repository's root (and deletes, where it may). */
+export const PROBE_PREFIX = 'connection-test-';
+
+export function isProbeName(name: string): boolean {
+  return name.startsWith(PROBE_PREFIX) && !name.includes('/');
+}
+
 /** The last part of a name (`data/3f/3f0c…` -> `3f0c…`). */
 export function baseName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
