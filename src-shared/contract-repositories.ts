@@ -64,6 +64,17 @@ export const TestConnectionOutcomeSchema = z.object({
 });
 export type TestConnectionOutcome = z.infer<typeof TestConnectionOutcomeSchema>;
 
+/** The answer of `backup.repositories.status`: whether the repository answers now, and the space left where it lives. */
+export const RepositoryStatusSchema = z.object({
+  /** Opened with its key just now: reachable, readable, and still the repository connected here. */
+  reachable: z.boolean(),
+  /** Why not, in words (what to check); null when reachable. */
+  message: z.string().nullable(),
+  /** Bytes free on the disk that holds it (a folder, an SFTP server); null where the storage cannot tell (S3). */
+  freeBytes: z.number().int().nonnegative().nullable(),
+});
+export type RepositoryStatus = z.infer<typeof RepositoryStatusSchema>;
+
 export const repositoryMethods = {
   'backup.repositories.list': method({
     level: 'unlocked',
@@ -85,6 +96,13 @@ export const repositoryMethods = {
     action: 'Connect an existing backup repository',
     input: z.object({ name: NameSchema, ...whereFields, password: RepoPasswordSchema }).strict().refine(oneWhere, oneWhereMessage),
     output: z.object({ repository: RepositoryViewSchema }),
+  }),
+  'backup.repositories.status': method({
+    // Reads the repository's config and nothing else; changes nothing.
+    level: 'unlocked',
+    action: 'See whether a backup repository is reachable',
+    input: z.object({ repositoryId: IdSchema }).strict(),
+    output: RepositoryStatusSchema,
   }),
   'backup.repositories.testConnection': method({
     // Stores nothing and deletes only the test object it wrote itself.

@@ -71,6 +71,7 @@ export function createBackupHandlers(service: BackupService): Pick<Handlers, key
       repository: repositoryView(await service.connectRepository(name, where(path, location), password, caller(ctx), { appendOnly, connections })),
     }),
 
+    'backup.repositories.status': ({ repositoryId }) => service.repos.status(repositoryId),
     'backup.repositories.testConnection': ({ location }) => service.repos.testConnection(location),
 
     'backup.repositories.edit': async ({ repositoryId, ...patch }, ctx) => ({

@@ -6,7 +6,7 @@
  * now". Then the layout: every main screen fits a 390 px window without scrolling sideways, the
  * skip link leads to the main heading, and after an unlock the focus is on that heading.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -127,6 +127,7 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
     const repos = page.getByTestId('home-repositories');
     expect(await repos.getByRole('cell', { name: 'Backup disk', exact: true }).count()).toBe(1);
     expect(await page.getByTestId('home-repo-check').textContent()).toBe('Not checked since the app started');
+    await expect.poll(() => page.getByTestId('home-repo-state').textContent()).toMatch(/^Reachable [\d.,]+ (B|KiB|MiB|GiB|TiB) free$/);
   });
 
   it('ticks the first set, then "Run it once" after Back up now, and shows the set healthy', async () => {
@@ -178,6 +179,23 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
     await screenshot(page, '41-home');
     await tourShot(page, 'overview');
     expect(await a11yFindingsBothThemes(page)).toEqual([]);
+  });
+
+  it('says a repository is unreachable, and what to check, while its folder is gone (a drive unplugged)', async () => {
+    const where = join(work, 'repository');
+    renameSync(where, `${where}-unplugged`);
+    try {
+      await section('Backup sets');
+      await section('Overview');
+      const state = page.getByTestId('home-repo-state');
+      await expect.poll(() => state.textContent()).toBe('Unreachable There is no Twofold repository there (or it cannot be read).');
+      expect(await state.locator('.badge').getAttribute('class')).toContain('bad');
+    } finally {
+      renameSync(`${where}-unplugged`, where);
+    }
+    await section('Backup sets');
+    await section('Overview');
+    await expect.poll(() => page.getByTestId('home-repo-state').textContent()).toMatch(/^Reachable /);
   });
 
   it('fits every main screen into a 390 px window without scrolling sideways', async () => {

@@ -89,6 +89,8 @@ const HOSTILE: { [M in BelowStepUp]: (fx: Fixture) => InputOf<M>[] } = {
     { name: 'Twice', path: fx.repoA.path, password: 'AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-FFFFF' },
     { name: 'Inside', path: join(fx.repoA.path, 'keys'), password: 'AAAAA' },
   ],
+  // Reads the config only.
+  'backup.repositories.status': (fx) => [{ repositoryId: fx.repoA.id }, { repositoryId: fx.repoB.id }],
   'backup.repositories.testConnection': () => [
     // Nothing listens there: the test reaches nothing and stores nothing.
     { location: { kind: 'sftp', host: '127.0.0.1', port: 1, username: 'eve', path: '/srv', auth: { kind: 'password', password: 'guess' } } },

@@ -42,6 +42,7 @@ const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
   'backup.repositories.list': {},
   'backup.repositories.init': { name: 'Home', path: '/tmp/twofold-no-such-parent/repo' },
   'backup.repositories.connect': { name: 'Home', path: '/tmp/twofold-no-such-parent/repo', password: 'AAAAA-BBBBB' },
+  'backup.repositories.status': { repositoryId: '00000000-0000-4000-8000-000000000000' },
   'backup.repositories.testConnection': {
     location: { kind: 'sftp', host: '127.0.0.1', port: 1, username: 'backup', path: '/srv', auth: { kind: 'password', password: 'p' } },
   },

@@ -14,6 +14,7 @@ export const BACKUP_MESSAGES = {
   noSuchJob: 'There is no such job.',
   noSuchPath: 'There is no such path in this snapshot.',
   repositoryBusy: 'Wait for the running job on this repository to finish.',
+  repositoryUnreadable: 'The repository could not be opened. Check that its drive or server is there, then try again.',
   setBusy: "Wait for this set's running backup to finish.",
   setRunning: 'This backup set is already running.',
   retentionNeedsConfirmation:

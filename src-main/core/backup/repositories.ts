@@ -9,7 +9,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { locationText, splitLocation, type LocationInput, type MaintenanceCredentials, type RemoteLocationInput, type RepositoryCredentials } from '../../../src-shared/repository-location.js';
-import type { TestConnectionOutcome } from '../../../src-shared/contract-repositories.js';
+import type { RepositoryStatus, TestConnectionOutcome } from '../../../src-shared/contract-repositories.js';
 import { CoreError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { KdfCost } from '../platform/password-kdf.js';
@@ -181,6 +181,26 @@ export class RepositoryManager {
       return await openConnected(row, master, storageFor(reach.location, reach.credentials, { appendOnly: reach.appendOnly, connections: row.connections }));
     } finally {
       master.fill(0);
+    }
+  }
+
+  /**
+   * Whether the repository answers now: opened with its key (reachable, readable, and still the
+   * one connected here), and the space left where it lives. A failure is the answer, in words.
+   */
+  async status(id: string): Promise<RepositoryStatus> {
+    this.deps.sets.repository(id); // an unknown id is an error, not an unreachable repository
+    let repo: Repository;
+    try {
+      repo = await this.open(id);
+    } catch (e) {
+      return { reachable: false, message: e instanceof CoreError ? e.message : BACKUP_MESSAGES.repositoryUnreadable, freeBytes: null };
+    }
+    try {
+      const free = await repo.storage.freeBytes?.().catch(() => null);
+      return { reachable: true, message: null, freeBytes: free === undefined || free === null ? null : Math.max(0, Math.floor(free)) };
+    } finally {
+      await repo.close();
     }
   }
 
