@@ -110,7 +110,7 @@ async function otpCommand(): Promise<void> {
   const pairings = await loadPairings(stateDir);
   if (pairings.length === 0) fail('No pairings yet: pair first.');
   const now = Date.now();
-  const left = 30 - Math.floor(now / 1000) % 30;
+  const left = 30 - (Math.floor(now / 1000) % 30);
   for (const p of pairings) out(`${p.name} (${p.account} on ${p.workstation}): ${currentOtp(p, now)}  (${left} s left)`);
 }
 
@@ -180,7 +180,7 @@ async function listenCommand(): Promise<void> {
         decision = scripted;
         number = scriptedNumber;
       } else {
-        out('  Type the number shown on the computer to approve, d to deny, n if this wasn\'t you:');
+        out("  Type the number shown on the computer to approve, d to deny, n if this wasn't you:");
         const answer = await nextLine();
         if (answer === null || incoming.closed()) continue;
         if (answer === 'd') decision = 'deny';

@@ -65,7 +65,7 @@ export const COMPANION_CSP = [
   "style-src 'self'",
   "img-src 'self' data:",
   // The relay is wherever the pairing link says: any WebSocket endpoint, nothing else.
-  "connect-src ws: wss:",
+  'connect-src ws: wss:',
   "manifest-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",

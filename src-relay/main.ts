@@ -114,7 +114,9 @@ if (values['serve-companion']) {
 
 // Whatever slips through (a hostile peer finding a path nothing catches) is logged and the
 // relay keeps serving everyone else (src-shared/process-guards.ts).
-installProcessGuards(process, (message, fields) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message, ...fields })}\n`));
+installProcessGuards(process, (message, fields) =>
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message, ...fields })}\n`),
+);
 
 const relay = await startRelay({
   host: values.host as string,
@@ -126,9 +128,7 @@ const relay = await startRelay({
   log: (line) => process.stdout.write(`${line}\n`),
 }).catch((error: Error) => fail(`Could not start the relay: ${error.message}`));
 
-process.stdout.write(
-  `relay ready: endpoints connect to ${relay.url}${relay.companionUrl ? `; web companion at ${relay.companionUrl}` : ''}\n`,
-);
+process.stdout.write(`relay ready: endpoints connect to ${relay.url}${relay.companionUrl ? `; web companion at ${relay.companionUrl}` : ''}\n`);
 
 let stopping = false;
 const stop = async () => {

@@ -50,7 +50,14 @@ export function createMetrics(gauges: RelayGauges): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   gauge('relay_connections', 'Open WebSocket connections.', gauges.connections);
   gauge('relay_routes', 'Routes with a connection here.', gauges.routes);
   gauge('relay_queued_messages', 'Messages queued in memory (-1 with Redis).', gauges.queuedMessages);
@@ -62,7 +69,12 @@ export function createMetrics(gauges: RelayGauges): RelayMetrics {
   const frames = new Counter({ name: 'relay_frames_total', help: 'Frames received, by type.', labelNames: ['type'], registers: [registry] });
   const routed = new Counter({ name: 'relay_messages_routed_total', help: 'Messages accepted for routing.', registers: [registry] });
   const delivered = new Counter({ name: 'relay_messages_delivered_total', help: 'Message deliveries to connections.', registers: [registry] });
-  const refused = new Counter({ name: 'relay_refused_total', help: 'Frames refused, deliveries held back and connections closed, by reason.', labelNames: ['reason'], registers: [registry] });
+  const refused = new Counter({
+    name: 'relay_refused_total',
+    help: 'Frames refused, deliveries held back and connections closed, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const bytes = new Counter({ name: 'relay_bytes_received_total', help: 'Bytes received in frames.', registers: [registry] });
   // Bound once: a labelled inc() per frame would hash its labels every time.
   const byType = { hello: frames.labels('hello'), send: frames.labels('send'), done: frames.labels('done'), pending: frames.labels('pending') };

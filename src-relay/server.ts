@@ -96,15 +96,22 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   });
 
   // One timer for every connection: keepalive pings, hello deadlines, slow consumers, expiries.
-  const ticker = setInterval(() => {
-    const now = Date.now();
-    connections.tick(now);
-    ledger?.sweep(now);
-  }, Math.min(1_000, limits.helloTimeoutMs, limits.pingIntervalMs / 4));
+  const ticker = setInterval(
+    () => {
+      const now = Date.now();
+      connections.tick(now);
+      ledger?.sweep(now);
+    },
+    Math.min(1_000, limits.helloTimeoutMs, limits.pingIntervalMs / 4),
+  );
   ticker.unref();
 
   const secure = options.tls !== undefined;
-  const { port, urlHost, origin: httpOrigin } = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, secure).catch(async (error: unknown) => {
+  const {
+    port,
+    urlHost,
+    origin: httpOrigin,
+  } = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, secure).catch(async (error: unknown) => {
     clearInterval(ticker);
     await broker!.close();
     throw error;

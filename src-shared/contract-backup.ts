@@ -277,7 +277,8 @@ export const backupMethods = {
   }),
   'backup.sets.update': method({
     level: 'unlocked',
-    stepUpWhen: "the set has retention and the change touches its folders, excludes, repository or schedule (retention would then delete snapshots of what was backed up before)",
+    stepUpWhen:
+      'the set has retention and the change touches its folders, excludes, repository or schedule (retention would then delete snapshots of what was backed up before)',
     action: 'Change a backup set',
     input: z
       .object({
@@ -331,9 +332,7 @@ export const backupMethods = {
   'backup.snapshots.find': method({
     level: 'unlocked',
     action: 'Find files in snapshots',
-    input: z
-      .object({ repositoryId: IdSchema, pattern: z.string().min(1).max(1024), limit: z.number().int().min(1).max(1000).default(200) })
-      .strict(),
+    input: z.object({ repositoryId: IdSchema, pattern: z.string().min(1).max(1024), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
     output: z.object({ entries: z.array(EntryViewSchema.extend({ snapshotId: z.string(), snapshotTime: z.string() })) }),
   }),
   'backup.snapshots.diff': method({

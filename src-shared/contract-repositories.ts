@@ -51,7 +51,18 @@ export const REMOTE_STEP_UP = 'the repository is on an SFTP server or in an S3 b
 
 /** The answer of `backup.repositories.testConnection`: `code` is a StorageErrorCode, or OK. */
 export const TestConnectionOutcomeSchema = z.object({
-  code: z.enum(['OK', 'NOT_FOUND', 'UNREACHABLE', 'AUTH_FAILED', 'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'BUCKET_MISSING', 'PERMISSION_DENIED', 'NO_SPACE', 'FAILED']),
+  code: z.enum([
+    'OK',
+    'NOT_FOUND',
+    'UNREACHABLE',
+    'AUTH_FAILED',
+    'HOST_KEY_UNKNOWN',
+    'HOST_KEY_CHANGED',
+    'BUCKET_MISSING',
+    'PERMISSION_DENIED',
+    'NO_SPACE',
+    'FAILED',
+  ]),
   /** What it means and what to do, in words. */
   message: z.string(),
   /** HOST_KEY_UNKNOWN / HOST_KEY_CHANGED (and OK): the server's key, to compare and confirm. */
@@ -86,7 +97,10 @@ export const repositoryMethods = {
     level: 'unlocked',
     stepUpWhen: REMOTE_STEP_UP,
     action: 'Create a backup repository',
-    input: z.object({ name: NameSchema, ...whereFields }).strict().refine(oneWhere, oneWhereMessage),
+    input: z
+      .object({ name: NameSchema, ...whereFields })
+      .strict()
+      .refine(oneWhere, oneWhereMessage),
     /** `password` is shown once: it opens the repository on another machine. It is stored nowhere. */
     output: z.object({ repository: RepositoryViewSchema, password: z.string() }),
   }),
@@ -94,7 +108,10 @@ export const repositoryMethods = {
     level: 'unlocked',
     stepUpWhen: REMOTE_STEP_UP,
     action: 'Connect an existing backup repository',
-    input: z.object({ name: NameSchema, ...whereFields, password: RepoPasswordSchema }).strict().refine(oneWhere, oneWhereMessage),
+    input: z
+      .object({ name: NameSchema, ...whereFields, password: RepoPasswordSchema })
+      .strict()
+      .refine(oneWhere, oneWhereMessage),
     output: z.object({ repository: RepositoryViewSchema }),
   }),
   'backup.repositories.status': method({

@@ -80,7 +80,12 @@ export const SftpAuthSchema = z.discriminatedUnion('kind', [
 ]);
 export type SftpAuthInput = z.infer<typeof SftpAuthSchema>;
 
-const AccessKeyIdSchema = z.string().trim().min(1, 'Enter the access key id.').max(128, 'That access key id is too long.').regex(/^[\x21-\x7e]+$/, 'Access key ids are letters, digits and punctuation, without spaces.');
+const AccessKeyIdSchema = z
+  .string()
+  .trim()
+  .min(1, 'Enter the access key id.')
+  .max(128, 'That access key id is too long.')
+  .regex(/^[\x21-\x7e]+$/, 'Access key ids are letters, digits and punctuation, without spaces.');
 const SecretAccessKeySchema = SecretSchema('secret access key');
 
 const EndpointSchema = z
@@ -101,16 +106,22 @@ const RegionSchema = z
   .min(1, 'Enter the region (us-east-1 when the provider names none; auto for Cloudflare R2).')
   .max(64, 'That region is too long.')
   .regex(/^[a-z0-9-]+$/, 'Regions are lowercase letters, digits and hyphens (for example eu-central-1).');
-const BucketSchema = z.string().trim().superRefine((b, ctx) => {
-  const problem = bucketNameProblem(b);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const BucketSchema = z
+  .string()
+  .trim()
+  .superRefine((b, ctx) => {
+    const problem = bucketNameProblem(b);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const PrefixSchema = z
   .string()
   .trim()
   .max(512, 'That prefix is too long.')
   .regex(NoControl, 'Prefixes cannot contain control characters.')
-  .refine((p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.'), 'Write the prefix as folder names separated by / (for example laptop/home), without a leading / or "..".');
+  .refine(
+    (p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.'),
+    'Write the prefix as folder names separated by / (for example laptop/home), without a leading / or "..".',
+  );
 
 export const ConnectionsSchema = z.number().int('Connections are a whole number.').min(1, 'Use 1 to 32 connections.').max(32, 'Use 1 to 32 connections.');
 
@@ -150,8 +161,20 @@ export type RemoteLocationInput = z.infer<typeof RemoteLocationInputSchema>;
 /** A location as it is stored and shown: no credential in it (the SFTP auth by its kind only). */
 export const StoredLocationSchema = z.discriminatedUnion('kind', [
   FolderLocationSchema,
-  z.object({ kind: z.literal('sftp'), host: z.string(), port: z.number().int(), username: z.string(), path: z.string(), auth: z.enum(['password', 'key', 'agent']), hostKey: z.string().nullable() }).strict(),
-  z.object({ kind: z.literal('s3'), endpoint: z.string().nullable(), region: z.string(), bucket: z.string(), prefix: z.string(), forcePathStyle: z.boolean() }).strict(),
+  z
+    .object({
+      kind: z.literal('sftp'),
+      host: z.string(),
+      port: z.number().int(),
+      username: z.string(),
+      path: z.string(),
+      auth: z.enum(['password', 'key', 'agent']),
+      hostKey: z.string().nullable(),
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('s3'), endpoint: z.string().nullable(), region: z.string(), bucket: z.string(), prefix: z.string(), forcePathStyle: z.boolean() })
+    .strict(),
 ]);
 export type StoredLocation = z.infer<typeof StoredLocationSchema>;
 export type RepositoryKind = StoredLocation['kind'];

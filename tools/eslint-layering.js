@@ -33,7 +33,12 @@ export const LAYERS = [
   // The core, inside: platform below everything; the gate and the backups side by side, never
   // importing each other; the engine pure (its repository format and storage only).
   { dir: PLATFORM, allow: [SHARED, PLATFORM], packages: ['zod', 'better-sqlite3', '@napi-rs/keyring', '@node-rs/argon2'], builtins: true },
-  { dir: GATE, allow: [SHARED, PLATFORM, GATE], packages: ['zod', 'otplib', '@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'qrcode', 'ws'], builtins: true },
+  {
+    dir: GATE,
+    allow: [SHARED, PLATFORM, GATE],
+    packages: ['zod', 'otplib', '@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'qrcode', 'ws'],
+    builtins: true,
+  },
   { dir: ENGINE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', 'zstd-napi', 'picomatch'], builtins: true },
   // The storages inside it are the engine's one door to the network: only they use a protocol client.
   { dir: STORAGE, allow: [SHARED, PLATFORM, ENGINE, STORAGE], packages: ['zod', '@aws-sdk/client-s3', 'ssh2'], builtins: true },

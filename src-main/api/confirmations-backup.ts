@@ -114,7 +114,11 @@ export function describeBackup(service: BackupService): { [M in BackupConfirmabl
     'backup.repair.start': ({ repositoryId, packs, index, snapshots }) => {
       const r = repository(repositoryId);
       const steps = [
-        ...(packs.length ? [`${plural(packs.length, 'damaged pack')} (${packs.map((p) => p.slice(0, 8)).join(', ')}): what still verifies is saved, then ${packs.length === 1 ? 'it is' : 'they are'} deleted`] : []),
+        ...(packs.length
+          ? [
+              `${plural(packs.length, 'damaged pack')} (${packs.map((p) => p.slice(0, 8)).join(', ')}): what still verifies is saved, then ${packs.length === 1 ? 'it is' : 'they are'} deleted`,
+            ]
+          : []),
         ...(index || packs.length ? ['the index is rebuilt from the packs and the old index files are deleted'] : []),
         ...(snapshots ? ['snapshots that lost data are rewritten without it, and snapshot files that cannot be opened are deleted'] : []),
       ];

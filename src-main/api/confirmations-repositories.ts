@@ -7,11 +7,7 @@ import { plural, withMaintenance } from './confirmation-words.js';
 import type { Described } from './confirmations.js';
 
 export type RepositoryConfirmable =
-  | 'backup.repositories.changePassword'
-  | 'backup.repositories.remove'
-  | 'backup.repositories.init'
-  | 'backup.repositories.connect'
-  | 'backup.repositories.edit';
+  'backup.repositories.changePassword' | 'backup.repositories.remove' | 'backup.repositories.init' | 'backup.repositories.connect' | 'backup.repositories.edit';
 
 const capital = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const kindName = (kind: LocationInput['kind'] | undefined) => (kind === 'sftp' ? 'SFTP' : kind === 's3' ? 'S3' : 'folder');

@@ -5,14 +5,7 @@
  * start of the digest the proof binds to. The table is typed over every method that can need a
  * proof, so a new one cannot be added without saying what it does.
  */
-import {
-  contract,
-  isConfirmable,
-  type Confirmation,
-  type ConfirmableMethodName,
-  type MethodSpec,
-  type ParsedInputOf,
-} from '../../src-shared/contract.js';
+import { contract, isConfirmable, type Confirmation, type ConfirmableMethodName, type MethodSpec, type ParsedInputOf } from '../../src-shared/contract.js';
 import type { Core } from '../core/composition.js';
 import { CoreError } from '../core/platform/errors.js';
 import type { Device } from '../core/gate/factor-list.js';

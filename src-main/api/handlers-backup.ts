@@ -54,7 +54,6 @@ function where(path: string | undefined, location: LocationInput | undefined): L
 }
 
 export function createBackupHandlers(service: BackupService): Pick<Handlers, keyof typeof backupMethods> {
-
   const setView = (set: BackupSet) => backupSetView(service, set);
   // The router validates the result against the contract's discriminated union.
   const jobView = (job: JobView): JobViewDto => job as JobViewDto;
@@ -134,19 +133,11 @@ export function createBackupHandlers(service: BackupService): Pick<Handlers, key
     }),
 
     'backup.restore.start': async ({ repositoryId, snapshotId, paths, target, onExisting }, ctx) => ({
-      jobId: await service.startRestore(
-        repositoryId,
-        snapshotId,
-        { paths, targetDir: target.kind === 'folder' ? target.path : null, onExisting },
-        caller(ctx),
-      ),
+      jobId: await service.startRestore(repositoryId, snapshotId, { paths, targetDir: target.kind === 'folder' ? target.path : null, onExisting }, caller(ctx)),
     }),
 
     'backup.check.start': ({ repositoryId, readData, subsetPercent }) => ({
-      jobId: service.startCheck(
-        repositoryId,
-        readData === 'subset' ? { kind: 'subset', percent: subsetPercent } : { kind: readData },
-      ),
+      jobId: service.startCheck(repositoryId, readData === 'subset' ? { kind: 'subset', percent: subsetPercent } : { kind: readData }),
     }),
 
     'backup.prune.start': ({ repositoryId, maintenance }, ctx) => ({ jobId: service.startPrune(repositoryId, caller(ctx), maintenance) }),

@@ -49,8 +49,7 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
       };
     },
 
-    'account.checkPasswordStrength': ({ password, accountName }) =>
-      deps.passwordPolicy.check(password, accountName ? [accountName] : []),
+    'account.checkPasswordStrength': ({ password, accountName }) => deps.passwordPolicy.check(password, accountName ? [accountName] : []),
 
     'account.setup': async ({ accountName, password }, ctx) => {
       await accounts.setup(accountName, password, (account, recordKey) => gate.openAfterSetup(account, recordKey, ctx));
@@ -76,8 +75,7 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
 
     'gate.stepUp': async ({ method, input, password, code, recoveryCode }, ctx) => {
       const request = await confirmations.describe(method, input);
-      const factor: StepUpFactor =
-        password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode! };
+      const factor: StepUpFactor = password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode! };
       const grant = await gate.issueStepUp(request.method, request.digest, factor, ctx, request.confirmation.title);
       return { ...grant, action: contract[request.method].action, confirmation: request.confirmation };
     },
@@ -92,7 +90,12 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
     'settings.update': async (patch, ctx) => {
       const before = settings.get();
       const after = settings.update(patch);
-      await audit.record(ctx, { action: 'settings.changed', outcome: 'success', account: accounts.current()?.name ?? null, detail: settingsChange(before, after) });
+      await audit.record(ctx, {
+        action: 'settings.changed',
+        outcome: 'success',
+        account: accounts.current()?.name ?? null,
+        detail: settingsChange(before, after),
+      });
       return after;
     },
 
@@ -111,8 +114,7 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
 
     'devices.rename': ({ deviceId, name }, ctx) => devices.rename(session(), deviceId, name, ctx),
 
-    'devices.remove': ({ deviceId, confirmDisableTwoFactor }, ctx) =>
-      devices.remove(session(), deviceId, confirmDisableTwoFactor, ctx),
+    'devices.remove': ({ deviceId, confirmDisableTwoFactor }, ctx) => devices.remove(session(), deviceId, confirmDisableTwoFactor, ctx),
 
     'recovery.regenerate': async (_input, ctx) => ({ codes: await devices.regenerateRecoveryCodes(session(), ctx) }),
 

@@ -33,10 +33,7 @@ export interface CallContext {
   confirmed?: boolean;
 }
 
-export type Handler<M extends MethodName> = (
-  input: ParsedInputOf<M>,
-  ctx: CallContext,
-) => OutputOf<M> | Promise<OutputOf<M>>;
+export type Handler<M extends MethodName> = (input: ParsedInputOf<M>, ctx: CallContext) => OutputOf<M> | Promise<OutputOf<M>>;
 export type Handlers = { [M in MethodName]: Handler<M> };
 
 /** For each `stepUpWhen` method: does this call need a step-up proof? (src-main/api/step-up-conditions.ts) */

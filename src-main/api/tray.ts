@@ -8,8 +8,7 @@
 import { hostname } from 'node:os';
 import type { Core } from '../core/composition.js';
 
-export const QUIT_REFUSED_MESSAGE =
-  'Unlock Twofold Backup to quit it. While it is locked it keeps running, so that its scheduled backups go on.';
+export const QUIT_REFUSED_MESSAGE = 'Unlock Twofold Backup to quit it. While it is locked it keeps running, so that its scheduled backups go on.';
 
 export interface QuitDecision {
   allowed: boolean;
@@ -32,7 +31,14 @@ export interface TrayActions {
   quit(): QuitDecision;
 }
 
-export function createTrayActions({ backup, gate, logger, clock, audit, accounts }: Pick<Core, 'backup' | 'gate' | 'logger' | 'clock' | 'audit' | 'accounts'>): TrayActions {
+export function createTrayActions({
+  backup,
+  gate,
+  logger,
+  clock,
+  audit,
+  accounts,
+}: Pick<Core, 'backup' | 'gate' | 'logger' | 'clock' | 'audit' | 'accounts'>): TrayActions {
   const here = { ip: 'local', workstation: hostname() };
   const runningCount = () => backup.sets.sets().filter((s) => backup.isRunning(s.id)).length;
   return {

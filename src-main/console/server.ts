@@ -209,13 +209,6 @@ function parseCookies(header: string): Record<string, string> {
 }
 
 const page = (title: string, text: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` +
-  `<body><h1>${title}</h1><p>${text}</p></body></html>`;
-const NO_SESSION_PAGE = page(
-  'Twofold Backup console',
-  'Open the one-time link that <code>npm run console</code> printed in its terminal.',
-);
-const LINK_USED_PAGE = page(
-  'This link does not work',
-  'Console links work once. Restart <code>npm run console</code>, or use the session you already opened.',
-);
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` + `<body><h1>${title}</h1><p>${text}</p></body></html>`;
+const NO_SESSION_PAGE = page('Twofold Backup console', 'Open the one-time link that <code>npm run console</code> printed in its terminal.');
+const LINK_USED_PAGE = page('This link does not work', 'Console links work once. Restart <code>npm run console</code>, or use the session you already opened.');

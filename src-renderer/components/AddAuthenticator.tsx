@@ -13,10 +13,7 @@ import { ErrorText, Field } from './Field.js';
 
 type Enrolment = OutputOf<'devices.beginTotp'>;
 
-export function AddAuthenticator(props: {
-  onAdded: (recoveryCodes: string[] | null) => void;
-  onCancel?: () => void;
-}) {
+export function AddAuthenticator(props: { onAdded: (recoveryCodes: string[] | null) => void; onCancel?: () => void }) {
   const [name, setName] = useState('');
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
   const [code, setCode] = useState('');

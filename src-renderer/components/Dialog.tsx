@@ -45,7 +45,13 @@ export function Dialog(props: { labelledBy: string; role?: 'dialog' | 'alertdial
 
   return (
     <div className="dialog-backdrop">
-      <div ref={box} className={props.className ? `dialog card ${props.className}` : 'dialog card'} role={props.role ?? 'dialog'} aria-modal="true" aria-labelledby={props.labelledBy}>
+      <div
+        ref={box}
+        className={props.className ? `dialog card ${props.className}` : 'dialog card'}
+        role={props.role ?? 'dialog'}
+        aria-modal="true"
+        aria-labelledby={props.labelledBy}
+      >
         {props.children}
       </div>
     </div>

@@ -35,16 +35,15 @@ function TrustNote({ offer }: { offer: Offer }) {
   if (!offer.webCompanion) {
     return (
       <p className="small" data-testid="pairing-trust">
-        No web companion is served here, so the QR code is for the command-line companion only. Choose where phones get
-        it under Web companion in Security settings.
+        No web companion is served here, so the QR code is for the command-line companion only. Choose where phones get it under Web companion in Security
+        settings.
       </p>
     );
   }
   return (
     <p className="small" data-testid="pairing-trust">
-      Your phone opens the companion from <strong>{new URL(offer.webCompanion.url).origin}</strong> ({SOURCE_LABEL[offer.webCompanion.source]}) and
-      trusts that page with this pairing. Messages travel through the relay at <strong>{hostOf(offer.relayUrl)}</strong>, which sees only
-      encrypted data.
+      Your phone opens the companion from <strong>{new URL(offer.webCompanion.url).origin}</strong> ({SOURCE_LABEL[offer.webCompanion.source]}) and trusts that
+      page with this pairing. Messages travel through the relay at <strong>{hostOf(offer.relayUrl)}</strong>, which sees only encrypted data.
     </p>
   );
 }
@@ -131,7 +130,15 @@ export function PairCompanion({ onPaired, onCancel }: { onPaired: (recoveryCodes
           <p className="push-number" data-testid="pairing-comparison">
             {comparison}
           </p>
-          <Field label="Name this companion" value={name} maxLength={40} autoFocus onChange={(e) => setName(e.target.value)} hint="For example “Ada's phone”." required />
+          <Field
+            label="Name this companion"
+            value={name}
+            maxLength={40}
+            autoFocus
+            onChange={(e) => setName(e.target.value)}
+            hint="For example “Ada's phone”."
+            required
+          />
           <div className="actions">
             <button type="button" onClick={() => void cancel()}>
               The codes differ: cancel

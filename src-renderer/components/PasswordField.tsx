@@ -5,11 +5,7 @@
  */
 import { useId, useState, type InputHTMLAttributes } from 'react';
 
-export function PasswordField({
-  label,
-  hint,
-  ...input
-}: { label: string; hint?: string } & Omit<InputHTMLAttributes<HTMLInputElement>, 'type'>) {
+export function PasswordField({ label, hint, ...input }: { label: string; hint?: string } & Omit<InputHTMLAttributes<HTMLInputElement>, 'type'>) {
   const id = useId();
   const [shown, setShown] = useState(false);
   return (

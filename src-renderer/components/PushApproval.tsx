@@ -112,9 +112,7 @@ export function PushApproval<P extends PushPolled>(props: {
     <div className="push" aria-live="polite">
       {push && state === 'pending' && (
         <>
-          <p>
-            Open your companion and pick this number to approve{push.devices > 1 ? ` (sent to ${push.devices} devices)` : ''}:
-          </p>
+          <p>Open your companion and pick this number to approve{push.devices > 1 ? ` (sent to ${push.devices} devices)` : ''}:</p>
           <p className="push-number" data-testid="push-number" aria-label={`Number to pick: ${push.number}`}>
             {push.number}
           </p>

@@ -25,8 +25,8 @@ export function RecoveryCodes({ accountName, codes, onSaved }: { accountName: st
       onSaved={onSaved}
     >
       <p>
-        If you lose every device, each of these codes unlocks Twofold Backup once. They are shown only now: download or print
-        them and keep them apart from this computer.
+        If you lose every device, each of these codes unlocks Twofold Backup once. They are shown only now: download or print them and keep them apart from this
+        computer.
       </p>
       <ol className="codes" data-testid="recovery-codes">
         {codes.map((c) => (

@@ -30,12 +30,7 @@ const DESTRUCTIVE: ReadonlySet<MethodName> = new Set<MethodName>([
   'backup.repair.start',
 ]);
 
-export function StepUpDialog<M extends MethodName>(props: {
-  method: M;
-  input: InputOf<M>;
-  onProof: (proof: string) => void;
-  onCancel: () => void;
-}) {
+export function StepUpDialog<M extends MethodName>(props: { method: M; input: InputOf<M>; onProof: (proof: string) => void; onCancel: () => void }) {
   const devices = useLoad('devices.list', {});
   // Unknown until the list answers; a list that cannot be read counts as 2FA off (the core decides anyway).
   const twoFactor = devices.loading ? null : (devices.data?.twoFactorEnabled ?? false);
@@ -86,7 +81,10 @@ export function StepUpDialog<M extends MethodName>(props: {
         <div className="confirmation" data-testid="stepup-target">
           {confirmation.consequence && <p className={destructive ? 'consequence danger-text' : 'consequence'}>{confirmation.consequence}</p>}
           <p className="small muted">
-            Check code <strong className="code" data-testid="stepup-digest">{shortDigest(confirmation.digest)}</strong>
+            Check code{' '}
+            <strong className="code" data-testid="stepup-digest">
+              {shortDigest(confirmation.digest)}
+            </strong>
             {hasPush ? ': a companion asked by push shows the same.' : '.'} The confirmation is good for exactly this, once, for two minutes.
           </p>
         </div>
@@ -116,13 +114,7 @@ export function StepUpDialog<M extends MethodName>(props: {
               ? 'Two-factor authentication is off, and adding a first device turns it on: enter your password to show it is you.'
               : 'Enter your password to show it is you.'}
           </p>
-          <PasswordField
-            label="Password"
-            autoComplete="current-password"
-            autoFocus
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
+          <PasswordField label="Password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} />
           <ErrorText message={error} />
           <div className="actions">
             <button type="button" onClick={props.onCancel}>

@@ -50,8 +50,7 @@ export function StrengthMeter({ strength }: { strength: PasswordStrength | null 
         {strength ? (
           <>
             <span className={`strength-label ${TONE[score]}`}>{LABELS[score]}</span>
-            {strength.acceptable ? ' — good to use.' : ' — not accepted yet.'}{' '}
-            {strength.warning && <span>{strength.warning} </span>}
+            {strength.acceptable ? ' — good to use.' : ' — not accepted yet.'} {strength.warning && <span>{strength.warning} </span>}
             {strength.suggestions[0] && <span className="muted">{strength.suggestions[0]}</span>}
           </>
         ) : (

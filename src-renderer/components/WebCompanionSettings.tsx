@@ -48,7 +48,11 @@ export function WebCompanionSettings() {
     setError(r.ok ? null : r.error.message);
     if (!r.ok) return;
     show(r.value);
-    setMessage(r.value.url ? `Saved: phones will load the companion from ${new URL(r.value.url).origin}.` : 'Saved. No web companion is served here yet: pairing links work with the command-line companion only.');
+    setMessage(
+      r.value.url
+        ? `Saved: phones will load the companion from ${new URL(r.value.url).origin}.`
+        : 'Saved. No web companion is served here yet: pairing links work with the command-line companion only.',
+    );
   };
 
   const submit = (e: FormEvent) => {
@@ -62,8 +66,8 @@ export function WebCompanionSettings() {
     <form className="card" onSubmit={submit} aria-labelledby={`${ids}-title`}>
       <h2 id={`${ids}-title`}>Web companion</h2>
       <p className="small muted">
-        A phone runs whatever code the page it opens serves, and trusts it with the pairing. The relay only passes encrypted messages and is
-        chosen separately, under Push relay.
+        A phone runs whatever code the page it opens serves, and trusts it with the pairing. The relay only passes encrypted messages and is chosen separately,
+        under Push relay.
       </p>
       <fieldset>
         <legend>Phones get the companion from</legend>
@@ -80,11 +84,15 @@ export function WebCompanionSettings() {
             <label htmlFor={`${ids}-${value}`}>{label}</label>
             <p id={`${ids}-${value}-hint`} className="small muted radio-hint">
               {hint}
-              {value === 'app' && view && (view.appUrl ? ` Served at ${view.appUrl}.` : ' This app serves none right now (build it with npm run build:companion and restart).')}
+              {value === 'app' &&
+                view &&
+                (view.appUrl ? ` Served at ${view.appUrl}.` : ' This app serves none right now (build it with npm run build:companion and restart).')}
             </p>
           </div>
         ))}
-        {source === 'url' && <Field label="Companion address" placeholder="https://office.example/companion/" value={url} onChange={(e) => setUrl(e.target.value)} required />}
+        {source === 'url' && (
+          <Field label="Companion address" placeholder="https://office.example/companion/" value={url} onChange={(e) => setUrl(e.target.value)} required />
+        )}
       </fieldset>
       {view && (
         <p className="small" data-testid="web-companion-now">

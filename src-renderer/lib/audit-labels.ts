@@ -71,21 +71,54 @@ export function outcomeBadge(outcome: string): { label: string; tone: 'ok' | 'ba
 /** What the filter offers first: what a person looks for, each one or more actions. */
 export const ACTION_GROUPS: readonly { id: string; label: string; actions: readonly AuditAction[] }[] = [
   { id: 'locks', label: 'Locks and lockouts', actions: ['locked', 'lockout'] },
-  { id: 'failures', label: 'Failed attempts (wrong password or code)', actions: ['password.failed', 'factor.failed', 'factor.replayed', 'step-up.failed', 'lockout'] },
+  {
+    id: 'failures',
+    label: 'Failed attempts (wrong password or code)',
+    actions: ['password.failed', 'factor.failed', 'factor.replayed', 'step-up.failed', 'lockout'],
+  },
   { id: 'unlocks', label: 'Unlocks', actions: ['password.ok', 'factor.ok', 'recovery.used', 'push.approved'] },
-  { id: 'devices', label: 'Devices and two-factor', actions: ['device.added', 'device.removed', 'device.renamed', 'recovery.regenerated', 'recovery.used', 'twofa.disabled', 'pairing.failed'] },
-  { id: 'push', label: 'Push requests', actions: ['push.sent', 'push.approved', 'push.denied', 'push.expired', 'push.reported', 'push.answer-refused', 'push.unavailable'] },
+  {
+    id: 'devices',
+    label: 'Devices and two-factor',
+    actions: ['device.added', 'device.removed', 'device.renamed', 'recovery.regenerated', 'recovery.used', 'twofa.disabled', 'pairing.failed'],
+  },
+  {
+    id: 'push',
+    label: 'Push requests',
+    actions: ['push.sent', 'push.approved', 'push.denied', 'push.expired', 'push.reported', 'push.answer-refused', 'push.unavailable'],
+  },
   { id: 'confirmations', label: 'Confirmed actions', actions: ['step-up.ok', 'step-up.failed'] },
   { id: 'settings', label: 'Settings and password', actions: ['settings.changed', 'password.changed', 'push.web-companion-changed'] },
   {
     id: 'backups',
     label: 'Backups, restores and repositories',
-    actions: ['repository.created', 'repository.connected', 'repository.password-changed', 'repository.changed', 'repository.removed', 'set.created', 'set.changed', 'set.retention-changed', 'set.deleted', 'snapshots.forgotten', 'prune.finished', 'repair.finished', 'restore.started', 'restore.finished', 'integrity.failed'],
+    actions: [
+      'repository.created',
+      'repository.connected',
+      'repository.password-changed',
+      'repository.changed',
+      'repository.removed',
+      'set.created',
+      'set.changed',
+      'set.retention-changed',
+      'set.deleted',
+      'snapshots.forgotten',
+      'prune.finished',
+      'repair.finished',
+      'restore.started',
+      'restore.finished',
+      'integrity.failed',
+    ],
   },
 ];
 
 const PURPOSE: Record<string, string> = { unlock: 'while unlocking', 'step-up': 'while confirming an action', 'sign-in': 'while unlocking' };
-const FACTOR: Record<string, string> = { totp: 'code from a device', recovery: 'recovery code', push: 'push', 'a code already accepted': 'a code that was already used' };
+const FACTOR: Record<string, string> = {
+  totp: 'code from a device',
+  recovery: 'recovery code',
+  push: 'push',
+  'a code already accepted': 'a code that was already used',
+};
 
 /** The detail line in words: "unlock, totp" reads "while unlocking · code from a device". */
 export function detailText(detail: string | null): string {

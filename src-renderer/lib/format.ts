@@ -49,7 +49,6 @@ export function dateTime(ms: number | string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString();
 }
 
-
 const TYPE_LETTER: Record<EntryType, string> = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', socket: 's', chardev: 'c', blockdev: 'b' };
 
 /** A Unix mode as `ls -l` shows it: "-rwsr-x--T" (type letter, then setuid, setgid and sticky in the x places). */
@@ -65,7 +64,6 @@ export function formatMode(mode: number, type: EntryType): string {
   }
   return s;
 }
-
 
 export function shortId(id: string): string {
   return id.slice(0, 8);

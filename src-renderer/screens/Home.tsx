@@ -57,7 +57,11 @@ export function Home({
         <ul>
           {SECTIONS.map((s) => (
             <li key={s.id}>
-              <button className={section === s.id ? 'nav active' : 'nav'} aria-current={section === s.id ? 'page' : undefined} onClick={() => (setSection(s.id), setSnapshotTarget(null))}>
+              <button
+                className={section === s.id ? 'nav active' : 'nav'}
+                aria-current={section === s.id ? 'page' : undefined}
+                onClick={() => (setSection(s.id), setSnapshotTarget(null))}
+              >
                 {s.label}
               </button>
             </li>
@@ -70,8 +74,8 @@ export function Home({
         {unlockedVia?.via === 'recovery' && (
           <div className="notice banner" role="alert">
             <p>
-              You unlocked with a recovery code; that code no longer works. <strong>{unlockedVia.left}</strong> recovery
-              code{unlockedVia.left === 1 ? '' : 's'} left. If a device is lost, remove it in Security under Devices and add a new one
+              You unlocked with a recovery code; that code no longer works. <strong>{unlockedVia.left}</strong> recovery code{unlockedVia.left === 1 ? '' : 's'}{' '}
+              left. If a device is lost, remove it in Security under Devices and add a new one
               {unlockedVia.left <= 3 ? ', and make new recovery codes there' : ''}.
             </p>
             <div className="actions">

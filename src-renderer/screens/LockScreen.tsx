@@ -51,9 +51,7 @@ export function LockScreen({ status, onChange }: { status: Status; onChange: () 
           That did not work, and there were too many failed attempts: you can try again in <strong>{formatWait(left)}</strong>.
         </p>
       )}
-      {status.throttle?.hardStop && (
-        <p className="notice">After this many failures only a recovery code can finish an unlock.</p>
-      )}
+      {status.throttle?.hardStop && <p className="notice">After this many failures only a recovery code can finish an unlock.</p>}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy || left > 0 || !password}>
           Unlock

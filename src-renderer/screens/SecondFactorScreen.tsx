@@ -13,7 +13,15 @@ import { useLoad } from '../hooks/useMethod.js';
 
 export type UnlockedVia = 'code' | 'recovery' | 'push';
 
-export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: Status; onUnlocked: (via: UnlockedVia, left: number) => void; onChange: () => void }) {
+export function SecondFactorScreen({
+  status,
+  onUnlocked,
+  onChange,
+}: {
+  status: Status;
+  onUnlocked: (via: UnlockedVia, left: number) => void;
+  onChange: () => void;
+}) {
   const push = useLoad('push.status', {}).data;
   const startPush = useCallback(() => call('push.start', {}), []);
   const pollPush = useCallback((requestId: string, waitMs: number) => call('push.poll', { requestId, waitMs }), []);
@@ -29,9 +37,7 @@ export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: S
 
   const submit = async (factor: FactorInput): Promise<string | null> => {
     const result =
-      'code' in factor
-        ? await call('gate.submitCode', { code: factor.code })
-        : await call('gate.submitRecoveryCode', { code: factor.recoveryCode });
+      'code' in factor ? await call('gate.submitCode', { code: factor.code }) : await call('gate.submitRecoveryCode', { code: factor.recoveryCode });
     if (result.ok) {
       onUnlocked('code' in factor ? 'code' : 'recovery', result.value.recoveryCodesLeft);
       onChange();
@@ -64,8 +70,8 @@ export function SecondFactorScreen({ status, onUnlocked, onChange }: { status: S
           <h2 id="push-title">Approve on your companion</h2>
           {push.mutedUntil !== null && push.mutedUntil > Date.now() ? (
             <p className="notice" role="status">
-              Push is muted until {new Date(push.mutedUntil).toLocaleTimeString()} because a request was reported as “this
-              wasn't me”. Use a code or a recovery code.
+              Push is muted until {new Date(push.mutedUntil).toLocaleTimeString()} because a request was reported as “this wasn't me”. Use a code or a recovery
+              code.
             </p>
           ) : push.available ? (
             <PushApproval start={startPush} poll={pollPush} cancel={cancelPush} onApproved={approved} autoStart={left === 0} />

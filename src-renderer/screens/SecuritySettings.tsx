@@ -57,24 +57,24 @@ function Relay() {
   };
   return (
     <>
-    <form className="card" onSubmit={save} aria-labelledby="relay-title">
-      <h2 id="relay-title">Push relay</h2>
-      <Field
-        label="Relay address"
-        placeholder="wss://relay.example.org/v1"
-        value={url ?? ''}
-        onChange={(e) => setUrl(e.target.value)}
-        hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages; where phones get the web companion is a separate choice, below."
-      />
-      <ErrorText message={error} />
-      {message && <p role="status">{message}</p>}
-      <div className="actions">
-        <button type="submit" className="primary">
-          Save relay
-        </button>
-      </div>
-    </form>
-    {dialog}
+      <form className="card" onSubmit={save} aria-labelledby="relay-title">
+        <h2 id="relay-title">Push relay</h2>
+        <Field
+          label="Relay address"
+          placeholder="wss://relay.example.org/v1"
+          value={url ?? ''}
+          onChange={(e) => setUrl(e.target.value)}
+          hint="Leave empty to use the relay built into this app (this machine or your LAN; clearing the address takes effect at the next start). Your office may run its own: npm run relay. The relay only ever sees encrypted messages; where phones get the web companion is a separate choice, below."
+        />
+        <ErrorText message={error} />
+        {message && <p role="status">{message}</p>}
+        <div className="actions">
+          <button type="submit" className="primary">
+            Save relay
+          </button>
+        </div>
+      </form>
+      {dialog}
     </>
   );
 }
@@ -121,26 +121,22 @@ function Devices({ overview, accountName, onChange }: { overview: DeviceOverview
           }}
         />
       )}
-      <AddDevice
-        accountName={accountName}
-        onAdded={(msg) => (setMessage(msg), onChange())}
-        onStart={() => setMessage(null)}
-      />
+      <AddDevice accountName={accountName} onAdded={(msg) => (setMessage(msg), onChange())} onStart={() => setMessage(null)} />
       {removing && lastActive && !removing.confirmDisableTwoFactor && (
         <Dialog role="alertdialog" labelledBy="last-device-title" onCancel={() => setRemoving(null)}>
-            <h2 id="last-device-title">Remove your last device?</h2>
-            <p>
-              “{removing.device.name}” is your last device. Removing it turns two-factor authentication off, and your recovery
-              codes stop working: the password alone will unlock Twofold Backup.
-            </p>
-            <div className="actions">
-              <button type="button" onClick={() => setRemoving(null)}>
-                Keep it
-              </button>
-              <button type="button" className="danger solid" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
-                Remove and turn 2FA off
-              </button>
-            </div>
+          <h2 id="last-device-title">Remove your last device?</h2>
+          <p>
+            “{removing.device.name}” is your last device. Removing it turns two-factor authentication off, and your recovery codes stop working: the password
+            alone will unlock Twofold Backup.
+          </p>
+          <div className="actions">
+            <button type="button" onClick={() => setRemoving(null)}>
+              Keep it
+            </button>
+            <button type="button" className="danger solid" onClick={() => setRemoving({ ...removing, confirmDisableTwoFactor: true })}>
+              Remove and turn 2FA off
+            </button>
+          </div>
         </Dialog>
       )}
       {removing && (!lastActive || removing.confirmDisableTwoFactor) && (
@@ -266,8 +262,8 @@ function RecoveryCodesCard({ overview, accountName, onChange }: { overview: Devi
       {overview.recoveryCodesLow && (
         <Banner action={{ label: 'Make new recovery codes now', onClick: () => setConfirming(true) }} testId="recovery-low">
           <p>
-            Only {plural(overview.recoveryCodesLeft, 'recovery code')} {isAre(overview.recoveryCodesLeft)} left. Make new ones here before you
-            run out; the old ones then stop working.
+            Only {plural(overview.recoveryCodesLeft, 'recovery code')} {isAre(overview.recoveryCodesLeft)} left. Make new ones here before you run out; the old
+            ones then stop working.
           </p>
         </Banner>
       )}
@@ -277,14 +273,7 @@ function RecoveryCodesCard({ overview, accountName, onChange }: { overview: Devi
           Make new recovery codes
         </button>
       </div>
-      {confirming && (
-        <StepUpDialog
-          method="recovery.regenerate"
-          input={{}}
-          onProof={(proof) => void regenerate(proof)}
-          onCancel={() => setConfirming(false)}
-        />
-      )}
+      {confirming && <StepUpDialog method="recovery.regenerate" input={{}} onProof={(proof) => void regenerate(proof)} onCancel={() => setConfirming(false)} />}
     </section>
   );
 }
@@ -307,14 +296,7 @@ function TurnOffTwoFactor({ onChange }: { onChange: () => void }) {
           Turn 2FA off
         </button>
       </div>
-      {confirming && (
-        <StepUpDialog
-          method="twofa.disable"
-          input={{}}
-          onProof={(proof) => void turnOff(proof)}
-          onCancel={() => setConfirming(false)}
-        />
-      )}
+      {confirming && <StepUpDialog method="twofa.disable" input={{}} onProof={(proof) => void turnOff(proof)} onCancel={() => setConfirming(false)} />}
     </section>
   );
 }
@@ -336,27 +318,27 @@ function AutoLock() {
   };
   return (
     <>
-    <form className="card" onSubmit={save} aria-labelledby="autolock-title">
-      <h2 id="autolock-title">Auto-lock</h2>
-      <Field
-        label="Lock after this many idle minutes"
-        type="number"
-        min={1}
-        max={1440}
-        step={1}
-        value={minutes ?? ''}
-        onChange={(e) => setMinutes(Number(e.target.value))}
-        hint="Between 1 and 1440 minutes. The app also locks when the computer locks or sleeps."
-      />
-      <ErrorText message={error} />
-      {message && <p role="status">{message}</p>}
-      <div className="actions">
-        <button type="submit" className="primary">
-          Save
-        </button>
-      </div>
-    </form>
-    {dialog}
+      <form className="card" onSubmit={save} aria-labelledby="autolock-title">
+        <h2 id="autolock-title">Auto-lock</h2>
+        <Field
+          label="Lock after this many idle minutes"
+          type="number"
+          min={1}
+          max={1440}
+          step={1}
+          value={minutes ?? ''}
+          onChange={(e) => setMinutes(Number(e.target.value))}
+          hint="Between 1 and 1440 minutes. The app also locks when the computer locks or sleeps."
+        />
+        <ErrorText message={error} />
+        {message && <p role="status">{message}</p>}
+        <div className="actions">
+          <button type="submit" className="primary">
+            Save
+          </button>
+        </div>
+      </form>
+      {dialog}
     </>
   );
 }
@@ -391,28 +373,21 @@ function ChangePassword() {
 
   return (
     <>
-    <form className="card" onSubmit={start} aria-labelledby="password-title">
-      <h2 id="password-title">Change password</h2>
-      <PasswordField label="Current password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} required />
-      <PasswordField label="New password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} required />
-      <StrengthMeter strength={strength} />
-      <PasswordField label="Repeat the new password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required />
-      <ErrorText message={error} />
-      {done && <p role="status">Password changed.</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={!strength?.acceptable || newPassword !== confirm || !currentPassword}>
-          Change password
-        </button>
-      </div>
-    </form>
-    {pending && (
-      <StepUpDialog
-        method="account.changePassword"
-        input={pending}
-        onProof={(proof) => void finish(proof)}
-        onCancel={() => setPending(null)}
-      />
-    )}
+      <form className="card" onSubmit={start} aria-labelledby="password-title">
+        <h2 id="password-title">Change password</h2>
+        <PasswordField label="Current password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} required />
+        <PasswordField label="New password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} required />
+        <StrengthMeter strength={strength} />
+        <PasswordField label="Repeat the new password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required />
+        <ErrorText message={error} />
+        {done && <p role="status">Password changed.</p>}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={!strength?.acceptable || newPassword !== confirm || !currentPassword}>
+            Change password
+          </button>
+        </div>
+      </form>
+      {pending && <StepUpDialog method="account.changePassword" input={pending} onProof={(proof) => void finish(proof)} onCancel={() => setPending(null)} />}
     </>
   );
 }

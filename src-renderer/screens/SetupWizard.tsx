@@ -33,8 +33,8 @@ export function SetupWizard({ onAccountCreated, onFinished }: { onAccountCreated
         <p className="small muted">Step 2 of 3</p>
         <h1 id="device-title">Add your first device</h1>
         <p>
-          A second factor keeps your backups closed to anyone who learns the password. Add an authenticator app now; you can
-          pair a companion for push approval later in Security.
+          A second factor keeps your backups closed to anyone who learns the password. Add an authenticator app now; you can pair a companion for push approval
+          later in Security.
         </p>
         <AddAuthenticator
           onAdded={(recoveryCodes) => {
@@ -87,8 +87,8 @@ function CreateAccount({ onCreated }: { onCreated: (accountName: string) => void
       <p className="small muted">Step 1 of 3</p>
       <h1 id="setup-title">Set up Twofold Backup</h1>
       <p>
-        Everything you do with your backups will sit behind this password, and then a second factor you add next. The
-        password is never stored; if you forget it, nobody can recover it.
+        Everything you do with your backups will sit behind this password, and then a second factor you add next. The password is never stored; if you forget
+        it, nobody can recover it.
       </p>
       <Field label="Account name" autoComplete="username" value={accountName} onChange={(e) => setAccountName(e.target.value)} required />
       <PasswordField

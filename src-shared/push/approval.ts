@@ -115,12 +115,7 @@ export async function sealAnswer(options: {
 export type OpenFailure = 'bad-mac' | 'malformed' | 'bad-signature';
 
 /** Desktop: decrypt an answer as `deviceId`'s and check that device's signature. */
-export async function openAnswer(
-  ansKey: Key,
-  verifyKey: Key,
-  deviceId: string,
-  body: Body,
-): Promise<{ answer: ApprovalAnswer } | { failure: OpenFailure }> {
+export async function openAnswer(ansKey: Key, verifyKey: Key, deviceId: string, body: Body): Promise<{ answer: ApprovalAnswer } | { failure: OpenFailure }> {
   if (body.k !== 'ans') return { failure: 'malformed' };
   const plain = await decrypt(ansKey, body, aad('ans', deviceId));
   if (!plain) return { failure: 'bad-mac' };

@@ -118,7 +118,7 @@ export async function pair(options: PairOptions): Promise<PairingRecord> {
         PAIR_RESULT_TIMEOUT_MS,
       );
       const refusal = await connection.send(payload.mailbox, await pairAckBody(options.device, pairing.keys.th), PAIR_ACK_TTL_MS).acked;
-      if (refusal) fail('unavailable', 'The relay did not take this device\'s confirmation. Start pairing again on the computer.');
+      if (refusal) fail('unavailable', "The relay did not take this device's confirmation. Start pairing again on the computer.");
     };
     const connection = new RelayConnection({
       url: options.relayUrl ?? payload.relay,

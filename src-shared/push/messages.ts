@@ -38,7 +38,12 @@ export const RELAY_ERROR_CODES = [
 ] as const;
 export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
-const b64u = (min: number, max: number) => z.string().min(min).max(max).regex(/^[A-Za-z0-9_-]*$/);
+const b64u = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/);
 /** 32-byte route token. */
 export const RouteTokenSchema = b64u(43, 43);
 /** 16-byte route id / message id. */
@@ -96,12 +101,8 @@ const Ct = b64u(22, 20_000);
 const Mac = b64u(43, 43); // 32 bytes
 const Sig = b64u(86, 86); // 64 bytes
 
-export const PairHelloSchema = z
-  .object({ k: z.literal('pair-hello'), v: V, ek: PublicKeyB64, route: RouteIdSchema, iv: Iv, ct: Ct, mac: Mac })
-  .strict();
-export const PairRefusedSchema = z
-  .object({ k: z.literal('pair-refused'), v: V, reason: z.enum(['used', 'expired', 'cancelled']), mac: Mac })
-  .strict();
+export const PairHelloSchema = z.object({ k: z.literal('pair-hello'), v: V, ek: PublicKeyB64, route: RouteIdSchema, iv: Iv, ct: Ct, mac: Mac }).strict();
+export const PairRefusedSchema = z.object({ k: z.literal('pair-refused'), v: V, reason: z.enum(['used', 'expired', 'cancelled']), mac: Mac }).strict();
 export const PairDoneSchema = z.object({ k: z.literal('pair-done'), v: V, iv: Iv, ct: Ct }).strict();
 export const PairAckSchema = z.object({ k: z.literal('pair-ack'), v: V, sig: Sig }).strict();
 export const RequestBodySchema = z.object({ k: z.literal('req'), v: V, iv: Iv, ct: Ct }).strict();
@@ -139,7 +140,11 @@ const Name = z.string().min(1).max(100);
 export const PairingPayloadSchema = z
   .object({
     v: V,
-    relay: z.string().url().max(500).regex(/^wss?:\/\//),
+    relay: z
+      .string()
+      .url()
+      .max(500)
+      .regex(/^wss?:\/\//),
     mailbox: RouteIdSchema,
     ek: PublicKeyB64,
     s: b64u(22, 22),

@@ -89,13 +89,7 @@ export interface DesktopPairing {
   mailboxToken: string;
 }
 
-export async function startPairing(options: {
-  relayUrl: string;
-  account: string;
-  workstation: string;
-  now: number;
-  ttlMs?: number;
-}): Promise<DesktopPairing> {
+export async function startPairing(options: { relayUrl: string; account: string; workstation: string; now: number; ttlMs?: number }): Promise<DesktopPairing> {
   const ttl = Math.min(options.ttlMs ?? PAIRING_MAX_TTL_MS, PAIRING_MAX_TTL_MS);
   const ephemeral = await newEcdhKeyPair();
   const secret = randomBytes(QR_SECRET_BYTES);

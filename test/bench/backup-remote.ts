@@ -51,7 +51,9 @@ const TOOLS: Record<Network, RemoteTool[]> = { s3: ['restic', 'twofold'], sftp: 
 
 /** Runs a command to its end without blocking this process's event loop. */
 function runAsync(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => spawn(cmd, args, { stdio: 'ignore' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (${code})`)))));
+  return new Promise((resolve, reject) =>
+    spawn(cmd, args, { stdio: 'ignore' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (${code})`)))),
+  );
 }
 
 /** Run under /usr/bin/time without blocking this process's event loop; elapsed seconds. */
@@ -62,7 +64,10 @@ function timed(env: NodeJS.ProcessEnv, cmd: string, args: string[], cwd: string)
     child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-8000)));
     child.on('error', reject);
     child.on('exit', (code) => {
-      const line = err.split('\n').reverse().find((l) => l.startsWith('TIME '));
+      const line = err
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('TIME '));
       if (code !== 0 || !line) reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(-2000)}`));
       else resolve(Number(line.split(' ')[1]));
     });
@@ -97,8 +102,25 @@ interface Server {
 async function s3Server(ctx: RemoteContext): Promise<Server> {
   const keyFile = join(ctx.work, 'bench-s3-key.pem');
   const certFile = join(ctx.work, 'bench-s3-cert.pem');
-  await runAsync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile]);
+  await runAsync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ]);
   const s3 = await startS3Server('bench', { keyFile, certFile });
   const port = Number(new URL(s3.endpoint).port);
   const env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', NODE_EXTRA_CA_CERTS: certFile };
@@ -106,7 +128,11 @@ async function s3Server(ctx: RemoteContext): Promise<Server> {
   return {
     network: 's3',
     port,
-    location: (tool, tag, at) => ({ repo: `s3:https://127.0.0.1:${at}/${s3.bucket}/${tool}-${tag}`, args: tool === 'restic' ? ['--cacert', certFile] : [], env }),
+    location: (tool, tag, at) => ({
+      repo: `s3:https://127.0.0.1:${at}/${s3.bucket}/${tool}-${tag}`,
+      args: tool === 'restic' ? ['--cacert', certFile] : [],
+      env,
+    }),
     close: () => s3.close(),
   };
 }
@@ -125,7 +151,8 @@ async function sftpServer(ctx: RemoteContext): Promise<Server> {
     port: sshd.port,
     location: (tool, tag, at) => {
       const path = join(root, `${tool}-${tag}`);
-      if (tool === 'restic') return { repo: `sftp:${sshd.user}@127.0.0.1:${path}`, args: ['-o', `sftp.command=${ssh(at)} ${sshd.user}@127.0.0.1 -s sftp`], env: {} };
+      if (tool === 'restic')
+        return { repo: `sftp:${sshd.user}@127.0.0.1:${path}`, args: ['-o', `sftp.command=${ssh(at)} ${sshd.user}@127.0.0.1 -s sftp`], env: {} };
       if (tool === 'borg') return { repo: `ssh://${sshd.user}@127.0.0.1:${at}${path}`, args: [], env: { BORG_RSH: ssh(at).replace(/ -p \d+/, '') } };
       return { repo: `sftp://${sshd.user}@127.0.0.1:${at}${path}`, args: [], env: { TWOFOLD_SFTP_KEY: key, TWOFOLD_SFTP_HOST_KEY: sshd.fingerprint() } };
     },

@@ -24,7 +24,21 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+  copyFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +51,12 @@ const CLI = join(OUT, 'backup-cli.js');
 const PASSWORD = 'bench password, not a secret';
 /** A few MiB instead of gigabytes: proves the steps work, measures nothing worth writing down. */
 const SMALL = process.env.BENCH_SMALL === '1';
-const STEPS = new Set((process.env.BENCH_STEPS ?? 'local,remote').split(',').map((s) => s.trim()).filter(Boolean));
+const STEPS = new Set(
+  (process.env.BENCH_STEPS ?? 'local,remote')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const NETWORKS = (['s3', 'sftp'] as const).filter((n) => STEPS.has(n) || STEPS.has('remote'));
 const REAL = (process.env.BENCH_REAL ?? (SMALL ? '/usr/share/zoneinfo' : '/usr/share:/usr/lib/x86_64-linux-gnu')).split(':').filter((p) => existsSync(p));
 const work = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'twofold-bench-'));
@@ -69,7 +88,10 @@ function run(cmd: string, args: string[], options: SpawnSyncOptions = {}): strin
 /** Run under /usr/bin/time: elapsed seconds and peak resident memory (MiB) of the whole process. */
 function timed(cmd: string, args: string[], cwd = work): { seconds: number; rssMiB: number } {
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { env, cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const line = String(r.stderr).split('\n').reverse().find((l) => l.startsWith('TIME '));
+  const line = String(r.stderr)
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('TIME '));
   if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${String(r.stderr).slice(-2000)}`);
   const [, s, kb] = line.split(' ');
   return { seconds: Number(s), rssMiB: Number(kb) / 1024 };
@@ -108,9 +130,11 @@ function stream(seed: string, size: number): Buffer {
   return createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16)).update(Buffer.alloc(size));
 }
 
-const WORDS = ('backup restore snapshot chunk pack index tree folder file byte block cipher key vault lock gate ' +
+const WORDS = (
+  'backup restore snapshot chunk pack index tree folder file byte block cipher key vault lock gate ' +
   'schedule retention prune check repository source target mode time link size data report page table row column ' +
-  'alpha beta gamma delta river mountain garden window paper letter number system network memory process thread').split(' ');
+  'alpha beta gamma delta river mountain garden window paper letter number system network memory process thread'
+).split(' ');
 
 function text(seed: string, bytes: number): string {
   const r = stream(seed, Math.ceil(bytes / 4) * 2);
@@ -222,7 +246,7 @@ function whyMissed(rows: Record<Tool, Row>): string {
     notes.push(
       '- **First backup**: on this two-core machine Twofold runs one lane, on the main thread, which walks the tree, ' +
         'reads, chunks (in C), hashes (HMAC-SHA-256), encrypts (AES-256-GCM) and writes the packs, while zstd runs on ' +
-        'libuv\'s thread pool on the other core. The main thread is the bottleneck: 10-16 s of CPU per run on this data ' +
+        "libuv's thread pool on the other core. The main thread is the bottleneck: 10-16 s of CPU per run on this data " +
         '(reads and file system calls for ~53,000 files, HMAC, AES-GCM, garbage collection), where restic spreads the same ' +
         'work over both cores. Two lanes (a worker thread as well) run 15-25% faster and peak ~30 MiB higher; see ' +
         '"One lane or two" below.',
@@ -233,10 +257,10 @@ function whyMissed(rows: Record<Tool, Row>): string {
       '- **No-change backup**: Twofold reads no file and re-encodes no unchanged folder; a walker thread makes the ' +
         'readdir/lstat calls ahead of the main thread, which compares each entry with the parent snapshot. Measured step ' +
         'by step on this data: Node and the modules ~0.3 s, Argon2id for the password 0.13 s, the index 0.2-0.27 s (56,000 ' +
-        'blobs in JSON: decrypt, decompress, parse), the parent\'s 3,683 trees 0.49 s, then the walk. V8 favours memory ' +
+        "blobs in JSON: decrypt, decompress, parse), the parent's 3,683 trees 0.49 s, then the walk. V8 favours memory " +
         'throughout (the app sets it): ~7% slower here than at full speed, and 30 MiB lower (131-134 against 161-165 MiB). ' +
-        'In other runs the same step took 0.42-0.46x restic; when the machine is slower for both, restic\'s time grows ' +
-        'less than Twofold\'s.',
+        "In other runs the same step took 0.42-0.46x restic; when the machine is slower for both, restic's time grows " +
+        "less than Twofold's.",
     );
   }
   if (t.restore > r.restore) {
@@ -244,14 +268,14 @@ function whyMissed(rows: Record<Tool, Row>): string {
       '- **Restore**: creating ~53,000 files and ~4,000 folders dominates (most of the time is system time in the file ' +
         'system), done by two lanes (a worker thread and the main thread); every blob is also decrypted and checked against ' +
         'its id before it is written. ' +
-        'Restore times of all three tools swing by tens of percent with the file system\'s writeback state.',
+        "Restore times of all three tools swing by tens of percent with the file system's writeback state.",
     );
   }
   if (t.peakMiB > r.peakMiB) {
     notes.push(
       '- **Peak memory**: measured as resident set size, which counts the Node binary itself (~40 MiB resident), the ' +
         'modules (~25 MiB: zstd, Argon2, zod) and one V8 heap per JavaScript thread. A first backup runs one ' +
-        'JavaScript lane here (zstd on libuv\'s pool) beside a thread that counts its files, and V8 is told to favour ' +
+        "JavaScript lane here (zstd on libuv's pool) beside a thread that counts its files, and V8 is told to favour " +
         'memory (--optimize-for-size, set by the ' +
         'app at start); an incremental backup also has its walker thread, a restore two lanes (a worker thread too). ' +
         `The highest step here: ${highest(t)}. Each step opens the repository with its password, and Argon2id's 64 MiB ` +
@@ -269,8 +293,24 @@ async function main(): Promise<void> {
   }
   say(`work folder: ${work}`);
   // Twofold as it ships: compiled, not through tsx.
-  run('npx', ['esbuild', 'test/bench/backup-cli.ts', 'src-main/core/backup/engine/worker.ts', 'src-main/core/backup/engine/scan.ts', 'src-main/core/backup/engine/walk.ts', '--bundle', '--platform=node', '--format=esm',
-    '--packages=external', `--outdir=${OUT}`, '--entry-names=[name]', '--log-level=warning'], { cwd: ROOT });
+  run(
+    'npx',
+    [
+      'esbuild',
+      'test/bench/backup-cli.ts',
+      'src-main/core/backup/engine/worker.ts',
+      'src-main/core/backup/engine/scan.ts',
+      'src-main/core/backup/engine/walk.ts',
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outdir=${OUT}`,
+      '--entry-names=[name]',
+      '--log-level=warning',
+    ],
+    { cwd: ROOT },
+  );
 
   mkdirSync(data, { recursive: true });
   if (!existsSync(sources[0]!)) generate(sources[0]!);
@@ -296,7 +336,9 @@ function localSteps(files: number[], bytes: number[], warm: (...paths: string[])
   warm('data');
   const loadBefore = loadavg()[0]!;
 
-  const rows = Object.fromEntries(TOOLS.map((t) => [t, { first: 0, noChange: 0, changed: 0, restore: 0, repoMiB: 0, peakMiB: 0, stepMiB: {}, restoreOk: false }])) as Record<Tool, Row>;
+  const rows = Object.fromEntries(
+    TOOLS.map((t) => [t, { first: 0, noChange: 0, changed: 0, restore: 0, repoMiB: 0, peakMiB: 0, stepMiB: {}, restoreOk: false }]),
+  ) as Record<Tool, Row>;
   const peak = (t: Tool, m: number) => (rows[t].peakMiB = Math.max(rows[t].peakMiB, m));
   const step = (t: Tool, s: 'backup' | 'restore', n: number, target = '') => {
     const c = command(t, s, n, target);
@@ -385,7 +427,9 @@ function localSteps(files: number[], bytes: number[], warm: (...paths: string[])
   const eachRound = (['first', 'noChange', 'restore'] as const)
     .map((k) => {
       const label = { first: 'first backup', noChange: 'no-change backup', restore: 'restore' }[k];
-      const per = times.twofold[k].map((_, i) => `${TOOLS.map((t) => times[t][k][i]!.toFixed(2)).join(' / ')} (${ratio(times.twofold[k][i]!, times.restic[k][i]!).toFixed(2)}×)`);
+      const per = times.twofold[k].map(
+        (_, i) => `${TOOLS.map((t) => times[t][k][i]!.toFixed(2)).join(' / ')} (${ratio(times.twofold[k][i]!, times.restic[k][i]!).toFixed(2)}×)`,
+      );
       return `${label}: ${per.join(', ')}`;
     })
     .join('; ');
@@ -420,7 +464,8 @@ async function remote(files: number[], bytes: number[]): Promise<void> {
     ? `the same data as above (${files[0]! + files[1]!} files, ${((bytes[0]! + bytes[1]!) / 2 ** 20).toFixed(0)} MiB)`
     : `the generated tree above (${files[0]} files, ${(bytes[0]! / 2 ** 20).toFixed(0)} MiB)`;
   say(`remote steps (${NETWORKS.join(', ')}): ${what}`);
-  const warm = () => run('sh', ['-c', `tar -C ${JSON.stringify(work)} -cf - ${remoteSources.map((s) => s.slice(work.length + 1)).join(' ')} | cat > /dev/null`]);
+  const warm = () =>
+    run('sh', ['-c', `tar -C ${JSON.stringify(work)} -cf - ${remoteSources.map((s) => s.slice(work.length + 1)).join(' ')} | cat > /dev/null`]);
   const loadBefore = loadavg()[0]!;
   const rows = await remoteSteps({ work, sources: remoteSources, cli: CLI, env, say, warm }, [0, 20], [...NETWORKS] as Network[]);
   const loadAfter = loadavg()[0]!;

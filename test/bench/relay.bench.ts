@@ -59,8 +59,24 @@ async function startRelay(port: number): Promise<ChildProcess> {
   // buffer bound, the queues and the memory budget stay at their defaults.
   const child = fork(
     `${ROOT}src-relay/main.ts`,
-    ['--port', String(port), '--rate', high, '--burst', high, '--route-rate', high, '--route-burst', high,
-      '--address-connections', high, '--address-queue', '1000M', '--connection-queue', '1000M'],
+    [
+      '--port',
+      String(port),
+      '--rate',
+      high,
+      '--burst',
+      high,
+      '--route-rate',
+      high,
+      '--route-burst',
+      high,
+      '--address-connections',
+      high,
+      '--address-queue',
+      '1000M',
+      '--connection-queue',
+      '1000M',
+    ],
     { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   await new Promise<void>((resolve) => {
@@ -95,13 +111,15 @@ async function connectIdle(url: string, n: number): Promise<WebSocket[]> {
   const batch = 250;
   for (let i = 0; i < n; i += batch) {
     const some = await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(url, { perMessageDeflate: false });
-          ws.once('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token: randomToken(32) })));
-          ws.once('message', () => resolve(ws)); // ready
-          ws.once('error', reject);
-        }),
+      Array.from(
+        { length: Math.min(batch, n - i) },
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(url, { perMessageDeflate: false });
+            ws.once('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token: randomToken(32) })));
+            ws.once('message', () => resolve(ws)); // ready
+            ws.once('error', reject);
+          }),
       ),
     );
     all.push(...some);
@@ -205,7 +223,8 @@ async function pushRoundTrips(relayUrl: string, n: number): Promise<{ samples: n
         const parsed = parseBody(text);
         if (!parsed) return;
         void openAnswer(desktopKeys.ans, desktopKeys.verify, record.deviceId, parsed).then((opened) => {
-          if ('answer' in opened) resolve(judgeAnswer({ txId: request.txId, hash, number, time: request.time, expiresAt: request.expiresAt }, opened.answer, Date.now()));
+          if ('answer' in opened)
+            resolve(judgeAnswer({ txId: request.txId, hash, number, time: request.time, expiresAt: request.expiresAt }, opened.answer, Date.now()));
         });
       };
       desktop.send(record.route, body, 60_000);
@@ -423,7 +442,7 @@ function writeSection(id: string, title: string, body: string): void {
   const section = `${start}\n## ${title}\n\n${body.trim()}\n${end}`;
   let doc = existsSync(file)
     ? readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nEach section is written by its benchmark (`npm run bench:NAME`); the figures are from one run\non this project\'s machine. Re-run a benchmark to refresh its section.\n';
+    : "# Benchmarks\n\nEach section is written by its benchmark (`npm run bench:NAME`); the figures are from one run\non this project's machine. Re-run a benchmark to refresh its section.\n";
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
   doc = i >= 0 && j > i ? doc.slice(0, i) + section + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${section}\n`;

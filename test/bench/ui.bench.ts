@@ -73,11 +73,17 @@ async function main(): Promise<void> {
   const keyring = await startPrivateKeyring();
   Object.assign(process.env, keyring.env);
   const dataDir = mkdtempSync(join(tmpdir(), 'twofold-bench-ui-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
   try {
     // An existing account, so the console opens on the lock screen.
     const app = createApp({ dataDir, appVersion: 'bench', idleCheckMs: 0 });
-    const setup = await app.router.call({ method: 'account.setup', input: { accountName: 'Ada', password: 'correct horse battery staple 1893' } }, { face: 'test', ip: '127.0.0.1', workstation: 'bench' });
+    const setup = await app.router.call(
+      { method: 'account.setup', input: { accountName: 'Ada', password: 'correct horse battery staple 1893' } },
+      { face: 'test', ip: '127.0.0.1', workstation: 'bench' },
+    );
     if (!setup.ok) throw new Error(setup.error.message);
     app.close();
 

@@ -6,7 +6,20 @@
  * repository. Every main screen is screenshotted and scanned with axe.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, ftruncateSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  ftruncateSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -42,7 +55,11 @@ beforeAll(async () => {
 
   browser = await launchChromium();
   c = await startTestConsole();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, permissions: ['clipboard-read', 'clipboard-write'] });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads: true,
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   page = await context.newPage();
   await page.goto(c.server.loginUrl);
 });
@@ -166,9 +183,7 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await screenshot(page, '11-run-progress');
     // A better picture once the bytes move, if the run is not over by then.
     const moving = async () => (await page.getByTestId('job-bytes').allTextContents()).some((t) => !t.startsWith('0 B'));
-    await expect
-      .poll(async () => (await page.getByTestId('job-outcome').count()) > 0 || (await moving()), { timeout: 20_000, interval: 50 })
-      .toBe(true);
+    await expect.poll(async () => (await page.getByTestId('job-outcome').count()) > 0 || (await moving()), { timeout: 20_000, interval: 50 }).toBe(true);
     if (await moving()) await screenshot(page, '11-run-progress');
 
     const outcome = page.getByTestId('job-outcome');
@@ -200,7 +215,10 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     // The run's snapshot id opens that snapshot.
     const id = (await rows.nth(0).locator('td').last().textContent())!.trim();
     expect(id).toMatch(/^[0-9a-f]{8}$/);
-    await rows.nth(0).getByRole('button', { name: `Open snapshot ${id}` }).click();
+    await rows
+      .nth(0)
+      .getByRole('button', { name: `Open snapshot ${id}` })
+      .click();
     await page.getByRole('heading', { name: 'Snapshots & restore', level: 1 }).waitFor();
     await page.getByTestId('snapshot-browser').waitFor();
     expect(await page.getByTestId('snapshots-table').locator('tr[aria-current="true"] code').first().textContent()).toBe(id);
@@ -304,7 +322,10 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     await section('Snapshots & restore', 'Snapshots & restore');
     const rows = page.getByTestId('snapshots-table').locator('tbody tr');
     await expect.poll(() => rows.count()).toBe(2);
-    await page.getByRole('button', { name: /^Delete the snapshot of / }).last().click();
+    await page
+      .getByRole('button', { name: /^Delete the snapshot of / })
+      .last()
+      .click();
     await confirmStepUp(/^Confirm: Delete the snapshot [0-9a-f]{8} of /);
     await page.getByText(/^Deleted the snapshot [0-9a-f]{8}\./).waitFor();
     await expect.poll(() => rows.count()).toBe(1);
@@ -415,7 +436,9 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
     const packs = await page.getByTestId('repair-packs').innerText();
     expect(packs).toMatch(/[0-9a-f]{8} was removed: \d+ objects? saved, \d+ objects? lost\./);
     const rewritten = await page.getByTestId('repair-snapshots').innerText();
-    expect(rewritten).toMatch(new RegExp(`is now [0-9a-f]{8}, marked repaired; it lost \\d+ items?:\\s+${basename(source)}/\\S+: its data is missing from the repository`));
+    expect(rewritten).toMatch(
+      new RegExp(`is now [0-9a-f]{8}, marked repaired; it lost \\d+ items?:\\s+${basename(source)}/\\S+: its data is missing from the repository`),
+    );
     await screenshot(page, '15-repair-report');
     await a11y();
 
@@ -426,7 +449,14 @@ describe('backups in the browser', { timeout: 90_000 }, () => {
 
     // The repaired snapshot says so in the list.
     await section('Snapshots & restore', 'Snapshots & restore');
-    await expect.poll(() => page.getByTestId('snapshots-table').getByText(/^Repaired: \d+ items? lost$/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('snapshots-table')
+          .getByText(/^Repaired: \d+ items? lost$/)
+          .count(),
+      )
+      .toBe(1);
   });
 
   it('deletes the backup set with a step-up', async () => {

@@ -80,7 +80,9 @@ async function pairOnPage(a: TestApp, p: Page, begin: { link: string; pairingId:
   const prompt = p.getByRole('region', { name: 'Pair a companion' });
   await prompt.waitFor();
   await expect.poll(() => p.textContent('#pair-who')).toBe('Ada on test-workstation wants to add this device as a companion for push approval.');
-  expect(await p.textContent('#pair-trust')).toBe(`This page comes from ${host.origin}. Messages go through the relay at ${relayHost}, which sees only encrypted data.`);
+  expect(await p.textContent('#pair-trust')).toBe(
+    `This page comes from ${host.origin}. Messages go through the relay at ${relayHost}, which sees only encrypted data.`,
+  );
   await p.getByRole('button', { name: 'Pair this device' }).click();
   const code = p.getByLabel('Comparison code');
   await code.waitFor();
@@ -141,7 +143,9 @@ function pageTokens(p: Page, names: string[]): Promise<Record<string, string>> {
 const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
 /** The state a finished request card shows: its word, its sentence, and whether anything in it can still be pressed. */
-async function finishedCard(card: Locator): Promise<{ state: string | null; detail: string | null; answerShown: boolean; timeLeftShown: boolean; enabledButtons: number }> {
+async function finishedCard(
+  card: Locator,
+): Promise<{ state: string | null; detail: string | null; answerShown: boolean; timeLeftShown: boolean; enabledButtons: number }> {
   return {
     state: await card.locator('.r-state').textContent(),
     detail: await card.locator('.r-detail').textContent(),
@@ -203,7 +207,7 @@ describe('the web companion', () => {
     expect(await a11yFindingsBothThemes(p)).toEqual([]);
   });
 
-  it('wears the desktop UI\'s design tokens, light and dark', async () => {
+  it("wears the desktop UI's design tokens, light and dark", async () => {
     const p = await phonePage();
     await p.goto(host.url);
     await expect.poll(() => p.textContent('#connection')).toBe('Not paired yet.');
@@ -218,7 +222,9 @@ describe('the web companion', () => {
     }
     await p.emulateMedia({ colorScheme: 'light' });
     // The browser's own bars take the page's surface colour.
-    expect(await p.locator('meta[name="theme-color"][media="(prefers-color-scheme: light)"]').getAttribute('content')).toBe(declaredTokens('light')['--surface']);
+    expect(await p.locator('meta[name="theme-color"][media="(prefers-color-scheme: light)"]').getAttribute('content')).toBe(
+      declaredTokens('light')['--surface'],
+    );
     expect(await p.locator('meta[name="theme-color"][media="(prefers-color-scheme: dark)"]').getAttribute('content')).toBe(declaredTokens('dark')['--surface']);
     // Not paired: the page says how to pair, in the desktop's words, and no request list.
     expect(await p.getByText('In Twofold Backup, open Security and choose Pair a companion under Devices').isVisible()).toBe(true);
@@ -232,7 +238,14 @@ describe('the web companion', () => {
     const href = await p.locator('link[rel="manifest"]').getAttribute('href');
     const manifest = await p.request.get(new URL(href!, host.url).href);
     expect(manifest.headers()['content-type']).toBe('application/manifest+json');
-    const body = (await manifest.json()) as { name: string; display: string; start_url: string; background_color: string; theme_color: string; icons: { src: string }[] };
+    const body = (await manifest.json()) as {
+      name: string;
+      display: string;
+      start_url: string;
+      background_color: string;
+      theme_color: string;
+      icons: { src: string }[];
+    };
     expect(body).toMatchObject({ name: 'Twofold companion', display: 'standalone', start_url: './' });
     expect([body.background_color, body.theme_color]).toEqual([declaredTokens('light')['--bg'], declaredTokens('light')['--surface']]);
     const icon = await p.request.get(new URL(body.icons[0]!.src, new URL(href!, host.url)).href);
@@ -287,7 +300,13 @@ describe('the web companion', () => {
 
     await card.getByRole('button', { name: `Approve with ${push.number}` }).click();
     await expect.poll(() => card.locator('.r-state').textContent()).toBe('Approved');
-    expect(await finishedCard(card)).toEqual({ state: 'Approved', detail: `You picked ${push.number}.`, answerShown: false, timeLeftShown: false, enabledButtons: 0 });
+    expect(await finishedCard(card)).toEqual({
+      state: 'Approved',
+      detail: `You picked ${push.number}.`,
+      answerShown: false,
+      timeLeftShown: false,
+      enabledButtons: 0,
+    });
     // The pressed button is gone: the focus waits on the list's heading, not lost at the page's end.
     expect(await p.evaluate('document.activeElement.id')).toBe('requests-title');
     expect(await t.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).toMatchObject({ state: 'approved' });
@@ -365,7 +384,13 @@ describe('the web companion', () => {
     await card.waitFor();
     await t.ok('push.cancel', { requestId: push.requestId });
     await expect.poll(() => card.locator('.r-state').textContent()).toBe('Cancelled');
-    expect(await finishedCard(card)).toEqual({ state: 'Cancelled', detail: 'The request was cancelled on the computer.', answerShown: false, timeLeftShown: false, enabledButtons: 0 });
+    expect(await finishedCard(card)).toEqual({
+      state: 'Cancelled',
+      detail: 'The request was cancelled on the computer.',
+      answerShown: false,
+      timeLeftShown: false,
+      enabledButtons: 0,
+    });
     expect(await card.getByRole('button', { name: `Approve with ${push.number}`, includeHidden: true, disabled: true }).count()).toBe(1);
   });
 
@@ -433,7 +458,16 @@ describe('a relay that injects script into the companion page it would serve', (
     expect(hostile.loot).toEqual([]);
     const carried = hostile.recorded.map(({ frame }) => String(frame.body)).join('\n');
     expect(hostile.recorded.length).toBeGreaterThan(3);
-    for (const visible of [otpSeed, parsePairingLink(link).s, parsePairingLink(begin.link).s, 'Ada', 'Unlock', 'test-workstation', 'Browser phone', requestId]) {
+    for (const visible of [
+      otpSeed,
+      parsePairingLink(link).s,
+      parsePairingLink(begin.link).s,
+      'Ada',
+      'Unlock',
+      'test-workstation',
+      'Browser phone',
+      requestId,
+    ]) {
       expect(carried).not.toContain(visible);
     }
   });
@@ -443,7 +477,9 @@ describe('a relay that injects script into the companion page it would serve', (
     await hostile.start();
     t = await app(hostile.url);
     const trustRelay = { choice: { source: 'relay' as const } };
-    expect((await t.ok('push.setWebCompanion', trustRelay, await t.passwordProof('push.setWebCompanion', trustRelay))).url).toBe(`${hostile.httpOrigin}/companion/`);
+    expect((await t.ok('push.setWebCompanion', trustRelay, await t.passwordProof('push.setWebCompanion', trustRelay))).url).toBe(
+      `${hostile.httpOrigin}/companion/`,
+    );
     const begin = await t.ok('push.beginPairing', {});
     expect(begin.webCompanion).toEqual({ source: 'relay', url: `${hostile.httpOrigin}/companion/` });
     const context = await browser.newContext();

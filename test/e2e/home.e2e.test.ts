@@ -18,8 +18,23 @@ import { readQr, screenshot, TestAuthenticator } from '../helpers/e2e.js';
 import { tourShot } from '../helpers/screenshots.js';
 
 // The functions given to page.evaluate run in the page: these are the page's globals they use.
-interface PageElement { tagName: string; classList: Iterable<string>; children: Iterable<PageElement>; textContent: string | null; tabIndex: number; getBoundingClientRect(): { right: number }; closest(selector: string): PageElement | null; focus(): void; removeAttribute(name: string): void }
-declare const document: { documentElement: { clientWidth: number; scrollWidth: number }; body: PageElement; activeElement: PageElement | null; querySelectorAll(selector: string): Iterable<PageElement> };
+interface PageElement {
+  tagName: string;
+  classList: Iterable<string>;
+  children: Iterable<PageElement>;
+  textContent: string | null;
+  tabIndex: number;
+  getBoundingClientRect(): { right: number };
+  closest(selector: string): PageElement | null;
+  focus(): void;
+  removeAttribute(name: string): void;
+}
+declare const document: {
+  documentElement: { clientWidth: number; scrollWidth: number };
+  body: PageElement;
+  activeElement: PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+};
 declare function getComputedStyle(el: unknown): { position: string };
 
 let browser: Browser;

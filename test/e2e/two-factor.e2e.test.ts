@@ -23,7 +23,11 @@ beforeAll(async () => {
   browser = await launchChromium();
   c = await startTestConsole();
   // axe needs a page of an explicit context.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, permissions: ['clipboard-read', 'clipboard-write'] });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads: true,
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   page = await context.newPage();
   await page.goto(c.server.loginUrl);
 });
@@ -90,13 +94,22 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     expect(recoveryCodes).toHaveLength(10);
     for (const code of recoveryCodes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/);
     // One column: every code starts at the same place, on one line, clear of its number ("10." included).
-    const boxes = await page.getByTestId('recovery-codes').locator('li').evaluateAll((items) =>
-      items.map((li) => {
-        const row = li.getBoundingClientRect();
-        const code = li.querySelector('code')!.getBoundingClientRect();
-        return { left: code.left, top: code.top, height: code.height, gap: code.left - row.left, lineHeight: parseFloat(li.ownerDocument.defaultView!.getComputedStyle(li).lineHeight) };
-      }),
-    );
+    const boxes = await page
+      .getByTestId('recovery-codes')
+      .locator('li')
+      .evaluateAll((items) =>
+        items.map((li) => {
+          const row = li.getBoundingClientRect();
+          const code = li.querySelector('code')!.getBoundingClientRect();
+          return {
+            left: code.left,
+            top: code.top,
+            height: code.height,
+            gap: code.left - row.left,
+            lineHeight: parseFloat(li.ownerDocument.defaultView!.getComputedStyle(li).lineHeight),
+          };
+        }),
+      );
     expect(new Set(boxes.map((b) => Math.round(b.left))).size).toBe(1);
     for (const [i, b] of boxes.entries()) {
       expect(b.height).toBeLessThan(b.lineHeight * 1.5);
@@ -161,7 +174,9 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     // Generic (it never says which part was wrong), but it says what to do.
     await expect
       .poll(() => page.getByRole('alert').textContent())
-      .toBe('That code did not work. Enter the code your authenticator app or companion shows right now (it changes every 30 seconds), or use a recovery code.');
+      .toBe(
+        'That code did not work. Enter the code your authenticator app or companion shows right now (it changes every 30 seconds), or use a recovery code.',
+      );
     for (let i = 1; i < 5; i++) {
       await field.fill('000000');
       await page.getByRole('button', { name: 'Unlock' }).click();
@@ -216,7 +231,17 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     const table = page.getByTestId('audit-table');
     await table.waitFor();
     const events = await table.locator('tbody tr .event-name').allTextContents();
-    for (const name of ['Account created', 'Device added', 'New recovery codes made', 'Second factor accepted', 'Wrong code', 'Recovery code used', 'Action confirmed', 'Device removed', 'Two-factor authentication turned off']) {
+    for (const name of [
+      'Account created',
+      'Device added',
+      'New recovery codes made',
+      'Second factor accepted',
+      'Wrong code',
+      'Recovery code used',
+      'Action confirmed',
+      'Device removed',
+      'Two-factor authentication turned off',
+    ]) {
       expect(events).toContain(name);
     }
     await tourShot(page, 'audit-log');
@@ -237,15 +262,17 @@ describe('two-factor authentication in the browser', { timeout: 120_000 }, () =>
     await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
     // "Locks and lockouts" is what it says: the locks and the throttle's lockouts.
     await page.getByLabel('Event').selectOption({ label: 'Locks and lockouts' });
-    await expect.poll(async () => new Set(await table.locator('tbody tr .event-name').allTextContents())).toEqual(
-      new Set(['Locked', 'Locked out for a while (too many failed attempts)']),
-    );
+    await expect
+      .poll(async () => new Set(await table.locator('tbody tr .event-name').allTextContents()))
+      .toEqual(new Set(['Locked', 'Locked out for a while (too many failed attempts)']));
     await page.getByLabel('Event').selectOption({ label: 'Wrong code' });
     await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
     await page.getByRole('button', { name: 'Check integrity' }).click();
     expect(await page.getByTestId('audit-verify').textContent()).toMatch(/^The log is intact: all \d+ rows verify\.$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n'); // RFC 4180 lines
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n'); // RFC 4180 lines
     expect(csv[0]).toBe('time,account,device,action,workstation,ip,outcome,detail');
     expect(csv).toHaveLength(6);
     await screenshot(page, '08-audit-log');

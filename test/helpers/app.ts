@@ -36,17 +36,13 @@ export interface TestApp {
   remove(): void;
 }
 
-export function makeTestApp(
-  options: { dataDir?: string; clock?: FakeClock; wrapHandlers?: (h: Handlers) => Handlers } = {},
-): TestApp {
+export function makeTestApp(options: { dataDir?: string; clock?: FakeClock; wrapHandlers?: (h: Handlers) => Handlers } = {}): TestApp {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'twofold-test-'));
   const clock = options.clock ?? new FakeClock();
   // Tests run Argon2id at OWASP's minimum cost: the floor the calibration never goes below.
   const app = createApp({ dataDir, appVersion: '0.0.0-test', clock, idleCheckMs: 0, kdfTargetMs: 1 }, options.wrapHandlers);
   const call = async <M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string) =>
-    (await app.router.call({ method, input, ...(stepUpProof ? { stepUpProof } : {}) }, TEST_CONTEXT)) as ApiResult<
-      OutputOf<M>
-    >;
+    (await app.router.call({ method, input, ...(stepUpProof ? { stepUpProof } : {}) }, TEST_CONTEXT)) as ApiResult<OutputOf<M>>;
   const testApp: TestApp = {
     app,
     dataDir,

@@ -21,10 +21,7 @@ const ctx = { face: 'test', ip: '127.0.0.1', workstation: 'child' } as const;
 let lastProof: string | undefined;
 for (const call of script.calls) {
   process.stdout.write(`${JSON.stringify({ calling: call.method })}\n`);
-  const result = await app.router.call(
-    { method: call.method, input: call.input, ...(call.useLastProof && lastProof ? { stepUpProof: lastProof } : {}) },
-    ctx,
-  );
+  const result = await app.router.call({ method: call.method, input: call.input, ...(call.useLastProof && lastProof ? { stepUpProof: lastProof } : {}) }, ctx);
   if (result.ok && typeof (result.value as { proof?: unknown }).proof === 'string') {
     lastProof = (result.value as { proof: string }).proof;
   }

@@ -84,7 +84,11 @@ export function makeEdgeTree(root: string): void {
   file(p(root, 'pair-1'), Buffer.alloc(300_000, 7));
   linkSync(p(root, 'pair-1'), p(root, 'pair-2'));
   // A FIFO, a socket, and (root only) a device node.
-  python([['fifo', p(root, 'fifo')], ['socket', p(root, 'socket')], ...(asRoot ? [['chardev', p(root, 'null'), 1, 3] as [string, Buffer, number, number]] : [])]);
+  python([
+    ['fifo', p(root, 'fifo')],
+    ['socket', p(root, 'socket')],
+    ...(asRoot ? [['chardev', p(root, 'null'), 1, 3] as [string, Buffer, number, number]] : []),
+  ]);
   // setuid and setgid on files not owned by root; a setgid and a sticky folder.
   file(p(root, 'setuid'), '#!/bin/sh\n', 0o755);
   file(p(root, 'setgid'), '#!/bin/sh\n', 0o755);
@@ -102,7 +106,11 @@ export function makeEdgeTree(root: string): void {
   const moonLanding = BigInt(Date.UTC(1969, 6, 20, 20, 17, 40) / 1000) * 1_000_000_000n;
   const later = BigInt(Date.UTC(2021, 4, 6, 7, 8, 9) / 1000) * 1_000_000_000n;
   const when = (i: number) => (i % 3 === 0 ? moonLanding + BigInt(i) * 1_000_000_000n + 123_456_789n : later + BigInt(100_000_001 + i * 7919));
-  python(walk(root).reverse().map((entry, i): [string, Buffer, string] => ['times', entry, when(i).toString()]));
+  python(
+    walk(root)
+      .reverse()
+      .map((entry, i): [string, Buffer, string] => ['times', entry, when(i).toString()]),
+  );
   chmodSync(p(root, 'read-only'), 0o555);
 }
 
@@ -141,13 +149,19 @@ export function reportTree(root: string): TreeReport {
     const name = rel.toString('latin1');
     if (st.atimeNs !== st.mtimeNs) atimeNotMtime.push(name);
     if (!st.isDirectory()) byInode.set(`${st.dev}:${st.ino}`, [...(byInode.get(`${st.dev}:${st.ino}`) ?? []), name]);
-    if (st.isDirectory()) for (const child of readdirSync(path, { encoding: 'buffer' }).sort(Buffer.compare)) visit(Buffer.concat([rel, Buffer.from('/'), child]));
+    if (st.isDirectory())
+      for (const child of readdirSync(path, { encoding: 'buffer' }).sort(Buffer.compare)) visit(Buffer.concat([rel, Buffer.from('/'), child]));
   };
   visit(Buffer.from('.'));
-  const stat = execFileSync('sh', ['-c', "find . -print0 | sort -z | xargs -0 stat --printf '%n|%F|%a|%u|%g|%s|%h|%t,%T|%y\\n'"], { cwd: root }).toString('latin1');
+  const stat = execFileSync('sh', ['-c', "find . -print0 | sort -z | xargs -0 stat --printf '%n|%F|%a|%u|%g|%s|%h|%t,%T|%y\\n'"], { cwd: root }).toString(
+    'latin1',
+  );
   // One getfattr over the sorted names: -R would list each folder in the order it reads it.
   const xattrs = execFileSync('sh', ['-c', 'find . -print0 | sort -z | xargs -0 getfattr -h -d -m - -e hex'], { cwd: root }).toString('latin1');
-  const links = [...byInode.values()].filter((names) => names.length > 1).map((names) => names.sort()).sort();
+  const links = [...byInode.values()]
+    .filter((names) => names.length > 1)
+    .map((names) => names.sort())
+    .sort();
   return { stat, xattrs, links, atimeNotMtime };
 }
 
@@ -164,4 +178,3 @@ export function diffTree(a: string, b: string): string {
     .filter((line) => line !== '' && !/^File .* is a (fifo|socket|character special file|block special file) while file .* is a \1$/.test(line))
     .join('\n');
 }
-

@@ -72,7 +72,14 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
 function secretServiceOwned(env: Record<string, string>): boolean {
   const probe = spawnSync(
     'dbus-send',
-    ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'],
+    [
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus.NameHasOwner',
+      'string:org.freedesktop.secrets',
+    ],
     { env: { ...process.env, ...env }, encoding: 'utf8' },
   );
   return probe.status === 0 && probe.stdout.includes('boolean true');

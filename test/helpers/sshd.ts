@@ -96,9 +96,13 @@ function freePort(): Promise<number> {
 }
 
 function keygen(file: string, type: 'ed25519' | 'rsa', passphrase = '', pem = false): string {
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), ...(pem ? ['-m', 'PEM'] : []), '-N', passphrase, '-C', 'twofold-test', '-f', file], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'ssh-keygen',
+    ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), ...(pem ? ['-m', 'PEM'] : []), '-N', passphrase, '-C', 'twofold-test', '-f', file],
+    {
+      stdio: 'ignore',
+    },
+  );
   return readFileSync(file, 'utf8');
 }
 
@@ -212,7 +216,20 @@ export async function startSshd(): Promise<SshdServer> {
     if (child) return;
     const cfg = join(dir, 'sshd_config');
     const [cmd, args] = password
-      ? ['unshare', ['-m', 'sh', '-c', 'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=2m tmpfs "$4" && exec "$2" -D -e -f "$3"', 'sh', join(dir, 'shadow'), SSHD, cfg, smallDisk]]
+      ? [
+          'unshare',
+          [
+            '-m',
+            'sh',
+            '-c',
+            'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=2m tmpfs "$4" && exec "$2" -D -e -f "$3"',
+            'sh',
+            join(dir, 'shadow'),
+            SSHD,
+            cfg,
+            smallDisk,
+          ],
+        ]
       : [SSHD, ['-D', '-e', '-f', cfg]];
     // A process group of its own: stop() kills the listener and every session it forked.
     const c = spawn(cmd as string, args as string[], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });

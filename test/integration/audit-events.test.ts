@@ -77,10 +77,7 @@ describe('the audit log records', () => {
       ['failure', '7 failed attempts in a row: next attempt in 4 s'],
     ]);
     expect(lockouts.at(-2)).toEqual(['failure', '19 failed attempts in a row: next attempt in 15 min']);
-    expect(lockouts.at(-1)).toEqual([
-      'failure',
-      '20 failed attempts in a row: hard stop; one attempt an hour, and only a recovery code finishes an unlock',
-    ]);
+    expect(lockouts.at(-1)).toEqual(['failure', '20 failed attempts in a row: hard stop; one attempt an hour, and only a recovery code finishes an unlock']);
     expect(lockouts).toHaveLength(HARD_STOP_FAILURES - 4);
     t.clock.advance(60 * 60_000);
     await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
@@ -107,7 +104,12 @@ describe('the audit log records', () => {
     await settled(t, (await t.ok('backup.sets.run', { setId: set.id })).jobId);
     const [snapshot] = (await t.ok('backup.snapshots.list', { repositoryId: repository.id })).snapshots;
     const target = join(work, 'restored');
-    const restore = { repositoryId: repository.id, snapshotId: snapshot!.id, paths: ['Documents/letter.txt'], target: { kind: 'folder' as const, path: target } };
+    const restore = {
+      repositoryId: repository.id,
+      snapshotId: snapshot!.id,
+      paths: ['Documents/letter.txt'],
+      target: { kind: 'folder' as const, path: target },
+    };
     await settled(t, (await t.ok('backup.restore.start', restore)).jobId);
     const forget = { repositoryId: repository.id, snapshotIds: [snapshot!.id] };
     await t.ok('backup.snapshots.forget', forget, await t.passwordProof('backup.snapshots.forget', forget));
@@ -128,10 +130,17 @@ describe('the audit log records', () => {
     const forgotten = await rows(t, 'snapshots.forgotten');
     expect(forgotten).toHaveLength(2);
     expect(forgotten[0]![1]).toMatch(/^2 snapshots of “Docs” in “Disk” by its retention \(manual run\): [0-9a-f]{8}, [0-9a-f]{8}$/);
-    expect(forgotten[1]![1]).toBe(`1 snapshot from ${repo}: ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+    expect(forgotten[1]![1]).toBe(
+      `1 snapshot from ${repo}: ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    );
     expect((await rows(t, 'prune.finished')).map(([o]) => o)).toEqual(['success', 'success']);
     expect(await rows(t, 'repair.finished')).toEqual([
-      ['success', expect.stringMatching(/^“Disk”: 0 damaged packs removed; 0 blobs lost; index rebuilt over \d+ packs?; 0 snapshots rewritten; 0 snapshot files deleted$/)],
+      [
+        'success',
+        expect.stringMatching(
+          /^“Disk”: 0 damaged packs removed; 0 blobs lost; index rebuilt over \d+ packs?; 0 snapshots rewritten; 0 snapshot files deleted$/,
+        ),
+      ],
     ]);
     const what = `1 item (Documents/letter.txt) from snapshot ${snapshot!.id.slice(0, 8)} of ${new Date(snapshot!.time).toISOString().slice(0, 16).replace('T', ' ')} UTC of ${repo} to ${target}; stops at an existing file`;
     expect(await rows(t, 'restore.started')).toEqual([['info', what]]);

@@ -96,12 +96,8 @@ describe('the audit log', () => {
 
   it('refuses a malformed event and a short key', () => {
     const log = setup();
-    expect(() => log.append({ ...AT, action: 'password.guessed' as never, outcome: 'failure' })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
-    );
-    expect(() => log.append({ ...AT, action: 'lockout', outcome: 'failure', detail: 'x'.repeat(501) })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
-    );
+    expect(() => log.append({ ...AT, action: 'password.guessed' as never, outcome: 'failure' })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => log.append({ ...AT, action: 'lockout', outcome: 'failure', detail: 'x'.repeat(501) })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     expect(store.db.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(0);
     expect(() => new AuditLog(store, Buffer.alloc(16), clock)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
@@ -199,9 +195,7 @@ describe('the audit log', () => {
     log.append({ ...AT, action: 'lockout', outcome: 'failure', detail: '\t=1+1' });
     log.append({ ...AT, action: 'locked', outcome: 'info', detail: '\r=1+1' });
     log.append({ ...AT, action: 'locked', outcome: 'info', detail: '+1' });
-    expect(log.exportCsv({ action: 'lockout' })).toBe(
-      `${AUDIT_CSV_HEADER}\r\n2026-01-02T03:04:05.678Z,,,lockout,desk-1,10.0.0.3,failure,'\t=1+1\r\n`,
-    );
+    expect(log.exportCsv({ action: 'lockout' })).toBe(`${AUDIT_CSV_HEADER}\r\n2026-01-02T03:04:05.678Z,,,lockout,desk-1,10.0.0.3,failure,'\t=1+1\r\n`);
     expect(log.exportCsv({ action: 'locked' }).split('\r\n')).toEqual([
       AUDIT_CSV_HEADER,
       "2026-01-02T03:04:05.678Z,,,locked,desk-1,10.0.0.3,info,'+1",
@@ -214,9 +208,7 @@ describe('the audit log', () => {
   it('refuses UPDATE, DELETE and INSERT OR REPLACE through the triggers, even from our own connection', () => {
     const log = setup();
     fill(log);
-    expect(() => store.db.prepare("UPDATE audit_log SET outcome = 'success' WHERE id = 1").run()).toThrow(
-      /append-only/,
-    );
+    expect(() => store.db.prepare("UPDATE audit_log SET outcome = 'success' WHERE id = 1").run()).toThrow(/append-only/);
     expect(() => store.db.prepare('DELETE FROM audit_log WHERE id = 2').run()).toThrow(/append-only/);
     expect(() => store.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
     expect(() =>

@@ -137,7 +137,7 @@ describe('a large file that changes while it is read', () => {
 });
 
 describe('a small file that changes between the walk and its read', () => {
-  it('is read again and stored as the version read, with that version\'s size and time', async () => {
+  it("is read again and stored as the version read, with that version's size and time", async () => {
     const note = join(source, 'note.txt');
     let changed = false;
     const { result, restored } = await backupAndRestore('small', {

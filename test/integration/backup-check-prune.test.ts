@@ -126,10 +126,7 @@ describe('forget and prune', () => {
     await expect(prune(repo)).rejects.toMatchObject({ code: 'REPO_LOCKED' });
     await held.release();
     // A lock left by a process that no longer exists on this host is stale.
-    writeFileSync(
-      join(repoFile(repo, 'locks'), 'a'.repeat(64)),
-      JSON.stringify({ host: hostname(), pid: 2 ** 22 + 12345, time: Date.now(), exclusive: true }),
-    );
+    writeFileSync(join(repoFile(repo, 'locks'), 'a'.repeat(64)), JSON.stringify({ host: hostname(), pid: 2 ** 22 + 12345, time: Date.now(), exclusive: true }));
     await expect(prune(repo)).resolves.toMatchObject({ packsRemoved: 0 });
   });
 });

@@ -156,7 +156,7 @@ describe('chunks stored by the worker threads', () => {
     expect((await check(repo, { readData: { kind: 'all' } })).ok).toBe(true);
   });
 
-  it('keeps a file whose bytes are an empty folder\'s tree apart from that tree, whichever is stored first', async () => {
+  it("keeps a file whose bytes are an empty folder's tree apart from that tree, whichever is stored first", async () => {
     for (const fileFirst of [true, false]) {
       const source = join(work, `lookalike-${fileFirst}`);
       mkdirSync(source, { recursive: true });

@@ -63,7 +63,10 @@ describe('a tree with everything a file system holds', () => {
     expect(after.xattrs).toContain('system.posix_acl_access=0x');
     expect(after.xattrs).toContain('system.posix_acl_default=0x');
     expect(after.links).toEqual(before.links);
-    expect(after.links).toEqual([['./a/one', './b/two', './three'], ['./pair-1', './pair-2']]);
+    expect(after.links).toEqual([
+      ['./a/one', './b/two', './three'],
+      ['./pair-1', './pair-2'],
+    ]);
     expect(diffTree(source, join(target, 'source'))).toBe('');
   });
 

@@ -62,7 +62,10 @@ describe('a version-1 repository', () => {
       ['hello.txt', 'file', 0o640],
       ['latest', 'symlink', 0o777],
     ]);
-    for (const [snapshot, hello] of [[first!, 'hello from a version 1 repository\n'], [second!, 'hello again, second snapshot\n']] as const) {
+    for (const [snapshot, hello] of [
+      [first!, 'hello from a version 1 repository\n'],
+      [second!, 'hello again, second snapshot\n'],
+    ] as const) {
       const target = join(work, `restored-${snapshot.id.slice(0, 8)}`);
       const summary = await restore(repo, index, snapshot, { targetDir: target, onExisting: 'fail' });
       expect(summary.errors).toEqual([]);

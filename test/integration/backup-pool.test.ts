@@ -95,7 +95,9 @@ describe('a pool with one inline lane', () => {
     try {
       const claims = ClaimTable.create(1024).buffer;
       const results = await Promise.all(
-        ['a.bin', 'b.bin'].map((name) => pool.chunk({ kind: 'chunk', claims, files: [{ path: join(source, name), start: 0, limit: Number.MAX_SAFE_INTEGER }] })),
+        ['a.bin', 'b.bin'].map((name) =>
+          pool.chunk({ kind: 'chunk', claims, files: [{ path: join(source, name), start: 0, limit: Number.MAX_SAFE_INTEGER }] }),
+        ),
       );
       expect(results.map((r) => r.files[0]!.ids)).toEqual([chunkIds(data), chunkIds(data)]);
       expect(results.flatMap((r) => r.stored).sort()).toEqual([...new Set(chunkIds(data))].sort());

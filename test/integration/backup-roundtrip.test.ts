@@ -166,7 +166,11 @@ describe('a backup of a generated tree', () => {
     const { index } = await oddRepo.loadIndex();
     const restored = await restore(oddRepo, index, await oddRepo.loadSnapshot(snapshotId), { targetDir: target, onExisting: 'fail' });
     expect(restored.errors).toEqual([]);
-    expect(readdirSync(join(target, 'odd-names'), { encoding: 'buffer' }).map((b) => b.toString('hex')).sort()).toEqual([latin1.toString('hex'), Buffer.from('fine.txt').toString('hex')].sort());
+    expect(
+      readdirSync(join(target, 'odd-names'), { encoding: 'buffer' })
+        .map((b) => b.toString('hex'))
+        .sort(),
+    ).toEqual([latin1.toString('hex'), Buffer.from('fine.txt').toString('hex')].sort());
     expect(readFileSync(Buffer.concat([Buffer.from(`${target}/odd-names/`), latin1]), 'utf8')).toBe('latin-1 name');
   });
 

@@ -75,7 +75,8 @@ describe('damage through the contract', () => {
     expect(t.app.core.backup.sets.runs(set.id, 1)[0]!.message).toBe('The repository has damage this backup worked around: run Check & repair.');
     const target = join(work, 'restored');
     const restored = await settled(
-      (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: second.result!.snapshotId, target: { kind: 'folder', path: target } })).jobId,
+      (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: second.result!.snapshotId, target: { kind: 'folder', path: target } }))
+        .jobId,
     );
     expect(restored.kind === 'restore' && restored.result?.errors).toEqual([]);
     expect(diffTrees(source, join(target, 'Documents'))).toBe('');
@@ -106,7 +107,9 @@ describe('damage through the contract', () => {
 
     const listed = await t.ok('backup.snapshots.list', { repositoryId: repository.id });
     expect(listed.snapshots.map((s) => s.id)).toEqual([second.result!.snapshotId]);
-    expect(listed.damaged).toEqual([{ kind: 'snapshot', id: damagedId, message: `Snapshot ${damagedId.slice(0, 12)} is damaged (its bytes do not match its name).` }]);
+    expect(listed.damaged).toEqual([
+      { kind: 'snapshot', id: damagedId, message: `Snapshot ${damagedId.slice(0, 12)} is damaged (its bytes do not match its name).` },
+    ]);
 
     const input = { repositoryId: repository.id, snapshotIds: [damagedId.slice(0, 12)] };
     const { proof } = await t.ok('gate.stepUp', { method: 'backup.snapshots.forget', input, password: STRONG_PASSWORD });
@@ -162,7 +165,8 @@ describe.skipIf(!asRoot)('a full disk (needs root to mount a small tmpfs)', () =
     const { repository, set } = await repoAndSet(join(work, 'small', 'repo'));
     const job = await run(set.id);
     expect(job.state).toBe('failed');
-    const message = 'The disk that holds the repository is full. Free some space there (deleting old snapshots and then freeing space helps), then run it again.';
+    const message =
+      'The disk that holds the repository is full. Free some space there (deleting old snapshots and then freeing space helps), then run it again.';
     expect(job.error).toEqual({ code: 'DISK_FULL', message });
     expect(t.app.core.backup.sets.runs(set.id, 1)[0]).toMatchObject({ state: 'failed', message });
     // The repository is left as it was: a check finds nothing damaged.
@@ -175,7 +179,13 @@ describe.skipIf(!asRoot)('a full disk (needs root to mount a small tmpfs)', () =
     const done = await run(set.id);
     unmount.push(smallDisk(join(work, 'target'), '1m'));
     const job = await settled(
-      (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: done.result!.snapshotId, target: { kind: 'folder', path: join(work, 'target') } })).jobId,
+      (
+        await t.ok('backup.restore.start', {
+          repositoryId: repository.id,
+          snapshotId: done.result!.snapshotId,
+          target: { kind: 'folder', path: join(work, 'target') },
+        })
+      ).jobId,
     );
     expect(job.state).toBe('failed');
     expect(job.error).toEqual({ code: 'DISK_FULL', message: 'The disk you are restoring to is full. Free some space there or restore into another folder.' });

@@ -129,7 +129,10 @@ describe('backup through the contract', () => {
     // The path goes back as the UI got it, through JSON, and names the file by its bytes.
     const picked = JSON.parse(JSON.stringify(['Documents/caf\udce9.txt', 'Documents/queue', 'Documents/thesis.pdf', 'Documents/thesis-link.pdf'])) as string[];
     const target = join(work, 'picked');
-    const job = await settled(t, (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snap, paths: picked, target: { kind: 'folder', path: target } })).jobId);
+    const job = await settled(
+      t,
+      (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snap, paths: picked, target: { kind: 'folder', path: target } })).jobId,
+    );
     expect(job.state).toBe('succeeded');
     expect(job.kind === 'restore' && job.result).toMatchObject({ files: 3, special: 1, errors: [] });
     expect(readFileSync(Buffer.concat([Buffer.from(`${target}/Documents/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'utf8')).toBe('Latin-1');
@@ -173,7 +176,7 @@ describe('backup through the contract', () => {
 });
 
 describe('the scheduler', () => {
-  it('runs a due set while the app is locked, and applies the set\'s retention', async () => {
+  it("runs a due set while the app is locked, and applies the set's retention", async () => {
     const { repository, set } = await repoAndSet('0 3 * * *');
     await t.ok('gate.lock', {});
     expect(t.app.core.gate.level()).toBe('locked');

@@ -90,7 +90,10 @@ describe('a confirmation', () => {
   it('names the snapshots a deletion removes, and how many a new retention would', async () => {
     const { repository, repoPath, set, snapshots } = await backedUp();
     const one = snapshots[0]!;
-    const forget = await t.ok('gate.describeStepUp', { method: 'backup.snapshots.forget', input: { repositoryId: repository.id, snapshotIds: [one.id.slice(0, 10)] } });
+    const forget = await t.ok('gate.describeStepUp', {
+      method: 'backup.snapshots.forget',
+      input: { repositoryId: repository.id, snapshotIds: [one.id.slice(0, 10)] },
+    });
     expect(forget.confirmation).toMatchObject({
       title: `Delete the snapshot ${one.id.slice(0, 8)} of ${localTime(one.time)}`,
       consequence: `Deleted from “Disk” (${repoPath}): ${one.id.slice(0, 8)} of ${localTime(one.time)}. The data only they hold is freed by the next “Free space”.`,

@@ -54,7 +54,10 @@ describe('the data folder', () => {
     await t.ok('gate.lock', {});
     await t.call('gate.submitPassword', { password: 'a wrong password 12' });
     await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
-    const lines = readFileSync(join(t.dataDir, 'logs', 'twofold.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(join(t.dataDir, 'logs', 'twofold.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(['info', 'warn', 'error']).toContain(line.level);
     expect(lines).toContainEqual(expect.objectContaining({ level: 'info', message: 'password accepted', sessionLevel: 'unlocked' }));

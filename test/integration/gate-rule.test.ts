@@ -12,14 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  contract,
-  METHOD_NAMES,
-  type InputOf,
-  type MethodName,
-  type OutputOf,
-  type StepUpMethodName,
-} from '../../src-shared/contract.js';
+import { contract, METHOD_NAMES, type InputOf, type MethodName, type OutputOf, type StepUpMethodName } from '../../src-shared/contract.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { oathtoolCode } from '../helpers/oathtool.js';
@@ -83,7 +76,10 @@ const HOSTILE: { [M in BelowStepUp]: (fx: Fixture) => InputOf<M>[] } = {
     { name: 'In the data folder', path: join(fx.app.dataDir, 'evil') },
     { name: 'Fresh', path: join(fx.work, `fresh-${Math.random().toString(36).slice(2)}`) },
     // A remote repository needs a step-up: refused here.
-    { name: 'Elsewhere', location: { kind: 's3', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'evil', accessKeyId: 'AKEVIL', secretAccessKey: 'evil' } },
+    {
+      name: 'Elsewhere',
+      location: { kind: 's3', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'evil', accessKeyId: 'AKEVIL', secretAccessKey: 'evil' },
+    },
   ],
   'backup.repositories.connect': (fx) => [
     { name: 'Twice', path: fx.repoA.path, password: 'AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-FFFFF' },
@@ -297,16 +293,20 @@ describe('nothing below step-up destroys, hides or overwrites what a step-up pro
     expect(before.devices).toHaveLength(1);
   });
 
-  it.each(BELOW)('%s cannot reach a protected effect, alone or followed by backups', async (method) => {
-    const hostile = HOSTILE[method] as (fx: Fixture) => unknown[];
-    for (const input of hostile(fx)) {
-      await fx.app.app.router.call({ method, input }, { face: 'test', ip: '127.0.0.1', workstation: 'test-workstation' });
-      await waitForJobs(fx.app);
-      if ((await fx.app.ok('app.status', {})).level !== 'unlocked') await unlock(fx);
-    }
-    await runEverySet(fx.app);
-    rows = await expectProtected(fx, before, rows);
-  }, 120_000);
+  it.each(BELOW)(
+    '%s cannot reach a protected effect, alone or followed by backups',
+    async (method) => {
+      const hostile = HOSTILE[method] as (fx: Fixture) => unknown[];
+      for (const input of hostile(fx)) {
+        await fx.app.app.router.call({ method, input }, { face: 'test', ip: '127.0.0.1', workstation: 'test-workstation' });
+        await waitForJobs(fx.app);
+        if ((await fx.app.ok('app.status', {})).level !== 'unlocked') await unlock(fx);
+      }
+      await runEverySet(fx.app);
+      rows = await expectProtected(fx, before, rows);
+    },
+    120_000,
+  );
 });
 
 describe('the walk would see a loss', () => {

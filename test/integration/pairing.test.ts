@@ -35,7 +35,10 @@ afterEach(async () => {
 
 async function failedPairings(app: TestApp): Promise<string[]> {
   const rows = (await app.app.core.audit.open()).query({ limit: 1000, offset: 0 }).rows;
-  return rows.filter((r) => r.action === 'pairing.failed').map((r) => r.detail ?? '').reverse();
+  return rows
+    .filter((r) => r.action === 'pairing.failed')
+    .map((r) => r.detail ?? '')
+    .reverse();
 }
 
 function companion(): CliCompanion {
@@ -57,7 +60,7 @@ describe('pairing a companion with the CLI', () => {
     expect(rows[0]).toMatchObject({ device: 'Work phone', outcome: 'success' });
   });
 
-  it('gives a link to the app\'s own web companion that names the relay apart, with the QR secret only in the fragment, expiring within 120 s', async () => {
+  it("gives a link to the app's own web companion that names the relay apart, with the QR secret only in the fragment, expiring within 120 s", async () => {
     t = await appWithRelay(relay.url);
     t.app.core.pushRelay.setAppCompanion('http://127.0.0.1:9/companion/');
     const begin = await t.ok('push.beginPairing', {});
@@ -106,7 +109,7 @@ describe('pairing a companion with the CLI', () => {
     expect((await t.ok('push.webCompanion', {})).choice).toEqual({ source: 'app' });
   });
 
-  it('accepts the companion\'s one-time passwords like a TOTP device\'s, once per step', async () => {
+  it("accepts the companion's one-time passwords like a TOTP device's, once per step", async () => {
     t = await appWithRelay(relay.url);
     const cli = companion();
     await pairCli(t, cli);
@@ -180,11 +183,15 @@ describe('pairing a companion with the CLI', () => {
     const begin = await t.ok('push.beginPairing', {});
     await companion().pair(begin.link);
     expect((await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 })).state).toBe('confirm');
-    await companion().run(['pair', begin.link]).waitFor(/^Pairing failed: This pairing code was already used/);
+    await companion()
+      .run(['pair', begin.link])
+      .waitFor(/^Pairing failed: This pairing code was already used/);
     await t.ok('push.cancelPairing', { pairingId: begin.pairingId });
     const late = await t.ok('push.beginPairing', {});
     t.clock.advance(120_000);
-    await companion().run(['pair', late.link]).waitFor(/^Pairing failed: This pairing code has expired/);
+    await companion()
+      .run(['pair', late.link])
+      .waitFor(/^Pairing failed: This pairing code has expired/);
     expect(await failedPairings(t)).toEqual([
       'refused a second scan of a code already used',
       'cancelled on the computer after the comparison code was shown',
@@ -214,7 +221,7 @@ describe('pairing a companion with the CLI', () => {
     }
   });
 
-  it('works with the relay embedded in the app\'s process when no relay address is set', async () => {
+  it("works with the relay embedded in the app's process when no relay address is set", async () => {
     const embedded = await startRelay();
     try {
       t = makeTestApp({ clock: new FakeClock(Date.now()) });

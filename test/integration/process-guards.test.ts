@@ -58,7 +58,10 @@ setTimeout(() => { process.stdout.write(JSON.stringify({ alive: true }) + '\\n')
     );
     const { stdout, code } = await runTs(script);
     expect(code).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       { message: 'unhandled promise rejection (the process goes on)', kind: 'Error', code: 'EXAMPLE', where: expect.stringMatching(/^at .*faulty\.ts:3:/) },
       { message: 'uncaught exception (the process goes on)', kind: 'TypeError', code: null, where: expect.stringMatching(/faulty\.ts:4:/) },
@@ -152,10 +155,14 @@ describe('the console process and a damaged repository', () => {
 
     const target = join(work, 'restored');
     const restored = await c.job(
-      (await c.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: backedUp.result.snapshotId, target: { kind: 'folder', path: target } })).jobId,
+      (await c.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: backedUp.result.snapshotId, target: { kind: 'folder', path: target } }))
+        .jobId,
     );
     if (restored.kind !== 'restore' || !restored.result) throw new Error(`the restore did not finish: ${restored.error?.message}`);
-    expect(restored.result.errors.map((e) => e.path).sort()).toEqual([join(target, 'Documents', 'letters') + '/', join(target, 'Documents', 'papers', 'thesis.pdf')]);
+    expect(restored.result.errors.map((e) => e.path).sort()).toEqual([
+      join(target, 'Documents', 'letters') + '/',
+      join(target, 'Documents', 'papers', 'thesis.pdf'),
+    ]);
     expect(readFileSync(join(target, 'Documents', 'notes.txt'), 'utf8')).toBe('notes\n');
 
     const checked = await c.job((await c.ok('backup.check.start', { repositoryId: repository.id, readData: 'all' })).jobId);

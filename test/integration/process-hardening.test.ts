@@ -31,7 +31,9 @@ async function child(tune: boolean): Promise<{ pid: number; result: unknown }> {
 
 /** [soft, hard] core-file limits of a process, as the kernel lists them. */
 function coreLimits(pid: number): [string, string] {
-  const row = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max core file size'))!;
+  const row = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max core file size'))!;
   const [soft, hard] = row.slice('Max core file size'.length).trim().split(/\s+/);
   return [soft!, hard!];
 }

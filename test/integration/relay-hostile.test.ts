@@ -175,7 +175,7 @@ describe('a hostile relay', () => {
     await stillWaiting(app, push.requestId);
   });
 
-  it('cannot forge an answer without the device\'s keys at all', async () => {
+  it("cannot forge an answer without the device's keys at all", async () => {
     const { app, record, nextRequest } = await setup();
     const push = await app.ok('push.start', {});
     const incoming = await nextRequest();
@@ -212,7 +212,7 @@ describe('a hostile relay', () => {
     await stillWaiting(app, push.requestId);
   });
 
-  it('refuses a properly signed answer whose time is outside the request\'s life', async () => {
+  it("refuses a properly signed answer whose time is outside the request's life", async () => {
     const { app, record, nextRequest } = await setup();
     const push = await app.ok('push.start', {});
     const incoming = await nextRequest();
@@ -229,7 +229,10 @@ describe('a hostile relay', () => {
       });
       hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body, exp: Date.now() + 30_000 });
     }
-    expect(await refusals(app, 2)).toEqual(["answer refused: its time is outside the request's life", "answer refused: its time is outside the request's life"]);
+    expect(await refusals(app, 2)).toEqual([
+      "answer refused: its time is outside the request's life",
+      "answer refused: its time is outside the request's life",
+    ]);
     await stillWaiting(app, push.requestId);
   });
 
@@ -239,11 +242,23 @@ describe('a hostile relay', () => {
     const incoming = await nextRequest();
     for (let i = 0; i < 30; i++) {
       const sealed = await encrypt(await importAesKey(randomBytes(32)), new TextEncoder().encode('{}'), 'x');
-      hostile.inject(incoming.request.replyTo, { t: 'msg', id: randomToken(16), from: record.route, body: canonicalJson({ k: 'ans', v: 1, ...sealed }), exp: Date.now() + 30_000 });
+      hostile.inject(incoming.request.replyTo, {
+        t: 'msg',
+        id: randomToken(16),
+        from: record.route,
+        body: canonicalJson({ k: 'ans', v: 1, ...sealed }),
+        exp: Date.now() + 30_000,
+      });
     }
     // Every one was judged (the log has a line for each) before the genuine answer goes out.
     await expect
-      .poll(() => readFileSync(join(app.dataDir, LOG_FILE), 'utf8').split('\n').filter((l) => l.includes('"reason":"bad MAC"')).length, { timeout: 20_000 })
+      .poll(
+        () =>
+          readFileSync(join(app.dataDir, LOG_FILE), 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"reason":"bad MAC"')).length,
+        { timeout: 20_000 },
+      )
       .toBe(30);
     await incoming.answer('approve', push.number);
     expect((await app.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).state).toBe('approved');

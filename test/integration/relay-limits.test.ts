@@ -120,7 +120,7 @@ describe('a client that stops reading', () => {
 });
 
 describe('the console, with the relay embedded in its process', () => {
-  it('is not grown by clients that stop reading, and its API and everyone else\'s messages answer within a second', { timeout: 120_000 }, async () => {
+  it("is not grown by clients that stop reading, and its API and everyone else's messages answer within a second", { timeout: 120_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'twofold-console-limits-'));
     const consoleApp = await startConsoleProcess(dataDir);
     try {
@@ -207,7 +207,7 @@ describe('what one address and the whole relay may hold', () => {
     }
   });
 
-  it('closes connections beyond one address\'s share with 4030, and beyond the memory budget with 4013', { timeout: 60_000 }, async () => {
+  it("closes connections beyond one address's share with 4030, and beyond the memory budget with 4013", { timeout: 60_000 }, async () => {
     const relay = await startRelayProcess({ args: ['--address-connections', '5', '--memory-budget', '100K'] });
     try {
       // 100 KiB holds twelve connections at 8 KiB each (and what they have in flight).
@@ -228,7 +228,7 @@ describe('what one address and the whole relay may hold', () => {
   });
 });
 
-describe.each(['in memory', 'over Redis'])('a route\'s queue, %s', (mode) => {
+describe.each(['in memory', 'over Redis'])("a route's queue, %s", (mode) => {
   let redis: RedisProcess | undefined;
   let relay: RelayProcess;
   beforeAll(async () => {
@@ -242,7 +242,7 @@ describe.each(['in memory', 'over Redis'])('a route\'s queue, %s', (mode) => {
     await redis?.stop();
   });
 
-  it('cannot be emptied or altered by a third party who knows the route id and a queued message\'s id', async () => {
+  it("cannot be emptied or altered by a third party who knows the route id and a queued message's id", async () => {
     const victim = randomToken(32);
     const route = await routeIdOf(victim);
     const owner = await endpoint(relay.url); // the desktop, say, with a request for an offline phone
@@ -271,7 +271,12 @@ describe.each(['in memory', 'over Redis'])('a route\'s queue, %s', (mode) => {
     const [ownerRoute, attackerRoute] = [await owner.route(), await attacker.route()];
     expect(msgs.filter((f) => f.from === ownerRoute)).toEqual([expect.objectContaining({ id: genuine.id, body: 'genuine' })]);
     // The attacker's message under the same id is its own, beside the genuine one; it kept its last 16.
-    expect(msgs.filter((f) => f.id === genuine.id).map((f) => [f.from, f.body]).sort()).toEqual(
+    expect(
+      msgs
+        .filter((f) => f.id === genuine.id)
+        .map((f) => [f.from, f.body])
+        .sort(),
+    ).toEqual(
       [
         [ownerRoute, 'genuine'],
         [attackerRoute, 'forged'],

@@ -44,48 +44,52 @@ async function health(r: RelayProcess): Promise<[number, string]> {
 }
 
 describe('a Redis outage', () => {
-  it('ends a push at once as unavailable, and a companion that connected during a 60 s outage is pushed to once Redis is back', { timeout: 180_000 }, async () => {
-    redis = await startRedis();
-    const [a, b] = [await relayOn(redis.url), await relayOn(redis.url)];
-    t = await appWithRelay(a.url);
-    cli = new CliCompanion();
-    // The desktop on instance A, the companion on instance B.
-    const begin = await t.ok('push.beginPairing', {});
-    const { proc: pairing, code } = await cli.pair(begin.link, ['--relay', b.url]);
-    expect(await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 })).toMatchObject({ state: 'confirm', comparisonCode: code });
-    await t.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
-    expect(await pairing.exited).toBe(0);
+  it(
+    'ends a push at once as unavailable, and a companion that connected during a 60 s outage is pushed to once Redis is back',
+    { timeout: 180_000 },
+    async () => {
+      redis = await startRedis();
+      const [a, b] = [await relayOn(redis.url), await relayOn(redis.url)];
+      t = await appWithRelay(a.url);
+      cli = new CliCompanion();
+      // The desktop on instance A, the companion on instance B.
+      const begin = await t.ok('push.beginPairing', {});
+      const { proc: pairing, code } = await cli.pair(begin.link, ['--relay', b.url]);
+      expect(await t.ok('push.pairingStatus', { pairingId: begin.pairingId, waitMs: 20_000 })).toMatchObject({ state: 'confirm', comparisonCode: code });
+      await t.ok('push.finishPairing', { pairingId: begin.pairingId, name: 'Phone' });
+      expect(await pairing.exited).toBe(0);
 
-    await redis.stop();
-    const outageStarted = Date.now();
-    await expect.poll(() => health(b), { timeout: 10_000 }).toEqual([503, 'redis unavailable']);
-    // The companion connects (and subscribes) while Redis is away.
-    const listen = cli.run(['listen', '--relay', b.url]);
-    await listen.waitFor(/^Listening for Ada on test-workstation\.$/);
+      await redis.stop();
+      const outageStarted = Date.now();
+      await expect.poll(() => health(b), { timeout: 10_000 }).toEqual([503, 'redis unavailable']);
+      // The companion connects (and subscribes) while Redis is away.
+      const listen = cli.run(['listen', '--relay', b.url]);
+      await listen.waitFor(/^Listening for Ada on test-workstation\.$/);
 
-    await toSecondFactor(t);
-    const refused = await t.ok('push.start', {});
-    const polled = performance.now();
-    // Not the minute's expiry (the app's clock does not move here): the relay's refusal.
-    expect(await t.ok('push.poll', { requestId: refused.requestId, waitMs: 20_000 })).toMatchObject({ state: 'unavailable' });
-    expect(performance.now() - polled).toBeLessThan(20_000);
-    const rows = (await t.app.core.audit.open()).query({ limit: 100, offset: 0 }).rows.filter((r) => r.action === 'push.unavailable');
-    expect(rows.map((r) => [r.device, r.detail])).toEqual([['Phone', 'push not delivered: the relay cannot reach its store (Redis) (UNAVAILABLE)']]);
+      await toSecondFactor(t);
+      const refused = await t.ok('push.start', {});
+      const polled = performance.now();
+      // Not the minute's expiry (the app's clock does not move here): the relay's refusal.
+      expect(await t.ok('push.poll', { requestId: refused.requestId, waitMs: 20_000 })).toMatchObject({ state: 'unavailable' });
+      expect(performance.now() - polled).toBeLessThan(20_000);
+      const rows = (await t.app.core.audit.open()).query({ limit: 100, offset: 0 }).rows.filter((r) => r.action === 'push.unavailable');
+      expect(rows.map((r) => [r.device, r.detail])).toEqual([['Phone', 'push not delivered: the relay cannot reach its store (Redis) (UNAVAILABLE)']]);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - outageStarted))));
-    redis = await startRedis(redis.port);
-    await expect.poll(() => health(b), { timeout: 20_000 }).toEqual([200, 'ok']);
-    await expect.poll(() => health(a), { timeout: 20_000 }).toEqual([200, 'ok']);
-    expect(await metric(b.httpOrigin, 'relay_redis_missing_subscriptions')).toBe(0);
+      await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - outageStarted))));
+      redis = await startRedis(redis.port);
+      await expect.poll(() => health(b), { timeout: 20_000 }).toEqual([200, 'ok']);
+      await expect.poll(() => health(a), { timeout: 20_000 }).toEqual([200, 'ok']);
+      expect(await metric(b.httpOrigin, 'relay_redis_missing_subscriptions')).toBe(0);
 
-    // The app's clock is a test clock: bring it to real time, which the companion reads.
-    t.clock.advance(Date.now() - t.clock.now());
-    const push = await t.ok('push.start', {});
-    await listen.waitFor(/^ {2}Choices: /, 20_000);
-    listen.write(String(push.number));
-    expect(await t.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).toMatchObject({ state: 'approved' });
-    expect((await t.ok('app.status', {})).level).toBe('unlocked');
-  });
+      // The app's clock is a test clock: bring it to real time, which the companion reads.
+      t.clock.advance(Date.now() - t.clock.now());
+      const push = await t.ok('push.start', {});
+      await listen.waitFor(/^ {2}Choices: /, 20_000);
+      listen.write(String(push.number));
+      expect(await t.ok('push.poll', { requestId: push.requestId, waitMs: 20_000 })).toMatchObject({ state: 'approved' });
+      expect((await t.ok('app.status', {})).level).toBe('unlocked');
+    },
+  );
 
   it('reports a route without a live subscription on /healthz, and delivers to it once it is subscribed again', { timeout: 60_000 }, async () => {
     redis = await startRedis();

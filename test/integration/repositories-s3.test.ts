@@ -178,7 +178,11 @@ describe('an S3 repository through the contract', () => {
   it('keeps its credentials sealed: never in a view, an error, the log, the audit log or the database file in the clear', async () => {
     const { repository } = await addS3('Off-site', s3Location());
     const wrongKey = { ...s3Location(), accessKeyId: 'AKNOSUCHKEY0000' };
-    const refused = await t.call('backup.repositories.init', { name: 'Wrong', location: wrongKey }, await t.passwordProof('backup.repositories.init', { name: 'Wrong', location: wrongKey }));
+    const refused = await t.call(
+      'backup.repositories.init',
+      { name: 'Wrong', location: wrongKey },
+      await t.passwordProof('backup.repositories.init', { name: 'Wrong', location: wrongKey }),
+    );
     expect(refused).toMatchObject({ ok: false, error: { code: 'STORAGE_AUTH_FAILED' } });
     const set = await t.ok('backup.sets.create', { name: 'Documents', repositoryId: repository.id, sources: [source] });
     await settled((await t.ok('backup.sets.run', { setId: set.id })).jobId);
@@ -315,19 +319,27 @@ describe('an append-only S3 repository', () => {
     const forget = { repositoryId: repository.id, snapshotIds: [snapshots[0]!.id] };
     const required = { code: 'MAINTENANCE_REQUIRED', message: BACKUP_MESSAGES.maintenanceRequired('Vault', 'delete snapshots') };
     // No proof is even granted for it, so no second factor is spent on a call that would fail.
-    expect(await t.call('gate.stepUp', { method: 'backup.snapshots.forget', input: forget, password: STRONG_PASSWORD })).toEqual({ ok: false, error: required });
+    expect(await t.call('gate.stepUp', { method: 'backup.snapshots.forget', input: forget, password: STRONG_PASSWORD })).toEqual({
+      ok: false,
+      error: required,
+    });
     expect(await t.call('backup.snapshots.forget', forget)).toEqual({ ok: false, error: required });
     expect(await t.call('backup.prune.start', { repositoryId: repository.id })).toEqual({
       ok: false,
       error: { code: 'MAINTENANCE_REQUIRED', message: BACKUP_MESSAGES.maintenanceRequired('Vault', 'free space') },
     });
     // Its old password keys cannot be deleted, so a new password is refused before any proof.
-    expect(await t.call('gate.stepUp', { method: 'backup.repositories.changePassword', input: { repositoryId: repository.id }, password: STRONG_PASSWORD })).toEqual({
+    expect(
+      await t.call('gate.stepUp', { method: 'backup.repositories.changePassword', input: { repositoryId: repository.id }, password: STRONG_PASSWORD }),
+    ).toEqual({
       ok: false,
       error: { code: 'MAINTENANCE_REQUIRED', message: BACKUP_MESSAGES.appendOnlyPassword },
     });
     const wrongKey = { ...forget, maintenance: { kind: 's3' as const, accessKeyId: 'AKNOSUCHKEY0000', secretAccessKey: 'x' } };
-    expect(await t.call('backup.snapshots.forget', wrongKey)).toEqual({ ok: false, error: { code: 'STORAGE_AUTH_FAILED', message: BACKUP_MESSAGES.maintenanceRefused } });
+    expect(await t.call('backup.snapshots.forget', wrongKey)).toEqual({
+      ok: false,
+      error: { code: 'STORAGE_AUTH_FAILED', message: BACKUP_MESSAGES.maintenanceRefused },
+    });
     expect(await objectsUnder(location.prefix!)).toEqual(before);
 
     const withCredentials = { ...forget, maintenance: maintenance() };

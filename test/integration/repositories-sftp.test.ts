@@ -102,7 +102,9 @@ describe('Test connection to an SFTP server', () => {
 
   it('names refused credentials, an unreachable server, and finds an append-only account', async () => {
     const path = server.repoPath();
-    const stranger = await t.ok('backup.repositories.testConnection', { location: sftpLocation(path, { auth: { kind: 'key', privateKey: server.keys.stranger } }) });
+    const stranger = await t.ok('backup.repositories.testConnection', {
+      location: sftpLocation(path, { auth: { kind: 'key', privateKey: server.keys.stranger } }),
+    });
     expect(stranger).toMatchObject({ code: 'AUTH_FAILED', message: CONNECTION_TEST_MESSAGES.AUTH_FAILED });
     const nobody = await t.ok('backup.repositories.testConnection', { location: sftpLocation(path, { port: await freePort() }) });
     expect(nobody).toMatchObject({ code: 'UNREACHABLE', message: CONNECTION_TEST_MESSAGES.UNREACHABLE });
@@ -116,7 +118,9 @@ describe('Test connection to an SFTP server', () => {
     const path = server.repoPath();
     const ok = await t.ok('backup.repositories.testConnection', { location: sftpLocation(path, { auth: { kind: 'password', password: server.password } }) });
     expect(ok.code).toBe('OK');
-    const wrong = await t.ok('backup.repositories.testConnection', { location: sftpLocation(path, { auth: { kind: 'password', password: 'not the password' } }) });
+    const wrong = await t.ok('backup.repositories.testConnection', {
+      location: sftpLocation(path, { auth: { kind: 'password', password: 'not the password' } }),
+    });
     expect(wrong.code).toBe('AUTH_FAILED');
   }, 60_000);
 });
@@ -137,14 +141,24 @@ describe('an SFTP repository through the contract', () => {
     expect(described.confirmation.consequence).toContain(`The server key ${server.fingerprint()} is trusted from now on.`);
     const { repository } = await confirmed('backup.repositories.init', input);
     expect(repository).toMatchObject({ kind: 'sftp', location: `sftp://${server.user}@${server.host}:${server.port}${path}`, appendOnly: false });
-    expect(repository.details).toEqual({ kind: 'sftp', host: server.host, port: server.port, username: server.user, path, auth: 'password', hostKey: server.fingerprint() });
+    expect(repository.details).toEqual({
+      kind: 'sftp',
+      host: server.host,
+      port: server.port,
+      username: server.user,
+      path,
+      auth: 'password',
+      hostKey: server.fingerprint(),
+    });
     expect(existsSync(join(path, 'config'))).toBe(true);
 
     const set = await t.ok('backup.sets.create', { name: 'Documents', repositoryId: repository.id, sources: [source] });
     expect((await settled((await t.ok('backup.sets.run', { setId: set.id })).jobId)).state).toBe('succeeded');
     const { snapshots } = await t.ok('backup.snapshots.list', { repositoryId: repository.id });
     const target = join(work, 'restored');
-    const restored = await settled((await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snapshots[0]!.id, target: { kind: 'folder', path: target } })).jobId);
+    const restored = await settled(
+      (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snapshots[0]!.id, target: { kind: 'folder', path: target } })).jobId,
+    );
     expect(restored.state).toBe('succeeded');
     expect(diffTrees(source, join(target, 'Documents'))).toBe('');
     const checked = await settled((await t.ok('backup.check.start', { repositoryId: repository.id, readData: 'all' })).jobId);
@@ -173,7 +187,9 @@ describe('an append-only SFTP account (internal-sftp -P remove,…)', () => {
     const { snapshots } = await t.ok('backup.snapshots.list', { repositoryId: repository.id });
     expect(snapshots).toHaveLength(2);
     const target = join(work, 'restored');
-    const restored = await settled((await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snapshots[0]!.id, target: { kind: 'folder', path: target } })).jobId);
+    const restored = await settled(
+      (await t.ok('backup.restore.start', { repositoryId: repository.id, snapshotId: snapshots[0]!.id, target: { kind: 'folder', path: target } })).jobId,
+    );
     expect(restored.state).toBe('succeeded');
 
     const onServer = () => readdirSync(join(path, 'snapshots')).sort();
@@ -190,7 +206,10 @@ describe('an append-only SFTP account (internal-sftp -P remove,…)', () => {
 
     const maintenance = { kind: 'sftp' as const, port: server.port, auth: { kind: 'key' as const, privateKey: server.keys.plain } };
     const wrong = { ...forget, maintenance: { ...maintenance, auth: { kind: 'key' as const, privateKey: server.keys.stranger } } };
-    expect(await t.call('backup.snapshots.forget', wrong)).toEqual({ ok: false, error: { code: 'STORAGE_AUTH_FAILED', message: BACKUP_MESSAGES.maintenanceRefused } });
+    expect(await t.call('backup.snapshots.forget', wrong)).toEqual({
+      ok: false,
+      error: { code: 'STORAGE_AUTH_FAILED', message: BACKUP_MESSAGES.maintenanceRefused },
+    });
     expect(await confirmed('backup.snapshots.forget', { ...forget, maintenance })).toEqual({ removed: 1 });
     expect(onServer()).toEqual(before.filter((n) => n !== snapshots[1]!.id));
     const pruned = await settled((await confirmed('backup.prune.start', { repositoryId: repository.id, maintenance })).jobId);

@@ -179,7 +179,9 @@ describe('a truncated pack', () => {
     expect(before.problems[0]).toEqual({ kind: 'pack', id: cut, message: `Pack ${short(cut)}: its header has no valid trailer.` });
 
     const second = await backupRestoresWhole('after-truncate');
-    expect(second.damage).toEqual([{ kind: 'pack', id: cut, message: `Pack ${short(cut)} is truncated: it ends before the data the index lists.`, certain: true }]);
+    expect(second.damage).toEqual([
+      { kind: 'pack', id: cut, message: `Pack ${short(cut)} is truncated: it ends before the data the index lists.`, certain: true },
+    ]);
     expect(first.snapshotId).not.toBe(second.snapshotId);
 
     const report = await repair(repo, { packs: [cut], index: true, snapshots: true });
@@ -200,7 +202,9 @@ describe('a flipped byte in an index file', () => {
     await reopen();
 
     const before = await check(repo, { readData: { kind: 'none' } });
-    expect(before.problems).toEqual([{ kind: 'index', id: indexFile, message: `Index file ${short(indexFile!)} is damaged (its bytes do not match its name).` }]);
+    expect(before.problems).toEqual([
+      { kind: 'index', id: indexFile, message: `Index file ${short(indexFile!)} is damaged (its bytes do not match its name).` },
+    ]);
     expect(before.damagedSnapshots).toEqual([]); // its packs are read from their headers
     // Restoring the older snapshot works meanwhile.
     expect((await restoreInto(first.snapshotId, 'meanwhile')).summary.errors).toEqual([]);

@@ -37,7 +37,8 @@ beforeAll(async () => {
   for (let d = 0; d < 4; d++) {
     const dir = join(source, `bulk-${d}`);
     mkdirSync(dir);
-    for (let f = 0; f < 6; f++) writeFileSync(join(dir, `file-${f}.bin`), pseudoRandom(`bulk ${d}/${f}`, 64 * 1024 + ((d * 6 + f) * 523_357) % (5 * 1024 * 1024)));
+    for (let f = 0; f < 6; f++)
+      writeFileSync(join(dir, `file-${f}.bin`), pseudoRandom(`bulk ${d}/${f}`, 64 * 1024 + (((d * 6 + f) * 523_357) % (5 * 1024 * 1024))));
     for (let f = 0; f < 40; f++) writeFileSync(join(dir, `small-${f}.txt`), `small file ${d}/${f}\n`);
   }
   writeFileSync(join(source, 'large.bin'), pseudoRandom('large', 24 * 1024 * 1024));

@@ -146,7 +146,10 @@ describe('a restore over a damaged repository', () => {
     const at = (p: string) => join(target, 'docs', p);
     expect([...summary.errors].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
       { path: at('data/hit.bin'), message: `A blob in pack ${hit.pack.slice(0, 12)} failed its integrity check.` },
-      { path: `${at('sub')}/`, message: `its listing cannot be read, so nothing in it can be restored: A blob in pack ${sub.pack.slice(0, 12)} failed its integrity check.` },
+      {
+        path: `${at('sub')}/`,
+        message: `its listing cannot be read, so nothing in it can be restored: A blob in pack ${sub.pack.slice(0, 12)} failed its integrity check.`,
+      },
     ]);
     expect(summary.files).toBe(2); // top.txt and spared.bin
     expect(readFileSync(at('top.txt'), 'utf8')).toBe('at the top\n');
@@ -161,7 +164,11 @@ describe('a restore over a damaged repository', () => {
     const fresh = await Repository.openWithMaster(folderStorage(join(root, 'repo')), master);
     const { index } = await fresh.readingIndex();
     const target = join(root, 'out-cut');
-    const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), { targetDir: target, onExisting: 'fail', paths: ['docs/data', 'docs/top.txt'] });
+    const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), {
+      targetDir: target,
+      onExisting: 'fail',
+      paths: ['docs/data', 'docs/top.txt'],
+    });
     const cut = `Pack ${hit.pack.slice(0, 12)} is truncated: it ends before the data the index lists.`;
     expect([...summary.errors].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
       { path: join(target, 'docs', 'data', 'hit.bin'), message: cut },
@@ -176,7 +183,11 @@ describe('a restore over a damaged repository', () => {
     const fresh = await Repository.openWithMaster(folderStorage(join(root, 'repo')), master);
     const { index } = await fresh.readingIndex();
     const target = join(root, 'out-missing');
-    const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), { targetDir: target, onExisting: 'fail', paths: ['docs/data', 'docs/top.txt'] });
+    const summary = await restore(fresh, index, await fresh.loadSnapshot(snap), {
+      targetDir: target,
+      onExisting: 'fail',
+      paths: ['docs/data', 'docs/top.txt'],
+    });
     const missing = `Pack ${hit.pack.slice(0, 12)} is missing from the repository.`;
     // Every file's data was in that one data pack.
     expect([...summary.errors].sort((a, b) => a.path.localeCompare(b.path))).toEqual([

@@ -102,11 +102,7 @@ describe('rollback detection', () => {
     t = await lockedAccount();
     await t.call('gate.submitPassword', { password: 'a wrong password to hide' });
     await closeAndCopy(t);
-    edit(
-      t,
-      'DROP TRIGGER audit_log_no_delete',
-      "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)",
-    );
+    edit(t, 'DROP TRIGGER audit_log_no_delete', 'DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)');
     t = t.reopen();
     expect(await t.call('gate.submitPassword', { password: STRONG_PASSWORD })).toEqual({
       ok: false,

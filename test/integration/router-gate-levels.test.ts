@@ -131,10 +131,7 @@ describe('the router enforces gate levels for every method of the contract', () 
 
   it.each(stepUp)('refuses %s with a forged step-up proof', async (method) => {
     t = await appAt('unlocked');
-    const result = await t.app.router.call(
-      { method, input: SAMPLE_INPUTS[method], stepUpProof: 'A'.repeat(43) },
-      TEST_CONTEXT,
-    );
+    const result = await t.app.router.call({ method, input: SAMPLE_INPUTS[method], stepUpProof: 'A'.repeat(43) }, TEST_CONTEXT);
     expect(result.ok ? 'ok' : result.error.code).toBe('STEP_UP_REQUIRED');
     expect(ran).toEqual([]);
   });

@@ -61,47 +61,57 @@ async function restoresIdentical(repo: Repository, snapshotId: string): Promise<
 
 describe('a storage with a bandwidth limit, on a real S3 server', () => {
   const places: [string, () => { limited: Storage; check: Storage }][] = [
-    ['S3', () => {
-      const where = prefix();
-      return { limited: server.storage(where), check: server.storage(where) };
-    }],
-    ['SFTP', () => {
-      const path = sshd.repoPath();
-      return { limited: sshd.storage(path), check: sshd.storage(path) };
-    }],
+    [
+      'S3',
+      () => {
+        const where = prefix();
+        return { limited: server.storage(where), check: server.storage(where) };
+      },
+    ],
+    [
+      'SFTP',
+      () => {
+        const path = sshd.repoPath();
+        return { limited: sshd.storage(path), check: sshd.storage(path) };
+      },
+    ],
   ];
 
-  it.each(places)('on %s: moves every byte unchanged each way, staged files and ranges too, no faster than its limits', async (_, place) => {
-    const { limited, check: inner } = place();
-    const storage = limitBandwidth(limited, { uploadBytesPerSecond: MiB, downloadBytesPerSecond: MiB }) as BandwidthLimitedStorage;
-    await storage.prepare();
-    const a = randomBytes(1.5 * MiB);
-    const b = randomBytes(MiB);
-    const staged = join(work, 'staged-pack');
-    writeFileSync(staged, b);
+  it.each(places)(
+    'on %s: moves every byte unchanged each way, staged files and ranges too, no faster than its limits',
+    async (_, place) => {
+      const { limited, check: inner } = place();
+      const storage = limitBandwidth(limited, { uploadBytesPerSecond: MiB, downloadBytesPerSecond: MiB }) as BandwidthLimitedStorage;
+      await storage.prepare();
+      const a = randomBytes(1.5 * MiB);
+      const b = randomBytes(MiB);
+      const staged = join(work, 'staged-pack');
+      writeFileSync(staged, b);
 
-    const up = performance.now();
-    await Promise.all([storage.write('data/aa/a', a), storage.write('data/bb/b', { file: staged, size: b.length })]);
-    // 2.5 MiB at 1 MiB a second, after a burst of one second's worth: at least 1.5 s.
-    expect(seconds(up)).toBeGreaterThanOrEqual(1.45);
-    expect(storage.uploaded).toBe(2.5 * MiB);
-    // Read by a storage of its own (the limited one paces its inner storage's wire). Buffer.equals:
-    // a deep comparison of megabytes, byte by byte, would take seconds.
-    expect((await inner.read('data/aa/a')).equals(a)).toBe(true);
-    expect((await inner.read('data/bb/b')).equals(b)).toBe(true);
+      const up = performance.now();
+      await Promise.all([storage.write('data/aa/a', a), storage.write('data/bb/b', { file: staged, size: b.length })]);
+      // 2.5 MiB at 1 MiB a second, after a burst of one second's worth: at least 1.5 s.
+      expect(seconds(up)).toBeGreaterThanOrEqual(1.45);
+      expect(storage.uploaded).toBe(2.5 * MiB);
+      // Read by a storage of its own (the limited one paces its inner storage's wire). Buffer.equals:
+      // a deep comparison of megabytes, byte by byte, would take seconds.
+      expect((await inner.read('data/aa/a')).equals(a)).toBe(true);
+      expect((await inner.read('data/bb/b')).equals(b)).toBe(true);
 
-    // On S3's wire every answer's body counts (prepare's listing too): the reads are what this measures.
-    const before = storage.downloaded;
-    const down = performance.now();
-    expect((await storage.read('data/aa/a')).equals(a)).toBe(true);
-    expect((await storage.read('data/bb/b', { offset: 1000, length: 512 * 1024 })).equals(b.subarray(1000, 1000 + 512 * 1024))).toBe(true);
-    // 2 MiB down at 1 MiB a second after its burst: at least 1 s.
-    expect(seconds(down)).toBeGreaterThanOrEqual(0.95);
-    expect(storage.downloaded - before).toBe(2 * MiB);
-    expect(storage.uploaded).toBe(2.5 * MiB);
-    await storage.close();
-    await inner.close();
-  }, 60_000);
+      // On S3's wire every answer's body counts (prepare's listing too): the reads are what this measures.
+      const before = storage.downloaded;
+      const down = performance.now();
+      expect((await storage.read('data/aa/a')).equals(a)).toBe(true);
+      expect((await storage.read('data/bb/b', { offset: 1000, length: 512 * 1024 })).equals(b.subarray(1000, 1000 + 512 * 1024))).toBe(true);
+      // 2 MiB down at 1 MiB a second after its burst: at least 1 s.
+      expect(seconds(down)).toBeGreaterThanOrEqual(0.95);
+      expect(storage.downloaded - before).toBe(2 * MiB);
+      expect(storage.uploaded).toBe(2.5 * MiB);
+      await storage.close();
+      await inner.close();
+    },
+    60_000,
+  );
 
   it('paces S3 on the wire: an upload cut midway is sent again whole, and one in parts keeps the limit', async () => {
     const where = prefix();
@@ -196,7 +206,11 @@ describe('a backup whose storage retries', () => {
 
   it('on S3: says it waits for the storage while a dropped connection is retried, then goes on and restores identical', async () => {
     const where = prefix();
-    const { repo, master } = await Repository.init(new S3Storage(server.options(where, { endpoint: `http://127.0.0.1:${proxy.port}` })), 'repository password', TEST_KDF);
+    const { repo, master } = await Repository.init(
+      new S3Storage(server.options(where, { endpoint: `http://127.0.0.1:${proxy.port}` })),
+      'repository password',
+      TEST_KDF,
+    );
     const { snapshotId } = await backupThroughDrop(repo, proxy);
     await repo.close();
     const opened = await Repository.openWithMaster(server.storage(where), master);

@@ -76,7 +76,10 @@ describe('a repository in an S3 bucket', () => {
   it('writes many objects in parallel over its few connections, each whole', async () => {
     const storage = server.storage(freshPrefix(), { connections: 3 });
     try {
-      const objects = Array.from({ length: 40 }, (_, i) => ({ name: `index/${i.toString(16).padStart(64, '0')}`, bytes: pseudoRandom(`par ${i}`, 10_000 + i * 997) }));
+      const objects = Array.from({ length: 40 }, (_, i) => ({
+        name: `index/${i.toString(16).padStart(64, '0')}`,
+        bytes: pseudoRandom(`par ${i}`, 10_000 + i * 997),
+      }));
       await Promise.all(objects.map((o) => storage.write(o.name, o.bytes)));
       const listed = await storage.list('index');
       expect(listed).toHaveLength(objects.length);

@@ -251,7 +251,9 @@ describe('an SFTP server that alters what it stores', () => {
     expect(report.damagedPacks).toEqual([loc.pack]);
     const target = join(work, 'flipped-restored');
     const summary = await restoreInto(repo, snapshotId, target);
-    expect(summary.errors).toEqual([{ path: join(target, 'flipped', 'letter.txt'), message: `A blob in pack ${loc.pack.slice(0, 12)} failed its integrity check.` }]);
+    expect(summary.errors).toEqual([
+      { path: join(target, 'flipped', 'letter.txt'), message: `A blob in pack ${loc.pack.slice(0, 12)} failed its integrity check.` },
+    ]);
     expect(readdirSync(join(target, 'flipped'))).toEqual(['photo.bin']);
     await repo.close();
   }, 120_000);

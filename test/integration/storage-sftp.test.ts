@@ -161,7 +161,10 @@ describe('a repository on an SFTP server', () => {
     const storage = server.storage(server.repoPath(), { connections: 3 });
     try {
       await storage.prepare();
-      const objects = Array.from({ length: 40 }, (_, i) => ({ name: `index/${i.toString(16).padStart(64, '0')}`, bytes: pseudoRandom(`par ${i}`, 10_000 + i * 997) }));
+      const objects = Array.from({ length: 40 }, (_, i) => ({
+        name: `index/${i.toString(16).padStart(64, '0')}`,
+        bytes: pseudoRandom(`par ${i}`, 10_000 + i * 997),
+      }));
       await Promise.all(objects.map((o) => storage.write(o.name, o.bytes)));
       expect(await storage.list('index')).toHaveLength(objects.length);
       const back = await Promise.all(objects.map((o) => storage.read(o.name)));
@@ -225,7 +228,12 @@ describe("the server's host key", () => {
 });
 
 describe('credentials', () => {
-  const secrets = () => [server.keys.passphrase, server.password ?? 'no password here', server.keys.plain.split('\n')[1]!, server.keys.stranger.split('\n')[1]!];
+  const secrets = () => [
+    server.keys.passphrase,
+    server.password ?? 'no password here',
+    server.keys.plain.split('\n')[1]!,
+    server.keys.stranger.split('\n')[1]!,
+  ];
 
   const refusedWith = async (auth: Partial<SftpStorageOptions>) => {
     const storage = server.storage(server.repoPath(), { ...auth, maxAttempts: 1 });

@@ -55,8 +55,26 @@ describe('the password throttle', () => {
       t.clock.advance(r.error.retryAfterMs ?? 0);
     }
     expect(waits).toEqual([
-      0, 0, 0, 0, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000, MAX_DELAY_MS, MAX_DELAY_MS,
-      MAX_DELAY_MS, MAX_DELAY_MS, MAX_DELAY_MS, HARD_STOP_DELAY_MS,
+      0,
+      0,
+      0,
+      0,
+      1000,
+      2000,
+      4000,
+      8000,
+      16000,
+      32000,
+      64000,
+      128000,
+      256000,
+      512000,
+      MAX_DELAY_MS,
+      MAX_DELAY_MS,
+      MAX_DELAY_MS,
+      MAX_DELAY_MS,
+      MAX_DELAY_MS,
+      HARD_STOP_DELAY_MS,
     ]);
     t.clock.advance(-HARD_STOP_DELAY_MS);
     expect((await t.ok('app.status', {})).throttle).toEqual({

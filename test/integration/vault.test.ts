@@ -86,9 +86,7 @@ describe('the vault', () => {
     // Even skipping the verifier, a key derived from the wrong password fails the wrap's integrity check.
     const kdf = JSON.parse(stored.kdf);
     const wrongLock = await core.vault.passwordLock(OTHER_STRONG_PASSWORD, kdf, vaultKey);
-    expect(() => core.vault.unwrapRecordKey(wrongLock.wrapKey, stored.wrappedDek, account.id)).toThrow(
-      expect.objectContaining({ code: 'VAULT_CORRUPT' }),
-    );
+    expect(() => core.vault.unwrapRecordKey(wrongLock.wrapKey, stored.wrappedDek, account.id)).toThrow(expect.objectContaining({ code: 'VAULT_CORRUPT' }));
   });
 
   it.each([0, 1, 13, -1])('fails closed when byte %i of the sealed factor list is flipped', async (index) => {
@@ -145,9 +143,7 @@ describe('the vault', () => {
     const { account, recordKey } = core.gate.unlocked();
     const accountId = account.id;
     expect(core.vault.openRecord(recordKey, accountId, FACTOR_LIST_KIND, blob).toString()).toBe('{"version":1,"devices":[],"recovery":null}');
-    expect(() => core.vault.openRecord(recordKey, accountId, 'something-else', blob)).toThrow(
-      expect.objectContaining({ code: 'VAULT_CORRUPT' }),
-    );
+    expect(() => core.vault.openRecord(recordKey, accountId, 'something-else', blob)).toThrow(expect.objectContaining({ code: 'VAULT_CORRUPT' }));
   });
 
   it('leaves no password, vault key, record key or sealed plaintext in the database file, its WAL or the log', async () => {
@@ -168,9 +164,7 @@ describe('the vault', () => {
       ['record key (hex)', Buffer.from(recordKey.toString('hex'))],
       ['sealed plaintext', Buffer.from('"devices"')],
     ];
-    const files = [DATABASE_FILE, `${DATABASE_FILE}-wal`, LOG_FILE]
-      .map((f) => join(t.dataDir, f))
-      .filter((f) => existsSync(f));
+    const files = [DATABASE_FILE, `${DATABASE_FILE}-wal`, LOG_FILE].map((f) => join(t.dataDir, f)).filter((f) => existsSync(f));
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const file of files) {
       const bytes = readFileSync(file);

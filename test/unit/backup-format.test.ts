@@ -43,7 +43,16 @@ describe('pack headers', () => {
 
 describe('trees', () => {
   const node = (name: string): TreeNode => ({
-    name, type: 'file', mode: 0o100644, mtime: '1620285289123000000', ctime: '1620285289123000000', inode: '42', uid: 1000, gid: 1000, size: 1, content: ['a'.repeat(64)],
+    name,
+    type: 'file',
+    mode: 0o100644,
+    mtime: '1620285289123000000',
+    ctime: '1620285289123000000',
+    inode: '42',
+    uid: 1000,
+    gid: 1000,
+    size: 1,
+    content: ['a'.repeat(64)],
   });
   /** A name's bytes in this test: what fs-names.ts escapes, spelled out byte by byte. */
   const latin1 = (text: string) => Buffer.from(text, 'latin1');
@@ -63,9 +72,23 @@ describe('trees', () => {
             const name = stored(n.name);
             const target = n.linkTarget === undefined ? undefined : stored(n.linkTarget);
             const fields: [string, unknown][] = [
-              ['name', name.text], ['rawName', name.raw], ['type', n.type], ['mode', n.mode], ['mtime', n.mtime], ['ctime', n.ctime], ['inode', n.inode],
-              ['uid', n.uid], ['gid', n.gid], ['size', n.size], ['links', n.links], ['device', n.device], ['rdev', n.rdev], ['content', n.content],
-              ['subtree', n.subtree], ['linkTarget', target?.text], ['rawLinkTarget', target?.raw],
+              ['name', name.text],
+              ['rawName', name.raw],
+              ['type', n.type],
+              ['mode', n.mode],
+              ['mtime', n.mtime],
+              ['ctime', n.ctime],
+              ['inode', n.inode],
+              ['uid', n.uid],
+              ['gid', n.gid],
+              ['size', n.size],
+              ['links', n.links],
+              ['device', n.device],
+              ['rdev', n.rdev],
+              ['content', n.content],
+              ['subtree', n.subtree],
+              ['linkTarget', target?.text],
+              ['rawLinkTarget', target?.raw],
               ['xattrs', n.xattrs?.map((x) => ({ name: stored(x.name).text, rawName: stored(x.name).raw, value: x.value }))],
             ];
             return Object.fromEntries(fields.filter(([, v]) => v !== undefined));
@@ -90,7 +113,19 @@ describe('trees', () => {
       expect(encodeTree(nodes).equals(whole(nodes)), `${count} nodes`).toBe(true);
     }
     // Keys given in another order, and one the format does not have, change nothing.
-    const shuffled = { content: ['d'.repeat(64)], size: 3, name: 'x', gid: 1, uid: 2, inode: '7', ctime: '1', mtime: '2', mode: 0o100600, type: 'file', extra: true } as TreeNode;
+    const shuffled = {
+      content: ['d'.repeat(64)],
+      size: 3,
+      name: 'x',
+      gid: 1,
+      uid: 2,
+      inode: '7',
+      ctime: '1',
+      mtime: '2',
+      mode: 0o100600,
+      type: 'file',
+      extra: true,
+    } as TreeNode;
     expect(encodeTree([shuffled]).toString()).toBe(
       `{"nodes":[{"name":"x","type":"file","mode":${0o100600},"mtime":"2","ctime":"1","inode":"7","uid":2,"gid":1,"size":3,"content":["${'d'.repeat(64)}"]}]}`,
     );
@@ -100,7 +135,14 @@ describe('trees', () => {
     const name = nameFromBytes(latin1('caf\xe9.txt'));
     const target = nameFromBytes(latin1('../r\xe9sum\xe9'));
     const attr = nameFromBytes(latin1('user.\xff'));
-    const link: TreeNode = { ...node(name), type: 'symlink', content: undefined, size: 0, linkTarget: target, xattrs: [{ name: attr, value: Buffer.from('v').toString('base64') }] };
+    const link: TreeNode = {
+      ...node(name),
+      type: 'symlink',
+      content: undefined,
+      size: 0,
+      linkTarget: target,
+      xattrs: [{ name: attr, value: Buffer.from('v').toString('base64') }],
+    };
     const bytes = encodeTree([link]);
     const stored = JSON.parse(bytes.toString('utf8')).nodes[0];
     expect(stored).toMatchObject({
@@ -123,7 +165,10 @@ describe('trees', () => {
       'c'.repeat(64) +
       '"]},{"name":"l","type":"symlink","mode":41471,"mtime":"-5","ctime":"1","inode":"2","uid":0,"gid":0,"size":0,"linkTarget":"a.txt"}]}';
     const tree = decodeTree(Buffer.from(v1));
-    expect(tree.nodes.map((n) => [n.name, n.type, n.linkTarget])).toEqual([['a.txt', 'file', undefined], ['l', 'symlink', 'a.txt']]);
+    expect(tree.nodes.map((n) => [n.name, n.type, n.linkTarget])).toEqual([
+      ['a.txt', 'file', undefined],
+      ['l', 'symlink', 'a.txt'],
+    ]);
     expect(encodeTree(tree.nodes).toString()).toBe(v1);
   });
 
@@ -241,7 +286,10 @@ describe('retention', () => {
     at('2026-02-15T09:00:00', 'e'),
     at('2026-02-16T09:00:00', 'f'),
   ];
-  const kept = (p: Parameters<typeof applyRetention>[1]) => applyRetention(snaps, p).keep.map((s) => s.id).sort();
+  const kept = (p: Parameters<typeof applyRetention>[1]) =>
+    applyRetention(snaps, p)
+      .keep.map((s) => s.id)
+      .sort();
 
   it('keeps everything when no rule is given', () => expect(kept({})).toEqual(['a', 'b', 'c', 'd', 'e', 'f']));
   it('keeps the last n', () => expect(kept({ last: 2 })).toEqual(['e', 'f']));

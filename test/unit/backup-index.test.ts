@@ -35,7 +35,10 @@ describe('the in-memory index', () => {
         }
       }
       index.addPack(packId, entries);
-      packs.set(packId, entries.map(({ id, type }) => ({ id, type })));
+      packs.set(
+        packId,
+        entries.map(({ id, type }) => ({ id, type })),
+      );
     }
     expect(index.blobCount).toBe(reference.size);
     expect(index.packCount).toBe(40);
@@ -67,7 +70,13 @@ describe('the in-memory index', () => {
     const fromHeader = new MasterIndex();
     fromHeader.addPack(packId, entries);
     const fromFile = new MasterIndex();
-    fromFile.addFile({ version: 1, supersedes: [], packs: [{ id: packId, blobs: entries.map(({ id, type, offset, length, rawLength, compressed }) => ({ id, type, offset, length, rawLength, compressed })) }] });
+    fromFile.addFile({
+      version: 1,
+      supersedes: [],
+      packs: [
+        { id: packId, blobs: entries.map(({ id, type, offset, length, rawLength, compressed }) => ({ id, type, offset, length, rawLength, compressed })) },
+      ],
+    });
     for (const e of entries) expect(fromFile.get(e.id, e.type)).toEqual(fromHeader.get(e.id, e.type));
     expect(fromFile.blobsOfPack(packId)).toEqual(fromHeader.blobsOfPack(packId));
   });

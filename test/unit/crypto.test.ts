@@ -37,9 +37,7 @@ describe('key derivation', () => {
     const ikm = Buffer.alloc(22, 0x0b);
     const salt = Buffer.from('000102030405060708090a0b0c', 'hex');
     const info = Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex');
-    expect(deriveKey(ikm, salt, info, 42).toString('hex')).toBe(
-      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
-    );
+    expect(deriveKey(ikm, salt, info, 42).toString('hex')).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
   });
 
   it('never calibrates Argon2id below OWASP’s minimum (m=19 MiB, t=2, p=1)', async () => {
@@ -61,9 +59,7 @@ describe('constant-time comparison and canonical JSON', () => {
   });
 
   it('writes the same text for the same value whatever the key order', () => {
-    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: undefined, x: 2 } })).toBe(
-      '{"a":[true,null,"x"],"b":1,"c":{"x":2,"z":1}}',
-    );
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: undefined, x: 2 } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"x":2,"z":1}}');
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
   });
 });

@@ -24,9 +24,9 @@ describe('the layering rule (docs/design.md, "The house") fails the lint', () =>
   });
 
   it('when src-renderer imports src-main', async () => {
-    expect(
-      await layering('src-renderer/bad.tsx', "import { createCore } from '../src-main/core/composition.js';\nexport const c = createCore;\n"),
-    ).toEqual(['src-renderer may not import from src-main/core (docs/design.md, "The house").']);
+    expect(await layering('src-renderer/bad.tsx', "import { createCore } from '../src-main/core/composition.js';\nexport const c = createCore;\n")).toEqual([
+      'src-renderer may not import from src-main/core (docs/design.md, "The house").',
+    ]);
   });
 
   it('when src-renderer imports a Node built-in', async () => {

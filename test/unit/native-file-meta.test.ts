@@ -101,7 +101,11 @@ describe.runIf(process.platform === 'linux')('a listing with names as bytes', ()
   it('answers for a name that is not UTF-8 as Node lstat does for its bytes, with link counts and extended attributes', () => {
     const names = ['caf\xe9', 'tagged', 'plain', 'gone'];
     const escaped = names.map((n) => nameFromBytes(latin1(n)));
-    const arrays = () => ({ numbers: new Float64Array(names.length * NUMBERS), bigints: new BigInt64Array(names.length * BIGINTS), errnos: new Int32Array(names.length) });
+    const arrays = () => ({
+      numbers: new Float64Array(names.length * NUMBERS),
+      bigints: new BigInt64Array(names.length * BIGINTS),
+      errnos: new Int32Array(names.length),
+    });
     const native = arrays();
     const node = arrays();
     const xattrs: XattrSlot[] = new Array<XattrSlot>(names.length);
@@ -111,7 +115,11 @@ describe.runIf(process.platform === 'linux')('a listing with names as bytes', ()
     expect([...native.errnos]).toEqual([0, 0, 0, constants.errno.ENOENT]);
     expect(native.numbers[1 * NUMBERS + 4]).toBe(1); // link count
     expect(xattrs[0]).toEqual([Buffer.from('user.\xe9', 'latin1'), Buffer.alloc(0)]);
-    expect(pairs(xattrs[1] as Buffer[]).map(([name]) => name).sort()).toEqual(['system.posix_acl_access', 'user.big', 'user.binary', 'user.text']);
+    expect(
+      pairs(xattrs[1] as Buffer[])
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['system.posix_acl_access', 'user.big', 'user.binary', 'user.text']);
     expect(xattrs[2]).toEqual([Buffer.from('user.by-fd'), Buffer.from([1, 2, 3])]);
     expect(xattrs[3]).toBeUndefined();
   });

@@ -15,7 +15,11 @@ import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 let work: string;
 const names = ['big.bin', 'dir', 'empty', 'fifo', 'gone', 'link', 'locked', 'ünïcödé 名前.txt', 'x'.repeat(300)];
 
-const arrays = (n: number) => ({ numbers: new Float64Array(n * NUMBERS).fill(-1), bigints: new BigInt64Array(n * BIGINTS).fill(-1n), errnos: new Int32Array(n).fill(-1) });
+const arrays = (n: number) => ({
+  numbers: new Float64Array(n * NUMBERS).fill(-1),
+  bigints: new BigInt64Array(n * BIGINTS).fill(-1n),
+  errnos: new Int32Array(n).fill(-1),
+});
 
 beforeAll(() => {
   work = tempDir('lstat-many');

@@ -18,7 +18,7 @@ const text = (size: number, seed: number) => {
 };
 
 describe('asynchronous zstd', () => {
-  it('compresses into the caller\'s buffer, and zstd-napi gives the same bytes back', async () => {
+  it("compresses into the caller's buffer, and zstd-napi gives the same bytes back", async () => {
     const input = text(1024 * 1024, 7);
     const out = Buffer.alloc(compressBound(input.length));
     const length = await compressAsync(input, out, ZSTD_LEVEL);
@@ -37,7 +37,7 @@ describe('asynchronous zstd', () => {
     lengths.forEach((n, i) => expect(decompress(outs[i]!.subarray(0, n))).toEqual(inputs[i]));
   });
 
-  it('fits incompressible bytes in zstd\'s bound, as zstd-napi computes it', async () => {
+  it("fits incompressible bytes in zstd's bound, as zstd-napi computes it", async () => {
     const input = randomBytes(1024 * 1024);
     const out = Buffer.alloc(compressBound(input.length));
     const length = await compressAsync(input, out, ZSTD_LEVEL);
@@ -50,7 +50,10 @@ describe('asynchronous zstd', () => {
     const guard = Buffer.alloc(64, 0xee);
     const small = Buffer.alloc(100);
     const holder = Buffer.concat([small, guard]);
-    await expect(compressAsync(randomBytes(10_000), holder.subarray(0, 100), ZSTD_LEVEL)).rejects.toMatchObject({ code: 'ZSTD_FAILED', message: expect.stringMatching(/too small/) });
+    await expect(compressAsync(randomBytes(10_000), holder.subarray(0, 100), ZSTD_LEVEL)).rejects.toMatchObject({
+      code: 'ZSTD_FAILED',
+      message: expect.stringMatching(/too small/),
+    });
     expect(holder.subarray(100)).toEqual(guard);
   });
 

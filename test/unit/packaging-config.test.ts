@@ -24,7 +24,7 @@ const config = yaml.load(readFileSync(`${root}/electron-builder.yml`, 'utf8')) a
 const quietLogger = { add() {}, isEnabled: false };
 
 describe('the packaging configuration', () => {
-  it('passes electron-builder\'s own schema', async () => {
+  it("passes electron-builder's own schema", async () => {
     await expect(validateConfiguration(config, quietLogger)).resolves.toBeUndefined();
   });
 

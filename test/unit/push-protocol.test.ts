@@ -102,7 +102,15 @@ describe('pairing, both sides in memory', () => {
 
   it('hands over the OTP seed under the pairing key, acknowledged by the device key; refusals carry a MAC', async () => {
     const { desktop, companion, accepted, device } = await paired();
-    const inner = { deviceId: '00000000-0000-4000-8000-000000000001', name: 'Phone', otpSeed: 'A'.repeat(32), account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '1.0.0' };
+    const inner = {
+      deviceId: '00000000-0000-4000-8000-000000000001',
+      name: 'Phone',
+      otpSeed: 'A'.repeat(32),
+      account: 'Ada',
+      workstation: 'office-7',
+      app: 'Twofold Backup',
+      appVersion: '1.0.0',
+    };
     const done = parseBody(await pairDoneBody(accepted!.keys, inner))!;
     expect(await openPairDone(companion, done)).toEqual(inner);
     const ack = parseBody(await pairAckBody(device, companion.keys.th))!;
@@ -138,16 +146,35 @@ describe('approval requests and answers', () => {
     const desktopAns = await importAesKey(accepted!.keys.ansKey);
     const { choices, number } = newChoices();
     const request: ApprovalRequest = {
-      type: 'approval', v: 2, txId: '00000000-0000-4000-8000-00000000000a', nonce: b64u(randomBytes(16)), deviceId,
-      action: 'Unlock', account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '1.0.0', ip: '10.0.0.7',
-      time: NOW, expiresAt: NOW + 60_000, choices, replyTo: 'R'.repeat(22), confirm: null,
+      type: 'approval',
+      v: 2,
+      txId: '00000000-0000-4000-8000-00000000000a',
+      nonce: b64u(randomBytes(16)),
+      deviceId,
+      action: 'Unlock',
+      account: 'Ada',
+      workstation: 'office-7',
+      app: 'Twofold Backup',
+      appVersion: '1.0.0',
+      ip: '10.0.0.7',
+      time: NOW,
+      expiresAt: NOW + 60_000,
+      choices,
+      replyTo: 'R'.repeat(22),
+      confirm: null,
     };
     const sealed = await sealRequest(desktopReq, request);
     const opened = await openRequest(await importAesKey(accepted!.keys.reqKey), deviceId, parseBody(sealed.body)!);
     expect(opened).toEqual({ request, hash: sealed.hash });
     const answerBody = await sealAnswer({
-      ansKey: await importAesKey(accepted!.keys.ansKey), deviceKey: device.privateKey, deviceId, txId: request.txId,
-      requestHash: sealed.hash, decision, number: pick(request, number), now: NOW + 1_000,
+      ansKey: await importAesKey(accepted!.keys.ansKey),
+      deviceKey: device.privateKey,
+      deviceId,
+      txId: request.txId,
+      requestHash: sealed.hash,
+      decision,
+      number: pick(request, number),
+      now: NOW + 1_000,
     });
     const opened2 = await openAnswer(desktopAns, await importVerifyKey(accepted!.deviceKey), deviceId, parseBody(answerBody)!);
     if (!('answer' in opened2)) throw new Error(`the answer did not open: ${opened2.failure}`);
@@ -190,9 +217,22 @@ describe('approval requests and answers', () => {
     const key = await importAesKey(accepted!.keys.reqKey);
     const confirm = { title: 'Remove the device “Pixel 8”', consequence: 'This authenticator app stops working at once.', digest: 'ab'.repeat(32) };
     const request: ApprovalRequest = {
-      type: 'approval', v: 2, txId: '00000000-0000-4000-8000-00000000000c', nonce: b64u(randomBytes(16)), deviceId,
-      action: 'Remove a device', account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '1.0.0', ip: '10.0.0.7',
-      time: NOW, expiresAt: NOW + 60_000, choices: [11, 22, 33], replyTo: 'R'.repeat(22), confirm,
+      type: 'approval',
+      v: 2,
+      txId: '00000000-0000-4000-8000-00000000000c',
+      nonce: b64u(randomBytes(16)),
+      deviceId,
+      action: 'Remove a device',
+      account: 'Ada',
+      workstation: 'office-7',
+      app: 'Twofold Backup',
+      appVersion: '1.0.0',
+      ip: '10.0.0.7',
+      time: NOW,
+      expiresAt: NOW + 60_000,
+      choices: [11, 22, 33],
+      replyTo: 'R'.repeat(22),
+      confirm,
     };
     const sealed = await sealRequest(key, request);
     expect(sealed.body).not.toContain('Pixel 8');
@@ -207,9 +247,21 @@ describe('approval requests and answers', () => {
     const deviceId = '00000000-0000-4000-8000-000000000001';
     const key = await importAesKey(accepted!.keys.reqKey);
     const old = {
-      type: 'approval', v: 1, txId: '00000000-0000-4000-8000-00000000000d', nonce: b64u(randomBytes(16)), deviceId,
-      action: 'Unlock', account: 'Ada', workstation: 'office-7', app: 'Twofold Backup', appVersion: '0.1.0', ip: '10.0.0.7',
-      time: NOW, expiresAt: NOW + 60_000, choices: [11, 22, 33], replyTo: 'R'.repeat(22),
+      type: 'approval',
+      v: 1,
+      txId: '00000000-0000-4000-8000-00000000000d',
+      nonce: b64u(randomBytes(16)),
+      deviceId,
+      action: 'Unlock',
+      account: 'Ada',
+      workstation: 'office-7',
+      app: 'Twofold Backup',
+      appVersion: '0.1.0',
+      ip: '10.0.0.7',
+      time: NOW,
+      expiresAt: NOW + 60_000,
+      choices: [11, 22, 33],
+      replyTo: 'R'.repeat(22),
     };
     const sealed = await encrypt(key, utf8(canonicalJson(old)), `twofold/v1/req\n${deviceId}`);
     const body = parseBody(canonicalJson({ k: 'req', v: 1, ...sealed }))!;
@@ -225,7 +277,7 @@ describe('approval requests and answers', () => {
     expect(judgeAnswer({ ...pending, hash: b64u(randomBytes(32)) }, other, NOW)).toBe('wrong-request');
   });
 
-  it('checks the answer\'s time against the request\'s life, give or take the allowed clock skew', async () => {
+  it("checks the answer's time against the request's life, give or take the allowed clock skew", async () => {
     const { answer, pending } = await exchange('approve', (_r, shown) => shown);
     const at = (time: number) => judgeAnswer(pending, { ...answer, time }, NOW + 1_000);
     expect(at(0)).toBe('bad-time');

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  hashRecoveryCode,
-  newRecoveryCodes,
-  normalizeRecoveryCode,
-  RECOVERY_CODE_BITS,
-  RECOVERY_CODE_COUNT,
-} from '../../src-main/core/gate/recovery-codes.js';
+import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_CODE_BITS, RECOVERY_CODE_COUNT } from '../../src-main/core/gate/recovery-codes.js';
 
 describe('recovery codes', () => {
   it('come ten at a time, distinct, in four groups of five unambiguous characters', () => {

@@ -35,7 +35,14 @@ describe('bucket names', () => {
 
 describe('locations', () => {
   const sftp = { kind: 'sftp', host: 'nas.local', username: 'backup', path: '/srv/twofold', auth: { kind: 'password', password: 'hunter2 hunter2' } } as const;
-  const s3 = { kind: 's3', region: 'eu-central-1', bucket: 'my-backups', prefix: 'laptop', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' } as const;
+  const s3 = {
+    kind: 's3',
+    region: 'eu-central-1',
+    bucket: 'my-backups',
+    prefix: 'laptop',
+    accessKeyId: 'AKIAEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG',
+  } as const;
 
   it('fill in the defaults: port 22, no host key yet, no path-style', () => {
     expect(LocationInputSchema.parse(sftp)).toMatchObject({ port: 22, hostKey: null });
@@ -81,7 +88,11 @@ describe('locations', () => {
   });
 
   it('take maintenance credentials of the same two shapes, an SFTP port or user of their own allowed', () => {
-    expect(MaintenanceCredentialsSchema.parse({ kind: 'sftp', port: 2222, auth: { kind: 'password', password: 'x' } })).toEqual({ kind: 'sftp', port: 2222, auth: { kind: 'password', password: 'x' } });
+    expect(MaintenanceCredentialsSchema.parse({ kind: 'sftp', port: 2222, auth: { kind: 'password', password: 'x' } })).toEqual({
+      kind: 'sftp',
+      port: 2222,
+      auth: { kind: 'password', password: 'x' },
+    });
     expect(MaintenanceCredentialsSchema.safeParse({ kind: 's3', accessKeyId: 'AK', secretAccessKey: '' }).success).toBe(false);
   });
 });

@@ -42,8 +42,16 @@ describe('a connection that fails is classified', () => {
     [network('ECONNRESET'), 'UNREACHABLE', 'ECONNRESET'],
     [Object.assign(new Error('getaddrinfo ENOTFOUND nas'), { code: 'ENOTFOUND' }), 'UNREACHABLE', 'no such host (ENOTFOUND)'],
     [Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }), 'UNREACHABLE', 'timed out waiting for the SSH server'],
-    [Object.assign(new Error('All configured authentication methods failed'), { level: 'client-authentication' }), 'AUTH_FAILED', 'the server refused the user name and credentials'],
-    [new Error('Cannot parse privateKey: OpenSSH key integrity check failed -- bad passphrase?'), 'AUTH_FAILED', 'the passphrase of the private key is wrong (or missing)'],
+    [
+      Object.assign(new Error('All configured authentication methods failed'), { level: 'client-authentication' }),
+      'AUTH_FAILED',
+      'the server refused the user name and credentials',
+    ],
+    [
+      new Error('Cannot parse privateKey: OpenSSH key integrity check failed -- bad passphrase?'),
+      'AUTH_FAILED',
+      'the passphrase of the private key is wrong (or missing)',
+    ],
     [new Error('Cannot parse privateKey: Unsupported key format'), 'AUTH_FAILED', 'the private key cannot be read (not an OpenSSH or PEM private key)'],
   ])('%s', (e, code, detail) => {
     expect(classifiedConnect(e, 'connect backup@nas:22')).toMatchObject({ code, detail: `connect backup@nas:22: ${detail}` });

@@ -111,8 +111,6 @@ describe('secrets and URIs', () => {
       'otpauth://totp/Twofold%20Backup:ada%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Twofold%20Backup&algorithm=SHA1&digits=6&period=30',
     );
     const secretParam = new URL(uri).searchParams.get('secret')!;
-    expect(execFileSync('oathtool', ['--totp', '-b', secretParam, '--now', '1970-01-01 00:00:59 UTC'], { encoding: 'utf8' }).trim()).toBe(
-      '287082',
-    );
+    expect(execFileSync('oathtool', ['--totp', '-b', secretParam, '--now', '1970-01-01 00:00:59 UTC'], { encoding: 'utf8' }).trim()).toBe('287082');
   });
 });

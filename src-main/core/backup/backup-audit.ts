@@ -4,7 +4,7 @@
  * with what and where to. Wording is made here, from names, paths, counts and ids; never from a
  * password or a key. The recorder is injected (the composition root wires it to the audit log).
  */
-import { retentionText } from '../../../src-shared/contract-backup.js';
+import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
 import type { AUDIT_ACTIONS } from '../../../src-shared/contract.js';
 import type { RequestContext } from '../platform/context.js';
 import type { BackupSet, RepositoryRow, SetInput } from './backup-sets.js';
@@ -67,7 +67,8 @@ export function restoreText(
 ): string {
   const what = options.paths.length === 0 ? 'everything' : `${options.paths.length} item${options.paths.length === 1 ? '' : 's'} (${options.paths.join(', ')})`;
   const where = options.targetDir === null ? `the original places (${list(displayPaths(snapshot))})` : options.targetDir;
-  const existing = { skip: 'existing files kept', overwrite: 'existing files overwritten', fail: 'stops at an existing file' }[options.onExisting] ?? options.onExisting;
+  const existing =
+    { skip: 'existing files kept', overwrite: 'existing files overwritten', fail: 'stops at an existing file' }[options.onExisting] ?? options.onExisting;
   return `${what} from snapshot ${snapshotText(snapshot)} of ${repoText(repo)} to ${where}; ${existing}`;
 }
 
@@ -91,4 +92,10 @@ export function repairText(report: RepairReport): string {
     parts.push(`${count(gone.length, 'snapshot file')} deleted${gone.length ? ` (${gone.map((s) => s.id.slice(0, 8)).join(', ')})` : ''}`);
   }
   return clip(parts.join('; '));
+}
+
+/** A set change that retention could turn against the set's snapshots (docs/security.md). */
+export function setChangeNeedsConfirmation(set: BackupSet, patch: Partial<Omit<SetInput, 'retention'>>): boolean {
+  if (!hasRetention(set.retention)) return false;
+  return setChanges(set, { ...patch, name: undefined }, (id) => id).length > 0;
 }

@@ -13,7 +13,13 @@ import { CoreError } from '../platform/errors.js';
 import type { Store } from '../platform/store.js';
 import type { RepositoryKeySource } from './key-source.js';
 import { RetentionSchema, RunViewSchema } from '../../../src-shared/contract-backup.js';
-import { locationText, StoredLocationSchema, type RepositoryCredentials, type RepositoryKind, type StoredLocation } from '../../../src-shared/repository-location.js';
+import {
+  locationText,
+  StoredLocationSchema,
+  type RepositoryCredentials,
+  type RepositoryKind,
+  type StoredLocation,
+} from '../../../src-shared/repository-location.js';
 import type { Retention } from './engine/prune.js';
 import { BACKUP_MESSAGES } from './messages.js';
 
@@ -198,8 +204,7 @@ export class BackupSetStore {
   /** The repository's master key, unwrapped with the vault-derived key (no gate session needed). */
   async masterKey(id: string): Promise<Buffer> {
     const row = this.store.db.prepare('SELECT repo_id, wrapped_key FROM backup_repositories WHERE id = ?').get(id) as
-      | { repo_id: string; wrapped_key: Buffer }
-      | undefined;
+      { repo_id: string; wrapped_key: Buffer } | undefined;
     if (!row) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
     return open(await this.wrapKey(), row.wrapped_key, wrapAad(id, row.repo_id));
   }
@@ -207,8 +212,7 @@ export class BackupSetStore {
   /** A remote repository's credentials, unsealed like the master key (scheduled runs need them while locked); null for a folder. */
   async credentials(id: string): Promise<RepositoryCredentials | null> {
     const row = this.store.db.prepare('SELECT repo_id, sealed_credentials FROM backup_repositories WHERE id = ?').get(id) as
-      | { repo_id: string; sealed_credentials: Buffer | null }
-      | undefined;
+      { repo_id: string; sealed_credentials: Buffer | null } | undefined;
     if (!row) throw new CoreError('NOT_FOUND', BACKUP_MESSAGES.noSuchRepository);
     if (row.sealed_credentials === null) return null;
     const plain = open(await this.vault.derivedKey(CREDENTIALS_LABEL), row.sealed_credentials, credentialsAad(id, row.repo_id));
@@ -264,7 +268,17 @@ export class BackupSetStore {
           `INSERT INTO backup_sets (id, name, repository_id, sources, excludes, schedule, retention, created_at, updated_at, last_scheduled_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
         )
-        .run(id, input.name, input.repositoryId, JSON.stringify(input.sources), JSON.stringify(input.excludes), input.schedule, JSON.stringify(input.retention), t, t),
+        .run(
+          id,
+          input.name,
+          input.repositoryId,
+          JSON.stringify(input.sources),
+          JSON.stringify(input.excludes),
+          input.schedule,
+          JSON.stringify(input.retention),
+          t,
+          t,
+        ),
     );
     return this.set(id);
   }
@@ -318,16 +332,22 @@ export class BackupSetStore {
 
   startRun(setId: string, trigger: RunTrigger): number {
     const r = this.store.tx(() =>
-      this.store.db
-        .prepare("INSERT INTO backup_runs (set_id, trigger, started_at, state) VALUES (?, ?, ?, 'running')")
-        .run(setId, trigger, this.clock.now()),
+      this.store.db.prepare("INSERT INTO backup_runs (set_id, trigger, started_at, state) VALUES (?, ?, ?, 'running')").run(setId, trigger, this.clock.now()),
     );
     return Number(r.lastInsertRowid);
   }
 
   finishRun(
     runId: number,
-    outcome: { state: Exclude<RunState, 'running'>; snapshotId?: string; files?: number; bytes?: number; dataAdded?: number; errors?: number; message?: string },
+    outcome: {
+      state: Exclude<RunState, 'running'>;
+      snapshotId?: string;
+      files?: number;
+      bytes?: number;
+      dataAdded?: number;
+      errors?: number;
+      message?: string;
+    },
   ): void {
     this.store.tx(() =>
       this.store.db

@@ -17,8 +17,7 @@ export const BACKUP_MESSAGES = {
   repositoryUnreadable: 'The repository could not be opened. Check that its drive or server is there, then try again.',
   setBusy: "Wait for this set's running backup to finish.",
   setRunning: 'This backup set is already running.',
-  retentionNeedsConfirmation:
-    'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.',
+  retentionNeedsConfirmation: 'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.',
   overwriteNeedsConfirmation: 'Confirm this action first: overwriting existing files needs a confirmation.',
   differentRepository: (path: string) => `The folder ${path} now holds a different repository than the one connected.`,
   restoreInto: (what: string) => `Restoring there would write into ${what}, which a restore never touches. Choose another folder.`,

@@ -92,12 +92,7 @@ interface Start {
 }
 
 /** The places a restore writes its selected entries to: the same mapping restore.ts makes. */
-function restoreStarts(
-  root: readonly TreeNode[],
-  snapshot: SnapshotWithId,
-  paths: readonly string[],
-  targetDir: string | null,
-): Start[] {
+function restoreStarts(root: readonly TreeNode[], snapshot: SnapshotWithId, paths: readonly string[], targetDir: string | null): Start[] {
   const top = (name: string): string => {
     if (targetDir !== null) return join(targetDir, name);
     return originalPlace(snapshot, name);
@@ -147,7 +142,9 @@ export async function assertRestoreAllowed(
     if (enclosing) throw refused(`the repository at ${enclosing}`);
     for (const folder of folders) {
       if (!isInside(folder.real, dest)) continue;
-      const below = relative(dest, folder.real).split(sep).filter((s) => s.length > 0);
+      const below = relative(dest, folder.real)
+        .split(sep)
+        .filter((s) => s.length > 0);
       for (let depth = 1; depth <= below.length; depth++) {
         const node = await nodeAt(repo, index, root, [...start.parts, ...below.slice(0, depth)]);
         if (!node) break;

@@ -8,7 +8,14 @@
  * credentials given for that one call.
  */
 import { rm } from 'node:fs/promises';
-import { locationText, splitLocation, type LocationInput, type MaintenanceCredentials, type RemoteLocationInput, type RepositoryCredentials } from '../../../src-shared/repository-location.js';
+import {
+  locationText,
+  splitLocation,
+  type LocationInput,
+  type MaintenanceCredentials,
+  type RemoteLocationInput,
+  type RepositoryCredentials,
+} from '../../../src-shared/repository-location.js';
 import type { RepositoryStatus, TestConnectionOutcome } from '../../../src-shared/contract-repositories.js';
 import { CoreError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
@@ -140,7 +147,8 @@ export class RepositoryManager {
   async edit(id: string, patch: RepositoryPatch, caller: Caller): Promise<RepositoryRow> {
     const row = this.deps.sets.repository(id);
     const reach = patch.credentials !== undefined || patch.hostKey !== undefined;
-    if (row.kind === 'folder' && (reach || patch.connections !== undefined || patch.appendOnly !== undefined)) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.notRemote);
+    if (row.kind === 'folder' && (reach || patch.connections !== undefined || patch.appendOnly !== undefined))
+      throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.notRemote);
     if (row.kind !== 'folder' && caller?.confirmed !== true) throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.remoteNeedsConfirmation);
     if (patch.credentials && patch.credentials.kind !== row.kind) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.wrongCredentialKind);
     if (patch.hostKey !== undefined && row.location.kind !== 'sftp') throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.hostKeyNotSftp);
@@ -223,7 +231,8 @@ export class RepositoryManager {
     try {
       await (await this.open(id, maintenance)).close();
     } catch (e) {
-      if (e instanceof CoreError && (e.code === 'STORAGE_AUTH_FAILED' || e.code === 'REPO_DAMAGED')) throw new CoreError('STORAGE_AUTH_FAILED', BACKUP_MESSAGES.maintenanceRefused);
+      if (e instanceof CoreError && (e.code === 'STORAGE_AUTH_FAILED' || e.code === 'REPO_DAMAGED'))
+        throw new CoreError('STORAGE_AUTH_FAILED', BACKUP_MESSAGES.maintenanceRefused);
       throw e;
     }
   }
@@ -259,7 +268,11 @@ export class RepositoryManager {
       const added = await repo.addKey(master, password, this.deps.kdfCost);
       for (const k of old) if (k !== added) await repo.removeKey(k);
       this.deps.logger.info('repository password changed', { repository: id });
-      this.deps.record(caller, { action: 'repository.password-changed', outcome: 'success', detail: `${repoText(row)}: ${count(old.length, 'old key')} removed` });
+      this.deps.record(caller, {
+        action: 'repository.password-changed',
+        outcome: 'success',
+        detail: `${repoText(row)}: ${count(old.length, 'old key')} removed`,
+      });
       return { password };
     } finally {
       master.fill(0);

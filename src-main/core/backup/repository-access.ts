@@ -84,7 +84,11 @@ export function withMaintenance(
   if (!maintenance) return { location: row.location, credentials: stored, appendOnly: row.appendOnly };
   if (maintenance.kind !== row.kind) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.maintenanceWrongKind);
   if (maintenance.kind === 's3') {
-    return { location: row.location, credentials: { kind: 's3', accessKeyId: maintenance.accessKeyId, secretAccessKey: maintenance.secretAccessKey }, appendOnly: false };
+    return {
+      location: row.location,
+      credentials: { kind: 's3', accessKeyId: maintenance.accessKeyId, secretAccessKey: maintenance.secretAccessKey },
+      appendOnly: false,
+    };
   }
   const location =
     row.location.kind === 'sftp'

@@ -8,7 +8,7 @@
  * into a repository or the data folder. Every change and every read-out or removal of backed-up
  * data goes to the audit log.
  */
-import { hasRetention, retentionText } from '../../../src-shared/contract-backup.js';
+import { retentionText } from '../../../src-shared/contract-backup.js';
 import type { Clock } from '../platform/clock.js';
 import type { RequestContext } from '../platform/context.js';
 import { CoreError } from '../platform/errors.js';
@@ -24,7 +24,19 @@ import { sftpHostKey } from './engine/storage/sftp.js';
 import { DamagedPacks } from './damaged-packs.js';
 import { retentionNote, runNote, toUserError } from './engine/messages.js';
 import { repair, type RepairReport, type RepairRequest } from './engine/repair.js';
-import { clip, count, repairText, repoText, restoreText, retentionChange, setChanges, snapshotText, type BackupAuditEvent, type BackupAuditSink } from './backup-audit.js';
+import {
+  clip,
+  count,
+  repairText,
+  repoText,
+  restoreText,
+  retentionChange,
+  setChangeNeedsConfirmation,
+  setChanges,
+  snapshotText,
+  type BackupAuditEvent,
+  type BackupAuditSink,
+} from './backup-audit.js';
 import { BackupSetStore, type BackupSet, type RepositoryRow, type RunTrigger, type SetInput } from './backup-sets.js';
 import { diffSnapshots, findEntries, listFolder } from './engine/browse.js';
 import { check, type CheckReport, type ReadData } from './engine/check.js';
@@ -60,12 +72,6 @@ export interface CallerInfo {
 }
 
 export type SetPatch = Partial<Omit<SetInput, 'retention'>>;
-
-/** A set change that retention could turn against the set's snapshots (docs/security.md). */
-export function setChangeNeedsConfirmation(set: BackupSet, patch: SetPatch): boolean {
-  if (!hasRetention(set.retention)) return false;
-  return setChanges(set, { ...patch, name: undefined }, (id) => id).length > 0;
-}
 
 export interface BackupJobResult {
   snapshotId: string;
@@ -120,12 +126,23 @@ export class BackupService {
   }
 
   /** Create a repository (a folder's path, or a location); its password is returned here once and stored nowhere. */
-  initRepository(name: string, where: string | LocationInput, caller?: CallerInfo, options: RepositoryOptions = {}): Promise<{ repository: RepositoryRow; password: string }> {
+  initRepository(
+    name: string,
+    where: string | LocationInput,
+    caller?: CallerInfo,
+    options: RepositoryOptions = {},
+  ): Promise<{ repository: RepositoryRow; password: string }> {
     return this.repos.init(name, typeof where === 'string' ? { kind: 'folder', path: where } : where, options, caller);
   }
 
   /** Connect an existing repository (a new machine, or after a reinstall) with its password. */
-  connectRepository(name: string, where: string | LocationInput, password: string, caller?: CallerInfo, options: RepositoryOptions = {}): Promise<RepositoryRow> {
+  connectRepository(
+    name: string,
+    where: string | LocationInput,
+    password: string,
+    caller?: CallerInfo,
+    options: RepositoryOptions = {},
+  ): Promise<RepositoryRow> {
     return this.repos.connect(name, typeof where === 'string' ? { kind: 'folder', path: where } : where, password, options, caller);
   }
 
@@ -237,7 +254,14 @@ export class BackupService {
         dataAdded: s.dataAdded,
         errors: s.errors.length,
       });
-      this.deps.logger.info('backup finished', { set: set.id, trigger, files: s.files, errors: s.errors.length, warnings: s.warnings.length, damage: damage.length });
+      this.deps.logger.info('backup finished', {
+        set: set.id,
+        trigger,
+        files: s.files,
+        errors: s.errors.length,
+        warnings: s.warnings.length,
+        damage: damage.length,
+      });
       return { snapshotId: result.snapshotId, summary: s, forgotten, prune: pruned, damage, retentionNote: note };
     });
   }
@@ -284,7 +308,12 @@ export class BackupService {
     }
   }
 
-  private safeFinish(runId: number, state: 'succeeded' | 'incomplete' | 'failed' | 'cancelled', message: string | undefined, figures: Omit<Parameters<BackupSetStore['finishRun']>[1], 'state' | 'message'> = {}): void {
+  private safeFinish(
+    runId: number,
+    state: 'succeeded' | 'incomplete' | 'failed' | 'cancelled',
+    message: string | undefined,
+    figures: Omit<Parameters<BackupSetStore['finishRun']>[1], 'state' | 'message'> = {},
+  ): void {
     try {
       this.sets.finishRun(runId, { state, message, ...figures });
     } catch {
@@ -446,7 +475,10 @@ export class BackupService {
         this.record(caller, { action: 'repair.finished', outcome: 'failure', detail: `${this.repoName(repositoryId)}: ${toUserError(e).message}` });
         throw e;
       }
-      this.damagedPacks.clear(repositoryId, report.packs.filter((p) => p.outcome !== 'intact').map((p) => p.id));
+      this.damagedPacks.clear(
+        repositoryId,
+        report.packs.filter((p) => p.outcome !== 'intact').map((p) => p.id),
+      );
       this.record(caller, { action: 'repair.finished', outcome: 'success', detail: `${this.repoName(repositoryId)}: ${repairText(report)}` });
       this.deps.logger.info('repository repaired', {
         repository: repositoryId,

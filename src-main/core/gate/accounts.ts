@@ -49,9 +49,7 @@ export class AccountService {
   constructor(private readonly deps: AccountDeps) {}
 
   current(): Account | null {
-    const row = this.deps.store.db
-      .prepare('SELECT id, name, created_at AS createdAt FROM accounts ORDER BY id LIMIT 1')
-      .get() as Account | undefined;
+    const row = this.deps.store.db.prepare('SELECT id, name, created_at AS createdAt FROM accounts ORDER BY id LIMIT 1').get() as Account | undefined;
     return row ?? null;
   }
 
@@ -199,9 +197,8 @@ export class AccountService {
   }
 
   private storedLock(accountId: number): StoredLock {
-    const row = this.deps.store.db
-      .prepare('SELECT kdf, verifier, wrapped_dek AS wrappedDek FROM accounts WHERE id = ?')
-      .get(accountId) as StoredLock | undefined;
+    const row = this.deps.store.db.prepare('SELECT kdf, verifier, wrapped_dek AS wrappedDek FROM accounts WHERE id = ?').get(accountId) as
+      StoredLock | undefined;
     if (!row) throw new CoreError('NO_ACCOUNT', GATE_MESSAGES.noAccount);
     return row;
   }

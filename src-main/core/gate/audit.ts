@@ -114,9 +114,7 @@ export class AuditLog {
     const e = parsed.data;
     // One write transaction: reading the head and inserting after it cannot interleave with another writer.
     return this.store.tx(() => {
-      const last = this.store.db.prepare('SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1').get() as
-        | { id: number; mac: Buffer }
-        | undefined;
+      const last = this.store.db.prepare('SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; mac: Buffer } | undefined;
       const row: AuditRow = {
         id: (last?.id ?? 0) + 1,
         time: Math.floor(this.clock.now()),
@@ -131,19 +129,7 @@ export class AuditLog {
       const prevMac = last?.mac ?? GENESIS_MAC;
       this.store.db
         .prepare(`INSERT INTO audit_log (${COLUMNS}, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(
-          row.id,
-          row.time,
-          row.account,
-          row.device,
-          row.action,
-          row.workstation,
-          row.ip,
-          row.outcome,
-          row.detail,
-          prevMac,
-          this.mac(prevMac, row),
-        );
+        .run(row.id, row.time, row.account, row.device, row.action, row.workstation, row.ip, row.outcome, row.detail, prevMac, this.mac(prevMac, row));
       return row;
     });
   }
@@ -166,9 +152,7 @@ export class AuditLog {
   exportCsv(filter: AuditExportFilter = {}): string {
     const { where, params } = whereClause(parseFilter(AuditExportFilterSchema, filter));
     const lines = [AUDIT_CSV_HEADER];
-    const rows = this.store.db
-      .prepare(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY id DESC`)
-      .iterate(params) as IterableIterator<AuditRow>;
+    const rows = this.store.db.prepare(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY id DESC`).iterate(params) as IterableIterator<AuditRow>;
     for (const r of rows) {
       const fields = [new Date(r.time).toISOString(), r.account, r.device, r.action, r.workstation, r.ip, r.outcome, r.detail];
       lines.push(fields.map(csvField).join(','));
@@ -183,9 +167,7 @@ export class AuditLog {
    */
   verify(): AuditVerifyResult {
     return this.store.db.transaction((): AuditVerifyResult => {
-      const rows = this.store.db
-        .prepare(`SELECT ${COLUMNS}, prev_mac, mac FROM audit_log ORDER BY id`)
-        .iterate() as IterableIterator<StoredRow>;
+      const rows = this.store.db.prepare(`SELECT ${COLUMNS}, prev_mac, mac FROM audit_log ORDER BY id`).iterate() as IterableIterator<StoredRow>;
       let prevId = 0;
       let prevMac: Buffer = GENESIS_MAC;
       let good = 0;

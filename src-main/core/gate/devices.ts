@@ -53,9 +53,7 @@ export function viewOf(device: Device): DeviceView {
 }
 
 export class DeviceService {
-  constructor(
-    private readonly deps: { store: Store; factors: FactorListStore; clock: Clock; audit: AuditRecorder },
-  ) {}
+  constructor(private readonly deps: { store: Store; factors: FactorListStore; clock: Clock; audit: AuditRecorder }) {}
 
   overview(session: Session): DeviceOverview {
     return overviewOf(this.read(session));
@@ -93,12 +91,7 @@ export class DeviceService {
   }
 
   /** The first correct code activates the device; the first active device also brings recovery codes. */
-  async confirmTotp(
-    session: Session,
-    deviceId: string,
-    code: string,
-    ctx: RequestContext,
-  ): Promise<{ device: DeviceView; recoveryCodes: string[] | null }> {
+  async confirmTotp(session: Session, deviceId: string, code: string, ctx: RequestContext): Promise<{ device: DeviceView; recoveryCodes: string[] | null }> {
     const now = this.deps.clock.now();
     // Assigned inside the transaction below; typed wide so the checks after it are not narrowed away.
     let outcome = 'wrong' as 'ok' | 'wrong' | 'ended';
@@ -156,10 +149,7 @@ export class DeviceService {
       const device = findDevice(l, deviceId);
       const lastActive = device.active && l.devices.filter((d) => d.active).length === 1;
       if (lastActive && !confirmDisable) {
-        throw new CoreError(
-          'CONFIRM_REQUIRED',
-          `"${device.name}" is your last device: removing it turns two-factor authentication off. Confirm to continue.`,
-        );
+        throw new CoreError('CONFIRM_REQUIRED', `"${device.name}" is your last device: removing it turns two-factor authentication off. Confirm to continue.`);
       }
       l.devices = l.devices.filter((d) => d !== device);
       if (lastActive) {

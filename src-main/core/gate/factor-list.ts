@@ -57,7 +57,12 @@ export type Device = z.infer<typeof DeviceSchema>;
 
 export const RecoverySchema = z.object({
   /** HMAC-SHA-256 of each code; a used code's slot becomes null. */
-  hashes: z.array(z.string().regex(/^[0-9a-f]{64}$/).nullable()),
+  hashes: z.array(
+    z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable(),
+  ),
   generatedAt: z.number().int(),
 });
 

@@ -38,11 +38,7 @@ export function formatRecoveryCode(normalized: string): string {
 
 /** The canonical form of what a person typed, or null when it cannot be a recovery code. */
 export function normalizeRecoveryCode(typed: string): string | null {
-  const cleaned = typed
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const cleaned = typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   if (cleaned.length !== RECOVERY_CODE_CHARS) return null;
   for (const ch of cleaned) if (!ALPHABET.includes(ch)) return null;
   return cleaned;

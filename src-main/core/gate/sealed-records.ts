@@ -9,9 +9,7 @@ export class SealedRecords {
   ) {}
 
   read(accountId: number, recordKey: Buffer, kind: string): Buffer | null {
-    const row = this.store.db
-      .prepare('SELECT blob FROM sealed_records WHERE account_id = ? AND kind = ?')
-      .get(accountId, kind) as { blob: Buffer } | undefined;
+    const row = this.store.db.prepare('SELECT blob FROM sealed_records WHERE account_id = ? AND kind = ?').get(accountId, kind) as { blob: Buffer } | undefined;
     return row ? this.vault.openRecord(recordKey, accountId, kind, row.blob) : null;
   }
 

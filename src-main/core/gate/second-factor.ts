@@ -45,13 +45,7 @@ export interface SecondFactorDeps {
 export class SecondFactor {
   constructor(private readonly deps: SecondFactorDeps) {}
 
-  async verify(
-    account: Account,
-    recordKey: Buffer,
-    attempt: FactorAttempt,
-    ctx: RequestContext,
-    purpose: 'unlock' | 'step-up',
-  ): Promise<Verified> {
+  async verify(account: Account, recordKey: Buffer, attempt: FactorAttempt, ctx: RequestContext, purpose: 'unlock' | 'step-up'): Promise<Verified> {
     const { store, factors, throttle, clock, audit } = this.deps;
     const now = clock.now();
     const view = throttle.view(account.id, now);

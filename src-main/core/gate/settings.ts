@@ -18,9 +18,7 @@ export class SettingsService {
   update(patch: Partial<Settings>): Settings {
     const next = SettingsSchema.parse({ ...this.get(), ...patch });
     this.store.tx(() => {
-      const put = this.store.db.prepare(
-        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      );
+      const put = this.store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
       for (const [key, value] of Object.entries(next)) put.run(key, JSON.stringify(value));
     });
     return next;

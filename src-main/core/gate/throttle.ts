@@ -28,9 +28,8 @@ export class Throttle {
   constructor(private readonly store: Store) {}
 
   state(accountId: number): ThrottleState | null {
-    const row = this.store.db
-      .prepare('SELECT failures, last_failure_at AS lastFailureAt FROM throttle WHERE account_id = ?')
-      .get(accountId) as ThrottleState | undefined;
+    const row = this.store.db.prepare('SELECT failures, last_failure_at AS lastFailureAt FROM throttle WHERE account_id = ?').get(accountId) as
+      ThrottleState | undefined;
     return row ?? null;
   }
 

@@ -80,9 +80,7 @@ export function schemaVersion(db: Db): number {
 function migrate(db: Db): void {
   const current = schemaVersion(db);
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `This data folder was written by a newer version of Twofold Backup (schema ${current}); update the app to open it.`,
-    );
+    throw new Error(`This data folder was written by a newer version of Twofold Backup (schema ${current}); update the app to open it.`);
   }
   for (let version = current + 1; version <= MIGRATIONS.length; version++) {
     db.transaction(() => {

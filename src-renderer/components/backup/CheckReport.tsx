@@ -45,16 +45,11 @@ export function CheckReport({ report, took }: { report: CheckReportDto; took: st
           </ul>
         </div>
       )}
-      {report.damagedPacks.length > 0 && (
-        <p className="small">
-          Damaged packs: {report.damagedPacks.map((p) => shortId(p)).join(', ')}
-        </p>
-      )}
+      {report.damagedPacks.length > 0 && <p className="small">Damaged packs: {report.damagedPacks.map((p) => shortId(p)).join(', ')}</p>}
       {report.unindexedPacks.length > 0 && (
         <p className="small muted">
-          {plural(report.unindexedPacks.length, 'pack')} {isAre(report.unindexedPacks.length)} not in a readable index (left by an
-          interrupted backup, or listed by a damaged index file): the next backup or a rebuilt index lists{' '}
-          {report.unindexedPacks.length === 1 ? 'it' : 'them'} again.
+          {plural(report.unindexedPacks.length, 'pack')} {isAre(report.unindexedPacks.length)} not in a readable index (left by an interrupted backup, or listed
+          by a damaged index file): the next backup or a rebuilt index lists {report.unindexedPacks.length === 1 ? 'it' : 'them'} again.
         </p>
       )}
       {report.problems.length > 0 && (

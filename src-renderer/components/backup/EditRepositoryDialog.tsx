@@ -23,8 +23,10 @@ type EditInput = InputOf<'backup.repositories.edit'>;
 /** The stored location as a draft whose credentials are still to be typed. */
 function draftOf(repo: RepositoryView): LocationDraft {
   const d = repo.details;
-  if (d.kind === 'sftp') return { ...EMPTY_DRAFT, kind: 'sftp', host: d.host, port: String(d.port), username: d.username, path: d.path, authKind: d.auth, hostKey: d.hostKey };
-  if (d.kind === 's3') return { ...EMPTY_DRAFT, kind: 's3', endpoint: d.endpoint ?? '', region: d.region, bucket: d.bucket, prefix: d.prefix, forcePathStyle: d.forcePathStyle };
+  if (d.kind === 'sftp')
+    return { ...EMPTY_DRAFT, kind: 'sftp', host: d.host, port: String(d.port), username: d.username, path: d.path, authKind: d.auth, hostKey: d.hostKey };
+  if (d.kind === 's3')
+    return { ...EMPTY_DRAFT, kind: 's3', endpoint: d.endpoint ?? '', region: d.region, bucket: d.bucket, prefix: d.prefix, forcePathStyle: d.forcePathStyle };
   return { ...EMPTY_DRAFT, kind: 'folder', path: d.path };
 }
 
@@ -142,7 +144,9 @@ export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: Reposit
           onTrust={() => (setHostKey(trusting.fingerprint), setTrusting(null))}
         />
       )}
-      {confirming && <StepUpDialog method="backup.repositories.edit" input={confirming} onProof={(proof) => void save(proof)} onCancel={() => setConfirming(null)} />}
+      {confirming && (
+        <StepUpDialog method="backup.repositories.edit" input={confirming} onProof={(proof) => void save(proof)} onCancel={() => setConfirming(null)} />
+      )}
     </>
   );
 }

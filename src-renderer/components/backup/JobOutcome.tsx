@@ -69,10 +69,7 @@ function BackupOutcome({ result: r, took }: { result: Result<'backup'>; took: st
       {r.retentionNote && <p className="small muted">{r.retentionNote}</p>}
       {r.damage.length > 0 && (
         <div className="notice" data-testid="backup-damage">
-          <p>
-            The repository has damage this backup worked around (its snapshot does not depend on it). Run a check on “Check
-            &amp; repair”, then repair.
-          </p>
+          <p>The repository has damage this backup worked around (its snapshot does not depend on it). Run a check on “Check &amp; repair”, then repair.</p>
           <ul>
             {r.damage.map((d) => (
               <li key={`${d.kind}:${d.id}`}>{d.message}</li>
@@ -93,8 +90,7 @@ function RestoreOutcome({ result: r, took, destination }: { result: Result<'rest
         {r.errors.length > 0 ? 'Restore incomplete: restored' : 'Restored'} {plural(r.files, 'file')} ({formatBytes(r.bytes)})
         {r.symlinks > 0 && `, ${plural(r.symlinks, 'symlink')}`}
         {r.special > 0 && `, ${plural(r.special, 'pipe, socket or device', 'pipes, sockets or devices')}`}
-        {r.dirs > 0 && ` and ${plural(r.dirs, 'folder')}`} in {took}.
-        {r.skipped > 0 && ` ${plural(r.skipped, 'existing item')} ${wasWere(r.skipped)} skipped.`}
+        {r.dirs > 0 && ` and ${plural(r.dirs, 'folder')}`} in {took}.{r.skipped > 0 && ` ${plural(r.skipped, 'existing item')} ${wasWere(r.skipped)} skipped.`}
         {r.errors.length > 0 && ` ${plural(r.errors.length, 'item')} could not be restored in full (listed below).`}
       </p>
       {destination !== undefined && (

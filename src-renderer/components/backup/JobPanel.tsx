@@ -12,7 +12,6 @@ import { useJob } from '../../hooks/useJob.js';
 import { formatBytes, formatCount, formatRate, formatSeconds } from '../../lib/format.js';
 import { JobOutcome, KIND_LABEL } from './JobOutcome.js';
 
-
 const ENDED_TITLE: Record<JobViewDto['kind'], Record<Exclude<JobViewDto['state'], 'running'>, string>> = {
   backup: { succeeded: 'Backup finished', failed: 'Backup failed', cancelled: 'Backup cancelled' },
   restore: { succeeded: 'Restore finished', failed: 'Restore failed', cancelled: 'Restore cancelled' },

@@ -115,27 +115,36 @@ export function KindChoice({ value, onChange, label }: { value: Kind; onChange: 
   );
 }
 
-export function LocationFields({ draft, onChange, folderLabel = 'Folder', folderHint }: { draft: LocationDraft; onChange: (d: LocationDraft) => void; folderLabel?: string; folderHint?: string }) {
+export function LocationFields({
+  draft,
+  onChange,
+  folderLabel = 'Folder',
+  folderHint,
+}: {
+  draft: LocationDraft;
+  onChange: (d: LocationDraft) => void;
+  folderLabel?: string;
+  folderHint?: string;
+}) {
   const set = (patch: Partial<LocationDraft>) => onChange({ ...draft, ...patch });
   const text = (key: keyof LocationDraft) => (e: ChangeEvent<HTMLInputElement>) => set({ [key]: e.target.value } as Partial<LocationDraft>);
   const styleId = useId();
   if (draft.kind === 'folder') {
     return (
-      <Field
-        label={folderLabel}
-        hint={folderHint}
-        value={draft.path}
-        required
-        spellCheck={false}
-        placeholder="/media/backup/twofold"
-        onChange={text('path')}
-      />
+      <Field label={folderLabel} hint={folderHint} value={draft.path} required spellCheck={false} placeholder="/media/backup/twofold" onChange={text('path')} />
     );
   }
   if (draft.kind === 'sftp') return <SftpFields draft={draft} set={set} text={text} />;
   return (
     <>
-      <Field label="Endpoint" hint={W.endpointHint} value={draft.endpoint} spellCheck={false} placeholder="https://s3.eu-central-003.backblazeb2.com" onChange={text('endpoint')} />
+      <Field
+        label="Endpoint"
+        hint={W.endpointHint}
+        value={draft.endpoint}
+        spellCheck={false}
+        placeholder="https://s3.eu-central-003.backblazeb2.com"
+        onChange={text('endpoint')}
+      />
       <div className="two-col">
         <Field label="Region" hint={W.regionHint} value={draft.region} required spellCheck={false} onChange={text('region')} />
         <Field label="Bucket" value={draft.bucket} required spellCheck={false} autoCapitalize="off" onChange={text('bucket')} />
@@ -171,11 +180,28 @@ function SftpFields({
   return (
     <>
       <div className="two-col">
-        <Field label="Server" hint={W.hostHint} value={draft.host} required spellCheck={false} autoCapitalize="off" placeholder="nas.local" onChange={(e) => set({ host: e.target.value, hostKey: null })} />
+        <Field
+          label="Server"
+          hint={W.hostHint}
+          value={draft.host}
+          required
+          spellCheck={false}
+          autoCapitalize="off"
+          placeholder="nas.local"
+          onChange={(e) => set({ host: e.target.value, hostKey: null })}
+        />
         <Field label="Port" value={draft.port} required inputMode="numeric" onChange={(e) => set({ port: e.target.value, hostKey: null })} />
       </div>
       <Field label="User name" value={draft.username} required spellCheck={false} autoCapitalize="off" autoComplete="off" onChange={text('username')} />
-      <Field label="Folder on the server" hint={W.remotePathHint} value={draft.path} required spellCheck={false} placeholder="/srv/backups/laptop" onChange={text('path')} />
+      <Field
+        label="Folder on the server"
+        hint={W.remotePathHint}
+        value={draft.path}
+        required
+        spellCheck={false}
+        placeholder="/srv/backups/laptop"
+        onChange={text('path')}
+      />
       <fieldset>
         <legend>Sign in with</legend>
         {(['key', 'password', 'agent'] as const).map((k) => (

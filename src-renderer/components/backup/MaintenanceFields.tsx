@@ -21,15 +21,26 @@ export interface MaintenanceDraft {
   secretAccessKey: string;
 }
 
-export const EMPTY_MAINTENANCE: MaintenanceDraft = { username: '', authKind: 'password', password: '', privateKey: '', passphrase: '', accessKeyId: '', secretAccessKey: '' };
+export const EMPTY_MAINTENANCE: MaintenanceDraft = {
+  username: '',
+  authKind: 'password',
+  password: '',
+  privateKey: '',
+  passphrase: '',
+  accessKeyId: '',
+  secretAccessKey: '',
+};
 
 /** The draft as the contract's maintenance credentials, or null while a field it needs is empty. */
 export function maintenanceInput(repo: RepositoryView, d: MaintenanceDraft): MaintenanceCredentials | null {
-  if (repo.kind === 's3') return d.accessKeyId.trim() && d.secretAccessKey ? { kind: 's3', accessKeyId: d.accessKeyId.trim(), secretAccessKey: d.secretAccessKey } : null;
+  if (repo.kind === 's3')
+    return d.accessKeyId.trim() && d.secretAccessKey ? { kind: 's3', accessKeyId: d.accessKeyId.trim(), secretAccessKey: d.secretAccessKey } : null;
   if (repo.kind !== 'sftp') return null;
   const user = d.username.trim() ? { username: d.username.trim() } : {};
   if (d.authKind === 'password') return d.password ? { kind: 'sftp', ...user, auth: { kind: 'password', password: d.password } } : null;
-  return d.privateKey.trim() ? { kind: 'sftp', ...user, auth: { kind: 'key', privateKey: d.privateKey, ...(d.passphrase ? { passphrase: d.passphrase } : {}) } } : null;
+  return d.privateKey.trim()
+    ? { kind: 'sftp', ...user, auth: { kind: 'key', privateKey: d.privateKey, ...(d.passphrase ? { passphrase: d.passphrase } : {}) } }
+    : null;
 }
 
 export function MaintenanceFields({ repo, draft, onChange }: { repo: RepositoryView; draft: MaintenanceDraft; onChange: (d: MaintenanceDraft) => void }) {
@@ -42,8 +53,19 @@ export function MaintenanceFields({ repo, draft, onChange }: { repo: RepositoryV
       <p className="small">{W.maintenanceIntro(repo.name)}</p>
       {repo.kind === 's3' ? (
         <>
-          <Field label="Maintenance access key id" value={draft.accessKeyId} autoComplete="off" spellCheck={false} onChange={(e) => set({ accessKeyId: e.target.value })} />
-          <PasswordField label="Maintenance secret access key" value={draft.secretAccessKey} autoComplete="off" onChange={(e) => set({ secretAccessKey: e.target.value })} />
+          <Field
+            label="Maintenance access key id"
+            value={draft.accessKeyId}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => set({ accessKeyId: e.target.value })}
+          />
+          <PasswordField
+            label="Maintenance secret access key"
+            value={draft.secretAccessKey}
+            autoComplete="off"
+            onChange={(e) => set({ secretAccessKey: e.target.value })}
+          />
         </>
       ) : (
         <>
@@ -62,7 +84,12 @@ export function MaintenanceFields({ repo, draft, onChange }: { repo: RepositoryV
                 <label htmlFor={keyId}>Maintenance private key</label>
                 <textarea id={keyId} rows={4} value={draft.privateKey} spellCheck={false} onChange={(e) => set({ privateKey: e.target.value })} />
               </div>
-              <PasswordField label="Key passphrase (if it has one)" value={draft.passphrase} autoComplete="off" onChange={(e) => set({ passphrase: e.target.value })} />
+              <PasswordField
+                label="Key passphrase (if it has one)"
+                value={draft.passphrase}
+                autoComplete="off"
+                onChange={(e) => set({ passphrase: e.target.value })}
+              />
             </>
           )}
         </>
@@ -96,7 +123,12 @@ export function MaintenanceDialog(props: {
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="button" className="primary" disabled={maintenance.input === null} onClick={() => maintenance.input && props.onContinue(maintenance.input)}>
+        <button
+          type="button"
+          className="primary"
+          disabled={maintenance.input === null}
+          onClick={() => maintenance.input && props.onContinue(maintenance.input)}
+        >
           Continue
         </button>
       </div>

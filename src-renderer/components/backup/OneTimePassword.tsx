@@ -40,8 +40,8 @@ export function OneTimePassword({
       onSaved={onSaved}
     >
       <p className="notice">
-        <strong>Save this password now.</strong> It is shown only this once and Twofold Backup keeps no copy of it. Without it, the
-        repository cannot be opened on another computer or after a reinstall.
+        <strong>Save this password now.</strong> It is shown only this once and Twofold Backup keeps no copy of it. Without it, the repository cannot be opened
+        on another computer or after a reinstall.
       </p>
       <p>
         Repository “{name}” at <code>{path}</code>

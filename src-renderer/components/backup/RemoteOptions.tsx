@@ -14,7 +14,14 @@ export function RemoteOptions(props: { appendOnly: boolean; onAppendOnly: (v: bo
       <p id={`${id}-hint`} className="small muted">
         {W.appendOnlyHint}
       </p>
-      <Field label={W.connections} hint={W.connectionsHint} value={props.connections} inputMode="numeric" placeholder="4" onChange={(e) => props.onConnections(e.target.value)} />
+      <Field
+        label={W.connections}
+        hint={W.connectionsHint}
+        value={props.connections}
+        inputMode="numeric"
+        placeholder="4"
+        onChange={(e) => props.onConnections(e.target.value)}
+      />
     </>
   );
 }

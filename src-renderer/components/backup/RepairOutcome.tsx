@@ -17,7 +17,9 @@ export function RepairOutcome({ report, took }: { report: RepairReportDto; took:
     <div data-testid="job-outcome" role="status">
       <p className="ok-text" data-testid="repair-verdict">
         Repair finished in {took}.{' '}
-        {nothingLost ? 'Nothing was lost.' : `Lost: ${plural(lostBlobs, 'object')} of data${lostItems > 0 ? `, ${plural(lostItems, 'file or folder', 'files and folders')} in snapshots` : ''}.`}
+        {nothingLost
+          ? 'Nothing was lost.'
+          : `Lost: ${plural(lostBlobs, 'object')} of data${lostItems > 0 ? `, ${plural(lostItems, 'file or folder', 'files and folders')} in snapshots` : ''}.`}
         {saved > 0 && ` Saved: ${plural(saved, 'object')} from damaged packs.`}
       </p>
       {report.packs.length > 0 && (
@@ -45,7 +47,10 @@ export function RepairOutcome({ report, took }: { report: RepairReportDto; took:
             <ul>
               {report.index.packsUnreadable.map((u) => (
                 <li key={u.id}>
-                  {u.message} {u.kept ? 'It stays listed by its old entries: remove it as a damaged pack to save what it holds.' : 'No index listed what it holds: nothing in it can be located.'}
+                  {u.message}{' '}
+                  {u.kept
+                    ? 'It stays listed by its old entries: remove it as a damaged pack to save what it holds.'
+                    : 'No index listed what it holds: nothing in it can be located.'}
                 </li>
               ))}
             </ul>

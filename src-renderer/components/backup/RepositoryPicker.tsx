@@ -13,15 +13,7 @@ export function useRememberedRepository(repositories: RepositoryView[] | null, v
   }, [repositories, value, onChange]);
 }
 
-export function RepositoryPicker({
-  repositories,
-  value,
-  onChange,
-}: {
-  repositories: RepositoryView[];
-  value: string;
-  onChange: (id: string) => void;
-}) {
+export function RepositoryPicker({ repositories, value, onChange }: { repositories: RepositoryView[]; value: string; onChange: (id: string) => void }) {
   const id = useId();
   return (
     <div className="field">

@@ -49,72 +49,76 @@ export function RestoreForm({
     onStarted(r.value.jobId, target === 'original' ? null : folder.trim());
   };
 
-  const label =
-    selected.length === 0 ? 'Restore the whole snapshot' : `Restore ${selected.length} selected item${selected.length === 1 ? '' : 's'}`;
+  const label = selected.length === 0 ? 'Restore the whole snapshot' : `Restore ${selected.length} selected item${selected.length === 1 ? '' : 's'}`;
   return (
     <>
-    <form className="subcard restore-form" aria-labelledby={`${name}-title`} onSubmit={submit} data-testid="restore-form">
-      <h3 id={`${name}-title`}>Restore</h3>
-      <p className="small" data-testid="restore-selection">
-        {selected.length === 0 ? (
-          'Nothing selected: everything in this snapshot is restored. Tick files or folders to restore only those.'
-        ) : (
-          <>
-            Selected: {selected.slice(0, 5).map((p) => <code key={p} className="chip">{p}</code>)}
-            {selected.length > 5 && ` and ${selected.length - 5} more`}{' '}
-            <button type="button" className="link" onClick={onClear}>
-              Clear selection
-            </button>
-          </>
-        )}
-      </p>
-      <div className="two-col">
-        <fieldset>
-          <legend>Restore to</legend>
-          <div className="radio">
-            <input id={`${name}-folder`} type="radio" name={`${name}-target`} checked={target === 'folder'} onChange={() => setTarget('folder')} />
-            <label htmlFor={`${name}-folder`}>Another folder</label>
-          </div>
-          <div className="radio">
-            <input id={`${name}-orig`} type="radio" name={`${name}-target`} checked={target === 'original'} onChange={() => setTarget('original')} />
-            <label htmlFor={`${name}-orig`}>Their original places ({snapshot.paths.join(', ')})</label>
-          </div>
-          {target === 'folder' && (
-            <Field
-              label="Restore into folder"
-              hint="A full path. Items keep their path inside the snapshot: docs/report.pdf lands in <folder>/docs/report.pdf."
-              value={folder}
-              spellCheck={false}
-              required
-              placeholder="/home/ada/Restored"
-              onChange={(e) => setFolder(e.target.value)}
-            />
+      <form className="subcard restore-form" aria-labelledby={`${name}-title`} onSubmit={submit} data-testid="restore-form">
+        <h3 id={`${name}-title`}>Restore</h3>
+        <p className="small" data-testid="restore-selection">
+          {selected.length === 0 ? (
+            'Nothing selected: everything in this snapshot is restored. Tick files or folders to restore only those.'
+          ) : (
+            <>
+              Selected:{' '}
+              {selected.slice(0, 5).map((p) => (
+                <code key={p} className="chip">
+                  {p}
+                </code>
+              ))}
+              {selected.length > 5 && ` and ${selected.length - 5} more`}{' '}
+              <button type="button" className="link" onClick={onClear}>
+                Clear selection
+              </button>
+            </>
           )}
-        </fieldset>
-        <fieldset>
-          <legend>If a file already exists</legend>
-          {(
-            [
-              ['fail', 'Stop the restore (nothing is overwritten)'],
-              ['skip', 'Skip it and keep the existing file'],
-              ['overwrite', 'Overwrite it with the copy from the snapshot'],
-            ] as const
-          ).map(([v, text]) => (
-            <div className="radio" key={v}>
-              <input id={`${name}-${v}`} type="radio" name={`${name}-existing`} checked={onExisting === v} onChange={() => setOnExisting(v)} />
-              <label htmlFor={`${name}-${v}`}>{text}</label>
+        </p>
+        <div className="two-col">
+          <fieldset>
+            <legend>Restore to</legend>
+            <div className="radio">
+              <input id={`${name}-folder`} type="radio" name={`${name}-target`} checked={target === 'folder'} onChange={() => setTarget('folder')} />
+              <label htmlFor={`${name}-folder`}>Another folder</label>
             </div>
-          ))}
-        </fieldset>
-      </div>
-      <ErrorText message={error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={busy || (target === 'folder' && !folder.trim())}>
-          {label}
-        </button>
-      </div>
-    </form>
-    {dialog}
+            <div className="radio">
+              <input id={`${name}-orig`} type="radio" name={`${name}-target`} checked={target === 'original'} onChange={() => setTarget('original')} />
+              <label htmlFor={`${name}-orig`}>Their original places ({snapshot.paths.join(', ')})</label>
+            </div>
+            {target === 'folder' && (
+              <Field
+                label="Restore into folder"
+                hint="A full path. Items keep their path inside the snapshot: docs/report.pdf lands in <folder>/docs/report.pdf."
+                value={folder}
+                spellCheck={false}
+                required
+                placeholder="/home/ada/Restored"
+                onChange={(e) => setFolder(e.target.value)}
+              />
+            )}
+          </fieldset>
+          <fieldset>
+            <legend>If a file already exists</legend>
+            {(
+              [
+                ['fail', 'Stop the restore (nothing is overwritten)'],
+                ['skip', 'Skip it and keep the existing file'],
+                ['overwrite', 'Overwrite it with the copy from the snapshot'],
+              ] as const
+            ).map(([v, text]) => (
+              <div className="radio" key={v}>
+                <input id={`${name}-${v}`} type="radio" name={`${name}-existing`} checked={onExisting === v} onChange={() => setOnExisting(v)} />
+                <label htmlFor={`${name}-${v}`}>{text}</label>
+              </div>
+            ))}
+          </fieldset>
+        </div>
+        <ErrorText message={error} />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy || (target === 'folder' && !folder.trim())}>
+            {label}
+          </button>
+        </div>
+      </form>
+      {dialog}
     </>
   );
 }

@@ -9,7 +9,14 @@ import { CopyButton } from '../CopyButton.js';
 import { Dialog } from '../Dialog.js';
 import { REPOSITORY_WORDS as W } from '../../lib/repository-words.js';
 
-export function TrustServerDialog(props: { host: string; fingerprint: string; algorithm: string | null; changed: boolean; onTrust: () => void; onCancel: () => void }) {
+export function TrustServerDialog(props: {
+  host: string;
+  fingerprint: string;
+  algorithm: string | null;
+  changed: boolean;
+  onTrust: () => void;
+  onCancel: () => void;
+}) {
   const titleId = useId();
   return (
     <Dialog role="alertdialog" labelledBy={titleId} onCancel={props.onCancel}>

@@ -105,8 +105,8 @@ export function CheckScreen({ onOpenRepositories }: { onOpenRepositories: () => 
       <section className="card" aria-labelledby={`${ids.form}-prune`}>
         <h2 id={`${ids.form}-prune`}>Free space no snapshot uses</h2>
         <p>
-          Deleting snapshots removes only their listing; the data they alone used stays until it is freed here. Pack files that hold
-          unused data are rewritten or removed, and leftovers of interrupted backups are cleaned up. Damaged packs are left for repair.
+          Deleting snapshots removes only their listing; the data they alone used stays until it is freed here. Pack files that hold unused data are rewritten
+          or removed, and leftovers of interrupted backups are cleaned up. Damaged packs are left for repair.
         </p>
         <p className="small muted">The repository is locked for others while this runs.</p>
         {maintenance.needed && repo && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
@@ -164,8 +164,8 @@ function RepairCard({
     <section className="card" aria-labelledby={`${id}-title`} data-testid="repair-card">
       <h2 id={`${id}-title`}>Repair</h2>
       <p>
-        Run a backup first: if the files are still on your disk, it stores again what damaged or missing packs held, and older
-        snapshots that share that data are whole again. Then repair what is left. What cannot be saved is named in the report.
+        Run a backup first: if the files are still on your disk, it stores again what damaged or missing packs held, and older snapshots that share that data
+        are whole again. Then repair what is left. What cannot be saved is named in the report.
       </p>
       {report ? (
         <p className="small" data-testid="repair-basis">
@@ -184,7 +184,13 @@ function RepairCard({
           </label>
         </div>
         <div className="check">
-          <input id={`${id}-index`} type="checkbox" checked={index || input.packs.length > 0} disabled={input.packs.length > 0} onChange={(e) => setIndex(e.target.checked)} />
+          <input
+            id={`${id}-index`}
+            type="checkbox"
+            checked={index || input.packs.length > 0}
+            disabled={input.packs.length > 0}
+            onChange={(e) => setIndex(e.target.checked)}
+          />
           <label htmlFor={`${id}-index`}>Rebuild the index from the packs (replaces damaged index files)</label>
         </div>
         <div className="check">
@@ -199,14 +205,7 @@ function RepairCard({
           Repair…
         </button>
       </div>
-      {confirming && (
-        <StepUpDialog
-          method="backup.repair.start"
-          input={input}
-          onProof={(proof) => void start(proof)}
-          onCancel={() => setConfirming(false)}
-        />
-      )}
+      {confirming && <StepUpDialog method="backup.repair.start" input={input} onProof={(proof) => void start(proof)} onCancel={() => setConfirming(false)} />}
     </section>
   );
 }
@@ -221,39 +220,39 @@ function WhatToCheck(props: { readData: ReadData; onReadData: (r: ReadData) => v
   const ids = { form: useId(), percent: useId() };
   const { readData, percent, pctValid } = props;
   return (
-  <fieldset>
-    <legend>What to check</legend>
-    {OPTIONS.map(([v, label, hint]) => (
-      <div className="radio" key={v}>
-        <input
-          id={`${ids.form}-${v}`}
-          type="radio"
-          name={`${ids.form}-read`}
-          checked={readData === v}
-          aria-describedby={`${ids.form}-${v}-hint`}
-          onChange={() => props.onReadData(v)}
-        />
-        <label htmlFor={`${ids.form}-${v}`}>{label}</label>
-        <p id={`${ids.form}-${v}-hint`} className="small muted radio-hint">
-          {hint}
-        </p>
-      </div>
-    ))}
-    {readData === 'subset' && (
-      <div className="field inline-field">
-        <label htmlFor={ids.percent}>Share of the data to read (%)</label>
-        <input
-          id={ids.percent}
-          type="number"
-          min={0.1}
-          max={100}
-          step={0.1}
-          value={percent}
-          aria-invalid={!pctValid}
-          onChange={(e) => props.onPercent(e.target.value)}
-        />
-      </div>
-    )}
-  </fieldset>
+    <fieldset>
+      <legend>What to check</legend>
+      {OPTIONS.map(([v, label, hint]) => (
+        <div className="radio" key={v}>
+          <input
+            id={`${ids.form}-${v}`}
+            type="radio"
+            name={`${ids.form}-read`}
+            checked={readData === v}
+            aria-describedby={`${ids.form}-${v}-hint`}
+            onChange={() => props.onReadData(v)}
+          />
+          <label htmlFor={`${ids.form}-${v}`}>{label}</label>
+          <p id={`${ids.form}-${v}-hint`} className="small muted radio-hint">
+            {hint}
+          </p>
+        </div>
+      ))}
+      {readData === 'subset' && (
+        <div className="field inline-field">
+          <label htmlFor={ids.percent}>Share of the data to read (%)</label>
+          <input
+            id={ids.percent}
+            type="number"
+            min={0.1}
+            max={100}
+            step={0.1}
+            value={percent}
+            aria-invalid={!pctValid}
+            onChange={(e) => props.onPercent(e.target.value)}
+          />
+        </div>
+      )}
+    </fieldset>
   );
 }

@@ -119,10 +119,7 @@ const charted = (r: Run) => r.finishedAt !== null && r.state !== 'cancelled';
 function RunChart({ runs, setName }: { runs: Run[]; setName: string }) {
   const titleId = useId();
   const descId = useId();
-  const shown = runs
-    .filter(charted)
-    .slice(0, MAX_RUNS)
-    .reverse();
+  const shown = runs.filter(charted).slice(0, MAX_RUNS).reverse();
   if (shown.length === 0) return null;
   const durations = shown.map((r) => (r.finishedAt ?? r.startedAt) - r.startedAt);
   const added = shown.map((r) => r.dataAdded ?? 0);
@@ -149,7 +146,10 @@ function RunChart({ runs, setName }: { runs: Run[]; setName: string }) {
   const tickLabel = (ms: number) =>
     span > 2 * 86_400_000
       ? new Date(ms).toLocaleDateString([], { month: 'short', day: 'numeric' })
-      : new Date(ms).toLocaleTimeString([], span < 3_600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+      : new Date(ms).toLocaleTimeString(
+          [],
+          span < 3_600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' },
+        );
   // Label at most about 8 runs along the bottom.
   const labelEvery = Math.ceil(shown.length / 8);
   return (
@@ -206,4 +206,3 @@ function RunChart({ runs, setName }: { runs: Run[]; setName: string }) {
     </figure>
   );
 }
-

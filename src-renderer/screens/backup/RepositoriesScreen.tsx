@@ -25,7 +25,9 @@ export function RepositoriesScreen() {
   const { repositories, error: loadError, reload } = useRepositories();
   const [shown, setShown] = useState<Shown | null>(null);
   const [changing, setChanging] = useState<RepositoryView | null>(null);
-  const [removing, setRemoving] = useState<{ repo: RepositoryView; deleteFiles: boolean; maintenance?: MaintenanceCredentials; confirmed: boolean } | null>(null);
+  const [removing, setRemoving] = useState<{ repo: RepositoryView; deleteFiles: boolean; maintenance?: MaintenanceCredentials; confirmed: boolean } | null>(
+    null,
+  );
   const [editing, setEditing] = useState<RepositoryView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -50,8 +52,8 @@ export function RepositoriesScreen() {
     <div className="stack wide">
       <h1>Repositories</h1>
       <p className="muted">
-        A repository holds encrypted, deduplicated snapshots: in a folder (a local disk, an external drive or a mounted network share), on
-        an SFTP server or in an S3 bucket off this machine. Backup sets store their snapshots in one.
+        A repository holds encrypted, deduplicated snapshots: in a folder (a local disk, an external drive or a mounted network share), on an SFTP server or in
+        an S3 bucket off this machine. Backup sets store their snapshots in one.
       </p>
       <ErrorText message={loadError ?? error} />
       {message && <p role="status">{message}</p>}
@@ -64,15 +66,17 @@ export function RepositoriesScreen() {
           onSaved={() => (setShown(null), setMessage('Password saved. Keep it safe.'))}
         />
       )}
-      {repositories && repositories.length === 0 && !shown && (
-        <p className="notice">No repositories yet. Create one below to start backing up.</p>
-      )}
+      {repositories && repositories.length === 0 && !shown && <p className="notice">No repositories yet. Create one below to start backing up.</p>}
       {repositories && repositories.length > 0 && (
         <div className="card">
           <h2>Connected repositories</h2>
           <Table
             rows={repositories}
-            columns={repositoryColumns({ onEdit: setEditing, onChangePassword: setChanging, onRemove: (r) => setRemoving({ repo: r, deleteFiles: false, confirmed: false }) })}
+            columns={repositoryColumns({
+              onEdit: setEditing,
+              onChangePassword: setChanging,
+              onRemove: (r) => setRemoving({ repo: r, deleteFiles: false, confirmed: false }),
+            })}
             rowKey={(r) => r.id}
             testId="repositories-table"
           />
@@ -151,30 +155,29 @@ function RemoveRepositoryDialog({
   const titleId = useId();
   return (
     <Dialog role="alertdialog" labelledBy={titleId} onCancel={onCancel}>
-        <h2 id={titleId}>Remove “{repo.name}”?</h2>
-        <p>
-          Twofold Backup forgets this repository{repo.kind === 'folder' ? '' : ' and its credentials'} (delete the backup sets that use it
-          first). {where} <code>{repo.location}</code> stay as they are unless you choose to delete them; with its password it can be
-          connected again later.
-        </p>
-        <div className="check">
-          <input id={checkId} type="checkbox" checked={deleteFiles} onChange={(e) => setDeleteFiles(e.target.checked)} />
-          <label htmlFor={checkId}>Also delete the files: every snapshot in it is lost</label>
-        </div>
-        {deleteFiles && maintenance.needed && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
-        <div className="actions">
-          <button type="button" onClick={onCancel} autoFocus>
-            Keep it
-          </button>
-          <button
-            type="button"
-            className="danger solid"
-            disabled={deleteFiles && maintenance.needed && maintenance.input === null}
-            onClick={() => onContinue(deleteFiles, deleteFiles && maintenance.input ? maintenance.input : undefined)}
-          >
-            {deleteFiles ? 'Remove and delete files' : 'Remove'}
-          </button>
-        </div>
+      <h2 id={titleId}>Remove “{repo.name}”?</h2>
+      <p>
+        Twofold Backup forgets this repository{repo.kind === 'folder' ? '' : ' and its credentials'} (delete the backup sets that use it first). {where}{' '}
+        <code>{repo.location}</code> stay as they are unless you choose to delete them; with its password it can be connected again later.
+      </p>
+      <div className="check">
+        <input id={checkId} type="checkbox" checked={deleteFiles} onChange={(e) => setDeleteFiles(e.target.checked)} />
+        <label htmlFor={checkId}>Also delete the files: every snapshot in it is lost</label>
+      </div>
+      {deleteFiles && maintenance.needed && <MaintenanceFields repo={repo} draft={maintenance.draft} onChange={maintenance.setDraft} />}
+      <div className="actions">
+        <button type="button" onClick={onCancel} autoFocus>
+          Keep it
+        </button>
+        <button
+          type="button"
+          className="danger solid"
+          disabled={deleteFiles && maintenance.needed && maintenance.input === null}
+          onClick={() => onContinue(deleteFiles, deleteFiles && maintenance.input ? maintenance.input : undefined)}
+        >
+          {deleteFiles ? 'Remove and delete files' : 'Remove'}
+        </button>
+      </div>
     </Dialog>
   );
 }

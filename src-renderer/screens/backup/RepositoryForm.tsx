@@ -11,7 +11,15 @@ import { call } from '../../api.js';
 import { ErrorText, Field } from '../../components/Field.js';
 import { PasswordField } from '../../components/PasswordField.js';
 import { StepUpDialog } from '../../components/StepUpDialog.js';
-import { draftComplete, EMPTY_DRAFT, KindChoice, LocationFields, locationInput, withoutSecrets, type LocationDraft } from '../../components/backup/LocationFields.js';
+import {
+  draftComplete,
+  EMPTY_DRAFT,
+  KindChoice,
+  LocationFields,
+  locationInput,
+  withoutSecrets,
+  type LocationDraft,
+} from '../../components/backup/LocationFields.js';
 import { TrustServerDialog } from '../../components/backup/TrustServerDialog.js';
 import { TestOutcome } from '../../components/backup/TestOutcome.js';
 import { RemoteOptions } from '../../components/backup/RemoteOptions.js';
@@ -22,9 +30,32 @@ type Done = { name: string; location: string; password: string | null };
 type Input = InputOf<'backup.repositories.init'> | InputOf<'backup.repositories.connect'>;
 
 const TEXT = {
-  create: { title: 'Create a repository', name: 'Repository name', folder: 'Folder', folderHint: 'A full path starting with /. The folder must be empty or not exist yet.', submit: 'Create repository', busy: 'Creating…' },
-  connect: { title: 'Connect an existing repository', name: 'Name on this computer', folder: 'Repository folder', folderHint: 'A full path starting with /.', submit: 'Connect repository', busy: 'Connecting…' },
+  create: {
+    title: 'Create a repository',
+    name: 'Repository name',
+    folder: 'Folder',
+    folderHint: 'A full path starting with /. The folder must be empty or not exist yet.',
+    submit: 'Create repository',
+    busy: 'Creating…',
+  },
+  connect: {
+    title: 'Connect an existing repository',
+    name: 'Name on this computer',
+    folder: 'Repository folder',
+    folderHint: 'A full path starting with /.',
+    submit: 'Connect repository',
+    busy: 'Connecting…',
+  },
 } as const;
+
+/** What the form sends: a folder's path, or a remote location with its options; the password when connecting. */
+function formInput(mode: Mode, f: { name: string; draft: LocationDraft; appendOnly: boolean; connections: string; password: string }): Input {
+  const where =
+    f.draft.kind === 'folder'
+      ? { path: f.draft.path.trim() }
+      : { location: locationInput(f.draft), appendOnly: f.appendOnly, ...(f.connections ? { connections: Number(f.connections) } : {}) };
+  return mode === 'create' ? { name: f.name.trim(), ...where } : { name: f.name.trim(), ...where, password: f.password.trim() };
+}
 
 export function RepositoryForm({ mode, onDone }: { mode: Mode; onDone: (done: Done) => void }) {
   const [name, setName] = useState('');
@@ -63,10 +94,7 @@ export function RepositoryForm({ mode, onDone }: { mode: Mode; onDone: (done: Do
     return r.value;
   };
 
-  const input = (): Input => {
-    const where = draft.kind === 'folder' ? { path: draft.path.trim() } : { location: locationInput(draft), appendOnly, ...(connections ? { connections: Number(connections) } : {}) };
-    return mode === 'create' ? { name: name.trim(), ...where } : { name: name.trim(), ...where, password: password.trim() };
-  };
+  const input = (): Input => formInput(mode, { name, draft, appendOnly, connections, password });
 
   /** Save exactly what was confirmed: the proof is bound to this very input. */
   const save = async (what: Input, proof?: string) => {
@@ -74,7 +102,9 @@ export function RepositoryForm({ mode, onDone }: { mode: Mode; onDone: (done: Do
     setBusy('save');
     const r =
       mode === 'create'
-        ? await call('backup.repositories.init', what, proof).then((x) => (x.ok ? { ok: true as const, name: x.value.repository.name, location: x.value.repository.location, password: x.value.password } : x))
+        ? await call('backup.repositories.init', what, proof).then((x) =>
+            x.ok ? { ok: true as const, name: x.value.repository.name, location: x.value.repository.location, password: x.value.password } : x,
+          )
         : await call('backup.repositories.connect', what as InputOf<'backup.repositories.connect'>, proof).then((x) =>
             x.ok ? { ok: true as const, name: x.value.repository.name, location: x.value.repository.location, password: null } : x,
           );
@@ -106,7 +136,9 @@ export function RepositoryForm({ mode, onDone }: { mode: Mode; onDone: (done: Do
         <KindChoice label="Where it lives" value={draft.kind} onChange={(kind) => change({ ...draft, kind })} />
         <LocationFields draft={draft} onChange={change} folderLabel={text.folder} folderHint={text.folderHint} />
         {remote && <RemoteOptions appendOnly={appendOnly} onAppendOnly={setAppendOnly} connections={connections} onConnections={setConnections} />}
-        {mode === 'connect' && <PasswordField label="Repository password" autoComplete="off" value={password} required onChange={(e) => setPassword(e.target.value)} />}
+        {mode === 'connect' && (
+          <PasswordField label="Repository password" autoComplete="off" value={password} required onChange={(e) => setPassword(e.target.value)} />
+        )}
         {outcome && <TestOutcome outcome={outcome} />}
         <ErrorText message={error} />
         <div className="actions">
@@ -120,28 +152,32 @@ export function RepositoryForm({ mode, onDone }: { mode: Mode; onDone: (done: Do
           </button>
         </div>
       </form>
-        {trusting && (
-          <TrustServerDialog
-            host={`${draft.host.trim()}:${draft.port.trim()}`}
-            fingerprint={trusting.fingerprint}
-            algorithm={trusting.algorithm}
-            changed={trusting.changed}
-            onCancel={() => setTrusting(null)}
-            onTrust={() => {
-              const trusted = { ...draft, hostKey: trusting.fingerprint };
-              setTrusting(null);
-              setOutcome(null);
-              setDraft(trusted);
-              void test(trusted);
-            }}
-          />
-        )}
-        {confirming && mode === 'create' && (
-          <StepUpDialog method="backup.repositories.init" input={confirming as InputOf<'backup.repositories.init'>} onProof={(proof) => void save(confirming, proof)} onCancel={() => setConfirming(null)} />
-        )}
-        {confirming && mode === 'connect' && (
-          <StepUpDialog method="backup.repositories.connect" input={confirming as InputOf<'backup.repositories.connect'>} onProof={(proof) => void save(confirming, proof)} onCancel={() => setConfirming(null)} />
-        )}
+      {trusting && (
+        <TrustServerDialog
+          host={`${draft.host.trim()}:${draft.port.trim()}`}
+          fingerprint={trusting.fingerprint}
+          algorithm={trusting.algorithm}
+          changed={trusting.changed}
+          onCancel={() => setTrusting(null)}
+          onTrust={() => {
+            const trusted = { ...draft, hostKey: trusting.fingerprint };
+            setTrusting(null);
+            setOutcome(null);
+            setDraft(trusted);
+            void test(trusted);
+          }}
+        />
+      )}
+      {confirming && <ConfirmSave mode={mode} input={confirming} onProof={(proof) => void save(confirming, proof)} onCancel={() => setConfirming(null)} />}
     </>
+  );
+}
+
+/** The step-up for adding a remote repository, bound to exactly the input that will be saved. */
+function ConfirmSave({ mode, input, onProof, onCancel }: { mode: Mode; input: Input; onProof: (proof: string) => void; onCancel: () => void }) {
+  return mode === 'create' ? (
+    <StepUpDialog method="backup.repositories.init" input={input as InputOf<'backup.repositories.init'>} onProof={onProof} onCancel={onCancel} />
+  ) : (
+    <StepUpDialog method="backup.repositories.connect" input={input as InputOf<'backup.repositories.connect'>} onProof={onProof} onCancel={onCancel} />
   );
 }

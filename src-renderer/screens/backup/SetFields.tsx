@@ -87,9 +87,9 @@ export function WhatFields(props: {
           onChange={(e) => props.onExcludes(e.target.value)}
         />
         <p id={`${ids.excludes}-hint`} className="small muted">
-          One pattern per line. Without a slash a pattern matches a file or folder name anywhere (<code>*.tmp</code>,{' '}
-          <code>node_modules</code>, <code>.cache</code>); with a slash it matches the full path (<code>/home/ada/Videos/**</code>).{' '}
-          <code>*</code> matches within a name, <code>**</code> across folders.
+          One pattern per line. Without a slash a pattern matches a file or folder name anywhere (<code>*.tmp</code>, <code>node_modules</code>,{' '}
+          <code>.cache</code>); with a slash it matches the full path (<code>/home/ada/Videos/**</code>). <code>*</code> matches within a name, <code>**</code>{' '}
+          across folders.
         </p>
       </div>
     </div>
@@ -97,7 +97,13 @@ export function WhatFields(props: {
 }
 
 /** When a set runs: a preset or a cron expression. */
-export function ScheduleFields(props: { preset: PresetId; onPreset: (p: PresetId) => void; cron: string; onCron: (c: string) => void; schedule: string | null }) {
+export function ScheduleFields(props: {
+  preset: PresetId;
+  onPreset: (p: PresetId) => void;
+  cron: string;
+  onCron: (c: string) => void;
+  schedule: string | null;
+}) {
   const ids = { preset: useId(), cron: useId() };
   const { preset, cron, schedule } = props;
   return (
@@ -116,17 +122,10 @@ export function ScheduleFields(props: { preset: PresetId; onPreset: (p: PresetId
       {preset === 'custom' && (
         <div className="field">
           <label htmlFor={ids.cron}>Cron expression</label>
-          <input
-            id={ids.cron}
-            value={cron}
-            spellCheck={false}
-            required
-            aria-describedby={`${ids.cron}-hint`}
-            onChange={(e) => props.onCron(e.target.value)}
-          />
+          <input id={ids.cron} value={cron} spellCheck={false} required aria-describedby={`${ids.cron}-hint`} onChange={(e) => props.onCron(e.target.value)} />
           <p id={`${ids.cron}-hint`} className="small muted">
-            Minute, hour, day of month, month, day of week, in local time: <code>30 1 * * *</code> is 01:30 every day,{' '}
-            <code>0 */4 * * 1-5</code> every four hours on weekdays.
+            Minute, hour, day of month, month, day of week, in local time: <code>30 1 * * *</code> is 01:30 every day, <code>0 */4 * * 1-5</code> every four
+            hours on weekdays.
           </p>
         </div>
       )}
@@ -151,8 +150,8 @@ export function RetentionFields(props: {
     <fieldset className="retention" aria-describedby={`${ids.retention}-hint`}>
       <legend>Retention</legend>
       <p id={`${ids.retention}-hint`} className="small muted">
-        After each backup, keep this many of the newest snapshots, and the newest one of each of this many hours, days, weeks,
-        months and years; older ones are deleted. Leave all empty to keep everything.
+        After each backup, keep this many of the newest snapshots, and the newest one of each of this many hours, days, weeks, months and years; older ones are
+        deleted. Leave all empty to keep everything.
         {props.editing && ' Changing retention needs confirmation, as it deletes snapshots.'}
       </p>
       <div className="retention-grid">

@@ -10,7 +10,15 @@ import type { RepositoryView } from '../../hooks/useRepositories.js';
 import { lines } from '../../lib/format.js';
 import { RETENTION_KEYS, RetentionFields, sameRetention, ScheduleFields, WhatFields, type Retention } from './SetFields.js';
 
-export function SetForm({ set, repositories, onDone }: { set: BackupSetView | null; repositories: RepositoryView[]; onDone: (message: string | null) => void }) {
+export function SetForm({
+  set,
+  repositories,
+  onDone,
+}: {
+  set: BackupSetView | null;
+  repositories: RepositoryView[];
+  onDone: (message: string | null) => void;
+}) {
   const [name, setName] = useState(set?.name ?? '');
   const [repositoryId, setRepositoryId] = useState(set?.repositoryId ?? repositories[0]?.id ?? '');
   const [sources, setSources] = useState(set?.sources.join('\n') ?? '');
@@ -110,4 +118,3 @@ export function SetForm({ set, repositories, onDone }: { set: BackupSetView | nu
     </>
   );
 }
-

@@ -5,7 +5,6 @@ import { scheduleLabel } from '../../components/backup/schedule.js';
 import { dateTime, formatBytes, plural } from '../../lib/format.js';
 import { RUN_STATE_LABEL } from '../../lib/run-labels.js';
 
-
 function LastRun({ set: s }: { set: BackupSetView }) {
   if (s.running) return <span className="badge running">Running</span>;
   if (!s.lastRun) return <span className="muted">Never</span>;

@@ -88,13 +88,7 @@ export function SnapshotsScreen({ onOpenRepositories, target }: { onOpenReposito
       {snapshots && snapshots.length > 0 && (
         <section className="card" aria-labelledby="snapshots-title">
           <h2 id="snapshots-title">Snapshots ({snapshots.length})</h2>
-          <SnapshotsTable
-            snapshots={snapshots}
-            sets={sets}
-            openId={open?.snapshot.id ?? null}
-            onBrowse={browse}
-            onDelete={setForgetting}
-          />
+          <SnapshotsTable snapshots={snapshots} sets={sets} openId={open?.snapshot.id ?? null} onBrowse={browse} onDelete={setForgetting} />
         </section>
       )}
       {open && (

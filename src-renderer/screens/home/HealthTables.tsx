@@ -60,8 +60,7 @@ export function RepositoryHealth({ state }: { state: HomeState }) {
     const ok = job.result?.ok ?? false;
     return (
       <>
-        <span className={`badge ${ok ? 'ok' : 'bad'}`}>{ok ? 'No problems' : 'Problems found'}</span>{' '}
-        <span className="small">{dateTime(job.finishedAt)}</span>
+        <span className={`badge ${ok ? 'ok' : 'bad'}`}>{ok ? 'No problems' : 'Problems found'}</span> <span className="small">{dateTime(job.finishedAt)}</span>
       </>
     );
   };

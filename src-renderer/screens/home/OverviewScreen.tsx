@@ -38,7 +38,12 @@ function BackUpNow({ state, onStarted }: { state: HomeState; onStarted: () => vo
         Back up now
       </button>
       <p className="small muted" role="status" data-testid="backup-now-status">
-        {message ?? (state.sets.length === 0 ? 'Create a backup set first.' : idle.length === 0 ? 'Every set is running.' : `Runs ${plural(idle.length, 'backup set')} at once.`)}
+        {message ??
+          (state.sets.length === 0
+            ? 'Create a backup set first.'
+            : idle.length === 0
+              ? 'Every set is running.'
+              : `Runs ${plural(idle.length, 'backup set')} at once.`)}
       </p>
     </div>
   );
@@ -61,7 +66,19 @@ export function OverviewScreen({ onGo }: { onGo: (to: Destination) => void }) {
   );
 }
 
-function Loaded({ state, found, verdict: v, error, onGo }: { state: HomeState; found: Warning[]; verdict: ReturnType<typeof verdict>; error: string | null; onGo: (to: Destination) => void }) {
+function Loaded({
+  state,
+  found,
+  verdict: v,
+  error,
+  onGo,
+}: {
+  state: HomeState;
+  found: Warning[];
+  verdict: ReturnType<typeof verdict>;
+  error: string | null;
+  onGo: (to: Destination) => void;
+}) {
   return (
     <>
       <p className={`verdict ${v.tone}`} data-testid="verdict">

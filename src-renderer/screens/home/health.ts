@@ -86,15 +86,27 @@ export function warnings(s: HomeState, now: number): Warning[] {
   if (!s.devices.twoFactorEnabled) {
     out.push({ id: 'no-2fa', text: 'Two-factor authentication is off: the password alone opens your backups.', go: 'security', action: 'Add a device' });
   } else if (s.devices.recoveryCodesLow) {
-    out.push({ id: 'codes-low', text: `Only ${plural(s.devices.recoveryCodesLeft, 'recovery code')} left. Make new ones.`, go: 'security', action: 'Open Security' });
+    out.push({
+      id: 'codes-low',
+      text: `Only ${plural(s.devices.recoveryCodesLeft, 'recovery code')} left. Make new ones.`,
+      go: 'security',
+      action: 'Open Security',
+    });
   }
   for (const set of s.sets) out.push(...setWarnings(set, now));
   for (const [repositoryId, job] of lastChecks(s.jobs)) {
     const repo = s.repositories.find((r) => r.id === repositoryId);
     if (!repo) continue;
     const damaged = job.state === 'succeeded' && job.result && !job.result.ok;
-    if (damaged) out.push({ id: `check-${repositoryId}`, text: `The last check of “${repo.name}” found problems.`, go: 'check', action: 'Open Check & repair' });
-    if (job.state === 'failed') out.push({ id: `check-${repositoryId}`, text: `The last check of “${repo.name}” could not finish${job.error ? `: ${job.error.message}` : '.'}`, go: 'check', action: 'Open Check & repair' });
+    if (damaged)
+      out.push({ id: `check-${repositoryId}`, text: `The last check of “${repo.name}” found problems.`, go: 'check', action: 'Open Check & repair' });
+    if (job.state === 'failed')
+      out.push({
+        id: `check-${repositoryId}`,
+        text: `The last check of “${repo.name}” could not finish${job.error ? `: ${job.error.message}` : '.'}`,
+        go: 'check',
+        action: 'Open Check & repair',
+      });
   }
   return out;
 }

@@ -133,8 +133,7 @@ export class ProgressMeter {
     const p = this.progress;
     const elapsed = Math.max(0.001, (t - this.started) / 1000);
     p.bytesPerSecond = Math.round(p.bytesDone / elapsed);
-    p.etaSeconds =
-      final ? 0 : p.bytesTotal !== null && p.bytesPerSecond > 0 ? Math.max(0, Math.round((p.bytesTotal - p.bytesDone) / p.bytesPerSecond)) : null;
+    p.etaSeconds = final ? 0 : p.bytesTotal !== null && p.bytesPerSecond > 0 ? Math.max(0, Math.round((p.bytesTotal - p.bytesDone) / p.bytesPerSecond)) : null;
     p.uploadBytesPerSecond = this.rate.perSecond(t, p.bytesUploaded);
     p.waitingOn = final ? null : this.waitingOn();
     if (final) p.currentFile = null;

@@ -75,4 +75,3 @@ export async function settleAll(children: Outcome[], folder: FolderWait): Promis
   return children.map(nodeOf);
 }
 const nodeOf = (o: Outcome): TreeNode | null => (o instanceof Later ? o.value : o instanceof PendingFile ? o.node : o);
-

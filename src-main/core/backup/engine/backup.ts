@@ -61,7 +61,11 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const parent = options.parent === undefined ? await findParent(repo, options.sources, damage) : options.parent;
     if (parent) {
       // The walk starts while the index loads.
-      walker = new Walker(options.sources.map((s) => resolve(s)), options.excludes ?? [], makeExcluder(options.excludes ?? []));
+      walker = new Walker(
+        options.sources.map((s) => resolve(s)),
+        options.excludes ?? [],
+        makeExcluder(options.excludes ?? []),
+      );
     }
     await cleanTemp(repo);
     const { loaded, recovered, damage: found } = await backupIndex(repo, options.avoidPacks);
@@ -252,7 +256,15 @@ class BackupRun {
    * target and, in a first backup, its extended attributes); two arguments, not an object, as
    * this runs for every entry of every backup.
    */
-  private entry(path: string, name: string, st: EntryStat, prev: TreeNode | undefined, folder: FolderWait, from?: FolderListing, at = -1): Outcome | Promise<Outcome> {
+  private entry(
+    path: string,
+    name: string,
+    st: EntryStat,
+    prev: TreeNode | undefined,
+    folder: FolderWait,
+    from?: FolderListing,
+    at = -1,
+  ): Outcome | Promise<Outcome> {
     this.checkCancel();
     const kind = fileKind(st.mode);
     if (kind === 'dir') return this.dir(path, name, st, prev, from, at);

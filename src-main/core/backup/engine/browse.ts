@@ -93,13 +93,7 @@ export interface SnapshotDiff {
   truncated: boolean;
 }
 
-export async function diffSnapshots(
-  repo: Repository,
-  index: MasterIndex,
-  from: SnapshotWithId,
-  to: SnapshotWithId,
-  limit: number,
-): Promise<SnapshotDiff> {
+export async function diffSnapshots(repo: Repository, index: MasterIndex, from: SnapshotWithId, to: SnapshotWithId, limit: number): Promise<SnapshotDiff> {
   const out: SnapshotDiff = { added: [], removed: [], modified: [], truncated: false };
   const push = (list: string[], path: string) => {
     if (list.length < limit) list.push(path);
@@ -129,12 +123,7 @@ export async function diffSnapshots(
         if (r.type === 'dir') await all(r.subtree, path, out.added);
       } else if (r.type === 'dir') {
         await walk(l.subtree, r.subtree, path);
-      } else if (
-        l.size !== r.size ||
-        l.mode !== r.mode ||
-        l.linkTarget !== r.linkTarget ||
-        (l.content ?? []).join() !== (r.content ?? []).join()
-      ) {
+      } else if (l.size !== r.size || l.mode !== r.mode || l.linkTarget !== r.linkTarget || (l.content ?? []).join() !== (r.content ?? []).join()) {
         push(out.modified, path);
       }
     }

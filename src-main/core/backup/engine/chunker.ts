@@ -34,14 +34,7 @@ export function gearTable(chunkerKey: Buffer): Int32Array {
  * The length of the next chunk of `data[start, end)`, or -1 when more bytes are needed to
  * decide (only when `final` is false and fewer than `max` bytes are available).
  */
-export function nextCut(
-  gear: Int32Array,
-  data: Uint8Array,
-  start: number,
-  end: number,
-  final: boolean,
-  params: ChunkerParams = DEFAULT_PARAMS,
-): number {
+export function nextCut(gear: Int32Array, data: Uint8Array, start: number, end: number, final: boolean, params: ChunkerParams = DEFAULT_PARAMS): number {
   const available = end - start;
   if (available <= params.min) return final ? available : -1;
   // Absolute positions, one increment per byte: the hot loop of every backup.

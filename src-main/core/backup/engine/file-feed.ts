@@ -230,7 +230,11 @@ export class FileFeed {
 
   /** Wait while the pool or the pack writer is full: bounds memory, whatever the tree. */
   async capacity(): Promise<void> {
-    while (this.inFlight >= this.threads * 2 || this.host.installer.queued > this.host.installer.slots + 1 || this.host.budget.pending > MAX_PENDING_WRITE_BYTES) {
+    while (
+      this.inFlight >= this.threads * 2 ||
+      this.host.installer.queued > this.host.installer.slots + 1 ||
+      this.host.budget.pending > MAX_PENDING_WRITE_BYTES
+    ) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
       this.host.checkCancel();
     }

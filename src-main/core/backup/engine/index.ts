@@ -49,7 +49,8 @@ export function decodeIndexFile(doc: unknown): IndexFile {
   if (typeof d !== 'object' || d === null || Array.isArray(d) || d.version !== 1) throw new Error('not an index file');
   if (!Array.isArray(d.supersedes) || !d.supersedes.every(isHex64) || !Array.isArray(d.packs)) throw new Error('not an index file');
   for (const p of d.packs as Record<string, unknown>[]) {
-    if (typeof p !== 'object' || p === null || Array.isArray(p) || !isHex64(p.id) || !Array.isArray(p.blobs)) throw new Error('an index pack has an unknown shape');
+    if (typeof p !== 'object' || p === null || Array.isArray(p) || !isHex64(p.id) || !Array.isArray(p.blobs))
+      throw new Error('an index pack has an unknown shape');
     for (const b of p.blobs as Record<string, unknown>[]) {
       const ok =
         typeof b === 'object' &&

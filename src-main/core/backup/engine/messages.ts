@@ -26,7 +26,10 @@ export const damage = {
   packMissing: (pack: string) => new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} is missing from the repository.`),
   packTruncated: (pack: string) => new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} is truncated: it ends before the data the index lists.`),
   packWrongSize: (pack: string, size: number, expected: number) =>
-    new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} has the wrong size (${size} bytes where its index says ${expected}): it was cut short or written over.`),
+    new CoreError(
+      'REPO_DAMAGED',
+      `Pack ${shortId(pack)} has the wrong size (${size} bytes where its index says ${expected}): it was cut short or written over.`,
+    ),
   /** Not damage for certain: the storage failed to read it (an I/O error may pass). */
   packUnreadable: (pack: string, e: unknown) => new CoreError('STORAGE_UNAVAILABLE', `Pack ${shortId(pack)} cannot be read (${errno(e) ?? 'error'}).`),
   packKnownDamaged: (pack: string) => new CoreError('REPO_DAMAGED', `Pack ${shortId(pack)} was found damaged by an earlier check.`),
@@ -192,12 +195,17 @@ export function storageError(e: unknown, side: StorageSide = 'repository'): Core
   const code = errno(e);
   if (code === 'ENOSPC' || code === 'EDQUOT') return new CoreError('DISK_FULL', FULL[side], { cause: e });
   if (code === 'EROFS') return new CoreError('STORAGE_UNAVAILABLE', `${SIDE[side]} is read-only.`, { cause: e });
-  if (code === 'EIO') return new CoreError('STORAGE_UNAVAILABLE', `${SIDE[side]} reports input/output errors. Check the drive and its connection.`, { cause: e });
+  if (code === 'EIO')
+    return new CoreError('STORAGE_UNAVAILABLE', `${SIDE[side]} reports input/output errors. Check the drive and its connection.`, { cause: e });
   if (code === 'ENOTCONN' || code === 'ESTALE' || code === 'ETIMEDOUT' || code === 'EHOSTDOWN') {
     return new CoreError('STORAGE_UNAVAILABLE', `${SIDE[side]} stopped answering (${code}). Is the network share still connected?`, { cause: e });
   }
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new CoreError('STORAGE_UNAVAILABLE', `Part of ${side === 'repository' ? 'the repository' : 'the target folder'} cannot be found (${code}). Is the drive connected?`, { cause: e });
+    return new CoreError(
+      'STORAGE_UNAVAILABLE',
+      `Part of ${side === 'repository' ? 'the repository' : 'the target folder'} cannot be found (${code}). Is the drive connected?`,
+      { cause: e },
+    );
   }
   if (code === 'EACCES' || code === 'EPERM') return new CoreError('STORAGE_UNAVAILABLE', `${SIDE[side]} refuses access (permission denied).`, { cause: e });
   return null;
@@ -209,7 +217,10 @@ const REMOTE: Record<StorageErrorCode, [ErrorCode, string]> = {
   UNREACHABLE: ['STORAGE_UNAVAILABLE', 'The storage that holds the repository cannot be reached. Check the network and the server, then try again.'],
   AUTH_FAILED: ['STORAGE_AUTH_FAILED', 'The storage refused the credentials: check the user name, key, password or access key.'],
   HOST_KEY_UNKNOWN: ['STORAGE_HOST_KEY', "The server's key is not known yet: confirm its fingerprint before connecting."],
-  HOST_KEY_CHANGED: ['STORAGE_HOST_KEY', "The server's key is not the one confirmed before. Twofold refuses to connect: ask whoever runs the server why it changed."],
+  HOST_KEY_CHANGED: [
+    'STORAGE_HOST_KEY',
+    "The server's key is not the one confirmed before. Twofold refuses to connect: ask whoever runs the server why it changed.",
+  ],
   BUCKET_MISSING: ['NOT_FOUND', 'There is no such bucket on that storage.'],
   PERMISSION_DENIED: ['STORAGE_UNAVAILABLE', 'The storage refuses access (permission denied).'],
   NO_SPACE: ['DISK_FULL', 'The storage that holds the repository is full (or over its quota). Free some space there, then run it again.'],

@@ -105,7 +105,10 @@ class TreeRewriter {
     if (this.index.has(hex, 'tree') || this.stored.has(hex)) return hex;
     const packed = compress(plain, { compressionLevel: ZSTD_LEVEL });
     const useZstd = packed.length < plain.length;
-    await this.copier.add({ id: hex, type: 'tree', compressed: useZstd, rawLength: plain.length }, encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id)));
+    await this.copier.add(
+      { id: hex, type: 'tree', compressed: useZstd, rawLength: plain.length },
+      encrypt(this.repo.keys.data, useZstd ? packed : plain, blobAad('tree', id)),
+    );
     this.stored.add(hex);
     return hex;
   }
@@ -147,7 +150,11 @@ export async function repairSnapshots(
       const newId = await repo.saveSnapshot(next);
       report.rewritten.push({ id: old.id, newId, time: old.time, lost: next.repaired?.lost ?? [], lostCount });
     } else {
-      report.removed.push({ id: old.id, time: old.time, message: `its top folder's listing cannot be read (${why ?? 'damaged'}): nothing in it can be restored` });
+      report.removed.push({
+        id: old.id,
+        time: old.time,
+        message: `its top folder's listing cannot be read (${why ?? 'damaged'}): nothing in it can be restored`,
+      });
     }
     await repo.removeFile('snapshots', old.id);
   }

@@ -14,19 +14,18 @@ import { derivePasswordKey, KdfParamsSchema, newKdfParams, type KdfCost } from '
 import { LocalStaging } from './local-staging.js';
 import { openBlob } from './blob.js';
 import { gearTable } from './chunker.js';
-import {
-  decrypt,
-  deriveRepoKeys,
-  encrypt,
-  fileId,
-  FORMAT_VERSION,
-  isHexId,
-  READABLE_FORMATS,
-  SEALED_FILE_VERSION,
-  type RepoKeys,
-} from './format.js';
+import { decrypt, deriveRepoKeys, encrypt, fileId, FORMAT_VERSION, isHexId, READABLE_FORMATS, SEALED_FILE_VERSION, type RepoKeys } from './format.js';
 import { decodeIndexFile, type BlobLocation, type IndexFile, type MasterIndex } from './index.js';
-import { indexUnlisted, loadIndex, packEntriesFromIndex, problemOf, readingIndex, type IndexOptions, type LoadedIndex, type RepoProblem } from './index-load.js';
+import {
+  indexUnlisted,
+  loadIndex,
+  packEntriesFromIndex,
+  problemOf,
+  readingIndex,
+  type IndexOptions,
+  type LoadedIndex,
+  type RepoProblem,
+} from './index-load.js';
 
 export type { LoadedIndex, RepoProblem } from './index-load.js';
 import { damage, HEADER_WHY, noRepository, PackHeaderError, stopped, storageFailure } from './messages.js';
@@ -42,7 +41,10 @@ const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as typeo
 export const REPO_KDF_COST: KdfCost = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
 
 const ConfigSchema = z.object({
-  version: z.number().int().refine((v) => READABLE_FORMATS.includes(v)),
+  version: z
+    .number()
+    .int()
+    .refine((v) => READABLE_FORMATS.includes(v)),
   id: z.string().regex(/^[0-9a-f]{64}$/),
   created: z.string().datetime(),
 });
@@ -152,7 +154,8 @@ export class Repository {
       );
     }
     await storage.prepare().catch((e: unknown) => {
-      if (isStorageError(e, 'NOT_FOUND') && storage.kind === 'folder') throw new CoreError('NOT_FOUND', `The folder ${e.detail} does not exist. Is the drive connected?`);
+      if (isStorageError(e, 'NOT_FOUND') && storage.kind === 'folder')
+        throw new CoreError('NOT_FOUND', `The folder ${e.detail} does not exist. Is the drive connected?`);
       if (isStorageError(e, 'FAILED') && storage.kind === 'folder') throw new CoreError('REPO_EXISTS', 'That path is a file, not a folder.');
       throw e instanceof StorageError ? storageFailure(e) : e;
     });

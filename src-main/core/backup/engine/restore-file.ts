@@ -56,7 +56,8 @@ export function writeRestoredFile(f: RestoreFile, writeContent: (fd: number) => 
     try {
       const bytes = writeContent(out);
       // Every chunk was checked against its id; their sum must be the size the snapshot names.
-      if (bytes !== f.node.size) throw new CoreError('REPO_DAMAGED', `The snapshot's data for this file is ${bytes} bytes where it says ${f.node.size}. Run a check.`);
+      if (bytes !== f.node.size)
+        throw new CoreError('REPO_DAMAGED', `The snapshot's data for this file is ${bytes} bytes where it says ${f.node.size}. Run a check.`);
       notKept = applyMeta(out, f.node, f.inNewFolder);
     } finally {
       closeSync(out);

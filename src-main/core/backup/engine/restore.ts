@@ -452,7 +452,12 @@ function lostListing(e: CoreError): string {
  * folder whose tree is damaged comes as itself and then as Lost: the walk goes on past it. Any
  * other failure (the repository's disk stopped answering) ends the walk.
  */
-async function* walkSelection(repo: Repository, index: MasterIndex, starts: readonly Start[], prefetch: PackPrefetch | null = null): AsyncGenerator<Item | Lost> {
+async function* walkSelection(
+  repo: Repository,
+  index: MasterIndex,
+  starts: readonly Start[],
+  prefetch: PackPrefetch | null = null,
+): AsyncGenerator<Item | Lost> {
   prefetch?.folder(starts.map((s) => s.node));
   const stack: Start[] = [...starts].reverse();
   while (stack.length > 0) {

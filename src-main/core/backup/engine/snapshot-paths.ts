@@ -12,7 +12,12 @@ type Paths = Pick<Snapshot, 'paths' | 'pathStyle'>;
 
 /** The last name of a stored path: the node it is in the snapshot's root tree. */
 function storedName(stored: string): string {
-  return stored.split('/').filter((p) => p.length > 0).pop() ?? '';
+  return (
+    stored
+      .split('/')
+      .filter((p) => p.length > 0)
+      .pop() ?? ''
+  );
 }
 
 /** Where the top-level entry `name` came from, as a path of this machine. */

@@ -63,35 +63,44 @@ const rawBytes = (b64: string, max: number, isName: boolean) => {
 };
 
 /** A tree node exactly as stored (docs/repository-format.md §8). */
-export const TreeNodeSchema = z.object({
-  name: z.string().min(1).max(4096).refine(goodName),
-  rawName: Base64.refine((b) => rawBytes(b, 4096, true)).optional(),
-  type: z.enum(NODE_TYPES),
-  mode: z.number().int().nonnegative(),
-  mtime: Nanos,
-  ctime: Nanos,
-  inode: Digits,
-  uid: z.number().int().nonnegative(),
-  gid: z.number().int().nonnegative(),
-  size: z.number().int().nonnegative(),
-  links: z.number().int().min(2).optional(),
-  device: Digits.optional(),
-  rdev: Digits.optional(),
-  content: z.array(Hex64).optional(),
-  subtree: Hex64.optional(),
-  linkTarget: z.string().refine((t) => isWellFormed(t) && !t.includes('\0')).optional(),
-  rawLinkTarget: Base64.refine((b) => rawBytes(b, 65_536, false)).optional(),
-  xattrs: z
-    .array(
-      z.object({
-        name: z.string().min(1).max(255).refine((n) => isWellFormed(n) && !n.includes('\0')),
-        rawName: Base64.refine((b) => rawBytes(b, 255, false)).optional(),
-        value: Base64,
-      }),
-    )
-    .min(1)
-    .optional(),
-}).refine((n) => n.rawLinkTarget === undefined || n.linkTarget !== undefined);
+export const TreeNodeSchema = z
+  .object({
+    name: z.string().min(1).max(4096).refine(goodName),
+    rawName: Base64.refine((b) => rawBytes(b, 4096, true)).optional(),
+    type: z.enum(NODE_TYPES),
+    mode: z.number().int().nonnegative(),
+    mtime: Nanos,
+    ctime: Nanos,
+    inode: Digits,
+    uid: z.number().int().nonnegative(),
+    gid: z.number().int().nonnegative(),
+    size: z.number().int().nonnegative(),
+    links: z.number().int().min(2).optional(),
+    device: Digits.optional(),
+    rdev: Digits.optional(),
+    content: z.array(Hex64).optional(),
+    subtree: Hex64.optional(),
+    linkTarget: z
+      .string()
+      .refine((t) => isWellFormed(t) && !t.includes('\0'))
+      .optional(),
+    rawLinkTarget: Base64.refine((b) => rawBytes(b, 65_536, false)).optional(),
+    xattrs: z
+      .array(
+        z.object({
+          name: z
+            .string()
+            .min(1)
+            .max(255)
+            .refine((n) => isWellFormed(n) && !n.includes('\0')),
+          rawName: Base64.refine((b) => rawBytes(b, 255, false)).optional(),
+          value: Base64,
+        }),
+      )
+      .min(1)
+      .optional(),
+  })
+  .refine((n) => n.rawLinkTarget === undefined || n.linkTarget !== undefined);
 
 export const TreeSchema = z.object({ nodes: z.array(TreeNodeSchema) });
 

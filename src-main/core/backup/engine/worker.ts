@@ -393,4 +393,3 @@ function seal(lane: Lane, id: Buffer, chunk: Uint8Array, packed: Uint8Array): vo
   collectAfter(plain.length); // the cipher's output slices
   if (lane.packs.size >= PACK_TARGET_BYTES) lane.filled.push(lane.packs.finish()!);
 }
-

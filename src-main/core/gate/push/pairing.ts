@@ -199,12 +199,7 @@ export class PairingService {
   }
 
   /** The user saw the same code on both screens and named the device: hand it its keys, wait for its word. */
-  async finish(
-    session: Session,
-    pairingId: string,
-    name: string,
-    ctx: RequestContext,
-  ): Promise<{ device: DeviceView; recoveryCodes: string[] | null }> {
+  async finish(session: Session, pairingId: string, name: string, ctx: RequestContext): Promise<{ device: DeviceView; recoveryCodes: string[] | null }> {
     const pairing = this.find(pairingId);
     if (this.stateOf(pairing) !== 'confirm' || !pairing.accepted || !pairing.mailbox) {
       throw new CoreError('NOT_FOUND', 'This pairing is not waiting for confirmation. Start pairing again.');
@@ -323,7 +318,12 @@ export class PairingService {
     });
     const view = this.webCompanion(session);
     const where = choice.source === 'app' ? 'this app' : choice.source === 'relay' ? 'the relay (trusted)' : (view.url ?? '');
-    await audit.record(ctx, { action: 'push.web-companion-changed', outcome: 'success', account: session.account.name, detail: `web companion from ${where}`.slice(0, 200) });
+    await audit.record(ctx, {
+      action: 'push.web-companion-changed',
+      outcome: 'success',
+      account: session.account.name,
+      detail: `web companion from ${where}`.slice(0, 200),
+    });
     return view;
   }
 
@@ -351,11 +351,11 @@ export class PairingService {
         this.deps.logger.warn('pairing code refused', { reason });
         await this.refusedHello(pairing, reason === 'expired' ? 'a scan after the code expired' : 'a second scan of a code already used');
       } else {
-        await this.refusedHello(pairing, 'a pairing request without the code\'s secret (bad MAC)');
+        await this.refusedHello(pairing, "a pairing request without the code's secret (bad MAC)");
       }
       return;
     }
-    if (!(await helloHasValidMac(pairing.desktop, body))) return this.refusedHello(pairing, 'a pairing request without the code\'s secret (bad MAC)');
+    if (!(await helloHasValidMac(pairing.desktop, body))) return this.refusedHello(pairing, "a pairing request without the code's secret (bad MAC)");
     const accepted = await acceptPairHello(pairing.desktop, body);
     if (!accepted) return this.refusedHello(pairing, 'a pairing request with a bad device signature');
     if (this.stateOf(pairing) !== 'waiting') return;
@@ -433,10 +433,13 @@ export class PairingService {
 
   private scheduleClose(pairing: Pairing, afterMs: number): void {
     if (pairing.closeTimer) clearTimeout(pairing.closeTimer);
-    pairing.closeTimer = setTimeout(() => {
-      pairing.mailbox?.close();
-      this.pairings.delete(pairing.id);
-    }, Math.max(0, afterMs));
+    pairing.closeTimer = setTimeout(
+      () => {
+        pairing.mailbox?.close();
+        this.pairings.delete(pairing.id);
+      },
+      Math.max(0, afterMs),
+    );
     pairing.closeTimer.unref();
   }
 

@@ -10,7 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { APP_NAME } from '../../../../src-shared/product.js';
 import { newChoices, newNonce, PUSH_TTL_MS, sealClosed, sealRequest } from '../../../../src-shared/push/approval.js';
 import { fromB64u } from '../../../../src-shared/push/encoding.js';
-import { APPROVAL_VERSION, parseBody, type ApprovalRequest, type ClosedInner, type MsgFrame, type RelayErrorCode } from '../../../../src-shared/push/messages.js';
+import {
+  APPROVAL_VERSION,
+  parseBody,
+  type ApprovalRequest,
+  type ClosedInner,
+  type MsgFrame,
+  type RelayErrorCode,
+} from '../../../../src-shared/push/messages.js';
 import { importAesKey } from '../../../../src-shared/push/suite.js';
 import type { Account } from '../accounts.js';
 import type { AuditRecorder } from '../audit-recorder.js';
@@ -24,7 +31,21 @@ import type { Verified } from '../second-factor.js';
 import type { Store } from '../../platform/store.js';
 import { throttleStepDetail, type Throttle } from '../throttle.js';
 import { judgeIncoming, type Candidate } from './push-answers.js';
-import { PushAudit, type PushAuditTarget } from './push-audit.js';
+import { PushAudit } from './push-audit.js';
+import {
+  pushDevices,
+  samePurpose,
+  started,
+  type AccountPushState,
+  type PushPoll,
+  type PushPurpose,
+  type PushRequest,
+  type PushStarted,
+  type PushState,
+  type PushStatus,
+} from './push-request.js';
+
+export type { PushPoll, PushPurpose, PushStarted, PushState, PushStatus } from './push-request.js';
 import type { DesktopRelay } from './relay-client.js';
 import { GATE_MESSAGES } from '../messages.js';
 
@@ -32,67 +53,6 @@ export const PUSH_MUTE_MS = 20 * 60_000;
 /** Wait before the n-th push (0-based) since the last completed unlock. */
 export const PUSH_DELAYS_MS = [0, 0, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000];
 export const PUSH_MAX_WAIT_MS = 25_000;
-
-export type PushState = 'pending' | 'approved' | 'denied' | 'reported' | 'refused' | 'expired' | 'cancelled' | 'unavailable';
-
-/** A step-up push carries what it confirms, made from the input its proof is bound to (src-main/api/confirmations.ts). */
-export type PushPurpose =
-  | { kind: 'unlock' }
-  | { kind: 'step-up'; method: string; inputDigest: string; action: string; confirmation: { title: string; consequence: string; digest: string } };
-
-interface SentTo {
-  device: PushDevice;
-  hash: string;
-  messageId: string;
-}
-
-interface PushRequest extends PushAuditTarget {
-  id: string;
-  accountId: number;
-  handle: object;
-  purpose: PushPurpose;
-  number: number;
-  time: number;
-  expiresAt: number;
-  /** Devices the relay refused to take the request for. */
-  undelivered: Set<string>;
-  sentTo: Map<string, SentTo>;
-  state: PushState;
-  /** Set by the first valid answer, before anything is awaited: a second device's answer is ignored. */
-  answered: boolean;
-  proof: { proof: string; expiresAt: number } | null;
-  waiters: Set<() => void>;
-  expiryTimer: ReturnType<typeof setTimeout> | null;
-}
-
-interface AccountPushState {
-  pending: PushRequest | null;
-  sent: number;
-  lastSentAt: number;
-}
-
-export interface PushStarted {
-  requestId: string;
-  number: number;
-  expiresAt: number;
-  devices: number;
-  action: string;
-}
-
-export interface PushPoll {
-  state: PushState;
-  expiresAt: number;
-  proof: { proof: string; expiresAt: number } | null;
-}
-
-export interface PushStatus {
-  available: boolean;
-  relayConfigured: boolean;
-  devices: number;
-  mutedUntil: number | null;
-  retryAfterMs: number;
-  pending: { requestId: string; number: number; expiresAt: number } | null;
-}
 
 export interface PushDeps {
   store: Store;
@@ -220,9 +180,7 @@ export class PushApprovals {
         choices,
         replyTo: reply.route,
         confirm:
-          purpose.kind === 'step-up'
-            ? { title: purpose.confirmation.title, consequence: purpose.confirmation.consequence, digest: purpose.inputDigest }
-            : null,
+          purpose.kind === 'step-up' ? { title: purpose.confirmation.title, consequence: purpose.confirmation.consequence, digest: purpose.inputDigest } : null,
       };
       outgoing.push({ device, ...(await sealRequest(await importAesKey(fromB64u(device.reqKey)), message)) });
     }
@@ -243,7 +201,10 @@ export class PushApprovals {
       request,
       'push.sent',
       'info',
-      devices.map((d) => d.name).join(', ').slice(0, 200),
+      devices
+        .map((d) => d.name)
+        .join(', ')
+        .slice(0, 200),
       purpose.kind === 'step-up' ? `${action}: ${purpose.confirmation.title}`.slice(0, 500) : action,
     );
     return started(request);
@@ -297,7 +258,16 @@ export class PushApprovals {
     for (const request of this.requests.values()) {
       const open = this.settle(request) === 'pending' && !request.answered;
       for (const sent of request.sentTo.values()) {
-        candidates.push({ request, requestId: request.id, device: sent.device, hash: sent.hash, number: request.number, time: request.time, expiresAt: request.expiresAt, open });
+        candidates.push({
+          request,
+          requestId: request.id,
+          device: sent.device,
+          hash: sent.hash,
+          number: request.number,
+          time: request.time,
+          expiresAt: request.expiresAt,
+          open,
+        });
       }
     }
     const waiting = candidates.filter((c) => c.open);
@@ -389,7 +359,13 @@ export class PushApprovals {
       if (request.state === 'pending') await this.finish(request, 'cancelled');
       return;
     }
-    await this.log.outcome(request, 'push.approved', 'success', device.name, request.purpose.kind === 'unlock' ? 'unlock' : `step-up ${request.purpose.method}`);
+    await this.log.outcome(
+      request,
+      'push.approved',
+      'success',
+      device.name,
+      request.purpose.kind === 'unlock' ? 'unlock' : `step-up ${request.purpose.method}`,
+    );
     await this.finish(request, 'approved');
   }
 
@@ -468,23 +444,4 @@ export class PushApprovals {
     const delay = PUSH_DELAYS_MS[Math.min(state.sent, PUSH_DELAYS_MS.length - 1)]!;
     return Math.max(0, state.lastSentAt + delay - now);
   }
-}
-
-function pushDevices(list: FactorList): PushDevice[] {
-  return list.devices.filter((d): d is PushDevice => d.kind === 'push' && d.active);
-}
-
-function samePurpose(a: PushPurpose, b: PushPurpose): boolean {
-  if (a.kind === 'unlock' || b.kind === 'unlock') return a.kind === b.kind;
-  return a.method === b.method && a.inputDigest === b.inputDigest;
-}
-
-function started(request: PushRequest): PushStarted {
-  return {
-    requestId: request.id,
-    number: request.number,
-    expiresAt: request.expiresAt,
-    devices: request.sentTo.size,
-    action: request.purpose.kind === 'unlock' ? 'Unlock' : request.purpose.action,
-  };
 }

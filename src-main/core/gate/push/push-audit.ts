@@ -12,24 +12,24 @@ import type { RefusalReason } from './push-answers.js';
 export const REFUSALS_PER_REQUEST = 5;
 
 const REFUSAL_TEXT: Record<RefusalReason, string> = {
-  'bad MAC': 'answer refused: bad MAC (not sealed with any companion\'s key, or altered)',
-  'bad signature': 'answer refused: bad signature (not signed by the companion\'s key)',
+  'bad MAC': "answer refused: bad MAC (not sealed with any companion's key, or altered)",
+  'bad signature': "answer refused: bad signature (not signed by the companion's key)",
   'malformed answer': 'answer refused: malformed content',
   replay: 'answer refused: replay of an answer to an earlier request',
   'wrong request': 'answer refused: signed for a different request',
   late: 'answer refused: arrived after the request expired',
-  'bad time': 'answer refused: its time is outside the request\'s life',
+  'bad time': "answer refused: its time is outside the request's life",
 };
 
 const RELAY_TEXT: Record<RelayErrorCode, string> = {
   UNAVAILABLE: 'the relay cannot reach its store (Redis)',
-  QUEUE_FULL: 'the companion\'s queue on the relay is full',
-  OVER_QUOTA: 'the relay\'s quota for this computer is used up',
+  QUEUE_FULL: "the companion's queue on the relay is full",
+  OVER_QUOTA: "the relay's quota for this computer is used up",
   RELAY_FULL: 'the relay is out of memory budget',
-  ROUTE_BUSY: 'the companion\'s route on the relay is receiving too much',
+  ROUTE_BUSY: "the companion's route on the relay is receiving too much",
   RATE_LIMITED: 'the relay rate-limited this computer',
-  BODY_TOO_BIG: 'the relay refused the request\'s size',
-  BAD_TTL: 'the relay refused the request\'s lifetime',
+  BODY_TOO_BIG: "the relay refused the request's size",
+  BAD_TTL: "the relay refused the request's lifetime",
   BAD_FRAME: 'the relay refused the frame',
   NOT_READY: 'the relay connection was not ready',
   ALREADY_READY: 'the relay connection was confused',
@@ -54,7 +54,13 @@ export class PushAudit {
   async refused(target: PushAuditTarget, reason: RefusalReason, device: string | null): Promise<void> {
     target.refusals++;
     if (target.refusals > REFUSALS_PER_REQUEST) return;
-    await this.audit.record(target.ctx, { action: 'push.answer-refused', outcome: 'failure', account: target.accountName, device, detail: REFUSAL_TEXT[reason] });
+    await this.audit.record(target.ctx, {
+      action: 'push.answer-refused',
+      outcome: 'failure',
+      account: target.accountName,
+      device,
+      detail: REFUSAL_TEXT[reason],
+    });
   }
 
   /** When a request ends: how many refusals went unrecorded, if any. */

@@ -27,9 +27,7 @@ export class DesktopRelay {
   private replyUrl: string | null = null;
   private readonly listeners = new Set<(msg: MsgFrame) => void>();
 
-  constructor(
-    private readonly deps: { configuredUrl: () => string | null | undefined; clock: Clock; logger: Logger; socket?: SocketFactory },
-  ) {}
+  constructor(private readonly deps: { configuredUrl: () => string | null | undefined; clock: Clock; logger: Logger; socket?: SocketFactory }) {}
 
   /** The shell started an in-process relay (console, one machine or a LAN). */
   setEmbedded(url: string | null): void {

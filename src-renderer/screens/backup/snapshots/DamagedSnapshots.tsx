@@ -8,8 +8,8 @@ export function DamagedSnapshots({ damaged }: { damaged: DamagedSnapshot[] }) {
   return (
     <div className="notice" role="status" data-testid="damaged-snapshots">
       <p>
-        {one ? 'One snapshot file cannot be opened' : `${formatCount(damaged.length)} snapshot files cannot be opened`}: nothing in{' '}
-        {one ? 'it' : 'them'} can be read. The others are listed below. “Check &amp; repair” removes {one ? 'it' : 'them'}.
+        {one ? 'One snapshot file cannot be opened' : `${formatCount(damaged.length)} snapshot files cannot be opened`}: nothing in {one ? 'it' : 'them'} can be
+        read. The others are listed below. “Check &amp; repair” removes {one ? 'it' : 'them'}.
       </p>
       <ul>
         {damaged.map((d) => (

@@ -33,7 +33,7 @@ export function SnapshotBrowser({
     () =>
       listing.loading || !listing.data
         ? null
-        : [...listing.data.entries].sort((a, b) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name)),
+        : [...listing.data.entries].sort((a, b) => ((a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name))),
     [listing.loading, listing.data],
   );
 
@@ -163,7 +163,7 @@ const KIND_NOTE: Partial<Record<Entry['type'], string>> = {
 /** Where in the snapshot the browser is: each folder up to here, a link back to it. */
 function FolderPath({ crumbs, onOpen }: { crumbs: string[]; onOpen: (path: string) => void }) {
   return (
-      <nav aria-label="Folder path" className="breadcrumbs">
+    <nav aria-label="Folder path" className="breadcrumbs">
       <ol>
         <li>
           {crumbs.length === 0 ? (

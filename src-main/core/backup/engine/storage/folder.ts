@@ -116,7 +116,14 @@ export class FolderStorage implements Storage {
       if (entry.isDirectory()) await this.walk(path, out, false);
       else if (entry.isFile()) files.push(path);
     }
-    const sizes = await Promise.all(files.map((path) => stat(path).then((st) => st.size, () => -1)));
+    const sizes = await Promise.all(
+      files.map((path) =>
+        stat(path).then(
+          (st) => st.size,
+          () => -1,
+        ),
+      ),
+    );
     files.forEach((path, i) => {
       // -1: removed between the listing and its stat.
       if (sizes[i]! >= 0) out.push({ name: relative(this.root, path).split(sep).join('/'), size: sizes[i]! });

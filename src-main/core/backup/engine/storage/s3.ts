@@ -72,7 +72,10 @@ function limiter(slots: number): Slot {
 }
 
 function normalPrefix(prefix: string | undefined): string {
-  return (prefix ?? '').split('/').filter((p) => p !== '').join('/');
+  return (prefix ?? '')
+    .split('/')
+    .filter((p) => p !== '')
+    .join('/');
 }
 
 export class S3Storage implements Storage {

@@ -79,7 +79,9 @@ export function classifiedConnect(e: unknown, what: string): StorageError {
   const message = messageOf(e);
   const level = (e as Ssh2ErrorShape | null)?.level;
   if (/^Cannot parse privateKey/.test(message) || /private key/i.test(message)) {
-    const why = /passphrase/i.test(message) ? 'the passphrase of the private key is wrong (or missing)' : 'the private key cannot be read (not an OpenSSH or PEM private key)';
+    const why = /passphrase/i.test(message)
+      ? 'the passphrase of the private key is wrong (or missing)'
+      : 'the private key cannot be read (not an OpenSSH or PEM private key)';
     return new StorageError('AUTH_FAILED', `${what}: ${why}`);
   }
   if (level === 'client-authentication' || /authentication methods failed/i.test(message)) {

@@ -55,13 +55,19 @@ export function hostKeyCheck(pinned: string | undefined, where: string): HostKey
       const fingerprint = fingerprintOf(keyBlob);
       seen = { fingerprint, algorithm: algorithmOf(keyBlob) };
       if (pinned === undefined || pinned.trim() === '') {
-        refused = new StorageError('HOST_KEY_UNKNOWN', `${where}: the server's host key ${fingerprint} (${seen.algorithm}) is not confirmed yet`, { fingerprint });
+        refused = new StorageError('HOST_KEY_UNKNOWN', `${where}: the server's host key ${fingerprint} (${seen.algorithm}) is not confirmed yet`, {
+          fingerprint,
+        });
         return false;
       }
       if (!sameFingerprint(pinned, fingerprint)) {
-        refused = new StorageError('HOST_KEY_CHANGED', `${where}: the server's host key is ${fingerprint} (${seen.algorithm}), not the confirmed ${normalFingerprint(pinned)}`, {
-          fingerprint,
-        });
+        refused = new StorageError(
+          'HOST_KEY_CHANGED',
+          `${where}: the server's host key is ${fingerprint} (${seen.algorithm}), not the confirmed ${normalFingerprint(pinned)}`,
+          {
+            fingerprint,
+          },
+        );
         return false;
       }
       return true;

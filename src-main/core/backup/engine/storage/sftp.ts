@@ -106,7 +106,8 @@ export class SftpStorage implements Storage {
 
   private path(name: string): string {
     if (name === '') return this.root;
-    if (name.startsWith('/') || name.split('/').some((p) => p === '..' || p === '.' || p === '')) throw new StorageError('FAILED', `not an object name: ${name}`);
+    if (name.startsWith('/') || name.split('/').some((p) => p === '..' || p === '.' || p === ''))
+      throw new StorageError('FAILED', `not an object name: ${name}`);
     return `${this.root === '/' ? '' : this.root}/${name}`;
   }
 
@@ -207,7 +208,12 @@ export class SftpStorage implements Storage {
   }
 
   private async rootExists(): Promise<boolean> {
-    return this.pool.run('stat', (ch) => ch.stat(this.root).then((st) => isDir(st.mode), () => false));
+    return this.pool.run('stat', (ch) =>
+      ch.stat(this.root).then(
+        (st) => isDir(st.mode),
+        () => false,
+      ),
+    );
   }
 
   async read(name: string, range?: { offset: number; length: number }): Promise<Buffer> {
@@ -256,7 +262,14 @@ export class SftpStorage implements Storage {
       try {
         await ch.rename(tmp, dest).catch(async (e: unknown) => {
           // A folder that is not there yet (a repository made by an older prepare): make it, once.
-          if (!missing(e) || (await ch.stat(posix.dirname(dest)).then(() => true, () => false))) throw e;
+          if (
+            !missing(e) ||
+            (await ch.stat(posix.dirname(dest)).then(
+              () => true,
+              () => false,
+            ))
+          )
+            throw e;
           await this.mkdir(ch, posix.dirname(dest));
           await ch.rename(tmp, dest);
         });
@@ -316,7 +329,8 @@ export class SftpStorage implements Storage {
   private async spaceProblem(ch: Channel, e: unknown, size: number, name: string): Promise<unknown> {
     if (sftpStatus(e) !== SFTP_STATUS.FAILURE) return e;
     const info = await ch.statvfs(this.root).catch(() => null);
-    if (info && Number(info.f_bavail) * Number(info.f_frsize) < size + 1024 * 1024) return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
+    if (info && Number(info.f_bavail) * Number(info.f_frsize) < size + 1024 * 1024)
+      return new StorageError('NO_SPACE', `write ${name}: the server's disk is full`);
     return e;
   }
 
@@ -329,7 +343,10 @@ export class SftpStorage implements Storage {
         await ch.unlink(tmp).catch(() => undefined);
         // OpenSSH offers no posix-rename to an account denied it (internal-sftp -P posix-rename).
         if (sftpStatus(e) === undefined && /does not support/i.test(String(e))) {
-          throw new StorageError('PERMISSION_DENIED', `replace ${name}: the server does not allow posix-rename@openssh.com (an append-only account?), so it cannot be replaced`);
+          throw new StorageError(
+            'PERMISSION_DENIED',
+            `replace ${name}: the server does not allow posix-rename@openssh.com (an append-only account?), so it cannot be replaced`,
+          );
         }
         throw e;
       }
