@@ -205,6 +205,11 @@ describe('the home screen in the browser', { timeout: 120_000 }, () => {
       const state = page.getByTestId('home-repo-state');
       await expect.poll(() => state.textContent()).toBe('Unreachable There is no Twofold repository there (or it cannot be read).');
       expect(await state.locator('.badge').getAttribute('class')).toContain('bad');
+      // It needs the person: a warning that sends them where to act, and the verdict says so.
+      const warning = page.getByTestId('warnings').locator('li').filter({ hasText: 'cannot be reached' });
+      expect(await warning.locator('span').textContent()).toBe('“Backup disk” cannot be reached: There is no Twofold repository there (or it cannot be read).');
+      expect(await warning.getByRole('button').textContent()).toBe('Open Repositories');
+      expect(await page.getByTestId('verdict').textContent()).toBe('1 thing needs your attention.');
     } finally {
       renameSync(`${where}-unplugged`, where);
     }

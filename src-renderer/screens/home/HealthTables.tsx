@@ -1,10 +1,10 @@
 /** The health of each backup set and each repository, as the home screen shows them. */
 import type { BackupSetView } from '../../../src-shared/contract-backup.js';
 import { Table, type Column } from '../../components/Table.js';
-import { useLoad } from '../../hooks/useMethod.js';
 import { dateTime, formatBytes, formatCount } from '../../lib/format.js';
 import { RUN_STATE_LABEL, type RunState } from '../../lib/run-labels.js';
-import { lastChecks, type HomeState, type RepositoryItem } from './health.js';
+import type { RepositoryStatus } from '../../../src-shared/contract-repositories.js';
+import { lastChecks, type HomeState, type RepositoryItem, type RepositoryStatuses } from './health.js';
 
 const BADGE: Record<RunState, string> = { running: 'running', succeeded: 'ok', incomplete: 'warn', failed: 'bad', cancelled: 'warn', interrupted: 'bad' };
 
@@ -31,26 +31,24 @@ export function SetHealth({ sets }: { sets: BackupSetView[] }) {
 }
 
 /** Whether the repository answers now (opened with its key) and the space left where it lives. */
-function Reachability({ id }: { id: string }) {
-  const { data, error, loading } = useLoad('backup.repositories.status', { repositoryId: id });
-  if (loading && !data) return <span className="muted">Checking…</span>;
-  if (!data) return <span className="muted">{error ?? '—'}</span>;
-  if (!data.reachable) {
+function Reachability({ status }: { status: RepositoryStatus | undefined }) {
+  if (!status) return <span className="muted">Checking…</span>;
+  if (!status.reachable) {
     return (
       <>
-        <span className="badge bad">Unreachable</span> <span className="small">{data.message}</span>
+        <span className="badge bad">Unreachable</span> <span className="small">{status.message}</span>
       </>
     );
   }
   return (
     <>
       <span className="badge ok">Reachable</span>
-      {data.freeBytes !== null && <span className="small"> {formatBytes(data.freeBytes)} free</span>}
+      {status.freeBytes !== null && <span className="small"> {formatBytes(status.freeBytes)} free</span>}
     </>
   );
 }
 
-export function RepositoryHealth({ state }: { state: HomeState }) {
+export function RepositoryHealth({ state, statuses }: { state: HomeState; statuses: RepositoryStatuses | null }) {
   const checks = lastChecks(state.jobs);
   const LastCheck = ({ repo }: { repo: RepositoryItem }) => {
     const job = checks.get(repo.id);
@@ -67,7 +65,7 @@ export function RepositoryHealth({ state }: { state: HomeState }) {
   const columns: Column<RepositoryItem>[] = [
     { header: 'Repository', cell: (r) => <strong>{r.name}</strong> },
     { header: 'Where', cell: (r) => <code className="wrap-anywhere">{r.path}</code> },
-    { header: 'State', cell: (r) => <Reachability id={r.id} />, testId: 'home-repo-state' },
+    { header: 'State', cell: (r) => <Reachability status={statuses?.get(r.id)} />, testId: 'home-repo-state' },
     { header: 'Backup sets', cell: (r) => formatCount(state.sets.filter((s) => s.repositoryId === r.id).length) },
     { header: 'Last check', cell: (r) => <LastCheck repo={r} />, testId: 'home-repo-check' },
   ];

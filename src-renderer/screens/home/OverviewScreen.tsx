@@ -7,9 +7,10 @@ import { useState } from 'react';
 import { call } from '../../api.js';
 import { plural } from '../../lib/format.js';
 import { Checklist } from './Checklist.js';
-import { checklist, warnings, type Destination, type HomeState, type Warning } from './health.js';
+import { checklist, warnings, type Destination, type HomeState, type RepositoryStatuses, type Warning } from './health.js';
 import { RepositoryHealth, SetHealth } from './HealthTables.js';
 import { useHomeState } from './useHomeState.js';
+import { useRepositoryStatuses } from './useRepositoryStatuses.js';
 
 function verdict(state: HomeState, found: Warning[]): { text: string; tone: 'ok' | 'warn' | 'neutral' } {
   if (state.sets.length === 0) return { text: 'Nothing is backed up yet.', tone: 'neutral' };
@@ -51,7 +52,8 @@ function BackUpNow({ state, onStarted }: { state: HomeState; onStarted: () => vo
 
 export function OverviewScreen({ onGo }: { onGo: (to: Destination) => void }) {
   const { state, error, reload } = useHomeState();
-  const found = state ? warnings(state, Date.now()) : [];
+  const statuses = useRepositoryStatuses(state ? state.repositories.map((r) => r.id) : null);
+  const found = state ? warnings(state, Date.now(), statuses ?? undefined) : [];
   const v = state ? verdict(state, found) : null;
   // The heading stays the same element while the state loads, so the focus put on it stays.
   return (
@@ -61,19 +63,21 @@ export function OverviewScreen({ onGo }: { onGo: (to: Destination) => void }) {
         {state && <BackUpNow state={state} onStarted={() => void reload()} />}
       </div>
       {!state && <p className={error ? 'error' : 'muted'}>{error ?? 'Loading…'}</p>}
-      {state && v && <Loaded state={state} found={found} verdict={v} error={error} onGo={onGo} />}
+      {state && v && <Loaded state={state} statuses={statuses} found={found} verdict={v} error={error} onGo={onGo} />}
     </div>
   );
 }
 
 function Loaded({
   state,
+  statuses,
   found,
   verdict: v,
   error,
   onGo,
 }: {
   state: HomeState;
+  statuses: RepositoryStatuses | null;
   found: Warning[];
   verdict: ReturnType<typeof verdict>;
   error: string | null;
@@ -107,7 +111,7 @@ function Loaded({
       </section>
       <section className="card" aria-labelledby="repos-health-title">
         <h2 id="repos-health-title">Repositories</h2>
-        {state.repositories.length ? <RepositoryHealth state={state} /> : <p className="muted">No repositories yet.</p>}
+        {state.repositories.length ? <RepositoryHealth state={state} statuses={statuses} /> : <p className="muted">No repositories yet.</p>}
       </section>
     </>
   );

@@ -5,6 +5,7 @@
  */
 import type { DeviceOverview } from '../../../src-shared/contract.js';
 import type { BackupSetView, JobViewDto } from '../../../src-shared/contract-backup.js';
+import type { RepositoryStatus } from '../../../src-shared/contract-repositories.js';
 import { plural } from '../../lib/format.js';
 
 /** The sections the home screen sends the person to. */
@@ -15,6 +16,9 @@ export interface RepositoryItem {
   name: string;
   path: string;
 }
+
+/** Each repository's state as last asked (useRepositoryStatuses.ts), by id. */
+export type RepositoryStatuses = ReadonlyMap<string, RepositoryStatus>;
 
 /** Everything the home screen reads, in one place. */
 export interface HomeState {
@@ -81,8 +85,19 @@ function setWarnings(set: BackupSetView, now: number): Warning[] {
   return out;
 }
 
-export function warnings(s: HomeState, now: number): Warning[] {
+export function warnings(s: HomeState, now: number, statuses: RepositoryStatuses = new Map()): Warning[] {
   const out: Warning[] = [];
+  for (const repo of s.repositories) {
+    const status = statuses.get(repo.id);
+    if (status && !status.reachable) {
+      out.push({
+        id: `unreachable-${repo.id}`,
+        text: `“${repo.name}” cannot be reached: ${status.message ?? 'check its drive or server.'}`,
+        go: 'repositories',
+        action: 'Open Repositories',
+      });
+    }
+  }
   if (!s.devices.twoFactorEnabled) {
     out.push({ id: 'no-2fa', text: 'Two-factor authentication is off: the password alone opens your backups.', go: 'security', action: 'Add a device' });
   } else if (s.devices.recoveryCodesLow) {
