@@ -4,7 +4,7 @@
  * (refused, timed out, 5xx, throttled) is final: UNREACHABLE. The detail names the operation, the
  * object and the S3 error code and HTTP status; never a message body, a header or a credential.
  */
-import { StorageError, type RetryCause, type StorageErrorCode } from './storage.js';
+import { NETWORK_ERRNOS, StorageError, type RetryCause, type StorageErrorCode } from './storage.js';
 
 const BY_S3_CODE: Record<string, StorageErrorCode> = {
   NoSuchBucket: 'BUCKET_MISSING',
@@ -32,20 +32,8 @@ const BY_S3_CODE: Record<string, StorageErrorCode> = {
   TimeoutError: 'UNREACHABLE',
 };
 
-/** Node's codes for a server that cannot be reached (refused, no route, no such host, cut off). */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-]);
+/** The network errnos every storage knows, and undici's socket failure (the SDK's HTTP client). */
+const NETWORK_CODES: ReadonlySet<string> = new Set([...NETWORK_ERRNOS, 'UND_ERR_SOCKET']);
 
 interface SdkErrorShape {
   name?: unknown;

@@ -6,7 +6,7 @@
  * the caller is final. A detail names the operation, the object and the code; it never holds a
  * password, passphrase or key (ssh2's texts do not, and the key text never reaches one).
  */
-import { StorageError, type StorageErrorCode } from './storage.js';
+import { NETWORK_ERRNOS, StorageError, type StorageErrorCode } from './storage.js';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02, and the later drafts' no-space ones). */
 export const SFTP_STATUS = {
@@ -21,20 +21,6 @@ export const SFTP_STATUS = {
   NO_SPACE_ON_FILESYSTEM: 14,
   QUOTA_EXCEEDED: 15,
 } as const;
-
-/** Node's codes for a server that cannot be reached, or a connection cut off. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 interface Ssh2ErrorShape {
   message?: unknown;
@@ -67,7 +53,7 @@ export function isTransient(e: unknown): boolean {
   if (status !== undefined) return false;
   const code = nodeCode(e);
   if (code === 'ENOTFOUND') return false; // no such host: a typo, not a passing failure
-  if (code && NETWORK_CODES.has(code)) return true;
+  if (code && NETWORK_ERRNOS.has(code)) return true;
   const level = (e as Ssh2ErrorShape | null)?.level;
   if (level === 'client-timeout' || level === 'client-socket') return true;
   return /No response from server|Not connected|Channel (?:not open|closed)|Keepalive timeout|Timed out/i.test(messageOf(e));
@@ -91,7 +77,7 @@ export function classifiedConnect(e: unknown, what: string): StorageError {
   const code = nodeCode(e);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new StorageError('UNREACHABLE', `${what}: no such host (${code})`);
   if (code === 'ECONNREFUSED') return new StorageError('UNREACHABLE', `${what}: connection refused (is the SSH server running on that port?)`);
-  if (code && NETWORK_CODES.has(code)) return new StorageError('UNREACHABLE', `${what}: ${code}`);
+  if (code && NETWORK_ERRNOS.has(code)) return new StorageError('UNREACHABLE', `${what}: ${code}`);
   if (level === 'client-timeout' || /Timed out/i.test(message)) {
     return new StorageError('UNREACHABLE', `${what}: timed out waiting for the SSH server`);
   }

@@ -136,6 +136,20 @@ export type StorageErrorCode =
   | 'NO_SPACE' // disk full / quota
   | 'FAILED'; // anything else, with technical detail
 
+/** Node's codes for a server that cannot be reached or a connection cut off (refused, no route, no such host, reset): UNREACHABLE to every remote storage. */
+export const NETWORK_ERRNOS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
 /** A storage failure: `code` is stable, `detail` is short technical text (never a secret). */
 export class StorageError extends Error {
   constructor(
