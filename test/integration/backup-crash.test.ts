@@ -3,7 +3,6 @@
  * again, leaves a repository that checks clean every time; the next backup succeeds, reuses the
  * packs the killed runs wrote, and what it stored restores byte for byte.
  */
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 import { repoPath } from '../helpers/repo-files.js';
+import { runKilledAfter } from '../helpers/kill-child.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/backup-child.ts', import.meta.url));
 const RUNS = 20;
@@ -38,27 +38,9 @@ afterAll(() => removeTree(work));
  * still running): timed from the backup's own start, not the process's, so a slow machine's
  * start-up does not push every kill past the end of the work.
  */
-function runChild(killAfterMs: number): Promise<{ killed: boolean; stdout: string; backupMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, repoPath(repo), source], {
-    env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let startedAt = 0;
-  let timer: NodeJS.Timeout | undefined;
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (!startedAt && stdout.includes('started')) {
-      startedAt = Date.now();
-      timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    }
-  });
-  return new Promise((resolve) => {
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', stdout, backupMs: startedAt ? Date.now() - startedAt : 0 });
-    });
-  });
+async function runChild(killAfterMs: number): Promise<{ killed: boolean; stdout: string; backupMs: number }> {
+  const r = await runKilledAfter(CHILD, [repoPath(repo), source], { TWOFOLD_TEST_MASTER: master.toString('hex') }, killAfterMs);
+  return { killed: r.killed, stdout: r.stdout, backupMs: r.workMs };
 }
 
 function dataBytes(path: string): number {

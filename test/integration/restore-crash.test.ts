@@ -4,7 +4,6 @@
  * tree identical to the snapshot by `diff -r`, `stat`, `getfattr -d` and link counts, ten times
  * over. Leftovers of processes that are gone are removed; those of a running restore are not.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +17,7 @@ import { pseudoRandom, removeTree, tempDir, TEST_KDF } from '../helpers/backup-f
 import { diffTree, makeEdgeTree, reportTree, type TreeReport } from '../helpers/edge-tree.js';
 import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 import { repoPath } from '../helpers/repo-files.js';
+import { runKilledAfter } from '../helpers/kill-child.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/restore-child.ts', import.meta.url));
 const RUNS = 10;
@@ -51,27 +51,9 @@ beforeAll(async () => {
 afterAll(() => removeTree(work));
 
 /** Run the child, and kill it `killAfterMs` after it reports that it started restoring (if it still runs). */
-function runChild(target: string, killAfterMs: number): Promise<{ killed: boolean; stdout: string; restoreMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, repoPath(repo), snapshotId, target], {
-    env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let startedAt = 0;
-  let timer: NodeJS.Timeout | undefined;
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (!startedAt && stdout.includes('started')) {
-      startedAt = Date.now();
-      timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    }
-  });
-  return new Promise((resolve) => {
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', stdout, restoreMs: startedAt ? Date.now() - startedAt : 0 });
-    });
-  });
+async function runChild(target: string, killAfterMs: number): Promise<{ killed: boolean; stdout: string; restoreMs: number }> {
+  const r = await runKilledAfter(CHILD, [repoPath(repo), snapshotId, target], { TWOFOLD_TEST_MASTER: master.toString('hex') }, killAfterMs);
+  return { killed: r.killed, stdout: r.stdout, restoreMs: r.workMs };
 }
 
 /** Every name below `root` that is a restore's temporary file. */

@@ -7,7 +7,6 @@
  * by check and restore; and an append-only account backs up and restores while forget and prune
  * are refused before anything is removed, until the full account runs them.
  */
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { SftpStorage } from '../../src-main/core/backup/engine/storage/sftp.js';
 import { packName, type Storage } from '../../src-main/core/backup/engine/storage/storage.js';
 import { diffTrees, flipByte, makeSourceTree, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { startSshd, type SshdServer } from '../helpers/sshd.js';
+import { runKilledAfter } from '../helpers/kill-child.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/backup-child.ts', import.meta.url));
 
@@ -96,27 +96,15 @@ describe('a repository on an SFTP server', () => {
 });
 
 /** The backup child of the crash tests on the SFTP repository, killed `killAfterMs` after its backup started. */
-function runChild(storageOptions: object, master: Buffer, source: string, killAfterMs: number): Promise<{ killed: boolean; done: boolean; backupMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, '-', source], {
-    env: { ...process.env, TWOFOLD_TEST_MASTER: master.toString('hex'), TWOFOLD_TEST_SFTP: JSON.stringify(storageOptions) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let startedAt = 0;
-  let timer: NodeJS.Timeout | undefined;
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (!startedAt && stdout.includes('started')) {
-      startedAt = Date.now();
-      timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    }
-  });
-  return new Promise((resolve) => {
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', done: stdout.includes('done'), backupMs: startedAt ? Date.now() - startedAt : 0 });
-    });
-  });
+async function runChild(
+  storageOptions: object,
+  master: Buffer,
+  source: string,
+  killAfterMs: number,
+): Promise<{ killed: boolean; done: boolean; backupMs: number }> {
+  const env = { TWOFOLD_TEST_MASTER: master.toString('hex'), TWOFOLD_TEST_SFTP: JSON.stringify(storageOptions) };
+  const r = await runKilledAfter(CHILD, ['-', source], env, killAfterMs);
+  return { killed: r.killed, done: r.stdout.includes('done'), backupMs: r.workMs };
 }
 
 describe('a backup to an SFTP server killed at random moments', () => {
