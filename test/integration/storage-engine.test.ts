@@ -126,10 +126,15 @@ describe('a repository on a storage with no folder behind it', () => {
   });
 });
 
-/** A storage serving `connections` requests at once, whose pack writes take a while: it records how many overlapped. */
+/**
+ * A storage serving `connections` requests at once whose pack writes are held until that many are
+ * in flight (or 5 s pass: a backup that never overlaps them shows as `most` below connections),
+ * so how many overlap does not depend on how fast this machine packs. It records the most.
+ */
 class SlowUploads extends MemoryStorage {
   inFlight = 0;
   most = 0;
+  private held: (() => void)[] = [];
   constructor(readonly connections: number | undefined) {
     super();
   }
@@ -138,7 +143,8 @@ class SlowUploads extends MemoryStorage {
     this.inFlight++;
     this.most = Math.max(this.most, this.inFlight);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (this.inFlight >= (this.connections ?? 1)) this.held.splice(0).forEach((release) => release());
+      else await new Promise<void>((resolve) => (this.held.push(resolve), setTimeout(resolve, 5_000)));
       await super.write(name, data);
     } finally {
       this.inFlight--;
