@@ -8,5 +8,11 @@ import { startPrivateKeyring } from './private-keyring.js';
 export default async function setup(): Promise<() => void> {
   const keyring = await startPrivateKeyring();
   Object.assign(process.env, keyring.env);
-  return () => keyring.stop();
+  return () => {
+    // Said again at the end, where a reader of the run's last lines sees it.
+    if (keyring.events.length > 0) {
+      process.stderr.write(`\n[private keyring] ${keyring.events.length} unexpected daemon exit(s) during this run:\n${keyring.events.join('\n\n')}\n`);
+    }
+    keyring.stop();
+  };
 }

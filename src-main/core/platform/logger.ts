@@ -35,11 +35,20 @@ export function createFileLogger(dataDir: string, now: () => number = Date.now):
   chmodSync(folder, 0o700);
   const file = join(dataDir, LOG_FILE);
   let checked = false;
+  let failing = false;
   const write = (level: LogLevel, message: string, fields?: LogFields) => {
-    appendFileSync(file, `${logLine(new Date(now()).toISOString(), level, message, fields)}\n`, { mode: 0o600 });
-    if (!checked) {
-      chmodSync(file, 0o600);
-      checked = true;
+    try {
+      appendFileSync(file, `${logLine(new Date(now()).toISOString(), level, message, fields)}\n`, { mode: 0o600 });
+      if (!checked) {
+        chmodSync(file, 0o600);
+        checked = true;
+      }
+      failing = false;
+    } catch (error) {
+      // The log is for diagnosis: a full disk or a removed folder must not fail the work being
+      // logged (a warning in a catch block would turn a handled error into a thrown one).
+      if (!failing) process.stderr.write(`Twofold Backup could not write its log file (${(error as NodeJS.ErrnoException).code ?? 'error'}).\n`);
+      failing = true;
     }
   };
   return {
