@@ -10,6 +10,7 @@ import { DeviceIdSchema, DeviceNameSchema, DeviceViewSchema, displayName } from 
 import { Empty, method, SESSION_LEVELS, type MethodSpec } from './method.js';
 import { backupMethods } from './contract-backup.js';
 import { pushMethods } from './contract-push.js';
+import { shellMethods } from './contract-shell.js';
 
 /** Passwords are compared as given: no trimming. The upper bound keeps Argon2 input sane. */
 export const PasswordSchema = z.string().min(1, 'Enter a password.').max(1024, 'Passwords are limited to 1024 characters.');
@@ -338,6 +339,7 @@ export const contract = {
   }),
   ...pushMethods,
   ...backupMethods,
+  ...shellMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

@@ -32,6 +32,11 @@ export interface MethodSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * for each call (src-main/api/step-up-conditions.ts) and then requires a step-up proof.
    */
   stepUpWhen?: string;
+  /**
+   * Only the desktop shell's own menus (the tray, the app menu) may call it, never a window or
+   * the console's page: the router refuses every other face (src-main/api/router.ts).
+   */
+  shellOnly?: true;
 }
 
 /** Declares a method; its level, and whether it has `stepUpWhen`, stay in its type, so the step-up methods can be listed by type. */

@@ -6,13 +6,11 @@ import { createConfirmations } from './confirmations.js';
 import { createHandlers } from './handlers.js';
 import { createStepUpConditions, createStepUpPrechecks } from './step-up-conditions.js';
 import { createRouter, createStepUpPolicy, type Handlers, type Router } from './router.js';
-import { createTrayActions, type TrayActions } from './tray.js';
 
 export interface App {
   readonly core: Core;
+  /** Every face's one door, the desktop shell's tray included (src-main/api/shell-client.ts). */
   readonly router: Router;
-  /** For the desktop shell's tray: status and "back up now", without the window. */
-  readonly tray: TrayActions;
   /** Lock from the shell: the OS locked the screen or went to sleep, or the tray asked. */
   lock(reason: LockReason): void;
   /** Stop; `reason` (the OS ended the app, a signal) goes to the audit log. */
@@ -36,5 +34,5 @@ export function createApp(options: CoreOptions, wrapHandlers: (h: Handlers) => H
   const prechecks = createStepUpPrechecks(core.gate, core.backup);
   const handlers = wrapHandlers(createHandlers(core, createConfirmations(core, needsProof, prechecks)));
   const router = createRouter({ handlers, gate: core.gate, logger: core.logger, needsProof, prechecks, ready: core.ready });
-  return { core, router, tray: createTrayActions(core), lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };
+  return { core, router, lock: (reason) => core.gate.lock(reason), close: (reason) => core.close(reason) };
 }

@@ -5,6 +5,7 @@ import type { StepUpFactor } from '../core/gate/gate.js';
 import type { Confirmations } from './confirmations.js';
 import { createBackupHandlers } from './handlers-backup.js';
 import { createPushHandlers } from './handlers-push.js';
+import { createShellHandlers } from './handlers-shell.js';
 import type { Handlers } from './router.js';
 
 /** What a settings change changes, for the audit log ("auto-lock 10 → 1440 min; relay built-in → wss://…"). */
@@ -19,7 +20,20 @@ function settingsChange(before: Settings, after: Settings): string {
 /** What the handlers use of the core: no more (the store, the vault and the seal stay behind the services). */
 export type HandlerDeps = Pick<
   Core,
-  'appName' | 'appVersion' | 'accounts' | 'gate' | 'settings' | 'throttle' | 'clock' | 'devices' | 'audit' | 'passwordPolicy' | 'push' | 'pairing' | 'backup'
+  | 'appName'
+  | 'appVersion'
+  | 'accounts'
+  | 'gate'
+  | 'settings'
+  | 'throttle'
+  | 'clock'
+  | 'devices'
+  | 'audit'
+  | 'passwordPolicy'
+  | 'push'
+  | 'pairing'
+  | 'backup'
+  | 'logger'
 >;
 
 export function createHandlers(deps: HandlerDeps, confirmations: Confirmations): Handlers {
@@ -128,6 +142,8 @@ export function createHandlers(deps: HandlerDeps, confirmations: Confirmations):
     ...createPushHandlers(deps, confirmations),
 
     ...createBackupHandlers(deps.backup),
+
+    ...createShellHandlers(deps),
   };
 }
 

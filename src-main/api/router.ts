@@ -26,7 +26,8 @@ import type { Logger } from '../core/platform/logger.js';
 
 /** Who is calling, for the audit log and for the faces' own sender checks. */
 export interface CallContext {
-  face: 'electron' | 'console' | 'test';
+  /** `shell`: the desktop shell's own tray and app menu, never a window (`electron` is its window). */
+  face: 'electron' | 'console' | 'test' | 'shell';
   ip: string;
   workstation: string;
   /** Set by the router, never by a face: a step-up proof was spent on this very call. */
@@ -86,7 +87,8 @@ export function createRouter(deps: {
       if (!envelope.success) return fail('BAD_INPUT', 'The request is not a well-formed method call.');
       const { method, input, stepUpProof } = envelope.data;
       if (!isMethodName(method)) return fail('UNKNOWN_METHOD', 'There is no such method.');
-      const spec = contract[method];
+      const spec: MethodSpec = contract[method];
+      if (spec.shellOnly && ctx.face !== 'shell') return fail('NOT_ALLOWED', SHELL_ONLY_MESSAGE);
 
       const session = gate.level();
       const needed = Math.min(METHOD_RANK[spec.level], SESSION_RANK.unlocked);
@@ -125,6 +127,8 @@ export function createRouter(deps: {
     },
   };
 }
+
+export const SHELL_ONLY_MESSAGE = "Only the desktop app's own menus can do this.";
 
 function toApiError(error: CoreError): ApiError {
   return error.retryAfterMs === undefined

@@ -15,7 +15,9 @@ import { startCompanionHost, type CompanionHost } from '../../src-relay/companio
 import { EMBEDDED_LIMITS } from '../../src-relay/limits.js';
 import { startRelay, type Relay } from '../../src-relay/server.js';
 import { relayCompanionUrl } from '../../src-shared/push/companion-origin.js';
+import type { TrayStatus } from '../../src-shared/contract-shell.js';
 import { openApp, type App } from '../api/app.js';
+import { createShellClient, type ShellClient } from '../api/shell-client.js';
 import { tuneProcess } from '../api/process-tuning.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isTrustedSenderUrl } from './trusted-sender.js';
 
@@ -42,23 +44,29 @@ if (!app.requestSingleInstanceLock()) {
   let window: BrowserWindow | null = null;
   let tray: Tray | null = null;
   let twofold: App | null = null;
+  /** The tray's and the app menu's way into the app: the router, as the `shell` face. */
+  let shell: ShellClient | null = null;
   let relay: Relay | null = null;
   let companionHost: CompanionHost | null = null;
   let quitting = false;
   /** Why the app stops, for the audit log; set once a quit is allowed or the OS ends the app. */
   let stopReason = 'quit';
 
-  /** A quit the user asked for: refused while locked (the tray's Quit, the app menu, Cmd+Q). */
-  const requestQuit = () => {
-    const decision = twofold?.tray.quit() ?? { allowed: true, message: null };
+  /**
+   * A quit the user asked for (the tray's Quit, the app menu, Cmd+Q), asked of the app through the
+   * router: refused while locked. Electron's before-quit cannot wait, so the quit is held there and
+   * started again once the app has said yes.
+   */
+  const requestQuit = async () => {
+    const decision = shell ? await shell.quit() : { allowed: true, message: null };
     if (!decision.allowed) {
       showWindow();
       void dialog.showMessageBox({ type: 'info', message: decision.message ?? 'Unlock first.', buttons: ['OK'] });
-      return false;
+      return;
     }
     quitting = true;
     stopReason = 'quit from the desktop app';
-    return true;
+    app.quit();
   };
   /** The OS ends the app (shutdown, log-out, a signal): not asked, only logged. */
   const osQuit = (why: string) => {
@@ -87,6 +95,7 @@ if (!app.requestSingleInstanceLock()) {
     twofoldLogger = twofold.core.logger;
     if (hardening.coreDumps || hardening.dumpable) twofold.core.logger.warn('process hardening incomplete on this platform', { ...hardening });
     const running = twofold;
+    shell = createShellClient(running.router, hostname());
 
     // Push needs a relay: without one in the settings, run the embedded one in this process,
     // as the console does (same environment variables; 0.0.0.0 lets phones on the LAN reach it),
@@ -142,26 +151,31 @@ if (!app.requestSingleInstanceLock()) {
 
     tray = new Tray(nativeImage.createFromPath(join(packageRoot, 'assets', 'tray.png')));
     tray.setToolTip('Twofold Backup');
-    // The menu is rebuilt whenever it may be shown, so its status line is current.
+    const trayShell = shell;
+    // A menu is built synchronously: it shows the last status read, refreshed before it is shown.
+    let status: TrayStatus = { line: 'Twofold Backup', locked: true, running: 0 };
     const menu = () =>
       Menu.buildFromTemplate([
-        { label: running.tray.status().line, enabled: false },
+        { label: status.line, enabled: false },
         { type: 'separator' },
         { label: 'Open Twofold Backup', click: showWindow },
-        { label: 'Back up now', click: () => running.tray.backUpNow() },
-        { label: 'Lock now', click: () => running.lock('user') },
+        { label: 'Back up now', click: () => void trayShell.backUpNow().then(refreshMenu, refreshMenu) },
+        { label: 'Lock now', click: () => void trayShell.lock().then(refreshMenu, refreshMenu) },
         { type: 'separator' },
-        {
-          label: running.tray.status().locked ? 'Quit (unlock first)' : 'Quit',
-          click: () => {
-            if (requestQuit()) app.quit();
-          },
-        },
+        { label: status.locked ? 'Quit (unlock first)' : 'Quit', click: () => void requestQuit() },
       ]);
-    tray.setContextMenu(menu());
-    tray.on('click', () => tray?.setContextMenu(menu()));
-    const refreshMenu = setInterval(() => tray?.setContextMenu(menu()), 15_000);
-    app.on('before-quit', () => clearInterval(refreshMenu));
+    const refreshMenu = () =>
+      trayShell.status().then(
+        (now) => {
+          status = now;
+          tray?.setContextMenu(menu());
+        },
+        () => tray?.setContextMenu(menu()),
+      );
+    void refreshMenu();
+    tray.on('click', () => void refreshMenu());
+    const refreshTimer = setInterval(() => void refreshMenu(), 15_000);
+    app.on('before-quit', () => clearInterval(refreshTimer));
 
     window = createWindow();
   });
@@ -207,8 +221,9 @@ if (!app.requestSingleInstanceLock()) {
   }
 
   app.on('before-quit', (event) => {
-    if (!quitting && !requestQuit()) {
+    if (!quitting) {
       event.preventDefault();
+      void requestQuit();
       return;
     }
     void relay?.close();

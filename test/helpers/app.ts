@@ -6,6 +6,7 @@ import type { InputOf, MethodName, OutputOf } from '../../src-shared/contract.js
 import type { ApiResult } from '../../src-shared/errors.js';
 import { createApp, type App } from '../../src-main/api/app.js';
 import type { CallContext, Handlers } from '../../src-main/api/router.js';
+import { createShellClient, type ShellClient } from '../../src-main/api/shell-client.js';
 import type { Clock } from '../../src-main/core/platform/clock.js';
 
 export class FakeClock implements Clock {
@@ -26,6 +27,8 @@ export interface TestApp {
   app: App;
   dataDir: string;
   clock: FakeClock;
+  /** The desktop shell's tray and app menu, through the router as the `shell` face. */
+  shell: ShellClient;
   call<M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string): Promise<ApiResult<OutputOf<M>>>;
   /** Call and expect success; fails the test with the error code otherwise. */
   ok<M extends MethodName>(method: M, input: InputOf<M>, stepUpProof?: string): Promise<OutputOf<M>>;
@@ -47,6 +50,7 @@ export function makeTestApp(options: { dataDir?: string; clock?: FakeClock; wrap
     app,
     dataDir,
     clock,
+    shell: createShellClient(app.router, 'test-workstation'),
     call,
     async ok(method, input, stepUpProof) {
       const result = await call(method, input, stepUpProof);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRowView } from '../../src-shared/contract.js';
-import { QUIT_REFUSED_MESSAGE } from '../../src-main/api/tray.js';
+import { QUIT_REFUSED_MESSAGE } from '../../src-main/api/handlers-shell.js';
 import { HARD_STOP_FAILURES } from '../../src-main/core/gate/throttle-policy.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
@@ -165,9 +165,9 @@ describe('the audit log records', () => {
 
   it('quitting from the desktop app: refused while locked, allowed while unlocked, and the OS ending the app', async () => {
     await t.ok('gate.lock', {});
-    expect(t.app.tray.quit()).toEqual({ allowed: false, message: QUIT_REFUSED_MESSAGE });
+    expect(await t.shell.quit()).toEqual({ allowed: false, message: QUIT_REFUSED_MESSAGE });
     await t.ok('gate.submitPassword', { password: STRONG_PASSWORD });
-    expect(t.app.tray.quit()).toEqual({ allowed: true, message: null });
+    expect(await t.shell.quit()).toEqual({ allowed: true, message: null });
     expect(await rows(t, 'app.quit')).toEqual([
       ['failure', 'refused: the app is locked'],
       ['success', 'quit from the desktop app'],

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contract, METHOD_NAMES, type InputOf, type MethodName, type OutputOf, type StepUpMethodName } from '../../src-shared/contract.js';
+import { contract, METHOD_NAMES, type InputOf, type MethodName, type MethodSpec, type OutputOf, type StepUpMethodName } from '../../src-shared/contract.js';
 import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type TestApp } from '../helpers/app.js';
 import { oathtoolCode } from '../helpers/oathtool.js';
@@ -140,6 +140,9 @@ const HOSTILE: { [M in BelowStepUp]: (fx: Fixture) => InputOf<M>[] } = {
   'backup.jobs.list': () => [{}],
   'backup.jobs.get': () => [{ jobId: NOBODY }],
   'backup.jobs.cancel': () => [{ jobId: NOBODY }],
+  'shell.status': () => [{}],
+  'shell.backUpNow': () => [{}],
+  'shell.quit': () => [{}],
 };
 
 const BELOW = METHOD_NAMES.filter((m): m is BelowStepUp => contract[m].level !== 'step-up');
@@ -164,7 +167,7 @@ async function waitForJobs(app: TestApp): Promise<void> {
 async function runEverySet(app: TestApp): Promise<void> {
   for (let i = 0; i < 2; i++) {
     await waitForJobs(app);
-    app.app.tray.backUpNow();
+    await app.shell.backUpNow();
     await waitForJobs(app);
     app.clock.advance(60_000);
   }
@@ -298,7 +301,9 @@ describe('nothing below step-up destroys, hides or overwrites what a step-up pro
     async (method) => {
       const hostile = HOSTILE[method] as (fx: Fixture) => unknown[];
       for (const input of hostile(fx)) {
-        await fx.app.app.router.call({ method, input }, { face: 'test', ip: '127.0.0.1', workstation: 'test-workstation' });
+        // The shell's own methods are reachable by the shell only: walked as it calls them.
+        const face = (contract[method] as MethodSpec).shellOnly ? 'shell' : 'test';
+        await fx.app.app.router.call({ method, input }, { face, ip: '127.0.0.1', workstation: 'test-workstation' });
         await waitForJobs(fx.app);
         if ((await fx.app.ok('app.status', {})).level !== 'unlocked') await unlock(fx);
       }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract, METHOD_NAMES, METHOD_RANK, SESSION_RANK, type InputOf, type MethodName, type MethodSpec } from '../../src-shared/contract.js';
-import type { Handlers } from '../../src-main/api/router.js';
+import { SHELL_ONLY_MESSAGE, type Handlers } from '../../src-main/api/router.js';
 import { makeTestApp, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TEST_CONTEXT, type TestApp } from '../helpers/app.js';
 
 /** A valid input for every method. The type makes this list complete: a new method must add one. */
@@ -68,6 +68,9 @@ const SAMPLE_INPUTS: { [M in MethodName]: InputOf<M> } = {
   'backup.jobs.list': {},
   'backup.jobs.get': { jobId: '00000000-0000-4000-8000-000000000000' },
   'backup.jobs.cancel': { jobId: '00000000-0000-4000-8000-000000000000' },
+  'shell.status': {},
+  'shell.backUpNow': {},
+  'shell.quit': {},
 };
 
 let t: TestApp;
@@ -134,6 +137,23 @@ describe('the router enforces gate levels for every method of the contract', () 
     const result = await t.app.router.call({ method, input: SAMPLE_INPUTS[method], stepUpProof: 'A'.repeat(43) }, TEST_CONTEXT);
     expect(result.ok ? 'ok' : result.error.code).toBe('STEP_UP_REQUIRED');
     expect(ran).toEqual([]);
+  });
+
+  const shellOnly = METHOD_NAMES.filter((m) => (contract[m] as MethodSpec).shellOnly === true);
+
+  it.each(shellOnly)("refuses %s to every face but the desktop shell's own menus, unlocked or not", async (method) => {
+    for (const level of ['locked', 'unlocked'] as const) {
+      t = await appAt(level);
+      for (const face of ['electron', 'console', 'test'] as const) {
+        const result = await t.app.router.call({ method, input: SAMPLE_INPUTS[method] }, { ...TEST_CONTEXT, face });
+        expect(result).toEqual({ ok: false, error: { code: 'NOT_ALLOWED', message: SHELL_ONLY_MESSAGE } });
+      }
+      expect(ran).toEqual([]);
+      const asShell = await t.app.router.call({ method, input: SAMPLE_INPUTS[method] }, { ...TEST_CONTEXT, face: 'shell' });
+      expect(asShell.ok).toBe(true);
+      expect(ran).toEqual([method]);
+      if (level === 'locked') t.remove(); // the unlocked one goes in afterEach
+    }
   });
 
   it('lets an unlocked caller reach the service of every unlocked method', async () => {
