@@ -78,7 +78,8 @@ class Daemon {
   }
 }
 
-export async function startPrivateKeyring(): Promise<PrivateKeyring> {
+/** `report: false` keeps a test's own, deliberate daemon kills out of the run's output. */
+export async function startPrivateKeyring({ report = true }: { report?: boolean } = {}): Promise<PrivateKeyring> {
   need('dbus-daemon', 'dbus');
   need('gnome-keyring-daemon', 'gnome-keyring');
   const home = mkdtempSync(join(tmpdir(), 'twofold-keyring-'));
@@ -139,7 +140,7 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
     if (stopping) return;
     const event = `${name} exited (${how}) during the test run; starting it again. Its last output:\n${tail.trim() || '(nothing)'}`;
     events.push(event);
-    process.stderr.write(`\n[private keyring] ${event}\n`);
+    if (report) process.stderr.write(`\n[private keyring] ${event}\n`);
     restarting = restarting
       .then(async () => {
         if (withKeyring) {
@@ -180,6 +181,19 @@ const busConfigFor = (socket: string) => `<!DOCTYPE busconfig PUBLIC "-//freedes
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+  <!-- The session bus's own limits (Debian's session.conf): the built-in ones are a system
+       bus's, far lower (256 connections per user, 128 pending replies per connection). -->
+  <limit name="max_incoming_bytes">1000000000</limit>
+  <limit name="max_outgoing_bytes">1000000000</limit>
+  <limit name="max_message_size">1000000000</limit>
+  <limit name="auth_timeout">240000</limit>
+  <limit name="pending_fd_timeout">150000</limit>
+  <limit name="max_completed_connections">100000</limit>
+  <limit name="max_incomplete_connections">10000</limit>
+  <limit name="max_connections_per_user">100000</limit>
+  <limit name="max_names_per_connection">50000</limit>
+  <limit name="max_match_rules_per_connection">50000</limit>
+  <limit name="max_replies_per_connection">50000</limit>
 </busconfig>
 `;
 

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,27 @@ import { describe, expect, it } from 'vitest';
 import { createOsKeychain, NO_KEYCHAIN_MESSAGE } from '../../src-main/core/platform/keychain.js';
 import { STRONG_PASSWORD } from '../helpers/app.js';
 import { results, runChild } from '../helpers/child.js';
+import { startPrivateKeyring, type PrivateKeyring } from '../helpers/private-keyring.js';
 
 const CONSOLE_MAIN = fileURLToPath(new URL('../../src-main/console/main.ts', import.meta.url));
+
+const KEYCHAIN_MODULE = new URL('../../src-main/core/platform/keychain.ts', import.meta.url).href;
+
+/** A child process whose keychain is `keyring` (the binding reads the bus address when it starts). */
+function keychainChild(keyring: PrivateKeyring, body: string) {
+  const script = `import { readdirSync } from 'node:fs';\nimport { createOsKeychain } from ${JSON.stringify(KEYCHAIN_MODULE)};\nconst k = createOsKeychain('Twofold Backup (test)');\n${body}\n`;
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, ...keyring.env, BUS_PID: String(keyring.pids().bus) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+}
+
+async function outputOf(child: ReturnType<typeof keychainChild>): Promise<string[]> {
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await once(child, 'close');
+  return out.trim().split('\n');
+}
 
 describe('the keychain port', () => {
   it('stores, reads and deletes a secret in the real OS keychain', async () => {
@@ -18,6 +38,44 @@ describe('the keychain port', () => {
     expect(await keychain.get('roundtrip')).toEqual(secret);
     expect(await keychain.delete('roundtrip')).toBe(true);
     expect(await keychain.get('roundtrip')).toBeNull();
+  });
+
+  it('keeps one connection to the Secret Service per secret, however many calls it makes', async () => {
+    const keyring = await startPrivateKeyring({ report: false });
+    try {
+      const child = keychainChild(
+        keyring,
+        'const connections = () => readdirSync(`/proc/${process.env.BUS_PID}/fd`).length;\n' +
+          'await k.get("a"); await k.get("b"); const before = connections();\n' +
+          'for (let i = 0; i < 200; i++) { await k.set(i % 2 ? "a" : "b", Buffer.from([i])); await k.get(i % 2 ? "a" : "b"); }\n' +
+          'console.log(connections() - before); console.log((await k.get("a"))?.[0]);',
+      );
+      // One entry made per call left a connection open per call until garbage collection (400 here).
+      expect(await outputOf(child)).toEqual(['0', '199']);
+    } finally {
+      keyring.stop();
+    }
+  });
+
+  it('works again when the Secret Service restarts under it, with what it kept', async () => {
+    const keyring = await startPrivateKeyring({ report: false });
+    try {
+      const child = keychainChild(
+        keyring,
+        'await k.set("kept", Buffer.from("before"));\nconsole.log("ready");\n' +
+          'await new Promise((resolve) => process.stdin.once("data", resolve));\n' +
+          'console.log((await k.get("kept"))?.toString()); process.exit(0);',
+      );
+      const output = outputOf(child);
+      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+      process.kill(keyring.pids().keyring!, 'SIGKILL');
+      await expect.poll(() => keyring.events.length, { timeout: 5000 }).toBe(1);
+      await keyring.ready();
+      child.stdin!.write('go\n');
+      expect(await output).toEqual(['ready', 'before']);
+    } finally {
+      keyring.stop();
+    }
   });
 
   it('never falls back to the kernel keyring: with no Secret Service even a read fails', () => {

@@ -26,7 +26,7 @@ async function killAndWait(keyring: PrivateKeyring, pid: number | undefined): Pr
 
 describe('the private keychain of the test run', () => {
   it('starts gnome-keyring again after it is killed, unlocked, with what was stored before', async () => {
-    const keyring = await startPrivateKeyring();
+    const keyring = await startPrivateKeyring({ report: false });
     try {
       inChild(keyring, 'await k.set("kept", Buffer.from("before the kill"));');
       const first = keyring.pids().keyring;
@@ -41,7 +41,7 @@ describe('the private keychain of the test run', () => {
   });
 
   it('starts the bus and gnome-keyring again after the bus is killed', async () => {
-    const keyring = await startPrivateKeyring();
+    const keyring = await startPrivateKeyring({ report: false });
     try {
       inChild(keyring, 'await k.set("kept", Buffer.from("on disk"));');
       await killAndWait(keyring, keyring.pids().bus);

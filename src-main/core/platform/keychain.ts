@@ -54,32 +54,43 @@ const PROBE_ACCOUNT = 'availability-check';
  */
 const ENTRY_OPTIONS = { linux: { store: 'secret-service' } } as const;
 
+/**
+ * One entry per account, kept: each entry holds its own D-Bus connection to the Secret Service
+ * until it is garbage-collected, so an entry made per call left hundreds of connections open on
+ * the user's session bus (600 reads, 376 connections). A call that fails on a kept entry (the
+ * Secret Service or the bus restarted under it) is tried once more on a new one.
+ */
 export function createOsKeychain(service: string = KEYCHAIN_SERVICE): Keychain {
-  // Made inside each try: a pinned entry throws from its constructor when the store is unavailable.
-  const entry = (account: string) => new AsyncEntry(service, account, ENTRY_OPTIONS);
+  const entries = new Map<string, AsyncEntry>();
+  async function withEntry<T>(account: string, op: (entry: AsyncEntry) => Promise<T>): Promise<T> {
+    const kept = entries.get(account);
+    if (kept) {
+      try {
+        return await op(kept);
+      } catch {
+        entries.delete(account);
+      }
+    }
+    try {
+      // Made inside the try: a pinned entry throws from its constructor when the store is unavailable.
+      const entry = new AsyncEntry(service, account, ENTRY_OPTIONS);
+      const result = await op(entry);
+      entries.set(account, entry);
+      return result;
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+  }
   return {
     async get(account) {
-      let value: string | null;
-      try {
-        value = await entry(account).getPassword();
-      } catch (cause) {
-        throw unavailable(cause);
-      }
-      return value === null ? null : Buffer.from(value, 'base64');
+      const value = await withEntry(account, (e) => e.getPassword());
+      return value === null || value === undefined ? null : Buffer.from(value, 'base64');
     },
     async set(account, secret) {
-      try {
-        await entry(account).setPassword(secret.toString('base64'));
-      } catch (cause) {
-        throw unavailable(cause);
-      }
+      await withEntry(account, (e) => e.setPassword(secret.toString('base64')));
     },
     async delete(account) {
-      try {
-        return await entry(account).deletePassword();
-      } catch (cause) {
-        throw unavailable(cause);
-      }
+      return withEntry(account, (e) => e.deletePassword());
     },
   };
 }
