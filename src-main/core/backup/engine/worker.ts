@@ -338,7 +338,11 @@ async function chunkOne(lane: Lane, f: ChunkFile, store: Store): Promise<Chunked
       }
       head += cut;
       pos += cut;
-      if (pos - f.start >= f.limit && head < filled) {
+      // A segment ends at its limit even when the bytes read so far end there too: going on would
+      // read the rest of the file in this task (how far depended on the compressions in flight),
+      // past the point where the reader checks the file between segments. If the file ends
+      // exactly here, the next segment's task finds its end at once.
+      if (pos - f.start >= f.limit) {
         lane.at = head; // what was read past it is read again by the next segment's task
         return { ids, sizes, end: pos, eof: false };
       }
