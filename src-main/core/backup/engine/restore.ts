@@ -30,6 +30,7 @@ import { RestoreTemps } from './restore-temps.js';
 import { originalPlace } from './snapshot-paths.js';
 import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
 import { RestoreBatches } from './restore-batches.js';
+import { readAhead } from './read-ahead.js';
 import { PackPrefetch } from './restore-prefetch.js';
 import type { RestoreBlob } from './worker.js';
 import type { RestoreSummary } from '../../../../src-shared/contract-backup.js';
@@ -87,8 +88,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   const temps = new RestoreTemps();
   const links = new HardLinks();
   for (const s of starts) temps.clean(dirname(s.target));
-  // One lane runs on this thread: each of its tasks (~8 MiB of files) holds it ~20 ms.
-  const pool = new WorkerPool(repo, options.threads, { inline: true });
+  const pool = new WorkerPool(repo, options.threads, { inline: inlineLane(repo) });
   batches = new RestoreBatches(pool, {
     result: ({ target, node }, f) => {
       links.written(node, target, !f.error && !f.existed);
@@ -126,7 +126,8 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   };
   const prefetch = PackPrefetch.for(repo, index);
   try {
-    for await (const item of walkSelection(repo, index, starts, prefetch)) {
+    const walk = walkSelection(repo, index, starts, prefetch);
+    for await (const item of prefetch ? readAhead(walk, WALK_AHEAD_ITEMS) : walk) {
       check();
       if ('lost' in item) {
         if (!under(item.target)) summary.errors.push({ path: `${item.target}/`, message: item.message });
@@ -383,6 +384,22 @@ function lstatOrNull(p: string): Stats | null {
 }
 
 const errText = writeProblem;
+
+/**
+ * From a folder one lane runs on this thread: each of its tasks (~8 MiB of files) holds it ~20 ms.
+ * From a remote repository every lane is a worker thread: this thread's event loop receives the
+ * packs, and a lane on it left their sockets unread while it wrote files.
+ */
+function inlineLane(repo: Repository): boolean {
+  return repo.storage.localPath !== undefined;
+}
+
+/**
+ * How far a remote restore's walk may run ahead (so that the prefetch learns of packs before the
+ * restore needs them) of the files being written: items (files and
+ * folders, already in memory as their trees' nodes), enough to keep every connection fetching.
+ */
+const WALK_AHEAD_ITEMS = 4096;
 
 /** Where a restore starts: an item, and whether everything below it is restored too. */
 interface Start extends Item {
