@@ -3,7 +3,7 @@
  * any implementation runs: `describeStorageContract('sftp', makeSftpStorage)`. `make` returns a
  * fresh, empty storage (prepared by the suite) and what removes it afterwards.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageError, type Storage } from '../../src-main/core/backup/engine/storage/storage.js';
@@ -27,7 +27,8 @@ async function notFound(p: Promise<unknown>): Promise<void> {
   expect((e as StorageError).code).toBe('NOT_FOUND');
 }
 
-export function describeStorageContract(name: string, make: () => Promise<ContractSubject>): void {
+/** `download`: the storage streams whole objects to local files (Storage.download), tested too. */
+export function describeStorageContract(name: string, make: () => Promise<ContractSubject>, options: { download?: boolean } = {}): void {
   describe(`the Storage contract: ${name}`, () => {
     let subject: ContractSubject;
     let storage: Storage;
@@ -63,6 +64,21 @@ export function describeStorageContract(name: string, make: () => Promise<Contra
       writeFileSync(file, bytes);
       await storage.write(PACK, { file, size: bytes.length });
       expect((await storage.read(PACK)).equals(bytes)).toBe(true);
+    });
+
+    it.runIf(options.download)('downloads an object into a new local file, owner-only, where it offers to; a missing one is NOT_FOUND', async () => {
+      if (!storage.download) throw new Error(`${name} does not offer download`);
+      const bytes = pseudoRandom('to a file', 3 * 1024 * 1024 + 5);
+      await storage.write(PACK, bytes);
+      const file = join(local, 'fetched');
+      await storage.download(PACK, file);
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      await notFound(storage.download(INDEX, join(local, 'missing')));
+      // Never over a file that is there: a second download of the same name is refused.
+      await expect(storage.download(PACK, file)).rejects.toThrow();
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+      expect(existsSync(join(local, 'missing'))).toBe(false);
     });
 
     it('is create-only: a repeat of the same size is a success and changes nothing, another size is refused', async () => {

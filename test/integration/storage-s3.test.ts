@@ -39,10 +39,14 @@ async function failure(p: Promise<unknown>): Promise<StorageError> {
 /** All a log or a person could see of an error: its message, detail, fields and causes. */
 const everythingSaid = (e: unknown) => `${String(e)} ${inspect(e, { depth: 8, showHidden: true })} ${JSON.stringify(e)}`;
 
-describeStorageContract('s3', async () => {
-  const storage = server.storage(freshPrefix());
-  return { storage, cleanup: () => undefined };
-});
+describeStorageContract(
+  's3',
+  async () => {
+    const storage = server.storage(freshPrefix());
+    return { storage, cleanup: () => undefined };
+  },
+  { download: true },
+);
 
 describe('a repository in an S3 bucket', () => {
   it('uploads an object larger than a part in parts, from a staged file and from memory, and reads it back by ranges', async () => {

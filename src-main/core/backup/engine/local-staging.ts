@@ -6,7 +6,7 @@
  * ask for it at once (a restore's prefetch and its walk do: restore-prefetch.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packName, type Storage } from './storage/storage.js';
@@ -46,8 +46,10 @@ export class LocalStaging {
   private async fetch(packId: string): Promise<string> {
     const path = join(this.dir(), `fetched-${packId}`);
     try {
-      await writeFile(path, await this.storage.read(packName(packId)), { mode: 0o600 });
+      if (this.storage.download) await this.storage.download(packName(packId), path);
+      else await writeFile(path, await this.storage.read(packName(packId)), { mode: 0o600 });
     } catch {
+      await rm(path, { force: true });
       return join(this.dir(), `missing-${packId}`);
     }
     this.fetched.set(packId, path);

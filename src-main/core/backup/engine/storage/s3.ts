@@ -15,7 +15,10 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -237,6 +240,19 @@ export class S3Storage implements Storage {
     } catch (e) {
       // A range that starts past the end: the bytes there are, none (the engine finds it short).
       if (range && (httpStatus(e) === 416 || s3Code(e) === 'InvalidRange')) return Buffer.alloc(0);
+      throw classifiedS3(e, `read ${name}`);
+    }
+  }
+
+  async download(name: string, file: string): Promise<void> {
+    try {
+      await this.slot(async () => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name) }));
+        // In Node the SDK's body is the response stream: written out as it arrives, not gathered first.
+        const body = res.Body instanceof Readable ? res.Body : Readable.from([await (res.Body?.transformToByteArray() ?? new Uint8Array(0))]);
+        await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+      });
+    } catch (e) {
       throw classifiedS3(e, `read ${name}`);
     }
   }

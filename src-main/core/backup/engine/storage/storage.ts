@@ -114,6 +114,12 @@ export interface Storage {
    */
   localPath?(name: string): string;
   /**
+   * Fetch a whole object into a new local file (mode 0600), streamed: what a restore or a check
+   * of a remote repository does with each pack. A storage without it is read into memory and
+   * written out (LocalStaging). On failure the caller removes what was written.
+   */
+  download?(name: string, file: string): Promise<void>;
+  /**
    * Listen to what the storage is doing that a person waits on (retries, a bandwidth limit);
    * returns the function that stops listening. A storage with nothing to report (a folder) leaves it out.
    */
