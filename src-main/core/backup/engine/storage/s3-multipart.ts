@@ -5,14 +5,8 @@
  * appears, whole. A failure aborts the upload so no parts are left behind to be billed.
  */
 import { open } from 'node:fs/promises';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCommand,
-  type CompletedPart,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
+import type { S3Sdk } from './s3-sdk.js';
 
 /** Objects larger than this go up in parts of this size (or larger, to stay under 10,000 parts). */
 export const PART_SIZE = 16 * 1024 * 1024;
@@ -25,6 +19,7 @@ export type UploadSource = Buffer | { file: string; size: number };
 
 export interface MultipartTarget {
   client: S3Client;
+  sdk: S3Sdk;
   bucket: string;
   key: string;
   /** Send If-None-Match: * with the completion (create-only on servers that support it). */
@@ -54,7 +49,7 @@ export async function uploadMultipart(t: MultipartTarget, source: UploadSource):
   const size = Buffer.isBuffer(source) ? source.length : source.size;
   const each = partSize(size);
   const count = Math.ceil(size / each);
-  const created = await t.slot(() => t.client.send(new CreateMultipartUploadCommand({ Bucket: t.bucket, Key: t.key })));
+  const created = await t.slot(() => t.client.send(new t.sdk.CreateMultipartUploadCommand({ Bucket: t.bucket, Key: t.key })));
   const uploadId = created.UploadId;
   if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
   const fh = Buffer.isBuffer(source) ? null : await open(source.file, 'r');
@@ -67,7 +62,7 @@ export async function uploadMultipart(t: MultipartTarget, source: UploadSource):
         const offset = index * each;
         const body = await readPart(source, fh, offset, Math.min(each, size - offset));
         const res = await t.slot(() =>
-          t.client.send(new UploadPartCommand({ Bucket: t.bucket, Key: t.key, UploadId: uploadId, PartNumber: index + 1, Body: body })),
+          t.client.send(new t.sdk.UploadPartCommand({ Bucket: t.bucket, Key: t.key, UploadId: uploadId, PartNumber: index + 1, Body: body })),
         );
         parts[index] = { PartNumber: index + 1, ETag: res.ETag };
       }
@@ -75,7 +70,7 @@ export async function uploadMultipart(t: MultipartTarget, source: UploadSource):
     await Promise.all(Array.from({ length: Math.min(t.connections, count) }, worker));
     await t.slot(() =>
       t.client.send(
-        new CompleteMultipartUploadCommand({
+        new t.sdk.CompleteMultipartUploadCommand({
           Bucket: t.bucket,
           Key: t.key,
           UploadId: uploadId,
@@ -85,7 +80,7 @@ export async function uploadMultipart(t: MultipartTarget, source: UploadSource):
       ),
     );
   } catch (e) {
-    await t.slot(() => t.client.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: t.key, UploadId: uploadId }))).catch(() => undefined);
+    await t.slot(() => t.client.send(new t.sdk.AbortMultipartUploadCommand({ Bucket: t.bucket, Key: t.key, UploadId: uploadId }))).catch(() => undefined);
     throw e;
   } finally {
     await fh?.close();

@@ -13,21 +13,14 @@
  * The SDK's retries are told to the storage's watchers (a job shows "Waiting for the storage"):
  * a middleware inside the retry loop sees every attempt and the SDK's `attempt=N; max=M` header.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { s3Sdk, type S3Sdk } from './s3-sdk.js';
 import { classifiedS3, httpStatus, retryCause, s3Code } from './s3-errors.js';
 import { PART_SIZE, uploadMultipart, type Slot } from './s3-multipart.js';
 import { paceOnTheWire } from './s3-pace.js';
@@ -86,13 +79,18 @@ export class S3Storage implements Storage {
   readonly appendOnly: boolean;
   readonly bucket: string;
   readonly prefix: string;
-  private readonly client: S3Client;
+  /** The SDK's client, made with the SDK on the first request (s3-sdk.ts). */
+  private api: Promise<{ client: S3Client; sdk: S3Sdk }> | null = null;
+  private readonly clientConfig: S3ClientConfig;
+  private readonly maxAttempts: number;
   private readonly slot: Slot;
   readonly connections: number;
   private readonly pageSize: number;
   private readonly endpoint: string | undefined;
   private readonly region: string;
-  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  /** Made with the client: node:http and node:https load only for a repository that is used. */
+  private agents: { http: HttpAgent; https: HttpsAgent } | null = null;
+  private readonly timeouts: { connectionTimeout: number; requestTimeout: number };
   /** False once the server has answered If-None-Match on a PUT with 501 Not Implemented. */
   private conditionalPut = true;
   private readonly listeners = new StorageListeners();
@@ -108,13 +106,9 @@ export class S3Storage implements Storage {
     this.endpoint = options.endpoint;
     this.region = options.region;
     this.slot = limiter(this.connections);
-    // One socket per slot: a request never waits for a socket (its connect timeout would run meanwhile).
-    this.agents = {
-      http: new HttpAgent({ keepAlive: true, maxSockets: this.connections }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets: this.connections }),
-    };
     const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
-    this.client = new S3Client({
+    this.maxAttempts = maxAttempts;
+    this.clientConfig = {
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
@@ -125,15 +119,29 @@ export class S3Storage implements Storage {
       // aws-chunked trailers the SDK sends otherwise. Every object is authenticated by the engine.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: {
-        httpAgent: this.agents.http,
-        httpsAgent: this.agents.https,
-        connectionTimeout: options.connectTimeoutMs ?? 10_000,
-        requestTimeout: options.requestTimeoutMs ?? 120_000,
-      },
+    };
+    this.timeouts = { connectionTimeout: options.connectTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 120_000 };
+  }
+
+  private use(): Promise<{ client: S3Client; sdk: S3Sdk }> {
+    this.api ??= Promise.all([s3Sdk(), import('node:http'), import('node:https')]).then(([sdk, http, https]) => {
+      // One socket per slot: a request never waits for a socket (its connect timeout would run meanwhile).
+      const agents = {
+        http: new http.Agent({ keepAlive: true, maxSockets: this.connections }),
+        https: new https.Agent({ keepAlive: true, maxSockets: this.connections }),
+      };
+      this.agents = agents;
+      const client = new sdk.S3Client({ ...this.clientConfig, requestHandler: { httpAgent: agents.http, httpsAgent: agents.https, ...this.timeouts } });
+      this.watchRetries(client, this.maxAttempts);
+      paceOnTheWire(client, () => this.pacer);
+      return { client, sdk };
     });
-    this.watchRetries(maxAttempts);
-    paceOnTheWire(this.client, () => this.pacer);
+    return this.api;
+  }
+
+  private async call<T>(fn: (client: S3Client, sdk: S3Sdk) => Promise<T>): Promise<T> {
+    const { client, sdk } = await this.use();
+    return fn(client, sdk);
   }
 
   paceWith(pacer: Pacer): void {
@@ -144,8 +152,8 @@ export class S3Storage implements Storage {
    * Every attempt of a request passes here (the deserialize step runs inside the retry loop): a
    * transient failure with attempts left is a retry to come, a later attempt's end the end of one.
    */
-  private watchRetries(maxAttempts: number): void {
-    this.client.middlewareStack.add(
+  private watchRetries(client: S3Client, maxAttempts: number): void {
+    client.middlewareStack.add(
       (next) => async (args) => {
         const header = (args.request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'] ?? '';
         const attempt = Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1);
@@ -181,7 +189,7 @@ export class S3Storage implements Storage {
   /** Object stores have no folders: this checks that the bucket is there and these credentials reach it. */
   async prepare(): Promise<void> {
     try {
-      await this.slot(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(''), MaxKeys: 1 })));
+      await this.slot(() => this.call((c, m) => c.send(new m.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(''), MaxKeys: 1 }))));
     } catch (e) {
       throw classifiedS3(e, `list s3://${this.bucket}/${this.prefix}`);
     }
@@ -189,7 +197,7 @@ export class S3Storage implements Storage {
 
   async stat(name: string): Promise<StorageObject | null> {
     try {
-      const head = await this.slot(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
+      const head = await this.slot(() => this.call((c, m) => c.send(new m.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) }))));
       return { name, size: head.ContentLength ?? 0 };
     } catch (e) {
       // HEAD answers have no body: a 404 is a missing object (or bucket; the next call says which).
@@ -209,7 +217,7 @@ export class S3Storage implements Storage {
     try {
       do {
         const page: ListObjectsV2CommandOutput = await this.slot(() =>
-          this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: below, MaxKeys: this.pageSize, ContinuationToken: token })),
+          this.call((c, m) => c.send(new m.ListObjectsV2Command({ Bucket: this.bucket, Prefix: below, MaxKeys: this.pageSize, ContinuationToken: token }))),
         );
         for (const o of page.Contents ?? []) {
           // Keys ending in `/` are folder markers some tools make, not objects of the repository.
@@ -232,7 +240,7 @@ export class S3Storage implements Storage {
     const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
     try {
       return await this.slot(async () => {
-        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range }));
+        const res = await this.call((c, m) => c.send(new m.GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range })));
         if (!res.Body) return Buffer.alloc(0);
         const bytes = await res.Body.transformToByteArray();
         return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -247,7 +255,7 @@ export class S3Storage implements Storage {
   async download(name: string, file: string): Promise<void> {
     try {
       await this.slot(async () => {
-        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name) }));
+        const res = await this.call((c, m) => c.send(new m.GetObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
         // In Node the SDK's body is the response stream: written out as it arrives, not gathered first.
         const body = res.Body instanceof Readable ? res.Body : Readable.from([await (res.Body?.transformToByteArray() ?? new Uint8Array(0))]);
         await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
@@ -282,7 +290,8 @@ export class S3Storage implements Storage {
   private async put(name: string, data: Buffer | { file: string; size: number }, size: number): Promise<void> {
     const key = this.key(name);
     if (size > PART_SIZE) {
-      const target = { client: this.client, bucket: this.bucket, key, slot: this.slot, connections: this.connections };
+      const { client, sdk } = await this.use();
+      const target = { client, sdk, bucket: this.bucket, key, slot: this.slot, connections: this.connections };
       await uploadMultipart({ ...target, ifNoneMatch: this.conditionalPut }, data);
       return;
     }
@@ -291,13 +300,15 @@ export class S3Storage implements Storage {
     if (body.length !== size) throw new StorageError('FAILED', `${name}: the staged file has ${body.length} bytes, not ${size}`);
     const send = (conditional: boolean) =>
       this.slot(() =>
-        this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: body,
-            ...(conditional ? { IfNoneMatch: '*' } : {}),
-          }),
+        this.call((c, m) =>
+          c.send(
+            new m.PutObjectCommand({
+              Bucket: this.bucket,
+              Key: key,
+              Body: body,
+              ...(conditional ? { IfNoneMatch: '*' } : {}),
+            }),
+          ),
         ),
       );
     try {
@@ -312,7 +323,7 @@ export class S3Storage implements Storage {
   async replace(name: string, data: Buffer): Promise<void> {
     try {
       // A PUT over an existing key is atomic in S3: readers see the old object or the new one.
-      await this.slot(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body: data })));
+      await this.slot(() => this.call((c, m) => c.send(new m.PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body: data }))));
     } catch (e) {
       throw classifiedS3(e, `replace ${name}`);
     }
@@ -320,7 +331,7 @@ export class S3Storage implements Storage {
 
   async delete(name: string): Promise<void> {
     try {
-      await this.slot(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
+      await this.slot(() => this.call((c, m) => c.send(new m.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) }))));
     } catch (e) {
       const err = classifiedS3(e, `delete ${name}`);
       if (err.code !== 'NOT_FOUND') throw err;
@@ -328,8 +339,9 @@ export class S3Storage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    if (!this.api) return;
+    (await this.api).client.destroy();
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
   }
 }

@@ -6,7 +6,7 @@
  * confirm: never trust on first use without a person saying so.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Client } from 'ssh2';
+import { ssh2 } from './ssh2-module.js';
 import { classifiedConnect } from './sftp-errors.js';
 import { StorageError } from './storage.js';
 
@@ -85,7 +85,7 @@ export async function sftpHostKey(o: { host: string; port?: number; connectTimeo
   const port = o.port ?? 22;
   const where = `${o.host}:${port}`;
   const check = hostKeyCheck(undefined, where);
-  const client = new Client();
+  const client = new (await ssh2()).Client();
   try {
     return await new Promise((resolve, reject) => {
       const settle = (e?: unknown) => {

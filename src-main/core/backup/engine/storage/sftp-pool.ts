@@ -9,7 +9,8 @@
  * ssh2 drops a request sent on a channel that has closed without ever calling back, so every
  * request here is tied to its connection: the connection's end fails them all at once.
  */
-import { Client, type ConnectConfig, type FileEntryWithStats, type SFTPWrapper, type Stats } from 'ssh2';
+import type { Client, ConnectConfig, FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
+import { ssh2 } from './ssh2-module.js';
 import { classifiedConnect, classifiedSftp, isTransient, nodeCode } from './sftp-errors.js';
 import { hostKeyCheck } from './sftp-host-key.js';
 import { StorageError, type StorageEvent } from './storage.js';
@@ -249,7 +250,7 @@ export class SftpPool {
   }
 
   private async connect(): Promise<Session> {
-    const client = new Client();
+    const client = new (await ssh2()).Client();
     const session = new Session(client);
     const check = hostKeyCheck(this.o.hostKey, this.where);
     try {
