@@ -305,6 +305,8 @@ export const backupMethods = {
   }),
   'backup.sets.run': method({
     level: 'unlocked',
+    // As a forget and a prune of that repository are: the credentials make this run delete.
+    stepUpWhen: 'maintenance credentials are given (the run then applies its retention on an append-only repository: it deletes snapshots and frees space)',
     action: 'Run a backup now',
     /** `maintenance`: on an append-only repository, retention deletes with these (this run only); without them it is skipped. */
     input: z.object({ setId: IdSchema, maintenance: Maintenance }).strict(),

@@ -29,7 +29,8 @@ type BackupConfirmable =
   | 'backup.sets.update'
   | 'backup.restore.start'
   | 'backup.repair.start'
-  | 'backup.prune.start';
+  | 'backup.prune.start'
+  | 'backup.sets.run';
 
 export function describeBackup(service: BackupService): { [M in BackupConfirmable]: (input: ParsedInputOf<M>) => Promise<Described> | Described } {
   const repository = (id: string) => service.sets.repository(id);
@@ -49,6 +50,18 @@ export function describeBackup(service: BackupService): { [M in BackupConfirmabl
       return {
         title: `Free space in the append-only repository “${r.name}”`,
         consequence: `${r.path}: data no snapshot uses is deleted${withMaintenance(maintenance)}.`,
+      };
+    },
+    'backup.sets.run': async ({ setId, maintenance }) => {
+      const set = service.sets.set(setId);
+      const r = repository(set.repositoryId);
+      if (!maintenance) return { title: `Back up “${set.name}” now`, consequence: `Into “${r.name}” (${r.path}).` };
+      const all = await snapshotsOf(set.repositoryId);
+      return {
+        title: `Back up “${set.name}” and apply its retention`,
+        consequence:
+          `After the backup, the set's snapshots in “${r.name}” (${r.path}) that its retention (${retentionText(set.retention)}) no longer keeps are deleted` +
+          `${withMaintenance(maintenance)}, and the data only they held is freed. It has ${count(all && ofSet(all, setId))} there now.`,
       };
     },
     'backup.sets.setRetention': async ({ setId, retention }) => {

@@ -20,6 +20,8 @@ export function createStepUpConditions(backup: Pick<BackupService, 'updateNeedsC
     'backup.repositories.edit': ({ repositoryId }) => remote(repositoryId),
     // Deleting with maintenance credentials is what an append-only repository otherwise refuses.
     'backup.prune.start': ({ repositoryId }) => appendOnly(repositoryId),
+    // A run given maintenance credentials forgets and prunes with them, as the two calls above do.
+    'backup.sets.run': ({ maintenance }) => maintenance !== undefined,
     // A set with retention deletes snapshots as new ones arrive: what, where and when it backs up is theirs to keep.
     'backup.sets.update': ({ setId, ...patch }) => backup.updateNeedsConfirmation(setId, patch),
     'backup.restore.start': ({ onExisting }) => onExisting === 'overwrite',
@@ -30,7 +32,7 @@ export function createStepUpConditions(backup: Pick<BackupService, 'updateNeedsC
  * What a step-up method refuses anyway, checked before a proof is asked for or granted: a person
  * must not spend a one-time code (or a push) on a call that then fails for another reason.
  */
-export function createStepUpPrechecks(gate: Pick<Gate, 'factorList'>, backup: Pick<BackupService, 'repos'>): StepUpPrechecks {
+export function createStepUpPrechecks(gate: Pick<Gate, 'factorList'>, backup: Pick<BackupService, 'repos' | 'sets'>): StepUpPrechecks {
   // An append-only repository refuses deletes without maintenance credentials that open it: said before any proof is spent.
   // No such repository: nothing to say here; the call says NOT_FOUND once its proof is checked.
   const canDelete = async (id: string, maintenance: MaintenanceCredentials | undefined, what: string) => {
@@ -44,6 +46,11 @@ export function createStepUpPrechecks(gate: Pick<Gate, 'factorList'>, backup: Pi
     },
     'backup.prune.start': ({ repositoryId, maintenance }) => canDelete(repositoryId, maintenance, 'free space'),
     'backup.repair.start': ({ repositoryId, maintenance }) => canDelete(repositoryId, maintenance, 'repair it'),
+    // Only a run given maintenance credentials deletes; without them its retention waits (the run's note says so).
+    'backup.sets.run': ({ setId, maintenance }) => {
+      const set = maintenance && backup.sets.sets().find((s) => s.id === setId);
+      return set ? canDelete(set.repositoryId, maintenance, 'apply its retention') : undefined;
+    },
     'backup.repositories.remove': ({ repositoryId, deleteFiles, maintenance }) =>
       deleteFiles || maintenance ? canDelete(repositoryId, maintenance, 'delete its files') : undefined,
     'devices.beginTotp': ({ name }) => {

@@ -3,9 +3,10 @@
  * fill in the server, test the connection, trust the server's key after comparing its
  * fingerprint (copied to the clipboard), confirm the step-up, save the repository password,
  * see where it lives in the list, run a backup set into it and restore a file from it, byte for
- * byte. The dialog and the form are scanned with axe in both themes.
+ * byte; marked append-only, run the set with retention through maintenance credentials and a
+ * step-up. The dialogs and the form are scanned with axe in both themes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -132,10 +133,12 @@ describe('an SFTP repository through the UI', { timeout: 90_000 }, () => {
     expect(await edit.textContent()).toContain(`sftp://${sshd.user}@${sshd.host}:${sshd.port}${remotePath}`);
     await a11y();
     await edit.getByLabel('Connections').fill('2');
+    await edit.getByLabel('Append-only: these credentials can add files but not delete them').check();
     await edit.getByRole('button', { name: 'Save changes' }).click();
     const stepUp = page.getByRole('dialog', { name: 'Confirm: Change the repository “NAS”' });
     await stepUp.waitFor();
     expect(await stepUp.getByTestId('stepup-target').textContent()).toContain('2 connections');
+    expect(await stepUp.getByTestId('stepup-target').textContent()).toContain('marked append-only');
     await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Saved the changes to “NAS”.').waitFor();
@@ -146,6 +149,7 @@ describe('an SFTP repository through the UI', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'New backup set' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Documents');
     await page.getByLabel('Folders to back up').fill(source);
+    await page.getByLabel('Keep last').fill('1');
     await page.getByRole('button', { name: 'Create backup set' }).click();
     await page.getByText('Created the backup set “Documents”.').waitFor();
     await page.getByRole('button', { name: 'Run Documents now' }).click();
@@ -166,5 +170,39 @@ describe('an SFTP repository through the UI', { timeout: 90_000 }, () => {
     await restored.waitFor();
     expect(await restored.textContent()).toMatch(/^Restored 1 file/);
     expect(readFileSync(join(restoreDir, basename(source), 'letters', 'to-grace.txt'), 'utf8')).toBe('Dear Grace,\n');
+  });
+
+  it('runs the set with retention on the append-only repository, with maintenance credentials and a step-up', async () => {
+    await section('Backup sets', 'Backup sets');
+    // A plain run keeps every snapshot and says why.
+    await page.getByRole('button', { name: 'Run Documents now' }).click();
+    const plain = page.getByTestId('job-outcome');
+    await plain.waitFor({ timeout: 60_000 });
+    expect(await plain.textContent()).toContain('its retention runs only when you choose “Run with retention”');
+    expect(readdirSync(join(remotePath, 'snapshots'))).toHaveLength(2);
+    await page.getByRole('button', { name: 'Close' }).click();
+
+    await page.getByRole('button', { name: 'Run Documents with retention' }).click();
+    const asked = page.getByRole('dialog', { name: 'Run “Documents” with retention' });
+    await asked.waitFor();
+    expect(await asked.textContent()).toContain('“NAS” is append-only');
+    await asked.getByLabel('A private key').check();
+    await asked.getByLabel('Maintenance private key').fill(sshd.keys.plain);
+    await a11y();
+    await asked.getByRole('button', { name: 'Continue' }).click();
+    const stepUp = page.getByRole('dialog', { name: 'Confirm: Back up “Documents” and apply its retention' });
+    await stepUp.waitFor();
+    const target = await stepUp.getByTestId('stepup-target').textContent();
+    expect(target).toContain('(keep last 1) no longer keeps are deleted, with the maintenance credentials given for this run only');
+    expect(target).toContain('It has 2 snapshots there now.');
+    await stepUp.getByLabel('Password').fill(STRONG_PASSWORD);
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    const outcome = page.getByTestId('job-outcome');
+    await outcome.waitFor({ timeout: 60_000 });
+    expect(await outcome.textContent()).toMatch(/Backup finished in .+: snapshot [0-9a-f]{8}\./);
+    expect(await outcome.textContent()).toContain('Retention removed 2 older snapshots and freed');
+    expect(await outcome.textContent()).not.toContain('Run with retention');
+    expect(readdirSync(join(remotePath, 'snapshots'))).toHaveLength(1);
+    expect(await page.content()).not.toContain(sshd.keys.plain.slice(40, 80));
   });
 });

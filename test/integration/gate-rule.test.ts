@@ -111,7 +111,11 @@ const HOSTILE: { [M in BelowStepUp]: (fx: Fixture) => InputOf<M>[] } = {
     { setId: fx.setId, schedule: '* * * * *' },
     { setId: fx.setId, sources: [fx.source], excludes: [] },
   ],
-  'backup.sets.run': (fx) => [{ setId: fx.setId }],
+  'backup.sets.run': (fx) => [
+    { setId: fx.setId },
+    // Maintenance credentials make the run delete by retention: that needs a step-up, refused here.
+    { setId: fx.setId, maintenance: { kind: 's3', accessKeyId: 'AKEVIL', secretAccessKey: 'evil' } },
+  ],
   'backup.history': () => [{}],
   'backup.snapshots.list': (fx) => [{ repositoryId: fx.repoA.id }],
   'backup.snapshots.browse': (fx) => [{ repositoryId: fx.repoA.id, snapshotId: fx.snapshotId }],

@@ -353,8 +353,22 @@ describe('an append-only S3 repository', () => {
     expect(await t.call('backup.prune.start', prune)).toMatchObject({ ok: false, error: { code: 'STEP_UP_REQUIRED' } });
     const pruned = await settled((await t.ok('backup.prune.start', prune, await t.passwordProof('backup.prune.start', prune))).jobId);
     expect(pruned.state).toBe('succeeded');
-    // A run with maintenance credentials applies the set's retention.
-    const run = await settled((await t.ok('backup.sets.run', { setId: set.id, maintenance: maintenance() })).jobId);
+    // A run with maintenance credentials applies the set's retention: a step-up, as the forget and the prune it makes are.
+    const runInput = { setId: set.id, maintenance: maintenance() };
+    expect(await t.call('backup.sets.run', runInput)).toMatchObject({ ok: false, error: { code: 'STEP_UP_REQUIRED' } });
+    const runDescribed = await t.ok('gate.describeStepUp', { method: 'backup.sets.run', input: runInput });
+    expect(runDescribed.confirmation).toMatchObject({
+      title: 'Back up “Documents” and apply its retention',
+      consequence: expect.stringContaining(
+        'that its retention (keep last 1) no longer keeps are deleted, with the maintenance credentials given for this run only',
+      ),
+    });
+    expect(JSON.stringify(runDescribed)).not.toContain(server.secretAccessKey);
+    // Credentials that cannot open it are refused before a proof is granted.
+    expect(
+      await t.call('gate.stepUp', { method: 'backup.sets.run', input: { setId: set.id, maintenance: wrongKey.maintenance }, password: STRONG_PASSWORD }),
+    ).toEqual({ ok: false, error: { code: 'STORAGE_AUTH_FAILED', message: BACKUP_MESSAGES.maintenanceRefused } });
+    const run = await settled((await t.ok('backup.sets.run', runInput, await t.passwordProof('backup.sets.run', runInput))).jobId);
     expect(run.result).toMatchObject({ retentionNote: null });
     expect((await t.ok('backup.snapshots.list', { repositoryId: repository.id })).snapshots).toHaveLength(1);
     const audit = JSON.stringify((await t.app.core.audit.open()).query({ limit: 1000 }).rows);

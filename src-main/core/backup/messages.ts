@@ -18,6 +18,7 @@ export const BACKUP_MESSAGES = {
   setBusy: "Wait for this set's running backup to finish.",
   setRunning: 'This backup set is already running.',
   retentionNeedsConfirmation: 'Confirm this action first: this set has retention, so changing what, where or when it backs up needs a confirmation.',
+  maintenanceRunNeedsConfirmation: 'Confirm this action first: a run with maintenance credentials deletes the snapshots its retention no longer keeps.',
   overwriteNeedsConfirmation: 'Confirm this action first: overwriting existing files needs a confirmation.',
   differentRepository: (path: string) => `The folder ${path} now holds a different repository than the one connected.`,
   restoreInto: (what: string) => `Restoring there would write into ${what}, which a restore never touches. Choose another folder.`,
@@ -35,8 +36,10 @@ export const BACKUP_MESSAGES = {
   notRemote: 'A folder repository has no credentials, host key or connections to change.',
   wrongCredentialKind: 'Those credentials are for another kind of storage than this repository.',
   hostKeyNotSftp: 'Only SFTP repositories have a host key.',
+  moveAlone: 'A new location carries its own credentials and server key: give it without separate ones.',
+  moveKeepsKind: 'A repository stays on its kind of storage. To use it elsewhere, copy its files there and connect that copy as a new repository.',
   retentionAppendOnly:
-    'Older snapshots were not removed: this repository is append-only, so its retention runs only when you run the set with maintenance credentials.',
+    'Older snapshots were not removed: this repository is append-only, so its retention runs only when you choose “Run with retention” and give maintenance credentials.',
 } as const;
 
 /** What Test connection found, for each StorageErrorCode (and OK), in the words the dialog shows. */

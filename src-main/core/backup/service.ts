@@ -221,6 +221,9 @@ export class BackupService {
    */
   runSet(setId: string, trigger: RunTrigger = 'manual', caller?: CallerInfo, maintenance?: MaintenanceCredentials): string {
     const set = this.sets.set(setId);
+    // Maintenance credentials make the run delete: the router asked for a step-up proof, checked here again.
+    if (maintenance && caller?.confirmed !== true) throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.maintenanceRunNeedsConfirmation);
+    if (maintenance) this.repos.requireMaintenance(this.sets.repository(set.repositoryId), maintenance, 'apply its retention');
     if (this.isRunning(setId)) throw new CoreError('JOB_RUNNING', BACKUP_MESSAGES.setRunning);
     const runId = this.sets.startRun(setId, trigger);
     return this.jobs.start({ kind: 'backup', repositoryId: set.repositoryId, setId }, async (signal, progress): Promise<BackupJobResult> => {

@@ -11,42 +11,28 @@ import { JobPanel } from '../../components/backup/JobPanel.js';
 import { useRepositories } from '../../hooks/useRepositories.js';
 import { SetForm } from './SetForm.js';
 import { SetsTable } from './SetsTable.js';
+import { RunWithRetention, retentionWaits } from './RunWithRetention.js';
 
 export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: () => void }) {
   const { repositories, error: repoError } = useRepositories();
-  const [sets, setSets] = useState<BackupSetView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [editing, setEditing] = useState<BackupSetView | 'new' | null>(null);
   const [deleting, setDeleting] = useState<BackupSetView | null>(null);
-  const [jobs, setJobs] = useState<{ jobId: string; setName: string }[]>([]);
+  const [retaining, setRetaining] = useState<BackupSetView | null>(null);
+  const { sets, jobs, setJobs, reload } = useSetsAndJobs(setError);
 
-  const reload = useCallback(async () => {
-    const r = await call('backup.sets.list', {});
-    if (r.ok) setSets(r.value.sets);
-    setError(r.ok ? null : r.error.message);
-    return r.ok ? r.value.sets : [];
-  }, []);
-
-  // Follow backups already running (started by the schedule, or before the screen was opened).
-  useEffect(() => {
-    void (async () => {
-      const loaded = await reload();
-      if (!loaded.some((s) => s.running)) return;
-      const r = await call('backup.jobs.list', {});
-      if (!r.ok) return;
-      const running = r.value.jobs.filter((j) => j.kind === 'backup' && j.state === 'running' && j.setId);
-      setJobs(running.map((j) => ({ jobId: j.id, setName: loaded.find((s) => s.id === j.setId)?.name ?? 'a backup set' })));
-    })();
-  }, [reload]);
+  const started = (set: BackupSetView, jobId: string) => {
+    setError(null);
+    setMessage(null);
+    setJobs((js) => [{ jobId, setName: set.name }, ...js]);
+    void reload();
+  };
 
   const run = async (set: BackupSetView) => {
     const r = await call('backup.sets.run', { setId: set.id });
     if (!r.ok) return setError(r.error.message);
-    setError(null);
-    setMessage(null);
-    setJobs((js) => [{ jobId: r.value.jobId, setName: set.name }, ...js]);
-    void reload();
+    started(set, r.value.jobId);
   };
 
   const remove = async (set: BackupSetView, proof: string) => {
@@ -57,7 +43,9 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
     void reload();
   };
 
+  const repoOf = (set: BackupSetView) => repositories?.find((r) => r.id === set.repositoryId);
   const repoName = (id: string) => repositories?.find((r) => r.id === id)?.name ?? 'unknown repository';
+  const retainingRepo = retaining && repoOf(retaining);
 
   return (
     <div className="stack wide">
@@ -71,16 +59,7 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
       </div>
       <ErrorText message={error ?? repoError} />
       {message && <p role="status">{message}</p>}
-      {repositories && repositories.length === 0 && (
-        <div className="notice banner">
-          <p>
-            Backups are stored in a repository. Create or connect one first.{' '}
-            <button type="button" className="link" onClick={onOpenRepositories}>
-              Go to Repositories
-            </button>
-          </p>
-        </div>
-      )}
+      {repositories && repositories.length === 0 && <NeedsRepository onOpenRepositories={onOpenRepositories} />}
       {jobs.map((j) => (
         <JobPanel
           key={j.jobId}
@@ -110,10 +89,21 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
             sets={sets}
             repoName={repoName}
             onRun={(set) => void run(set)}
+            retentionWaits={(set) => retentionWaits(set, repoOf(set))}
+            onRunWithRetention={(set) => (setRetaining(set), setMessage(null))}
             onEdit={(set) => (setEditing(set), setMessage(null))}
             onDelete={setDeleting}
           />
         </div>
+      )}
+      {retaining && retainingRepo && (
+        <RunWithRetention
+          set={retaining}
+          repo={retainingRepo}
+          onStarted={(jobId) => started(retaining, jobId)}
+          onError={setError}
+          onClose={() => setRetaining(null)}
+        />
       )}
       {deleting && (
         <StepUpDialog
@@ -125,4 +115,42 @@ export function BackupSetsScreen({ onOpenRepositories }: { onOpenRepositories: (
       )}
     </div>
   );
+}
+
+function NeedsRepository({ onOpenRepositories }: { onOpenRepositories: () => void }) {
+  return (
+    <div className="notice banner">
+      <p>
+        Backups are stored in a repository. Create or connect one first.{' '}
+        <button type="button" className="link" onClick={onOpenRepositories}>
+          Go to Repositories
+        </button>
+      </p>
+    </div>
+  );
+}
+
+/** The sets, reloaded on demand, and the backups this screen follows (those already running when it opened, then those it starts). */
+function useSetsAndJobs(setError: (message: string | null) => void) {
+  const [sets, setSets] = useState<BackupSetView[] | null>(null);
+  const [jobs, setJobs] = useState<{ jobId: string; setName: string }[]>([]);
+  const reload = useCallback(async () => {
+    const r = await call('backup.sets.list', {});
+    if (r.ok) setSets(r.value.sets);
+    setError(r.ok ? null : r.error.message);
+    return r.ok ? r.value.sets : [];
+  }, [setError]);
+
+  // Follow backups already running (started by the schedule, or before the screen was opened).
+  useEffect(() => {
+    void (async () => {
+      const loaded = await reload();
+      if (!loaded.some((s) => s.running)) return;
+      const r = await call('backup.jobs.list', {});
+      if (!r.ok) return;
+      const running = r.value.jobs.filter((j) => j.kind === 'backup' && j.state === 'running' && j.setId);
+      setJobs(running.map((j) => ({ jobId: j.id, setName: loaded.find((s) => s.id === j.setId)?.name ?? 'a backup set' })));
+    })();
+  }, [reload]);
+  return { sets, jobs, setJobs, reload };
 }

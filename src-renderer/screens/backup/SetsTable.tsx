@@ -1,4 +1,4 @@
-/** The backup sets: what each backs up, where, when, how its last run went, with Run now, Edit and Delete. */
+/** The backup sets: what each backs up, where, when, how its last run went, with Run now (and with retention), Edit and Delete. */
 import { retentionText, type BackupSetView } from '../../../src-shared/contract-backup.js';
 import { Table, type Column } from '../../components/Table.js';
 import { scheduleLabel } from '../../components/backup/schedule.js';
@@ -25,6 +25,9 @@ export function SetsTable(props: {
   sets: BackupSetView[];
   repoName: (id: string) => string;
   onRun: (set: BackupSetView) => void;
+  /** Given for sets whose retention waits for maintenance credentials (an append-only repository). */
+  onRunWithRetention: (set: BackupSetView) => void;
+  retentionWaits: (set: BackupSetView) => boolean;
   onEdit: (set: BackupSetView) => void;
   onDelete: (set: BackupSetView) => void;
 }) {
@@ -63,6 +66,11 @@ export function SetsTable(props: {
           <button type="button" className="primary" disabled={s.running} aria-label={`Run ${s.name} now`} onClick={() => props.onRun(s)}>
             Run now
           </button>
+          {props.retentionWaits(s) && (
+            <button type="button" disabled={s.running} aria-label={`Run ${s.name} with retention`} onClick={() => props.onRunWithRetention(s)}>
+              Run with retention…
+            </button>
+          )}
           <button type="button" aria-label={`Edit ${s.name}`} onClick={() => props.onEdit(s)}>
             Edit
           </button>
