@@ -141,6 +141,8 @@ export const repositoryMethods = {
         credentials: CredentialsInputSchema.optional(),
         /** A server key the user confirmed (after Test connection showed it). */
         hostKey: HostKeySchema.optional(),
+        /** Where it lives now, when the server or the bucket moved: the whole location, its credentials and server key included. */
+        location: RemoteLocationInputSchema.optional(),
       })
       .strict(),
     output: z.object({ repository: RepositoryViewSchema }),

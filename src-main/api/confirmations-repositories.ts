@@ -56,18 +56,21 @@ export function describeRepositories(service: BackupService): { [M in Repository
       title: `Connect the ${kindName(location?.kind)} repository “${name}”`,
       consequence: `The repository at ${where(location)}${appendOnly ? ' (append-only)' : ''} is connected; its credentials are sealed on this computer.${hostKeyNote(location)}`,
     }),
-    'backup.repositories.edit': ({ repositoryId, name, connections, appendOnly, credentials, hostKey }) => {
+    'backup.repositories.edit': ({ repositoryId, name, connections, appendOnly, credentials, hostKey, location }) => {
       const r = repository(repositoryId);
+      // A move to another server trusts that server's key; the same server keeps the key it has.
+      const keyNote = r.location.kind === 'sftp' && location?.kind === 'sftp' && location.hostKey !== r.location.hostKey ? hostKeyNote(location) : '';
       const changes = [
         ...(name !== undefined && name !== r.name ? [`renamed “${name}”`] : []),
         ...(connections !== undefined ? [`${connections === null ? 'the default number of' : connections} connections`] : []),
         ...(appendOnly !== undefined ? [appendOnly ? 'marked append-only' : 'no longer marked append-only'] : []),
+        ...(location ? [`moved to ${where(location)}, with the credentials given (checked against the repository first)`] : []),
         ...(credentials ? ['new credentials (checked against the repository first)'] : []),
         ...(hostKey ? [`the server key ${hostKey} trusted from now on`] : []),
       ];
       return {
         title: `Change the repository “${r.name}”`,
-        consequence: `${r.path}: ${changes.length ? changes.join('; ') : 'nothing changes'}.`,
+        consequence: `${r.path}: ${changes.length ? changes.join('; ') : 'nothing changes'}.${keyNote}`,
       };
     },
   };

@@ -6,7 +6,7 @@
  * `internal-sftp -P remove,…` backs up and restores, refuses forget and prune without maintenance
  * credentials before anything is deleted, and does them with.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -173,6 +173,52 @@ describe('an SFTP repository through the contract', () => {
     expect(db.includes(Buffer.from(server.password))).toBe(false);
     t = t.reopen();
   }, 120_000);
+});
+
+describe('an SFTP repository whose folder moved on the server', () => {
+  it('follows it there after a step-up, once the new place opens as this very repository, and refuses another repository or another kind', async () => {
+    const oldPath = server.repoPath();
+    const { repository } = await confirmed('backup.repositories.init', { name: 'NAS', location: sftpLocation(oldPath) });
+    const set = await t.ok('backup.sets.create', { name: 'Documents', repositoryId: repository.id, sources: [source] });
+    expect((await settled((await t.ok('backup.sets.run', { setId: set.id })).jobId)).state).toBe('succeeded');
+    const otherPath = server.repoPath();
+    await confirmed('backup.repositories.init', { name: 'Other', location: sftpLocation(otherPath) });
+    const newPath = server.repoPath();
+    renameSync(oldPath, newPath); // what the server's administrator did
+
+    const edit = (input: InputOf<'backup.repositories.edit'>) =>
+      t.passwordProof('backup.repositories.edit', input).then((proof) => t.call('backup.repositories.edit', input, proof));
+    const where = (path: string) => `sftp://${server.user}@${server.host}:${server.port}${path}`;
+    const toOther = { repositoryId: repository.id, location: sftpLocation(otherPath) };
+    expect(await t.call('backup.repositories.edit', toOther)).toMatchObject({ ok: false, error: { code: 'STEP_UP_REQUIRED' } });
+    expect(await edit(toOther)).toEqual({ ok: false, error: { code: 'REPO_DAMAGED', message: BACKUP_MESSAGES.differentRepository(where(otherPath)) } });
+    const toBucket = {
+      repositoryId: repository.id,
+      location: {
+        kind: 's3' as const,
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        bucket: 'nas',
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'secret',
+      },
+    };
+    expect(await edit(toBucket)).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: BACKUP_MESSAGES.moveKeepsKind } });
+    expect((await t.ok('backup.repositories.list', {})).repositories.find((r) => r.id === repository.id)?.location).toBe(where(oldPath));
+
+    const move = { repositoryId: repository.id, location: sftpLocation(newPath) };
+    const described = await t.ok('gate.describeStepUp', { method: 'backup.repositories.edit', input: move });
+    expect(described.confirmation.consequence).toBe(
+      `${where(oldPath)}: moved to ${where(newPath)}, with the credentials given (checked against the repository first).`,
+    );
+    expect(JSON.stringify(described)).not.toContain(server.keys.plain.slice(40, 80));
+    expect(await edit(move)).toMatchObject({ ok: true, value: { repository: { location: where(newPath) } } });
+    const second = await settled((await t.ok('backup.sets.run', { setId: set.id })).jobId);
+    expect(second.state).toBe('succeeded');
+    expect((await t.ok('backup.snapshots.list', { repositoryId: repository.id })).snapshots).toHaveLength(2);
+    const audit = (await t.app.core.audit.open()).query({ limit: 1000 }).rows;
+    expect(audit.map((r) => r.detail)).toContain(`“NAS” (${where(oldPath)}): moved to ${where(newPath)}; new credentials`);
+  }, 90_000);
 });
 
 describe('an append-only SFTP account (internal-sftp -P remove,…)', () => {

@@ -43,6 +43,8 @@ export interface RepositoryPatch {
   appendOnly?: boolean;
   credentials?: RepositoryCredentials;
   hostKey?: string;
+  /** Where it lives now (a server or bucket moved), with the credentials and host key for there. */
+  location?: RemoteLocationInput;
 }
 
 /** Who asked (for the audit log) and whether the router spent a step-up proof on this call. */
@@ -141,40 +143,62 @@ export class RepositoryManager {
 
   /**
    * Rename a repository, or change how a remote one is reached: connections, append-only, its
-   * credentials or the host key the user confirmed. New credentials and a new host key must
-   * open this very repository before they are stored.
+   * credentials, the host key the user confirmed, or where it lives (the server or bucket moved).
+   * New credentials, a new host key and a new location must open this very repository (its id
+   * and master key) before they are stored.
    */
   async edit(id: string, patch: RepositoryPatch, caller: Caller): Promise<RepositoryRow> {
     const row = this.deps.sets.repository(id);
-    const reach = patch.credentials !== undefined || patch.hostKey !== undefined;
-    if (row.kind === 'folder' && (reach || patch.connections !== undefined || patch.appendOnly !== undefined))
-      throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.notRemote);
-    if (row.kind !== 'folder' && caller?.confirmed !== true) throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.remoteNeedsConfirmation);
-    if (patch.credentials && patch.credentials.kind !== row.kind) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.wrongCredentialKind);
-    if (patch.hostKey !== undefined && row.location.kind !== 'sftp') throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.hostKeyNotSftp);
-    const location = patch.hostKey !== undefined && row.location.kind === 'sftp' ? { ...row.location, hostKey: patch.hostKey } : row.location;
-    const credentials = patch.credentials ?? (await this.deps.sets.credentials(id));
+    const reach = patch.credentials !== undefined || patch.hostKey !== undefined || patch.location !== undefined;
+    this.assertEditable(row, patch, caller);
+    const moved = patch.location ? splitLocation(patch.location) : null;
+    const location =
+      moved?.location ?? (patch.hostKey !== undefined && row.location.kind === 'sftp' ? { ...row.location, hostKey: patch.hostKey } : row.location);
+    const newCredentials = moved?.credentials ?? patch.credentials;
+    const credentials = newCredentials ?? (await this.deps.sets.credentials(id));
     if (patch.credentials?.kind === 'sftp' && location.kind === 'sftp') location.auth = patch.credentials.auth.kind;
     if (reach) {
       const master = await this.deps.sets.masterKey(id);
       try {
         const storage = storageFor(location, credentials, { appendOnly: row.appendOnly, connections: 1 });
-        await (await openConnected(row, master, storage)).close();
+        await (await openConnected({ ...row, path: locationText(location) }, master, storage)).close();
       } finally {
         master.fill(0);
       }
     }
-    const updated = await this.deps.sets.updateRepository(id, { ...patch, location, credentials: patch.credentials });
+    const { location: _given, ...rest } = patch;
+    const updated = await this.deps.sets.updateRepository(id, { ...rest, location, credentials: newCredentials ?? undefined });
     const changes = [
       ...(patch.name !== undefined && patch.name !== row.name ? [`renamed “${patch.name}”`] : []),
       ...(patch.connections !== undefined && patch.connections !== row.connections ? [`connections ${patch.connections ?? 'default'}`] : []),
       ...(patch.appendOnly !== undefined && patch.appendOnly !== row.appendOnly ? [patch.appendOnly ? 'marked append-only' : 'no longer append-only'] : []),
-      ...(patch.credentials ? ['new credentials'] : []),
+      ...(moved && updated.path !== row.path ? [`moved to ${updated.path}`] : []),
+      ...(newCredentials ? ['new credentials'] : []),
       ...(patch.hostKey !== undefined ? [`host key ${patch.hostKey} trusted`] : []),
+      ...(moved?.location.kind === 'sftp' && moved.location.hostKey !== null && moved.location.hostKey !== hostKeyOf(row)
+        ? [`host key ${moved.location.hostKey} trusted`]
+        : []),
     ];
     if (changes.length) this.deps.record(caller, { action: 'repository.changed', outcome: 'success', detail: `${repoText(row)}: ${changes.join('; ')}` });
-    this.deps.logger.info('repository changed', { repository: id, credentials: patch.credentials !== undefined, hostKey: patch.hostKey !== undefined });
+    this.deps.logger.info('repository changed', {
+      repository: id,
+      credentials: newCredentials !== undefined,
+      hostKey: patch.hostKey !== undefined,
+      moved: moved !== null,
+    });
     return updated;
+  }
+
+  /** What an edit may change: nothing of how a folder is reached, a remote one only after a step-up, and within its own kind. */
+  private assertEditable(row: RepositoryRow, patch: RepositoryPatch, caller: Caller): void {
+    const reach = patch.credentials !== undefined || patch.hostKey !== undefined || patch.location !== undefined;
+    if (row.kind === 'folder' && (reach || patch.connections !== undefined || patch.appendOnly !== undefined))
+      throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.notRemote);
+    if (row.kind !== 'folder' && caller?.confirmed !== true) throw new CoreError('STEP_UP_REQUIRED', BACKUP_MESSAGES.remoteNeedsConfirmation);
+    if (patch.location && (patch.credentials !== undefined || patch.hostKey !== undefined)) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.moveAlone);
+    if (patch.location && patch.location.kind !== row.kind) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.moveKeepsKind);
+    if (patch.credentials && patch.credentials.kind !== row.kind) throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.wrongCredentialKind);
+    if (patch.hostKey !== undefined && row.location.kind !== 'sftp') throw new CoreError('BAD_INPUT', BACKUP_MESSAGES.hostKeyNotSftp);
   }
 
   /**
@@ -319,3 +343,5 @@ async function deleteEverything(storage: Storage): Promise<void> {
 }
 
 const appendOnlyNote = (r: RepositoryRow) => (r.appendOnly ? ' (append-only)' : '');
+
+const hostKeyOf = (r: RepositoryRow) => (r.location.kind === 'sftp' ? r.location.hostKey : null);

@@ -1,7 +1,8 @@
 /**
  * Edit a repository: its name; for a remote one also its connections, whether it is
- * append-only, new credentials and (after Test connection shows a changed server key) the key
- * to trust from now on. The core checks new credentials and a new key against the repository
+ * append-only, new credentials, a new address (the server or bucket moved: the whole location
+ * is sent, with its credentials) and (after Test connection shows a changed or new server key)
+ * the key to trust from now on. The core checks new credentials and a new key against the repository
  * before it stores them; a remote repository's edit is a step-up.
  */
 import { useId, useState, type FormEvent } from 'react';
@@ -30,6 +31,48 @@ function draftOf(repo: RepositoryView): LocationDraft {
   return { ...EMPTY_DRAFT, kind: 'folder', path: d.path };
 }
 
+/** Whether the draft names another server, folder, endpoint, bucket or prefix than the repository's. */
+function placeChanged(repo: RepositoryView, d: LocationDraft): boolean {
+  const now = repo.details;
+  if (now.kind === 'sftp') return d.host.trim() !== now.host || Number(d.port) !== now.port || d.username.trim() !== now.username || d.path.trim() !== now.path;
+  if (now.kind === 's3')
+    return (
+      d.endpoint.trim() !== (now.endpoint ?? '') ||
+      d.region.trim() !== now.region ||
+      d.bucket.trim() !== now.bucket ||
+      d.prefix.trim() !== now.prefix ||
+      d.forcePathStyle !== now.forcePathStyle
+    );
+  return false;
+}
+
+/** The edit the dialog's fields ask for: only what changed; a new address as a whole location, credentials included. */
+function editInput(
+  repo: RepositoryView,
+  f: { name: string; connections: string; appendOnly: boolean; newCredentials: boolean; draft: LocationDraft; hostKey: string | null },
+): EditInput {
+  const remote = repo.kind !== 'folder';
+  const connections = f.connections ? Number(f.connections) : null;
+  const common: EditInput = {
+    repositoryId: repo.id,
+    ...(f.name.trim() !== repo.name ? { name: f.name.trim() } : {}),
+    ...(remote && connections !== repo.connections ? { connections } : {}),
+    ...(remote && f.appendOnly !== repo.appendOnly ? { appendOnly: f.appendOnly } : {}),
+  };
+  const d = repo.details;
+  // Another server keeps none of the old one's key: only the one trusted after Test connection.
+  const sameServer = d.kind !== 'sftp' || (f.draft.host.trim() === d.host && Number(f.draft.port) === d.port);
+  const location = locationInput({ ...f.draft, hostKey: f.hostKey ?? (sameServer ? f.draft.hostKey : null) });
+  if (f.newCredentials && placeChanged(repo, f.draft) && location.kind !== 'folder') return { ...common, location };
+  const credentials =
+    f.newCredentials && location.kind === 'sftp'
+      ? { kind: 'sftp' as const, auth: location.auth }
+      : f.newCredentials && location.kind === 's3'
+        ? { kind: 's3' as const, accessKeyId: location.accessKeyId, secretAccessKey: location.secretAccessKey }
+        : undefined;
+  return { ...common, ...(credentials ? { credentials } : {}), ...(f.hostKey ? { hostKey: f.hostKey } : {}) };
+}
+
 export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: RepositoryView; onDone: (message: string) => void; onCancel: () => void }) {
   const [name, setName] = useState(repo.name);
   const [connections, setConnections] = useState(repo.connections === null ? '' : String(repo.connections));
@@ -37,7 +80,7 @@ export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: Reposit
   const [newCredentials, setNewCredentials] = useState(false);
   const [draft, setDraft] = useState<LocationDraft>(() => draftOf(repo));
   const [outcome, setOutcome] = useState<TestConnectionOutcome | null>(null);
-  const [trusting, setTrusting] = useState<{ fingerprint: string; algorithm: string | null } | null>(null);
+  const [trusting, setTrusting] = useState<{ fingerprint: string; algorithm: string | null; changed: boolean } | null>(null);
   const [hostKey, setHostKey] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<EditInput | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -45,23 +88,7 @@ export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: Reposit
   const credId = useId();
   const remote = repo.kind !== 'folder';
 
-  const input = (): EditInput => {
-    const location = locationInput({ ...draft, hostKey: hostKey ?? draft.hostKey });
-    const credentials =
-      newCredentials && location.kind === 'sftp'
-        ? { kind: 'sftp' as const, auth: location.auth }
-        : newCredentials && location.kind === 's3'
-          ? { kind: 's3' as const, accessKeyId: location.accessKeyId, secretAccessKey: location.secretAccessKey }
-          : undefined;
-    return {
-      repositoryId: repo.id,
-      ...(name.trim() !== repo.name ? { name: name.trim() } : {}),
-      ...(remote && (connections ? Number(connections) : null) !== repo.connections ? { connections: connections ? Number(connections) : null } : {}),
-      ...(remote && appendOnly !== repo.appendOnly ? { appendOnly } : {}),
-      ...(credentials ? { credentials } : {}),
-      ...(hostKey ? { hostKey } : {}),
-    };
-  };
+  const input = (): EditInput => editInput(repo, { name, connections, appendOnly, newCredentials, draft, hostKey });
 
   const test = async () => {
     const location = locationInput(draft);
@@ -70,7 +97,9 @@ export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: Reposit
     if (!r.ok) return setError(r.error.message);
     setError(null);
     setOutcome(r.value);
-    if (r.value.code === 'HOST_KEY_CHANGED' && r.value.fingerprint) setTrusting({ fingerprint: r.value.fingerprint, algorithm: r.value.algorithm });
+    // A changed key, or the key of another server the repository moved to: shown to compare before it is trusted.
+    if ((r.value.code === 'HOST_KEY_CHANGED' || r.value.code === 'HOST_KEY_UNKNOWN') && r.value.fingerprint)
+      setTrusting({ fingerprint: r.value.fingerprint, algorithm: r.value.algorithm, changed: r.value.code === 'HOST_KEY_CHANGED' });
   };
 
   const save = async (proof?: string) => {
@@ -102,7 +131,7 @@ export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: Reposit
                 <RemoteOptions appendOnly={appendOnly} onAppendOnly={setAppendOnly} connections={connections} onConnections={setConnections} />
                 <div className="check">
                   <input id={credId} type="checkbox" checked={newCredentials} onChange={(e) => setNewCredentials(e.target.checked)} />
-                  <label htmlFor={credId}>Enter new credentials</label>
+                  <label htmlFor={credId}>Enter new credentials or a new address</label>
                 </div>
                 {newCredentials && (
                   <>
@@ -139,7 +168,7 @@ export function EditRepositoryDialog({ repo, onDone, onCancel }: { repo: Reposit
           host={`${draft.host}:${draft.port}`}
           fingerprint={trusting.fingerprint}
           algorithm={trusting.algorithm}
-          changed
+          changed={trusting.changed}
           onCancel={() => setTrusting(null)}
           onTrust={() => (setHostKey(trusting.fingerprint), setTrusting(null))}
         />
