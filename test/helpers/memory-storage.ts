@@ -5,7 +5,7 @@
  * every call, and can be told to fail writes (as a server that goes away mid-backup).
  */
 import { readFileSync } from 'node:fs';
-import { StorageError, type Storage, type StorageObject } from '../../src-main/core/backup/engine/storage/storage.js';
+import { StorageError, type Storage, type StorageObject, type StagedFile } from '../../src-main/core/backup/engine/storage/storage.js';
 
 export type StorageCall = 'prepare' | 'stat' | 'list' | 'read' | 'readRange' | 'write' | 'replace' | 'delete' | 'close';
 
@@ -50,7 +50,7 @@ export class MemoryStorage implements Storage {
     return Buffer.from(range ? o.subarray(range.offset, range.offset + range.length) : o);
   }
 
-  async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+  async write(name: string, data: Buffer | StagedFile): Promise<void> {
     this.note('write', name);
     if (this.failWrite?.(name)) throw new StorageError('UNREACHABLE', `${name}: connection reset`);
     const bytes = Buffer.isBuffer(data) ? Buffer.from(data) : readFileSync(data.file);

@@ -13,6 +13,7 @@ import { check } from '../../src-main/core/backup/engine/check.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { diffTrees, makeSourceTree, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import type { StagedFile } from '../../src-main/core/backup/engine/storage/storage.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';
 
 let work: string;
@@ -138,7 +139,7 @@ class SlowUploads extends MemoryStorage {
   constructor(readonly connections: number | undefined) {
     super();
   }
-  override async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+  override async write(name: string, data: Buffer | StagedFile): Promise<void> {
     if (!name.startsWith('data/')) return super.write(name, data);
     this.inFlight++;
     this.most = Math.max(this.most, this.inFlight);

@@ -5,12 +5,14 @@
  * bucket, unknown access key, the server down and back) as its StorageErrorCode, with the
  * secret key in no error.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PART_SIZE } from '../../src-main/core/backup/engine/storage/s3-multipart.js';
+import { MULTIPART_ABOVE, PART_SIZE } from '../../src-main/core/backup/engine/storage/s3-multipart.js';
 import { StorageError, type Storage } from '../../src-main/core/backup/engine/storage/storage.js';
 import { pseudoRandom, removeTree, tempDir } from '../helpers/backup-fixtures.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
@@ -36,6 +38,36 @@ async function failure(p: Promise<unknown>): Promise<StorageError> {
   return e as StorageError;
 }
 
+/** An HTTP proxy in front of the server that records each request's method, path and headers. */
+async function recordingProxy(): Promise<{
+  endpoint: string;
+  requests: { method: string; path: string; headers: IncomingHttpHeaders }[];
+  close(): Promise<void>;
+}> {
+  const upstream = new URL(server.endpoint);
+  const requests: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
+  const proxy = createServer((req, res) => {
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
 /** All a log or a person could see of an error: its message, detail, fields and causes. */
 const everythingSaid = (e: unknown) => `${String(e)} ${inspect(e, { depth: 8, showHidden: true })} ${JSON.stringify(e)}`;
 
@@ -49,11 +81,11 @@ describeStorageContract(
 );
 
 describe('a repository in an S3 bucket', () => {
-  it('uploads an object larger than a part in parts, from a staged file and from memory, and reads it back by ranges', async () => {
+  it('uploads an object larger than 64 MiB in parts, from a staged file and from memory, and reads it back by ranges', async () => {
     const storage = server.storage(freshPrefix());
     const local = tempDir('s3-multipart');
     try {
-      const bytes = pseudoRandom('forty MiB', 40 * 1024 * 1024 + 333);
+      const bytes = pseudoRandom('over 64 MiB', MULTIPART_ABOVE + 333);
       const file = join(local, 'big.pack');
       writeFileSync(file, bytes);
       const name = `data/aa/aa${'2'.repeat(62)}`;
@@ -68,11 +100,41 @@ describe('a repository in an S3 bucket', () => {
       await storage.write(name, { file, size: bytes.length });
 
       const fromMemory = `data/bb/bb${'3'.repeat(62)}`;
-      const inMemory = bytes.subarray(0, PART_SIZE + 1);
+      const inMemory = bytes.subarray(0, MULTIPART_ABOVE + 1);
       await storage.write(fromMemory, inMemory);
       expect((await storage.read(fromMemory)).equals(inMemory)).toBe(true);
     } finally {
       await storage.close();
+      removeTree(local);
+    }
+  });
+
+  it('sends a pack-sized staged file as one PUT signed with the SHA-256 it is given, and hashes a buffer itself', async () => {
+    const seen = await recordingProxy();
+    const storage = server.storage(freshPrefix(), { endpoint: seen.endpoint });
+    const local = tempDir('s3-one-put');
+    try {
+      // A pack is closed past 16 MiB: one a little larger goes whole.
+      const bytes = pseudoRandom('a pack', PART_SIZE + 3 * 1024 * 1024);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const file = join(local, 'a.pack');
+      writeFileSync(file, bytes);
+      const name = `data/${sha256.slice(0, 2)}/${sha256}`;
+      await storage.write(name, { file, size: bytes.length, sha256 });
+      const small = pseudoRandom('an index', 5000);
+      await storage.write('index/' + 'c'.repeat(64), small);
+
+      const puts = seen.requests.filter((r) => r.method === 'PUT' || r.method === 'POST');
+      expect(puts.map((r) => [r.method, r.path.split('?')[0]!.split('/').slice(-2).join('/')])).toEqual([
+        ['PUT', `${sha256.slice(0, 2)}/${sha256}`],
+        ['PUT', `index/${'c'.repeat(64)}`],
+      ]);
+      expect(puts[0]!.headers['x-amz-content-sha256']).toBe(sha256);
+      expect(puts[1]!.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(small).digest('hex'));
+      expect((await storage.read(name)).equals(bytes)).toBe(true);
+    } finally {
+      await storage.close();
+      await seen.close();
       removeTree(local);
     }
   });

@@ -19,7 +19,7 @@ import { forget, prune } from '../../src-main/core/backup/engine/prune.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { SftpStorage } from '../../src-main/core/backup/engine/storage/sftp.js';
-import { packName, type Storage } from '../../src-main/core/backup/engine/storage/storage.js';
+import { packName, type StagedFile, type Storage } from '../../src-main/core/backup/engine/storage/storage.js';
 import { diffTrees, flipByte, makeSourceTree, pseudoRandom, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { startSshd, type SshdServer } from '../helpers/sshd.js';
 import { runKilledAfter } from '../helpers/kill-child.js';
@@ -160,7 +160,7 @@ class StopsServerAfter extends SftpStorage {
   ) {
     super(options);
   }
-  override async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+  override async write(name: string, data: Buffer | StagedFile): Promise<void> {
     await super.write(name, data);
     if (name.startsWith('data/')) {
       this.packsWritten.push(name);

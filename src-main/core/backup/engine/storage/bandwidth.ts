@@ -15,7 +15,7 @@
  * job's progress can say it runs at the limit.
  */
 import { systemClock, TokenBucket, type Clock } from './token-bucket.js';
-import { StorageListeners, type Storage, type StorageListener, type StorageObject } from './storage.js';
+import { StorageListeners, type Storage, type StorageListener, type StorageObject, type StagedFile } from './storage.js';
 
 export interface BandwidthLimits {
   /** Bytes per second out to the storage; absent or 0: no limit. */
@@ -95,7 +95,7 @@ export class BandwidthLimitedStorage implements Storage {
     return bytes;
   }
 
-  async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+  async write(name: string, data: Buffer | StagedFile): Promise<void> {
     if (!this.onWire) await this.charge('upload', Buffer.isBuffer(data) ? data.length : data.size);
     await this.inner.write(name, data);
   }

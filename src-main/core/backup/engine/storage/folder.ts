@@ -8,7 +8,7 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, stat
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fsyncDir, tempName, writeFileAtomic } from '../atomic.js';
-import { StorageError, type Storage, type StorageErrorCode, type StorageObject } from './storage.js';
+import { StorageError, type Storage, type StorageErrorCode, type StorageObject, type StagedFile } from './storage.js';
 
 /** The folders of a repository, made by prepare(): data/ has one per first byte of a pack id. */
 const FOLDERS = ['data', 'index', 'snapshots', 'keys', 'locks', 'tmp'] as const;
@@ -152,7 +152,7 @@ export class FolderStorage implements Storage {
     }
   }
 
-  async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+  async write(name: string, data: Buffer | StagedFile): Promise<void> {
     const dest = this.localPath(name);
     try {
       const size = Buffer.isBuffer(data) ? data.length : data.size;

@@ -7,15 +7,22 @@
 import { open } from 'node:fs/promises';
 import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import type { S3Sdk } from './s3-sdk.js';
+import type { StagedFile } from './storage.js';
 
-/** Objects larger than this go up in parts of this size (or larger, to stay under 10,000 parts). */
+/**
+ * Objects larger than this go up in parts. A pack is closed once it passes 16 MiB, so most are a
+ * little larger: as parts they cost four requests, and the server a second copy of every byte
+ * when it joins them (as restic, whose uploads go whole up to 200 MiB, a pack is one PUT).
+ */
+export const MULTIPART_ABOVE = 64 * 1024 * 1024;
+/** The size of each part (or larger, to stay under 10,000 parts). */
 export const PART_SIZE = 16 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
 /** Runs `fn` when one of the storage's connections is free. */
 export type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
 
-export type UploadSource = Buffer | { file: string; size: number };
+export type UploadSource = Buffer | StagedFile;
 
 export interface MultipartTarget {
   client: S3Client;

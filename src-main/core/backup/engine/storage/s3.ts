@@ -8,7 +8,8 @@
  * Create-only writes: HeadObject first (an object of the same size is a repeat: success), then
  * PutObject with If-None-Match: * where the server supports it, so two writers of one name never
  * overwrite each other; a server that refuses the header (501) gets plain PutObject after that.
- * Objects over 16 MiB go up in parts (s3-multipart.ts) and appear when the upload completes.
+ * Objects over 64 MiB go up in parts (s3-multipart.ts) and appear when the upload completes; a
+ * staged file whose SHA-256 is known (a pack's id) is signed with it, not hashed again.
  * A bandwidth limit paces the bytes of requests and responses on the wire (s3-pace.ts).
  * The SDK's retries are told to the storage's watchers (a job shows "Waiting for the storage"):
  * a middleware inside the retry loop sees every attempt and the SDK's `attempt=N; max=M` header.
@@ -19,12 +20,12 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, PutObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { s3Sdk, type S3Sdk } from './s3-sdk.js';
 import { classifiedS3, httpStatus, retryCause, s3Code } from './s3-errors.js';
-import { PART_SIZE, uploadMultipart, type Slot } from './s3-multipart.js';
+import { MULTIPART_ABOVE, uploadMultipart, type Slot } from './s3-multipart.js';
 import { paceOnTheWire } from './s3-pace.js';
-import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
+import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject, type StagedFile } from './storage.js';
 
 export interface S3StorageOptions {
   /** `https://s3.eu-central-1.amazonaws.com`, `http://127.0.0.1:9000`; omitted: AWS for `region`. */
@@ -65,6 +66,21 @@ function limiter(slots: number): Slot {
       else free++;
     }
   };
+}
+
+/**
+ * The payload hash SigV4 signs, given instead of computed: the signer takes an
+ * x-amz-content-sha256 header that is there already. The server still checks the bytes against it.
+ */
+function signWithKnownHash(command: { middlewareStack: PutObjectCommand['middlewareStack'] }, sha256: string): void {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = sha256;
+      return next(args);
+    },
+    { step: 'build', name: 'twofoldKnownPayloadHash' },
+  );
 }
 
 function normalPrefix(prefix: string | undefined): string {
@@ -265,7 +281,7 @@ export class S3Storage implements Storage {
     }
   }
 
-  async write(name: string, data: Buffer | { file: string; size: number }): Promise<void> {
+  async write(name: string, data: Buffer | StagedFile): Promise<void> {
     const size = Buffer.isBuffer(data) ? data.length : data.size;
     if (await this.alreadyThere(name, size)) return;
     try {
@@ -287,9 +303,9 @@ export class S3Storage implements Storage {
     throw new StorageError('FAILED', `${name} exists already with another size`);
   }
 
-  private async put(name: string, data: Buffer | { file: string; size: number }, size: number): Promise<void> {
+  private async put(name: string, data: Buffer | StagedFile, size: number): Promise<void> {
     const key = this.key(name);
-    if (size > PART_SIZE) {
+    if (size > MULTIPART_ABOVE) {
       const { client, sdk } = await this.use();
       const target = { client, sdk, bucket: this.bucket, key, slot: this.slot, connections: this.connections };
       await uploadMultipart({ ...target, ifNoneMatch: this.conditionalPut }, data);
@@ -298,18 +314,14 @@ export class S3Storage implements Storage {
     // A small staged file is read whole: a buffer can be sent again by a retried attempt, a stream not.
     const body = Buffer.isBuffer(data) ? data : await readFile(data.file);
     if (body.length !== size) throw new StorageError('FAILED', `${name}: the staged file has ${body.length} bytes, not ${size}`);
+    const sha256 = Buffer.isBuffer(data) ? undefined : data.sha256;
     const send = (conditional: boolean) =>
       this.slot(() =>
-        this.call((c, m) =>
-          c.send(
-            new m.PutObjectCommand({
-              Bucket: this.bucket,
-              Key: key,
-              Body: body,
-              ...(conditional ? { IfNoneMatch: '*' } : {}),
-            }),
-          ),
-        ),
+        this.call((c, m) => {
+          const put = new m.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ...(conditional ? { IfNoneMatch: '*' } : {}) });
+          if (sha256) signWithKnownHash(put, sha256);
+          return c.send(put);
+        }),
       );
     try {
       await send(this.conditionalPut);

@@ -8,13 +8,13 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Channel } from './sftp-pool.js';
-import { StorageError, type Pacer } from './storage.js';
+import { StorageError, type Pacer, type StagedFile } from './storage.js';
 
 /** Bytes per SFTP read or write request (within OpenSSH's 255 KiB limit). */
 export const CHUNK = 128 * 1024;
 const IN_FLIGHT = 16;
 
-export type UploadSource = Buffer | { file: string; size: number };
+export type UploadSource = Buffer | StagedFile;
 
 /** `count` jobs, at most `lanes` at once; the first failure stops the rest from starting. */
 async function inLanes(count: number, lanes: number, job: (i: number) => Promise<void>): Promise<void> {

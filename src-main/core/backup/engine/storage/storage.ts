@@ -19,6 +19,14 @@
  *   a storage tells whoever `watch`es it (a job's progress shows what it is waiting on).
  */
 
+/** A local file to upload as one object: its size, and its SHA-256 when the caller knows it already (a pack's is its id). */
+export interface StagedFile {
+  file: string;
+  size: number;
+  /** Hex SHA-256 of the file's bytes: an S3 upload signs with it instead of hashing the file again. */
+  sha256?: string;
+}
+
 export interface StorageObject {
   /** Path inside the repository, `/`-separated, e.g. `data/3f/3f0c…`. */
   readonly name: string;
@@ -91,7 +99,7 @@ export interface Storage {
    * storage may consume it (a folder storage renames it into place); the caller removes
    * whatever is left of it afterwards.
    */
-  write(name: string, data: Buffer | { file: string; size: number }): Promise<void>;
+  write(name: string, data: Buffer | StagedFile): Promise<void>;
   /** Atomic replace of an existing object (only `config`, on a format upgrade). */
   replace(name: string, data: Buffer): Promise<void>;
   delete(name: string): Promise<void>;
