@@ -6,7 +6,7 @@
  * the progress say that the backup waits for the storage (S3 and SFTP), and the backup goes on
  * once the retry went through.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { BandwidthLimitedStorage, limitBandwidth } from '../../src-main/core/backup/engine/storage/bandwidth.js';
 import { S3Storage } from '../../src-main/core/backup/engine/storage/s3.js';
+import { MULTIPART_ABOVE } from '../../src-main/core/backup/engine/storage/s3-multipart.js';
 import type { Storage, StorageEvent } from '../../src-main/core/backup/engine/storage/storage.js';
 import { diffTrees, makeSourceTree, removeTree, statTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
 import { startResettingProxy, type ResettingProxy } from '../helpers/resetting-proxy.js';
@@ -113,7 +114,7 @@ describe('a storage with a bandwidth limit, on a real S3 server', () => {
     60_000,
   );
 
-  it('paces S3 on the wire: an upload cut midway is sent again whole, and one in parts keeps the limit', async () => {
+  it('paces S3 on the wire: an upload cut midway, from memory or from a staged file, is sent again whole, and one in parts keeps the limit', async () => {
     const where = prefix();
     const storage = limitBandwidth(new S3Storage(server.options(where, { endpoint: `http://127.0.0.1:${proxy.port}` })), {
       uploadBytesPerSecond: 2 * MiB,
@@ -133,13 +134,26 @@ describe('a storage with a bandwidth limit, on a real S3 server', () => {
     // Sent once and a half or more: the cut attempt's bytes went through the limit too.
     expect(storage.uploaded).toBeGreaterThan(body.length);
 
-    const large = randomBytes(20 * MiB);
-    const big = limitBandwidth(server.storage(where), { uploadBytesPerSecond: 8 * MiB }) as BandwidthLimitedStorage;
+    // A staged pack goes up streamed from its file: cut midway, the next attempt reads the file afresh.
+    const pack = randomBytes(6 * MiB);
+    const file = join(work, 'staged.pack');
+    writeFileSync(file, pack);
+    const before = storage.uploaded;
+    const staging = storage.write('data/ee/staged', { file, size: pack.length, sha256: createHash('sha256').update(pack).digest('hex') });
+    while (storage.uploaded < before + 3 * MiB) await new Promise((resolve) => setTimeout(resolve, 10));
+    proxy.breakNext(0);
+    await staging;
+    expect(events.filter((e) => e.type === 'retrying')).toHaveLength(2);
+    expect((await check.read('data/ee/staged')).equals(pack)).toBe(true);
+    expect(storage.uploaded - before).toBeGreaterThan(pack.length);
+
+    const large = randomBytes(MULTIPART_ABOVE + MiB);
+    const big = limitBandwidth(server.storage(where), { uploadBytesPerSecond: 32 * MiB }) as BandwidthLimitedStorage;
     const started = performance.now();
     await big.write('data/dd/large', large);
-    // 20 MiB in two parts at 8 MiB a second after an 8 MiB burst: at least 1.5 s.
-    expect(seconds(started)).toBeGreaterThanOrEqual(1.45);
-    expect(big.uploaded).toBe(20 * MiB);
+    // 65 MiB in five parts at 32 MiB a second after a 32 MiB burst: at least 1 s.
+    expect(seconds(started)).toBeGreaterThanOrEqual(0.95);
+    expect(big.uploaded).toBe(MULTIPART_ABOVE + MiB);
     expect((await check.read('data/dd/large')).equals(large)).toBe(true);
     await Promise.all([storage.close(), big.close(), check.close()]);
   }, 60_000);

@@ -9,22 +9,24 @@
  * PutObject with If-None-Match: * where the server supports it, so two writers of one name never
  * overwrite each other; a server that refuses the header (501) gets plain PutObject after that.
  * Objects over 64 MiB go up in parts (s3-multipart.ts) and appear when the upload completes; a
- * staged file whose SHA-256 is known (a pack's id) is signed with it, not hashed again.
+ * staged file (a pack) goes up in one PUT streamed from disk, signed with its SHA-256 (a pack's
+ * id), which is not computed again.
  * A bandwidth limit paces the bytes of requests and responses on the wire (s3-pace.ts).
  * The SDK's retries are told to the storage's watchers (a job shows "Waiting for the storage"):
  * a middleware inside the retry loop sees every attempt and the SDK's `attempt=N; max=M` header.
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ListObjectsV2CommandOutput, PutObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { s3Sdk, type S3Sdk } from './s3-sdk.js';
 import { classifiedS3, httpStatus, retryCause, s3Code } from './s3-errors.js';
 import { MULTIPART_ABOVE, uploadMultipart, type Slot } from './s3-multipart.js';
-import { paceOnTheWire } from './s3-pace.js';
+import { FileBody, paceOnTheWire } from './s3-pace.js';
 import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject, type StagedFile } from './storage.js';
 
 export interface S3StorageOptions {
@@ -81,6 +83,18 @@ function signWithKnownHash(command: { middlewareStack: PutObjectCommand['middlew
     },
     { step: 'build', name: 'twofoldKnownPayloadHash' },
   );
+}
+
+/** The SHA-256 of a staged file that should hold `size` bytes, read as a stream. */
+async function fileSha256(file: string, size: number, name: string): Promise<string> {
+  const hash = createHash('sha256');
+  let length = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    length += chunk.length;
+  }
+  if (length !== size) throw new StorageError('FAILED', `${name}: the staged file has ${length} bytes, not ${size}`);
+  return hash.digest('hex');
 }
 
 function normalPrefix(prefix: string | undefined): string {
@@ -311,15 +325,15 @@ export class S3Storage implements Storage {
       await uploadMultipart({ ...target, ifNoneMatch: this.conditionalPut }, data);
       return;
     }
-    // A small staged file is read whole: a buffer can be sent again by a retried attempt, a stream not.
-    const body = Buffer.isBuffer(data) ? data : await readFile(data.file);
-    if (body.length !== size) throw new StorageError('FAILED', `${name}: the staged file has ${body.length} bytes, not ${size}`);
-    const sha256 = Buffer.isBuffer(data) ? undefined : data.sha256;
+    // A staged file goes up streamed from disk, each attempt reading it afresh (s3-pace.ts), signed with its SHA-256.
+    const staged = Buffer.isBuffer(data) ? null : { ...data, sha256: data.sha256 ?? (await fileSha256(data.file, size, name)) };
+    if (staged && (await stat(staged.file)).size !== size) throw new StorageError('FAILED', `${name}: the staged file is not ${size} bytes long`);
     const send = (conditional: boolean) =>
       this.slot(() =>
         this.call((c, m) => {
-          const put = new m.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ...(conditional ? { IfNoneMatch: '*' } : {}) });
-          if (sha256) signWithKnownHash(put, sha256);
+          const body = staged ? { Body: new FileBody(staged.file), ContentLength: size } : { Body: data as Buffer };
+          const put = new m.PutObjectCommand({ Bucket: this.bucket, Key: key, ...body, ...(conditional ? { IfNoneMatch: '*' } : {}) });
+          if (staged) signWithKnownHash(put, staged.sha256);
           return c.send(put);
         }),
       );
