@@ -18,15 +18,15 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ListObjectsV2CommandOutput, PutObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { s3Sdk, type S3Sdk } from './s3-sdk.js';
 import { classifiedS3, httpStatus, retryCause, s3Code } from './s3-errors.js';
 import { MULTIPART_ABOVE, uploadMultipart, type Slot } from './s3-multipart.js';
 import { FileBody, paceOnTheWire } from './s3-pace.js';
+import { streamToFile } from './file-sink.js';
 import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject, type StagedFile } from './storage.js';
 
 export interface S3StorageOptions {
@@ -287,8 +287,8 @@ export class S3Storage implements Storage {
       await this.slot(async () => {
         const res = await this.call((c, m) => c.send(new m.GetObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
         // In Node the SDK's body is the response stream: written out as it arrives, not gathered first.
-        const body = res.Body instanceof Readable ? res.Body : Readable.from([await (res.Body?.transformToByteArray() ?? new Uint8Array(0))]);
-        await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+        const body = res.Body instanceof Readable ? res.Body : [await (res.Body?.transformToByteArray() ?? new Uint8Array(0))];
+        await streamToFile(body, file);
       });
     } catch (e) {
       throw classifiedS3(e, `read ${name}`);
