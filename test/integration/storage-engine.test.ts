@@ -61,6 +61,7 @@ describe('a repository on a storage with no folder behind it', () => {
     const report = await check(opened, { readData: { kind: 'all' } });
     expect(report).toMatchObject({ ok: true, problems: [], unindexedPacks: [], damagedPacks: [] });
     expect(report.packsRead).toBe(report.packs);
+    expect(opened.stagedPacks()).toBe(0);
 
     // What was fetched to read locally lives in a staging folder of its own, gone on close.
     const staging = opened.stagingDir();
@@ -204,7 +205,7 @@ class SlowFetches extends MemoryStorage {
 }
 
 describe('a restore from a remote storage', () => {
-  it("fetches the packs it needs ahead of its walk, up to the storage's connections at once, each pack once, and restores whole", async () => {
+  it("fetches the packs it needs ahead of its walk, up to the storage's connections at once, each pack once, lets each go once restored, and restores whole", async () => {
     makeSourceTree(source, 10);
     for (let i = 0; i < 5; i++) writeFileSync(join(source, `big-${i}.bin`), pseudoRandom(`big ${i}`, 12 * 1024 * 1024));
     const slow = new SlowFetches(3);
@@ -220,6 +221,8 @@ describe('a restore from a remote storage', () => {
     expect(slow.most).toBe(3);
     expect(new Set(slow.fetchedPacks).size).toBe(slow.fetchedPacks.length);
     expect(slow.fetchedPacks.length).toBeGreaterThanOrEqual(4);
+    // Every pack was let go as its last file was restored: none is held for the rest of the run.
+    expect(opened.stagedPacks()).toBe(0);
     await opened.close();
   }, 120_000);
 });

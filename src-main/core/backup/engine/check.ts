@@ -165,6 +165,8 @@ async function readPacks(
       );
       const tracked: Promise<void> = task.finally(() => {
         inFlight.delete(tracked);
+        // Each pack is read once: a remote pack's staged copy goes now, not with the whole check.
+        repo.releasePack(packId);
         bytesDone += onDisk.get(packId) ?? 0;
         const rate = Math.round(bytesDone / Math.max(0.001, (Date.now() - started) / 1000));
         options.onProgress?.({

@@ -3,7 +3,8 @@
  * folder repository's own tmp/, where installing is a rename; else a private temp folder, made
  * when first needed), and a remote storage's packs fetched whole as local files for the worker
  * threads that read packs themselves (check, restore). Each pack is fetched once, however many
- * ask for it at once (a restore's prefetch and its walk do: restore-prefetch.ts).
+ * ask for it at once (a restore's prefetch and its walk do: restore-prefetch.ts), and removed
+ * once released (restore and check let each go when they are done with it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -11,10 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packName, type Storage } from './storage/storage.js';
 
+/** Fetched packs kept locally at most, beyond those still in use (~16-24 MiB each). */
+export const KEEP_STAGED = 24;
+
 export class LocalStaging {
   private staging: string | null = null;
   private readonly fetched = new Map<string, string>();
   private readonly fetching = new Map<string, Promise<string>>();
+  /** Fetched packs released by all that read them, oldest first: removed as room is needed. */
+  private readonly idle = new Set<string>();
 
   constructor(private readonly storage: Storage) {}
 
@@ -34,7 +40,10 @@ export class LocalStaging {
     const own = this.storage.localPath?.(packName(packId));
     if (own) return own;
     const done = this.fetched.get(packId);
-    if (done) return done;
+    if (done) {
+      this.idle.delete(packId);
+      return done;
+    }
     let fetching = this.fetching.get(packId);
     if (!fetching) {
       fetching = this.fetch(packId).finally(() => this.fetching.delete(packId));
@@ -53,7 +62,34 @@ export class LocalStaging {
       return join(this.dir(), `missing-${packId}`);
     }
     this.fetched.set(packId, path);
+    this.trim();
     return path;
+  }
+
+  /** Packs fetched or being fetched into the staging folder and not released: those in use or about to be. */
+  get staged(): number {
+    return this.fetched.size + this.fetching.size - this.idle.size;
+  }
+
+  /**
+   * A fetched pack no one reads any longer. Its local file is kept while the staging folder holds
+   * fewer than KEEP_STAGED packs (deduplicated data may want it again soon), the oldest released
+   * going first; asked for again, a pack removed meanwhile is fetched again. A folder
+   * repository's own pack files are never touched.
+   */
+  release(packId: string): void {
+    if (!this.fetched.has(packId)) return;
+    this.idle.add(packId);
+    this.trim();
+  }
+
+  private trim(): void {
+    for (const oldest of this.idle) {
+      if (this.fetched.size + this.fetching.size <= KEEP_STAGED) return;
+      this.idle.delete(oldest);
+      rmSync(this.fetched.get(oldest)!, { force: true });
+      this.fetched.delete(oldest);
+    }
   }
 
   /** Remove what was staged locally (a folder repository's tmp/ is its own: left to maintenance). */
@@ -61,5 +97,6 @@ export class LocalStaging {
     if (this.staging) rmSync(this.staging, { recursive: true, force: true });
     this.staging = null;
     this.fetched.clear();
+    this.idle.clear();
   }
 }

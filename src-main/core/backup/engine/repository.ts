@@ -129,6 +129,16 @@ export class Repository {
     return this.local.pack(packId);
   }
 
+  /** A pack's local file no longer needed (a remote pack's staged copy is removed; a folder's own file stays). */
+  releasePack(packId: string): void {
+    this.local.release(packId);
+  }
+
+  /** Remote packs staged locally now (fetched or being fetched, not released). */
+  stagedPacks(): number {
+    return this.local.staged;
+  }
+
   /** Let go of the storage and of what was staged locally for it. */
   async close(): Promise<void> {
     this.local.close();

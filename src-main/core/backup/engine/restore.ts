@@ -31,7 +31,7 @@ import { originalPlace } from './snapshot-paths.js';
 import { APPEARED_DURING_RESTORE, damage, stopped, writeProblem } from './messages.js';
 import { RestoreBatches } from './restore-batches.js';
 import { readAhead } from './read-ahead.js';
-import { PackPrefetch } from './restore-prefetch.js';
+import { blobsOf, PackPrefetch } from './restore-prefetch.js';
 import type { RestoreBlob } from './worker.js';
 import type { RestoreSummary } from '../../../../src-shared/contract-backup.js';
 
@@ -89,8 +89,10 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
   const links = new HardLinks();
   for (const s of starts) temps.clean(dirname(s.target));
   const pool = new WorkerPool(repo, options.threads, { inline: inlineLane(repo) });
+  const prefetch = PackPrefetch.for(repo, index);
   batches = new RestoreBatches(pool, {
     result: ({ target, node }, f) => {
+      prefetch?.letGo(node);
       links.written(node, target, !f.error && !f.existed);
       if (f.error) summary.errors.push({ path: target, message: f.error });
       else if (f.existed) {
@@ -114,7 +116,7 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     check();
   };
   const queueFile = async (node: TreeNode, target: string, replace: boolean) => {
-    const blobs = await blobsOf(repo, index, node);
+    const blobs = await blobsOf(repo, index, node, prefetch);
     if (!blobs) {
       summary.errors.push({ path: target, message: damage.dataNotIndexed().message });
       links.written(node, target, false);
@@ -124,7 +126,6 @@ export async function restore(repo: Repository, index: MasterIndex, snapshot: Sn
     check();
     await queued.add({ file, target, node });
   };
-  const prefetch = PackPrefetch.for(repo, index);
   try {
     const walk = walkSelection(repo, index, starts, prefetch);
     for await (const item of prefetch ? readAhead(walk, WALK_AHEAD_ITEMS) : walk) {
@@ -324,21 +325,6 @@ function makeDir(target: string): void {
 function restoreFile(node: TreeNode, target: string, blobs: RestoreBlob[], tmp: string, replace: boolean, inNewFolder: boolean): RestoreFile {
   const { type, mode, uid, gid, mtime, xattrs, size } = node;
   return { target, tmp, replace, inNewFolder, node: { type, mode, uid, gid, mtime, xattrs, size }, blobs };
-}
-
-/**
- * Where each chunk of a file lies (the local file of its pack: Repository.localPack), or null
- * when some chunk is in no index (its data is lost).
- */
-async function blobsOf(repo: Repository, index: MasterIndex, node: TreeNode): Promise<RestoreBlob[] | null> {
-  const blobs: RestoreBlob[] = [];
-  for (const id of node.content ?? []) {
-    const loc = index.get(id, 'data');
-    if (!loc) return null;
-    const pack = await repo.localPack(loc.pack);
-    blobs.push({ id, pack, offset: loc.offset, length: loc.length, rawLength: loc.rawLength, compressed: loc.compressed });
-  }
-  return blobs;
 }
 
 /** A symlink, FIFO, socket or device node, made and put in place here (restore-special.ts). */
