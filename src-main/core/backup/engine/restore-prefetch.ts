@@ -20,7 +20,6 @@ import type { Repository } from './repository.js';
 import type { TreeNode } from './tree.js';
 import type { RestoreBlob } from './worker.js';
 
-
 export class PackPrefetch {
   private readonly queue: string[] = [];
   private readonly seen = new Set<string>();
