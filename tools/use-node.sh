@@ -10,7 +10,7 @@
 # better-sqlite3 and native/ are compiled for the Node that runs them.
 
 _twofold_use_node() {
-  local root want major have pkg integrity dir tmp tarball actual
+  local root want major have pkg integrity dir tmp tarball actual partial
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   want="$(tr -d '[:space:]' < "$root/.node-version")"
   major="${want%%.*}"
@@ -48,10 +48,18 @@ _twofold_use_node() {
       rm -rf "$tmp"
       return 1
     fi
-    # Unpacked beside the target and renamed into place: an interrupted install leaves no half a Node.
-    rm -rf "$dir.partial" && mkdir -p "$dir.partial"
-    tar xzf "$tarball" -C "$dir.partial" --strip-components=1 && rm -rf "$dir" && mv "$dir.partial" "$dir"
+    # Unpacked beside the target and renamed into place: an interrupted install leaves no half a
+    # Node. Each shell unpacks into a folder of its own, and the first rename wins: two shells
+    # sourcing this at once each end with the same working Node, and neither removes the other's.
+    mkdir -p "$(dirname "$dir")"
+    partial="$(mktemp -d "$dir.partial.XXXXXX")"
+    if tar xzf "$tarball" -C "$partial" --strip-components=1; then
+      mv -T "$partial" "$dir" 2> /dev/null || rm -rf "$partial"
+    else
+      rm -rf "$partial"
+    fi
     rm -rf "$tmp"
+    [ -x "$dir/bin/node" ] || { echo "use-node.sh: could not install Node.js $want into $dir" >&2; return 1; }
   fi
   export PATH="$dir/bin:$PATH"
   export npm_config_nodedir="$dir"
