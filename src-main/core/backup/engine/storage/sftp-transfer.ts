@@ -101,3 +101,26 @@ export async function receiveRange(ch: Channel, handle: Buffer, offset: number, 
   }
   return total === length ? out : out.subarray(0, total);
 }
+
+/** The most of a whole-object read asked for at once (packs are about 16 MiB: PACK_TARGET_BYTES). */
+export const WINDOW = 64 * 1024 * 1024;
+
+/**
+ * All the bytes of the open remote `handle`, whose first CHUNK were read already (`head`). The
+ * size comes from the server's fstat, and the server is not trusted: the rest is read in windows
+ * of at most WINDOW bytes until one comes back short, so memory follows the bytes that actually
+ * arrive, never the size a server claims (1 TiB would otherwise be one allocation).
+ */
+export async function receiveRest(ch: Channel, handle: Buffer, head: Buffer, size: number, pacer: Pacer | null = null): Promise<Buffer> {
+  if (head.length < CHUNK || size <= CHUNK) return head;
+  const parts = [head];
+  let offset = head.length;
+  while (offset < size) {
+    const want = Math.min(WINDOW, size - offset);
+    const part = await receiveRange(ch, handle, offset, want, pacer);
+    parts.push(part);
+    offset += part.length;
+    if (part.length < want) break;
+  }
+  return parts.length === 1 ? head : Buffer.concat(parts, offset);
+}

@@ -16,7 +16,7 @@ import { posix } from 'node:path';
 import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
-import { CHUNK, receiveRange, sendAll, type UploadSource } from './sftp-transfer.js';
+import { CHUNK, receiveRange, receiveRest, sendAll, type UploadSource } from './sftp-transfer.js';
 import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
@@ -225,8 +225,7 @@ export class SftpStorage implements Storage {
         if (range) return await receiveRange(ch, handle, range.offset, range.length, this.pacer);
         // Its size and its first chunk at once: a small object (an index, a snapshot) in one round trip.
         const [{ size }, head] = await Promise.all([ch.fstat(handle), receiveRange(ch, handle, 0, CHUNK, this.pacer)]);
-        if (head.length < CHUNK || size <= CHUNK) return head;
-        return Buffer.concat([head, await receiveRange(ch, handle, CHUNK, size - CHUNK, this.pacer)]);
+        return await receiveRest(ch, handle, head, size, this.pacer);
       } finally {
         // Not waited for: the session answers it in turn, and nothing depends on it.
         void ch.close(handle).catch(() => undefined);
