@@ -10,7 +10,7 @@ import type { Progress } from './backup-types.js';
 import { waiting } from './messages.js';
 import type { Storage, StorageEvent } from './storage/storage.js';
 import type { ScanRequest, ScanTotals } from './scan.js';
-import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
+import { endThread, startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
 /** Progress before any work: nothing done, totals not yet known. */
 export function emptyProgress(): Progress {
@@ -60,6 +60,8 @@ export class ProgressMeter {
   readonly progress: Progress = emptyProgress();
   private last = 0;
   private scanThread: Worker | null = null;
+  /** [0] is 1 once the backup is done: the scan stops before its next folder (scan.ts). */
+  private readonly scanStop = new Int32Array(new SharedArrayBuffer(4));
   private readonly rate: UploadRate;
   /** Requests of the storage being retried; the wait is shown while there are any. */
   private retrying = 0;
@@ -142,10 +144,12 @@ export class ProgressMeter {
 
   /** Counts files and bytes for the ETA of a first backup, on a thread of its own (scan.ts). */
   scanTotals(sources: string[], excludes: string[]): void {
-    const request: ScanRequest = { role: 'twofold-scan', sources, excludes };
+    const request: ScanRequest = { role: 'twofold-scan', sources, excludes, stop: this.scanStop };
     const thread = startThread('scan', { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
     this.scanThread = thread;
     thread.once('message', (totals: ScanTotals) => {
+      // A scan stopped early counts part of the tree: no total at all is better.
+      if (Atomics.load(this.scanStop, 0) !== 0) return;
       this.progress.filesTotal = totals.files;
       this.progress.bytesTotal = totals.bytes;
     });
@@ -158,6 +162,7 @@ export class ProgressMeter {
 
   async close(): Promise<void> {
     this.unwatch?.();
-    await this.scanThread?.terminate();
+    Atomics.store(this.scanStop, 0, 1);
+    if (this.scanThread) await endThread(this.scanThread, () => undefined);
   }
 }

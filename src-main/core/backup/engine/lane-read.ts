@@ -8,7 +8,7 @@ import { openBlob } from './blob.js';
 import type { CoreError } from '../../platform/errors.js';
 import { CHUNK_MAX, fileId, type RepoKeys } from './format.js';
 import { collectAfter } from './gc.js';
-import { damage, writeProblem } from './messages.js';
+import { damage, stopped, writeProblem } from './messages.js';
 import { writeRestoredFile, type RestoreFile, type RestoredFile } from './restore-file.js';
 
 export type { RestoreBlob, RestoreFile } from './restore-file.js';
@@ -34,11 +34,15 @@ export interface VerifyResult {
   badBlobs: { id: string; type: 'data' | 'tree' }[];
 }
 
-/** What a reading task uses of its lane (worker.ts): the keys, and the read buffer it reuses. */
+/** What a reading task uses of its lane (worker.ts): the keys, the read buffer it reuses, the pool's stop flag. */
 export interface ReadLane {
   keys: RepoKeys;
   buffer: Buffer;
+  stop: Int32Array;
 }
+
+/** Whether the pool that owns the lane is closing (pool.ts): its tasks stop between two files. */
+export const poolClosing = (lane: { stop: Int32Array }): boolean => Atomics.load(lane.stop, 0) !== 0;
 
 /** zstd's native binding (CommonJS), for a context we can reuse. */
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
@@ -73,9 +77,11 @@ export function restoreFiles(lane: ReadLane, task: RestoreTask): RestoreResult {
   try {
     return {
       files: task.files.map((f) => {
+        if (poolClosing(lane)) throw stopped.poolClosed();
         try {
           return restoreOne(lane, f, packFd);
         } catch (e) {
+          if (poolClosing(lane)) throw stopped.poolClosed();
           const code = (e as NodeJS.ErrnoException | CoreError)?.code;
           return typeof code === 'string' ? { bytes: 0, error: writeProblem(e), code } : { bytes: 0, error: writeProblem(e) };
         }
@@ -92,6 +98,8 @@ function restoreOne(lane: ReadLane, f: RestoreFile, packFd: (p: string) => numbe
   return writeRestoredFile(f, (out) => {
     let bytes = 0;
     for (const b of f.blobs) {
+      // A large file is many chunks: a closing pool does not wait for all of them.
+      if (poolClosing(lane)) throw stopped.poolClosed();
       const blob = b.length <= buffer.length ? buffer.subarray(0, b.length) : Buffer.allocUnsafe(b.length);
       const n = readSync(packFd(b.pack), blob, 0, b.length, b.offset);
       if (n !== b.length) throw damage.packTruncated(b.pack.slice(-64));

@@ -19,14 +19,26 @@ import { CoreError } from '../../platform/errors.js';
 import { stopped } from './messages.js';
 import { ERROR_CODES, type ErrorCode } from '../../../../src-shared/errors.js';
 import { collectYoung, exposeGc } from './gc.js';
-import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
+import { endThread, startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
 /** Tasks a worker thread holds at once: the one it runs and the next. */
 const THREAD_DEPTH = 2;
 import type { Repository } from './repository.js';
 import type { FinishedPack } from './pack-writer.js';
 import { createLane, run, type Lane } from './worker.js';
-import type { ChunkResult, ChunkTask, PackResult, RestoreResult, RestoreTask, Task, TaskReply, VerifyResult, VerifyTask, WorkerKeys } from './worker.js';
+import type {
+  ChunkResult,
+  ChunkTask,
+  EndRequest,
+  PackResult,
+  RestoreResult,
+  RestoreTask,
+  Task,
+  TaskReply,
+  VerifyResult,
+  VerifyTask,
+  WorkerKeys,
+} from './worker.js';
 
 interface Job {
   task: Task;
@@ -67,6 +79,7 @@ export class WorkerPool {
       chunker: new Uint8Array(repo.keys.chunker),
       gear: repo.gear,
       tmpDir: repo.stagingDir(),
+      stop: new Int32Array(new SharedArrayBuffer(4)),
     };
     exposeGc(); // before the threads start, so each gets V8's gc (gc.ts)
     if (options.inline) this.slots.push({ worker: null, lane: createLane(this.workerData), jobs: [], own: [] });
@@ -107,17 +120,23 @@ export class WorkerPool {
     await Promise.allSettled(this.slots.map((slot) => this.runOn(slot, { kind: 'abandon' })));
   }
 
-  /** Stop every thread; tasks still queued or running fail with CANCELLED. */
+  /**
+   * Stop every thread; tasks still queued or running fail with CANCELLED. A thread ends between
+   * two files of the task it runs (the stop flag), never wherever it happens to be: resolves
+   * once every thread has ended (threads.ts: endThread).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    Atomics.store(this.workerData.stop, 0, 1);
     const cancelled = stopped.poolClosed;
     for (const job of this.queue.splice(0)) job.reject(cancelled());
     await Promise.all(
       this.slots.map(async (slot) => {
         for (const job of slot.jobs.splice(0)) job.reject(cancelled());
         for (const own of slot.own.splice(0)) own.reject(cancelled());
-        await slot.worker?.terminate();
+        const worker = slot.worker;
+        if (worker) await endThread(worker, () => worker.postMessage({ kind: 'end' } satisfies EndRequest));
       }),
     );
   }

@@ -12,6 +12,8 @@ export interface ScanRequest {
   role: 'twofold-scan';
   sources: string[];
   excludes: string[];
+  /** [0] set to 1 by the backup when it no longer needs the count: stop before the next folder. */
+  stop?: Int32Array;
 }
 
 export interface ScanTotals {
@@ -23,10 +25,11 @@ export interface ScanTotals {
  * Count regular files and their bytes, skipping what the excludes name and what cannot be read.
  * Folders are listed as the backup lists them (walk.ts), so both see the same entries.
  */
-export function countTree(sources: readonly string[], excludes: readonly string[]): ScanTotals {
+export function countTree(sources: readonly string[], excludes: readonly string[], stop?: Int32Array): ScanTotals {
   const excluded = makeExcluder(excludes);
   const totals: ScanTotals = { files: 0, bytes: 0 };
   const visit = (path: string): void => {
+    if (stop && Atomics.load(stop, 0) !== 0) return;
     const listing = listFolder(path, excluded);
     listing.names.forEach((name, i) => {
       if (listing.errors[i] !== null) return;
@@ -57,4 +60,4 @@ function lstatOrNull(path: string): Stats | null {
 }
 
 const request = workerData as ScanRequest | undefined;
-if (parentPort && request?.role === 'twofold-scan') parentPort.postMessage(countTree(request.sources, request.excludes));
+if (parentPort && request?.role === 'twofold-scan') parentPort.postMessage(countTree(request.sources, request.excludes, request.stop));

@@ -19,3 +19,31 @@ export function startThread(module: 'worker' | 'scan' | 'walk', options: WorkerO
   const entry = JSON.stringify(new URL(`./${module}.ts`, import.meta.url).href);
   return new Worker(`import(${tsx}).then((api) => { api.register(); return import(${entry}); })`, { ...options, eval: true });
 }
+
+/** How long a thread asked to end is waited for, before it is left to end by itself. */
+export const END_GRACE_MS = 10_000;
+
+/**
+ * Ask one of the engine's threads to end (`ask`: its own way, a flag or a message it answers
+ * between two pieces of work) and wait until it has. Never `worker.terminate()`: that stops a
+ * thread wherever it is, and when that is inside zstd-napi, node-addon-api throws into the
+ * ending environment and the whole process aborts ("terminate called after throwing an instance
+ * of 'Napi::Error'"; test/integration/thread-end.test.ts). A thread still busy after `graceMs`
+ * (a read stuck on a hung network share) is unref'd, so it holds nothing up, and ends by itself
+ * once its work does.
+ */
+export function endThread(worker: Worker, ask: () => void, graceMs = END_GRACE_MS): Promise<void> {
+  // An ended thread's id is -1 (Node sets it before the 'exit' event).
+  if (worker.threadId === -1) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      worker.unref();
+      resolve();
+    }, graceMs);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ask();
+  });
+}

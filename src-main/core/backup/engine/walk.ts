@@ -11,7 +11,7 @@ import { errnoCode, errnoNumber } from './errno.js';
 import { makeExcluder, type Excluder } from './excludes.js';
 import { fsPath, isWellFormed, nameBytes, readLink, readNames } from './fs-names.js';
 import { lstatMany, type PathArg, type XattrSlot } from './native.js';
-import { startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
+import { endThread, startThread, THREAD_YOUNG_GENERATION_MB } from './threads.js';
 
 /** What the backup needs to know of an entry (from lstat). */
 export interface EntryStat {
@@ -313,10 +313,11 @@ export class Walker {
     }
   }
 
+  /** The thread sees the flag before its next folder, and its work done, ends by itself. */
   async close(): Promise<void> {
     Atomics.store(this.control, 1, 1);
     Atomics.notify(this.control, 0);
-    await this.thread.terminate();
+    await endThread(this.thread, () => undefined);
   }
 
   private take(n: number): void {

@@ -16,9 +16,9 @@ import { tempName } from './atomic.js';
 import { PackWriter, type FinishedPack } from './pack-writer.js';
 import { compressAsync, nextCutNative } from './native.js';
 import { fsPath } from './fs-names.js';
-import { restoreFiles, verifyPack, type RestoreResult, type RestoreTask, type VerifyResult, type VerifyTask } from './lane-read.js';
+import { poolClosing, restoreFiles, verifyPack, type RestoreResult, type RestoreTask, type VerifyResult, type VerifyTask } from './lane-read.js';
 import { stateChange, type FileState } from './file-state.js';
-import { readProblem } from './messages.js';
+import { readProblem, stopped } from './messages.js';
 
 export interface WorkerKeys {
   role: 'twofold-worker';
@@ -28,6 +28,8 @@ export interface WorkerKeys {
   gear: Int32Array;
   /** The repository's tmp/ folder, where this thread's packs are written. */
   tmpDir: string;
+  /** [0] is 1 once the pool is closing: tasks stop between two files (shared with the pool). */
+  stop: Int32Array;
 }
 
 export interface ChunkFile {
@@ -115,6 +117,8 @@ export interface Lane {
   filled: FinishedPack[];
   /** The first error compressing or sealing a chunk: it fails the next task. */
   failure: { error: unknown } | null;
+  /** The pool's stop flag (WorkerKeys.stop). */
+  stop: Int32Array;
 }
 
 interface InFlight {
@@ -139,6 +143,7 @@ export function createLane(raw: WorkerKeys): Lane {
     at: 0,
     filled: [],
     failure: null,
+    stop: raw.stop,
   };
 }
 
@@ -166,8 +171,14 @@ export type TaskResult = ChunkResult | PackResult | RestoreResult | VerifyResult
 export type TaskReply = { ok: true; result: TaskResult } | { ok: false; message: string; code?: string };
 
 export type Task = ChunkTask | PackTask | RestoreTask | VerifyTask;
+/** Sent by the pool when it closes: the thread ends once the task it runs is done. */
+export interface EndRequest {
+  kind: 'end';
+}
 
 export async function run(lane: Lane, task: Task): Promise<TaskResult> {
+  // Tasks the thread held when the pool closed are answered at once, their work not begun.
+  if (poolClosing(lane)) throw stopped.poolClosed();
   switch (task.kind) {
     case 'chunk':
       return await chunkFiles(lane, task);
@@ -200,7 +211,16 @@ if (parentPort && request?.role === 'twofold-worker') {
   // One task at a time, in order: a chunk task waits for compression, and the next one (the
   // pool sends it ahead) must not start meanwhile.
   let turn: Promise<void> = Promise.resolve();
-  port.on('message', (task: Task) => {
+  port.on('message', (task: Task | EndRequest) => {
+    if (task.kind === 'end') {
+      // The pool is closing (pool.ts): end after the task running now and its compressions, at a
+      // point where no native code runs (threads.ts: endThread says why that matters).
+      turn = turn.then(async () => {
+        await settleAll(lane).catch(() => undefined);
+        process.exit(0);
+      });
+      return;
+    }
     turn = turn.then(async () => {
       let reply: TaskReply;
       try {
@@ -230,6 +250,7 @@ async function chunkFiles(lane: Lane, task: ChunkTask): Promise<ChunkResult> {
   try {
     if (lane.failure) throw new PackWriteFailure(lane.failure.error);
     for (const f of task.files) {
+      if (poolClosing(lane)) throw stopped.poolClosed();
       let chunked: ChunkedFile;
       try {
         chunked = await chunkOne(lane, f, store);

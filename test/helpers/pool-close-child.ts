@@ -1,0 +1,43 @@
+/**
+ * Worker pools closed at random moments while their threads decompress, in a process of its
+ * own (test/integration/thread-end.test.ts): stopping a thread inside zstd-napi aborts the whole
+ * process, so the parent only sees whether this one lived. Arguments: repository path, rounds.
+ * The master key comes in TWOFOLD_TEST_MASTER (hex). Prints "closed <n>" after every round,
+ * with the number of threads still running ("threads <n>") at the end.
+ */
+import { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
+import { Repository } from '../../src-main/core/backup/engine/repository.js';
+import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+
+const [repoPath, rounds] = process.argv.slice(2);
+const repo = await Repository.openWithMaster(folderStorage(repoPath!), Buffer.from(process.env.TWOFOLD_TEST_MASTER ?? '', 'hex'));
+const { index } = await repo.loadIndex();
+const tasks = await Promise.all(
+  index.packIds().map(async (packId) => ({
+    kind: 'verify' as const,
+    path: await repo.localPack(packId),
+    packId,
+    blobs: index.blobsOfPack(packId).flatMap(({ id, type }) => {
+      const loc = index.get(id, type);
+      return loc && loc.pack === packId ? [{ id, ...loc }] : [];
+    }),
+  })),
+);
+
+for (let round = 1; round <= Number(rounds); round++) {
+  const pool = new WorkerPool(repo, 2);
+  // Every pack many times over, so both threads are busy opening blobs when the close lands.
+  const answers = Array.from({ length: 20 }, () => tasks)
+    .flat()
+    .map((t) =>
+      pool.verify(t).then(
+        () => 'verified',
+        (e: unknown) => (e as { code?: string }).code,
+      ),
+    );
+  await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 250));
+  await pool.close();
+  const codes = new Set(await Promise.all(answers));
+  process.stdout.write(`closed ${round} ${[...codes].sort().join(',')}\n`);
+}
+await repo.close();
