@@ -1,7 +1,7 @@
 /** Pure parts of the repository format: pack headers, sealing, tree encoding and retention rules. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blobAad, blobId, decrypt, deriveRepoKeys, encrypt } from '../../src-main/core/backup/engine/format.js';
+import { blobAad, blobId, decrypt, decryptInPlace, deriveRepoKeys, encrypt } from '../../src-main/core/backup/engine/format.js';
 import { decodeIndexFile, IndexFileSchema } from '../../src-main/core/backup/engine/index.js';
 import { headerLocation, openHeader, packFooter, type PackEntry } from '../../src-main/core/backup/engine/pack.js';
 import { applyRetention } from '../../src-main/core/backup/engine/prune.js';
@@ -22,6 +22,32 @@ describe('blobs', () => {
     expect(decrypt(keys.data, sealed, blobAad('data', id))?.toString()).toBe('content');
     expect(decrypt(keys.data, sealed, blobAad('tree', id))).toBeNull();
     expect(decrypt(keys.data, sealed, blobAad('data', randomBytes(32)))).toBeNull();
+  });
+
+  it('decrypt over their own bytes to exactly what decrypt gives, at every size around its 64 KiB slices', () => {
+    const aad = blobAad('data', randomBytes(32));
+    for (const size of [0, 1, 65_535, 65_536, 65_537, 3 * 65_536, 1024 * 1024 + 3]) {
+      const plain = randomBytes(size);
+      const sealed = encrypt(keys.data, plain, aad);
+      const copy = Buffer.from(sealed);
+      const opened = decryptInPlace(keys.data, copy, aad)!;
+      expect(opened.equals(plain)).toBe(true);
+      expect(decrypt(keys.data, sealed, aad)!.equals(plain)).toBe(true);
+      // The plaintext is the sealed buffer's own first bytes: nothing the blob's size was made.
+      expect(opened.buffer).toBe(copy.buffer);
+      expect(opened.byteOffset).toBe(copy.byteOffset);
+    }
+  });
+
+  it('decrypted in place are refused, as decrypt refuses them, when a byte is flipped, the aad differs or the blob is cut short', () => {
+    const aad = blobAad('data', randomBytes(32));
+    const sealed = encrypt(keys.data, randomBytes(200_000), aad);
+    const flipped = Buffer.from(sealed);
+    flipped[100_000]! ^= 1;
+    expect(decryptInPlace(keys.data, flipped, aad)).toBeNull();
+    expect(decryptInPlace(keys.data, Buffer.from(sealed), blobAad('tree', randomBytes(32)))).toBeNull();
+    expect(decryptInPlace(keys.data, sealed.subarray(0, 20), aad)).toBeNull();
+    expect(decryptInPlace(keys.data, Buffer.from(sealed.subarray(0, sealed.length - 1)), aad)).toBeNull();
   });
 });
 

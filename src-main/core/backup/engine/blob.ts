@@ -4,7 +4,7 @@
  */
 import { decompress } from 'zstd-napi';
 import type { DCtx } from 'zstd-napi/binding.js';
-import { blobAad, blobId, decrypt, type BlobType, type RepoKeys } from './format.js';
+import { blobAad, blobId, decrypt, decryptInPlace, type BlobType, type RepoKeys } from './format.js';
 import { damage } from './messages.js';
 
 /** Decrypt, decompress and verify one sealed blob. Pure but for the keys. */
@@ -16,11 +16,17 @@ export function openBlob(
   rawLength: number,
   sealed: Uint8Array,
   packId: string,
-  /** Where to decompress (reused by the caller between blobs), when it is large enough. */
-  scratch?: { buffer: Buffer; dctx: DCtx },
+  /**
+   * Where to decompress (reused by the caller between blobs), when it is large enough. With
+   * `inPlace`, `sealed` is decrypted over itself (format.ts: decryptInPlace), and an
+   * uncompressed blob's plaintext is returned in it: for callers that read each blob into a
+   * buffer of their own and are done with it before the next.
+   */
+  scratch?: { buffer: Buffer; dctx: DCtx; inPlace?: boolean },
 ): Buffer {
   const idBuf = Buffer.from(id, 'hex');
-  const stored = decrypt(keys.data, sealed, blobAad(type, idBuf));
+  const aad = blobAad(type, idBuf);
+  const stored = scratch?.inPlace ? decryptInPlace(keys.data, sealed, aad) : decrypt(keys.data, sealed, aad);
   if (!stored) throw damage.blob(packId, 'integrity');
   let plain: Buffer;
   if (!compressed) plain = stored;

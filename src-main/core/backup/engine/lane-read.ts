@@ -51,8 +51,10 @@ const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof impor
  * first use, so a thread carries only what its tasks need; used synchronously only, so one per
  * thread suffices.
  */
-let scratchInstance: { buffer: Buffer; dctx: InstanceType<typeof zstd.DCtx> } | null = null;
-const scratch = () => (scratchInstance ??= { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx() });
+let scratchInstance: { buffer: Buffer; dctx: InstanceType<typeof zstd.DCtx>; inPlace: true } | null = null;
+// In place: each blob is read into the lane's buffer (restore) or the task's pack (check) and
+// used up before the next one, so it may be decrypted over itself (blob.ts).
+const scratch = () => (scratchInstance ??= { buffer: Buffer.allocUnsafe(CHUNK_MAX), dctx: new zstd.DCtx(), inPlace: true });
 
 export function restoreFiles(lane: ReadLane, task: RestoreTask): RestoreResult {
   const fds = new Map<string, number>();
