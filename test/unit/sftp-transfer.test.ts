@@ -4,9 +4,13 @@
  * here a channel of our own answers, so that it can claim sizes no real server would.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Channel } from '../../src-main/core/backup/engine/storage/sftp-pool.js';
-import { CHUNK, receiveRange, receiveRest, WINDOW } from '../../src-main/core/backup/engine/storage/sftp-transfer.js';
+import { CHUNK, receiveRange, receiveRest, receiveToFile, WINDOW } from '../../src-main/core/backup/engine/storage/sftp-transfer.js';
+import { removeTree, tempDir } from '../helpers/backup-fixtures.js';
 
 /** A channel that serves `bytes`, as an SFTP server's reads would. */
 function channelOver(bytes: Buffer) {
@@ -65,5 +69,46 @@ describe('a whole-object read over SFTP', () => {
     const two = channelOver(bytes);
     const first = await receiveRange(two.ch, handle, 0, CHUNK);
     expect((await receiveRest(two.ch, handle, first, CHUNK * 3)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('a whole object staged into a local file over SFTP', () => {
+  const dir = tempDir('sftp-stage');
+  afterAll(() => removeTree(dir));
+
+  it('holds exactly the object, at every size around its requests, however many requests are in flight', async () => {
+    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 40 * CHUNK + 17]) {
+      const bytes = randomBytes(size);
+      const file = join(dir, `pack-${size}`);
+      const fh = await open(file, 'w', 0o600);
+      let end: number;
+      try {
+        end = await receiveToFile(channelOver(bytes).ch, handle, fh);
+      } finally {
+        await fh.close();
+      }
+      expect(end).toBe(size);
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+    }
+  });
+
+  it('fails when a request fails midway, and no request is left writing once it has', async () => {
+    const bytes = randomBytes(30 * CHUNK);
+    let reads = 0;
+    const failing = {
+      read: async (h: Buffer, buf: Buffer, off: number, len: number, position: number) => {
+        if (++reads === 10) throw new Error('connection lost');
+        return channelOver(bytes).ch.read(h, buf, off, len, position);
+      },
+    } as unknown as Channel;
+    const fh = await open(join(dir, 'cut'), 'w', 0o600);
+    try {
+      await expect(receiveToFile(failing, handle, fh)).rejects.toThrow('connection lost');
+      const after = reads;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(reads).toBe(after);
+    } finally {
+      await fh.close();
+    }
   });
 });

@@ -124,3 +124,40 @@ export async function receiveRest(ch: Channel, handle: Buffer, head: Buffer, siz
   }
   return parts.length === 1 ? head : Buffer.concat(parts, offset);
 }
+
+async function writeAt(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) done += (await fh.write(buf, done, length - done, position + done)).bytesWritten;
+}
+
+/**
+ * All the bytes of the open remote `handle` into the local file `fh`, each request's answer
+ * written at its offset as it comes: IN_FLIGHT requests of CHUNK bytes, each lane reusing one
+ * buffer, so nothing the object's size is held (a restore stages its packs this way). The
+ * object ends where an answer first comes back short, whatever size the server claimed.
+ */
+export async function receiveToFile(ch: Channel, handle: Buffer, fh: FileHandle, pacer: Pacer | null = null): Promise<number> {
+  let next = 0;
+  let end = Number.POSITIVE_INFINITY;
+  let failed = false;
+  const lane = async () => {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    try {
+      while (!failed && next * CHUNK < end) {
+        const offset = next++ * CHUNK;
+        const n = await readAt(ch, handle, buf, 0, CHUNK, offset);
+        await pacer?.down?.(n);
+        if (n < CHUNK) end = Math.min(end, offset + n);
+        if (n > 0) await writeAt(fh, buf, n, offset);
+      }
+    } catch (e) {
+      // The first failure stops the other lanes: none writes once the caller closes the file.
+      failed = true;
+      throw e;
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: IN_FLIGHT }, lane));
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return end;
+}

@@ -12,11 +12,12 @@
  * `replace` (config only) uses posix-rename@openssh.com, which replaces atomically.
  */
 import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { FileEntryWithStats } from 'ssh2';
 import { SFTP_STATUS, sftpStatus } from './sftp-errors.js';
 import { SftpPool, type Channel, type SftpAuth } from './sftp-pool.js';
-import { CHUNK, receiveRange, receiveRest, sendAll, type UploadSource } from './sftp-transfer.js';
+import { CHUNK, receiveRange, receiveRest, receiveToFile, sendAll, type UploadSource } from './sftp-transfer.js';
 import { StorageError, StorageListeners, type Pacer, type Storage, type StorageListener, type StorageObject } from './storage.js';
 
 export type { SftpAuth } from './sftp-pool.js';
@@ -228,6 +229,29 @@ export class SftpStorage implements Storage {
         return await receiveRest(ch, handle, head, size, this.pacer);
       } finally {
         // Not waited for: the session answers it in turn, and nothing depends on it.
+        void ch.close(handle).catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * A whole object into a new local file (mode 0600), written as it arrives (sftp-transfer.ts
+   * receiveToFile): a restore's staged pack is never held in memory whole. An attempt run again
+   * on a new connection starts the file afresh.
+   */
+  async download(name: string, file: string): Promise<void> {
+    await this.pool.run(`read ${name}`, async (ch) => {
+      const handle = await ch.open(this.path(name), 'r').catch((e: unknown) => {
+        throw missing(e) ? new StorageError('NOT_FOUND', name) : e;
+      });
+      try {
+        const fh = await open(file, 'w', 0o600);
+        try {
+          await receiveToFile(ch, handle, fh, this.pacer);
+        } finally {
+          await fh.close();
+        }
+      } finally {
         void ch.close(handle).catch(() => undefined);
       }
     });
