@@ -258,7 +258,7 @@ describe('an SFTP server that alters what it stores', () => {
     const report = await check(repo, { readData: { kind: 'none' } });
     const tree = (await repo.loadSnapshot(snapshotId)).tree;
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([{ kind: 'tree', id: tree, message: `Tree ${tree.slice(0, 12)}: Tree ${tree.slice(0, 12)} is missing from the index.` }]);
+    expect(report.problems).toEqual([{ kind: 'tree', id: tree, message: `Tree ${tree.slice(0, 12)} is missing from the index.` }]);
     expect(report.damagedSnapshots.map((d) => d.id)).toEqual([snapshotId]);
     // The second backup's packs are there, but no index the server shows lists them.
     expect(report.unindexedPacks).toHaveLength(2);

@@ -231,7 +231,10 @@ async function damagedFiles(
       const loc = index.get(treeId, 'tree');
       // A tree that fails its own check marks its pack as damaged, for repair to act on.
       if (loc && !found.isBad(loc.pack, { id: treeId, type: 'tree' })) found.badBlob(loc.pack, { id: treeId, type: 'tree' });
-      found.problem('tree', treeId, `Tree ${shortId(treeId)}: ${messageOf(e, 'cannot be read.')}`);
+      // Named once: a message that starts with the tree's name (not in the index) is not prefixed again.
+      const text = messageOf(e, 'cannot be read.');
+      const named = `Tree ${shortId(treeId)}`;
+      found.problem('tree', treeId, text.startsWith(named) ? text : `${named}: ${text}`);
       damagedUnder.set(treeId, ['']);
       return [''];
     }
