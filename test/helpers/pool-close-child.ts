@@ -8,33 +8,17 @@
 import { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
+import { verifyAll, verifyTasks } from './verify-tasks.js';
 
 const [repoPath, rounds] = process.argv.slice(2);
 const repo = await Repository.openWithMaster(folderStorage(repoPath!), Buffer.from(process.env.TWOFOLD_TEST_MASTER ?? '', 'hex'));
 const { index } = await repo.loadIndex();
-const tasks = await Promise.all(
-  index.packIds().map(async (packId) => ({
-    kind: 'verify' as const,
-    path: await repo.localPack(packId),
-    packId,
-    blobs: index.blobsOfPack(packId).flatMap(({ id, type }) => {
-      const loc = index.get(id, type);
-      return loc && loc.pack === packId ? [{ id, ...loc }] : [];
-    }),
-  })),
-);
+const tasks = await verifyTasks(repo, index);
 
 for (let round = 1; round <= Number(rounds); round++) {
   const pool = new WorkerPool(repo, 2);
   // Every pack many times over, so both threads are busy opening blobs when the close lands.
-  const answers = Array.from({ length: 20 }, () => tasks)
-    .flat()
-    .map((t) =>
-      pool.verify(t).then(
-        () => 'verified',
-        (e: unknown) => (e as { code?: string }).code,
-      ),
-    );
+  const answers = verifyAll(pool, tasks, 20);
   await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 250));
   await pool.close();
   const codes = new Set(await Promise.all(answers));

@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backup } from '../../src-main/core/backup/engine/backup.js';
-import type { MasterIndex } from '../../src-main/core/backup/engine/index.js';
 import { WorkerPool } from '../../src-main/core/backup/engine/pool.js';
 import { Repository } from '../../src-main/core/backup/engine/repository.js';
 import { restore } from '../../src-main/core/backup/engine/restore.js';
 import { folderStorage } from '../../src-main/core/backup/engine/storage/folder.js';
 import { endThread } from '../../src-main/core/backup/engine/threads.js';
 import { removeTree, tempDir, TEST_KDF } from '../helpers/backup-fixtures.js';
+import { verifyAll, verifyTasks } from '../helpers/verify-tasks.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/pool-close-child.ts', import.meta.url));
 
@@ -60,15 +60,6 @@ function run(
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-/** A check's task for one pack: read it whole and open every blob (each one decompressed). */
-async function verifyTask(index: MasterIndex, packId: string) {
-  const blobs = index.blobsOfPack(packId).flatMap(({ id, type }) => {
-    const loc = index.get(id, type);
-    return loc && loc.pack === packId ? [{ id, ...loc }] : [];
-  });
-  return { kind: 'verify' as const, path: await repo.localPack(packId), packId, blobs };
-}
-
 /** The OS threads of this process (Linux): each worker thread is one while it runs. */
 function osThreads(): number {
   return Number(/^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
@@ -81,15 +72,7 @@ describe('a worker pool', () => {
       const before = osThreads();
       const { index } = await repo.loadIndex();
       const pool = new WorkerPool(repo, 2);
-      const tasks = await Promise.all(index.packIds().map((packId) => verifyTask(index, packId)));
-      const answers = Array.from({ length: 10 }, () => tasks)
-        .flat()
-        .map((t) =>
-          pool.verify(t).then(
-            () => 'verified',
-            (e: unknown) => (e as { code?: string }).code,
-          ),
-        );
+      const answers = verifyAll(pool, await verifyTasks(repo, index), 10);
       await answers[0];
       await pool.close();
       expect(terminate).not.toHaveBeenCalled();

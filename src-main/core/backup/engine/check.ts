@@ -16,7 +16,7 @@ import { WorkerPool } from './pool.js';
 import { shortId } from './messages.js';
 import type { Repository } from './repository.js';
 import type { Tree } from './tree.js';
-import type { VerifyResult } from './worker.js';
+import type { VerifyResult, VerifyTask } from './worker.js';
 import type { CheckProblem, CheckReport } from '../../../../src-shared/contract-backup.js';
 
 export type ReadData = { kind: 'none' } | { kind: 'all' } | { kind: 'subset'; percent: number };
@@ -131,6 +131,14 @@ async function checkHeaders(repo: Repository, index: MasterIndex, onDisk: Readon
   return toVerify;
 }
 
+/** The blobs a pack's verify task opens: those it lists whose first location is in it. */
+export function blobsToVerify(index: MasterIndex, packId: string): VerifyTask['blobs'] {
+  return index.blobsOfPack(packId).flatMap(({ id, type }) => {
+    const loc = index.get(id, type);
+    return loc && loc.pack === packId ? [{ id, ...loc }] : [];
+  });
+}
+
 /** Read and verify whole packs in the worker pool; every task's answer or failure is recorded. */
 async function readPacks(
   repo: Repository,
@@ -151,10 +159,7 @@ async function readPacks(
     for (const packId of toRead) {
       if (options.signal?.aborted) break;
       while (inFlight.size >= pool.threads * 2) await Promise.race(inFlight);
-      const blobs = index.blobsOfPack(packId).flatMap(({ id, type }) => {
-        const loc = index.get(id, type);
-        return loc && loc.pack === packId ? [{ id, ...loc }] : [];
-      });
+      const blobs = blobsToVerify(index, packId);
       const task = pool.verify({ kind: 'verify', path: await repo.localPack(packId), packId, blobs }).then(
         (r) => {
           packsRead++;

@@ -25,7 +25,8 @@ export async function streamToFile(body: AsyncIterable<Uint8Array> | Iterable<Ui
   }
 }
 
-async function writeAll(fh: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
+/** `length` bytes of `buffer` into `fh` at `position`, asking again after a short write. */
+export async function writeAllAt(fh: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) done += (await fh.write(buffer, done, length - done, position + done)).bytesWritten;
 }
@@ -35,7 +36,7 @@ async function fromIterable(body: AsyncIterable<Uint8Array> | Iterable<Uint8Arra
   let filled = 0;
   let position = 0;
   const flush = async () => {
-    await writeAll(fh, gather, filled, position);
+    await writeAllAt(fh, gather, filled, position);
     position += filled;
     filled = 0;
   };
@@ -79,7 +80,7 @@ function fromReadable(body: Readable, fh: FileHandle): Promise<void> {
       position += length;
       filled = 0;
       current ^= 1;
-      writing = writeAll(fh, buffer, length, at).then(
+      writing = writeAllAt(fh, buffer, length, at).then(
         () => {
           writing = null;
           if (failed) return;
@@ -97,7 +98,7 @@ function fromReadable(body: Readable, fh: FileHandle): Promise<void> {
         },
       );
     };
-    /** Copy a piece into the current buffer; false when it stopped at both buffers full. */
+    /** Copy a piece into the current buffer; with both full, keep the rest and pause the stream. */
     const take = (chunk: Uint8Array) => {
       for (let at = 0; at < chunk.length;) {
         if (filled === GATHER_BYTES) {

@@ -8,6 +8,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Channel } from './sftp-pool.js';
+import { writeAllAt } from './file-sink.js';
 import { StorageError, type Pacer, type StagedFile } from './storage.js';
 
 /** Bytes per SFTP read or write request (within OpenSSH's 255 KiB limit). */
@@ -125,11 +126,6 @@ export async function receiveRest(ch: Channel, handle: Buffer, head: Buffer, siz
   return parts.length === 1 ? head : Buffer.concat(parts, offset);
 }
 
-async function writeAt(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
-  let done = 0;
-  while (done < length) done += (await fh.write(buf, done, length - done, position + done)).bytesWritten;
-}
-
 /**
  * All the bytes of the open remote `handle` into the local file `fh`, each request's answer
  * written at its offset as it comes: IN_FLIGHT requests of CHUNK bytes, each lane reusing one
@@ -148,7 +144,7 @@ export async function receiveToFile(ch: Channel, handle: Buffer, fh: FileHandle,
         const n = await readAt(ch, handle, buf, 0, CHUNK, offset);
         await pacer?.down?.(n);
         if (n < CHUNK) end = Math.min(end, offset + n);
-        if (n > 0) await writeAt(fh, buf, n, offset);
+        if (n > 0) await writeAllAt(fh, buf, n, offset);
       }
     } catch (e) {
       // The first failure stops the other lanes: none writes once the caller closes the file.

@@ -219,9 +219,7 @@ export class SftpStorage implements Storage {
 
   async read(name: string, range?: { offset: number; length: number }): Promise<Buffer> {
     return this.pool.run(`read ${name}`, async (ch) => {
-      const handle = await ch.open(this.path(name), 'r').catch((e: unknown) => {
-        throw missing(e) ? new StorageError('NOT_FOUND', name) : e;
-      });
+      const handle = await this.openToRead(ch, name);
       try {
         if (range) return await receiveRange(ch, handle, range.offset, range.length, this.pacer);
         // Its size and its first chunk at once: a small object (an index, a snapshot) in one round trip.
@@ -234,6 +232,12 @@ export class SftpStorage implements Storage {
     });
   }
 
+  private openToRead(ch: Channel, name: string): Promise<Buffer> {
+    return ch.open(this.path(name), 'r').catch((e: unknown) => {
+      throw missing(e) ? new StorageError('NOT_FOUND', name) : e;
+    });
+  }
+
   /**
    * A whole object into a new local file (mode 0600), written as it arrives (sftp-transfer.ts
    * receiveToFile): a restore's staged pack is never held in memory whole. An attempt run again
@@ -241,9 +245,7 @@ export class SftpStorage implements Storage {
    */
   async download(name: string, file: string): Promise<void> {
     await this.pool.run(`read ${name}`, async (ch) => {
-      const handle = await ch.open(this.path(name), 'r').catch((e: unknown) => {
-        throw missing(e) ? new StorageError('NOT_FOUND', name) : e;
-      });
+      const handle = await this.openToRead(ch, name);
       try {
         const fh = await open(file, 'w', 0o600);
         try {
