@@ -8,7 +8,7 @@
  * read but whose deletes and replacements are refused as PERMISSION_DENIED with nothing removed.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -387,6 +387,29 @@ describe('the server down', () => {
       expect((await reading).equals(bytes)).toBe(true);
       // One connection more: the read was cut off, and run again on a new one.
       expect(server.logins() - logins).toBe(1);
+    } finally {
+      await server.start();
+      await storage.close();
+    }
+  });
+
+  it('a pack staged into a local file, cut off by the server going away, is staged afresh on a new connection: the file holds exactly the pack', async () => {
+    const storage = server.storage(server.repoPath(), { maxAttempts: 6 });
+    try {
+      await storage.prepare();
+      const bytes = pseudoRandom('staged cut off', 24 * 1024 * 1024);
+      await storage.write(PACK, bytes);
+      const logins = server.logins();
+      const file = join(local, 'staged-cut-off');
+      const staging = storage.download(PACK, file);
+      await new Promise((r) => setTimeout(r, 20));
+      await server.stop();
+      setTimeout(() => void server.start(), 300);
+      await staging;
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(server.logins() - logins).toBe(1);
+      await expect(storage.download('data/00/' + '0'.repeat(64), join(local, 'absent'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await server.start();
       await storage.close();
